@@ -1,0 +1,146 @@
+"""The terminal channel: the same dialogs on the command line, for a first try and for scripts.
+
+Human mode prints questions with numbered choices. `--json` mode reads one JSON object (or a
+plain line) per input line and writes one JSON object per output line, so tests and scripts
+can drive every dialog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TextIO
+
+from pydantic import BaseModel, ValidationError
+
+from dialogs.prompts import Done, ErrorReply, Message, Prompt, PromptKind, Reply
+from dialogs.runner import DialogRunner, Incoming
+from storage.clock import Clock
+from storage.models import Person
+
+CHANNEL = "terminal"
+
+HINTS = {
+    PromptKind.multichoice: "pick any, separated by commas",
+    PromptKind.yesno: "yes or no",
+    PromptKind.date: "day/month/year, today, tomorrow or a weekday",
+    PromptKind.time: "24-hour, e.g. 09:30",
+    PromptKind.confirm: "yes to save, back to change, cancel to stop",
+}
+
+
+class JsonIn(BaseModel):
+    """One line of `--json` input."""
+
+    text: str = ""
+    value: str | list[str] | None = None
+    prompt_id: str | None = None
+
+
+def conversation_for(person: Person) -> str:
+    return f"{CHANNEL}:{person.id}"
+
+
+def render_text(reply: Reply) -> str:
+    """A reply as plain terminal text."""
+    if isinstance(reply, Prompt):
+        lines = [reply.text]
+        lines += [f"  {n}. {choice.label}" for n, choice in enumerate(reply.choices, start=1)]
+        hints = [HINTS[reply.kind]] if reply.kind in HINTS else []
+        if reply.default is not None:
+            hints.append(f"blank for {reply.default}")
+        if reply.optional:
+            hints.append("optional: type skip")
+        if hints:
+            lines.append(f"  ({'; '.join(hints)})")
+        return "\n".join(lines)
+    if isinstance(reply, ErrorReply):
+        return f"✗ {reply.text}"
+    if isinstance(reply, Message):
+        return f"⚠ {reply.text}" if reply.level == "warning" else reply.text
+    return f"✓ {reply.text}" if reply.text else "✓ Done."
+
+
+def render_json(reply: Reply) -> str:
+    """A reply as one line of JSON (the prompt_id is included for buttons-style answers)."""
+    data = reply.model_dump(mode="json")
+    if isinstance(reply, Done):
+        data.pop("text", None) if not reply.text else None
+    return json.dumps(data, ensure_ascii=False)
+
+
+def parse_json_line(line: str) -> Incoming:
+    """`{"text": "..."}`, `{"value": [...], "prompt_id": "..."}`, or a plain line of text."""
+    stripped = line.strip()
+    if stripped.startswith("{"):
+        try:
+            data = JsonIn.model_validate_json(stripped)
+        except ValidationError:
+            return Incoming(text=stripped)
+        return Incoming(text=data.text, value=data.value, prompt_id=data.prompt_id)
+    return Incoming(text=line.rstrip("\r\n"))
+
+
+class TerminalChannel:
+    """Runs one person's conversation over a pair of text streams until input ends."""
+
+    def __init__(
+        self,
+        runner: DialogRunner,
+        person: Person,
+        *,
+        json_mode: bool,
+        stdin: TextIO,
+        stdout: TextIO,
+        clock: Clock,
+    ) -> None:
+        self.runner = runner
+        self.person = person
+        self.json_mode = json_mode
+        self.stdin = stdin
+        self.stdout = stdout
+        self.clock = clock
+
+    def emit(self, replies: list[Reply]) -> None:
+        for reply in replies:
+            self.stdout.write((render_json(reply) if self.json_mode else render_text(reply)) + "\n")
+        self.stdout.flush()
+
+    async def run(self) -> int:
+        conversation = conversation_for(self.person)
+        waiting = await self.runner.active_prompt(
+            self.person.id, conversation=conversation, channel=CHANNEL
+        )
+        if not self.json_mode:
+            self.stdout.write(
+                f"AP Safeguard: signed in as {self.person.name} ({self.person.role.value}). "
+                "Type help to see what you can do; Ctrl-D to leave.\n"
+            )
+        if waiting is not None:
+            self.emit([Message(text="Carrying on where you left off."), waiting])
+        while True:
+            if not self.json_mode:
+                self.stdout.write("> ")
+                self.stdout.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if line == "":
+                if not self.json_mode:
+                    self.stdout.write("\nBye. Anything you were in the middle of is kept.\n")
+                return 0
+            self.emit(await self.turn(line))
+
+    async def turn(self, line: str) -> list[Reply]:
+        """One line in, the replies out (a blank line in human mode means "the default")."""
+        conversation = conversation_for(self.person)
+        incoming = parse_json_line(line) if self.json_mode else Incoming(text=line.rstrip("\r\n"))
+        if not incoming.text.strip() and incoming.value is None and not self.json_mode:
+            waiting = await self.runner.active_prompt(
+                self.person.id, conversation=conversation, channel=CHANNEL
+            )
+            if waiting is None:
+                return []
+            if waiting.default is None and not waiting.optional:
+                return [waiting]
+        return await self.runner.handle(
+            self.person.id, incoming, channel=CHANNEL, conversation=conversation
+        )

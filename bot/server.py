@@ -1,0 +1,43 @@
+"""The one aiohttp server: health now; Slack and Teams plug in here as their channels land."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 with the database status when all is well; 503 when the database does not answer."""
+    runtime = request.app[RUNTIME]
+    try:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:  # any failure to answer means unhealthy
+        log.warning("health check: database unavailable: %s", type(error).__name__)
+        return web.json_response({"status": "unhealthy", "database": "unavailable"}, status=503)
+    return web.json_response(
+        {"status": "ok", "database": "ok", "backend": runtime.engine.dialect.name}
+    )
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(
+        text="AP Safeguard is running. Health: /healthz. Talk to it in Slack, Teams, or `make chat`.\n"
+    )
+
+
+def build_app(runtime: Runtime) -> web.Application:
+    """The aiohttp application with every route."""
+    app = web.Application()
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", index)
+    return app

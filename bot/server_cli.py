@@ -1,0 +1,79 @@
+"""`apbot migrate` and `apbot serve`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.runtime import open_runtime
+from bot.server import build_app
+from bot.settings import get_settings
+from storage.db import normalise_url
+from storage.migrate import upgrade
+
+log = logging.getLogger("apbot")
+
+
+def register(subparsers: Any) -> None:
+    migrate = subparsers.add_parser("migrate", help="create or update the database tables")
+    migrate.add_argument("--quiet", action="store_true", help="print nothing when all is well")
+    migrate.set_defaults(handler=run_migrate)
+    serve = subparsers.add_parser("serve", help="run the bot's web server (Slack, Teams, health)")
+    serve.set_defaults(handler=run_serve)
+
+
+def _where(url: str) -> str:
+    """The database, described without its password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}"
+    return f"PostgreSQL database {parsed.database} on {parsed.host}"
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    upgrade(settings.database_url)
+    if not args.quiet:
+        print(f"Database ready: {_where(settings.database_url)}.")
+    return 0
+
+
+async def serve() -> None:
+    settings = get_settings()
+    async with open_runtime(settings) as runtime:
+        app = build_app(runtime)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        base = f"http://{settings.host}:{settings.port}"
+        print(
+            f"AP Safeguard is listening on {base} ({_where(settings.database_url)}).\n"
+            f"  Health:     {base}/healthz\n"
+            "  Try it now: in another terminal, run `make chat` to talk to the bot as a demo\n"
+            "              teacher (or `make chat AS=dsl@oakfield.example`).\n"
+            "  Stop with Ctrl-C.",
+            flush=True,
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=get_settings().log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        print("Stopped.")
+    return 0

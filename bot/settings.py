@@ -1,0 +1,52 @@
+"""Every setting of the bot, in one place, read from the environment (and a `.env` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/apsafeguard.db"
+
+
+class Settings(BaseSettings):
+    """Settings by their conventional names (`DATABASE_URL`, `PORT`, `SLACK_BOT_TOKEN`, ...)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL. SQLite file by default; postgresql://... for scale.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the server listens on.")
+    port: int = Field(default=3978, description="Port the server listens on.")
+    log_level: str = Field(default="INFO")
+    time_zone: str = Field(default="Europe/London", description="Schools' time zone.")
+    public_base_url: str | None = Field(
+        default=None, description="The public https address, shown in set-up hints."
+    )
+
+    # Slack (issue: Slack channel). Unset means Slack is off.
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    # Microsoft Teams / Bot Framework. Unset app id means Teams runs only on loopback.
+    microsoft_app_id: str | None = Field(default=None, alias="MicrosoftAppId")
+    microsoft_app_password: SecretStr | None = Field(default=None, alias="MicrosoftAppPassword")
+    microsoft_app_type: str = Field(default="MultiTenant", alias="MicrosoftAppType")
+    microsoft_app_tenant_id: str | None = Field(default=None, alias="MicrosoftAppTenantId")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (read once)."""
+    return Settings()

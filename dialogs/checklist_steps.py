@@ -1,0 +1,109 @@
+"""The safeguarding checklist as questions: for each item, done / not yet (by when) / not
+applicable (why). Used by start placement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from dialogs.context import Answers
+from dialogs.engine import Step
+from dialogs.parsing import uk_date
+from dialogs.prompts import Choice, Message, PromptKind
+from storage.models import ChecklistStatus
+from storage.rules import checklist
+from storage.services.placements import ChecklistAnswer
+
+DONE, NOT_YET, NOT_APPLICABLE = "done", "not_yet", "na"
+STATUS_CHOICES = [
+    Choice(value=DONE, label="Done"),
+    Choice(value=NOT_YET, label="Not yet"),
+    Choice(value=NOT_APPLICABLE, label="Not applicable"),
+]
+# Items where evidence is worth a line when ticked at the start (the rest can add it later).
+ASK_EVIDENCE = {
+    "letter_of_assurance": "Date of the letter and who signed it? (optional, type skip)"
+}
+
+
+def _field(key: str, part: str = "") -> str:
+    return f"check.{key}{'.' + part if part else ''}"
+
+
+def questions_for(facts: checklist.PlacementFacts) -> list[checklist.ChecklistDefinition]:
+    """The items asked as questions: every applicable item the dialog doesn't settle itself."""
+    return [item for item in checklist.applicable_items(facts) if not item.automatic]
+
+
+async def steps(
+    answers: Answers,
+    *,
+    fsm_eligible: bool,
+    commissioner_is_school: bool,
+    other_providers_involved: bool,
+    start: dt.date,
+) -> AsyncIterator[Step]:
+    """One question per item (and a follow-up for a due date or a reason)."""
+    facts = checklist.PlacementFacts(
+        fsm_eligible=fsm_eligible,
+        commissioner_is_school=commissioner_is_school,
+        other_providers_involved=other_providers_involved,
+    )
+    section = ""
+    for item in questions_for(facts):
+        notes = []
+        if item.section != section:
+            section = item.section
+            notes.append(Message(text=f"Checklist: {section}"))
+        yield Step(
+            _field(item.key),
+            PromptKind.choice,
+            f"{item.label}?{' (optional)' if item.optional else ''}\n{item.guidance}",
+            choices=STATUS_CHOICES,
+            notes=notes,
+        )
+        status = answers.get(_field(item.key))
+        if status == NOT_YET:
+            default = checklist.default_due_date(item, start)
+            yield Step(
+                _field(item.key, "due"),
+                PromptKind.date,
+                f"By when? (blank for {uk_date(default)})",
+                default=default.isoformat(),
+            )
+        elif status == NOT_APPLICABLE:
+            yield Step(_field(item.key, "reason"), PromptKind.text, "Why doesn't it apply?")
+        elif status == DONE and item.key in ASK_EVIDENCE:
+            yield Step(
+                _field(item.key, "evidence"), PromptKind.text, ASK_EVIDENCE[item.key], optional=True
+            )
+
+
+def answers_to_plan(answers: Answers) -> dict[str, ChecklistAnswer]:
+    """The checklist answers in the form the placement service takes."""
+    plan: dict[str, ChecklistAnswer] = {}
+    for item in checklist.ALL_ITEMS:
+        status = answers.get(_field(item.key))
+        if status == DONE:
+            plan[item.key] = ChecklistAnswer(
+                status=ChecklistStatus.done, evidence=answers.text(_field(item.key, "evidence"))
+            )
+        elif status == NOT_YET:
+            plan[item.key] = ChecklistAnswer(
+                status=ChecklistStatus.not_done, due_date=answers.date(_field(item.key, "due"))
+            )
+        elif status == NOT_APPLICABLE:
+            plan[item.key] = ChecklistAnswer(
+                status=ChecklistStatus.not_applicable,
+                na_reason=answers.text(_field(item.key, "reason")),
+            )
+    return plan
+
+
+def summary(answers: Answers) -> str:
+    """One line: how much of the checklist is done."""
+    statuses = [answers.get(_field(item.key)) for item in checklist.ALL_ITEMS]
+    done = statuses.count(DONE)
+    not_yet = statuses.count(NOT_YET)
+    na = statuses.count(NOT_APPLICABLE)
+    return f"Checklist: {done} done, {not_yet} still to do (they become due checks), {na} not applicable"

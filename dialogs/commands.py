@@ -1,0 +1,58 @@
+"""The words people type to start a dialog, and which dialog each starts."""
+
+from __future__ import annotations
+
+from dialogs.engine import Dialog
+
+
+def all_dialogs() -> list[Dialog]:
+    """Every dialog, in the order help lists them."""
+    # Imported here: the dialog modules import the engine, which this module must not precede.
+    from dialogs.absence import AbsentDialog, PresentDialog
+    from dialogs.check import CheckDialog
+    from dialogs.concern import ConcernDialog
+    from dialogs.contact import ContactDialog
+    from dialogs.end_placement import EndPlacementDialog
+    from dialogs.help import HelpDialog
+    from dialogs.start_placement import StartPlacementDialog
+    from dialogs.status import StatusDialog
+    from dialogs.visit import VisitDialog
+
+    return [
+        StartPlacementDialog(),
+        VisitDialog(),
+        AbsentDialog(),
+        PresentDialog(),
+        ContactDialog(),
+        ConcernDialog(),
+        CheckDialog(),
+        EndPlacementDialog(),
+        StatusDialog(),
+        HelpDialog(),
+    ]
+
+
+def _index() -> dict[str, Dialog]:
+    index: dict[str, Dialog] = {}
+    for dialog in all_dialogs():
+        index[dialog.name] = dialog
+        for word in dialog.words:
+            index[word] = dialog
+    return index
+
+
+def find_dialog(word: str) -> Dialog | None:
+    """The dialog a command word (or a dialog's name) starts."""
+    return _index().get(word.strip().lower())
+
+
+def split_command(text: str) -> tuple[str, str]:
+    """Split `log visit AP-7K3Q` into the longest known command (`log visit`) and the rest."""
+    cleaned = " ".join(text.strip().lstrip("/").split())
+    words = cleaned.split(" ")
+    index = _index()
+    for size in range(min(3, len(words)), 0, -1):
+        candidate = " ".join(words[:size]).lower()
+        if candidate in index:
+            return candidate, " ".join(words[size:])
+    return (words[0].lower() if words else ""), " ".join(words[1:])

@@ -1,0 +1,96 @@
+"""Pieces several dialogs share: picking a placement the person may act on, naming pupils."""
+
+from __future__ import annotations
+
+from dialogs.context import Answers, DialogContext
+from dialogs.engine import Step
+from dialogs.parsing import AnswerError, uk_date
+from dialogs.prompts import Choice, PromptKind
+from storage.access import Action, can, placements_query
+from storage.models import Placement
+from storage.services.placements import find_by_reference
+
+DAY_CHOICES = [
+    Choice(value="mon", label="Monday"),
+    Choice(value="tue", label="Tuesday"),
+    Choice(value="wed", label="Wednesday"),
+    Choice(value="thu", label="Thursday"),
+    Choice(value="fri", label="Friday"),
+]
+DAY_NAMES = {choice.value: choice.label for choice in DAY_CHOICES}
+
+
+def id_of(value: str | None) -> int | None:
+    """The record id inside a choice value such as `pupil-12` (values are never bare numbers,
+    so typing `1` always means the first option shown)."""
+    if not value or "-" not in value:
+        return None
+    tail = value.rsplit("-", 1)[1]
+    return int(tail) if tail.isdigit() else None
+
+
+def pupil_label(ctx: DialogContext, placement: Placement) -> str:
+    """How to name the pupil here: initials in a shared channel, the name in a private chat."""
+    if ctx.shared:
+        return placement.pupil.initials
+    return placement.pupil.full_name
+
+
+def placement_label(ctx: DialogContext, placement: Placement) -> str:
+    return f"{placement.reference} · {pupil_label(ctx, placement)} · {placement.provider.name}"
+
+
+async def placements_for(ctx: DialogContext, action: Action) -> list[Placement]:
+    """Active placements the person may take this action on."""
+    rows = await ctx.session.scalars(placements_query(ctx.person))
+    return [p for p in rows.unique() if can(ctx.person, action, p)]
+
+
+async def begin_with_placement(
+    ctx: DialogContext, args: str, action: Action, *, nothing: str
+) -> Answers:
+    """Start a placement-based dialog: refuse if there is nothing to act on; take a reference
+    typed after the command (`visit AP-7K3Q`) as the first answer if the person may use it."""
+    answers = Answers()
+    if args.strip():
+        placement = await find_by_reference(ctx.session, args.split()[0])
+        if placement is None or not can(ctx.person, action, placement):
+            raise AnswerError(
+                f"I can't find a placement {args.split()[0].upper()!r} that you can use here. "
+                "Check the reference, or start without it to pick from a list."
+            )
+        if placement.status.value != "active":
+            raise AnswerError(f"{placement.reference} has ended.")
+        answers.data["placement"] = placement.reference
+        return answers
+    if not await placements_for(ctx, action):
+        raise AnswerError(nothing)
+    return answers
+
+
+async def placement_step(
+    ctx: DialogContext, action: Action, text: str = "Which placement?"
+) -> Step:
+    placements = await placements_for(ctx, action)
+    return Step(
+        field="placement",
+        kind=PromptKind.choice,
+        text=text,
+        choices=[Choice(value=p.reference, label=placement_label(ctx, p)) for p in placements],
+    )
+
+
+async def chosen_placement(ctx: DialogContext, answers: Answers, action: Action) -> Placement:
+    """The placement answered, re-checked: access may have changed since it was picked."""
+    placement = await find_by_reference(ctx.session, answers.text("placement") or "")
+    if placement is None or not can(ctx.person, action, placement):
+        raise AnswerError("That placement is no longer available to you.")
+    return placement
+
+
+def days_text(days: list[str]) -> str:
+    return ", ".join(DAY_NAMES.get(day, day) for day in days) or "no days"
+
+
+def date_text(answers: Answers, field: str) -> str:
+    return uk_date(answers.date(field))

@@ -1,0 +1,73 @@
+"""What a dialog step can see: the database session, who is speaking, where, and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import Clock, london_now
+from storage.models import Person
+from storage.services.audit import Change
+
+
+@dataclass
+class DialogContext:
+    session: AsyncSession
+    person: Person
+    clock: Clock
+    channel: str
+    conversation: str
+    # True where others can read the conversation (a provider's shared channel): replies there
+    # name pupils by placement reference only.
+    shared: bool = False
+
+    @property
+    def now(self) -> dt.datetime:
+        return london_now(self.clock)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    @property
+    def change(self) -> Change:
+        return Change(person_id=self.person.id, channel=self.channel, at=self.clock.now())
+
+
+class Answers:
+    """The answers given so far, stored as JSON; typed getters turn them back into values."""
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        self.data: dict[str, Any] = dict(data or {})
+
+    def __contains__(self, field: str) -> bool:
+        return field in self.data
+
+    def get(self, field: str, default: Any = None) -> Any:
+        return self.data.get(field, default)
+
+    def text(self, field: str) -> str | None:
+        value = self.data.get(field)
+        return None if value is None else str(value)
+
+    def number(self, field: str) -> int | None:
+        value = self.data.get(field)
+        return None if value in (None, "") else int(value)
+
+    def date(self, field: str) -> dt.date | None:
+        value = self.data.get(field)
+        return dt.date.fromisoformat(value) if value else None
+
+    def time(self, field: str) -> dt.time | None:
+        value = self.data.get(field)
+        return dt.time.fromisoformat(value) if value else None
+
+    def flag(self, field: str) -> bool:
+        return bool(self.data.get(field))
+
+    def many(self, field: str) -> list[str]:
+        value = self.data.get(field)
+        return list(value) if value else []

@@ -1,0 +1,146 @@
+"""The dialog engine: a dialog is an ordered series of steps, recomputed from the answers so far.
+
+A dialog's `steps` is an async generator. The engine walks it and asks the first step whose
+field has no answer yet, so a step can depend on earlier answers (skip, change its choices,
+warn) and the whole position is just the saved answers: nothing else to restore after a restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import AsyncIterator, Callable, Sequence
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from dialogs.context import Answers, DialogContext
+from dialogs.parsing import (
+    AnswerError,
+    parse_choice,
+    parse_date,
+    parse_multichoice,
+    parse_text,
+    parse_time,
+    parse_yesno,
+)
+from dialogs.prompts import Choice, Message, PromptKind, Reply
+from storage.models import Role
+
+SKIP_WORDS = {"", "skip", "-", "none", "n/a"}
+
+Validator = Callable[[Any], str | None]
+
+
+@dataclass
+class Step:
+    """One question. `parse` replaces the kind's own parser for special text (hours, UPNs);
+    `validate` gets the parsed value and returns an error message or None."""
+
+    field: str
+    kind: PromptKind
+    text: str
+    choices: Sequence[Choice] = ()
+    optional: bool = False
+    default: str | None = None
+    parse: Callable[[str], Any] | None = None
+    validate: Validator | None = None
+    notes: list[Message] = dataclasses.field(default_factory=list)
+    max_length: int = 4000
+
+
+def to_json(value: Any) -> Any:
+    """Store a parsed answer as JSON."""
+    if isinstance(value, dt.date | dt.time):
+        return (
+            value.isoformat(timespec="minutes") if isinstance(value, dt.time) else value.isoformat()
+        )
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def parse_answer(step: Step, raw: str | list[str], *, today: dt.date) -> Any:
+    """Turn a typed or clicked answer into the step's value, or raise AnswerError."""
+    if isinstance(raw, list):
+        if step.kind != PromptKind.multichoice:
+            raw = raw[0] if raw else ""
+        else:
+            return parse_multichoice(raw, step.choices) if raw else []
+    text = raw.strip()
+    if text.lower() in SKIP_WORDS and step.kind not in (PromptKind.choice, PromptKind.multichoice):
+        if step.default is not None and text == "":
+            text = step.default
+        elif step.optional:
+            return None
+    if step.kind == PromptKind.multichoice and step.optional and text.lower() in SKIP_WORDS:
+        return []
+    if step.kind == PromptKind.choice and text == "" and step.default is not None:
+        text = step.default
+    if step.parse is not None:
+        if not text:
+            raise AnswerError("Please type an answer (it can't be empty).")
+        return step.parse(text)
+    match step.kind:
+        case PromptKind.text:
+            return parse_text(text, max_length=step.max_length)
+        case PromptKind.choice:
+            return parse_choice(text, step.choices)
+        case PromptKind.multichoice:
+            return parse_multichoice(text, step.choices)
+        case PromptKind.yesno | PromptKind.confirm:
+            return parse_yesno(text)
+        case PromptKind.date:
+            return parse_date(text, today=today)
+        case PromptKind.time:
+            return parse_time(text)
+    raise AnswerError("I can't read that answer.")  # pragma: no cover - every kind is handled
+
+
+class Dialog:
+    """A conversation that gathers answers and, at the end, saves a record.
+
+    Subclasses set the class attributes and write `steps` and `finish`.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    words: ClassVar[tuple[str, ...]]
+    roles: ClassVar[frozenset[Role]]
+    summary: ClassVar[str]
+    # Dialogs that may run in a provider's shared channel (reference-only replies there).
+    shared_ok: ClassVar[bool] = False
+
+    async def begin(self, ctx: DialogContext, args: str) -> Answers:
+        """Answers known before the first question (e.g. a reference typed after the command).
+        Raise AnswerError to refuse to start."""
+        return Answers()
+
+    async def intro(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        """What to say before the first question."""
+        return [
+            Message(
+                text=f"{self.title.capitalize()}. Type cancel at any time to stop, back to change the last answer."
+            )
+        ]
+
+    def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
+        """The questions, in order, given the answers so far."""
+        raise NotImplementedError
+
+    async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        """Save what the answers describe (in the caller's transaction) and say so.
+        Raise AnswerError for a problem the person can fix (the last answer is undone)."""
+        raise NotImplementedError
+
+
+async def current_step(
+    dialog: Dialog, ctx: DialogContext, answers: Answers
+) -> tuple[Step | None, list[str]]:
+    """The first unanswered step (None when all are answered) and the fields reached so far."""
+    reached: list[str] = []
+    async for step in dialog.steps(ctx, answers):
+        if step.field not in answers:
+            return step, reached
+        reached.append(step.field)
+    return None, reached

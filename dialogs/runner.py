@@ -1,0 +1,277 @@
+"""Running dialogs: one incoming answer in, replies out, state saved in the database.
+
+Each turn is one transaction. A dialog's state row carries a version; an answer to an older
+question (a second click on the same button, a retried delivery) is refused rather than saved
+twice, and two turns racing on the same state cannot both win.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from dialogs import wording
+from dialogs.commands import find_dialog, split_command
+from dialogs.context import Answers, DialogContext
+from dialogs.engine import Dialog, Step, current_step, parse_answer, to_json
+from dialogs.parsing import AnswerError
+from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
+from storage.clock import Clock
+from storage.db import transaction
+from storage.models import DialogState, Person
+
+log = logging.getLogger(__name__)
+
+CANCEL_WORDS = {"cancel", "/cancel", "stop dialog", "quit"}
+BACK_WORDS = {"back", "/back", "undo"}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person said or clicked. `value` is a button's or form's value (a string or,
+    for checkboxes, a list); `prompt_id` names the question a button belonged to."""
+
+    text: str = ""
+    value: str | list[str] | None = None
+    prompt_id: str | None = None
+
+    @property
+    def raw(self) -> str | list[str]:
+        return self.value if self.value is not None else self.text
+
+
+def _prompt(dialog: Dialog, state: DialogState, step: Step) -> Prompt:
+    return Prompt(
+        dialog=dialog.name,
+        field=step.field,
+        kind=step.kind,
+        text=step.text,
+        choices=list(step.choices),
+        optional=step.optional,
+        default=step.default,
+        prompt_id=f"{state.id}.{state.version}.{step.field}",
+    )
+
+
+class _FinishRefused(Exception):
+    """A dialog's save was refused for a reason the person can fix."""
+
+
+class DialogRunner:
+    """Takes one incoming message for one person in one conversation and returns the replies."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def handle(
+        self,
+        person_id: int,
+        incoming: Incoming,
+        *,
+        channel: str,
+        conversation: str,
+        shared: bool = False,
+    ) -> list[Reply]:
+        """Answer one message. Never raises for anything a person can cause."""
+        try:
+            async with transaction(self.sessions) as session:
+                person = await session.get(Person, person_id)
+                if person is None or not person.active:
+                    return [ErrorReply(text=wording.NO_ACCESS)]
+                ctx = DialogContext(
+                    session=session,
+                    person=person,
+                    clock=self.clock,
+                    channel=channel,
+                    conversation=conversation,
+                    shared=shared,
+                )
+                return await self._turn(ctx, incoming)
+        except _FinishRefused as refused:
+            return await self._undo_last(
+                person_id, str(refused), channel=channel, conversation=conversation
+            )
+        except StaleDataError:
+            return [Message(text=wording.ALREADY_ANSWERED)]
+        except DBAPIError:
+            ref = secrets.token_hex(3).upper()
+            log.exception("database error in dialog turn (ref %s)", ref)
+            return [ErrorReply(text=wording.DATABASE_TROUBLE.format(ref=ref))]
+        except Exception:
+            ref = secrets.token_hex(3).upper()
+            log.exception("unexpected error in dialog turn (ref %s)", ref)
+            return [ErrorReply(text=wording.OUR_FAULT.format(ref=ref))]
+
+    async def active_prompt(
+        self, person_id: int, *, conversation: str, channel: str
+    ) -> Prompt | None:
+        """The question waiting for this person here, if any (to show it again)."""
+        async with transaction(self.sessions) as session:
+            person = await session.get(Person, person_id)
+            state = await self._state(session, person_id, conversation)
+            if person is None or state is None:
+                return None
+            dialog = find_dialog(state.dialog)
+            if dialog is None:
+                return None
+            ctx = DialogContext(session, person, self.clock, channel, conversation)
+            step, _ = await current_step(dialog, ctx, Answers(state.answers))
+            return _prompt(dialog, state, step) if step else None
+
+    async def _state(
+        self, session: AsyncSession, person_id: int, conversation: str
+    ) -> DialogState | None:
+        return await session.scalar(
+            select(DialogState)
+            .where(DialogState.person_id == person_id, DialogState.conversation == conversation)
+            .with_for_update()
+        )
+
+    async def _turn(self, ctx: DialogContext, incoming: Incoming) -> list[Reply]:
+        state = await self._state(ctx.session, ctx.person.id, ctx.conversation)
+        if state is None:
+            return await self._start(ctx, incoming)
+        dialog = find_dialog(state.dialog)
+        if dialog is None:  # a dialog removed in an upgrade: drop its state, start afresh
+            await ctx.session.delete(state)
+            return [Message(text=wording.DIALOG_GONE)]
+        return await self._continue(ctx, dialog, state, incoming)
+
+    async def _start(self, ctx: DialogContext, incoming: Incoming) -> list[Reply]:
+        if incoming.prompt_id:
+            return [Message(text=wording.ALREADY_ANSWERED)]
+        word, args = split_command(incoming.text if incoming.value is None else str(incoming.raw))
+        dialog = find_dialog(word)
+        if dialog is None:
+            return [ErrorReply(text=wording.unknown_command(word))]
+        if ctx.person.role not in dialog.roles:
+            return [ErrorReply(text=wording.not_for_role(dialog.title, ctx.person.role))]
+        if ctx.shared and not dialog.shared_ok:
+            return [ErrorReply(text=wording.NOT_IN_SHARED_CHANNEL)]
+        try:
+            answers = await dialog.begin(ctx, args)
+        except AnswerError as error:
+            return [ErrorReply(text=str(error))]
+        step, _ = await current_step(dialog, ctx, answers)
+        if step is None:  # nothing to ask: a one-shot command such as status or help
+            return await dialog.finish(ctx, answers)
+        now = self.clock.now()
+        state = DialogState(
+            person_id=ctx.person.id,
+            conversation=ctx.conversation,
+            dialog=dialog.name,
+            answers=answers.data,
+            history=[],
+            started_at=now,
+            updated_at=now,
+        )
+        ctx.session.add(state)
+        await ctx.session.flush()
+        intro = await dialog.intro(ctx, answers)
+        return [*intro, *step.notes, _prompt(dialog, state, step)]
+
+    async def _continue(
+        self, ctx: DialogContext, dialog: Dialog, state: DialogState, incoming: Incoming
+    ) -> list[Reply]:
+        answers = Answers(state.answers)
+        step, _ = await current_step(dialog, ctx, answers)
+        word = incoming.text.strip().lower() if incoming.value is None else ""
+        if word in CANCEL_WORDS:
+            await ctx.session.delete(state)
+            return [Message(text=wording.CANCELLED.format(title=dialog.title))]
+        if step is None:  # every answer is in but saving failed last time: try again
+            return await self._finish(ctx, dialog, state, answers)
+        current_id = _prompt(dialog, state, step).prompt_id
+        if incoming.prompt_id and incoming.prompt_id != current_id:
+            return [Message(text=wording.ALREADY_ANSWERED), _prompt(dialog, state, step)]
+        if word in BACK_WORDS:
+            return await self._back(ctx, dialog, state)
+        try:
+            value = parse_answer(step, incoming.raw, today=ctx.today)
+            problem = step.validate(value) if step.validate and value is not None else None
+        except AnswerError as error:
+            problem = str(error)
+        if problem:
+            return [ErrorReply(text=problem), _prompt(dialog, state, step)]
+        if step.kind.value == "confirm" and value is False:
+            return [Message(text=wording.NOT_CONFIRMED), _prompt(dialog, state, step)]
+        answers.data[step.field] = to_json(value)
+        self._save(state, answers, [*state.history, step.field])
+        await ctx.session.flush()
+        following, _ = await current_step(dialog, ctx, answers)
+        if following is None:
+            return await self._finish(ctx, dialog, state, answers)
+        return [*following.notes, _prompt(dialog, state, following)]
+
+    async def _back(self, ctx: DialogContext, dialog: Dialog, state: DialogState) -> list[Reply]:
+        answers = Answers(state.answers)
+        history = list(state.history)
+        # Drop answers until one that the dialog still reaches has gone (skipped ones too).
+        while history:
+            field = history.pop()
+            if field in answers.data:
+                del answers.data[field]
+                break
+        self._save(state, answers, history)
+        await ctx.session.flush()
+        step, _ = await current_step(dialog, ctx, answers)
+        if step is None:  # pragma: no cover - an answer was just removed
+            return []
+        replies: list[Reply] = [] if state.history else [Message(text=wording.AT_FIRST_QUESTION)]
+        return [*replies, *step.notes, _prompt(dialog, state, step)]
+
+    async def _finish(
+        self, ctx: DialogContext, dialog: Dialog, state: DialogState, answers: Answers
+    ) -> list[Reply]:
+        _, reached = await current_step(dialog, ctx, answers)
+        kept = Answers({k: v for k, v in answers.data.items() if k in reached})
+        # Claim the state first: of two racing turns only one deletes it, the other fails.
+        await ctx.session.delete(state)
+        await ctx.session.flush()
+        try:
+            return await dialog.finish(ctx, kept)
+        except AnswerError as error:
+            # Roll the whole turn back (nothing half-saved), then re-ask in a fresh transaction.
+            raise _FinishRefused(str(error)) from error
+
+    async def _undo_last(
+        self, person_id: int, message: str, *, channel: str, conversation: str
+    ) -> list[Reply]:
+        """After a refused save: forget the last answer and ask that question again."""
+        async with transaction(self.sessions) as session:
+            person = await session.get(Person, person_id)
+            state = await self._state(session, person_id, conversation)
+            if person is None or state is None:
+                return [ErrorReply(text=message)]
+            dialog = find_dialog(state.dialog)
+            if dialog is None:
+                return [ErrorReply(text=message)]
+            answers = Answers(state.answers)
+            history = list(state.history)
+            if history:
+                answers.data.pop(history.pop(), None)
+            self._save(state, answers, history)
+            await session.flush()
+            ctx = DialogContext(session, person, self.clock, channel, conversation)
+            step, _ = await current_step(dialog, ctx, answers)
+            replies: list[Reply] = [ErrorReply(text=message)]
+            if step is not None:
+                replies.append(_prompt(dialog, state, step))
+            return replies
+
+    def _save(self, state: DialogState, answers: Answers, history: list[str]) -> None:
+        state.answers = dict(answers.data)
+        state.history = history
+        state.updated_at = self.clock.now()
+
+
+def done(dialog: Dialog, text: str, record: dict[str, object]) -> Done:
+    """The closing reply of a dialog that saved something."""
+    return Done(dialog=dialog.name, text=text, record=record)

@@ -1,0 +1,191 @@
+"""Status: what is due or overdue for me, or one placement's state by reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from sqlalchemy import func, or_, select
+
+from dialogs.common import days_text, pupil_label
+from dialogs.context import Answers, DialogContext
+from dialogs.engine import Dialog, Step
+from dialogs.parsing import AnswerError, uk_date
+from dialogs.prompts import Done, Reply
+from storage.access import Action, can, placements_query
+from storage.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    ChecklistItem,
+    ChecklistStatus,
+    ChronologyEntry,
+    Contact,
+    Placement,
+    QaVisit,
+    Role,
+    WelfareCall,
+    WelfareCallParty,
+    WelfareCallStatus,
+)
+from storage.rules import cadence, checklist
+from storage.services.placements import find_by_reference
+
+SOON_DAYS = 14
+
+
+class StatusDialog(Dialog):
+    name = "status"
+    title = "status"
+    words = ("status", "my checks", "checks", "due")
+    roles = frozenset(Role)
+    summary = "what is due or overdue for you; `status AP-XXXX` for one placement"
+    shared_ok = True
+
+    async def begin(self, ctx: DialogContext, args: str) -> Answers:
+        return Answers({"reference": args.split()[0]} if args.strip() else {})
+
+    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
+        return
+        yield  # a one-shot command: nothing to ask
+
+    async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        reference = answers.text("reference")
+        if reference:
+            placement = await find_by_reference(ctx.session, reference)
+            if placement is None or not can(ctx.person, Action.view, placement):
+                raise AnswerError(
+                    f"I can't find a placement {reference.upper()!r} that you can see."
+                )
+            text = await placement_status(ctx, placement)
+            return [Done(dialog=self.name, text=text, record={"reference": placement.reference})]
+        text, counts = await my_status(ctx)
+        return [Done(dialog=self.name, text=text, record=counts)]
+
+
+async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
+    """Everything due or overdue for this person, soonest first."""
+    today = ctx.today
+    placements = [p for p in (await ctx.session.scalars(placements_query(ctx.person))).unique()]
+    if not placements:
+        return (
+            "You have no active placements, so nothing is due. Type help to see what you can do.",
+            {"placements": 0, "overdue": 0, "due_soon": 0},
+        )
+    by_id = {p.id: p for p in placements}
+    lines: list[str] = []
+    overdue = due_soon = 0
+
+    if ctx.person.role != Role.provider:
+        leads = ctx.person.role in (Role.dsl, Role.la_officer)
+        query = select(ChecklistItem).where(
+            ChecklistItem.placement_id.in_(by_id),
+            ChecklistItem.status == ChecklistStatus.not_done,
+            ChecklistItem.due_date <= today + dt.timedelta(days=SOON_DAYS),
+        )
+        if not leads:
+            query = query.where(ChecklistItem.owner_id == ctx.person.id)
+        items = list(await ctx.session.scalars(query.order_by(ChecklistItem.due_date)))
+        for item in items:
+            p = by_id[item.placement_id]
+            late = item.due_date is not None and item.due_date < today
+            overdue += late
+            due_soon += not late
+            label = checklist.definition(item.key).label
+            lines.append(
+                f"{'OVERDUE' if late else 'due'} {uk_date(item.due_date)}: {label} ({p.reference}, {pupil_label(ctx, p)})"
+            )
+        for p in placements:
+            state = cadence.qa_state(p.next_qa_due, today)
+            if state != "ok" and can(ctx.person, Action.log_visit, p):
+                overdue += state == "overdue"
+                due_soon += state != "overdue"
+                lines.append(
+                    f"{'OVERDUE' if state == 'overdue' else 'due'} {uk_date(p.next_qa_due)}: QA visit ({p.reference}, {pupil_label(ctx, p)})"
+                )
+
+    calls = select(WelfareCall).where(
+        WelfareCall.placement_id.in_(by_id), WelfareCall.status == WelfareCallStatus.open
+    )
+    if ctx.person.role == Role.provider:
+        calls = calls.where(WelfareCall.party == WelfareCallParty.provider)
+    else:
+        calls = calls.where(
+            or_(
+                WelfareCall.assigned_to_id == ctx.person.id,
+                WelfareCall.party == WelfareCallParty.school,
+            )
+        )
+    for call in (await ctx.session.scalars(calls.order_by(WelfareCall.absence_date))).unique():
+        p = by_id[call.placement_id]
+        overdue += 1
+        lines.append(
+            f"Welfare call to make: {p.reference} ({pupil_label(ctx, p)}) absent {uk_date(call.absence_date)}"
+        )
+
+    header = f"You have {len(placements)} active placement(s)."
+    if not lines:
+        return header + " Nothing is due or overdue. 👍", {
+            "placements": len(placements),
+            "overdue": 0,
+            "due_soon": 0,
+        }
+    text = "\n".join(
+        [header, f"{overdue} overdue, {due_soon} due soon:", *(f"• {line}" for line in lines)]
+    )
+    return text, {"placements": len(placements), "overdue": overdue, "due_soon": due_soon}
+
+
+async def placement_status(ctx: DialogContext, placement: Placement) -> str:
+    """One placement at a glance; safeguarding detail only for those who may see it."""
+    p = placement
+    lines = [
+        f"{p.reference} · {pupil_label(ctx, p)} · {p.provider.name}"
+        + (" (UNREGISTERED)" if p.provider.is_unregistered else ""),
+        f"Status: {p.status.value}. {uk_date(p.start_date)} to {uk_date(p.planned_end_date)}"
+        + (f", ended {uk_date(p.ended_on)} ({p.end_outcome})" if p.ended_on else ""),
+        f"Timetable: {days_text(p.days)} at the provider; {p.total_hours} h of {p.full_time_hours} h"
+        + (" (full-time)" if p.is_full_time else f" (PART-TIME, review {uk_date(p.review_date)})"),
+        f"Attendance code {p.attendance_code}; absences reported by {p.absence_deadline:%H:%M}; "
+        f"welfare calls by the {p.welfare_call_party.value}",
+    ]
+    if ctx.person.role != Role.provider:
+        items = list(p.checklist)
+        open_items = [i for i in items if i.status == ChecklistStatus.not_done]
+        done = sum(1 for i in items if i.status == ChecklistStatus.done)
+        lines.append(f"Checklist: {done} of {len(items)} done, {len(open_items)} to do")
+        for item in sorted(open_items, key=lambda i: i.due_date or dt.date.max):
+            late = " OVERDUE" if item.due_date and item.due_date < ctx.today else ""
+            lines.append(
+                f"  • {checklist.definition(item.key).label}: due {uk_date(item.due_date)}{late}"
+            )
+        last_visit = await ctx.session.scalar(
+            select(func.max(QaVisit.visit_date)).where(QaVisit.placement_id == p.id)
+        )
+        last_contact = await ctx.session.scalar(
+            select(func.max(Contact.contact_date)).where(Contact.placement_id == p.id)
+        )
+        lines.append(
+            f"QA visits: last {uk_date(last_visit) if last_visit else 'none yet'}, next due {uk_date(p.next_qa_due)}"
+        )
+        lines.append(
+            f"Last weekly contact: {uk_date(last_contact) if last_contact else 'none yet'}"
+        )
+    since = ctx.today - dt.timedelta(days=28)
+    absences = await ctx.session.scalar(
+        select(func.count())
+        .select_from(AttendanceRecord)
+        .where(
+            AttendanceRecord.placement_id == p.id,
+            AttendanceRecord.date >= since,
+            AttendanceRecord.status == AttendanceStatus.absent,
+        )
+    )
+    lines.append(f"Absent sessions in the last 4 weeks: {absences or 0}")
+    if can(ctx.person, Action.read_chronology, p) and not ctx.shared:
+        entries = await ctx.session.scalar(
+            select(func.count())
+            .select_from(ChronologyEntry)
+            .where(ChronologyEntry.pupil_id == p.pupil_id)
+        )
+        lines.append(f"Chronology: {entries or 0} entr{'y' if entries == 1 else 'ies'} (DSL only)")
+    return "\n".join(lines)

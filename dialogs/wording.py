@@ -1,0 +1,49 @@
+"""What the bot says when things go sideways, in one place (the dialogs keep their questions)."""
+
+from __future__ import annotations
+
+from storage.models import Role
+
+NO_ACCESS = (
+    "Sorry, I don't know you yet, so I can't show you anything. Ask your school's AP Safeguard "
+    "admin (or your designated safeguarding lead) to add you, using the email address you sign "
+    "in with."
+)
+ALREADY_ANSWERED = "That question has already been answered, so I ignored that click."
+DATABASE_TROUBLE = (
+    "I couldn't reach the database, so your last answer was not saved. Please send it again "
+    "in a minute. If this keeps happening, tell your admin (reference {ref})."
+)
+OUR_FAULT = (
+    "Sorry, something went wrong on our side and your last answer was not saved. Please try "
+    "again; if it keeps happening, tell your admin (reference {ref})."
+)
+DIALOG_GONE = "The conversation you were in no longer exists after an update. Please start again."
+CANCELLED = "Cancelled {title}. Nothing was saved."
+NOT_CONFIRMED = (
+    "Not saved yet. Type back to change an answer, cancel to stop without saving, or yes to save."
+)
+AT_FIRST_QUESTION = "That's the first question."
+NOT_IN_SHARED_CHANNEL = (
+    "That can't be done in a shared channel, where others can read it. Send it to me in a "
+    "direct message instead."
+)
+
+ROLE_NAMES = {
+    Role.teacher: "teachers",
+    Role.dsl: "designated safeguarding leads",
+    Role.provider: "AP providers",
+    Role.la_officer: "local-authority officers",
+    Role.admin: "admins",
+}
+
+
+def unknown_command(word: str) -> str:
+    shown = word.strip()[:40] or "that"
+    return f"I don't know {shown!r}. Type help to see what I can do."
+
+
+def not_for_role(title: str, role: Role) -> str:
+    return (
+        f"Sorry, {title} isn't available to {ROLE_NAMES[role]}. Type help to see what you can do."
+    )

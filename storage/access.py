@@ -1,0 +1,151 @@
+"""Need-to-know, decided in one place: who may see and change what.
+
+Deny by default. A school sees only its own pupils; a provider only pupils placed with it;
+safeguarding detail only the commissioner's DSLs (an LA's officers when the LA commissions);
+providers only the chronology entries shared with them.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import aliased
+
+from storage.models import (
+    ChronologyEntry,
+    Organisation,
+    OrgKind,
+    Person,
+    Placement,
+    PlacementStatus,
+    Pupil,
+    Role,
+)
+
+
+class Action(enum.StrEnum):
+    view = "view"
+    log_visit = "log_visit"
+    report_attendance = "report_attendance"
+    confirm_register = "confirm_register"
+    log_contact = "log_contact"
+    read_chronology = "read_chronology"
+    write_chronology = "write_chronology"
+    tick_check = "tick_check"
+    end_placement = "end_placement"
+    see_flags = "see_flags"
+
+
+SCHOOL_ROLES = frozenset({Role.teacher, Role.dsl})
+COMMISSIONER_ACTIONS = {
+    Action.view,
+    Action.log_visit,
+    Action.report_attendance,
+    Action.log_contact,
+    Action.tick_check,
+    Action.end_placement,
+}
+SAFEGUARDING_ACTIONS = {Action.read_chronology, Action.write_chronology, Action.see_flags}
+PROVIDER_ACTIONS = {
+    Action.view,
+    Action.report_attendance,
+    Action.confirm_register,
+    Action.write_chronology,
+}
+START_PLACEMENT_ROLES = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+
+
+def _acts_for_commissioner(person: Person, placement: Placement) -> bool:
+    """Staff of the commissioning school, or officers of the commissioning LA."""
+    if person.organisation_id is None:
+        return False
+    if person.role in SCHOOL_ROLES:
+        return placement.commissioner_id == person.organisation_id
+    if person.role == Role.la_officer:
+        return placement.commissioner_id == person.organisation_id
+    return False
+
+
+def _is_safeguarding_lead(person: Person, placement: Placement) -> bool:
+    return _acts_for_commissioner(person, placement) and person.role in (Role.dsl, Role.la_officer)
+
+
+def _la_oversees(person: Person, placement: Placement) -> bool:
+    """An LA officer sees every placement commissioned by a school in the LA (not its detail)."""
+    return (
+        person.role == Role.la_officer
+        and person.organisation_id is not None
+        and placement.commissioner.la_id == person.organisation_id
+    )
+
+
+def can(person: Person, action: Action, placement: Placement) -> bool:
+    """May this person do this to (or see this of) this placement?"""
+    if not person.active:
+        return False
+    if action in SAFEGUARDING_ACTIONS:
+        if action == Action.write_chronology and person.role == Role.provider:
+            return placement.provider_id == person.organisation_id
+        return _is_safeguarding_lead(person, placement)
+    if person.role == Role.provider:
+        return action in PROVIDER_ACTIONS and placement.provider_id == person.organisation_id
+    if action in COMMISSIONER_ACTIONS and _acts_for_commissioner(person, placement):
+        return True
+    return action == Action.view and _la_oversees(person, placement)
+
+
+def can_read_entry(person: Person, placement: Placement, entry: ChronologyEntry) -> bool:
+    """A chronology entry: the commissioner's safeguarding leads see all; a provider sees the
+    entries it wrote or that were shared with it."""
+    if can(person, Action.read_chronology, placement):
+        return True
+    return (
+        person.role == Role.provider
+        and placement.provider_id == person.organisation_id
+        and (person.organisation_id in (entry.shared_with or []))
+    )
+
+
+def can_start_placement(person: Person) -> bool:
+    return (
+        person.active
+        and person.role in START_PLACEMENT_ROLES
+        and person.organisation_id is not None
+    )
+
+
+def placements_query(person: Person, *, active_only: bool = True) -> Select[Placement]:
+    """Placements the person may see at all (further actions are checked with `can`)."""
+    query = select(Placement)
+    org = person.organisation_id
+    if not person.active or org is None:
+        return query.where(Placement.id.is_(None))
+    if person.role in SCHOOL_ROLES:
+        query = query.where(Placement.commissioner_id == org)
+    elif person.role == Role.provider:
+        query = query.where(Placement.provider_id == org)
+    elif person.role == Role.la_officer:
+        commissioner = aliased(Organisation)
+        query = query.join(commissioner, Placement.commissioner_id == commissioner.id).where(
+            or_(commissioner.id == org, commissioner.la_id == org)
+        )
+    else:
+        return query.where(Placement.id.is_(None))
+    if active_only:
+        query = query.where(Placement.status == PlacementStatus.active)
+    return query.order_by(Placement.reference)
+
+
+def pupils_query(person: Person) -> Select[Pupil]:
+    """Pupils a person may pick when starting a placement: their own school's (an LA officer:
+    the LA's own pupils, e.g. permanently excluded)."""
+    org = person.organisation_id
+    if not person.active or org is None or person.role not in START_PLACEMENT_ROLES:
+        return select(Pupil).where(Pupil.id.is_(None))
+    return select(Pupil).where(Pupil.home_org_id == org).order_by(Pupil.last_name, Pupil.first_name)
+
+
+def commissioner_kind(person: Person) -> OrgKind | None:
+    organisation = person.organisation
+    return organisation.kind if organisation else None

@@ -1,0 +1,56 @@
+"""Every table of the shared database."""
+
+from storage.models.base import Base
+from storage.models.enums import (
+    AttendanceStatus,
+    ChecklistStatus,
+    ChronologyKind,
+    ChronologySource,
+    ContactMethod,
+    OrgKind,
+    OutboxStatus,
+    PlacementStatus,
+    QaRating,
+    RegistrationStatus,
+    Role,
+    Session,
+    WelfareCallParty,
+    WelfareCallStatus,
+)
+from storage.models.organisations import Organisation, Site
+from storage.models.people import Person, Pupil
+from storage.models.placements import ChecklistItem, Placement
+from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
+from storage.models.system import AuditEntry, DialogState, OutboxMessage
+
+__all__ = [
+    "AttendanceRecord",
+    "AttendanceStatus",
+    "AuditEntry",
+    "Base",
+    "ChecklistItem",
+    "ChecklistStatus",
+    "ChronologyEntry",
+    "ChronologyKind",
+    "ChronologySource",
+    "Contact",
+    "ContactMethod",
+    "DialogState",
+    "OrgKind",
+    "Organisation",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Person",
+    "Placement",
+    "PlacementStatus",
+    "Pupil",
+    "QaRating",
+    "QaVisit",
+    "RegistrationStatus",
+    "Role",
+    "Session",
+    "Site",
+    "WelfareCall",
+    "WelfareCallParty",
+    "WelfareCallStatus",
+]

@@ -1,0 +1,110 @@
+"""The fixed vocabularies of the product, in the school's words."""
+
+from __future__ import annotations
+
+import enum
+
+
+class OrgKind(enum.StrEnum):
+    school = "school"
+    provider = "provider"
+    local_authority = "local_authority"
+
+
+class RegistrationStatus(enum.StrEnum):
+    """How an AP provider is registered with DfE (or not)."""
+
+    registered_school = "registered_school"
+    pru = "pru"
+    ap_academy = "ap_academy"
+    ap_free_school = "ap_free_school"
+    unregistered = "unregistered"
+
+    @property
+    def label(self) -> str:
+        return REGISTRATION_LABELS[self]
+
+
+REGISTRATION_LABELS = {
+    RegistrationStatus.registered_school: "Registered independent or mainstream school",
+    RegistrationStatus.pru: "Pupil referral unit (PRU)",
+    RegistrationStatus.ap_academy: "AP academy",
+    RegistrationStatus.ap_free_school: "AP free school",
+    RegistrationStatus.unregistered: "Unregistered provider",
+}
+
+
+class Role(enum.StrEnum):
+    teacher = "teacher"
+    dsl = "dsl"
+    provider = "provider"
+    la_officer = "la_officer"
+    admin = "admin"
+
+
+class PlacementStatus(enum.StrEnum):
+    draft = "draft"
+    active = "active"
+    ended = "ended"
+
+
+class ChecklistStatus(enum.StrEnum):
+    done = "done"
+    not_done = "not_done"
+    not_applicable = "not_applicable"
+
+
+class WelfareCallParty(enum.StrEnum):
+    """Who agreed to make calls home when a pupil does not arrive."""
+
+    school = "school"
+    provider = "provider"
+
+
+class Session(enum.StrEnum):
+    am = "AM"
+    pm = "PM"
+
+
+class AttendanceStatus(enum.StrEnum):
+    present = "present"
+    absent = "absent"
+    late = "late"
+
+
+class WelfareCallStatus(enum.StrEnum):
+    open = "open"
+    done = "done"
+
+
+class ChronologyKind(enum.StrEnum):
+    concern = "concern"
+    action = "action"
+    update = "update"
+
+
+class ChronologySource(enum.StrEnum):
+    school = "school"
+    provider = "provider"
+    local_authority = "local_authority"
+
+
+class QaRating(enum.StrEnum):
+    good = "good"
+    satisfactory = "satisfactory"
+    requires_improvement = "requires_improvement"
+    inadequate = "inadequate"
+
+
+class ContactMethod(enum.StrEnum):
+    phone = "phone"
+    email = "email"
+    meeting = "meeting"
+    visit = "visit"
+    video = "video"
+
+
+class OutboxStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"
+    parked = "parked"

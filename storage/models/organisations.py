@@ -1,0 +1,59 @@
+"""Schools, AP providers (with their sites) and local authorities."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base, UtcDateTime, enum_column
+from storage.models.enums import OrgKind, RegistrationStatus
+
+DEFAULT_FULL_TIME_HOURS = Decimal("32.5")
+
+
+class Organisation(Base):
+    """A school, an AP provider or a local authority."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind, "org_kind"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    urn: Mapped[str | None] = mapped_column(String(20))
+    ukprn: Mapped[str | None] = mapped_column(String(20))
+    # The local authority a school or provider sits in (none for an LA itself).
+    la_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    registration_status: Mapped[RegistrationStatus | None] = mapped_column(
+        enum_column(RegistrationStatus, "registration_status")
+    )
+    address: Mapped[str | None] = mapped_column(Text)
+    # A school's full-time week in hours (the full-time check compares against it).
+    full_time_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=DEFAULT_FULL_TIME_HOURS)
+    # How often QA visits fall due, in days (default: every half-term, i.e. twice a term).
+    qa_interval_days: Mapped[int] = mapped_column(Integer, default=42)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    sites: Mapped[list[Site]] = relationship(
+        back_populates="provider", order_by="Site.id", lazy="selectin"
+    )
+
+    @property
+    def is_unregistered(self) -> bool:
+        return self.registration_status == RegistrationStatus.unregistered
+
+
+class Site(Base):
+    """One address where a provider teaches pupils."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(String(12))
+
+    provider: Mapped[Organisation] = relationship(back_populates="sites")

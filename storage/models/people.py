@@ -1,0 +1,62 @@
+"""People who use the bot, and pupils (who never do)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base, UtcDateTime, enum_column
+from storage.models.enums import Role
+from storage.models.organisations import Organisation
+
+
+class Person(Base):
+    """A member of staff at a school, provider or LA, or an admin, with their chat identities."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    teams_aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+
+
+class Pupil(Base):
+    """A child placed in AP. Their name is never posted in a shared channel."""
+
+    __tablename__ = "pupils"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The school (or LA, for a permanently excluded pupil) responsible for the pupil.
+    home_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    upn: Mapped[str | None] = mapped_column(String(13))
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    year_group: Mapped[int] = mapped_column(Integer)
+    fsm_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    ehcp: Mapped[bool] = mapped_column(Boolean, default=False)
+    cp_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    cin_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    looked_after: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    home_org: Mapped[Organisation] = relationship(lazy="joined")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def initials(self) -> str:
+        return f"{self.first_name[:1]}{self.last_name[:1]}".upper()

@@ -1,0 +1,106 @@
+"""Placements and their safeguarding checklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Numeric, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base, UtcDateTime, enum_column
+from storage.models.enums import ChecklistStatus, PlacementStatus, WelfareCallParty
+from storage.models.organisations import Organisation, Site
+from storage.models.people import Person, Pupil
+
+
+class Placement(Base):
+    """A pupil placed by a commissioner (school or LA) with an AP provider."""
+
+    __tablename__ = "placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    status: Mapped[PlacementStatus] = mapped_column(
+        enum_column(PlacementStatus, "placement_status"), index=True
+    )
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    commissioner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    planned_end_date: Mapped[dt.date | None] = mapped_column(Date)
+    review_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    # The weekly timetable: which weekdays at the AP ("mon,tue"), and hours in each setting.
+    provider_days: Mapped[str] = mapped_column(String(40))
+    provider_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    school_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    other_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
+    other_providers: Mapped[str | None] = mapped_column(Text)
+    full_time_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    is_full_time: Mapped[bool] = mapped_column(Boolean)
+
+    attendance_code: Mapped[str] = mapped_column(String(2))
+    absence_deadline: Mapped[dt.time] = mapped_column(Time)
+    welfare_call_party: Mapped[WelfareCallParty] = mapped_column(
+        enum_column(WelfareCallParty, "welfare_call_party")
+    )
+    welfare_call_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    welfare_call_arrangements: Mapped[str | None] = mapped_column(Text)
+
+    objectives: Mapped[str | None] = mapped_column(Text)
+    return_plan: Mapped[str | None] = mapped_column(Text)
+    la_notified_on: Mapped[dt.date | None] = mapped_column(Date)
+    next_qa_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
+
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    end_outcome: Mapped[str | None] = mapped_column(String(40))
+    return_date: Mapped[dt.date | None] = mapped_column(Date)
+    reintegration_notes: Mapped[str | None] = mapped_column(Text)
+
+    pupil: Mapped[Pupil] = relationship(lazy="joined")
+    commissioner: Mapped[Organisation] = relationship(foreign_keys=[commissioner_id], lazy="joined")
+    provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id], lazy="joined")
+    site: Mapped[Site | None] = relationship(lazy="joined")
+    welfare_call_person: Mapped[Person | None] = relationship(
+        foreign_keys=[welfare_call_person_id], lazy="joined"
+    )
+    checklist: Mapped[list[ChecklistItem]] = relationship(
+        back_populates="placement", order_by="ChecklistItem.id", lazy="selectin"
+    )
+
+    @property
+    def days(self) -> list[str]:
+        return [d for d in self.provider_days.split(",") if d]
+
+    @property
+    def total_hours(self) -> Decimal:
+        return self.provider_hours + self.school_hours + self.other_hours
+
+
+class ChecklistItem(Base):
+    """One safeguarding check for one placement: done, not done (due by a date), or not applicable."""
+
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("placement_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    key: Mapped[str] = mapped_column(String(60))
+    status: Mapped[ChecklistStatus] = mapped_column(
+        enum_column(ChecklistStatus, "checklist_status")
+    )
+    due_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    na_reason: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    # Who is chased when it falls due (the person who started the placement, by default).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    done_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    placement: Mapped[Placement] = relationship(back_populates="checklist")

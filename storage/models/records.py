@@ -1,0 +1,123 @@
+"""What happens during a placement: QA visits, contacts, attendance, welfare calls, chronology."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base, UtcDateTime, enum_column
+from storage.models.enums import (
+    AttendanceStatus,
+    ChronologyKind,
+    ChronologySource,
+    ContactMethod,
+    QaRating,
+    Session,
+    WelfareCallParty,
+    WelfareCallStatus,
+)
+from storage.models.people import Person
+from storage.models.placements import Placement
+
+
+class QaVisit(Base):
+    """A quality-assurance visit to the setting, with the pupil's own words."""
+
+    __tablename__ = "qa_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    visit_date: Mapped[dt.date] = mapped_column(Date)
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    pupil_seen: Mapped[bool] = mapped_column(Boolean)
+    pupil_voice: Mapped[str | None] = mapped_column(Text)
+    setting_safe: Mapped[bool] = mapped_column(Boolean)
+    register_matches: Mapped[bool] = mapped_column(Boolean)
+    concerns: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[QaRating] = mapped_column(enum_column(QaRating, "qa_rating"))
+    actions_agreed: Mapped[str | None] = mapped_column(Text)
+    next_visit_due: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    placement: Mapped[Placement] = relationship(lazy="joined")
+    visitor: Mapped[Person] = relationship(lazy="joined")
+
+
+class Contact(Base):
+    """The regular (weekly) interaction with the provider, apart from attendance and concerns."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    contact_date: Mapped[dt.date] = mapped_column(Date)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    method: Mapped[ContactMethod] = mapped_column(enum_column(ContactMethod, "contact_method"))
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class AttendanceRecord(Base):
+    """One session (AM or PM) of one pupil on one day, as reported."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("placement_id", "date", "session"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    session: Mapped[Session] = mapped_column(enum_column(Session, "session"))
+    status: Mapped[AttendanceStatus] = mapped_column(
+        enum_column(AttendanceStatus, "attendance_status")
+    )
+    code: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(Text)
+    reported_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    late_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    welfare_call_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WelfareCall(Base):
+    """A call home (or visit) owed after a pupil did not arrive."""
+
+    __tablename__ = "welfare_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
+    absence_date: Mapped[dt.date] = mapped_column(Date)
+    party: Mapped[WelfareCallParty] = mapped_column(
+        enum_column(WelfareCallParty, "welfare_call_party")
+    )
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    status: Mapped[WelfareCallStatus] = mapped_column(
+        enum_column(WelfareCallStatus, "welfare_call_status"), index=True
+    )
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    done_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    placement: Mapped[Placement] = relationship(lazy="joined")
+
+
+class ChronologyEntry(Base):
+    """A dated safeguarding entry for a pupil. Append-only: a correction is a new entry."""
+
+    __tablename__ = "chronology"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"), index=True)
+    entry_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[ChronologyKind] = mapped_column(enum_column(ChronologyKind, "chronology_kind"))
+    source: Mapped[ChronologySource] = mapped_column(
+        enum_column(ChronologySource, "chronology_source")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    # Organisation ids this entry has been shared with, beyond the commissioning school.
+    shared_with: Mapped[list[int]] = mapped_column(JSON, default=list)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

@@ -1,0 +1,74 @@
+"""The bot's own records: the audit log, dialog state, and the outbox of messages to send."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, UtcDateTime, enum_column
+from storage.models.enums import OutboxStatus
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from which channel. Append-only."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[int] = mapped_column(Integer)
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DialogState(Base):
+    """Where one person is in one dialog, in one conversation. Saved after every answer, so a
+    restart loses nothing; `version` guards against the same answer arriving twice."""
+
+    __tablename__ = "dialog_states"
+    __table_args__ = (UniqueConstraint("person_id", "conversation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    conversation: Mapped[str] = mapped_column(String(200))
+    dialog: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Field names in the order they were answered, so `back` can undo the last one.
+    history: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OutboxMessage(Base):
+    """A message the bot owes someone (a nudge, an alert, a notice). Inserted once per `key`,
+    delivered at least once by whichever channel reaches the recipient."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    # A shared channel, when the message goes to a channel rather than a person.
+    channel_ref: Mapped[str | None] = mapped_column(String(200))
+    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_column(OutboxStatus, "outbox_status"), index=True
+    )
+    due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

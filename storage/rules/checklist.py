@@ -1,0 +1,310 @@
+"""The safeguarding checklist for commissioning schools, as data.
+
+The items follow the seed guidance section by section and in its order. Each has a stable `key`
+(stored on `ChecklistItem.key`), a short label in the school's words, one sentence of guidance,
+and when it should be done by if it was not done before the placement started.
+
+Quality assurance visits and reporting to governors are in the guidance too, but they recur, so
+they live in `storage.rules.cadence` and the reports rather than as one-off checks here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+SAFER_RECRUITMENT = "Safer recruitment"
+POLICIES = "Policies and procedures"
+COMMUNICATION = "Communication"
+ATTENDANCE = "Attendance"
+TRAVEL = "Travel"
+
+SECTIONS: tuple[str, ...] = (SAFER_RECRUITMENT, POLICIES, COMMUNICATION, ATTENDANCE, TRAVEL)
+
+# Needed before the pupil's first day at the provider.
+BEFORE_START = 0
+# Soon after the start, once the placement is running.
+FIRST_WEEK = 7
+FIRST_FORTNIGHT = 14
+
+
+@dataclass(frozen=True)
+class PlacementFacts:
+    """What the checklist needs to know about a placement to decide which items apply."""
+
+    fsm_eligible: bool
+    commissioner_is_school: bool
+    other_providers_involved: bool
+
+
+class ApplyWhen(enum.StrEnum):
+    """When a checklist item applies to a placement."""
+
+    always = "always"
+    fsm_eligible = "fsm_eligible"
+    school_commissions = "school_commissions"
+    other_providers_involved = "other_providers_involved"
+
+    def applies(self, facts: PlacementFacts) -> bool:
+        """Whether an item with this condition applies to a placement with these facts."""
+        if self is ApplyWhen.fsm_eligible:
+            return facts.fsm_eligible
+        if self is ApplyWhen.school_commissions:
+            return facts.commissioner_is_school
+        if self is ApplyWhen.other_providers_involved:
+            return facts.other_providers_involved
+        return True
+
+    @property
+    def description(self) -> str:
+        """The condition in words, for a "not applicable" reason or a help text."""
+        return _APPLY_WHEN_DESCRIPTIONS[self]
+
+
+_APPLY_WHEN_DESCRIPTIONS = {
+    ApplyWhen.always: "every placement",
+    ApplyWhen.fsm_eligible: "only if the pupil is eligible for free school meals",
+    ApplyWhen.school_commissions: "only when a school, not the local authority, commissions",
+    ApplyWhen.other_providers_involved: "only when other providers are involved",
+}
+
+
+@dataclass(frozen=True)
+class ChecklistDefinition:
+    """One safeguarding check from the guidance.
+
+    `automatic` items are answered by the start-placement dialog itself (for example the
+    absence deadline or the full-time check) rather than asked as a separate question.
+    `default_due_days` counts from the placement start date; 0 means before the pupil starts.
+    """
+
+    key: str
+    section: str
+    label: str
+    guidance: str
+    default_due_days: int
+    applies: ApplyWhen = ApplyWhen.always
+    optional: bool = False
+    automatic: bool = False
+
+
+ALL_ITEMS: tuple[ChecklistDefinition, ...] = (
+    # Safer recruitment
+    ChecklistDefinition(
+        key="letter_of_assurance",
+        section=SAFER_RECRUITMENT,
+        label="Letter of Assurance received",
+        guidance=(
+            "The AP has confirmed in writing that the safer recruitment checks the school would "
+            "make have been made for all AP staff."
+        ),
+        default_due_days=BEFORE_START,
+    ),
+    ChecklistDefinition(
+        key="checks_sighted",
+        section=SAFER_RECRUITMENT,
+        label="Staff checks sighted",
+        guidance=(
+            "Schools may want to see the staff checks themselves as well as receiving the "
+            "Letter of Assurance."
+        ),
+        default_due_days=FIRST_FORTNIGHT,
+        optional=True,
+    ),
+    # Policies and procedures
+    ChecklistDefinition(
+        key="our_policy_shared",
+        section=POLICIES,
+        label="Our safeguarding policy shared with the AP",
+        guidance="Share your safeguarding (and related) policies with the AP.",
+        default_due_days=BEFORE_START,
+    ),
+    ChecklistDefinition(
+        key="ap_policy_received",
+        section=POLICIES,
+        label="AP's safeguarding policy received",
+        guidance="Receive a copy of the AP's safeguarding policy (and other related policies).",
+        default_due_days=BEFORE_START,
+    ),
+    ChecklistDefinition(
+        key="issue_sharing_agreed",
+        section=POLICIES,
+        label="Agreed how new issues are shared",
+        guidance=(
+            "Agree how new or developing issues are shared between the provider and the "
+            "commissioning school, who must also keep other providers involved informed."
+        ),
+        default_due_days=BEFORE_START,
+    ),
+    # Communication
+    ChecklistDefinition(
+        key="chronology_shared",
+        section=COMMUNICATION,
+        label="Safeguarding chronology shared",
+        guidance=(
+            "A chronology of safeguarding concerns and actions is shared with each provider at "
+            "the start of the placement and kept up to date both ways."
+        ),
+        default_due_days=BEFORE_START,
+    ),
+    ChecklistDefinition(
+        key="plans_shared",
+        section=COMMUNICATION,
+        label="Risk assessment and plans shared",
+        guidance=(
+            "Share risk assessments, CP/CiN plans, EHCPs, individual behaviour plans and any "
+            "support packages used by the pupil and family, on a need-to-know basis."
+        ),
+        default_due_days=BEFORE_START,
+    ),
+    ChecklistDefinition(
+        key="other_providers_told",
+        section=COMMUNICATION,
+        label="Providers told which other providers are involved",
+        guidance=(
+            "Each provider knows which other providers are involved, so they can contribute to "
+            "a contextual approach to safeguarding."
+        ),
+        default_due_days=FIRST_WEEK,
+        applies=ApplyWhen.other_providers_involved,
+    ),
+    ChecklistDefinition(
+        key="fsm_arranged",
+        section=COMMUNICATION,
+        label="Free school meals arranged",
+        guidance=(
+            "A pupil eligible for free school meals is offered vouchers, food or meals so the "
+            "support continues while attending AP."
+        ),
+        # The pupil needs to eat from the first day.
+        default_due_days=BEFORE_START,
+        applies=ApplyWhen.fsm_eligible,
+    ),
+    ChecklistDefinition(
+        key="parents_informed",
+        section=COMMUNICATION,
+        label="Parents/carers informed",
+        guidance=(
+            "Parents and carers are part of the ongoing contact, with clear procedures to "
+            "exchange information, monitor progress and provide pastoral support."
+        ),
+        default_due_days=BEFORE_START,
+    ),
+    ChecklistDefinition(
+        key="length_and_return_agreed",
+        section=COMMUNICATION,
+        label="Planned length and return plan agreed",
+        guidance=(
+            "Agree the planned length of the placement and a robust transition to, and upon "
+            "return to, the commissioning school to support the pupil's wellbeing."
+        ),
+        default_due_days=FIRST_FORTNIGHT,
+    ),
+    ChecklistDefinition(
+        key="la_notified",
+        section=COMMUNICATION,
+        label="LA notified of the placement",
+        guidance=(
+            "The local authority is told of the placement so it knows where the pupil is being "
+            "educated."
+        ),
+        default_due_days=FIRST_WEEK,
+        applies=ApplyWhen.school_commissions,
+    ),
+    # Attendance
+    ChecklistDefinition(
+        key="absence_sharing_agreed",
+        section=ATTENDANCE,
+        label="Daily absence sharing agreed",
+        guidance=(
+            "Absence information is shared regularly, and daily where the school is the "
+            "commissioner."
+        ),
+        default_due_days=BEFORE_START,
+    ),
+    ChecklistDefinition(
+        key="absence_deadline_agreed",
+        section=ATTENDANCE,
+        label="Deadline for reporting non-attendance agreed",
+        guidance="Agree by what time the AP will contact the school to report a non-attendance.",
+        default_due_days=BEFORE_START,
+        automatic=True,
+    ),
+    ChecklistDefinition(
+        key="welfare_calls_agreed",
+        section=ATTENDANCE,
+        label="Welfare calls agreed",
+        guidance="Agree who will make calls home and welfare checks: when, where, who and why.",
+        default_due_days=BEFORE_START,
+        automatic=True,
+    ),
+    ChecklistDefinition(
+        key="attendance_code_agreed",
+        section=ATTENDANCE,
+        label="Attendance code agreed",
+        guidance="Be familiar with, and agree, the attendance codes to be used.",
+        default_due_days=BEFORE_START,
+        automatic=True,
+    ),
+    ChecklistDefinition(
+        key="full_time_provision",
+        section=ATTENDANCE,
+        label="Full-time provision in total",
+        guidance="The pupil receives full-time provision in total across all settings.",
+        default_due_days=BEFORE_START,
+        automatic=True,
+    ),
+    # Travel: drivers and escorts are with the pupil from the first journey.
+    ChecklistDefinition(
+        key="travel_provider_qa",
+        section=TRAVEL,
+        label="Travel provider quality-assured",
+        guidance=(
+            "Quality-assure the travel provider and check its staff are appropriately "
+            "safeguarding-trained."
+        ),
+        default_due_days=BEFORE_START,
+    ),
+    ChecklistDefinition(
+        key="travel_policy_shared",
+        section=TRAVEL,
+        label="Travel provider given our policy and reporting process",
+        guidance=(
+            "Give the travel provider your safeguarding policy and the process for reporting a "
+            "concern (who to), yours and the AP's."
+        ),
+        default_due_days=BEFORE_START,
+    ),
+)
+
+_BY_KEY: dict[str, ChecklistDefinition] = {item.key: item for item in ALL_ITEMS}
+
+
+def definition(key: str) -> ChecklistDefinition:
+    """The checklist item with this key.
+
+    Raises KeyError naming the unknown key and the known ones.
+    """
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        known = ", ".join(_BY_KEY)
+        raise KeyError(f"Unknown checklist item {key!r}; known items are: {known}") from None
+
+
+def applicable_items(facts: PlacementFacts) -> list[ChecklistDefinition]:
+    """The checklist items that apply to a placement with these facts, in the guidance's order."""
+    return [item for item in ALL_ITEMS if item.applies.applies(facts)]
+
+
+def items_in_section(section: str) -> list[ChecklistDefinition]:
+    """All items of one section, in order. Raises ValueError for an unknown section."""
+    if section not in SECTIONS:
+        raise ValueError(f"Unknown checklist section {section!r}; sections are: {SECTIONS}")
+    return [item for item in ALL_ITEMS if item.section == section]
+
+
+def default_due_date(item: ChecklistDefinition, start_date: dt.date) -> dt.date:
+    """When an item not yet done should be done by: its default days after the start date."""
+    return start_date + dt.timedelta(days=item.default_due_days)

@@ -1,0 +1,148 @@
+"""Attendance and absence codes of the School Attendance (Pupil Registration) (England) Regulations
+2024, loaded from the packaged data file `codes.toml` so they can be updated without code changes.
+
+The three codes an AP placement is recorded under at the home school:
+B (school-arranged approved educational activity), D (dual registered at another school such as
+a PRU or AP academy) and K (provision arranged by the local authority). A part-time timetable's
+sessions not attended are coded C2.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal, cast
+
+Category = Literal["present", "attendance", "absence", "not_counted"]
+PlacementKind = Literal["school_arranged", "dual_registered", "la_arranged"]
+
+CATEGORIES: tuple[str, ...] = ("present", "attendance", "absence", "not_counted")
+PLACEMENT_KINDS: tuple[str, ...] = ("school_arranged", "dual_registered", "la_arranged")
+
+DATA_FILE = "codes.toml"
+PART_TIME_CODE = "C2"
+SCHOOL_ARRANGED_CODE = "B"
+DUAL_REGISTERED_CODE = "D"
+LA_ARRANGED_CODE = "K"
+
+# A provider's absence report offers these first: "not yet known" is the honest default, and
+# illness and appointments are the commonest reasons. The rest follow in the regulations' order.
+_ABSENCE_REPORT_FIRST = ("N", "I", "M", "O")
+
+
+@dataclass(frozen=True)
+class AttendanceCode:
+    """One register code and what it means."""
+
+    code: str
+    meaning: str
+    category: Category
+    authorised: bool | None
+    placement_kind: PlacementKind | None
+    unexplained: bool
+    group: str = ""
+
+    @property
+    def label(self) -> str:
+        """The code and its meaning, e.g. "I: Illness (not medical or dental appointments)"."""
+        return f"{self.code}: {self.meaning}"
+
+
+def _parse(entry: dict[str, Any]) -> AttendanceCode:
+    code = entry.get("code")
+    if not isinstance(code, str) or not code:
+        raise ValueError(f"{DATA_FILE}: an entry has no code: {entry!r}")
+    meaning = entry.get("meaning")
+    if not isinstance(meaning, str) or not meaning.strip():
+        raise ValueError(f"{DATA_FILE}: code {code!r} has no meaning")
+    category = entry.get("category")
+    if category not in CATEGORIES:
+        raise ValueError(f"{DATA_FILE}: code {code!r} has an unknown category {category!r}")
+    authorised = entry.get("authorised")
+    if authorised is not None and not isinstance(authorised, bool):
+        raise ValueError(f"{DATA_FILE}: code {code!r}: authorised must be true or false")
+    kind = entry.get("placement_kind")
+    if kind is not None and kind not in PLACEMENT_KINDS:
+        raise ValueError(f"{DATA_FILE}: code {code!r} has an unknown placement_kind {kind!r}")
+    unexplained = entry.get("unexplained", False)
+    if not isinstance(unexplained, bool):
+        raise ValueError(f"{DATA_FILE}: code {code!r}: unexplained must be true or false")
+    return AttendanceCode(
+        code=code,
+        meaning=meaning.strip(),
+        category=cast(Category, category),
+        authorised=authorised,
+        placement_kind=cast(PlacementKind | None, kind),
+        unexplained=unexplained,
+        group=str(entry.get("group", "")),
+    )
+
+
+@functools.cache
+def all_codes() -> dict[str, AttendanceCode]:
+    """Every code, keyed by code, in the regulations' order (loaded once from `codes.toml`).
+
+    Raises ValueError if the data file is malformed (a missing meaning, an unknown category,
+    a duplicate code).
+    """
+    raw = resources.files(__package__).joinpath(DATA_FILE).read_bytes()
+    data = tomllib.loads(raw.decode("utf-8"))
+    codes: dict[str, AttendanceCode] = {}
+    for entry in data.get("codes", []):
+        parsed = _parse(entry)
+        key = parsed.code.upper()
+        if key in codes:
+            raise ValueError(f"{DATA_FILE}: code {parsed.code!r} is listed twice")
+        codes[key] = parsed
+    return codes
+
+
+def get(code: str) -> AttendanceCode:
+    """The code with this name, ignoring case and surrounding spaces ("c2" finds C2).
+
+    Raises KeyError with a message naming the unknown code and the known ones.
+    """
+    codes = all_codes()
+    try:
+        return codes[code.strip().upper()]
+    except KeyError:
+        known = ", ".join(codes)
+        raise KeyError(f"Unknown attendance code {code!r}; known codes are: {known}") from None
+
+
+def placement_codes() -> list[AttendanceCode]:
+    """The codes an AP placement can be recorded under: B, D and K (in that order)."""
+    return [get(c) for c in (SCHOOL_ARRANGED_CODE, DUAL_REGISTERED_CODE, LA_ARRANGED_CODE)]
+
+
+def absence_codes() -> list[AttendanceCode]:
+    """The codes a provider's absence report may use, commonest first (N, I, M, O, then the rest).
+
+    Leaves out codes for being present or attending elsewhere, and X (not a possible session).
+    """
+    absences = [c for c in all_codes().values() if c.category == "absence"]
+    first = [c for key in _ABSENCE_REPORT_FIRST for c in absences if c.code == key]
+    return first + [c for c in absences if c.code not in _ABSENCE_REPORT_FIRST]
+
+
+def unexplained_codes() -> list[AttendanceCode]:
+    """Codes meaning nobody yet knows why the pupil is away (N, O): the missing-education signal."""
+    return [c for c in all_codes().values() if c.unexplained]
+
+
+def suggested_placement_code(
+    *, commissioner_is_la: bool, provider_is_registered_school_or_pru_or_academy: bool
+) -> str:
+    """The attendance code to suggest for a new placement.
+
+    K when the local authority commissions; D when the provider is a school at which the pupil
+    is dual registered (a PRU, AP academy or AP free school, or another registered school);
+    otherwise B (school-arranged approved educational activity).
+    """
+    if commissioner_is_la:
+        return LA_ARRANGED_CODE
+    if provider_is_registered_school_or_pru_or_academy:
+        return DUAL_REGISTERED_CODE
+    return SCHOOL_ARRANGED_CODE

@@ -1,0 +1,111 @@
+"""The audit log: every change to any record, written in the same transaction as the change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditEntry, Base
+
+# Columns whose values never go into the audit log, only the fact they changed.
+SENSITIVE_COLUMNS = frozenset(
+    {"first_name", "last_name", "pupil_voice", "concerns", "text", "reason", "summary", "outcome"}
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who is making a change, from which channel, and when."""
+
+    person_id: int | None
+    channel: str
+    at: dt.datetime
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(record: Base) -> dict[str, Any]:
+    """The record's column values as plain JSON, sensitive free text masked."""
+    mapper = inspect(record).mapper
+    values: dict[str, Any] = {}
+    for column in mapper.column_attrs:
+        value = getattr(record, column.key)
+        values[column.key] = (
+            "(recorded)" if column.key in SENSITIVE_COLUMNS and value else _plain(value)
+        )
+    return values
+
+
+async def audit(
+    session: AsyncSession,
+    change: Change,
+    *,
+    action: str,
+    record: Base,
+    changes: dict[str, Any] | None = None,
+    placement_id: int | None = None,
+) -> AuditEntry:
+    """Append an audit entry for `record` (flushed first so it has an id)."""
+    await session.flush()
+    record_id = inspect(record).identity
+    entry = AuditEntry(
+        at=change.at,
+        person_id=change.person_id,
+        channel=change.channel,
+        action=action,
+        record_type=type(record).__name__,
+        record_id=int(record_id[0]) if record_id else 0,
+        placement_id=placement_id,
+        changes={
+            k: _plain(v) for k, v in (changes if changes is not None else snapshot(record)).items()
+        },
+    )
+    session.add(entry)
+    return entry
+
+
+async def audit_created(
+    session: AsyncSession, change: Change, record: Base, *, placement_id: int | None = None
+) -> AuditEntry:
+    """Audit a newly created record with all its values."""
+    await session.flush()
+    return await audit(
+        session,
+        change,
+        action="created",
+        record=record,
+        placement_id=placement_id,
+        changes=snapshot(record),
+    )
+
+
+async def audit_updated(
+    session: AsyncSession,
+    change: Change,
+    record: Base,
+    before: dict[str, Any],
+    *,
+    placement_id: int | None = None,
+) -> AuditEntry | None:
+    """Audit what differs between `before` (a `snapshot`) and the record now."""
+    after = snapshot(record)
+    diff = {k: {"from": before.get(k), "to": v} for k, v in after.items() if before.get(k) != v}
+    if not diff:
+        return None
+    return await audit(
+        session, change, action="updated", record=record, changes=diff, placement_id=placement_id
+    )

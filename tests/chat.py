@@ -1,0 +1,75 @@
+"""Driving the bot the way a script would: through the `--json` terminal channel."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.channels.terminal import TerminalChannel
+from dialogs.runner import DialogRunner
+from storage.clock import Clock
+from storage.models import Person
+from tests.conftest import Database
+
+
+class JsonChat:
+    """One person talking to the bot in `--json` mode, a line at a time."""
+
+    def __init__(self, db: Database, clock: Clock, person: Person) -> None:
+        self.person = person
+        self.channel = TerminalChannel(
+            DialogRunner(db.sessions, clock),
+            person,
+            json_mode=True,
+            stdin=io.StringIO(),
+            stdout=io.StringIO(),
+            clock=clock,
+        )
+        self.transcript: list[dict[str, Any]] = []
+
+    @classmethod
+    async def as_email(cls, db: Database, clock: Clock, email: str) -> JsonChat:
+        async with db.sessions() as session:
+            person = await session.scalar(select(Person).where(Person.email == email))
+        assert person is not None, f"no person {email}"
+        return cls(db, clock, person)
+
+    async def say(self, text: str | dict[str, Any]) -> list[dict[str, Any]]:
+        """Send one line (plain text, or a JSON object); return the JSON objects written back."""
+        line = text if isinstance(text, str) else json.dumps(text)
+        replies = await self.channel.turn(line + "\n")
+        out = []
+        for reply in replies:
+            self.channel.stdout = io.StringIO()
+            self.channel.emit([reply])
+            out.append(json.loads(self.channel.stdout.getvalue()))
+        self.transcript.extend(out)
+        return out
+
+    async def answer_all(self, answers: dict[str, str], *, start: str) -> list[dict[str, Any]]:
+        """Start a dialog and answer each prompt by its field name until it is done.
+        Fails loudly when a prompt comes that the answers don't cover or an answer is refused."""
+        out = await self.say(start)
+        for _ in range(200):
+            last = out[-1]
+            if last["type"] != "prompt":
+                return out
+            errors = [o for o in out if o["type"] == "error"]
+            assert not errors, f"refused: {errors} before {last['field']}"
+            field = last["field"]
+            assert field in answers, f"unexpected prompt {field!r}: {last['text']}"
+            out = await self.say(answers[field])
+        raise AssertionError("dialog did not finish")
+
+
+def prompt(out: list[dict[str, Any]]) -> dict[str, Any]:
+    """The question at the end of a reply."""
+    assert out and out[-1]["type"] == "prompt", out
+    return out[-1]
+
+
+def texts(out: list[dict[str, Any]]) -> str:
+    return "\n".join(o.get("text", "") for o in out)

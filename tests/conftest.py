@@ -1,0 +1,114 @@
+"""Shared fixtures: a migrated database on SQLite and (when TEST_POSTGRES_URL is set) on
+PostgreSQL, an injected clock, and a demo school to talk to."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.clock import LONDON, FixedClock
+from storage.db import create_engine, normalise_url, session_factory
+from storage.migrate import upgrade
+from storage.models import Base
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+# Friday 27 November 2026, 10:00 in London: a school day.
+TEST_NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=LONDON)
+
+
+@dataclass
+class Database:
+    """A migrated, empty database for one test."""
+
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    backend: str
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating every time would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def _admin_execute(url: str, statement: str) -> None:
+    import asyncpg
+
+    parsed = make_url(normalise_url(url))
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, migrated, dropped at the end."""
+    assert POSTGRES_URL, "TEST_POSTGRES_URL is not set"
+    name = f"apsg_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin_execute(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+    url = (
+        make_url(normalise_url(POSTGRES_URL))
+        .set(database=name)
+        .render_as_string(hide_password=False)
+    )
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_admin_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a migrated, empty database (resolved outside the event loop: Alembic runs
+    its own)."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    return url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated, empty database: SQLite always, PostgreSQL too when TEST_POSTGRES_URL is set."""
+    backend = "sqlite" if db_url.startswith("sqlite") else "postgres"
+    engine = create_engine(db_url)
+    try:
+        yield Database(url=db_url, engine=engine, sessions=session_factory(engine), backend=backend)
+    finally:
+        if backend == "postgres":
+            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            async with engine.begin() as connection:
+                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """Friday 27/11/2026 10:00 London time, moved only by the test."""
+    return FixedClock(TEST_NOW)

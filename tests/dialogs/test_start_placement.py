@@ -1,0 +1,252 @@
+"""Start placement, driven through the `--json` terminal channel as a script would."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.models import (
+    AuditEntry,
+    ChecklistItem,
+    ChecklistStatus,
+    DialogState,
+    OutboxMessage,
+    Placement,
+    Pupil,
+)
+from tests.chat import JsonChat, prompt, texts
+from tests.factories import build_world
+
+CHECKLIST_ALL_DONE = {
+    f"check.{key}": "done"
+    for key in (
+        "letter_of_assurance",
+        "checks_sighted",
+        "our_policy_shared",
+        "ap_policy_received",
+        "issue_sharing_agreed",
+        "chronology_shared",
+        "plans_shared",
+        "other_providers_told",
+        "fsm_arranged",
+        "parents_informed",
+        "length_and_return_agreed",
+        "la_notified",
+        "absence_sharing_agreed",
+        "travel_provider_qa",
+        "travel_policy_shared",
+    )
+}
+
+
+def full_time_answers(pupil_id: int, provider_id: int) -> dict[str, str]:
+    return {
+        "pupil": f"pupil-{pupil_id}",
+        "provider": f"provider-{provider_id}",
+        "site": "1",
+        "start_date": "30/11/2026",
+        "planned_end_date": "05/02/2027",
+        "provider_days": "mon, tue, wed, thu, fri",
+        "provider_hours": "25",
+        "school_hours": "7.5",
+        "other_hours": "",
+        "attendance_code": "",
+        "absence_deadline": "",
+        "welfare_call_party": "provider",
+        "welfare_call_arrangements": "Provider rings home by 10:00; if no answer our DSL visits.",
+        "objectives": "Re-engage with maths and English; reduce suspensions.",
+        "return_plan": "Phased return from February half-term.",
+        **CHECKLIST_ALL_DONE,
+        "check.letter_of_assurance": "not yet",
+        "check.letter_of_assurance.due": "",
+        "check.travel_provider_qa": "na",
+        "check.travel_provider_qa.reason": "Pupil walks; no transport arranged.",
+        "check.letter_of_assurance.evidence": "skip",
+        "confirm": "yes",
+    }
+
+
+async def test_teacher_starts_a_full_time_placement(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await chat.answer_all(
+        full_time_answers(world.pupil.id, world.provider.id), start="start placement"
+    )
+    done = out[-1]
+    assert done["type"] == "done" and done["dialog"] == "start"
+    reference = done["record"]["reference"]
+    assert reference.startswith("AP-") and len(reference) == 7
+    assert done["record"]["is_full_time"] is True
+    assert done["record"]["due_checks"] == ["letter_of_assurance"]
+    assert "Full-time" in texts(chat.transcript)
+
+    async with db.sessions() as session:
+        placement = await session.scalar(select(Placement).where(Placement.reference == reference))
+        assert placement is not None
+        assert placement.pupil_id == world.pupil.id
+        assert placement.commissioner_id == world.school.id
+        assert placement.attendance_code == "D"  # an AP academy: dual registration suggested
+        assert f"{placement.absence_deadline:%H:%M}" == "09:30"
+        assert placement.days == ["mon", "tue", "wed", "thu", "fri"]
+        assert placement.site is not None and placement.site.name == "Main site"
+        items = {
+            i.key: i
+            for i in await session.scalars(
+                select(ChecklistItem).where(ChecklistItem.placement_id == placement.id)
+            )
+        }
+        # Not FSM-eligible and no other providers: those items don't apply.
+        assert "fsm_arranged" not in items and "other_providers_told" not in items
+        loa = items["letter_of_assurance"]
+        assert loa.status == ChecklistStatus.not_done and str(loa.due_date) == "2026-11-30"
+        assert loa.owner_id == world.teacher.id
+        travel = items["travel_provider_qa"]
+        assert travel.status == ChecklistStatus.not_applicable and "walks" in (
+            travel.na_reason or ""
+        )
+        assert items["full_time_provision"].status == ChecklistStatus.done
+        assert (
+            items["absence_deadline_agreed"].evidence
+            and "09:30" in items["absence_deadline_agreed"].evidence
+        )
+        # Every change audited, by the teacher, from the terminal.
+        audit = list(
+            await session.scalars(select(AuditEntry).where(AuditEntry.placement_id == placement.id))
+        )
+        assert {(a.record_type, a.action) for a in audit} >= {
+            ("Placement", "created"),
+            ("ChecklistItem", "created"),
+        }
+        assert all(a.person_id == world.teacher.id and a.channel == "terminal" for a in audit)
+        assert len([a for a in audit if a.record_type == "ChecklistItem"]) == len(items)
+        # The provider is told the reference only; the DSL is told in full.
+        notices = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.placement_id == placement.id)
+            )
+        )
+        to_provider = [n for n in notices if n.recipient_id == world.provider_staff.id]
+        to_dsl = [n for n in notices if n.recipient_id == world.dsl.id]
+        assert len(to_provider) == 1 and reference in to_provider[0].text
+        assert "Jamie" not in to_provider[0].text and "Testpupil" not in to_provider[0].text
+        assert len(to_dsl) == 1 and "Jamie Testpupil" in to_dsl[0].text
+        assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
+
+
+async def test_part_time_at_unregistered_provider_warns_and_needs_review(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = full_time_answers(world.fsm_pupil.id, world.unregistered.id)
+    answers.update(
+        {
+            "planned_end_date": "30/04/2027",
+            "provider_days": "mon, tue, wed",
+            "provider_hours": "15",
+            "school_hours": "10",
+            "review_date": "08/01/2027",
+            "check.fsm_arranged": "done",
+            "attendance_code": "B",
+        }
+    )
+    out = await chat.answer_all(answers, start="start")
+    assert out[-1]["type"] == "done"
+    warnings = [o["text"] for o in chat.transcript if o.get("level") == "warning"]
+    assert any("NOT registered" in w for w in warnings)
+    assert any("2 days a week" in w for w in warnings)
+    assert any("Part-time" in w for w in warnings)
+    async with db.sessions() as session:
+        placement = await session.scalar(
+            select(Placement).where(Placement.reference == out[-1]["record"]["reference"])
+        )
+        assert placement is not None and not placement.is_full_time
+        assert str(placement.review_date) == "2027-01-08"
+        items = {i.key: i for i in placement.checklist}
+        assert items["fsm_arranged"].status == ChecklistStatus.done
+        assert items["full_time_provision"].status == ChecklistStatus.not_done
+        assert str(items["full_time_provision"].due_date) == "2027-01-08"
+
+
+async def test_new_pupil_bad_answers_reasked_and_cancel_saves_nothing(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    first = prompt(await chat.say("start"))
+    assert first["field"] == "pupil" and first["kind"] == "choice"
+    # Another school's pupil is not offered.
+    assert all("Casey" not in c["label"] for c in first["choices"])
+    out = await chat.say("99")
+    assert out[0]["type"] == "error" and prompt(out)["field"] == "pupil"
+    assert prompt(await chat.say("Add a new pupil"))["field"] == "first_name"
+    out = await chat.say("   ")
+    assert out[0]["type"] == "error" and prompt(out)["field"] == "first_name"
+    out = await chat.say("x" * 10_000)
+    assert out[0]["type"] == "error" and "characters" in out[0]["text"]
+    assert prompt(await chat.say("Robert'); DROP TABLE pupils;--"))["field"] == "last_name"
+    assert prompt(await chat.say("Tables 🙂"))["field"] == "year_group"
+    out = await chat.say("year 99")
+    assert out[0]["type"] == "error"
+    assert prompt(await chat.say("Y9"))["field"] == "upn"
+    out = await chat.say("back")
+    assert prompt(out)["field"] == "year_group"
+    assert prompt(await chat.say("9"))["field"] == "upn"
+    assert prompt(await chat.say("skip"))["field"] == "flags"
+    assert prompt(await chat.say("none"))["field"] == "provider"
+    assert prompt(await chat.say(f"provider-{world.provider.id}"))["field"] == "site"
+    assert prompt(await chat.say("1"))["field"] == "start_date"
+    out = await chat.say("31/02/2026")
+    assert out[0]["type"] == "error" and "not a real date" in out[0]["text"]
+    out = await chat.say("cancel")
+    assert out[-1]["type"] == "message" and "Nothing was saved" in out[-1]["text"]
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Placement)) == 0
+        assert await session.scalar(select(func.count()).select_from(Pupil)) == 3
+        assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
+
+
+async def test_new_pupil_placement_stores_the_pupil_literally(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.dsl.email)
+    answers = full_time_answers(0, world.provider.id)
+    answers.update(
+        {
+            "pupil": "new",
+            "first_name": "Robert'); DROP TABLE pupils;--",
+            "last_name": "Tables 🙂",
+            "year_group": "R",
+            "upn": "a123456789012",
+            "flags": "1, looked-after child",
+            "check.fsm_arranged": "not yet",
+            "check.fsm_arranged.due": "tomorrow",
+        }
+    )
+    out = await chat.answer_all(answers, start="new placement")
+    assert out[-1]["type"] == "done"
+    async with db.sessions() as session:
+        pupil = await session.scalar(select(Pupil).where(Pupil.last_name == "Tables 🙂"))
+        assert pupil is not None
+        assert pupil.first_name == "Robert'); DROP TABLE pupils;--"
+        assert pupil.year_group == 0 and pupil.upn == "A123456789012"
+        assert pupil.fsm_eligible and pupil.looked_after and not pupil.ehcp
+        placement = await session.scalar(select(Placement).where(Placement.pupil_id == pupil.id))
+        assert placement is not None
+        fsm = next(i for i in placement.checklist if i.key == "fsm_arranged")
+        assert str(fsm.due_date) == "2026-11-28"
+
+
+async def test_restart_mid_dialog_loses_nothing(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    await chat.say("start")
+    await chat.say(str(world.pupil.id))
+    # A new channel object (as after a restart of the bot) picks up where it was.
+    again = await JsonChat.as_email(db, clock, world.teacher.email)
+    waiting = await again.channel.runner.active_prompt(
+        world.teacher.id, conversation=f"terminal:{world.teacher.id}", channel="terminal"
+    )
+    assert waiting is not None and waiting.field == "provider"
+
+
+async def test_provider_and_admin_cannot_start_a_placement(db, clock) -> None:
+    world = await build_world(db, clock)
+    for email in (world.provider_staff.email, world.admin.email):
+        chat = await JsonChat.as_email(db, clock, email)
+        out = await chat.say("start")
+        assert out[0]["type"] == "error" and "isn't available" in out[0]["text"]

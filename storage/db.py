@@ -52,11 +52,19 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin_immediate(connection):  # type: ignore[no-untyped-def]
+            # Take SQLite's write lock at the start, so two turns on the same dialog queue up
+            # (as SELECT ... FOR UPDATE does on PostgreSQL) instead of failing half-way.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

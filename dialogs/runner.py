@@ -98,6 +98,8 @@ class DialogRunner:
             return await self._undo_last(
                 person_id, str(refused), channel=channel, conversation=conversation
             )
+        except AnswerError as error:  # a refusal from a dialog before anything was saved
+            return [ErrorReply(text=str(error))]
         except StaleDataError:
             return [Message(text=wording.ALREADY_ANSWERED)]
         except DBAPIError:
@@ -181,11 +183,11 @@ class DialogRunner:
         self, ctx: DialogContext, dialog: Dialog, state: DialogState, incoming: Incoming
     ) -> list[Reply]:
         answers = Answers(state.answers)
-        step, _ = await current_step(dialog, ctx, answers)
         word = incoming.text.strip().lower() if incoming.value is None else ""
-        if word in CANCEL_WORDS:
+        if word in CANCEL_WORDS:  # before anything else, so a person can always get out
             await ctx.session.delete(state)
             return [Message(text=wording.CANCELLED.format(title=dialog.title))]
+        step, _ = await current_step(dialog, ctx, answers)
         if step is None:  # every answer is in but saving failed last time: try again
             return await self._finish(ctx, dialog, state, answers)
         current_id = _prompt(dialog, state, step).prompt_id

@@ -72,7 +72,8 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
             {"placements": 0, "overdue": 0, "due_soon": 0},
         )
     by_id = {p.id: p for p in placements}
-    lines: list[str] = []
+    # (urgency, date, line): welfare calls first, then everything else soonest first.
+    lines: list[tuple[int, dt.date, str]] = []
     overdue = due_soon = 0
 
     if ctx.person.role != Role.provider:
@@ -92,7 +93,11 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
             due_soon += not late
             label = checklist.definition(item.key).label
             lines.append(
-                f"{'OVERDUE' if late else 'due'} {uk_date(item.due_date)}: {label} ({p.reference}, {pupil_label(ctx, p)})"
+                (
+                    1,
+                    item.due_date or today,
+                    f"{'OVERDUE' if late else 'due'} {uk_date(item.due_date)}: {label} ({p.reference}, {pupil_label(ctx, p)})",
+                )
             )
         for p in placements:
             state = cadence.qa_state(p.next_qa_due, today)
@@ -100,7 +105,11 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
                 overdue += state == "overdue"
                 due_soon += state != "overdue"
                 lines.append(
-                    f"{'OVERDUE' if state == 'overdue' else 'due'} {uk_date(p.next_qa_due)}: QA visit ({p.reference}, {pupil_label(ctx, p)})"
+                    (
+                        1,
+                        p.next_qa_due or today,
+                        f"{'OVERDUE' if state == 'overdue' else 'due'} {uk_date(p.next_qa_due)}: QA visit ({p.reference}, {pupil_label(ctx, p)})",
+                    )
                 )
 
     calls = select(WelfareCall).where(
@@ -119,7 +128,11 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
         p = by_id[call.placement_id]
         overdue += 1
         lines.append(
-            f"Welfare call to make: {p.reference} ({pupil_label(ctx, p)}) absent {uk_date(call.absence_date)}"
+            (
+                0,
+                call.absence_date,
+                f"Welfare call to make: {p.reference} ({pupil_label(ctx, p)}) absent {uk_date(call.absence_date)}",
+            )
         )
 
     header = f"You have {len(placements)} active placement(s)."
@@ -130,7 +143,11 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
             "due_soon": 0,
         }
     text = "\n".join(
-        [header, f"{overdue} overdue, {due_soon} due soon:", *(f"• {line}" for line in lines)]
+        [
+            header,
+            f"{overdue} overdue, {due_soon} due soon:",
+            *(f"• {line}" for _, _, line in sorted(lines)),
+        ]
     )
     return text, {"placements": len(placements), "overdue": overdue, "due_soon": due_soon}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +44,7 @@ DEMO_DSL_EMAIL = "dsl@oakfield.example"
 DEMO_ADMIN_EMAIL = "admin@apsafeguard.example"
 DEMO_CHANNEL = "demo"
 FULL_TIME_WEEK = Decimal("32.5")
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 
 EVIDENCE = {
     "letter_of_assurance": "Letter of Assurance signed by the headteacher, on file.",
@@ -65,6 +67,10 @@ class DemoSummary:
     people: int = 0
     pupils: int = 0
     placements: int = 0
+
+
+# key, home organisation, first name, last name, year group, birthday (month, day), UPN, flags
+_PupilRow = tuple[str, str, str, str, int, tuple[int, int], str | None, set[str]]
 
 
 @dataclass
@@ -145,8 +151,7 @@ async def seed_demo(session: AsyncSession, *, clock: Clock) -> DemoSummary:
 
 
 async def _add_organisations(session: AsyncSession, change: Change, demo: _Demo) -> None:
-    add = directory.add_organisation
-    la = await add(
+    la = await directory.add_organisation(
         session,
         change,
         kind=OrgKind.local_authority,
@@ -154,41 +159,27 @@ async def _add_organisations(session: AsyncSession, change: Change, demo: _Demo)
         address="Civic Centre, Market Square, Northbrook NB1 1AA",
     )
     demo.orgs["la"] = la
-    demo.orgs["oakfield"] = await add(
-        session,
-        change,
-        kind=OrgKind.school,
-        name="Oakfield Academy",
-        urn="999001",
-        la_id=la.id,
-        address="Oakfield Lane, Northbrook NB2 4QT",
-        full_time_hours=FULL_TIME_WEEK,
-    )
-    demo.orgs["riverside"] = await add(
-        session,
-        change,
-        kind=OrgKind.school,
-        name="Riverside High School",
-        urn="999002",
-        la_id=la.id,
-        address="12 Riverside Walk, Northbrook NB3 7LP",
-        full_time_hours=FULL_TIME_WEEK,
-    )
-    providers = (
-        ("horizon", "Horizon Learning Centre", RegistrationStatus.ap_academy, "999101"),
-        ("bridgeway", "Bridgeway Pupil Referral Unit", RegistrationStatus.pru, "999102"),
-        ("secondchance", "Second Chance Motor Project", RegistrationStatus.unregistered, None),
-    )
-    for key, name, status, urn in providers:
-        demo.orgs[key] = await add(
+    school, ap = OrgKind.school, OrgKind.provider
+    organisations = (
+        # key, kind, name, URN, UKPRN, registration status, address
+        ("oakfield", school, "Oakfield Academy", "999001", None, None, "Oakfield Lane, Northbrook NB2 4QT"),
+        ("riverside", school, "Riverside High School", "999002", None, None, "12 Riverside Walk, Northbrook NB3 7LP"),
+        ("horizon", ap, "Horizon Learning Centre", "999101", None, RegistrationStatus.ap_academy, None),
+        ("bridgeway", ap, "Bridgeway Pupil Referral Unit", "999102", None, RegistrationStatus.pru, None),
+        ("secondchance", ap, "Second Chance Motor Project", None, "19999103", RegistrationStatus.unregistered, None),
+    )  # fmt: skip
+    for key, kind, name, urn, ukprn, status, address in organisations:
+        demo.orgs[key] = await directory.add_organisation(
             session,
             change,
-            kind=OrgKind.provider,
+            kind=kind,
             name=name,
             urn=urn,
-            ukprn="19999103" if key == "secondchance" else None,
+            ukprn=ukprn,
             la_id=la.id,
             registration_status=status,
+            address=address,
+            full_time_hours=FULL_TIME_WEEK if kind == school else None,
         )
     sites = (
         ("horizon_main", "horizon", "Main site", "Unit 3, Canal Street, Northbrook", "NB4 2EX"),
@@ -228,8 +219,7 @@ async def _add_people(session: AsyncSession, change: Change, demo: _Demo) -> Non
 
 
 async def _add_pupils(session: AsyncSession, change: Change, demo: _Demo, today: dt.date) -> None:
-    pupils = (
-        # key, home, first, last, year, birthday (month, day), UPN, flags
+    pupils: tuple[_PupilRow, ...] = (
         ("tyler", "oakfield", "Tyler", "Ashdown", 10, (3, 14), "Z999000000101", {"fsm_eligible"}),
         ("maisie", "oakfield", "Maisie", "Holt", 9, (11, 2), "Z999000000102", {"ehcp"}),
         ("callum", "oakfield", "Callum", "Price", 11, (6, 21), None, set()),
@@ -261,131 +251,125 @@ async def _add_placements(
     """Five placements: active full-time, active part-time at the unregistered provider,
     dual-registered, LA-commissioned, and one that has ended."""
     monday = _monday(today)
-    orgs, sites, people, pupils = demo.orgs, demo.sites, demo.people, demo.pupils
-    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    orgs, people = demo.orgs, demo.people
 
-    async def place(by: str, plan: PlacementPlan) -> Placement:
+    async def place(
+        by: str,
+        pupil: str,
+        *,
+        commissioner: str,
+        provider: str,
+        site: str,
+        start: dt.date,
+        weeks: int,
+        not_done: dict[str, dt.date],
+        **details: Any,
+    ) -> Placement:
+        plan = PlacementPlan(
+            pupil_id=demo.pupils[pupil].id,
+            commissioner_id=orgs[commissioner].id,
+            provider_id=orgs[provider].id,
+            site_id=demo.sites[site],
+            start_date=start,
+            planned_end_date=start + dt.timedelta(weeks=weeks),
+            checklist=_checklist(not_done),
+            **{"provider_days": WEEKDAYS, "absence_deadline": dt.time(9, 30), **details},
+        )
         change = Change(person_id=people[by].id, channel=DEMO_CHANNEL, at=now)
         return await create_placement(session, change, plan)
 
-    full_time_start = monday - dt.timedelta(weeks=6)
     full_time = await place(
         "teacher",
-        PlacementPlan(
-            pupil_id=pupils["tyler"].id,
-            commissioner_id=orgs["oakfield"].id,
-            provider_id=orgs["horizon"].id,
-            site_id=sites["horizon_main"],
-            start_date=full_time_start,
-            planned_end_date=full_time_start + dt.timedelta(weeks=14),
-            provider_days=["mon", "tue", "wed", "thu"],
-            provider_hours=Decimal("26"),
-            school_hours=Decimal("6.5"),
-            attendance_code="B",
-            absence_deadline=dt.time(9, 30),
-            welfare_call_party=WelfareCallParty.school,
-            welfare_call_person_id=people["dsl"].id,
-            welfare_call_arrangements="Oakfield attendance office rings home by 10:00.",
-            objectives="Re-engage with maths and English; vocational taster in construction.",
-            return_plan="Back to Oakfield full time after the Easter holiday, with a mentor.",
-            checklist=_checklist(
-                {
-                    "checks_sighted": today + dt.timedelta(days=7),
-                    "travel_provider_qa": today - dt.timedelta(days=3),
-                }
-            ),
-        ),
+        "tyler",
+        commissioner="oakfield",
+        provider="horizon",
+        site="horizon_main",
+        start=monday - dt.timedelta(weeks=6),
+        weeks=14,
+        not_done={
+            "checks_sighted": today + dt.timedelta(days=7),
+            "travel_provider_qa": today - dt.timedelta(days=3),
+        },
+        provider_days=["mon", "tue", "wed", "thu"],
+        provider_hours=Decimal("26"),
+        school_hours=Decimal("6.5"),
+        attendance_code="B",
+        welfare_call_party=WelfareCallParty.school,
+        welfare_call_person_id=people["dsl"].id,
+        welfare_call_arrangements="Oakfield attendance office rings home by 10:00.",
+        objectives="Re-engage with maths and English; vocational taster in construction.",
+        return_plan="Back to Oakfield full time after the Easter holiday, with a mentor.",
     )
-
     part_time_start = monday - dt.timedelta(weeks=3)
     part_time = await place(
         "teacher",
-        PlacementPlan(
-            pupil_id=pupils["maisie"].id,
-            commissioner_id=orgs["oakfield"].id,
-            provider_id=orgs["secondchance"].id,
-            site_id=sites["secondchance"],
-            start_date=part_time_start,
-            planned_end_date=part_time_start + dt.timedelta(weeks=10),
-            review_date=today + dt.timedelta(days=14),
-            provider_days=["tue", "thu"],
-            provider_hours=Decimal("10"),
-            school_hours=Decimal("13"),
-            attendance_code="B",
-            absence_deadline=dt.time(10, 0),
-            welfare_call_party=WelfareCallParty.school,
-            welfare_call_person_id=people["teacher"].id,
-            welfare_call_arrangements="Form tutor rings home if the project reports an absence.",
-            objectives="Motor-vehicle skills; build confidence before the EHCP annual review.",
-            return_plan="Review the timetable with parent and SENCo at the review date.",
-            # The provider has not yet confirmed its staff checks in writing.
-            checklist=_checklist({"letter_of_assurance": part_time_start}),
-        ),
+        "maisie",
+        commissioner="oakfield",
+        provider="secondchance",
+        site="secondchance",
+        start=part_time_start,
+        weeks=10,
+        # The provider has not yet confirmed its staff checks in writing.
+        not_done={"letter_of_assurance": part_time_start},
+        review_date=today + dt.timedelta(days=14),
+        provider_days=["tue", "thu"],
+        provider_hours=Decimal("10"),
+        school_hours=Decimal("13"),
+        attendance_code="B",
+        absence_deadline=dt.time(10, 0),
+        welfare_call_party=WelfareCallParty.school,
+        welfare_call_person_id=people["teacher"].id,
+        welfare_call_arrangements="Form tutor rings home if the project reports an absence.",
+        objectives="Motor-vehicle skills; build confidence before the EHCP annual review.",
+        return_plan="Review the timetable with parent and SENCo at the review date.",
     )
-
-    dual_start = monday - dt.timedelta(weeks=4)
     dual = await place(
         "riverside_teacher",
-        PlacementPlan(
-            pupil_id=pupils["aaliyah"].id,
-            commissioner_id=orgs["riverside"].id,
-            provider_id=orgs["bridgeway"].id,
-            site_id=sites["bridgeway"],
-            start_date=dual_start,
-            planned_end_date=dual_start + dt.timedelta(weeks=12),
-            provider_days=weekdays,
-            provider_hours=FULL_TIME_WEEK,
-            attendance_code="D",
-            absence_deadline=dt.time(9, 30),
-            welfare_call_party=WelfareCallParty.provider,
-            welfare_call_arrangements="Bridgeway rings home by 10:00 and tells Riverside's DSL.",
-            objectives="Stabilise attendance; small-group teaching.",
-            checklist=_checklist({"length_and_return_agreed": today + dt.timedelta(days=5)}),
-        ),
+        "aaliyah",
+        commissioner="riverside",
+        provider="bridgeway",
+        site="bridgeway",
+        start=monday - dt.timedelta(weeks=4),
+        weeks=12,
+        not_done={"length_and_return_agreed": today + dt.timedelta(days=5)},
+        provider_hours=FULL_TIME_WEEK,
+        attendance_code="D",
+        welfare_call_party=WelfareCallParty.provider,
+        welfare_call_arrangements="Bridgeway rings home by 10:00 and tells Riverside's DSL.",
+        objectives="Stabilise attendance; small-group teaching.",
     )
-
-    la_start = monday - dt.timedelta(weeks=8)
     commissioned = await place(
         "la_officer",
-        PlacementPlan(
-            pupil_id=pupils["kai"].id,
-            commissioner_id=orgs["la"].id,
-            provider_id=orgs["bridgeway"].id,
-            site_id=sites["bridgeway"],
-            start_date=la_start,
-            planned_end_date=la_start + dt.timedelta(weeks=26),
-            provider_days=weekdays,
-            provider_hours=FULL_TIME_WEEK,
-            attendance_code="K",
-            absence_deadline=dt.time(9, 30),
-            welfare_call_party=WelfareCallParty.provider,
-            welfare_call_arrangements="Bridgeway rings the carer, then the social worker.",
-            objectives="Full-time education after permanent exclusion; find a new school place.",
-            checklist=_checklist({"plans_shared": today + dt.timedelta(days=2)}),
-        ),
+        "kai",
+        commissioner="la",
+        provider="bridgeway",
+        site="bridgeway",
+        start=monday - dt.timedelta(weeks=8),
+        weeks=26,
+        not_done={"plans_shared": today + dt.timedelta(days=2)},
+        provider_hours=FULL_TIME_WEEK,
+        attendance_code="K",
+        welfare_call_party=WelfareCallParty.provider,
+        welfare_call_arrangements="Bridgeway rings the carer, then the social worker.",
+        objectives="Full-time education after permanent exclusion; find a new school place.",
     )
-
     ended_start = monday - dt.timedelta(weeks=20)
     ended = await place(
         "teacher",
-        PlacementPlan(
-            pupil_id=pupils["callum"].id,
-            commissioner_id=orgs["oakfield"].id,
-            provider_id=orgs["horizon"].id,
-            site_id=sites["horizon_farm"],
-            start_date=ended_start,
-            planned_end_date=ended_start + dt.timedelta(weeks=16),
-            provider_days=weekdays,
-            provider_hours=Decimal("25"),
-            school_hours=Decimal("7.5"),
-            attendance_code="B",
-            absence_deadline=dt.time(9, 30),
-            welfare_call_party=WelfareCallParty.provider,
-            welfare_call_arrangements="Horizon rings home by 10:00.",
-            checklist=_checklist({}),
-        ),
+        "callum",
+        commissioner="oakfield",
+        provider="horizon",
+        site="horizon_farm",
+        start=ended_start,
+        weeks=16,
+        not_done={},
+        provider_hours=Decimal("25"),
+        school_hours=Decimal("7.5"),
+        attendance_code="B",
+        welfare_call_party=WelfareCallParty.provider,
+        welfare_call_arrangements="Horizon rings home by 10:00.",
     )
-    ended_on = ended_start + dt.timedelta(weeks=16, days=-3)
+    ended_on = ended_start + dt.timedelta(weeks=16, days=-3)  # the Friday before the return
     await end_placement(
         session,
         Change(person_id=people["teacher"].id, channel=DEMO_CHANNEL, at=now),

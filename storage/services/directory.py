@@ -174,8 +174,10 @@ async def add_person(
             raise DirectoryError(f"There is no organisation {organisation_id}.")
     needed = ROLE_ORG_KIND.get(role)
     if needed is not None and (organisation is None or organisation.kind != needed):
-        where = f"{organisation.name} is not {KIND_WORDS[needed]}" if organisation else "none given"
-        raise DirectoryError(f"A {role.value} belongs to {KIND_WORDS[needed]} ({where}).")
+        where = f"{organisation.name} is not one" if organisation else "say which"
+        raise DirectoryError(
+            f"Someone with the role {role.value} works at {KIND_WORDS[needed]}; {where}."
+        )
 
     slack_user_id = _optional(slack_user_id)
     teams_aad_object_id = _optional(teams_aad_object_id)

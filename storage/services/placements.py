@@ -123,6 +123,8 @@ def _automatic_answers(
 async def create_placement(session: AsyncSession, change: Change, plan: PlacementPlan) -> Placement:
     """Start a placement: issue its reference, record the checklist (every item not yet done
     becomes a due check), set the first QA visit due, and tell the provider and the DSL."""
+    if change.person_id is None:
+        raise PlacementError("A placement is started by a person; say who.")
     pupil = await session.get(Pupil, plan.pupil_id)
     commissioner = await session.get(Organisation, plan.commissioner_id)
     provider = await session.get(Organisation, plan.provider_id)
@@ -182,7 +184,7 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         if la_notified and la_notified.status == ChecklistStatus.done
         else None,
         next_qa_due=cadence.first_qa_due(plan.start_date),
-        created_by_id=change.person_id or 0,
+        created_by_id=change.person_id,
         created_at=change.at,
     )
     session.add(placement)

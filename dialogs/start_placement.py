@@ -10,12 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dialogs import checklist_steps
+from dialogs import checklist_steps, pupil_steps
 from dialogs.common import DAY_CHOICES, days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, parse_hours, uk_date
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
+from dialogs.pupil_steps import NEW_PUPIL
 from storage.access import START_PLACEMENT_ROLES, pupils_query
 from storage.models import (
     Organisation,
@@ -27,38 +28,13 @@ from storage.models import (
     WelfareCallParty,
 )
 from storage.rules import codes, fulltime
-from storage.services import directory
 from storage.services.placements import PlacementError, PlacementPlan, create_placement
 
-NEW_PUPIL = "new"
-FLAG_CHOICES = [
-    Choice(value="fsm_eligible", label="Eligible for free school meals"),
-    Choice(value="ehcp", label="EHCP"),
-    Choice(value="cp_plan", label="Child protection plan"),
-    Choice(value="cin_plan", label="Child in need plan"),
-    Choice(value="looked_after", label="Looked-after child"),
-]
 REGISTERED_SCHOOLS = {
     RegistrationStatus.pru,
     RegistrationStatus.ap_academy,
     RegistrationStatus.ap_free_school,
 }
-
-
-def _year_group(raw: str) -> int:
-    text = raw.strip().lower().removeprefix("year").removeprefix("y").strip()
-    if text in ("r", "reception"):
-        return 0
-    if text.isdigit() and 0 <= int(text) <= 14:
-        return int(text)
-    raise AnswerError("Please give a year group from 1 to 14 (or R for reception).")
-
-
-def _upn(raw: str) -> str:
-    text = raw.strip().upper().replace(" ", "")
-    if len(text) == 13 and text[0].isalpha() and text[1:12].isdigit() and text[12].isalnum():
-        return text
-    raise AnswerError("A UPN is 13 characters, a letter then 12 more (e.g. A123456789012).")
 
 
 def _within_a_year(today: dt.date) -> Any:
@@ -119,25 +95,8 @@ class StartPlacementDialog(Dialog):
         )
         pupil = await self._pupil(ctx, answers)
         if answers.get("pupil") == NEW_PUPIL:
-            yield Step("first_name", PromptKind.text, "The pupil's first name?", max_length=100)
-            yield Step("last_name", PromptKind.text, "The pupil's last name?", max_length=100)
-            yield Step(
-                "year_group", PromptKind.text, "Year group (1 to 14, or R)?", parse=_year_group
-            )
-            yield Step(
-                "upn",
-                PromptKind.text,
-                "Unique pupil number (UPN)? Type skip if you don't have it.",
-                optional=True,
-                parse=_upn,
-            )
-            yield Step(
-                "flags",
-                PromptKind.multichoice,
-                "Which of these apply? Pick any (separate with commas), or type none.",
-                choices=FLAG_CHOICES,
-                optional=True,
-            )
+            async for step in pupil_steps.steps():
+                yield step
         elif pupil is None:
             raise AnswerError("That pupil is no longer available; please pick again.")
 
@@ -154,7 +113,9 @@ class StartPlacementDialog(Dialog):
                 for p in providers
             ],
         )
-        provider = next((p for p in providers if f"provider-{p.id}" == answers.get("provider")), None)
+        provider = next(
+            (p for p in providers if f"provider-{p.id}" == answers.get("provider")), None
+        )
         assert provider is not None
         warnings: list[Message] = []
         if provider.is_unregistered:
@@ -175,7 +136,8 @@ class StartPlacementDialog(Dialog):
                 PromptKind.choice,
                 "Which site will the pupil attend?",
                 choices=[
-                    Choice(value=f"site-{s.id}", label=f"{s.name}, {s.address}") for s in provider.sites
+                    Choice(value=f"site-{s.id}", label=f"{s.name}, {s.address}")
+                    for s in provider.sites
                 ],
                 notes=warnings,
             )
@@ -311,11 +273,7 @@ class StartPlacementDialog(Dialog):
             PromptKind.text,
             "What is the plan for the pupil's return or transition (to your school or another mainstream setting)?",
         )
-        flags = (
-            answers.many("flags")
-            if pupil is None
-            else [c.value for c in FLAG_CHOICES if getattr(pupil, c.value)]
-        )
+        flags = pupil_steps.flags_of(pupil, answers)
         async for step in checklist_steps.steps(
             answers,
             fsm_eligible="fsm_eligible" in flags,
@@ -363,21 +321,7 @@ class StartPlacementDialog(Dialog):
         commissioner_id = ctx.person.organisation_id
         assert commissioner_id is not None
         if answers.get("pupil") == NEW_PUPIL:
-            flags = answers.many("flags")
-            pupil = await directory.add_pupil(
-                ctx.session,
-                change,
-                home_org_id=commissioner_id,
-                first_name=answers.text("first_name") or "",
-                last_name=answers.text("last_name") or "",
-                year_group=answers.number("year_group") or 0,
-                upn=answers.text("upn"),
-                fsm_eligible="fsm_eligible" in flags,
-                ehcp="ehcp" in flags,
-                cp_plan="cp_plan" in flags,
-                cin_plan="cin_plan" in flags,
-                looked_after="looked_after" in flags,
-            )
+            pupil = await pupil_steps.add_new_pupil(ctx, answers, home_org_id=commissioner_id)
         else:
             found = await self._pupil(ctx, answers)
             if found is None:

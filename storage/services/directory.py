@@ -143,6 +143,19 @@ async def add_site(
     return site
 
 
+def normalise_upn(upn: str | None) -> str | None:
+    """A UPN as stored (spaces removed, upper case), or DirectoryError if it can't be one."""
+    upn = _optional(upn)
+    if upn is None:
+        return None
+    upn = upn.replace(" ", "").upper()
+    if not UPN_PATTERN.match(upn):
+        raise DirectoryError(
+            "A UPN is 13 characters: a letter, then 12 digits (or 11 digits and a letter)."
+        )
+    return upn
+
+
 def normalise_email(email: str) -> str:
     """An email as stored: trimmed and lower-case."""
     return (email or "").strip().lower()
@@ -227,13 +240,7 @@ async def add_pupil(
         raise DirectoryError("A pupil belongs to a school, or to a local authority.")
     if year_group not in YEAR_GROUPS:
         raise DirectoryError("The year group is 0 (reception) to 14.")
-    upn = _optional(upn)
-    if upn is not None:
-        upn = upn.replace(" ", "").upper()
-        if not UPN_PATTERN.match(upn):
-            raise DirectoryError(
-                "A UPN is 13 characters: a letter, then 12 digits (or 11 digits and a letter)."
-            )
+    upn = normalise_upn(upn)
     if date_of_birth is not None and date_of_birth >= change.at.astimezone(LONDON).date():
         raise DirectoryError("The date of birth must be in the past.")
     pupil = Pupil(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Step
 from dialogs.parsing import AnswerError, uk_date
@@ -94,3 +97,23 @@ def days_text(days: list[str]) -> str:
 
 def date_text(answers: Answers, field: str) -> str:
     return uk_date(answers.date(field))
+
+
+def date_between(
+    earliest: dt.date | None,
+    latest: dt.date | None,
+    *,
+    too_early: str,
+    too_late: str,
+) -> Callable[[dt.date], str | None]:
+    """A date step's check: refuse a date before `earliest` or after `latest` (either may be
+    None for no limit) with the message given."""
+
+    def check(value: dt.date) -> str | None:
+        if earliest is not None and value < earliest:
+            return too_early
+        if latest is not None and value > latest:
+            return too_late
+        return None
+
+    return check

@@ -7,10 +7,10 @@ warn) and the whole position is just the saved answers: nothing else to restore 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 from collections.abc import AsyncIterator, Callable, Sequence
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 

@@ -1,6 +1,7 @@
 """Every table of the shared database."""
 
 from storage.models.base import Base
+from storage.models.chat import ChatChannel, ConversationRef, InboundEvent
 from storage.models.enums import (
     AttendanceStatus,
     ChecklistStatus,
@@ -28,6 +29,7 @@ __all__ = [
     "AttendanceStatus",
     "AuditEntry",
     "Base",
+    "ChatChannel",
     "ChecklistItem",
     "ChecklistStatus",
     "ChronologyEntry",
@@ -35,7 +37,9 @@ __all__ = [
     "ChronologySource",
     "Contact",
     "ContactMethod",
+    "ConversationRef",
     "DialogState",
+    "InboundEvent",
     "OrgKind",
     "Organisation",
     "OutboxMessage",

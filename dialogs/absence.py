@@ -1,0 +1,382 @@
+"""Report an absence (provider or school staff), and confirm the whole register ("all present").
+
+Both may run in a provider's shared channel, where pupils are named by reference only (the
+choices by initials). Whether the dialog began in a shared channel is kept with the answers, so
+a question asked again later (after a restart or a refused save) is still worded for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from sqlalchemy import select
+
+from dialogs.common import (
+    begin_with_placement,
+    chosen_placement,
+    date_between,
+    placement_step,
+    placements_for,
+    pupil_label,
+)
+from dialogs.context import Answers, DialogContext
+from dialogs.engine import Dialog, Step
+from dialogs.parsing import AnswerError, parse_date, parse_multichoice, uk_date, uk_date_long
+from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
+from storage.access import Action
+from storage.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    Placement,
+    Role,
+    Session,
+    WelfareCall,
+    WelfareCallParty,
+    WelfareCallStatus,
+)
+from storage.rules import codes
+from storage.rules.calendar import SchoolCalendar
+from storage.services.attendance import (
+    AttendanceError,
+    confirm_all_present,
+    deadline_passed,
+    expected_on,
+    report_absence,
+    sessions_text,
+)
+from storage.services.outbox import safeguarding_leads
+
+# Answers key: the dialog began in a shared channel (see the module docstring).
+SHARED = "shared"
+REPORT_WINDOW_DAYS = 14
+SESSION_CHOICES = [
+    Choice(value="AM", label="AM (morning)"),
+    Choice(value="PM", label="PM (afternoon)"),
+]
+BOTH_WORDS = {"both", "all", "all day", "am pm"}
+DEFAULT_CODE = "N"
+NO_LEAD = (
+    " No safeguarding lead is set up for the commissioner, so nobody there was alerted: "
+    "please phone them, and ask your admin to fix it."
+)
+
+
+def _as_begun(ctx: DialogContext, answers: Answers) -> DialogContext:
+    """The context as the dialog began: shared if it started in a shared channel."""
+    return dataclasses.replace(ctx, shared=True) if answers.flag(SHARED) else ctx
+
+
+def _sessions(raw: str) -> list[str]:
+    """`AM`, `PM`, `both` (or `AM, PM`, `1, 2`)."""
+    if raw.strip().lower() in BOTH_WORDS:
+        return ["AM", "PM"]
+    return parse_multichoice(raw, SESSION_CHOICES)
+
+
+def _code_choices() -> list[Choice]:
+    return [Choice(value=code.code, label=code.label) for code in codes.absence_codes()]
+
+
+class AbsentDialog(Dialog):
+    name = "absent"
+    title = "report absence"
+    words = ("absent", "absence", "report absence", "not arrived")
+    roles = frozenset({Role.provider, Role.teacher, Role.dsl, Role.la_officer})
+    summary = "report a pupil absent (the school's DSL is told at once)"
+    shared_ok = True
+
+    async def begin(self, ctx: DialogContext, args: str) -> Answers:
+        answers = await begin_with_placement(
+            ctx,
+            args,
+            Action.report_attendance,
+            nothing="You have no pupils on active placements to report absent.",
+        )
+        if ctx.shared:
+            answers.data[SHARED] = True
+        return answers
+
+    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
+        ctx = _as_begun(ctx, answers)
+        yield await placement_step(ctx, Action.report_attendance, "Which pupil is absent?")
+        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        today = ctx.today
+        window_start = today - dt.timedelta(days=REPORT_WINDOW_DAYS)
+        too_early = (
+            f"{placement.reference} started on {uk_date(placement.start_date)}; pick a day from then."
+            if placement.start_date > window_start
+            else f"Please pick a day in the last {REPORT_WINDOW_DAYS} days; for older absences, "
+            "tell the school directly."
+        )
+        yield Step(
+            "date",
+            PromptKind.date,
+            "Which day? (blank for today)",
+            default="today",
+            validate=date_between(
+                max(window_start, placement.start_date),
+                today + dt.timedelta(days=REPORT_WINDOW_DAYS),
+                too_early=too_early,
+                too_late=f"Please pick a day in the next {REPORT_WINDOW_DAYS} days.",
+            ),
+        )
+        date = answers.date("date")
+        assert date is not None
+        notes: list[Message] = []
+        if not expected_on(placement, date):
+            notes.append(
+                Message(
+                    level="warning",
+                    text=f"{placement.reference} isn't usually at {placement.provider.name} on "
+                    f"{date:%A}s. Carry on if the absence is right.",
+                )
+            )
+        if deadline_passed(placement, date, ctx.clock.now()):
+            notes.append(
+                Message(
+                    level="warning",
+                    text=f"This is after the agreed {placement.absence_deadline:%H:%M} deadline, "
+                    "so it will be recorded as a late report. Please send it anyway.",
+                )
+            )
+        yield Step(
+            "sessions",
+            PromptKind.multichoice,
+            "Which sessions? AM, PM or both.",
+            choices=SESSION_CHOICES,
+            parse=_sessions,
+            validate=lambda picked: None if picked else "Please pick AM, PM or both.",
+            notes=notes,
+        )
+        reason_text = (
+            "What's the reason, as far as you know? (type 'not known' if you don't know yet)"
+            if not ctx.shared
+            else "What's the reason, briefly? Others can read this channel: no health or family "
+            "detail here (tell the school's DSL directly). Type 'not known' if you don't know."
+        )
+        yield Step("reason", PromptKind.text, reason_text, max_length=1000)
+        yield Step(
+            "code",
+            PromptKind.choice,
+            "Which absence code? (blank for N: reason not yet established)",
+            choices=_code_choices(),
+            default=DEFAULT_CODE,
+        )
+        yield Step("confirm", PromptKind.confirm, self._summary(ctx, answers, placement, date))
+
+    def _summary(
+        self, ctx: DialogContext, answers: Answers, placement: Placement, date: dt.date
+    ) -> str:
+        who = (
+            placement.reference
+            if ctx.shared
+            else f"{placement.reference} ({pupil_label(ctx, placement)})"
+        )
+        sessions = sessions_text([Session(s) for s in answers.many("sessions")])
+        line = (
+            f"Report {who} absent on {uk_date_long(date)}, {sessions}, code {answers.get('code')}?"
+        )
+        if ctx.shared:
+            return line
+        return f"{line}\nReason: {answers.text('reason')}"
+
+    async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        date = answers.date("date")
+        assert date is not None
+        sessions = [Session(s) for s in answers.many("sessions")]
+        try:
+            records = await report_absence(
+                ctx.session,
+                ctx.change,
+                placement=placement,
+                date=date,
+                sessions=sessions,
+                code=answers.text("code") or DEFAULT_CODE,
+                reason=answers.text("reason") or "",
+            )
+        except AttendanceError as error:
+            raise AnswerError(str(error)) from error
+        call = await ctx.session.scalar(
+            select(WelfareCall).where(
+                WelfareCall.placement_id == placement.id,
+                WelfareCall.absence_date == date,
+                WelfareCall.status == WelfareCallStatus.open,
+            )
+        )
+        late = any(r.late_report for r in records)
+        when = f"{uk_date_long(date)}, {sessions_text(sessions)}"
+        told = bool(await safeguarding_leads(ctx.session, placement.commissioner_id))
+        if ctx.shared:  # the reference only: no name, no initials, no reason
+            text = f"Thanks: absence recorded for {placement.reference} ({when})." + (
+                " The school has been told." if told else NO_LEAD
+            )
+        else:
+            text = (
+                f"Recorded {pupil_label(ctx, placement)} ({placement.reference}) absent on {when}, "
+                f"code {records[0].code}. "
+                + (
+                    f"{placement.commissioner.name}'s designated safeguarding lead has been alerted."
+                    if told
+                    else NO_LEAD.strip()
+                )
+            )
+        if late:
+            text += f" This came after the {placement.absence_deadline:%H:%M} deadline."
+        if call is not None:
+            if call.party == WelfareCallParty.provider:
+                text += (
+                    " You make the welfare call: please call home now and tell the school."
+                    if ctx.person.role == Role.provider
+                    else f" {placement.provider.name} makes the welfare call and has been asked to."
+                )
+            else:
+                text += " The school makes the welfare call."
+        return [
+            Done(
+                dialog=self.name,
+                text=text,
+                record={
+                    "reference": placement.reference,
+                    "date": date.isoformat(),
+                    "sessions": [s.value for s in sessions],
+                    "code": records[0].code,
+                    "late_report": late,
+                    "welfare_call_id": call.id if call else None,
+                },
+            )
+        ]
+
+
+class PresentDialog(Dialog):
+    name = "present"
+    title = "all present"
+    words = ("present", "all present", "register")
+    roles = frozenset({Role.provider})
+    summary = "confirm today's register: everyone expected is present (absences stay)"
+    shared_ok = True
+
+    async def begin(self, ctx: DialogContext, args: str) -> Answers:
+        placements = await placements_for(ctx, Action.confirm_register)
+        if not placements:
+            raise AnswerError(
+                "No pupils are placed with you at the moment, so there's no register."
+            )
+        answers = Answers({SHARED: True} if ctx.shared else {})
+        if args.strip():  # `present yesterday`: checked here, as the date question is skipped
+            date = parse_date(args, today=ctx.today)
+            problem = _register_problem(date, ctx.today, placements)
+            if problem:
+                raise AnswerError(problem)
+            answers.data["date"] = date.isoformat()
+        return answers
+
+    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
+        ctx = _as_begun(ctx, answers)
+        placements = await placements_for(ctx, Action.confirm_register)
+        today = ctx.today
+        yield Step(
+            "date",
+            PromptKind.date,
+            "Which day's register? (blank for today)",
+            default="today",
+            validate=lambda d: _register_problem(d, today, placements),
+        )
+        date = answers.date("date")
+        assert date is not None
+        expected = [p for p in placements if expected_on(p, date)]
+        absent = await _already_absent(ctx, expected, date)
+        lines = [
+            f"Mark {len(expected)} pupil(s) present for AM and PM on {uk_date_long(date)}? "
+            "Any already reported absent stay absent."
+        ]
+        for p in expected:
+            marked = absent.get(p.id)
+            lines.append(
+                f"• {p.reference}" + (f" (absent {marked}: stays absent)" if marked else "")
+            )
+        yield Step("confirm", PromptKind.confirm, "\n".join(lines))
+
+    async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        date = answers.date("date")
+        assert date is not None and ctx.person.organisation_id is not None
+        try:
+            created = await confirm_all_present(
+                ctx.session, ctx.change, provider_id=ctx.person.organisation_id, date=date
+            )
+        except AttendanceError as error:
+            raise AnswerError(str(error)) from error
+        placements = await placements_for(ctx, Action.confirm_register)
+        expected = [p for p in placements if expected_on(p, date)]
+        marked_ids = {r.placement_id for r in created}
+        marked = [p.reference for p in expected if p.id in marked_ids]
+        absent = await _already_absent(ctx, expected, date)
+        text = (
+            f"Register confirmed for {uk_date_long(date)}: {len(marked)} pupil(s) marked present "
+            f"({len(created)} session(s))."
+            if created
+            else f"Nothing to change for {uk_date_long(date)}: every session was already reported."
+        )
+        if absent:
+            text += (
+                " Still absent: "
+                + ", ".join(
+                    f"{ref} ({sessions})" for ref, sessions in _by_reference(expected, absent)
+                )
+                + "."
+            )
+        return [
+            Done(
+                dialog=self.name,
+                text=text,
+                record={
+                    "date": date.isoformat(),
+                    "marked_present": marked,
+                    "sessions_marked": len(created),
+                    "still_absent": [p.reference for p in expected if p.id in absent],
+                },
+            )
+        ]
+
+
+def _register_problem(date: dt.date, today: dt.date, placements: list[Placement]) -> str | None:
+    """Why a register can't be confirmed for that day, or None."""
+    if date.weekday() >= 5:
+        return f"{uk_date_long(date)} is a weekend: there's no register to confirm."
+    holiday = SchoolCalendar().bank_holiday(date)
+    if holiday:
+        return (
+            f"{uk_date_long(date)} is a bank holiday ({holiday}): there's no register to confirm."
+        )
+    if date > today:
+        return "You can only confirm a register for today or an earlier day."
+    if date < today - dt.timedelta(days=REPORT_WINDOW_DAYS):
+        return f"Please pick a day in the last {REPORT_WINDOW_DAYS} days."
+    if not any(expected_on(p, date) for p in placements):
+        return f"None of your pupils is expected on {uk_date_long(date)}, so there's nothing to confirm."
+    return None
+
+
+async def _already_absent(
+    ctx: DialogContext, placements: list[Placement], date: dt.date
+) -> dict[int, str]:
+    """Placement id -> the sessions already reported absent that day (`AM`, `AM and PM`)."""
+    if not placements:
+        return {}
+    rows = await ctx.session.scalars(
+        select(AttendanceRecord).where(
+            AttendanceRecord.placement_id.in_([p.id for p in placements]),
+            AttendanceRecord.date == date,
+            AttendanceRecord.status == AttendanceStatus.absent,
+        )
+    )
+    sessions: dict[int, list[Session]] = {}
+    for row in rows:
+        sessions.setdefault(row.placement_id, []).append(row.session)
+    return {pid: sessions_text(found) for pid, found in sessions.items()}
+
+
+def _by_reference(placements: list[Placement], absent: dict[int, str]) -> list[tuple[str, str]]:
+    return [(p.reference, absent[p.id]) for p in placements if p.id in absent]

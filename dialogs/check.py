@@ -1,0 +1,164 @@
+"""Tick a check: mark one of a placement's outstanding safeguarding checks done (with evidence),
+not applicable (with a reason), or give it a new due date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from dialogs.common import (
+    begin_with_placement,
+    chosen_placement,
+    date_between,
+    placement_label,
+    placements_for,
+    pupil_label,
+)
+from dialogs.context import Answers, DialogContext
+from dialogs.engine import Dialog, Step
+from dialogs.parsing import AnswerError, uk_date
+from dialogs.prompts import Choice, Done, PromptKind, Reply
+from storage.access import Action
+from storage.models import ChecklistItem, ChecklistStatus, Placement, Role
+from storage.rules import checklist
+from storage.services.placements import PlacementError, update_checklist_item
+
+DONE, NOT_APPLICABLE, NEW_DATE = "done", "na", "new_date"
+OUTCOME_CHOICES = [
+    Choice(value=DONE, label="Done"),
+    Choice(value=NOT_APPLICABLE, label="Not applicable"),
+    Choice(value=NEW_DATE, label="Not yet: set a new due date"),
+]
+
+
+def open_items(placement: Placement) -> list[ChecklistItem]:
+    """The placement's checks not done yet, soonest due first."""
+    items = [i for i in placement.checklist if i.status == ChecklistStatus.not_done]
+    return sorted(items, key=lambda i: (i.due_date or dt.date.max, i.id))
+
+
+def item_label(item: ChecklistItem, today: dt.date) -> str:
+    """`Letter of Assurance received (due 02/11/2026 OVERDUE)`."""
+    label = checklist.definition(item.key).label
+    if item.due_date is None:
+        return label
+    late = " OVERDUE" if item.due_date < today else ""
+    return f"{label} (due {uk_date(item.due_date)}{late})"
+
+
+class CheckDialog(Dialog):
+    name = "check"
+    title = "tick a check"
+    words = ("check", "tick", "tick check")
+    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    summary = "tick off a safeguarding check (e.g. Letter of Assurance received)"
+
+    async def begin(self, ctx: DialogContext, args: str) -> Answers:
+        answers = await begin_with_placement(
+            ctx, args, Action.tick_check, nothing="You have no active placements with checks to do."
+        )
+        if "placement" in answers:
+            placement = await chosen_placement(ctx, answers, Action.tick_check)
+            if not open_items(placement):
+                raise AnswerError(f"Every check for {placement.reference} is done. 👍")
+        elif not await self._with_open_items(ctx):
+            raise AnswerError("Every check on your placements is done. Nothing to tick. 👍")
+        return answers
+
+    async def _with_open_items(self, ctx: DialogContext) -> list[Placement]:
+        return [p for p in await placements_for(ctx, Action.tick_check) if open_items(p)]
+
+    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
+        placements = await self._with_open_items(ctx)
+        yield Step(
+            "placement",
+            PromptKind.choice,
+            "Which placement?",
+            choices=[Choice(value=p.reference, label=placement_label(ctx, p)) for p in placements],
+        )
+        placement = await chosen_placement(ctx, answers, Action.tick_check)
+        today = ctx.today
+        yield Step(
+            "item",
+            PromptKind.choice,
+            f"Which check for {placement.reference}?",
+            choices=[
+                Choice(value=item.key, label=item_label(item, today))
+                for item in open_items(placement)
+            ],
+        )
+        label = checklist.definition(answers.text("item") or "").label
+        yield Step(
+            "outcome", PromptKind.choice, f"{label}: what's happened?", choices=OUTCOME_CHOICES
+        )
+        outcome = answers.get("outcome")
+        if outcome == DONE:
+            yield Step(
+                "evidence",
+                PromptKind.text,
+                "Any evidence to note? e.g. 'Letter dated 20/11/2026, signed by the head' "
+                "(optional: type skip)",
+                optional=True,
+            )
+        elif outcome == NOT_APPLICABLE:
+            yield Step("reason", PromptKind.text, "Why doesn't it apply to this placement?")
+        else:
+            yield Step(
+                "due_date",
+                PromptKind.date,
+                "By when will it be done?",
+                validate=date_between(
+                    today,
+                    today + dt.timedelta(days=366),
+                    too_early="The new due date can't be in the past.",
+                    too_late="Please pick a date within a year.",
+                ),
+            )
+
+    async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        placement = await chosen_placement(ctx, answers, Action.tick_check)
+        key = answers.text("item")
+        item = next((i for i in open_items(placement) if i.key == key), None)
+        if item is None:
+            raise AnswerError("That check has already been dealt with; please pick another.")
+        outcome = answers.get("outcome")
+        status = {
+            DONE: ChecklistStatus.done,
+            NOT_APPLICABLE: ChecklistStatus.not_applicable,
+            NEW_DATE: ChecklistStatus.not_done,
+        }[outcome]
+        try:
+            await update_checklist_item(
+                ctx.session,
+                ctx.change,
+                item,
+                status=status,
+                evidence=answers.text("evidence"),
+                na_reason=answers.text("reason"),
+                due_date=answers.date("due_date"),
+            )
+        except PlacementError as error:
+            raise AnswerError(str(error)) from error
+        label = checklist.definition(item.key).label
+        done_text = {
+            DONE: f"Ticked: {label}",
+            NOT_APPLICABLE: f"Marked not applicable: {label}",
+            NEW_DATE: f"Moved {label} to {uk_date(item.due_date)}; I'll remind you then",
+        }[outcome]
+        remaining = len(open_items(placement))
+        return [
+            Done(
+                dialog=self.name,
+                text=(
+                    f"{done_text} ({placement.reference}, {pupil_label(ctx, placement)}). "
+                    f"{remaining} check(s) still to do for this placement."
+                ),
+                record={
+                    "reference": placement.reference,
+                    "item": item.key,
+                    "status": item.status.value,
+                    "due_date": item.due_date.isoformat() if item.due_date else None,
+                    "remaining": remaining,
+                },
+            )
+        ]

@@ -1,0 +1,231 @@
+"""Log a QA visit: what you saw, what the pupil told you in their own words, any concerns, and
+when the next visit is due (at least twice a term)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from dialogs.common import (
+    begin_with_placement,
+    chosen_placement,
+    date_between,
+    placement_label,
+    placement_step,
+    pupil_label,
+)
+from dialogs.context import Answers, DialogContext
+from dialogs.engine import Dialog, Step
+from dialogs.parsing import AnswerError, uk_date, uk_date_long
+from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
+from storage.access import Action
+from storage.models import Placement, QaRating, Role
+from storage.rules import cadence
+from storage.services.outbox import safeguarding_leads
+from storage.services.visits import VisitError, log_visit, qa_interval_days
+
+RATING_LABELS = {
+    QaRating.good: "Good",
+    QaRating.satisfactory: "Satisfactory",
+    QaRating.requires_improvement: "Requires improvement",
+    QaRating.inadequate: "Inadequate",
+}
+RATING_CHOICES = [
+    Choice(value=rating.value, label=label) for rating, label in RATING_LABELS.items()
+]
+
+
+def _yes(value: object) -> str:
+    return "yes" if value else "no"
+
+
+class VisitDialog(Dialog):
+    name = "visit"
+    title = "log QA visit"
+    words = ("visit", "log visit", "qa visit")
+    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    summary = "log a QA visit: pupil seen, pupil voice, setting safe, concerns, next visit due"
+
+    async def begin(self, ctx: DialogContext, args: str) -> Answers:
+        return await begin_with_placement(
+            ctx,
+            args,
+            Action.log_visit,
+            nothing="You have no active placements to log a visit for.",
+        )
+
+    async def intro(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        # Written out: the default capitalises the title, which would turn QA into "qa".
+        return [
+            Message(
+                text="Log a QA visit. Type cancel at any time to stop, back to change the last answer."
+            )
+        ]
+
+    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
+        yield await placement_step(ctx, Action.log_visit, "Which placement did you visit?")
+        placement = await chosen_placement(ctx, answers, Action.log_visit)
+        today = ctx.today
+        yield Step(
+            "visit_date",
+            PromptKind.date,
+            "When was the visit? (blank for today)",
+            default="today",
+            validate=date_between(
+                placement.start_date,
+                today,
+                too_early=f"{placement.reference} started on {uk_date(placement.start_date)}; "
+                "the visit can't be before that.",
+                too_late="The visit date can't be in the future.",
+            ),
+        )
+        visit_date = answers.date("visit_date")
+        assert visit_date is not None
+        yield Step("pupil_seen", PromptKind.yesno, "Did you see the pupil?")
+        if answers.flag("pupil_seen"):
+            yield Step(
+                "pupil_voice",
+                PromptKind.text,
+                "In the pupil's own words, what did they tell you about the placement?",
+            )
+        else:
+            yield Step(
+                "why_not_seen",
+                PromptKind.text,
+                "Why weren't you able to see the pupil? (The guidance expects you to talk with "
+                "them at each visit.)",
+            )
+        yield Step("setting_safe", PromptKind.yesno, "Is the setting safe and secure?")
+        yield Step(
+            "register_matches",
+            PromptKind.yesno,
+            "Does the provider's register match what you were told?",
+        )
+        yield Step(
+            "any_concerns", PromptKind.yesno, "Did anything on the visit worry you (a concern)?"
+        )
+        if answers.flag("any_concerns"):
+            yield Step(
+                "concerns",
+                PromptKind.text,
+                "What is the concern? Stick to facts: what you saw or heard, and who said it. "
+                "Your DSL will be alerted and a chronology entry started.",
+            )
+        yield Step(
+            "rating",
+            PromptKind.choice,
+            "Overall, how would you rate the placement?",
+            choices=RATING_CHOICES,
+        )
+        yield Step(
+            "actions_agreed",
+            PromptKind.text,
+            "Any actions agreed with the provider? (optional: type skip)",
+            optional=True,
+        )
+        interval = qa_interval_days(placement)
+        suggested = cadence.next_qa_due(visit_date, interval_days=interval)
+        latest = cadence.latest_allowed_next_visit(visit_date, interval_days=interval)
+        yield Step(
+            "next_visit_due",
+            PromptKind.date,
+            f"When is the next visit due? (blank for {uk_date(suggested)})",
+            default=uk_date(suggested),
+            validate=date_between(
+                visit_date + dt.timedelta(days=1),
+                latest,
+                too_early="The next visit must be after this one.",
+                too_late=f"At least twice a term: the next visit must be by {uk_date(latest)}.",
+            ),
+        )
+        yield Step("confirm", PromptKind.confirm, self._summary(ctx, answers, placement))
+
+    def _summary(self, ctx: DialogContext, answers: Answers, placement: Placement) -> str:
+        concerns = answers.text("concerns") if answers.flag("any_concerns") else None
+        seen = (
+            "yes" if answers.flag("pupil_seen") else f"no ({_short(answers.text('why_not_seen'))})"
+        )
+        rating = RATING_LABELS[QaRating(answers.get("rating"))]
+        visit_date = answers.date("visit_date")
+        assert visit_date is not None
+        lines = [
+            "Please check, then answer yes to save:",
+            f"Placement: {placement_label(ctx, placement)}",
+            f"Visit: {uk_date_long(visit_date)}; pupil seen: {seen}",
+            f"Setting safe and secure: {_yes(answers.flag('setting_safe'))}; "
+            f"register matches: {_yes(answers.flag('register_matches'))}",
+            f"Concerns: {_short(concerns) if concerns else 'none'}",
+            f"Rating: {rating}",
+            f"Actions agreed: {_short(answers.text('actions_agreed')) or 'none'}",
+            f"Next visit due by: {uk_date(answers.date('next_visit_due'))}",
+        ]
+        return "\n".join(lines)
+
+    async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        placement = await chosen_placement(ctx, answers, Action.log_visit)
+        seen = answers.flag("pupil_seen")
+        concerns = answers.text("concerns") if answers.flag("any_concerns") else None
+        visit_date = answers.date("visit_date")
+        next_due = answers.date("next_visit_due")
+        assert visit_date is not None and next_due is not None
+        try:
+            visit = await log_visit(
+                ctx.session,
+                ctx.change,
+                placement=placement,
+                visit_date=visit_date,
+                pupil_seen=seen,
+                pupil_voice=answers.text("pupil_voice") if seen else None,
+                why_not_seen=None if seen else answers.text("why_not_seen"),
+                setting_safe=answers.flag("setting_safe"),
+                register_matches=answers.flag("register_matches"),
+                concerns=concerns,
+                rating=QaRating(answers.get("rating")),
+                actions_agreed=answers.text("actions_agreed"),
+                next_visit_due=next_due,
+            )
+        except VisitError as error:
+            raise AnswerError(str(error)) from error
+        concern_raised = bool(visit.concerns) or not visit.setting_safe
+        text = [
+            f"Saved the QA visit to {pupil_label(ctx, placement)} ({placement.reference}) on "
+            f"{uk_date(visit_date)}. The next visit is due by {uk_date(next_due)}; "
+            "I'll remind you a week before."
+        ]
+        if concern_raised:
+            leads = await safeguarding_leads(ctx.session, placement.commissioner_id)
+            text.append(
+                "Your designated safeguarding lead has been alerted and a chronology entry started."
+                if leads
+                else "A chronology entry has been started, but no designated safeguarding lead is "
+                "set up for you, so nobody was alerted: tell your DSL yourself now, and ask your "
+                "admin to add them."
+            )
+        if not seen:
+            text.append("You didn't see the pupil this time: please make sure you do next time.")
+        if not visit.register_matches:
+            text.append("Please follow up with the provider why the register didn't match.")
+        return [
+            Done(
+                dialog=self.name,
+                text=" ".join(text),
+                record={
+                    "reference": placement.reference,
+                    "visit_id": visit.id,
+                    "visit_date": visit_date.isoformat(),
+                    "pupil_seen": visit.pupil_seen,
+                    "setting_safe": visit.setting_safe,
+                    "register_matches": visit.register_matches,
+                    "rating": visit.rating.value,
+                    "concern_raised": concern_raised,
+                    "next_visit_due": next_due.isoformat(),
+                },
+            )
+        ]
+
+
+def _short(text: str | None, limit: int = 200) -> str:
+    """A long answer cut down for the summary (the full text is saved)."""
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

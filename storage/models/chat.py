@@ -1,0 +1,61 @@
+"""How the bot reaches people and channels on Slack and Teams, and which deliveries it has seen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base, UtcDateTime
+from storage.models.organisations import Organisation
+
+
+class ChatChannel(Base):
+    """A shared channel (a Slack channel, a Teams team channel) belonging to an organisation,
+    usually a provider's: replies there name pupils by placement reference only."""
+
+    __tablename__ = "chat_channels"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    external_id: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class ConversationRef(Base):
+    """Where to send a proactive message to a person (their DM) or a shared channel, as the
+    platform needs it (Teams: the whole conversation reference with its serviceUrl)."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("platform", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    # `person:<id>` or `channel:<id>`: one reference per person or channel per platform
+    # (a unique key over two nullable columns would let duplicates through).
+    target: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("chat_channels.id"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class InboundEvent(Base):
+    """A delivery from a platform already handled (a Slack event_id, an interaction's id, a
+    Teams activity id), so a retried delivery is never handled twice."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    event_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

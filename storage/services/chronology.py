@@ -1,0 +1,138 @@
+"""The safeguarding chronology: dated entries about a pupil, append-only.
+
+There is deliberately no function here to change or delete an entry: a correction is a new
+entry that says what it corrects. Providers' entries are shared with the provider and reach
+the commissioner's safeguarding leads at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import LONDON
+from storage.models import (
+    ChronologyEntry,
+    ChronologyKind,
+    ChronologySource,
+    Placement,
+    Role,
+)
+from storage.services.audit import Change, audit_created
+from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+
+MAX_TEXT_LENGTH = 4000
+
+
+# Relationships the messages use (see _load_related).
+RELATED = ("pupil", "provider", "commissioner")
+
+
+class ChronologyError(ValueError):
+    """A chronology entry that cannot be added, in words for the person."""
+
+
+async def _load_related(session: AsyncSession, placement: Placement) -> None:
+    """Load the placement's pupil and organisations if not yet loaded (a placement created in
+    this session has none loaded, and async attribute access can't load them lazily)."""
+    missing = [name for name in RELATED if name in inspect(placement).unloaded]
+    if missing:
+        await session.refresh(placement, attribute_names=missing)
+
+
+async def add_entry(
+    session: AsyncSession,
+    change: Change,
+    *,
+    placement: Placement,
+    kind: ChronologyKind,
+    source: ChronologySource,
+    text: str,
+    entry_date: dt.date,
+    shared_with: list[int],
+) -> ChronologyEntry:
+    """Append one dated entry to the pupil's chronology (and audit it).
+
+    An entry from the provider is shared with the provider automatically and the commissioner's
+    safeguarding leads are alerted. An entry the school shares with the provider is sent to the
+    provider's staff in a direct message.
+    """
+    words = text.strip()
+    if not words:
+        raise ChronologyError("Please say what happened (the entry can't be empty).")
+    if len(words) > MAX_TEXT_LENGTH:
+        raise ChronologyError(
+            f"Please keep a chronology entry under {MAX_TEXT_LENGTH:,} characters."
+        )
+    if change.person_id is None:
+        raise ChronologyError("A chronology entry must say who recorded it.")
+    if entry_date > change.at.astimezone(LONDON).date():
+        raise ChronologyError("A chronology entry can't be dated in the future.")
+
+    await _load_related(session, placement)
+    shared = list(dict.fromkeys(shared_with))  # keep order, drop repeats
+    if source == ChronologySource.provider and placement.provider_id not in shared:
+        shared.append(placement.provider_id)
+
+    entry = ChronologyEntry(
+        pupil_id=placement.pupil_id,
+        placement_id=placement.id,
+        entry_date=entry_date,
+        kind=kind,
+        source=source,
+        text=words,
+        shared_with=shared,
+        recorded_by_id=change.person_id,
+        created_at=change.at,
+    )
+    session.add(entry)
+    await audit_created(session, change, entry, placement_id=placement.id)
+
+    if source == ChronologySource.provider:
+        await _alert_leads(session, change, placement, entry)
+    elif placement.provider_id in shared:
+        await _tell_provider(session, change, placement, entry)
+    return entry
+
+
+async def _alert_leads(
+    session: AsyncSession, change: Change, placement: Placement, entry: ChronologyEntry
+) -> None:
+    """The commissioner's DSLs hear of a provider's entry directly, with its detail (a DM)."""
+    provider = placement.provider.name
+    for lead in await safeguarding_leads(session, placement.commissioner_id):
+        await enqueue(
+            session,
+            key=f"chronology:{entry.id}:{lead.id}",
+            kind="chronology_update",
+            recipient_id=lead.id,
+            placement_id=placement.id,
+            due_at=change.at,
+            text=(
+                f"{placement.reference}: new chronology update from {provider} about "
+                f"{placement.pupil.full_name} ({entry.kind.value}, dated "
+                f"{entry.entry_date:%d/%m/%Y}): {entry.text}"
+            ),
+        )
+
+
+async def _tell_provider(
+    session: AsyncSession, change: Change, placement: Placement, entry: ChronologyEntry
+) -> None:
+    """The provider's staff get the entry the school chose to share, in a direct message."""
+    for person in await staff_of(session, placement.provider_id, Role.provider):
+        await enqueue(
+            session,
+            key=f"chronology-shared:{entry.id}:{person.id}",
+            kind="chronology_shared",
+            recipient_id=person.id,
+            placement_id=placement.id,
+            due_at=change.at,
+            text=(
+                f"{placement.reference}: {placement.commissioner.name} has shared a safeguarding "
+                f"chronology entry with you ({entry.kind.value}, dated "
+                f"{entry.entry_date:%d/%m/%Y}): {entry.text}"
+            ),
+        )

@@ -1,0 +1,181 @@
+"""Quality-assurance visits: what the visitor saw and heard, and when the next visit is due.
+
+The guidance: visit the setting and the pupil at least twice a term, talking with the pupil
+each time. A concern raised on a visit starts a chronology entry and alerts the DSL at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import LONDON
+from storage.models import (
+    ChronologyKind,
+    ChronologySource,
+    OrgKind,
+    Person,
+    Placement,
+    PlacementStatus,
+    QaRating,
+    QaVisit,
+)
+from storage.rules import cadence
+from storage.services.audit import Change, audit_created, audit_updated, snapshot
+from storage.services.chronology import add_entry
+from storage.services.outbox import enqueue, safeguarding_leads
+
+# Kept with the visit when the pupil was not seen, so the reason is never lost.
+NOT_SEEN_PREFIX = "Pupil not seen: "
+
+
+# Relationships the messages use (see _load_related).
+RELATED = ("pupil", "provider", "commissioner")
+
+
+class VisitError(ValueError):
+    """A QA visit that cannot be recorded, in words for the person."""
+
+
+def _clean(text: str | None) -> str | None:
+    stripped = (text or "").strip()
+    return stripped or None
+
+
+async def _load_related(session: AsyncSession, placement: Placement) -> None:
+    """Load the placement's pupil and organisations if not yet loaded (a placement created in
+    this session has none loaded, and async attribute access can't load them lazily)."""
+    missing = [name for name in RELATED if name in inspect(placement).unloaded]
+    if missing:
+        await session.refresh(placement, attribute_names=missing)
+
+
+def qa_interval_days(placement: Placement) -> int:
+    """How often the commissioner wants visits (every half-term unless they set otherwise)."""
+    return placement.commissioner.qa_interval_days or cadence.QA_INTERVAL_DAYS
+
+
+async def log_visit(
+    session: AsyncSession,
+    change: Change,
+    *,
+    placement: Placement,
+    visit_date: dt.date,
+    pupil_seen: bool,
+    pupil_voice: str | None,
+    setting_safe: bool,
+    register_matches: bool,
+    concerns: str | None,
+    rating: QaRating,
+    actions_agreed: str | None,
+    next_visit_due: dt.date,
+    why_not_seen: str | None = None,
+) -> QaVisit:
+    """Record a QA visit and set when the next one is due (both audited).
+
+    A concern, or a setting judged not safe, also starts a chronology entry (source: school)
+    and alerts the commissioner's safeguarding leads. When the pupil was not seen, the reason
+    is kept in place of the pupil's words.
+    """
+    today = change.at.astimezone(LONDON).date()
+    await _load_related(session, placement)
+    if change.person_id is None:
+        raise VisitError("A QA visit must say who visited.")
+    if placement.status != PlacementStatus.active:
+        raise VisitError(f"{placement.reference} has ended, so no more visits are due.")
+    if visit_date > today:
+        raise VisitError("The visit date can't be in the future.")
+    if visit_date < placement.start_date:
+        raise VisitError(
+            f"The visit date can't be before the placement started ({placement.start_date:%d/%m/%Y})."
+        )
+    latest = cadence.latest_allowed_next_visit(
+        visit_date, interval_days=qa_interval_days(placement)
+    )
+    if next_visit_due <= visit_date:
+        raise VisitError("The next visit must be after this one.")
+    if next_visit_due > latest:
+        raise VisitError(f"At least twice a term: the next visit must be by {latest:%d/%m/%Y}.")
+    voice = _clean(pupil_voice)
+    if pupil_seen and voice is None:
+        raise VisitError("Please record what the pupil told you, in their own words.")
+    if not pupil_seen:
+        reason = _clean(why_not_seen)
+        if reason is None:
+            raise VisitError("Please say why the pupil wasn't seen.")
+        voice = NOT_SEEN_PREFIX + reason
+    concern_text = _clean(concerns)
+
+    visit = QaVisit(
+        placement_id=placement.id,
+        visit_date=visit_date,
+        visitor_id=change.person_id,
+        pupil_seen=pupil_seen,
+        pupil_voice=voice,
+        setting_safe=setting_safe,
+        register_matches=register_matches,
+        concerns=concern_text,
+        rating=rating,
+        actions_agreed=_clean(actions_agreed),
+        next_visit_due=next_visit_due,
+        created_at=change.at,
+    )
+    session.add(visit)
+    await audit_created(session, change, visit, placement_id=placement.id)
+
+    before = snapshot(placement)
+    placement.next_qa_due = next_visit_due
+    await audit_updated(session, change, placement, before, placement_id=placement.id)
+
+    if concern_text or not setting_safe:
+        await _raise_concern(session, change, placement, visit)
+    return visit
+
+
+def _concern_entry_text(visit: QaVisit) -> str:
+    parts = [f"Raised on the QA visit of {visit.visit_date:%d/%m/%Y}."]
+    if visit.concerns:
+        parts.append(visit.concerns)
+    if not visit.setting_safe:
+        parts.append("The visitor judged the setting not safe and secure.")
+    return " ".join(parts)
+
+
+async def _raise_concern(
+    session: AsyncSession, change: Change, placement: Placement, visit: QaVisit
+) -> None:
+    """Start a chronology entry and alert the safeguarding leads (in a DM, so with detail)."""
+    source = (
+        ChronologySource.local_authority
+        if placement.commissioner.kind == OrgKind.local_authority
+        else ChronologySource.school
+    )
+    text = _concern_entry_text(visit)
+    await add_entry(
+        session,
+        change,
+        placement=placement,
+        kind=ChronologyKind.concern,
+        source=source,
+        text=text,
+        entry_date=visit.visit_date,
+        shared_with=[],
+    )
+    visitor = await session.get(Person, visit.visitor_id)
+    by = visitor.name if visitor else "the visitor"
+    for lead in await safeguarding_leads(session, placement.commissioner_id):
+        await enqueue(
+            session,
+            key=f"qa-concern:{visit.id}:{lead.id}",
+            kind="qa_concern",
+            recipient_id=lead.id,
+            placement_id=placement.id,
+            due_at=change.at,
+            text=(
+                f"Safeguarding concern from the QA visit to {placement.pupil.full_name} "
+                f"({placement.reference}) at {placement.provider.name}, {visit.visit_date:%d/%m/%Y}, "
+                f"by {by}: {text} A chronology entry has been started."
+            ),
+        )

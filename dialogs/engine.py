@@ -73,10 +73,10 @@ def parse_answer(step: Step, raw: str | list[str], *, today: dt.date) -> Any:
             text = step.default
         elif step.optional:
             return None
+    if step.kind in (PromptKind.choice, PromptKind.multichoice) and text == "" and step.default:
+        text = step.default
     if step.kind == PromptKind.multichoice and step.optional and text.lower() in SKIP_WORDS:
         return []
-    if step.kind == PromptKind.choice and text == "" and step.default is not None:
-        text = step.default
     if step.parse is not None:
         if not text:
             raise AnswerError("Please type an answer (it can't be empty).")
@@ -120,7 +120,7 @@ class Dialog:
         """What to say before the first question."""
         return [
             Message(
-                text=f"{self.title.capitalize()}. Type cancel at any time to stop, back to change the last answer."
+                text=f"{self.title[:1].upper()}{self.title[1:]}. Type cancel at any time to stop, back to change the last answer."
             )
         ]
 

@@ -98,6 +98,11 @@ def _match_choice(token: str, choices: Sequence[Choice]) -> Choice | None:
     for choice in choices:
         if token in (choice.value.lower(), choice.label.lower()):
             return choice
+    # The start of one label only ("returned" for "Returned to our school").
+    if len(token) >= 3:
+        starting = [c for c in choices if c.label.lower().startswith(token)]
+        if len(starting) == 1:
+            return starting[0]
     return None
 
 

@@ -96,7 +96,7 @@ class DialogRunner:
                 return await self._turn(ctx, incoming)
         except _FinishRefused as refused:
             return await self._undo_last(
-                person_id, str(refused), channel=channel, conversation=conversation
+                person_id, str(refused), channel=channel, conversation=conversation, shared=shared
             )
         except AnswerError as error:  # a refusal from a dialog before anything was saved
             return [ErrorReply(text=str(error))]
@@ -112,7 +112,7 @@ class DialogRunner:
             return [ErrorReply(text=wording.OUR_FAULT.format(ref=ref))]
 
     async def active_prompt(
-        self, person_id: int, *, conversation: str, channel: str
+        self, person_id: int, *, conversation: str, channel: str, shared: bool = False
     ) -> Prompt | None:
         """The question waiting for this person here, if any (to show it again)."""
         async with transaction(self.sessions) as session:
@@ -123,7 +123,7 @@ class DialogRunner:
             dialog = find_dialog(state.dialog)
             if dialog is None:
                 return None
-            ctx = DialogContext(session, person, self.clock, channel, conversation)
+            ctx = DialogContext(session, person, self.clock, channel, conversation, shared)
             step, _ = await current_step(dialog, ctx, Answers(state.answers))
             return _prompt(dialog, state, step) if step else None
 
@@ -244,7 +244,7 @@ class DialogRunner:
             raise _FinishRefused(str(error)) from error
 
     async def _undo_last(
-        self, person_id: int, message: str, *, channel: str, conversation: str
+        self, person_id: int, message: str, *, channel: str, conversation: str, shared: bool
     ) -> list[Reply]:
         """After a refused save: forget the last answer and ask that question again."""
         async with transaction(self.sessions) as session:
@@ -261,7 +261,7 @@ class DialogRunner:
                 answers.data.pop(history.pop(), None)
             self._save(state, answers, history)
             await session.flush()
-            ctx = DialogContext(session, person, self.clock, channel, conversation)
+            ctx = DialogContext(session, person, self.clock, channel, conversation, shared)
             step, _ = await current_step(dialog, ctx, answers)
             replies: list[Reply] = [ErrorReply(text=message)]
             if step is not None:

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 
 from dialogs.common import days_text, pupil_label
 from dialogs.context import Answers, DialogContext
+from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Done, Reply
@@ -152,6 +153,10 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
     return text, {"placements": len(placements), "overdue": overdue, "due_soon": due_soon}
 
 
+def _outcome(placement: Placement) -> str:
+    return outcome_labels(placement).get(placement.end_outcome or "", placement.end_outcome or "")
+
+
 async def placement_status(ctx: DialogContext, placement: Placement) -> str:
     """One placement at a glance; safeguarding detail only for those who may see it."""
     p = placement
@@ -159,7 +164,7 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         f"{p.reference} · {pupil_label(ctx, p)} · {p.provider.name}"
         + (" (UNREGISTERED)" if p.provider.is_unregistered else ""),
         f"Status: {p.status.value}. {uk_date(p.start_date)} to {uk_date(p.planned_end_date)}"
-        + (f", ended {uk_date(p.ended_on)} ({p.end_outcome})" if p.ended_on else ""),
+        + (f", ended {uk_date(p.ended_on)} ({_outcome(p)})" if p.ended_on else ""),
         f"Timetable: {days_text(p.days)} at the provider; {p.total_hours} h of {p.full_time_hours} h"
         + (" (full-time)" if p.is_full_time else f" (PART-TIME, review {uk_date(p.review_date)})"),
         f"Attendance code {p.attendance_code}; absences reported by {p.absence_deadline:%H:%M}; "

@@ -33,6 +33,7 @@ class QaVisit(Base):
     visitor_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     pupil_seen: Mapped[bool] = mapped_column(Boolean)
     pupil_voice: Mapped[str | None] = mapped_column(Text)
+    why_not_seen: Mapped[str | None] = mapped_column(Text)
     setting_safe: Mapped[bool] = mapped_column(Boolean)
     register_matches: Mapped[bool] = mapped_column(Boolean)
     concerns: Mapped[str | None] = mapped_column(Text)

@@ -15,7 +15,19 @@ from storage.models import AuditEntry, Base
 
 # Columns whose values never go into the audit log, only the fact they changed.
 SENSITIVE_COLUMNS = frozenset(
-    {"first_name", "last_name", "pupil_voice", "concerns", "text", "reason", "summary", "outcome"}
+    {
+        "first_name",
+        "last_name",
+        "pupil_voice",
+        "why_not_seen",
+        "concerns",
+        "text",
+        "reason",
+        "summary",
+        "outcome",
+        "na_reason",
+        "reintegration_notes",
+    }
 )
 
 

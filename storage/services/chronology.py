@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import LONDON
@@ -22,24 +21,13 @@ from storage.models import (
 )
 from storage.services.audit import Change, audit_created
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+from storage.services.placements import ensure_loaded
 
 MAX_TEXT_LENGTH = 4000
 
 
-# Relationships the messages use (see _load_related).
-RELATED = ("pupil", "provider", "commissioner")
-
-
 class ChronologyError(ValueError):
     """A chronology entry that cannot be added, in words for the person."""
-
-
-async def _load_related(session: AsyncSession, placement: Placement) -> None:
-    """Load the placement's pupil and organisations if not yet loaded (a placement created in
-    this session has none loaded, and async attribute access can't load them lazily)."""
-    missing = [name for name in RELATED if name in inspect(placement).unloaded]
-    if missing:
-        await session.refresh(placement, attribute_names=missing)
 
 
 async def add_entry(
@@ -71,7 +59,7 @@ async def add_entry(
     if entry_date > change.at.astimezone(LONDON).date():
         raise ChronologyError("A chronology entry can't be dated in the future.")
 
-    await _load_related(session, placement)
+    await ensure_loaded(session, placement)
     shared = list(dict.fromkeys(shared_with))  # keep order, drop repeats
     if source == ChronologySource.provider and placement.provider_id not in shared:
         shared.append(placement.provider_id)

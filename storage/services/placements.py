@@ -8,7 +8,7 @@ import secrets
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import LONDON
@@ -309,4 +309,31 @@ async def end_placement(
     placement.reintegration_notes = reintegration_notes
     placement.next_qa_due = None
     await audit_updated(session, change, placement, before, placement_id=placement.id)
+    # The provider stops expecting the pupil: tell its staff (reference only).
+    for person in await staff_of(session, placement.provider_id, Role.provider):
+        await enqueue(
+            session,
+            key=f"placement-ended:{placement.id}:provider:{person.id}",
+            kind="placement_ended",
+            recipient_id=person.id,
+            placement_id=placement.id,
+            due_at=change.at,
+            text=(
+                f"Placement {placement.reference} ends on {ended_on:%d/%m/%Y}. "
+                "No attendance reports are needed after that date."
+            ),
+        )
+    return placement
+
+
+async def ensure_loaded(session: AsyncSession, placement: Placement) -> Placement:
+    """Load the placement's pupil and organisations if they are not loaded yet (a placement
+    created in this session has none, and async code cannot load them lazily)."""
+    missing = [
+        name
+        for name in ("pupil", "provider", "commissioner")
+        if name in inspect(placement).unloaded
+    ]
+    if missing:
+        await session.refresh(placement, attribute_names=missing)
     return placement

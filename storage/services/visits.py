@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import LONDON
@@ -26,13 +25,7 @@ from storage.rules import cadence
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.chronology import add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
-
-# Kept with the visit when the pupil was not seen, so the reason is never lost.
-NOT_SEEN_PREFIX = "Pupil not seen: "
-
-
-# Relationships the messages use (see _load_related).
-RELATED = ("pupil", "provider", "commissioner")
+from storage.services.placements import ensure_loaded
 
 
 class VisitError(ValueError):
@@ -42,14 +35,6 @@ class VisitError(ValueError):
 def _clean(text: str | None) -> str | None:
     stripped = (text or "").strip()
     return stripped or None
-
-
-async def _load_related(session: AsyncSession, placement: Placement) -> None:
-    """Load the placement's pupil and organisations if not yet loaded (a placement created in
-    this session has none loaded, and async attribute access can't load them lazily)."""
-    missing = [name for name in RELATED if name in inspect(placement).unloaded]
-    if missing:
-        await session.refresh(placement, attribute_names=missing)
 
 
 def qa_interval_days(placement: Placement) -> int:
@@ -80,7 +65,7 @@ async def log_visit(
     is kept in place of the pupil's words.
     """
     today = change.at.astimezone(LONDON).date()
-    await _load_related(session, placement)
+    await ensure_loaded(session, placement)
     if change.person_id is None:
         raise VisitError("A QA visit must say who visited.")
     if placement.status != PlacementStatus.active:
@@ -101,11 +86,9 @@ async def log_visit(
     voice = _clean(pupil_voice)
     if pupil_seen and voice is None:
         raise VisitError("Please record what the pupil told you, in their own words.")
-    if not pupil_seen:
-        reason = _clean(why_not_seen)
-        if reason is None:
-            raise VisitError("Please say why the pupil wasn't seen.")
-        voice = NOT_SEEN_PREFIX + reason
+    reason = None if pupil_seen else _clean(why_not_seen)
+    if not pupil_seen and reason is None:
+        raise VisitError("Please say why the pupil wasn't seen.")
     concern_text = _clean(concerns)
 
     visit = QaVisit(
@@ -113,7 +96,8 @@ async def log_visit(
         visit_date=visit_date,
         visitor_id=change.person_id,
         pupil_seen=pupil_seen,
-        pupil_voice=voice,
+        pupil_voice=voice if pupil_seen else None,
+        why_not_seen=reason,
         setting_safe=setting_safe,
         register_matches=register_matches,
         concerns=concern_text,

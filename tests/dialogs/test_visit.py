@@ -162,7 +162,8 @@ async def test_pupil_not_seen_and_unsafe_setting_raise_a_concern(db, clock) -> N
     async with db.sessions() as session:
         visit = await session.scalar(select(QaVisit))
         assert visit is not None and visit.pupil_seen is False
-        assert visit.pupil_voice == "Pupil not seen: Pupil was at a medical appointment."
+        assert visit.pupil_voice is None
+        assert visit.why_not_seen == "Pupil was at a medical appointment."
         assert visit.concerns is None and visit.setting_safe is False
         entry = await session.scalar(select(ChronologyEntry))
         assert entry is not None and "not safe and secure" in entry.text

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from storage.models import AuditEntry, Placement, PlacementStatus
+from storage.models import AuditEntry, OutboxMessage, Placement, PlacementStatus
 from tests.chat import JsonChat, prompt
 from tests.conftest import Database
 from tests.factories import World, build_world, place
@@ -68,6 +68,13 @@ async def test_teacher_ends_a_placement_with_a_return_to_school(db, clock) -> No
         assert audit is not None and audit.person_id == world.teacher.id
         assert audit.channel == "terminal"
         assert audit.changes["status"] == {"from": "active", "to": "ended"}
+        told = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "placement_ended")
+            )
+        )
+        assert [m.recipient_id for m in told] == [world.provider_staff.id]
+        assert placement.reference in told[0].text and "Jamie" not in told[0].text
 
     # Once ended, it is no longer offered, and nothing more can be logged against it.
     again = await chat.say(f"visit {placement.reference}")

@@ -112,3 +112,16 @@ def test_hours() -> None:
     for bad in ("lots", "-1", "100", "nan", "inf"):
         with pytest.raises(AnswerError):
             parse_hours(bad)
+
+
+def test_the_start_of_one_label_is_enough() -> None:
+    outcomes = [
+        Choice(value="returned", label="Returned to our school"),
+        Choice(value="ap", label="Moved to another AP"),
+        Choice(value="special", label="Moved to a special school"),
+    ]
+    assert parse_choice("return", outcomes) == "returned"
+    with pytest.raises(AnswerError):
+        parse_choice("moved", outcomes)  # two labels start so: ask again
+    with pytest.raises(AnswerError):
+        parse_choice("re", outcomes)  # too short to be sure

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -52,6 +53,7 @@ async def chat(email: str, *, json_mode: bool) -> int:
             stdin=sys.stdin,
             stdout=sys.stdout,
             clock=runtime.clock,
+            files_dir=Path(runtime.settings.reports_dir),
         )
         return await channel.run()
 

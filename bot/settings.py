@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     port: int = Field(default=3978, description="Port the server listens on.")
     log_level: str = Field(default="INFO")
     time_zone: str = Field(default="Europe/London", description="Schools' time zone.")
+    reports_dir: str = Field(
+        default="./data/reports", description="Where the terminal saves reports and exports."
+    )
     public_base_url: str | None = Field(
         default=None, description="The public https address, shown in set-up hints."
     )
@@ -44,6 +47,11 @@ class Settings(BaseSettings):
     microsoft_app_password: SecretStr | None = Field(default=None, alias="MicrosoftAppPassword")
     microsoft_app_type: str = Field(default="MultiTenant", alias="MicrosoftAppType")
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MicrosoftAppTenantId")
+    # Without an app id nobody's token is checked: allowed on a loopback HOST (Agents Playground)
+    # and, only when this is true, anywhere else (e.g. a private test network).
+    teams_allow_unauthenticated: bool = Field(
+        default=False, description="Serve /api/messages without an app id on a non-loopback HOST."
+    )
 
 
 @lru_cache(maxsize=1)

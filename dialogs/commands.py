@@ -14,6 +14,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.contact import ContactDialog
     from dialogs.end_placement import EndPlacementDialog
     from dialogs.help import HelpDialog
+    from dialogs.report import ReportDialog
     from dialogs.start_placement import StartPlacementDialog
     from dialogs.status import StatusDialog
     from dialogs.visit import VisitDialog
@@ -27,6 +28,7 @@ def all_dialogs() -> list[Dialog]:
         ConcernDialog(),
         CheckDialog(),
         EndPlacementDialog(),
+        ReportDialog(),
         StatusDialog(),
         HelpDialog(),
     ]

@@ -55,6 +55,17 @@ class ErrorReply(BaseModel):
     text: str
 
 
+class Attachment(BaseModel):
+    """A file a dialog produced (a report, an export). The content is never put in JSON
+    output: the terminal writes it to disk, Slack and Teams upload it."""
+
+    filename: str
+    media_type: str
+    content: bytes = Field(exclude=True, repr=False)
+    # Where a channel saved it (the terminal writes files to disk).
+    path: str | None = None
+
+
 class Done(BaseModel):
     """A dialog finished and saved a record; `record` holds its public fields."""
 
@@ -62,6 +73,7 @@ class Done(BaseModel):
     dialog: str
     text: str = ""
     record: dict[str, Any] = Field(default_factory=dict)
+    files: list[Attachment] = Field(default_factory=list)
 
 
 Reply = Prompt | Message | ErrorReply | Done

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +29,7 @@ class JsonChat:
             stdin=io.StringIO(),
             stdout=io.StringIO(),
             clock=clock,
+            files_dir=Path(tempfile.mkdtemp(prefix="apbot-files-")),
         )
         self.transcript: list[dict[str, Any]] = []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import TextIO
 
 from pydantic import BaseModel, ValidationError
@@ -58,7 +59,8 @@ def render_text(reply: Reply) -> str:
         return f"✗ {reply.text}"
     if isinstance(reply, Message):
         return f"⚠ {reply.text}" if reply.level == "warning" else reply.text
-    return f"✓ {reply.text}" if reply.text else "✓ Done."
+    saved = "".join(f"\n  Saved: {f.path}" for f in reply.files if f.path)
+    return (f"✓ {reply.text}" if reply.text else "✓ Done.") + saved
 
 
 def render_json(reply: Reply) -> str:
@@ -93,7 +95,9 @@ class TerminalChannel:
         stdin: TextIO,
         stdout: TextIO,
         clock: Clock,
+        files_dir: Path = Path("data/reports"),
     ) -> None:
+        self.files_dir = files_dir
         self.runner = runner
         self.person = person
         self.json_mode = json_mode
@@ -101,8 +105,22 @@ class TerminalChannel:
         self.stdout = stdout
         self.clock = clock
 
+    def save_files(self, done: Done) -> None:
+        """Write a dialog's files (reports, exports) to disk, never over an earlier one."""
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        for attachment in done.files:
+            path = self.files_dir / attachment.filename
+            stem, suffix, n = path.stem, path.suffix, 2
+            while path.exists():
+                path = self.files_dir / f"{stem}-{n}{suffix}"
+                n += 1
+            path.write_bytes(attachment.content)
+            attachment.path = str(path)
+
     def emit(self, replies: list[Reply]) -> None:
         for reply in replies:
+            if isinstance(reply, Done) and reply.files:
+                self.save_files(reply)
             self.stdout.write((render_json(reply) if self.json_mode else render_text(reply)) + "\n")
         self.stdout.flush()
 

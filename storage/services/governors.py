@@ -1,0 +1,274 @@
+"""The governors' report: each AP placement of a school over a term, anonymised.
+
+Pupils appear only as P1, P2, ... in an order that follows neither names nor dates. No name,
+UPN, date of birth, year group, flag or free text leaves this module; dates are shown as months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    ChecklistStatus,
+    Organisation,
+    Placement,
+    PlacementStatus,
+    QaVisit,
+)
+from storage.rules import cadence, checklist
+from storage.rules.calendar import SchoolCalendar
+
+# Checklist items that describe support put in place for the pupil.
+SUPPORT_ITEMS = ("plans_shared", "fsm_arranged", "chronology_shared", "parents_informed")
+SEASONS = ("autumn", "spring", "summer")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A school term by its usual months: autumn Sep–Dec, spring Jan–Mar, summer Apr–Aug."""
+
+    season: str
+    year: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.season.capitalize()} term {self.year}"
+
+    @property
+    def start(self) -> dt.date:
+        month = {"autumn": 9, "spring": 1, "summer": 4}[self.season]
+        return dt.date(self.year, month, 1)
+
+    @property
+    def end(self) -> dt.date:
+        month, day = {"autumn": (12, 31), "spring": (3, 31), "summer": (8, 31)}[self.season]
+        return dt.date(self.year, month, day)
+
+
+def term_of(day: dt.date) -> Term:
+    season = "spring" if day.month <= 3 else "summer" if day.month <= 8 else "autumn"
+    return Term(season, day.year)
+
+
+def previous_term(term: Term) -> Term:
+    if term.season == "autumn":
+        return Term("summer", term.year)
+    if term.season == "summer":
+        return Term("spring", term.year)
+    return Term("autumn", term.year - 1)
+
+
+def parse_term(text: str, *, today: dt.date) -> Term:
+    """`this term`, `last term`, or a season and year (`autumn 2026`, `Spring 2027`)."""
+    words = text.strip().lower()
+    if words in ("", "this", "this term", "current", "now"):
+        return term_of(today)
+    if words in ("last", "last term", "previous"):
+        return previous_term(term_of(today))
+    match = re.fullmatch(r"(autumn|spring|summer)(?: term)?\s+(\d{4})", words)
+    if not match:
+        raise ValueError("Say which term: this term, last term, or e.g. autumn 2026.")
+    return Term(match[1], int(match[2]))
+
+
+@dataclass
+class PlacementLine:
+    """One placement in the report, anonymised."""
+
+    label: str
+    provider: str
+    registration: str
+    unregistered: bool
+    full_time: bool
+    weekly_hours: str
+    status: str
+    started: str
+    planned_end: str
+    qa_done: int
+    qa_due: int
+    checklist_done: int
+    checklist_total: int
+    missing: list[str]
+    support: list[str]
+    attended: int
+    absent: int
+    unreported: int
+    latest_rating: str | None
+    return_plan_agreed: bool
+
+    @property
+    def attendance_pct(self) -> float | None:
+        counted = self.attended + self.absent
+        return round(100 * self.attended / counted, 1) if counted else None
+
+    @property
+    def checklist_pct(self) -> int:
+        return (
+            round(100 * self.checklist_done / self.checklist_total) if self.checklist_total else 100
+        )
+
+
+@dataclass
+class GovernorsReport:
+    school: str
+    term: Term
+    generated_on: dt.date
+    placements: list[PlacementLine] = field(default_factory=list)
+    # Week commencing -> attendance % across all placements (only weeks with reports).
+    weekly_attendance: list[tuple[dt.date, float]] = field(default_factory=list)
+
+    @property
+    def providers(self) -> int:
+        return len({p.provider for p in self.placements})
+
+    @property
+    def unregistered(self) -> int:
+        return sum(p.unregistered for p in self.placements)
+
+    @property
+    def qa_done(self) -> int:
+        return sum(p.qa_done for p in self.placements)
+
+    @property
+    def qa_due(self) -> int:
+        return sum(p.qa_due for p in self.placements)
+
+    @property
+    def checklist_pct(self) -> int:
+        total = sum(p.checklist_total for p in self.placements)
+        done = sum(p.checklist_done for p in self.placements)
+        return round(100 * done / total) if total else 100
+
+    @property
+    def attendance_pct(self) -> float | None:
+        attended = sum(p.attended for p in self.placements)
+        counted = attended + sum(p.absent for p in self.placements)
+        return round(100 * attended / counted, 1) if counted else None
+
+
+def _month(day: dt.date | None) -> str:
+    return day.strftime("%B %Y") if day else "not set"
+
+
+def _order_key(placement: Placement, term: Term) -> str:
+    """A stable order that follows neither the pupil's name nor the start date."""
+    return hashlib.sha256(f"{term.name}:{placement.reference}".encode()).hexdigest()
+
+
+def _expected_sessions(placement: Placement, start: dt.date, end: dt.date) -> int:
+    calendar = SchoolCalendar()
+    days = [
+        d
+        for d in calendar.school_days_between(start, end)
+        if d.strftime("%a").lower() in placement.days
+    ]
+    return 2 * len(days)
+
+
+async def build_governors_report(
+    session: AsyncSession, *, school_id: int, term: Term, today: dt.date
+) -> GovernorsReport:
+    """Every placement the school commissioned that ran during the term."""
+    school = await session.get(Organisation, school_id)
+    if school is None:
+        raise ValueError("No such school.")
+    rows = await session.scalars(
+        select(Placement).where(
+            Placement.commissioner_id == school_id,
+            Placement.status != PlacementStatus.draft,
+            Placement.start_date <= term.end,
+            or_(Placement.ended_on.is_(None), Placement.ended_on >= term.start),
+        )
+    )
+    placements = sorted(rows.unique(), key=lambda p: _order_key(p, term))
+    report = GovernorsReport(school=school.name, term=term, generated_on=today)
+    weekly: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    for number, placement in enumerate(placements, start=1):
+        window_start = max(term.start, placement.start_date)
+        window_end = min(term.end, today, placement.ended_on or term.end)
+        visits = list(
+            await session.scalars(
+                select(QaVisit)
+                .where(
+                    QaVisit.placement_id == placement.id,
+                    QaVisit.visit_date >= term.start,
+                    QaVisit.visit_date <= term.end,
+                )
+                .order_by(QaVisit.visit_date)
+            )
+        )
+        records = list(
+            await session.scalars(
+                select(AttendanceRecord).where(
+                    AttendanceRecord.placement_id == placement.id,
+                    AttendanceRecord.date >= window_start,
+                    AttendanceRecord.date <= window_end,
+                )
+            )
+        )
+        attended = sum(r.status != AttendanceStatus.absent for r in records)
+        absent = len(records) - attended
+        for record in records:
+            week = record.date - dt.timedelta(days=record.date.weekday())
+            weekly[week][0 if record.status != AttendanceStatus.absent else 1] += 1
+        items = list(placement.checklist)
+        applicable = [i for i in items if i.status != ChecklistStatus.not_applicable]
+        done = [i for i in applicable if i.status == ChecklistStatus.done]
+        report.placements.append(
+            PlacementLine(
+                label=f"P{number}",
+                provider=placement.provider.name,
+                registration=placement.provider.registration_status.label
+                if placement.provider.registration_status
+                else "unknown",
+                unregistered=placement.provider.is_unregistered,
+                full_time=placement.is_full_time,
+                weekly_hours=f"{placement.total_hours.normalize():f} of {placement.full_time_hours.normalize():f} h",
+                status=placement.status.value
+                if placement.status != PlacementStatus.ended
+                else "ended",
+                started=_month(placement.start_date),
+                planned_end=_month(placement.ended_on or placement.planned_end_date),
+                qa_done=len(visits),
+                qa_due=cadence.qa_visits_due_between(
+                    term.start,
+                    min(term.end, today),
+                    placement.start_date,
+                    placement.ended_on,
+                    interval_days=placement.commissioner.qa_interval_days
+                    or cadence.QA_INTERVAL_DAYS,
+                ),
+                checklist_done=len(done),
+                checklist_total=len(applicable),
+                missing=[
+                    checklist.definition(i.key).label
+                    for i in applicable
+                    if i.status != ChecklistStatus.done
+                ],
+                support=[checklist.definition(i.key).label for i in done if i.key in SUPPORT_ITEMS],
+                attended=attended,
+                absent=absent,
+                unreported=max(
+                    0, _expected_sessions(placement, window_start, window_end) - len(records)
+                )
+                if window_end >= window_start
+                else 0,
+                latest_rating=visits[-1].rating.value.replace("_", " ") if visits else None,
+                return_plan_agreed=bool(placement.return_plan),
+            )
+        )
+    report.weekly_attendance = [
+        (week, round(100 * present / (present + absent), 1))
+        for week, (present, absent) in sorted(weekly.items())
+        if present + absent
+    ]
+    return report

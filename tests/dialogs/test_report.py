@@ -1,0 +1,119 @@
+"""The governors' report: content right, and nobody identifiable in any of its files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from storage.models import QaRating, Session
+from storage.services.audit import Change
+from storage.services.attendance import report_absence
+from storage.services.visits import log_visit
+from tests.chat import JsonChat
+from tests.factories import build_world, place
+
+
+async def _school_with_ap(db, clock):  # type: ignore[no-untyped-def]
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        pupil = await session.get(type(world.pupil), world.pupil.id)
+        pupil.upn = "A123456789012"
+        pupil.date_of_birth = dt.date(2012, 3, 14)
+        first = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=dt.date(2026, 9, 7),
+        )
+        second = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.fsm_pupil,
+            provider=world.unregistered,
+            start=dt.date(2026, 10, 5),
+            provider_hours="10",
+            school_hours="10",
+            days=("tue", "wed"),
+        )
+        change = Change(person_id=world.teacher.id, channel="test", at=clock.now())
+        await log_visit(
+            session,
+            change,
+            placement=first,
+            visit_date=dt.date(2026, 10, 1),
+            pupil_seen=True,
+            pupil_voice="Jamie says the farm days are the best bit.",
+            setting_safe=True,
+            register_matches=True,
+            concerns=None,
+            rating=QaRating.good,
+            actions_agreed=None,
+            next_visit_due=dt.date(2026, 11, 5),
+        )
+        await report_absence(
+            session,
+            Change(person_id=world.provider_staff.id, channel="test", at=clock.now()),
+            placement=first,
+            date=dt.date(2026, 11, 26),
+            sessions=[Session.am, Session.pm],
+            code="I",
+            reason="Jamie Testpupil has flu",
+        )
+    return world, first, second
+
+
+def _pdf_text(path: Path) -> tuple[int, str]:
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
+
+
+async def test_governors_report_is_right_and_anonymous(db, clock) -> None:
+    world, first, second = await _school_with_ap(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.dsl.email)
+    out = await chat.say("report governors this term")
+    done = out[-1]
+    assert done["type"] == "done" and done["dialog"] == "report"
+    assert "Autumn term 2026" in done["text"] and "2 placement(s)" in done["text"]
+    files = {Path(f["path"]).suffix: Path(f["path"]) for f in done["files"]}
+    assert set(files) == {".html", ".pdf", ".csv"}
+    html = files[".html"].read_text()
+    csv = files[".csv"].read_text()
+    pages, pdf = _pdf_text(files[".pdf"])
+    assert pages >= 2
+    for text in (html, csv, pdf):
+        assert "P1" in text and "P2" in text
+        assert "Pathways AP Academy" in text and "Wheels Workshop" in text
+        for secret in (
+            "Jamie",
+            "Testpupil",
+            "Robin",
+            "Mealsworth",
+            "A123456789012",
+            "2012",
+            "14/03",
+            "flu",
+            "farm days",
+        ):
+            assert secret not in text, secret
+        assert first.reference not in text and second.reference not in text
+    # The unregistered provider is called out; the outstanding checks are listed.
+    assert "unregistered provider" in html and "Letter of Assurance received" in html
+    rows = csv.splitlines()
+    assert rows[0].startswith("pupil,provider,registration")
+    by_provider = {row.split(",")[1]: row for row in rows[1:]}
+    pathways = by_provider["Pathways AP Academy"]
+    assert ",1,2," in pathways  # one QA visit done of two due this term
+    assert "Part-time" in html or ",no," in by_provider["Wheels Workshop"]
+
+
+async def test_only_safeguarding_leads_can_have_it(db, clock) -> None:
+    world, _, _ = await _school_with_ap(db, clock)
+    for email in (world.teacher.email, world.provider_staff.email):
+        out = await (await JsonChat.as_email(db, clock, email)).say("report governors")
+        assert out[0]["type"] == "error" and "isn't available" in out[0]["text"]

@@ -13,6 +13,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.concern import ConcernDialog
     from dialogs.contact import ContactDialog
     from dialogs.end_placement import EndPlacementDialog
+    from dialogs.export import ExportDialog
     from dialogs.help import HelpDialog
     from dialogs.report import ReportDialog
     from dialogs.start_placement import StartPlacementDialog
@@ -29,6 +30,7 @@ def all_dialogs() -> list[Dialog]:
         CheckDialog(),
         EndPlacementDialog(),
         ReportDialog(),
+        ExportDialog(),
         StatusDialog(),
         HelpDialog(),
     ]

@@ -1,0 +1,176 @@
+"""A pupil's full record, for the transfer of the safeguarding file (OMG No. 6).
+
+Everything the bot holds about the pupil's AP placements: the placements, checklist evidence,
+QA visits with the pupil's voice, contacts, attendance, welfare calls and the chronology.
+Only for the commissioning school's DSL (checked by the caller through storage.access).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AttendanceRecord,
+    ChronologyEntry,
+    Contact,
+    Placement,
+    Pupil,
+    QaVisit,
+    WelfareCall,
+)
+from storage.rules import checklist
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _row(record: Any, *fields: str) -> dict[str, Any]:
+    return {name: _plain(getattr(record, name)) for name in fields}
+
+
+async def pupil_record(
+    session: AsyncSession, *, pupil_id: int, commissioner_id: int
+) -> dict[str, Any]:
+    """The pupil's record across the placements this commissioner made."""
+    pupil = await session.get(Pupil, pupil_id)
+    if pupil is None:
+        raise ValueError("No such pupil.")
+    placements = list(
+        (
+            await session.scalars(
+                select(Placement)
+                .where(Placement.pupil_id == pupil_id, Placement.commissioner_id == commissioner_id)
+                .order_by(Placement.start_date)
+            )
+        ).unique()
+    )
+    ids = [p.id for p in placements]
+    record: dict[str, Any] = {
+        "pupil": _row(
+            pupil,
+            "first_name",
+            "last_name",
+            "upn",
+            "date_of_birth",
+            "year_group",
+            "fsm_eligible",
+            "ehcp",
+            "cp_plan",
+            "cin_plan",
+            "looked_after",
+        ),
+        "home_school": pupil.home_org.name,
+        "placements": [],
+        "chronology": [],
+    }
+    for placement in placements:
+        visits = await session.scalars(
+            select(QaVisit).where(QaVisit.placement_id == placement.id).order_by(QaVisit.visit_date)
+        )
+        contacts = await session.scalars(
+            select(Contact)
+            .where(Contact.placement_id == placement.id)
+            .order_by(Contact.contact_date)
+        )
+        attendance = await session.scalars(
+            select(AttendanceRecord)
+            .where(AttendanceRecord.placement_id == placement.id)
+            .order_by(AttendanceRecord.date, AttendanceRecord.session)
+        )
+        calls = await session.scalars(
+            select(WelfareCall)
+            .where(WelfareCall.placement_id == placement.id)
+            .order_by(WelfareCall.absence_date)
+        )
+        record["placements"].append(
+            {
+                **_row(
+                    placement,
+                    "reference",
+                    "status",
+                    "start_date",
+                    "planned_end_date",
+                    "review_date",
+                    "provider_days",
+                    "provider_hours",
+                    "school_hours",
+                    "other_hours",
+                    "other_providers",
+                    "full_time_hours",
+                    "is_full_time",
+                    "attendance_code",
+                    "absence_deadline",
+                    "welfare_call_party",
+                    "welfare_call_arrangements",
+                    "objectives",
+                    "return_plan",
+                    "la_notified_on",
+                    "ended_on",
+                    "end_outcome",
+                    "return_date",
+                    "reintegration_notes",
+                ),
+                "provider": placement.provider.name,
+                "provider_registration": _plain(placement.provider.registration_status),
+                "site": placement.site.name + ", " + placement.site.address
+                if placement.site
+                else None,
+                "checklist": [
+                    {
+                        "item": checklist.definition(item.key).label,
+                        "section": checklist.definition(item.key).section,
+                        **_row(
+                            item, "key", "status", "due_date", "na_reason", "evidence", "done_at"
+                        ),
+                    }
+                    for item in placement.checklist
+                ],
+                "qa_visits": [
+                    _row(
+                        v,
+                        "visit_date",
+                        "pupil_seen",
+                        "pupil_voice",
+                        "why_not_seen",
+                        "setting_safe",
+                        "register_matches",
+                        "concerns",
+                        "rating",
+                        "actions_agreed",
+                        "next_visit_due",
+                    )
+                    | {"visitor": v.visitor.name}
+                    for v in visits.unique()
+                ],
+                "contacts": [_row(c, "contact_date", "method", "summary") for c in contacts],
+                "attendance": [
+                    _row(a, "date", "session", "status", "code", "reason", "late_report")
+                    for a in attendance
+                ],
+                "welfare_calls": [
+                    _row(c, "absence_date", "party", "status", "outcome", "done_at")
+                    for c in calls.unique()
+                ],
+            }
+        )
+    entries = await session.scalars(
+        select(ChronologyEntry)
+        .where(ChronologyEntry.pupil_id == pupil_id)
+        .where((ChronologyEntry.placement_id.in_(ids)) | (ChronologyEntry.placement_id.is_(None)))
+        .order_by(ChronologyEntry.entry_date, ChronologyEntry.id)
+    )
+    record["chronology"] = [_row(e, "entry_date", "kind", "source", "text") for e in entries]
+    return record

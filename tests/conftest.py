@@ -104,6 +104,9 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         if backend == "postgres":
             tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             async with engine.begin() as connection:
+                # The audit log's append-only triggers refuse TRUNCATE; a test's scratch data
+                # is cleared with triggers off for this transaction only.
+                await connection.execute(text("SET LOCAL session_replication_role = replica"))
                 await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         await engine.dispose()
 

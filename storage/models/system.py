@@ -13,7 +13,8 @@ from storage.models.enums import OutboxStatus
 
 
 class AuditEntry(Base):
-    """Who changed what, when, from which channel. Append-only."""
+    """Who changed what, when, from which channel. Append-only: the application never updates
+    or deletes a row, and database triggers refuse it (migration 0003_privacy)."""
 
     __tablename__ = "audit_log"
 
@@ -24,7 +25,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     record_type: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[int] = mapped_column(Integer)
-    placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"), index=True)
+    # A plain number, not a foreign key: the log outlives records purged after retention.
+    placement_id: Mapped[int | None] = mapped_column(Integer, index=True)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

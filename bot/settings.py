@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     reports_dir: str = Field(
         default="./data/reports", description="Where the terminal saves reports and exports."
     )
+    retention_attendance_years: int = Field(
+        default=6, ge=1, description="Years attendance records are kept."
+    )
+    retention_safeguarding_years: int = Field(
+        default=25,
+        ge=1,
+        description="Years a placement's safeguarding records are kept after it ends (school policy).",
+    )
     public_base_url: str | None = Field(
         default=None, description="The public https address, shown in set-up hints."
     )

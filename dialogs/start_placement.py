@@ -80,7 +80,10 @@ class StartPlacementDialog(Dialog):
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
         commissioner = ctx.person.organisation
         assert commissioner is not None
-        pupils = list((await ctx.session.scalars(pupils_query(ctx.person))).unique())
+        pupils = sorted(
+            (await ctx.session.scalars(pupils_query(ctx.person))).unique(),
+            key=lambda p: (p.last_name.lower(), p.first_name.lower()),
+        )
         yield Step(
             "pupil",
             PromptKind.choice,

@@ -17,12 +17,16 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage import crypto
 from storage.clock import LONDON, FixedClock
 from storage.db import create_engine, normalise_url, session_factory
 from storage.migrate import upgrade
 from storage.models import Base
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+# Tests encrypt with a fixed key (production keys come from ENCRYPTION_KEYS).
+TEST_KEY = "q7y8b0lJwR3V2m3B3i0k6sO1pQxW9e4Zc5t7u8v9w0A="
+crypto.configure([TEST_KEY])
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 # Friday 27 November 2026, 10:00 in London: a school day.
 TEST_NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=LONDON)

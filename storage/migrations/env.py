@@ -8,6 +8,7 @@ from typing import Literal
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from storage.crypto import EncryptedText
 from storage.db import create_engine, is_sqlite, normalise_url
 from storage.models import Base
 from storage.models.base import UtcDateTime
@@ -20,6 +21,8 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | Lite
     """Write our column types as the plain SQL types they store (no app import in migrations)."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime()"
+    if type_ == "type" and isinstance(obj, EncryptedText):
+        return "sa.Text()"
     return False
 
 

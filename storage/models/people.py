@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage.crypto import EncryptedText
 from storage.models.base import Base, UtcDateTime, enum_column
 from storage.models.enums import Role
 from storage.models.organisations import Organisation
@@ -39,8 +40,9 @@ class Pupil(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # The school (or LA, for a permanently excluded pupil) responsible for the pupil.
     home_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100))
+    # Names are encrypted at rest (storage/crypto.py); they cannot be searched or sorted in SQL.
+    first_name: Mapped[str] = mapped_column(EncryptedText)
+    last_name: Mapped[str] = mapped_column(EncryptedText)
     upn: Mapped[str | None] = mapped_column(String(13))
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
     year_group: Mapped[int] = mapped_column(Integer)

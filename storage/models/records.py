@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage.crypto import EncryptedText
 from storage.models.base import Base, UtcDateTime, enum_column
 from storage.models.enums import (
     AttendanceStatus,
@@ -32,11 +33,11 @@ class QaVisit(Base):
     visit_date: Mapped[dt.date] = mapped_column(Date)
     visitor_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     pupil_seen: Mapped[bool] = mapped_column(Boolean)
-    pupil_voice: Mapped[str | None] = mapped_column(Text)
-    why_not_seen: Mapped[str | None] = mapped_column(Text)
+    pupil_voice: Mapped[str | None] = mapped_column(EncryptedText)
+    why_not_seen: Mapped[str | None] = mapped_column(EncryptedText)
     setting_safe: Mapped[bool] = mapped_column(Boolean)
     register_matches: Mapped[bool] = mapped_column(Boolean)
-    concerns: Mapped[str | None] = mapped_column(Text)
+    concerns: Mapped[str | None] = mapped_column(EncryptedText)
     rating: Mapped[QaRating] = mapped_column(enum_column(QaRating, "qa_rating"))
     actions_agreed: Mapped[str | None] = mapped_column(Text)
     next_visit_due: Mapped[dt.date] = mapped_column(Date)
@@ -74,7 +75,7 @@ class AttendanceRecord(Base):
         enum_column(AttendanceStatus, "attendance_status")
     )
     code: Mapped[str] = mapped_column(String(3))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText)
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     reported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     late_report: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -96,7 +97,7 @@ class WelfareCall(Base):
     status: Mapped[WelfareCallStatus] = mapped_column(
         enum_column(WelfareCallStatus, "welfare_call_status"), index=True
     )
-    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     done_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
@@ -117,7 +118,7 @@ class ChronologyEntry(Base):
     source: Mapped[ChronologySource] = mapped_column(
         enum_column(ChronologySource, "chronology_source")
     )
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)
     # Organisation ids this entry has been shared with, beyond the commissioning school.
     shared_with: Mapped[list[int]] = mapped_column(JSON, default=list)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))

@@ -137,4 +137,3 @@ async def purge(
         )
     )
     return summary
-

@@ -9,8 +9,8 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from storage.models import QaRating, Session
-from storage.services.audit import Change
 from storage.services.attendance import report_absence
+from storage.services.audit import Change
 from storage.services.visits import log_visit
 from tests.chat import JsonChat
 from tests.factories import build_world, place

@@ -35,7 +35,7 @@ class AuditDialog(Dialog):
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
         reference = answers.text("reference") or ""
         placement = await find_by_reference(ctx.session, reference)
-        if placement is None or not can(ctx.person, Action.read_chronology, placement):
+        if placement is None or not can(ctx.person, Action.report, placement):
             raise AnswerError(
                 f"I can't find a placement {reference.upper()!r} whose audit trail you can see."
             )

@@ -23,7 +23,7 @@ async def _exportable(ctx: DialogContext) -> dict[int, Placement]:
     rows = await ctx.session.scalars(placements_query(ctx.person, active_only=False))
     found: dict[int, Placement] = {}
     for placement in rows.unique():
-        if can(ctx.person, Action.read_chronology, placement):
+        if can(ctx.person, Action.report, placement):
             found.setdefault(placement.pupil_id, placement)
     return found
 
@@ -38,7 +38,7 @@ class ExportDialog(Dialog):
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
         if args.strip():
             placement = await find_by_reference(ctx.session, args.split()[0])
-            if placement is None or not can(ctx.person, Action.read_chronology, placement):
+            if placement is None or not can(ctx.person, Action.report, placement):
                 raise AnswerError(
                     f"I can't find a placement {args.split()[0].upper()!r} whose record you can export."
                 )

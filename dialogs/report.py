@@ -49,7 +49,7 @@ class ReportDialog(Dialog):
         assert ctx.person.organisation_id is not None
         term = parse_term(answers.text("term") or "", today=ctx.today)
         report = await build_governors_report(
-            ctx.session, school_id=ctx.person.organisation_id, term=term, today=ctx.today
+            ctx.session, person=ctx.person, term=term, today=ctx.today
         )
         files = governors_files(report)
         text = (

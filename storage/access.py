@@ -35,6 +35,8 @@ class Action(enum.StrEnum):
     tick_check = "tick_check"
     end_placement = "end_placement"
     see_flags = "see_flags"
+    # The governors' report, the full-record export and the audit trail.
+    report = "report"
 
 
 SCHOOL_ROLES = frozenset({Role.teacher, Role.dsl})
@@ -46,7 +48,12 @@ COMMISSIONER_ACTIONS = {
     Action.tick_check,
     Action.end_placement,
 }
-SAFEGUARDING_ACTIONS = {Action.read_chronology, Action.write_chronology, Action.see_flags}
+SAFEGUARDING_ACTIONS = {
+    Action.read_chronology,
+    Action.write_chronology,
+    Action.see_flags,
+    Action.report,
+}
 PROVIDER_ACTIONS = {
     Action.view,
     Action.report_attendance,

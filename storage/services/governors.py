@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.access import Action, can
 from storage.models import (
     AttendanceRecord,
     AttendanceStatus,
     ChecklistStatus,
     Organisation,
+    Person,
     Placement,
     PlacementStatus,
     QaVisit,
@@ -175,12 +177,14 @@ def _expected_sessions(placement: Placement, start: dt.date, end: dt.date) -> in
 
 
 async def build_governors_report(
-    session: AsyncSession, *, school_id: int, term: Term, today: dt.date
+    session: AsyncSession, *, person: Person, term: Term, today: dt.date
 ) -> GovernorsReport:
-    """Every placement the school commissioned that ran during the term."""
-    school = await session.get(Organisation, school_id)
+    """Every placement the person's school commissioned that ran during the term (and that
+    need-to-know lets them report on)."""
+    school_id = person.organisation_id
+    school = await session.get(Organisation, school_id) if school_id else None
     if school is None:
-        raise ValueError("No such school.")
+        raise ValueError("You're not linked to a school.")
     rows = await session.scalars(
         select(Placement).where(
             Placement.commissioner_id == school_id,
@@ -189,7 +193,8 @@ async def build_governors_report(
             or_(Placement.ended_on.is_(None), Placement.ended_on >= term.start),
         )
     )
-    placements = sorted(rows.unique(), key=lambda p: _order_key(p, term))
+    allowed = [p for p in rows.unique() if can(person, Action.report, p)]
+    placements = sorted(allowed, key=lambda p: _order_key(p, term))
     report = GovernorsReport(school=school.name, term=term, generated_on=today)
     weekly: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     for number, placement in enumerate(placements, start=1):

@@ -57,6 +57,7 @@ async def test_access_matrix(db, clock) -> None:
             Action.tick_check: {"teacher", "dsl"},
             Action.end_placement: {"teacher", "dsl"},
             Action.see_flags: {"dsl"},
+            Action.report: {"dsl"},
         }
         for action, allowed in expected.items():
             got = {name for name, person in people.items() if can(person, action, ours)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +39,11 @@ def ensure_sqlite_folder(url: str) -> None:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         folder = os.path.dirname(os.path.abspath(parsed.database or ""))
         os.makedirs(folder, exist_ok=True)
+
+
+# aiosqlite logs every statement with its parameters at DEBUG: those can name a pupil, so its
+# log stays quiet whatever level the bot runs at.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

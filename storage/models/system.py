@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.crypto import EncryptedText
 from storage.models.base import Base, UtcDateTime, enum_column
 from storage.models.enums import OutboxStatus
 
@@ -64,7 +65,8 @@ class OutboxMessage(Base):
     # A shared channel, when the message goes to a channel rather than a person.
     channel_ref: Mapped[str | None] = mapped_column(String(200))
     placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    # Messages to a DSL name the pupil: encrypted at rest like the pupil's record.
+    text: Mapped[str] = mapped_column(EncryptedText)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, "outbox_status"), index=True

@@ -1,0 +1,141 @@
+"""Need-to-know across every role and every command, and what may never reach a shared
+channel or a log line: a pupil's name or safeguarding detail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from dialogs.runner import DialogRunner, Incoming
+from storage.models import OutboxMessage
+from tests.chat import JsonChat
+from tests.dialogs.test_start_placement import full_time_answers
+from tests.factories import build_world, place
+
+# Who may start each command on a placement commissioned by Elm Park with Pathways.
+ALLOWED = {
+    "visit": {"teacher", "dsl"},
+    "absent": {"teacher", "dsl", "provider"},
+    "contact": {"teacher", "dsl"},
+    "concern": {"dsl", "provider"},
+    "check": {"teacher", "dsl"},
+    "end": {"teacher", "dsl"},
+    "status": {"teacher", "dsl", "provider", "la_officer"},
+    "export": {"dsl"},
+    "audit": {"dsl"},
+}
+
+
+async def test_every_role_against_every_command(db, clock) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        ours = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=dt.date(2026, 11, 2),
+        )
+    people = {
+        "teacher": world.teacher,
+        "dsl": world.dsl,
+        "other_teacher": world.other_teacher,
+        "other_dsl": world.other_dsl,
+        "provider": world.provider_staff,
+        "other_provider": world.unregistered_staff,
+        "la_officer": world.la_officer,
+        "admin": world.admin,
+    }
+    for command, allowed in ALLOWED.items():
+        for name, person in people.items():
+            chat = JsonChat(db, clock, person)
+            out = await chat.say(f"{command} {ours.reference}")
+            started = out[0]["type"] != "error"
+            assert started == (name in allowed), f"{name} {command}: {out[0]}"
+            if started:
+                text = " ".join(o.get("text", "") for o in out) + str(out[-1].get("choices", ""))
+                # Anyone allowed in sees the reference; nobody else ever sees the pupil's name.
+                assert ours.reference in text or out[-1]["type"] == "prompt"
+                await chat.say("cancel")
+            else:
+                assert "Jamie" not in out[0]["text"] and "Testpupil" not in out[0]["text"]
+
+
+async def test_shared_channel_messages_and_logs_never_carry_a_pupil(
+    db, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    world = await build_world(db, clock)
+    teacher = JsonChat(db, clock, world.teacher)
+    done = (
+        await teacher.answer_all(
+            full_time_answers(world.pupil.id, world.provider.id), start="start"
+        )
+    )[-1]
+    assert done["type"] == "done"
+    async with db.sessions() as session, session.begin():
+        running = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=dt.date(2026, 11, 2),
+        )
+    reference = running.reference
+
+    runner = DialogRunner(db.sessions, clock)
+    said: list[str] = []
+    for line in (
+        "absent",
+        reference,
+        "",
+        "both",
+        "Mum rang: Jamie Testpupil has a chest infection",
+        "I",
+        "yes",
+    ):
+        replies = await runner.handle(
+            world.provider_staff.id,
+            Incoming(text=line),
+            channel="slack",
+            conversation="slack:C-PATHWAYS",
+            shared=True,
+        )
+        said += [
+            getattr(r, "text", "") + " ".join(c.label for c in getattr(r, "choices", []))
+            for r in replies
+        ]
+    assert reference in said[-1], "\n".join(said)
+    for text in said:
+        assert "Jamie" not in text and "Testpupil" not in text and "chest" not in text
+
+    dsl = JsonChat(db, clock, world.dsl)
+    await dsl.answer_all(
+        {
+            "placement": reference,
+            "kind": "concern",
+            "entry_date": "",
+            "text": "Jamie Testpupil disclosed worries at home.",
+            "share_with_provider": "no",
+            "confirm": "yes",
+        },
+        start="concern",
+    )
+
+    async with db.sessions() as session:
+        for message in await session.scalars(select(OutboxMessage)):
+            to_provider = message.recipient_id in (
+                world.provider_staff.id,
+                world.unregistered_staff.id,
+            )
+            if message.channel_ref or (to_provider and message.kind != "chronology_shared"):
+                assert "Jamie" not in message.text and "Testpupil" not in message.text, message.text
+    for record in caplog.records:
+        line = record.getMessage() + (record.exc_text or "")
+        for secret in ("Jamie", "Testpupil", "chest infection", "worries at home"):
+            assert secret not in line, f"{record.name}: {line}"

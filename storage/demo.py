@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock, london_today
+from storage.demo_activity import add_activity
 from storage.models import (
     ChecklistStatus,
     Organisation,
@@ -136,6 +137,37 @@ async def seed_demo(session: AsyncSession, *, clock: Clock) -> DemoSummary:
     await _add_people(session, change, demo)
     await _add_pupils(session, change, demo, london_today(clock))
     placements = await _add_placements(session, demo, now, london_today(clock))
+    people = demo.people
+    ended = placements[4]
+    ended_on = ended.start_date + dt.timedelta(weeks=8, days=-3)  # the Friday before the return
+
+    async def end_it(at: dt.datetime) -> None:
+        await end_placement(
+            session,
+            Change(person_id=people["teacher"].id, channel=DEMO_CHANNEL, at=at),
+            ended,
+            ended_on=ended_on,
+            outcome="returned_to_school",
+            return_date=ended_on + dt.timedelta(days=3),
+            reintegration_notes="Back at Oakfield full time, with weekly mentor sessions.",
+        )
+
+    await add_activity(
+        session,
+        placements=placements[:4],
+        ending=(ended_on, end_it),
+        visitors=[
+            people["teacher"],
+            people["teacher"],
+            people["riverside_teacher"],
+            people["la_officer"],
+        ],
+        provider_staff={
+            demo.orgs[key].id: people[key] for key in ("horizon", "bridgeway", "secondchance")
+        },
+        now=now,
+        today=london_today(clock),
+    )
 
     kinds = [org.kind for org in demo.orgs.values()]
     return DemoSummary(
@@ -353,7 +385,7 @@ async def _add_placements(
         welfare_call_arrangements="Bridgeway rings the carer, then the social worker.",
         objectives="Full-time education after permanent exclusion; find a new school place.",
     )
-    ended_start = monday - dt.timedelta(weeks=20)
+    ended_start = monday - dt.timedelta(weeks=12)
     ended = await place(
         "teacher",
         "callum",
@@ -361,22 +393,12 @@ async def _add_placements(
         provider="horizon",
         site="horizon_farm",
         start=ended_start,
-        weeks=16,
+        weeks=8,
         not_done={},
         provider_hours=Decimal("25"),
         school_hours=Decimal("7.5"),
         attendance_code="B",
         welfare_call_party=WelfareCallParty.provider,
         welfare_call_arrangements="Horizon rings home by 10:00.",
-    )
-    ended_on = ended_start + dt.timedelta(weeks=16, days=-3)  # the Friday before the return
-    await end_placement(
-        session,
-        Change(person_id=people["teacher"].id, channel=DEMO_CHANNEL, at=now),
-        ended,
-        ended_on=ended_on,
-        outcome="Returned to school",
-        return_date=ended_on + dt.timedelta(days=3),
-        reintegration_notes="Back at Oakfield full time, with weekly mentor sessions.",
     )
     return [full_time, part_time, dual, commissioned, ended]

@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
 from storage.clock import LONDON
 from storage.models import (
@@ -290,7 +291,13 @@ async def confirm_all_present(
         raise AttendanceError("You can only confirm a register for today or an earlier day.")
     placements = await session.scalars(
         select(Placement)
-        .where(Placement.provider_id == provider_id, Placement.status == PlacementStatus.active)
+        .where(
+            Placement.provider_id == provider_id,
+            Placement.status == PlacementStatus.active,
+            Placement.start_date <= date,
+        )
+        # A register needs the timetable only, not each pupil's checklist and sites.
+        .options(lazyload("*"))
         .order_by(Placement.reference)
     )
     created: list[AttendanceRecord] = []
@@ -315,6 +322,8 @@ async def confirm_all_present(
                 welfare_call_needed=False,
             )
             session.add(record)
-            await audit_created(session, change, record, placement_id=placement.id)
             created.append(record)
+    await session.flush()  # one round trip for the whole register, then its audit entries
+    for record in created:
+        await audit_created(session, change, record, placement_id=record.placement_id)
     return created

@@ -71,8 +71,9 @@ async def audit(
     changes: dict[str, Any] | None = None,
     placement_id: int | None = None,
 ) -> AuditEntry:
-    """Append an audit entry for `record` (flushed first so it has an id)."""
-    await session.flush()
+    """Append an audit entry for `record` (flushed first if it has no id yet)."""
+    if inspect(record).identity is None:
+        await session.flush()
     record_id = inspect(record).identity
     entry = AuditEntry(
         at=change.at,
@@ -94,7 +95,8 @@ async def audit_created(
     session: AsyncSession, change: Change, record: Base, *, placement_id: int | None = None
 ) -> AuditEntry:
     """Audit a newly created record with all its values."""
-    await session.flush()
+    if inspect(record).identity is None:
+        await session.flush()
     return await audit(
         session,
         change,

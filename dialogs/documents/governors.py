@@ -38,7 +38,7 @@ def attendance_chart(report: GovernorsReport, *, width: int = 640, height: int =
     weeks = report.weekly_attendance
     if not weeks:
         return ""
-    bar = max(8, (width - 40) // max(len(weeks), 1) - 6)
+    bar = min(48, max(8, (width - 40) // max(len(weeks), 1) - 6))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" '
         f'role="img" aria-label="Attendance by week">',

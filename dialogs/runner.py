@@ -183,8 +183,11 @@ class DialogRunner:
         self, ctx: DialogContext, dialog: Dialog, state: DialogState, incoming: Incoming
     ) -> list[Reply]:
         answers = Answers(state.answers)
+        stale = incoming.prompt_id is not None and not incoming.prompt_id.startswith(
+            f"{state.id}.{state.version}."
+        )
         word = incoming.text.strip().lower() if incoming.value is None else ""
-        if word in CANCEL_WORDS:  # before anything else, so a person can always get out
+        if word in CANCEL_WORDS and not stale:  # before anything else: a way out always works
             await ctx.session.delete(state)
             return [Message(text=wording.CANCELLED.format(title=dialog.title))]
         step, _ = await current_step(dialog, ctx, answers)

@@ -94,3 +94,12 @@ async def test_database_unreachable_is_told_not_crashed(tmp_path, clock) -> None
     replies = await runner.handle(1, Incoming(text="help"), channel="terminal", conversation="x")
     await engine.dispose()
     assert replies[0].type == "error" and "couldn't reach the database" in replies[0].text
+
+
+async def test_cancel_on_an_old_card_does_not_cancel_the_newer_question(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    first = prompt(await chat.say("start"))
+    assert prompt(await chat.say(f"pupil-{world.pupil.id}"))["field"] == "provider"
+    out = await chat.say({"text": "cancel", "prompt_id": first["prompt_id"]})
+    assert "already been answered" in out[0]["text"] and prompt(out)["field"] == "provider"

@@ -6,7 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot import admin_cli, chat_cli, server_cli
+from bot import (
+    admin_cli,
+    channels_cli,
+    chat_cli,
+    followup_cli,
+    manifest_cli,
+    privacy_cli,
+    scheduler_cli,
+    server_cli,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     server_cli.register(subparsers)
     chat_cli.register(subparsers)
     admin_cli.register(subparsers)
+    scheduler_cli.register(subparsers)
+    privacy_cli.register(subparsers)
+    channels_cli.register(subparsers)
+    manifest_cli.register(subparsers)
+    followup_cli.register(subparsers)
     return parser
 
 

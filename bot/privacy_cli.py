@@ -10,9 +10,12 @@ from typing import Any
 
 from bot.runtime import open_runtime
 from storage.clock import london_today
+from storage.crypto import new_key
 from storage.db import transaction
+from storage.models import AuditEntry
 from storage.services.audit import Change
 from storage.services.audit_trail import placement_trail
+from storage.services.encryption import reencrypt
 from storage.services.placements import find_by_reference
 from storage.services.retention import RetentionPolicy, purge
 
@@ -27,6 +30,7 @@ def register(subparsers: Any) -> None:
     )
     purge_parser.add_argument("--dry-run", action="store_true", help="only say what would go")
     purge_parser.set_defaults(handler=run_purge)
+    register_keys(subparsers)
 
 
 async def _audit(reference: str, as_json: bool) -> int:
@@ -70,3 +74,53 @@ async def _purge(dry_run: bool) -> int:
 
 def run_purge(args: argparse.Namespace) -> int:
     return asyncio.run(_purge(args.dry_run))
+
+
+def register_keys(subparsers: Any) -> None:
+    rotate = subparsers.add_parser(
+        "rotate-key",
+        help="re-encrypt pupils' names and safeguarding text under the first ENCRYPTION_KEYS key",
+    )
+    rotate.add_argument(
+        "--new-key", action="store_true", help="print a new key to put first in ENCRYPTION_KEYS"
+    )
+    rotate.set_defaults(handler=run_rotate_key)
+
+
+async def _rotate() -> int:
+    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
+        changed = await reencrypt(session, only_plain=False)
+        session.add(
+            AuditEntry(
+                at=runtime.clock.now(),
+                person_id=None,
+                channel="cli",
+                action="rotated",
+                record_type="EncryptionKey",
+                record_id=0,
+                placement_id=None,
+                changes={"rewritten": changed},
+            )
+        )
+    total = sum(changed.values())
+    print(f"Re-encrypted {total} value(s) under the current key.")
+    print("Once this has run everywhere, the old key can be removed from ENCRYPTION_KEYS.")
+    return 0
+
+
+def run_rotate_key(args: argparse.Namespace) -> int:
+    if args.new_key:
+        print(new_key())
+        print(
+            "Put this key FIRST in ENCRYPTION_KEYS, keep the old key after it (comma-separated), "
+            "restart the bot, then run `apbot rotate-key`.",
+            file=sys.stderr,
+        )
+        return 0
+    return asyncio.run(_rotate())
+
+
+async def encrypt_plain_values() -> dict[str, int]:
+    """After a migration: encrypt any value still in plain text (written before encryption)."""
+    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
+        return await reencrypt(session, only_plain=True)

@@ -7,6 +7,8 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.channels.slack.app import mount_slack
+from bot.channels.teams.routes import mount as mount_teams
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -40,4 +42,6 @@ def build_app(runtime: Runtime) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
+    mount_slack(app, runtime)  # POST /slack/events, or a log line saying Slack is off
+    mount_teams(app, runtime)  # POST /api/messages (refuses an open endpoint off loopback)
     return app

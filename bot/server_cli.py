@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.privacy_cli import encrypt_plain_values
 from bot.runtime import open_runtime
-from bot.server import build_app
 from bot.settings import get_settings
 from storage.db import normalise_url
 from storage.migrate import upgrade
@@ -39,12 +39,22 @@ def _where(url: str) -> str:
 def run_migrate(args: argparse.Namespace) -> int:
     settings = get_settings()
     upgrade(settings.database_url)
+    encrypted = asyncio.run(encrypt_plain_values())
+    if encrypted and not args.quiet:
+        print(f"Encrypted {sum(encrypted.values())} value(s) written before encryption.")
     if not args.quiet:
         print(f"Database ready: {_where(settings.database_url)}.")
     return 0
 
 
 async def serve() -> None:
+    # The channels load their SDKs (botbuilder, slack-bolt) only when the server starts, so
+    # every other `apbot` command starts quickly.
+    from bot.channels.slack.app import slack_status
+    from bot.channels.slack.socket_mode import start_socket_mode
+    from bot.scheduler.background import start_scheduler
+    from bot.server import build_app
+
     settings = get_settings()
     async with open_runtime(settings) as runtime:
         app = build_app(runtime)
@@ -52,10 +62,14 @@ async def serve() -> None:
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
+        slack_socket = await start_socket_mode(app)
+        scheduler = start_scheduler(app, runtime)  # nudges and digests, a pass every minute
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"AP Safeguard is listening on {base} ({_where(settings.database_url)}).\n"
             f"  Health:     {base}/healthz\n"
+            f"  Slack:      {slack_status(app)}\n"
+            f"  Scheduler:  {'on, every minute' if scheduler else 'off (SCHEDULER_ENABLED=false)'}\n"
             "  Try it now: in another terminal, run `make chat` to talk to the bot as a demo\n"
             "              teacher (or `make chat AS=dsl@oakfield.example`).\n"
             "  Stop with Ctrl-C.",
@@ -64,6 +78,10 @@ async def serve() -> None:
         try:
             await asyncio.Event().wait()
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
+            if slack_socket is not None:
+                await slack_socket.close_async()
             await runner.cleanup()
 
 

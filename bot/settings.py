@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
 from pydantic import Field, SecretStr
@@ -42,6 +43,33 @@ class Settings(BaseSettings):
     )
     public_base_url: str | None = Field(
         default=None, description="The public https address, shown in set-up hints."
+    )
+
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Comma-separated Fernet keys for pupils' names and safeguarding text; the first "
+            "encrypts. Unset with the embedded SQLite default: a key file beside the database."
+        ),
+    )
+
+    # The scheduler (nudges and digests). Times are school wall-clock times, Europe/London.
+    digest_time: dt.time = Field(
+        default=dt.time(8, 0), description="When the daily digest goes out on school days."
+    )
+    reminder_time: dt.time = Field(
+        default=dt.time(8, 30), description="When the day's reminders go out on school days."
+    )
+    register_prompt_time: dt.time = Field(
+        default=dt.time(9, 0),
+        description="When providers are asked to take the register (sooner for an early deadline).",
+    )
+    scheduler_enabled: bool = Field(
+        default=True, description="Run the scheduler in the background of `apbot serve`."
+    )
+    scheduler_interval_seconds: float = Field(default=60.0, gt=0)
+    instance_name: str | None = Field(
+        default=None, description="This instance's name in the outbox (default: host and pid)."
     )
 
     # Slack (issue: Slack channel). Unset means Slack is off.

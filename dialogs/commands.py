@@ -9,29 +9,44 @@ def all_dialogs() -> list[Dialog]:
     """Every dialog, in the order help lists them."""
     # Imported here: the dialog modules import the engine, which this module must not precede.
     from dialogs.absence import AbsentDialog, PresentDialog
+    from dialogs.attendance_reports import ApListDialog, CodesDialog, MarksDialog
+    from dialogs.attendance_view import AttendanceDialog
+    from dialogs.audit import AuditDialog
     from dialogs.check import CheckDialog
     from dialogs.concern import ConcernDialog
     from dialogs.contact import ContactDialog
+    from dialogs.digest import DigestDialog
     from dialogs.end_placement import EndPlacementDialog
     from dialogs.export import ExportDialog
     from dialogs.help import HelpDialog
+    from dialogs.outcome import ExplainDialog, LateDialog
     from dialogs.report import ReportDialog
     from dialogs.start_placement import StartPlacementDialog
     from dialogs.status import StatusDialog
     from dialogs.visit import VisitDialog
+    from dialogs.welfare import WelfareDialog
 
     return [
         StartPlacementDialog(),
         VisitDialog(),
         AbsentDialog(),
         PresentDialog(),
+        LateDialog(),
+        WelfareDialog(),
+        ExplainDialog(),
+        AttendanceDialog(),
+        MarksDialog(),
+        ApListDialog(),
+        CodesDialog(),
         ContactDialog(),
         ConcernDialog(),
         CheckDialog(),
         EndPlacementDialog(),
         ReportDialog(),
         ExportDialog(),
+        AuditDialog(),
         StatusDialog(),
+        DigestDialog(),
         HelpDialog(),
     ]
 

@@ -21,12 +21,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
+def upgrade(url: str, revision: str = "head") -> None:
     """Apply every migration up to `revision`. Safe to run again: it does nothing when current."""
     ensure_sqlite_folder(normalise_url(url))
     command.upgrade(alembic_config(url), revision)
 
 
-async def upgrade_async(url: str, revision: str = "heads") -> None:
+async def upgrade_async(url: str, revision: str = "head") -> None:
     """The same, from inside a running event loop (Alembic's env starts a loop of its own)."""
     await asyncio.to_thread(upgrade, url, revision)

@@ -115,6 +115,14 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         await engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def test_key() -> Iterator[None]:
+    """Every test starts and ends with the test key (a CLI run configures its own)."""
+    crypto.configure([TEST_KEY])
+    yield
+    crypto.configure([TEST_KEY])
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """Friday 27/11/2026 10:00 London time, moved only by the test."""

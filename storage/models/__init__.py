@@ -18,13 +18,23 @@ from storage.models.enums import (
     WelfareCallParty,
     WelfareCallStatus,
 )
+from storage.models.followup import (
+    AttendanceChange,
+    WelfareCallAttempt,
+    WelfareContact,
+    WelfareEscalation,
+    WelfareEscalationReason,
+    WelfareNextStep,
+)
 from storage.models.organisations import Organisation, Site
 from storage.models.people import Person, Pupil
 from storage.models.placements import ChecklistItem, Placement
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
+from storage.models.scheduling import NudgeSnooze, TermBreakRecord
 from storage.models.system import AuditEntry, DialogState, OutboxMessage
 
 __all__ = [
+    "AttendanceChange",
     "AttendanceRecord",
     "AttendanceStatus",
     "AuditEntry",
@@ -40,6 +50,7 @@ __all__ = [
     "ConversationRef",
     "DialogState",
     "InboundEvent",
+    "NudgeSnooze",
     "OrgKind",
     "Organisation",
     "OutboxMessage",
@@ -54,7 +65,13 @@ __all__ = [
     "Role",
     "Session",
     "Site",
+    "TermBreakRecord",
     "WelfareCall",
+    "WelfareCallAttempt",
     "WelfareCallParty",
     "WelfareCallStatus",
+    "WelfareContact",
+    "WelfareEscalation",
+    "WelfareEscalationReason",
+    "WelfareNextStep",
 ]

@@ -108,3 +108,5 @@ class OutboxStatus(enum.StrEnum):
     pending = "pending"
     sent = "sent"
     parked = "parked"
+    # Not sent because it no longer applied by the time it could go (e.g. the register came in).
+    expired = "expired"

@@ -1,0 +1,90 @@
+"""What the Slack channel holds while the bot runs: the bolt app, the Web API client (with its
+rate-limit handling), the dialog runner, and the work done after each acknowledgement."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack.work import Work
+from bot.runtime import Runtime
+from dialogs.runner import DialogRunner
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+PLATFORM = "slack"
+# The channel name written in the audit log and given to dialogs.
+CHANNEL = "slack"
+
+
+def retry_after_seconds(headers: Mapping[str, Any]) -> float | None:
+    """The Retry-After header of a response, in seconds, if it has one."""
+    for key, value in headers.items():
+        if key.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return max(0.0, float(raw))
+            except ValueError:
+                return None
+    return None
+
+
+class HonourRetryAfter(AsyncRetryHandler):
+    """Retry a Web API call that Slack answered with HTTP 429, after waiting exactly as long as
+    its Retry-After header asks (1 second if it gives none). `sleep` is swappable for tests;
+    `waits` records every wait, for the logs and for tests."""
+
+    def __init__(self, max_retry_count: int = 3, sleep: Sleep = asyncio.sleep) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.sleep = sleep
+        self.waits: list[float] = []
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return response is not None and response.status_code == 429
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        wait = retry_after_seconds(response.headers) if response is not None else None
+        wait = 1.0 if wait is None else wait
+        self.waits.append(wait)
+        log.info("slack: rate limited on %s; retrying after %ss", request.url, wait)
+        state.next_attempt_requested = True
+        await self.sleep(wait)
+        state.increment_current_attempt()
+
+
+@dataclass
+class SlackChannel:
+    """The running Slack channel. Built by `bot.channels.slack.app.create_slack`."""
+
+    runtime: Runtime
+    app: AsyncApp
+    client: AsyncWebClient
+    runner: DialogRunner
+    work: Work
+    rate_limits: HonourRetryAfter
+    socket_mode: bool = False

@@ -1,0 +1,105 @@
+"""`/ap`: the same words as the terminal (`/ap start`, `/ap absent`, `/ap status AP-7K3Q`, ...).
+
+In a provider's shared channel (one linked to the organisation) the dialogs allowed there run
+in the channel, privately to the person; anywhere else the dialog runs in the person's DM with
+the bot. `/ap link` and `/ap link-channel` are for admins.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.channels.slack import wording
+from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
+from bot.channels.slack.conversation import (
+    Where,
+    dm_where,
+    respond,
+    take_turn,
+    tell_no_access,
+    unescape,
+)
+from bot.channels.slack.identity import link_user, person_for
+from dialogs.runner import Incoming
+from storage.db import transaction
+from storage.models import Person, Role
+from storage.services.audit import Change
+from storage.services.chat_links import LinkError, find_channel, link_channel
+from storage.services.directory import find_organisation
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/ap"
+
+
+def register(slack: SlackChannel) -> None:
+    """Listen for `/ap`."""
+
+    async def on_ap(ack: AsyncAck, body: dict[str, Any]) -> None:
+        slack.work.spawn(handle_command(slack, body), name=COMMAND)
+        await ack()
+
+    slack.app.command(COMMAND)(on_ap)
+
+
+async def handle_command(slack: SlackChannel, body: dict[str, Any]) -> None:
+    """One `/ap ...`, after the acknowledgement."""
+    user_id = str(body.get("user_id", ""))
+    channel_id = str(body.get("channel_id", ""))
+    response_url = body.get("response_url")
+    text = unescape(str(body.get("text") or "")).strip()
+    person = await person_for(slack, user_id)
+    if person is None:
+        await tell_no_access(slack, None, response_url=response_url)
+        return
+    word, _, args = text.partition(" ")
+    if word.lower() == "link":
+        await _reply(slack, response_url, await link_user(slack, person, args))
+        return
+    if word.lower() == "link-channel":
+        await _reply(slack, response_url, await _link_channel(slack, person, body, args))
+        return
+    async with transaction(slack.runtime.sessions) as session:
+        shared = await find_channel(session, PLATFORM, channel_id) is not None
+    incoming = Incoming(text=text or "help")
+    if shared:
+        await take_turn(slack, person.id, Where(user_id, channel_id, shared=True), incoming)
+        return
+    where = await dm_where(slack, user_id)
+    await take_turn(slack, person.id, where, incoming)
+    if channel_id != where.channel_id and response_url:
+        await respond(response_url, wording.REPLIED_IN_DM)
+
+
+async def _reply(slack: SlackChannel, response_url: Any, text: str) -> None:
+    if response_url:
+        await respond(str(response_url), text)
+
+
+async def _link_channel(slack: SlackChannel, admin: Person, body: dict[str, Any], args: str) -> str:
+    """`/ap link-channel Provider Name`, run in the provider's shared channel."""
+    if admin.role != Role.admin:
+        return wording.ADMINS_ONLY
+    channel_id = str(body.get("channel_id", ""))
+    if not channel_id or channel_id.startswith("D") or not args.strip():
+        return wording.NOT_A_CHANNEL if args.strip() else wording.LINK_USAGE
+    async with transaction(slack.runtime.sessions) as session:
+        organisation = await find_organisation(session, args.strip())
+        if organisation is None:
+            return wording.NO_SUCH_ORG.format(name=args.strip())
+        change = Change(person_id=admin.id, channel=CHANNEL, at=slack.runtime.clock.now())
+        try:
+            await link_channel(
+                session,
+                change,
+                platform=PLATFORM,
+                external_id=channel_id,
+                organisation=organisation,
+                name=body.get("channel_name"),
+            )
+        except LinkError as error:
+            return str(error)
+        return wording.LINKED_CHANNEL.format(org=organisation.name)

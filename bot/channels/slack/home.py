@@ -1,0 +1,110 @@
+"""The App Home tab: what is due or overdue for the person, their active placements, and
+buttons that start the common dialogs in their DM with the bot."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.channels.slack import blocks, wording
+from bot.channels.slack.channel import CHANNEL, SlackChannel
+from bot.channels.slack.conversation import dm_where, take_turn
+from bot.channels.slack.identity import person_for
+from dialogs import wording as dialog_wording
+from dialogs.commands import find_dialog
+from dialogs.common import placement_label
+from dialogs.context import DialogContext
+from dialogs.runner import Incoming
+from dialogs.status import my_status
+from storage.access import placements_query
+from storage.db import transaction
+from storage.models import Person
+
+MAX_PLACEMENTS = 15
+
+
+def register(slack: SlackChannel) -> None:
+    """Publish the home tab when it is opened; start dialogs from its buttons."""
+
+    async def on_home_opened(ack: AsyncAck, body: dict[str, Any]) -> None:
+        event = body.get("event") or {}
+        if event.get("tab", "home") == "home":
+            slack.work.spawn(publish_home(slack, str(event.get("user", ""))), name="home")
+        await ack()
+
+    async def on_home_start(ack: AsyncAck, body: dict[str, Any]) -> None:
+        slack.work.spawn(handle_home_start(slack, body), name="home start")
+        await ack()
+
+    slack.app.event("app_home_opened")(on_home_opened)
+    slack.app.action(re.compile(f"^{blocks.HOME_START}"))(on_home_start)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": blocks.escape(text)[:3000]}}
+
+
+async def home_blocks(slack: SlackChannel, person: Person) -> list[dict[str, Any]]:
+    """The home tab's blocks for one person (private to them, so pupils are named)."""
+    async with transaction(slack.runtime.sessions) as session:
+        ctx = DialogContext(
+            session=session,
+            person=person,
+            clock=slack.runtime.clock,
+            channel=CHANNEL,
+            conversation=f"{CHANNEL}:home:{person.id}",
+        )
+        status_text, _ = await my_status(ctx)
+        placements = list((await session.scalars(placements_query(person))).unique())
+        lines = [placement_label(ctx, p) for p in placements[:MAX_PLACEMENTS]]
+    view: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": wording.HOME_TITLE}},
+        _section(wording.HOME_HELLO.format(first_name=person.name.split()[0])),
+        _section(status_text),
+        {"type": "divider"},
+        _section(wording.HOME_PLACEMENTS),
+    ]
+    view.append(_section("\n".join(f"• {line}" for line in lines) or wording.HOME_NO_PLACEMENTS))
+    if len(placements) > MAX_PLACEMENTS:
+        more = wording.HOME_MORE_PLACEMENTS.format(count=len(placements) - MAX_PLACEMENTS)
+        view.append(_section(more))
+    buttons = []
+    for word, label in wording.HOME_BUTTONS.items():
+        dialog = find_dialog(word)
+        if dialog is not None and person.role in dialog.roles:
+            buttons.append(
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": label},
+                    "value": word,
+                    "action_id": f"{blocks.HOME_START}_{word}",
+                }
+            )
+    view += [{"type": "divider"}, _section(wording.HOME_START)]
+    if buttons:
+        view.append({"type": "actions", "block_id": "home_start", "elements": buttons[:25]})
+    return view
+
+
+async def publish_home(slack: SlackChannel, user_id: str) -> None:
+    """Publish the person's home tab (the access message for someone we don't know)."""
+    person = await person_for(slack, user_id)
+    if person is None:
+        view_blocks = [_section(dialog_wording.NO_ACCESS)]
+    else:
+        view_blocks = await home_blocks(slack, person)
+    await slack.client.views_publish(user_id=user_id, view={"type": "home", "blocks": view_blocks})
+
+
+async def handle_home_start(slack: SlackChannel, body: dict[str, Any]) -> None:
+    """A home button: start that dialog in the person's DM. (Not deduplicated: starting the
+    same dialog twice is a thing people mean to do; a double click is refused as an answer.)"""
+    user_id = str((body.get("user") or {}).get("id", ""))
+    person = await person_for(slack, user_id)
+    if person is None:
+        return
+    word = str((body.get("actions") or [{}])[0].get("value", "help"))
+    where = await dm_where(slack, user_id)
+    await take_turn(slack, person.id, where, Incoming(text=word))

@@ -1,0 +1,54 @@
+"""Direct messages to the bot: the same words as the terminal, and typed answers to questions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.channels.slack.channel import SlackChannel
+from bot.channels.slack.conversation import Where, take_turn, tell_no_access, unescape
+from bot.channels.slack.dedupe import event_key, first_time
+from bot.channels.slack.identity import person_for
+from dialogs.runner import Incoming
+
+# Message subtypes that are a person typing (anything else: edits, joins, bot posts, ignored).
+TYPED = {None, "", "file_share"}
+
+
+def register(slack: SlackChannel) -> None:
+    """Listen for messages in the bot's DMs (`message.im`)."""
+
+    async def on_message(ack: AsyncAck, body: dict[str, Any]) -> None:
+        slack.work.spawn(handle_message(slack, body), name="message")
+        await ack()
+
+    slack.app.event("message")(on_message)
+
+
+def is_typed_dm(event: dict[str, Any]) -> bool:
+    """A person (not a bot) typing in a DM with the bot."""
+    return (
+        event.get("channel_type") == "im"
+        and event.get("subtype") in TYPED
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+    )
+
+
+async def handle_message(slack: SlackChannel, body: dict[str, Any]) -> None:
+    """One DM, after the acknowledgement; a repeat delivery of the same event is dropped."""
+    event: dict[str, Any] = body.get("event") or {}
+    if not is_typed_dm(event):
+        return
+    key = event_key(body)
+    if key is not None and not await first_time(slack, key):
+        return
+    user_id = str(event["user"])
+    where = Where(user_id=user_id, channel_id=str(event.get("channel", "")))
+    person = await person_for(slack, user_id)
+    if person is None:
+        await tell_no_access(slack, where, response_url=None)
+        return
+    text = unescape(str(event.get("text") or ""))
+    await take_turn(slack, person.id, where, Incoming(text=text))

@@ -1,0 +1,215 @@
+"""The Teams channel: each incoming activity turned into a dialog turn, replies sent back as
+text and Adaptive Cards, conversation references kept for proactive messages.
+
+A personal chat is private; a group chat or a team channel is shared (others can read it), so
+the dialogs there name pupils by placement reference only, as in a Slack shared channel. A team
+channel linked to an organisation (`apbot channels link --platform teams`) is also where that
+organisation's channel notices go.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.teams import cards
+from bot.channels.teams import wording as say
+from bot.channels.teams.activities import (
+    PLATFORM,
+    Where,
+    card_value,
+    incoming,
+    sender,
+)
+from bot.channels.teams.adapter import (
+    TeamsAdapter,
+    TeamsTurn,
+    conversation_reference,
+)
+from bot.channels.teams.identity import identify
+from bot.channels.teams.references import save_for_channel, save_for_person
+from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
+from bot.delivery import ButtonAction
+from bot.settings import Settings
+from dialogs import wording
+from dialogs.prompts import ErrorReply, Message, Reply
+from dialogs.runner import DialogRunner, Incoming
+from storage.clock import Clock
+from storage.db import transaction
+from storage.models import Person
+from storage.services.audit import Change
+from storage.services.chat_links import find_channel, first_delivery
+
+log = logging.getLogger(__name__)
+NUDGE_ACTIONS: dict[str, ButtonAction] = {
+    "done": "done",
+    "snooze_day": "snooze_day",
+    "snooze_week": "snooze_week",
+    "open": "open",
+}
+
+
+class TeamsChannel:
+    """Answers Teams: the `TurnHandler` behind the adapter at POST /api/messages."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        *,
+        sleep: Sleep | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.runner = DialogRunner(sessions, clock)
+        self.adapter = TeamsAdapter(settings, self, sleep=sleep, policy=policy)
+
+    async def on_activity(self, turn: TeamsTurn) -> None:
+        """One activity from Teams. Never raises for anything a person can cause."""
+        kind = turn.activity.get("type")
+        try:
+            if kind == "message":
+                await self._message(turn)
+            elif kind in ("conversationUpdate", "installationUpdate"):
+                await self._installed(turn)
+        except Exception:
+            ref = secrets.token_hex(3).upper()
+            log.exception("Teams turn failed (ref %s)", ref)
+            try:
+                await turn.send([cards.text_activity(wording.OUR_FAULT.format(ref=ref))])
+            except ConnectorError:
+                log.warning("could not tell the person about ref %s", ref)
+
+    # ----- who, and where to reach them -------------------------------------------------------
+
+    async def _person(self, turn: TeamsTurn) -> Person | None:
+        user_id, aad_object_id, _ = sender(turn.activity)
+        return await identify(
+            self.sessions,
+            self.clock,
+            user_id=user_id,
+            aad_object_id=aad_object_id,
+            lookup=turn.member,
+        )
+
+    async def _remember(self, activity: dict[str, Any], person: Person | None) -> None:
+        """Refresh the stored references from this activity (serviceUrl can change)."""
+        where = Where.of(activity)
+        reference = conversation_reference(activity)
+        now = self.clock.now()
+        async with transaction(self.sessions) as session:
+            if where.personal and person is not None:
+                await save_for_person(session, person_id=person.id, reference=reference, at=now)
+            elif where.shared:
+                channel = await find_channel(session, PLATFORM, where.shared_id)
+                if channel is not None:
+                    await save_for_channel(session, channel=channel, reference=reference, at=now)
+
+    async def _first_time(self, activity: dict[str, Any]) -> bool:
+        """False for a delivery Teams retried (the same activity id again)."""
+        activity_id = activity.get("id")
+        if not activity_id:
+            return True
+        async with transaction(self.sessions) as session:
+            return await first_delivery(
+                session, platform=PLATFORM, event_id=str(activity_id), at=self.clock.now()
+            )
+
+    # ----- messages ---------------------------------------------------------------------------
+
+    async def _message(self, turn: TeamsTurn) -> None:
+        activity = turn.activity
+        if not await self._first_time(activity):
+            return
+        person = await self._person(turn)
+        if person is None:
+            await turn.send([cards.text_activity(wording.NO_ACCESS)])
+            return
+        await self._remember(activity, person)
+        value = card_value(activity)
+        if value is not None and "nudge" in value:
+            await self._nudge(turn, person, value)
+            return
+        if value is not None and value.get("person") not in (None, person.id):
+            await turn.send([cards.text_activity(say.NOT_YOUR_CARD)])
+            return
+        replies = await self._run(person, activity, incoming(activity))
+        if value is not None and activity.get("replyToId"):
+            accepted = not any(
+                isinstance(r, ErrorReply)
+                or (isinstance(r, Message) and r.text == wording.ALREADY_ANSWERED)
+                for r in replies
+            )
+            await self._close_card(turn, str(value.get("question") or ""), accepted)
+        await turn.send(cards.render(replies, person_id=person.id))
+
+    async def _run(self, person: Person, activity: dict[str, Any], said: Incoming) -> list[Reply]:
+        where = Where.of(activity)
+        _, aad_object_id, _ = sender(activity)
+        key = where.key(aad_object_id or person.teams_aad_object_id or f"person-{person.id}")
+        options: dict[str, Any] = {"channel": PLATFORM, "conversation": key, "shared": where.shared}
+        if said.text.strip().lower() == "cancel" and said.prompt_id:
+            # A Cancel button on an old card must not cancel the question asked since.
+            waiting = await self.runner.active_prompt(person.id, **options)
+            if waiting is None or waiting.prompt_id != said.prompt_id:
+                return [Message(text=wording.ALREADY_ANSWERED)]
+        return await self.runner.handle(person.id, said, **options)
+
+    async def _close_card(self, turn: TeamsTurn, question: str, accepted: bool) -> None:
+        """Replace the card that was just answered, so it can't be submitted again."""
+        reply_to = str(turn.activity.get("replyToId"))
+        try:
+            await turn.update(
+                reply_to, cards.card_activity(cards.closed_card(question, accepted=accepted))
+            )
+        except ConnectorError as error:  # the answer is saved; an old card is refused anyway
+            log.warning("could not close an answered card (%s)", error.status)
+
+    async def _nudge(self, turn: TeamsTurn, person: Person, value: dict[str, Any]) -> None:
+        """A button under a nudge: Done, Snooze, Open."""
+        from storage.services.nudges import act_on_nudge
+
+        action = value.get("nudge")
+        outbox_id = value.get("outbox_id")
+        if action not in NUDGE_ACTIONS or not str(outbox_id).isdigit():
+            await turn.send([cards.text_activity(say.NUDGES_UNAVAILABLE)])
+            return
+        change = Change(person_id=person.id, channel=PLATFORM, at=self.clock.now())
+        async with transaction(self.sessions) as session:
+            outcome = await act_on_nudge(
+                session, change, outbox_id=int(str(outbox_id)), action=NUDGE_ACTIONS[action]
+            )
+        if turn.activity.get("replyToId"):
+            await self._close_card(turn, str(value.get("question") or ""), True)
+        replies: list[Reply] = [Message(text=outcome.text)]
+        if outcome.start_command:
+            replies += await self._run(person, turn.activity, Incoming(text=outcome.start_command))
+        await turn.send(cards.render(replies, person_id=person.id))
+
+    # ----- installation -----------------------------------------------------------------------
+
+    async def _installed(self, turn: TeamsTurn) -> None:
+        """The bot added to a personal chat, a group chat or a team: keep the reference, and
+        greet a person in their personal chat."""
+        activity = turn.activity
+        where = Where.of(activity)
+        bot_id = (activity.get("recipient") or {}).get("id")
+        added = activity.get("action") == "add" or any(
+            member.get("id") == bot_id for member in activity.get("membersAdded") or []
+        )
+        if where.shared:
+            await self._remember(activity, None)
+            return
+        if not added:
+            return
+        person = await self._person(turn)
+        if person is None:
+            await turn.send([cards.text_activity(wording.NO_ACCESS)])
+            return
+        await self._remember(activity, person)
+        await turn.send([cards.text_activity(say.WELCOME.format(name=person.name))])

@@ -1,0 +1,107 @@
+"""One scheduler pass: evaluate the rules at `now`, queue what is newly owed (nudges and
+digests, each key once), then deliver whatever is due. The server runs a pass every minute."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import Deliverer
+from bot.scheduler.worker import DeliveryReport, OutboxWorker, Sleep
+from storage.clock import Clock
+from storage.db import transaction
+from storage.rules.nudges import NudgeTimes, due_nudges
+from storage.services.audit import Change
+from storage.services.digest_queue import queue_digests
+from storage.services.nudge_facts import gather_facts
+from storage.services.nudges import queue_nudges
+from storage.services.welfare import escalate_unreached
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassReport:
+    """What one pass did."""
+
+    at: dt.datetime
+    nudges: int = 0
+    digests: int = 0
+    escalations: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+    def summary(self) -> str:
+        d = self.delivery
+        return (
+            f"{self.nudges} nudge(s) and {self.digests} digest(s) queued, "
+            f"{self.escalations} unreached welfare call(s) raised; {d.sent} sent, "
+            f"{d.retried} to retry, {d.parked} parked, {d.expired} no longer needed."
+        )
+
+
+class Scheduler:
+    """Rules → outbox → delivery, against the shared database."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        deliverers: Sequence[Deliverer],
+        *,
+        times: NudgeTimes | None = None,
+        instance: str | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.times = times or NudgeTimes()
+        self.instance = instance or f"bot-{secrets.token_hex(4)}"
+        self.worker = OutboxWorker(sessions, clock, deliverers, instance=self.instance, sleep=sleep)
+
+    async def evaluate(self) -> PassReport:
+        """Queue every nudge and digest owed now (a nudge already queued is left alone)."""
+        now = self.clock.now()
+        report = PassReport(at=now)
+        async with transaction(self.sessions) as session:
+            facts = await gather_facts(session, now, self.times)
+            report.nudges = await queue_nudges(session, due_nudges(facts))
+        async with transaction(self.sessions) as session:
+            report.digests = await queue_digests(session, now, self.times.digest)
+        try:
+            async with transaction(self.sessions) as session:
+                # Welfare calls nobody reached by the end of the school day: the DSL, at once.
+                raised = await escalate_unreached(
+                    session, Change(person_id=None, channel="scheduler", at=now), now=now
+                )
+                report.escalations = len(raised)
+        except IntegrityError:  # another instance raised the same call first: nothing lost
+            log.info("scheduler: welfare escalations already raised by another instance")
+        return report
+
+    async def run_pass(self) -> PassReport:
+        """Evaluate, then deliver what is due."""
+        report = await self.evaluate()
+        report.delivery = await self.worker.deliver_due()
+        return report
+
+    async def run_forever(self, stop: asyncio.Event, *, every: float = 60.0) -> None:
+        """A pass every `every` seconds until `stop` is set. A failing pass is logged (with a
+        reference) and the next one runs as usual."""
+        while not stop.is_set():
+            try:
+                report = await self.run_pass()
+                if report.nudges or report.digests or report.delivery.sent:
+                    log.info("scheduler pass: %s", report.summary())
+            except Exception:
+                log.exception("scheduler pass failed (ref %s)", secrets.token_hex(3).upper())
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            except TimeoutError:
+                pass

@@ -1,0 +1,277 @@
+"""What an absence turned out to be: `explain` gives an absence its final code once the reason is
+known (N becoming I, say), and `late` records a late arrival (L before the register closed, U
+after). Both keep the history of the mark: who changed it, from what, and why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from sqlalchemy import select
+
+from dialogs.common import (
+    begin_with_placement,
+    chosen_placement,
+    date_between,
+    placement_step,
+    pupil_label,
+)
+from dialogs.context import Answers, DialogContext
+from dialogs.engine import Dialog, Step
+from dialogs.parsing import AnswerError, uk_date_long
+from dialogs.prompts import Choice, Done, PromptKind, Reply
+from storage.access import Action
+from storage.models import AttendanceRecord, AttendanceStatus, Role, Session
+from storage.rules import codes
+from storage.services.attendance import sessions_text
+from storage.services.outcomes import OutcomeError, explain_absence, record_late
+
+WINDOW_DAYS = 28
+LATE_WINDOW_DAYS = 14
+SHARED = "shared"
+REPORTERS = frozenset({Role.provider, Role.teacher, Role.dsl, Role.la_officer})
+SESSION_CHOICES = [
+    Choice(value="AM", label="AM (morning)"),
+    Choice(value="PM", label="PM (afternoon)"),
+]
+
+
+async def _absences(
+    ctx: DialogContext, placement_id: int
+) -> dict[str, tuple[dt.date, str, list[Session]]]:
+    """Recent absences grouped by day and code: `2026-11-27:N` -> (date, code, sessions)."""
+    rows = await ctx.session.scalars(
+        select(AttendanceRecord)
+        .where(
+            AttendanceRecord.placement_id == placement_id,
+            AttendanceRecord.status == AttendanceStatus.absent,
+            AttendanceRecord.date >= ctx.today - dt.timedelta(days=WINDOW_DAYS),
+        )
+        .order_by(AttendanceRecord.date.desc(), AttendanceRecord.session)
+    )
+    groups: dict[str, tuple[dt.date, str, list[Session]]] = {}
+    for row in rows:
+        key = f"{row.date.isoformat()}:{row.code}"
+        groups.setdefault(key, (row.date, row.code, []))[2].append(row.session)
+    return groups
+
+
+def _code_label(code: str) -> str:
+    return codes.get(code).label if code in codes.all_codes() else code
+
+
+class ExplainDialog(Dialog):
+    name = "explain"
+    title = "absence outcome"
+    words = ("explain", "outcome", "absence outcome", "explain absence")
+    roles = REPORTERS
+    summary = "give an absence its final code once the reason is known (e.g. N to I)"
+
+    async def begin(self, ctx: DialogContext, args: str) -> Answers:
+        return await begin_with_placement(
+            ctx,
+            args,
+            Action.report_attendance,
+            nothing="You have no pupils on active placements, so no absences to explain.",
+        )
+
+    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
+        yield await placement_step(ctx, Action.report_attendance, "Which pupil's absence?")
+        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        groups = await _absences(ctx, placement.id)
+        if not groups:
+            raise AnswerError(
+                f"{placement.reference} has no absences in the last {WINDOW_DAYS} days to "
+                "explain. Type cancel to stop."
+            )
+        yield Step(
+            "absence",
+            PromptKind.choice,
+            "Which absence?",
+            choices=[
+                Choice(
+                    value=key,
+                    label=f"{date:%a %d/%m/%Y} {sessions_text(sessions)}: {_code_label(code)}",
+                )
+                for key, (date, code, sessions) in groups.items()
+            ],
+        )
+        yield Step(
+            "code",
+            PromptKind.choice,
+            "Which code should it have now?",
+            choices=[Choice(value=c.code, label=c.label) for c in codes.absence_codes()],
+        )
+        yield Step(
+            "reason",
+            PromptKind.text,
+            "Why? What did you find out, and from whom? (kept in the mark's history)",
+            max_length=1000,
+        )
+        date, code, sessions = groups[answers.text("absence") or ""]
+        yield Step(
+            "confirm",
+            PromptKind.confirm,
+            f"Change {placement.reference} ({pupil_label(ctx, placement)}) on "
+            f"{uk_date_long(date)}, {sessions_text(sessions)}, from {code} to "
+            f"{answers.text('code')}?\nReason: {answers.text('reason')}",
+        )
+
+    async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        groups = await _absences(ctx, placement.id)
+        key = answers.text("absence") or ""
+        if key not in groups:
+            raise AnswerError("That absence has changed since you picked it; please pick again.")
+        date, old, sessions = groups[key]
+        try:
+            changes = await explain_absence(
+                ctx.session,
+                ctx.change,
+                placement=placement,
+                date=date,
+                code=answers.text("code") or "",
+                reason=answers.text("reason") or "",
+                sessions=sessions,
+            )
+        except OutcomeError as error:
+            raise AnswerError(str(error)) from error
+        new = answers.text("code")
+        text = (
+            f"Saved. {placement.reference} on {uk_date_long(date)}, {sessions_text(sessions)}: "
+            f"now {_code_label(new or '')} (was {old}). The history is kept."
+            if changes
+            else f"Nothing changed: the absence was already coded {new}."
+        )
+        return [
+            Done(
+                dialog=self.name,
+                text=text,
+                record={
+                    "reference": placement.reference,
+                    "date": date.isoformat(),
+                    "sessions": [s.value for s in sessions],
+                    "from": old,
+                    "to": new,
+                    "changes": len(changes),
+                },
+            )
+        ]
+
+
+class LateDialog(Dialog):
+    name = "late"
+    title = "late arrival"
+    words = ("late", "arrived late", "late arrival")
+    roles = REPORTERS
+    summary = "record a late arrival (L before the register closed, U after)"
+    shared_ok = True
+
+    async def begin(self, ctx: DialogContext, args: str) -> Answers:
+        answers = await begin_with_placement(
+            ctx,
+            args,
+            Action.report_attendance,
+            nothing="You have no pupils on active placements to record as late.",
+        )
+        if ctx.shared:
+            answers.data[SHARED] = True
+        return answers
+
+    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
+        if answers.flag(SHARED):
+            ctx = dataclasses.replace(ctx, shared=True)
+        yield await placement_step(ctx, Action.report_attendance, "Which pupil arrived late?")
+        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        today = ctx.today
+        yield Step(
+            "date",
+            PromptKind.date,
+            "Which day? (blank for today)",
+            default="today",
+            validate=date_between(
+                max(placement.start_date, today - dt.timedelta(days=LATE_WINDOW_DAYS)),
+                today,
+                too_early=f"Please pick a day since {placement.start_date:%d/%m/%Y} and in the "
+                f"last {LATE_WINDOW_DAYS} days.",
+                too_late="A late arrival can only be recorded for today or an earlier day.",
+            ),
+        )
+        yield Step(
+            "session",
+            PromptKind.choice,
+            "Which session? (blank for AM)",
+            choices=SESSION_CHOICES,
+            default="AM",
+        )
+        yield Step("arrived", PromptKind.time, "What time did they arrive? (24-hour, e.g. 09:50)")
+        arrived = answers.time("arrived")
+        assert arrived is not None
+        deadline = placement.absence_deadline
+        default = None
+        hint = ""
+        if answers.text("session") == "AM":
+            default = "yes" if arrived > deadline else "no"
+            hint = f" (blank for {default}: the agreed register time is {deadline:%H:%M})"
+        yield Step(
+            "after_close",
+            PromptKind.yesno,
+            f"Had the register closed when they arrived?{hint}",
+            default=default,
+        )
+        after = answers.flag("after_close")
+        what = (
+            "U: late after the register closed (unauthorised absence)"
+            if after
+            else (
+                f"L: late before the register closed (counts as attended, {placement.attendance_code} "
+                "on the school's register)"
+            )
+        )
+        yield Step(
+            "confirm",
+            PromptKind.confirm,
+            f"Record {placement.reference} ({pupil_label(ctx, placement)}) late on "
+            f"{uk_date_long(answers.date('date') or today)} {answers.text('session')}, arrived "
+            f"{arrived:%H:%M}: code {what}?",
+        )
+
+    async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
+        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        date = answers.date("date")
+        arrived = answers.time("arrived")
+        assert date is not None and arrived is not None
+        which = Session(answers.text("session") or "AM")
+        try:
+            record, closed = await record_late(
+                ctx.session,
+                ctx.change,
+                placement=placement,
+                date=date,
+                which=which,
+                arrived_at=arrived,
+                after_close=answers.flag("after_close"),
+            )
+        except OutcomeError as error:
+            raise AnswerError(str(error)) from error
+        text = (
+            f"Saved: {placement.reference} arrived at {arrived:%H:%M} on {uk_date_long(date)} "
+            f"{which.value}, code {record.code}."
+        )
+        if closed is not None:
+            text += " The open welfare call for that day is closed: the pupil is at the provider."
+        return [
+            Done(
+                dialog=self.name,
+                text=text,
+                record={
+                    "reference": placement.reference,
+                    "date": date.isoformat(),
+                    "session": which.value,
+                    "code": record.code,
+                    "welfare_call_closed": closed is not None,
+                },
+            )
+        ]

@@ -1,0 +1,170 @@
+"""Who and where on a chat platform: linking a person's chat identity, linking a shared channel
+to an organisation, and remembering which platform deliveries were already handled.
+
+Platform-neutral (Slack today, Teams can use the same functions); every change is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChatChannel, ConversationRef, InboundEvent, Organisation, Person
+from storage.services.audit import Change, audit, audit_created, audit_updated, snapshot
+
+PLATFORMS = ("slack", "teams")
+IDENTITY_COLUMNS = {"slack": "slack_user_id", "teams": "teams_aad_object_id"}
+
+
+class LinkError(ValueError):
+    """A link that can't be made, with the words to tell an admin why."""
+
+
+async def person_by_chat_id(session: AsyncSession, platform: str, user_id: str) -> Person | None:
+    """The active person linked to this platform user id, if any."""
+    column = getattr(Person, IDENTITY_COLUMNS[platform])
+    return await session.scalar(select(Person).where(column == user_id, Person.active))
+
+
+async def link_chat_user(
+    session: AsyncSession, change: Change, *, person: Person, platform: str, user_id: str
+) -> Person:
+    """Record that `user_id` on `platform` is `person`. Refuses to take an id linked to someone
+    else, or to overwrite a person's different existing link (an admin unlinks first)."""
+    attribute = IDENTITY_COLUMNS[platform]
+    column = getattr(Person, attribute)
+    holder = await session.scalar(select(Person).where(column == user_id))
+    if holder is not None and holder.id != person.id:
+        raise LinkError(f"That {platform.title()} user is already linked to {holder.email}.")
+    current = getattr(person, attribute)
+    if current == user_id:
+        return person
+    if current:
+        raise LinkError(
+            f"{person.email} is already linked to another {platform.title()} user ({current})."
+        )
+    before = snapshot(person)
+    setattr(person, attribute, user_id)
+    await audit_updated(session, change, person, before)
+    return person
+
+
+async def find_channel(
+    session: AsyncSession, platform: str, external_id: str
+) -> ChatChannel | None:
+    """The shared channel with this platform id, if it is linked to an organisation."""
+    return await session.scalar(
+        select(ChatChannel).where(
+            ChatChannel.platform == platform, ChatChannel.external_id == external_id
+        )
+    )
+
+
+async def link_channel(
+    session: AsyncSession,
+    change: Change,
+    *,
+    platform: str,
+    external_id: str,
+    organisation: Organisation,
+    name: str | None = None,
+) -> ChatChannel:
+    """Link a shared channel to an organisation (usually a provider). Linking it again to the
+    same organisation changes nothing; to another one is refused (unlink first)."""
+    if platform not in PLATFORMS:
+        raise LinkError(f"Unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}.")
+    external_id = external_id.strip()
+    if not external_id:
+        raise LinkError("Give the channel's id (e.g. C0123ABCD).")
+    existing = await find_channel(session, platform, external_id)
+    if existing is not None:
+        if existing.organisation_id != organisation.id:
+            raise LinkError(
+                f"That channel is already linked to {existing.organisation.name}; unlink it first."
+            )
+        return existing
+    channel = ChatChannel(
+        platform=platform,
+        external_id=external_id,
+        organisation_id=organisation.id,
+        name=name,
+        created_at=change.at,
+    )
+    session.add(channel)
+    await audit_created(session, change, channel)
+    await session.refresh(channel, attribute_names=["organisation"])
+    return channel
+
+
+async def unlink_channel(session: AsyncSession, change: Change, channel: ChatChannel) -> None:
+    """Forget a shared channel (the bot stops treating it as the organisation's)."""
+    await audit(session, change, action="deleted", record=channel)
+    await session.delete(channel)
+
+
+async def list_channels(session: AsyncSession, platform: str | None = None) -> list[ChatChannel]:
+    """Linked shared channels, by platform then id."""
+    query = select(ChatChannel)
+    if platform:
+        query = query.where(ChatChannel.platform == platform)
+    return list(await session.scalars(query.order_by(ChatChannel.platform, ChatChannel.id)))
+
+
+async def first_delivery(
+    session: AsyncSession, *, platform: str, event_id: str, at: dt.datetime
+) -> bool:
+    """Remember a platform delivery; True the first time, False for a repeat (a retry, a
+    second click), even when two bot instances race."""
+    values = {"platform": platform, "event_id": event_id[:200], "received_at": at}
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(InboundEvent).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def person_ref(
+    session: AsyncSession, platform: str, person_id: int
+) -> ConversationRef | None:
+    """A person's stored conversation reference on a platform (their DM), if any."""
+    return await session.scalar(
+        select(ConversationRef).where(
+            ConversationRef.platform == platform,
+            ConversationRef.target == f"person:{person_id}",
+        )
+    )
+
+
+async def save_person_ref(
+    session: AsyncSession,
+    *,
+    platform: str,
+    person_id: int,
+    conversation_id: str,
+    reference: dict[str, Any],
+    at: dt.datetime,
+) -> ConversationRef:
+    """Create or update a person's conversation reference, merging `reference` into what is
+    there (other keys are kept)."""
+    ref = await person_ref(session, platform, person_id)
+    if ref is None:
+        ref = ConversationRef(
+            platform=platform,
+            target=f"person:{person_id}",
+            person_id=person_id,
+            conversation_id=conversation_id,
+            reference=dict(reference),
+            updated_at=at,
+        )
+        session.add(ref)
+    else:
+        ref.conversation_id = conversation_id
+        ref.reference = {**(ref.reference or {}), **reference}
+        ref.updated_at = at
+    await session.flush()
+    return ref

@@ -1,0 +1,363 @@
+"""Register marks for the school's MIS: for each pupil in AP, each school day and session, the
+mark the school should enter in its own register.
+
+The rules (`session_mark`), in order:
+
+- a weekend is not a session (no row);
+- a bank holiday or term break: no mark, "school closed";
+- the provider reported the session: present, or late before the register closed (L), is the
+  placement's own code (B, D or K); absent, or late after the register closed (U), is the
+  absence code reported (or the final code it was changed to);
+- the provider never said: `-` "no report from provider" (never shown as attended);
+- a weekday the pupil is not timetabled at the provider: no mark, the school's own register
+  decides, except on a part-time timetable with no hours anywhere else, where it is C2 (leave of
+  absence for a pupil on a part-time timetable): nobody is educating the pupil that day;
+- a day still to come: no mark.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.clock import LONDON
+from storage.models import (
+    AttendanceChange,
+    AttendanceRecord,
+    AttendanceStatus,
+    Organisation,
+    Person,
+    Placement,
+    PlacementStatus,
+    Role,
+    Session,
+)
+from storage.rules import codes
+from storage.rules.calendar import SchoolCalendar
+
+NO_REPORT = "-"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MARK_ROLES = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+
+
+class MarkKind(enum.StrEnum):
+    """What a session's mark rests on."""
+
+    attended = "attended"
+    absent = "absent"
+    no_report = "no_report"
+    not_at_provider = "not_at_provider"
+    part_time = "part_time"
+    closed = "closed"
+    future = "future"
+
+
+@dataclass(frozen=True)
+class SessionMark:
+    """One pupil's mark for one session, and why."""
+
+    placement: Placement
+    date: dt.date
+    session: Session
+    mark: str
+    kind: MarkKind
+    note: str
+    record: AttendanceRecord | None = None
+    reported_by: str | None = None
+    history: str = ""
+
+    @property
+    def attended(self) -> bool:
+        return self.kind == MarkKind.attended
+
+
+def can_see_marks(person: Person, school_id: int) -> bool:
+    """Register marks are for the commissioning school's own staff (or the LA's officers, for
+    the placements the LA commissions): never a provider, never another school."""
+    return person.active and person.role in MARK_ROLES and person.organisation_id == school_id
+
+
+def _is_part_time_only_at_provider(placement: Placement) -> bool:
+    return (
+        not placement.is_full_time
+        and placement.school_hours == Decimal(0)
+        and placement.other_hours == Decimal(0)
+    )
+
+
+def in_placement(placement: Placement, date: dt.date) -> bool:
+    """Whether the pupil was on this placement that day (from its start to its end, if any)."""
+    return placement.start_date <= date and (
+        placement.ended_on is None or date <= placement.ended_on
+    )
+
+
+def session_mark(
+    placement: Placement,
+    date: dt.date,
+    which: Session,
+    record: AttendanceRecord | None,
+    *,
+    calendar: SchoolCalendar,
+    today: dt.date,
+) -> tuple[str, MarkKind, str]:
+    """The mark for one session (see the module docstring), its kind, and a note in words.
+    Call only for weekdays inside the placement."""
+    closed = calendar.reason_closed(date)
+    if closed is not None:
+        return "", MarkKind.closed, f"No session: school closed ({closed})"
+    if record is not None:
+        if record.status == AttendanceStatus.present:
+            return placement.attendance_code, MarkKind.attended, "Attended: confirmed by provider"
+        if record.status == AttendanceStatus.late and record.code == "L":
+            return (
+                placement.attendance_code,
+                MarkKind.attended,
+                "Attended, arrived late before the register closed (confirmed by provider)",
+            )
+        meaning = codes.get(record.code).meaning if record.code in codes.all_codes() else ""
+        return record.code, MarkKind.absent, f"Absent (reported by provider): {meaning}"
+    if WEEKDAYS[date.weekday()] not in placement.days:
+        if _is_part_time_only_at_provider(placement):
+            return (
+                codes.PART_TIME_CODE,
+                MarkKind.part_time,
+                "Part-time timetable: no education planned this day",
+            )
+        return (
+            "",
+            MarkKind.not_at_provider,
+            "Not timetabled at the provider: take the mark from your own register"
+            + ("" if placement.is_full_time else " (C2 if no education is planned)"),
+        )
+    if date > today:
+        return "", MarkKind.future, "Still to come"
+    return NO_REPORT, MarkKind.no_report, "No report from provider: chase them before coding"
+
+
+async def marks_for(
+    session: AsyncSession,
+    placements: Sequence[Placement],
+    *,
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+    calendar: SchoolCalendar | None = None,
+) -> list[SessionMark]:
+    """Every weekday session of these placements from `start` to `end`, by pupil then date."""
+    calendar = calendar or SchoolCalendar()
+    ids = [p.id for p in placements]
+    if not ids:
+        return []
+    records = {
+        (r.placement_id, r.date, r.session): r
+        for r in await session.scalars(
+            select(AttendanceRecord).where(
+                AttendanceRecord.placement_id.in_(ids),
+                AttendanceRecord.date >= start,
+                AttendanceRecord.date <= end,
+            )
+        )
+    }
+    names = await _reporters(session, {r.reported_by_id for r in records.values()})
+    history = await _history(session, [r.id for r in records.values()])
+    rows: list[SessionMark] = []
+    for placement in placements:
+        day = start
+        while day <= end:
+            if day.weekday() < 5 and in_placement(placement, day):
+                for which in Session:
+                    record = records.get((placement.id, day, which))
+                    mark, kind, note = session_mark(
+                        placement, day, which, record, calendar=calendar, today=today
+                    )
+                    rows.append(
+                        SessionMark(
+                            placement=placement,
+                            date=day,
+                            session=which,
+                            mark=mark,
+                            kind=kind,
+                            note=note,
+                            record=record,
+                            reported_by=names.get(record.reported_by_id) if record else None,
+                            history=history.get(record.id, "") if record else "",
+                        )
+                    )
+            day += dt.timedelta(days=1)
+    return rows
+
+
+async def _reporters(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(Person.id, Person.name).where(Person.id.in_(ids)))
+    return {pid: name for pid, name in rows.all()}
+
+
+async def _history(session: AsyncSession, record_ids: list[int]) -> dict[int, str]:
+    """Record id -> its changes in words, e.g. "N→I (welfare call, 27/11/2026 11:30)"."""
+    if not record_ids:
+        return {}
+    rows = await session.scalars(
+        select(AttendanceChange)
+        .where(AttendanceChange.attendance_id.in_(record_ids))
+        .order_by(AttendanceChange.changed_at, AttendanceChange.id)
+    )
+    found: dict[int, list[str]] = {}
+    for change in rows:
+        when = change.changed_at.astimezone(LONDON)
+        found.setdefault(change.attendance_id, []).append(
+            f"{change.from_code}→{change.to_code} ({change.source.replace('_', ' ')}, "
+            f"{when:%d/%m/%Y %H:%M})"
+        )
+    return {rid: "; ".join(lines) for rid, lines in found.items()}
+
+
+async def school_placements(
+    session: AsyncSession, school_id: int, *, start: dt.date, end: dt.date
+) -> list[Placement]:
+    """The school's placements (active or ended) that overlap the dates, by reference."""
+    rows = await session.scalars(
+        select(Placement)
+        .where(
+            Placement.commissioner_id == school_id,
+            Placement.status != PlacementStatus.draft,
+            Placement.start_date <= end,
+            or_(Placement.ended_on.is_(None), Placement.ended_on >= start),
+        )
+        .order_by(Placement.reference)
+    )
+    return list(rows.unique())
+
+
+async def school_marks(
+    session: AsyncSession,
+    school: Organisation,
+    *,
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+    calendar: SchoolCalendar | None = None,
+) -> list[SessionMark]:
+    """Every session of every pupil the school has in AP from `start` to `end`."""
+    placements = await school_placements(session, school.id, start=start, end=end)
+    return await marks_for(
+        session, placements, start=start, end=end, today=today, calendar=calendar
+    )
+
+
+CSV_COLUMNS = (
+    "date",
+    "day",
+    "session",
+    "upn",
+    "pupil",
+    "year_group",
+    "reference",
+    "provider",
+    "mark",
+    "mark_meaning",
+    "what_happened",
+    "reported_by",
+    "reported_at",
+    "changes",
+)
+
+
+def mark_meaning(mark: str) -> str:
+    """What a mark in the CSV means, in words."""
+    if mark == NO_REPORT:
+        return "No report from provider (not a register code: do not record as attended)"
+    if not mark:
+        return ""
+    return codes.get(mark).meaning if mark in codes.all_codes() else ""
+
+
+def marks_csv(rows: Sequence[SessionMark]) -> str:
+    """The marks as CSV an attendance officer can key or import (dates DD/MM/YYYY)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        pupil = row.placement.pupil
+        record = row.record
+        writer.writerow(
+            [
+                f"{row.date:%d/%m/%Y}",
+                f"{row.date:%a}",
+                row.session.value,
+                pupil.upn or "",
+                pupil.full_name,
+                pupil.year_group,
+                row.placement.reference,
+                row.placement.provider.name,
+                row.mark,
+                mark_meaning(row.mark),
+                row.note,
+                row.reported_by or "",
+                f"{record.reported_at.astimezone(LONDON):%d/%m/%Y %H:%M}" if record else "",
+                row.history,
+            ]
+        )
+    return out.getvalue()
+
+
+def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The Monday and Friday of the week `day` falls in."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=4)
+
+
+@dataclass(frozen=True)
+class AttendanceRate:
+    """Attendance at the provider: sessions confirmed attended out of those expected there."""
+
+    attended: int
+    possible: int
+    no_report: int
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.possible == 0 else round(100 * self.attended / self.possible, 1)
+
+    @property
+    def text(self) -> str:
+        if self.percent is None:
+            return "no sessions expected at the provider yet"
+        extra = (
+            f"; {self.no_report} with no report from the provider, counted as not attended"
+            if self.no_report
+            else ""
+        )
+        return f"{self.percent:g}% ({self.attended} of {self.possible} sessions{extra})"
+
+
+def _counts_as_possible(code: str) -> bool:
+    """Absences that are not possible sessions (Q, Y1 to Y7, X) leave the sum out."""
+    found = codes.all_codes().get(code)
+    if found is None:
+        return True
+    return not (
+        found.category == "not_counted"
+        or (found.category == "absence" and found.authorised is None)
+    )
+
+
+def attendance_rate(rows: Sequence[SessionMark]) -> AttendanceRate:
+    """Attendance at the provider over these marks. A session without a report is never
+    counted as attended."""
+    attended = sum(1 for r in rows if r.kind == MarkKind.attended)
+    no_report = sum(1 for r in rows if r.kind == MarkKind.no_report)
+    absent = sum(1 for r in rows if r.kind == MarkKind.absent and _counts_as_possible(r.mark))
+    return AttendanceRate(
+        attended=attended, possible=attended + absent + no_report, no_report=no_report
+    )

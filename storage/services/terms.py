@@ -1,0 +1,103 @@
+"""Term breaks per school or local authority, and the school-day calendar they make.
+
+A school's calendar is Monday to Friday, less England and Wales bank holidays, less its own
+breaks and its local authority's (an LA-wide closure applies to every school in it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Organisation, TermBreakRecord
+from storage.rules.calendar import SchoolCalendar, TermBreak
+from storage.services.audit import Change, audit_created
+
+# Breaks that ended this long ago no longer matter to the scheduler (the longest look-back is
+# the digest's four weeks of attendance).
+CALENDAR_LOOKBACK = dt.timedelta(days=60)
+
+
+async def import_breaks(
+    session: AsyncSession,
+    change: Change,
+    *,
+    organisation: Organisation,
+    breaks: Sequence[TermBreak],
+) -> tuple[int, int]:
+    """Add the breaks to the organisation's calendar, skipping any already there (same name and
+    first day). Returns (added, already there)."""
+    existing = {
+        (row.name, row.first_day)
+        for row in await session.scalars(
+            select(TermBreakRecord).where(TermBreakRecord.organisation_id == organisation.id)
+        )
+    }
+    added = 0
+    for term_break in breaks:
+        if (term_break.name, term_break.first_day) in existing:
+            continue
+        row = TermBreakRecord(
+            organisation_id=organisation.id,
+            name=term_break.name,
+            first_day=term_break.first_day,
+            last_day=term_break.last_day,
+            created_at=change.at,
+        )
+        session.add(row)
+        await audit_created(session, change, row)
+        existing.add((term_break.name, term_break.first_day))
+        added += 1
+    return added, len(breaks) - added
+
+
+async def list_breaks(
+    session: AsyncSession, organisation_id: int | None = None
+) -> list[TermBreakRecord]:
+    """Every configured break (of one organisation, if given), in date order."""
+    query = select(TermBreakRecord).order_by(TermBreakRecord.first_day, TermBreakRecord.id)
+    if organisation_id is not None:
+        query = query.where(TermBreakRecord.organisation_id == organisation_id)
+    return list(await session.scalars(query))
+
+
+async def calendars_for(
+    session: AsyncSession, organisation_ids: Iterable[int], *, today: dt.date
+) -> dict[int, SchoolCalendar]:
+    """The school-day calendar of each organisation: its breaks and its LA's (recent and
+    future ones only)."""
+    ids = set(organisation_ids)
+    if not ids:
+        return {}
+    organisations = {
+        org.id: org
+        for org in await session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
+    }
+    wanted = ids | {org.la_id for org in organisations.values() if org.la_id is not None}
+    rows = await session.scalars(
+        select(TermBreakRecord).where(
+            TermBreakRecord.organisation_id.in_(wanted),
+            TermBreakRecord.last_day >= today - CALENDAR_LOOKBACK,
+        )
+    )
+    by_org: dict[int, list[TermBreak]] = {}
+    for row in rows:
+        by_org.setdefault(row.organisation_id, []).append(
+            TermBreak(name=row.name, first_day=row.first_day, last_day=row.last_day)
+        )
+    calendars: dict[int, SchoolCalendar] = {}
+    for org_id in ids:
+        org = organisations.get(org_id)
+        breaks = by_org.get(org_id, []) + (by_org.get(org.la_id, []) if org and org.la_id else [])
+        calendars[org_id] = SchoolCalendar(tuple(sorted(breaks, key=lambda b: b.first_day)))
+    return calendars
+
+
+async def calendar_for(
+    session: AsyncSession, organisation_id: int, *, today: dt.date
+) -> SchoolCalendar:
+    """One organisation's calendar."""
+    return (await calendars_for(session, [organisation_id], today=today))[organisation_id]

@@ -1,0 +1,243 @@
+"""Driving the bot the way Slack does: signed requests into our aiohttp app (as bolt-python's
+scenario tests do), with a local fake of the Slack Web API on the other side.
+
+`SlackWorkspace` sends slash commands, DMs (Events API) and clicks (block actions) exactly as
+Slack would: form- or JSON-encoded, signed with the signing secret (v0 HMAC-SHA256 of
+`v0:{timestamp}:{body}`), and waits for the work the bot does after acknowledging.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp.test_utils import TestClient
+from slack_sdk.signature import SignatureVerifier
+
+from bot.channels.slack import blocks
+from bot.channels.slack.app import SLACK
+from bot.channels.slack.channel import SlackChannel
+from tests.fakes.slack_api import TEAM_ID, Call, FakeSlackApi
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class Posted:
+    """A message the bot posted (or an ephemeral one), as Slack would show it."""
+
+    channel: str
+    ts: str
+    blocks: list[dict[str, Any]]
+    text: str
+    ephemeral: bool = False
+    user: str | None = None
+
+    @property
+    def prompt_id(self) -> str | None:
+        """The question this message asks (None for anything else)."""
+        for block in self.blocks:
+            block_id = str(block.get("block_id", ""))
+            if block_id.endswith(blocks.HINT_SUFFIX):
+                return block_id.removesuffix(blocks.HINT_SUFFIX)
+        return None
+
+    @property
+    def field(self) -> str | None:
+        return self.prompt_id.split(".", 2)[2] if self.prompt_id else None
+
+    def elements(self) -> list[tuple[str, dict[str, Any]]]:
+        """(block_id, element) for every interactive element."""
+        found = []
+        for block in self.blocks:
+            if block.get("type") == "actions":
+                found += [(str(block["block_id"]), e) for e in block["elements"]]
+            elif block.get("type") == "input":
+                found.append((str(block["block_id"]), block["element"]))
+        return found
+
+    @property
+    def words(self) -> str:
+        return "\n".join(str(b["text"]["text"]) for b in self.blocks if b.get("type") == "section")
+
+
+@dataclass
+class SlackWorkspace:
+    """One Slack workspace talking to our app."""
+
+    client: TestClient[Any, Any]
+    api: FakeSlackApi
+    secret: str = SIGNING_SECRET
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def slack(self) -> SlackChannel:
+        return self.client.app[SLACK]
+
+    # --- sending, signed ---------------------------------------------------------------
+
+    def sign(self, body: str, *, timestamp: int | None = None) -> dict[str, str]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=ts, body=body)
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+    async def post(
+        self, body: str, content_type: str, *, headers: dict[str, str] | None = None
+    ) -> int:
+        """POST a raw body to /slack/events, signed unless headers say otherwise; the status."""
+        sent = {"Content-Type": content_type, **self.sign(body), **(headers or {})}
+        response = await self.client.post("/slack/events", data=body.encode(), headers=sent)
+        await response.read()
+        await self.slack.work.drain()
+        return response.status
+
+    async def command(
+        self,
+        user: str,
+        text: str,
+        *,
+        channel: str | None = None,
+        channel_name: str = "directmessage",
+    ) -> int:
+        """`/ap <text>` typed by `user` (in their DM with the bot unless a channel is given)."""
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": TEAM_ID,
+                "team_domain": "ap-test",
+                "channel_id": channel or f"D{user}",
+                "channel_name": channel_name,
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": "/ap",
+                "text": text,
+                "api_app_id": "A0001",
+                "response_url": self.api.response_url(f"cmd{next(self._ids)}"),
+                "trigger_id": f"trigger.{next(self._ids)}",
+            }
+        )
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    def event_body(self, event: dict[str, Any], *, event_id: str | None = None) -> str:
+        return json.dumps(
+            {
+                "token": "legacy",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0001",
+                "event": event,
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{next(self._ids):08d}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
+            }
+        )
+
+    async def dm(
+        self, user: str, text: str, *, event_id: str | None = None, retry: int | None = None
+    ) -> int:
+        """`user` types `text` in their DM with the bot (Events API `message.im`)."""
+        event = {
+            "type": "message",
+            "channel": f"D{user}",
+            "channel_type": "im",
+            "user": user,
+            "text": text,
+            "ts": f"1800000000.{next(self._ids):06d}",
+            "event_ts": f"1800000000.{next(self._ids):06d}",
+        }
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(
+            self.event_body(event, event_id=event_id),
+            "application/json",
+            headers=headers if retry else None,
+        )
+
+    async def open_home(self, user: str) -> int:
+        event = {"type": "app_home_opened", "user": user, "channel": f"D{user}", "tab": "home"}
+        return await self.post(self.event_body(event), "application/json")
+
+    async def act(
+        self,
+        user: str,
+        message: Posted,
+        action: dict[str, Any],
+        *,
+        state: dict[str, Any] | None = None,
+    ) -> int:
+        """`user` uses an element of `message` (a block_actions payload, form-encoded)."""
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "team_id": TEAM_ID},
+            "api_app_id": "A0001",
+            "token": "legacy",
+            "team": {"id": TEAM_ID, "domain": "ap-test"},
+            "trigger_id": f"trigger.{next(self._ids)}",
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+                "is_ephemeral": message.ephemeral,
+            },
+            "channel": {"id": message.channel},
+            "response_url": self.api.response_url(f"act{next(self._ids)}"),
+            "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
+            "state": {"values": state or {}},
+        }
+        if not message.ephemeral:
+            payload["message"] = {"ts": message.ts, "text": message.text, "blocks": message.blocks}
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def click(self, user: str, message: Posted, label_or_value: str) -> int:
+        """Click the button whose label or value is `label_or_value`."""
+        for block_id, element in message.elements():
+            if element.get("type") == "button" and label_or_value in (
+                element["text"]["text"],
+                element.get("value"),
+            ):
+                return await self.act(
+                    user, message, {"type": "button", "block_id": block_id, **element}
+                )
+        raise AssertionError(f"no button {label_or_value!r} in {message.blocks}")
+
+    # --- reading what the bot sent --------------------------------------------------------
+
+    def posted(self, *, user: str | None = None, channel: str | None = None) -> list[Posted]:
+        """Messages the bot posted (and ephemeral ones), oldest first."""
+        out = []
+        for call in self.api.calls:
+            if not call.ok or call.method not in ("chat.postMessage", "chat.postEphemeral"):
+                continue
+            ephemeral = call.method == "chat.postEphemeral"
+            target = str(call.args.get("channel"))
+            target = f"D{target}" if target.startswith("U") else target
+            posted = Posted(
+                channel=target,
+                ts=str(call.response.get("message_ts" if ephemeral else "ts")),
+                blocks=list(call.args.get("blocks") or []),
+                text=str(call.args.get("text", "")),
+                ephemeral=ephemeral,
+                user=call.args.get("user"),
+            )
+            if channel is not None and posted.channel != channel:
+                continue
+            if user is not None and posted.channel != f"D{user}" and posted.user != user:
+                continue
+            out.append(posted)
+        return out
+
+    def last(self, *, user: str | None = None, channel: str | None = None) -> Posted:
+        found = self.posted(user=user, channel=channel)
+        assert found, f"nothing posted (calls: {self.api.methods()})"
+        return found[-1]
+
+    def updates(self) -> list[Call]:
+        return self.api.calls_to("chat.update")
+
+    def responses(self) -> list[Call]:
+        return self.api.calls_to("response_url")

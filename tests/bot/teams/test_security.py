@@ -1,0 +1,110 @@
+"""Who may talk to /api/messages: a token is required once an app id is set; the server refuses to
+start open to a network; an unknown Teams user is told how to get access, and nothing else."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from bot.channels.teams.routes import UnsafeTeamsSetup, check_settings, is_loopback
+from bot.runtime import Runtime
+from bot.server import build_app
+from bot.settings import Settings
+from dialogs import wording
+from storage.models import AuditEntry, ConversationRef, DialogState, Person
+from tests.bot.teams.helpers import Chat, TeamsUser
+from tests.factories import build_world
+
+APP_ID = "6f1b7c2e-8a55-4a3d-9a0c-2b1d3e4f5a6b"
+
+
+async def test_with_an_app_id_an_unsigned_request_gets_401(db, clock, connector) -> None:
+    await build_world(db, clock)
+    settings = Settings(database_url=db.url, MicrosoftAppId=APP_ID, MicrosoftAppPassword="secret")
+    runtime = Runtime(settings, db.engine, db.sessions, clock)
+    async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as client:
+        user = TeamsUser(client, connector, "29:tess", "aad-tess")
+        activity = user.activity(Chat.personal("tess"), text="status")
+        assert await user.post(activity) == 401
+        assert await user.post(activity, {"Authorization": "Bearer not-a-real-token"}) == 401
+        unsigned = jwt.encode(
+            {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": connector.url},
+            key="",
+            algorithm="none",
+        )
+        assert await user.post(activity, {"Authorization": f"Bearer {unsigned}"}) == 401
+    assert connector.sent == []  # nothing answered, nobody looked up
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
+
+
+def test_the_server_refuses_to_start_open_to_a_network() -> None:
+    with pytest.raises(UnsafeTeamsSetup) as refused:
+        check_settings(Settings(host="0.0.0.0"))
+    assert "MicrosoftAppId" in str(refused.value) and "TEAMS_ALLOW_UNAUTHENTICATED" in str(
+        refused.value
+    )
+    check_settings(Settings(host="0.0.0.0", MicrosoftAppId=APP_ID))
+    check_settings(Settings(host="0.0.0.0", teams_allow_unauthenticated=True))
+    check_settings(Settings(host="127.0.0.1"))
+    check_settings(Settings(host="localhost"))
+    assert is_loopback("::1") and not is_loopback("10.0.0.5") and not is_loopback("bot.example")
+
+
+async def test_build_app_refuses_too(db, clock) -> None:
+    runtime = Runtime(Settings(database_url=db.url, host="10.1.2.3"), db.engine, db.sessions, clock)
+    with pytest.raises(SystemExit):
+        build_app(runtime)
+
+
+async def test_an_unknown_user_gets_the_access_message_only(db, clock, client, connector) -> None:
+    await build_world(db, clock)
+    connector.add_member("29:stranger", email="stranger@nowhere.test", aad_object_id="aad-x")
+    stranger = TeamsUser(client, connector, "29:stranger", "aad-x")
+    for text in ("help", "start", "status AP-7K3Q"):
+        said = await stranger.say(text, Chat.personal("stranger"))
+        assert [a.get("text") for a in said] == [wording.NO_ACCESS]
+        assert not any(a.get("attachments") for a in said)
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ConversationRef)) == 0
+        assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
+
+
+async def test_a_user_is_matched_by_email_once_then_by_aad_object_id(
+    db, clock, client, connector
+) -> None:
+    world = await build_world(db, clock)
+    connector.add_member("29:dee", upn="DSL@ElmPark.test", aad_object_id="aad-dee")
+    dee = TeamsUser(client, connector, "29:dee", "aad-dee")
+    said = await dee.say("help", Chat.personal("dee"))
+    assert "Hello Dee" in said[0]["text"]
+    async with db.sessions() as session:
+        person = await session.get(Person, world.dsl.id)
+        assert person is not None and person.teams_aad_object_id == "aad-dee"
+        audit = await session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.record_type == "Person", AuditEntry.action == "updated"
+            )
+        )
+        assert audit is not None and audit.channel == "teams"
+    connector.members.clear()  # from now on the AAD object id alone is enough
+    lookups = len([c for c in connector.sent if c.method == "GET"])
+    said = await dee.say("status", Chat.personal("dee"))
+    assert said and said[0]["text"] != wording.NO_ACCESS
+    assert len([c for c in connector.sent if c.method == "GET"]) == lookups
+
+
+async def test_installing_the_bot_greets_and_keeps_the_reference(
+    db, clock, client, connector
+) -> None:
+    world = await build_world(db, clock)
+    connector.add_member("29:tess", email="teacher@elmpark.test", aad_object_id="aad-tess")
+    tess = TeamsUser(client, connector, "29:tess", "aad-tess")
+    update = tess.activity(Chat.personal("tess"), type="installationUpdate", action="add")
+    assert await tess.post(update) in (200, 201)
+    assert "Hello Tess Teacher" in connector.texts()[0]
+    async with db.sessions() as session:
+        ref = await session.scalar(select(ConversationRef))
+    assert ref is not None and ref.person_id == world.teacher.id

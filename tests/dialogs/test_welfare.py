@@ -1,0 +1,240 @@
+"""Welfare calls after an absence, driven through the `--json` terminal channel: not reached then
+reached (the absence ends as I, its history kept), not safe (the DSL alerted, the chronology
+started), not reached by the end of the school day (the scheduler's escalation), and who may log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from storage.clock import LONDON
+from storage.models import (
+    AttendanceChange,
+    AttendanceRecord,
+    AuditEntry,
+    ChronologyEntry,
+    OutboxMessage,
+    Placement,
+    Session,
+    WelfareCall,
+    WelfareCallAttempt,
+    WelfareCallStatus,
+    WelfareContact,
+    WelfareEscalation,
+)
+from storage.services.audit import Change
+from storage.services.welfare import escalate_unreached, unreached_welfare_calls
+from tests.chat import JsonChat, prompt
+from tests.conftest import Database
+from tests.factories import World, build_world, place
+
+START = dt.date(2026, 11, 2)
+
+
+async def _world(db: Database, clock) -> tuple[World, Placement]:
+    """Jamie at Pathways; Pathways makes the welfare calls."""
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        placement = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=START,
+        )
+    return world, placement
+
+
+async def _report_n(db: Database, clock, world: World) -> None:
+    """The provider reports Jamie absent all day, reason not yet known (N)."""
+    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    out = await chat.answer_all(
+        {
+            "placement": "1",
+            "date": "",
+            "sessions": "both",
+            "reason": "not known",
+            "code": "",
+            "confirm": "yes",
+        },
+        start="absent",
+    )
+    assert out[-1]["type"] == "done" and out[-1]["record"]["code"] == "N"
+
+
+async def _rows(db: Database, model):  # type: ignore[no-untyped-def]
+    async with db.sessions() as session:
+        return list(await session.scalars(select(model).order_by(model.id)))
+
+
+async def test_not_reached_then_parent_says_ill_so_the_absence_ends_as_i(db, clock) -> None:
+    world, placement = await _world(db, clock)
+    await _report_n(db, clock, world)
+    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
+
+    # First try, 10:15: nobody answers. A time still to come is refused and asked again.
+    clock.advance(dt.timedelta(minutes=15))
+    first = await chat.say("welfare")
+    assert prompt(first)["field"] == "call"
+    assert placement.reference in prompt(first)["choices"][0]["label"]
+    await chat.say("1")
+    out = await chat.say("10:40")
+    assert out[0]["type"] == "error" and "still to come" in out[0]["text"]
+    assert prompt(out)["field"] == "called_at"
+    await chat.say("")  # now: 10:15
+    out = await chat.say("nobody")
+    assert prompt(out)["field"] == "next_try" and "10:45" in prompt(out)["text"]
+    out = await chat.say("10:00")  # before the call: refused
+    assert out[0]["type"] == "error" and prompt(out)["field"] == "next_try"
+    confirm = prompt(await chat.say(""))
+    assert "stays open" in confirm["text"]
+    done = (await chat.say("yes"))[-1]
+    assert done["type"] == "done" and done["record"]["closed"] is False
+    assert "next try at 10:45" in done["text"]
+
+    [call] = await _rows(db, WelfareCall)
+    assert call.status == WelfareCallStatus.open
+    [attempt] = await _rows(db, WelfareCallAttempt)
+    assert attempt.spoke_to == WelfareContact.not_reached
+    assert attempt.next_attempt_at == dt.datetime(2026, 11, 27, 10, 45, tzinfo=LONDON)
+    assert attempt.made_by_id == world.provider_staff.id
+
+    # Second try, 10:50: Mum answers; Jamie is ill, heard in the background, safe.
+    clock.advance(dt.timedelta(minutes=35))
+    # Picked by its reference: the first question is the time.
+    out = await chat.answer_all(
+        {
+            "called_at": "10:50",
+            "spoke_to": "parent",
+            "seen": "yes",
+            "safe": "yes",
+            "reason": "Mum says he is ill with a temperature",
+            "code": "I",
+            "next_step": "none",
+            "confirm": "yes",
+        },
+        start=f"welfare {placement.reference}",
+    )
+    done = out[-1]
+    assert done["type"] == "done" and done["record"]["closed"] is True
+    assert "now coded I (was N)" in done["text"]
+
+    records = await _rows(db, AttendanceRecord)
+    assert [(r.session, r.code) for r in records] == [(Session.am, "I"), (Session.pm, "I")]
+    history = await _rows(db, AttendanceChange)
+    assert [(h.from_code, h.to_code, h.source) for h in history] == [
+        ("N", "I", "welfare_call"),
+        ("N", "I", "welfare_call"),
+    ]
+    assert all(h.changed_by_id == world.provider_staff.id for h in history)
+    assert all("ill with a temperature" in h.reason for h in history)
+    [call] = await _rows(db, WelfareCall)
+    assert call.status == WelfareCallStatus.done and call.done_by_id == world.provider_staff.id
+    assert "spoke to a parent/carer" in (call.outcome or "")
+    assert len(await _rows(db, WelfareCallAttempt)) == 2
+    # The audit log has the change too, from N to I, for each session.
+    audit = [
+        a
+        for a in await _rows(db, AuditEntry)
+        if a.record_type == "AttendanceRecord" and a.action == "updated"
+    ]
+    assert [a.changes["code"] for a in audit] == [{"from": "N", "to": "I"}] * 2
+    # Nothing alarming: no escalation, no chronology.
+    assert await _rows(db, WelfareEscalation) == []
+    assert await _rows(db, ChronologyEntry) == []
+
+
+async def test_not_safe_alerts_the_dsl_at_once_and_starts_the_chronology(db, clock) -> None:
+    world, placement = await _world(db, clock)
+    await _report_n(db, clock, world)
+    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    # Step by step, to see a bad answer asked again.
+    await chat.say("welfare")
+    await chat.say("1")
+    await chat.say("")
+    await chat.say("pupil")
+    await chat.say("yes")
+    out = await chat.say("maybe")
+    assert out[0]["type"] == "error" and prompt(out)["field"] == "safe"
+    await chat.say("no")
+    await chat.say("He says he has been told to stay home and sounded scared")
+    out = await chat.say("")  # keeps N: nobody knows the reason yet
+    assert prompt(out)["field"] == "next_step"
+    confirm = prompt(await chat.say("police"))
+    assert "the DSL will be alerted at once" in confirm["text"]
+    done = (await chat.say("yes"))[-1]
+    assert done["type"] == "done"
+    assert "The DSL has been alerted at once" in done["text"]
+    assert set(done["record"]["escalated"]) == {"not_safe", "police_or_social_care"}
+
+    async with db.sessions() as session:
+        alerts = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "welfare_alert")
+            )
+        )
+        assert {a.recipient_id for a in alerts} == {world.dsl.id}
+        assert any("NOT known to be safe" in a.text for a in alerts)
+        assert all(a.text.startswith("URGENT welfare call: Jamie Testpupil") for a in alerts)
+        entries = list(await session.scalars(select(ChronologyEntry)))
+        assert entries and all(e.pupil_id == world.pupil.id for e in entries)
+        assert any("NOT known to be safe" in e.text for e in entries)
+        assert all(e.recorded_by_id == world.provider_staff.id for e in entries)
+        escalations = list(await session.scalars(select(WelfareEscalation)))
+        assert {e.chronology_entry_id for e in escalations} == {e.id for e in entries}
+        # The code stays N: the reason is not established.
+        codes = [r.code for r in await session.scalars(select(AttendanceRecord))]
+        assert codes == ["N", "N"]
+        call = await session.scalar(select(WelfareCall))
+        assert call is not None and call.status == WelfareCallStatus.done
+    assert placement.reference
+
+
+async def test_not_reached_by_the_end_of_the_school_day_goes_to_the_dsl_once(db, clock) -> None:
+    world, placement = await _world(db, clock)
+    await _report_n(db, clock, world)
+    async with db.sessions() as session:
+        before = await unreached_welfare_calls(
+            session, now=dt.datetime(2026, 11, 27, 15, 29, tzinfo=LONDON)
+        )
+        assert before == []
+    at = dt.datetime(2026, 11, 27, 15, 31, tzinfo=LONDON)
+    change = Change(person_id=None, channel="scheduler", at=at)
+    async with db.sessions() as session, session.begin():
+        assert [c.placement_id for c in await unreached_welfare_calls(session, now=at)] == [
+            placement.id
+        ]
+        raised = await escalate_unreached(session, change, now=at)
+        assert len(raised) == 1
+    async with db.sessions() as session, session.begin():  # a second run: nothing new
+        assert await escalate_unreached(session, change, now=at) == []
+        assert await unreached_welfare_calls(session, now=at) == []
+    async with db.sessions() as session:
+        alerts = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "welfare_alert")
+            )
+        )
+        assert [a.recipient_id for a in alerts] == [world.dsl.id]
+        assert "nobody was reached by the end of the school day" in alerts[0].text
+        [entry] = list(await session.scalars(select(ChronologyEntry)))
+        assert entry.text.startswith("Recorded automatically by AP Safeguard.")
+        assert entry.recorded_by_id == world.dsl.id
+
+
+async def test_only_whoever_was_agreed_and_the_dsl_may_log_the_call(db, clock) -> None:
+    world, placement = await _world(db, clock)
+    await _report_n(db, clock, world)
+    teacher = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await teacher.say("welfare")
+    assert out[-1]["type"] == "error" and "no open welfare calls" in out[-1]["text"]
+    other = await JsonChat.as_email(db, clock, world.unregistered_staff.email)
+    out = await other.say(f"welfare {placement.reference}")
+    assert out[-1]["type"] == "error" and "can't find an open welfare call" in out[-1]["text"]
+    other_dsl = await JsonChat.as_email(db, clock, world.other_dsl.email)
+    assert (await other_dsl.say("welfare"))[-1]["type"] == "error"
+    dsl = await JsonChat.as_email(db, clock, world.dsl.email)
+    out = await dsl.say("welfare")
+    assert prompt(out)["field"] == "call" and len(prompt(out)["choices"]) == 1

@@ -1,0 +1,213 @@
+"""A local Bot Framework connector: the `serviceUrl` the bot replies to, recording what it sends.
+
+Teams (through the Bot Framework) tells the bot where to send its replies: the activity's
+`serviceUrl`. Point that at this server and every reply, update and member lookup the bot makes
+lands here, in the connector's real wire format (the Bot Framework v3 REST API):
+
+- `POST /v3/conversations/{conversationId}/activities`: a new message (proactive, or a reply
+  without a thread);
+- `POST /v3/conversations/{conversationId}/activities/{replyToId}`: a reply to an activity;
+- `PUT  /v3/conversations/{conversationId}/activities/{activityId}`: an update (a card replaced);
+- `GET  /v3/conversations/{conversationId}/members/{userId}`: who a user is (email, UPN).
+
+Use it as an async context manager (it listens on 127.0.0.1 on a free port):
+
+    async with FakeBotConnector() as connector:
+        connector.add_member("29:abc", email="tess@school.test", aad_object_id="...")
+        connector.fail_next(2, status=429, retry_after=3)   # the next two calls get 429
+        ... post activities whose serviceUrl is connector.url ...
+        connector.sent          # every call recorded, in order (failed ones too)
+        connector.delivered()   # the activities that got through (POSTs), as sent
+        connector.cards()       # the Adaptive Cards among them
+
+Reused by the scheduler's delivery tests: nothing here depends on the bot.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@dataclass
+class Call:
+    """One request the bot made to the connector."""
+
+    method: str
+    path: str
+    conversation_id: str
+    activity_id: str | None
+    body: dict[str, Any] | None
+    status: int
+    authorization: str | None = None
+    # The id the connector gave a new activity (what a later update or replyToId names).
+    created_id: str | None = None
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: float | None
+
+
+@dataclass
+class FakeBotConnector:
+    """The Bot Framework connector, faked by a local aiohttp server (see the module docstring)."""
+
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sent: list[Call] = field(default_factory=list)
+    _failures: list[_Failure] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _server: TestServer | None = None
+
+    # ----- set-up ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeBotConnector:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._post)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._post)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._put)
+        app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    @property
+    def url(self) -> str:
+        """The serviceUrl to put in activities (ends with a slash, as Teams' do)."""
+        assert self._server is not None, "use `async with FakeBotConnector()`"
+        return str(self._server.make_url("/"))
+
+    def add_member(
+        self,
+        user_id: str,
+        *,
+        email: str | None = None,
+        upn: str | None = None,
+        aad_object_id: str | None = None,
+        name: str = "Someone",
+    ) -> None:
+        """Someone the member lookup knows (Teams returns their email and UPN)."""
+        self.members[user_id] = {
+            "id": user_id,
+            "name": name,
+            "aadObjectId": aad_object_id,
+            "email": email,
+            "userPrincipalName": upn or email,
+            "tenantId": "tenant-1",
+        }
+
+    def fail_next(self, count: int, *, status: int = 429, retry_after: float | None = None) -> None:
+        """Answer the next `count` calls with `status` (and a Retry-After header, if given)."""
+        self._failures.extend(_Failure(status, retry_after) for _ in range(count))
+
+    # ----- what was sent ---------------------------------------------------------------------
+
+    def delivered(self) -> list[dict[str, Any]]:
+        """Every activity that got through (new messages and replies), in order."""
+        return [
+            c.body
+            for c in self.sent
+            if c.method == "POST" and c.status < 300 and c.body is not None
+        ]
+
+    def updates(self) -> list[Call]:
+        """Every successful update of an activity (PUT), in order."""
+        return [c for c in self.sent if c.method == "PUT" and c.status < 300]
+
+    def cards(self) -> list[dict[str, Any]]:
+        """The Adaptive Cards among the delivered activities, in order."""
+        return [
+            attachment["content"]
+            for activity in self.delivered()
+            for attachment in activity.get("attachments") or []
+            if attachment.get("contentType") == ADAPTIVE_CARD
+        ]
+
+    def last_card(self) -> tuple[str, dict[str, Any]]:
+        """The id and content of the most recent Adaptive Card delivered."""
+        for call in reversed(self.sent):
+            if call.method != "POST" or call.status >= 300 or call.body is None:
+                continue
+            for attachment in call.body.get("attachments") or []:
+                if attachment.get("contentType") == ADAPTIVE_CARD:
+                    assert call.created_id is not None
+                    return call.created_id, attachment["content"]
+        raise AssertionError("no card was delivered")
+
+    def texts(self) -> list[str]:
+        """The plain text of the delivered activities, in order."""
+        return [a["text"] for a in self.delivered() if a.get("text")]
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+    # ----- handlers --------------------------------------------------------------------------
+
+    def _failure(self) -> web.Response | None:
+        if not self._failures:
+            return None
+        failure = self._failures.pop(0)
+        headers = {} if failure.retry_after is None else {"Retry-After": f"{failure.retry_after:g}"}
+        return web.json_response(
+            {"error": {"code": "Throttled", "message": "Try again later."}},
+            status=failure.status,
+            headers=headers,
+        )
+
+    async def _record(self, request: web.Request, status: int) -> Call:
+        body = await request.json() if request.can_read_body else None
+        call = Call(
+            method=request.method,
+            path=request.path,
+            conversation_id=request.match_info["conversation"],
+            activity_id=request.match_info.get("activity"),
+            body=body,
+            status=status,
+            authorization=request.headers.get("Authorization"),
+        )
+        self.sent.append(call)
+        return call
+
+    async def _post(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        call = await self._record(request, failure.status if failure else 200)
+        if failure:
+            return failure
+        call.created_id = f"activity-{next(self._ids)}"
+        return web.json_response({"id": call.created_id})
+
+    async def _put(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        call = await self._record(request, failure.status if failure else 200)
+        if failure:
+            return failure
+        return web.json_response({"id": call.activity_id})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        member = self.members.get(request.match_info["member"])
+        self.sent.append(
+            Call("GET", request.path, request.match_info["conversation"], None, None, 200)
+        )
+        if member is None:
+            return web.json_response(
+                {"error": {"code": "MemberNotFoundInConversation", "message": "No such member."}},
+                status=404,
+            )
+        return web.json_response(member)

@@ -1,0 +1,265 @@
+"""A local Slack Web API: the `SLACK_API_URL` the bot talks to in tests, recording every call.
+
+It answers the methods the bot uses, in Slack's wire format (HTTP 200 with `{"ok": ...}`, or
+HTTP 429 with a `Retry-After` header when rate limited):
+
+- `auth.test` (bolt calls it on the first request), `users.info` (with `profile.email`),
+  `conversations.open` (a DM channel `D<user id>`), `chat.postMessage`, `chat.postEphemeral`,
+  `chat.update`, `views.publish`;
+- `POST /response/<id>`: a slash command's or a click's `response_url` (use `response_url()`
+  to make one);
+- file uploads as `files_upload_v2` makes them: `files.getUploadURLExternal` (an upload URL
+  on this server), `POST /upload/<file id>` (the bytes, kept in `uploads`), and
+  `files.completeUploadExternal` (the file shared in `channel_id`).
+
+Arguments may arrive as JSON, a form or a query string (the SDK uses all three); each call is
+recorded with them merged into one dict, `blocks` decoded from JSON when sent as a string.
+
+    async with FakeSlackApi() as slack_api:
+        slack_api.add_user("U1", email="tess@school.test")
+        slack_api.rate_limit(2, retry_after=3, method="chat.postMessage")  # next 2 calls: 429
+        slack_api.fail_next("chat.postMessage", "channel_not_found")
+        settings = Settings(slack_api_url=slack_api.api_url, ...)
+        ...
+        slack_api.calls                      # every call, in order (refused ones too)
+        slack_api.calls_to("chat.postMessage")  # the ones that got through, for one method
+
+Reused by the scheduler's delivery tests: nothing here depends on the bot.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T0001"
+
+
+@dataclass
+class Call:
+    """One request the bot made: the method (or `response_url`), its arguments, the outcome."""
+
+    method: str
+    args: dict[str, Any]
+    status: int = 200
+    ok: bool = True
+    authorization: str | None = None
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _RateLimit:
+    remaining: int
+    retry_after: int
+    method: str | None
+
+
+@dataclass
+class FakeSlackApi:
+    """The Slack Web API, faked by a local aiohttp server (see the module docstring)."""
+
+    calls: list[Call] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # File id -> the bytes uploaded for it.
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    _limits: list[_RateLimit] = field(default_factory=list)
+    _failures: dict[str, list[str]] = field(default_factory=dict)
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _server: TestServer | None = None
+
+    # --- setting it up -------------------------------------------------------------------
+
+    def add_user(
+        self, user_id: str, *, email: str | None, name: str = "", bot: bool = False
+    ) -> None:
+        """A workspace member `users.info` knows (email None: no email on the profile)."""
+        profile: dict[str, Any] = {"real_name": name or user_id, "display_name": name}
+        if email is not None:
+            profile["email"] = email
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name or user_id.lower(),
+            "deleted": False,
+            "is_bot": bot,
+            "profile": profile,
+        }
+
+    def rate_limit(self, calls: int, *, retry_after: int = 1, method: str | None = None) -> None:
+        """Answer the next `calls` calls (to `method`, or to any method) with HTTP 429."""
+        self._limits.append(_RateLimit(calls, retry_after, method))
+
+    def fail_next(self, method: str, error: str) -> None:
+        """Answer the next call to `method` with `{"ok": false, "error": error}`."""
+        self._failures.setdefault(method, []).append(error)
+
+    @property
+    def api_url(self) -> str:
+        """What to set SLACK_API_URL to."""
+        return f"{self.base_url}/api/"
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "use `async with FakeSlackApi()`"
+        return str(self._server.make_url("")).rstrip("/")
+
+    def response_url(self, name: str = "1") -> str:
+        """A response_url for a slash command or a click, pointing here."""
+        return f"{self.base_url}/response/{name}"
+
+    # --- reading what happened -----------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Successful calls to one method, in order."""
+        return [c for c in self.calls if c.method == method and c.ok]
+
+    def methods(self) -> list[str]:
+        """The methods called, in order (refused calls included)."""
+        return [c.method for c in self.calls]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    # --- the server ----------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeSlackApi:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    @staticmethod
+    async def _arguments(request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(args.get(key), str):
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    pass
+        return args
+
+    def _limited(self, method: str) -> _RateLimit | None:
+        for limit in self._limits:
+            if limit.remaining > 0 and limit.method in (None, method):
+                limit.remaining -= 1
+                return limit
+        return None
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._arguments(request)
+        auth = request.headers.get("Authorization")
+        limit = self._limited(method)
+        if limit is not None:
+            self.calls.append(Call(method, args, status=429, ok=False, authorization=auth))
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(limit.retry_after)},
+            )
+        failures = self._failures.get(method)
+        if failures:
+            error = failures.pop(0)
+            self.calls.append(Call(method, args, ok=False, authorization=auth))
+            return web.json_response({"ok": False, "error": error})
+        body = self._answer(method, args)
+        self.calls.append(
+            Call(method, args, ok=bool(body.get("ok")), authorization=auth, response=body)
+        )
+        return web.json_response(body)
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"1700000000.{next(self._ts):06d}"
+        match method:
+            case "auth.test":
+                return {
+                    "ok": True,
+                    "url": "https://ap-test.slack.com/",
+                    "team": "AP Test",
+                    "user": "apsafeguard",
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                    "is_enterprise_install": False,
+                }
+            case "users.info":
+                user = self.users.get(str(args.get("user")))
+                return (
+                    {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+                )
+            case "conversations.open":
+                user = str(args.get("users", "")).split(",")[0]
+                return {"ok": True, "channel": {"id": f"D{user}"}}
+            case "chat.postMessage":
+                channel = str(args.get("channel", ""))
+                channel = f"D{channel}" if channel.startswith(("U", "W")) else channel
+                message = {"type": "message", "text": args.get("text"), "ts": ts}
+                if "blocks" in args:
+                    message["blocks"] = args["blocks"]
+                return {"ok": True, "channel": channel, "ts": ts, "message": message}
+            case "chat.postEphemeral":
+                return {"ok": True, "message_ts": ts}
+            case "chat.update":
+                return {
+                    "ok": True,
+                    "channel": args.get("channel"),
+                    "ts": args.get("ts"),
+                    "text": args.get("text"),
+                }
+            case "files.getUploadURLExternal":
+                file_id = f"F{next(self._ts):06d}"
+                return {
+                    "ok": True,
+                    "upload_url": f"{self.base_url}/upload/{file_id}",
+                    "file_id": file_id,
+                }
+            case "files.completeUploadExternal":
+                files = args.get("files")
+                files = json.loads(files) if isinstance(files, str) else files or []
+                return {
+                    "ok": True,
+                    "files": [{"id": f["id"], "title": f.get("title")} for f in files],
+                }
+            case "views.publish":
+                return {"ok": True, "view": {"id": "V0001", **(args.get("view") or {})}}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        self.calls.append(
+            Call("upload", {"file_id": file_id, "length": len(self.uploads[file_id])})
+        )
+        return web.Response(text="OK - " + str(len(self.uploads[file_id])))
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        args = await self._arguments(request)
+        args["response_url"] = request.match_info["name"]
+        self.calls.append(Call("response_url", args))
+        return web.json_response({"ok": True})

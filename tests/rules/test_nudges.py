@@ -1,0 +1,86 @@
+"""The nudge rules as pure functions: reviews and planned ends, part-time reviews, snoozes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from storage.clock import LONDON
+from storage.rules.nudges import Facts, PlacementFacts, due_nudges, unexplained_run
+
+MONDAY = dt.date(2027, 3, 22)
+
+
+def _placement(**changes: object) -> PlacementFacts:
+    values: dict[str, object] = dict(
+        id=7, reference="AP-7K3Q", pupil_name="Jamie Test", provider_id=3, provider_name="Pathways",
+        commissioner_id=2, owner_id=10, start_date=dt.date(2027, 3, 1),
+        days=("mon", "tue", "wed", "thu", "fri"), absence_deadline=dt.time(9, 30),
+        next_qa_due=dt.date(2027, 4, 30), last_contact=MONDAY, reported_today=True,
+    )  # fmt: skip
+    values.update(changes)
+    return PlacementFacts(**values)  # type: ignore[arg-type]
+
+
+def _facts(p: PlacementFacts, at: dt.datetime, **extra: object) -> Facts:
+    return Facts(now=at, placements=(p,), leads={2: (20,)}, provider_staff={3: (30,)}, **extra)  # type: ignore[arg-type]
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON)
+
+
+def test_review_and_planned_end_within_14_days_remind_the_owner_once_per_date() -> None:
+    p = _placement(
+        review_date=MONDAY + dt.timedelta(days=14), planned_end_date=MONDAY + dt.timedelta(days=10)
+    )
+    early = due_nudges(_facts(p, _at(MONDAY, 8, 29)))
+    found = due_nudges(_facts(p, _at(MONDAY, 8, 30)))
+    assert early == []
+    assert sorted((n.kind, n.key, n.recipient_id) for n in found) == [
+        ("ending_soon", "ending-soon:7:2027-04-01:10", 10),
+        ("review_soon", "review-soon:7:2027-04-05:10", 10),
+    ]
+    tomorrow = due_nudges(_facts(p, _at(MONDAY + dt.timedelta(days=1), 9)))
+    assert {n.key for n in tomorrow} == {n.key for n in found}  # same keys: the outbox keeps one
+
+
+def test_a_part_time_timetable_past_its_review_goes_to_the_owner_and_the_dsls_daily() -> None:
+    p = _placement(is_full_time=False, review_date=MONDAY - dt.timedelta(days=1))
+    found = due_nudges(_facts(p, _at(MONDAY, 8, 30)))
+    assert sorted((n.kind, n.recipient_id) for n in found) == [
+        ("part_time_review", 10),
+        ("part_time_review", 20),
+    ]
+    assert all(n.key.startswith("part-time-review:7:2027-03-22:") for n in found)
+    assert "full-time provision" in found[0].text
+
+
+def test_a_snoozed_one_off_reminder_comes_back_once_when_the_snooze_ends() -> None:
+    p = _placement(review_date=MONDAY + dt.timedelta(days=10))
+    snoozed = {("review:7", 10): MONDAY + dt.timedelta(days=7)}
+    during = due_nudges(_facts(p, _at(MONDAY + dt.timedelta(days=2), 9), snoozes=snoozed))
+    after = due_nudges(
+        _facts(p, _at(MONDAY + dt.timedelta(days=8), 9), snoozes=snoozed)
+    )  # 29/03 is Easter Monday
+    assert [n.kind for n in during] == []
+    assert [n.key for n in after if n.kind == "review_soon"] == [
+        "review-soon:7:2027-04-01:after-snooze:2027-03-29:10"
+    ]
+
+
+def test_an_unexplained_run_counts_expected_days_only() -> None:
+    # Mon, Wed, Fri pupil: absent N on Mon 22, Wed 24, Fri 26 (Good Friday: not a school day).
+    p = _placement(days=("mon", "wed", "fri"),
+                   unexplained_days=frozenset({MONDAY, dt.date(2027, 3, 24), dt.date(2027, 3, 31)}))  # fmt: skip
+    assert unexplained_run(p, dt.date(2027, 3, 31)) == [
+        MONDAY,
+        dt.date(2027, 3, 24),
+        dt.date(2027, 3, 31),
+    ]
+    # Today not yet reported does not break yesterday's run; a present day does.
+    assert unexplained_run(p, dt.date(2027, 4, 2)) == [
+        MONDAY,
+        dt.date(2027, 3, 24),
+        dt.date(2027, 3, 31),
+    ]
+    assert unexplained_run(p, dt.date(2027, 4, 5)) == []

@@ -212,4 +212,14 @@ class TeamsChannel:
             await turn.send([cards.text_activity(wording.NO_ACCESS)])
             return
         await self._remember(activity, person)
-        await turn.send([cards.text_activity(say.WELCOME.format(name=person.name))])
+        # Teams announces an install twice (installationUpdate and conversationUpdate): greet once.
+        conversation = (activity.get("conversation") or {}).get("id", "")
+        async with transaction(self.sessions) as session:
+            first = await first_delivery(
+                session,
+                platform=PLATFORM,
+                event_id=f"welcome:{conversation}:{person.id}",
+                at=self.clock.now(),
+            )
+        if first:
+            await turn.send([cards.text_activity(say.WELCOME.format(name=person.name))])

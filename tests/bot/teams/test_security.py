@@ -108,3 +108,14 @@ async def test_installing_the_bot_greets_and_keeps_the_reference(
     async with db.sessions() as session:
         ref = await session.scalar(select(ConversationRef))
     assert ref is not None and ref.person_id == world.teacher.id
+
+
+async def test_an_install_announced_twice_greets_once(db, clock, client, connector) -> None:
+    await build_world(db, clock)
+    connector.add_member("29:tess", email="teacher@elmpark.test", aad_object_id="aad-tess")
+    tess = TeamsUser(client, connector, "29:tess", "aad-tess")
+    await tess.post(tess.activity(Chat.personal("tess"), type="installationUpdate", action="add"))
+    added = tess.activity(Chat.personal("tess"), type="conversationUpdate")
+    added["membersAdded"] = [{"id": added["recipient"]["id"]}]
+    await tess.post(added)
+    assert [t for t in connector.texts() if "Hello Tess" in t] == [connector.texts()[0]]

@@ -9,6 +9,7 @@ The keyring is process-wide configuration (like the time zone), set once when th
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def local_key(folder: Path) -> str:
     return path.read_text().strip()
 
 
-class EncryptedText(TypeDecorator[str]):
+class EncryptedText(TypeDecorator[Any]):
     """Text encrypted before it reaches the database and decrypted when read back."""
 
     impl = Text
@@ -102,3 +103,15 @@ class EncryptedText(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else keyring().decrypt(value)
+
+
+class EncryptedJSON(EncryptedText):
+    """JSON (a dialog's answers, a message's structured content) encrypted as one text value."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else keyring().encrypt(json.dumps(value, ensure_ascii=False))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(keyring().decrypt(value))

@@ -21,7 +21,7 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | Lite
     """Write our column types as the plain SQL types they store (no app import in migrations)."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime()"
-    if type_ == "type" and isinstance(obj, EncryptedText):
+    if type_ == "type" and isinstance(obj, EncryptedText):  # EncryptedJSON too
         return "sa.Text()"
     return False
 

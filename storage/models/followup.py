@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.crypto import EncryptedText
 from storage.models.base import Base, UtcDateTime, enum_column
 
 
@@ -53,7 +54,7 @@ class WelfareCallAttempt(Base):
     # Unknown (None) when nobody was reached.
     pupil_seen_or_heard: Mapped[bool | None] = mapped_column(Boolean)
     pupil_safe: Mapped[bool | None] = mapped_column(Boolean)
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(EncryptedText)
     # The absence code the reason found means (I for illness, say), if the caller set one.
     outcome_code: Mapped[str | None] = mapped_column(String(3))
     next_step: Mapped[WelfareNextStep | None] = mapped_column(
@@ -95,7 +96,7 @@ class AttendanceChange(Base):
     from_code: Mapped[str] = mapped_column(String(3))
     to_status: Mapped[str] = mapped_column(String(16))
     to_code: Mapped[str] = mapped_column(String(3))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText)
     # What made the change: "welfare_call", "explain" or "late".
     source: Mapped[str] = mapped_column(String(20))
     changed_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.crypto import EncryptedText
+from storage.crypto import EncryptedJSON, EncryptedText
 from storage.models.base import Base, UtcDateTime, enum_column
 from storage.models.enums import OutboxStatus
 
@@ -42,7 +42,8 @@ class DialogState(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     conversation: Mapped[str] = mapped_column(String(200))
     dialog: Mapped[str] = mapped_column(String(40))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Answers can name a pupil or hold what they said: encrypted at rest.
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     # Field names in the order they were answered, so `back` can undo the last one.
     history: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -67,7 +68,8 @@ class OutboxMessage(Base):
     placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"), index=True)
     # Messages to a DSL name the pupil: encrypted at rest like the pupil's record.
     text: Mapped[str] = mapped_column(EncryptedText)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Structured content (a digest's sections) names pupils too: encrypted like the text.
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus, "outbox_status"), index=True
     )

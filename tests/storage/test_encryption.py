@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import select, text
 
 from storage import crypto
-from storage.models import Pupil
+from storage.models import DialogState, OutboxMessage, Pupil
 from storage.services.encryption import encrypted_columns, reencrypt
+from storage.services.outbox import enqueue
+from tests.chat import JsonChat
 from tests.conftest import TEST_KEY
 from tests.factories import build_world
 
@@ -79,3 +81,31 @@ async def test_values_written_before_encryption_are_encrypted_by_migrate(db, clo
     async with db.sessions() as session, session.begin():
         assert await reencrypt(session, only_plain=True) == {"pupils.first_name": 1}
     assert "Plainly" not in " ".join(await _raw(db, "SELECT first_name FROM pupils"))
+
+
+async def test_answers_in_progress_and_queued_messages_are_encrypted_too(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    await chat.say("start")
+    await chat.say("Add a new pupil")
+    await chat.say("Zebedee")
+    async with db.sessions() as session, session.begin():
+        await enqueue(
+            session,
+            key="digest:test",
+            kind="digest",
+            text="Zebedee was absent",
+            due_at=clock.now(),
+            recipient_id=world.dsl.id,
+            payload={"sections": [{"title": "Absences", "lines": ["Zebedee: ill"]}]},
+        )
+    raw = " ".join(await _raw(db, "SELECT answers FROM dialog_states"))
+    raw += " ".join(await _raw(db, "SELECT text || payload FROM outbox"))
+    assert "Zebedee" not in raw
+    async with db.sessions() as session:
+        state = await session.scalar(select(DialogState))
+        message = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.key == "digest:test")
+        )
+    assert state is not None and state.answers["first_name"] == "Zebedee"
+    assert message is not None and message.payload["sections"][0]["lines"] == ["Zebedee: ill"]

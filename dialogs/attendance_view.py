@@ -92,7 +92,7 @@ async def placement_grid(
         f"{placement.reference} · {pupil_label(ctx, placement)} · {placement.provider.name} "
         f"(code {placement.attendance_code}), last {weeks} weeks"
     )
-    text = "\n".join([header, grid_text(data), f"Attendance at the provider: {rate.text}.", KEY])
+    text = "\n".join([header, f"Attendance at the provider: {rate.text}.", KEY])
     record = {
         "reference": placement.reference,
         "attendance_code": placement.attendance_code,
@@ -131,4 +131,5 @@ class AttendanceDialog(Dialog):
         if placement is None or not can(ctx.person, Action.view, placement):
             raise AnswerError(f"I can't find a placement {reference.upper()!r} that you can see.")
         text, record = await placement_grid(ctx, placement)
-        return [Done(dialog=self.name, text=text, record=record)]
+        grid = grid_text(record["weeks"])
+        return [Done(dialog=self.name, text=text, record=record, preformatted=grid)]

@@ -74,6 +74,8 @@ class Done(BaseModel):
     text: str = ""
     record: dict[str, Any] = Field(default_factory=dict)
     files: list[Attachment] = Field(default_factory=list)
+    # A grid or table to show in a fixed-width font under the text (e.g. an attendance grid).
+    preformatted: str | None = None
 
 
 Reply = Prompt | Message | ErrorReply | Done

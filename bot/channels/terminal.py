@@ -60,7 +60,8 @@ def render_text(reply: Reply) -> str:
     if isinstance(reply, Message):
         return f"⚠ {reply.text}" if reply.level == "warning" else reply.text
     saved = "".join(f"\n  Saved: {f.path}" for f in reply.files if f.path)
-    return (f"✓ {reply.text}" if reply.text else "✓ Done.") + saved
+    grid = f"\n{reply.preformatted}" if reply.preformatted else ""
+    return (f"✓ {reply.text}" if reply.text else "✓ Done.") + grid + saved
 
 
 def render_json(reply: Reply) -> str:

@@ -143,10 +143,10 @@ async def test_the_attendance_grid_and_percentage(db, clock) -> None:
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     done = (await chat.say(f"attendance {placement.reference}"))[-1]
     assert done["type"] == "done"
-    lines = done["text"].splitlines()
-    assert lines[1].startswith("Week of     Mon")
-    assert lines[2] == "02/11/2026  - -    - -    - -    - -    - -"
-    assert lines[5] == "23/11/2026  - -    - -    - -    N N    B B"
+    lines = done["preformatted"].splitlines()  # the grid, shown in a fixed-width font
+    assert lines[0].startswith("Week of     Mon")
+    assert lines[1] == "02/11/2026  - -    - -    - -    - -    - -"
+    assert lines[4] == "23/11/2026  - -    - -    - -    N N    B B"
     assert "Attendance at the provider: 5% (2 of 40 sessions; 36 with no report" in done["text"]
     record = done["record"]
     assert [w["week_of"] for w in record["weeks"]] == [

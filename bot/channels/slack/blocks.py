@@ -191,7 +191,16 @@ def reply_blocks(reply: Reply, *, shared: bool = False) -> list[Block]:
     """Any reply as blocks."""
     if isinstance(reply, Prompt):
         return prompt_blocks(reply, shared=shared)
-    return _sections(reply_text(reply))
+    blocks = _sections(reply_text(reply))
+    if isinstance(reply, Done) and reply.preformatted:
+        # A grid keeps its columns only in a fixed-width code block.
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"```{escape(reply.preformatted)[:2990]}```"},
+            }
+        )
+    return blocks
 
 
 def reply_text(reply: Reply) -> str:

@@ -191,6 +191,29 @@ def render(replies: Sequence[Reply], *, person_id: int) -> list[Activity]:
             activities.append(card_activity(prompt_card(reply, person_id=person_id)))
         else:
             texts.append(reply_text(reply))
+            if isinstance(reply, Done) and reply.preformatted:
+                activities.append(text_activity("\n\n".join(texts)))
+                texts = []
+                activities.append(card_activity(grid_card(reply.preformatted)))
     if texts:
         activities.append(text_activity("\n\n".join(texts)))
     return activities
+
+
+def grid_card(grid: str) -> dict[str, Any]:
+    """A grid (an attendance register) in a fixed-width font, so its columns line up."""
+    return {
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        "body": [
+            {
+                "type": "TextBlock",
+                "text": line or " ",
+                "fontType": "Monospace",
+                "wrap": False,
+                "spacing": "None",
+            }
+            for line in grid.splitlines()
+        ],
+    }

@@ -1,7 +1,7 @@
 """Every table of the shared database."""
 
 from storage.models.base import Base
-from storage.models.chat import ChatChannel, ConversationRef, InboundEvent
+from storage.models.chat import ChatChannel, ConversationRef, InboundEvent, PendingFile
 from storage.models.enums import (
     AttendanceStatus,
     ChecklistStatus,
@@ -55,6 +55,7 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
+    "PendingFile",
     "Person",
     "Placement",
     "PlacementStatus",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage.crypto import EncryptedText
 from storage.models.base import Base, UtcDateTime
 from storage.models.organisations import Organisation
 
@@ -59,3 +60,18 @@ class InboundEvent(Base):
     platform: Mapped[str] = mapped_column(String(10))
     event_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class PendingFile(Base):
+    """A file (a report, an export) waiting for a person to accept it in Teams, which asks
+    before a bot may put a file in their OneDrive. Encrypted; removed once sent or declined."""
+
+    __tablename__ = "pending_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    # The bytes, base64-encoded, then encrypted like every safeguarding record.
+    content: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)

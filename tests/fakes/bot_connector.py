@@ -8,7 +8,9 @@ lands here, in the connector's real wire format (the Bot Framework v3 REST API):
   without a thread);
 - `POST /v3/conversations/{conversationId}/activities/{replyToId}`: a reply to an activity;
 - `PUT  /v3/conversations/{conversationId}/activities/{activityId}`: an update (a card replaced);
-- `GET  /v3/conversations/{conversationId}/members/{userId}`: who a user is (email, UPN).
+- `GET  /v3/conversations/{conversationId}/members/{userId}`: who a user is (email, UPN);
+- `PUT  /upload/{name}`: stands in for the OneDrive upload URL a file consent gives (the bytes
+  are kept in `uploads`; use `upload_url(name)` in a test's consent answer).
 
 Use it as an async context manager (it listens on 127.0.0.1 on a free port):
 
@@ -63,6 +65,8 @@ class FakeBotConnector:
 
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent: list[Call] = field(default_factory=list)
+    # File name -> the bytes the bot uploaded there (a file consent's upload URL).
+    uploads: dict[str, bytes] = field(default_factory=dict)
     _failures: list[_Failure] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: TestServer | None = None
@@ -75,6 +79,7 @@ class FakeBotConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._post)
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._put)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
+        app.router.add_put("/upload/{name}", self._upload)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
         return self
@@ -199,6 +204,14 @@ class FakeBotConnector:
         if failure:
             return failure
         return web.json_response({"id": call.activity_id})
+
+    def upload_url(self, name: str) -> str:
+        """Where a test says OneDrive wants the file."""
+        return f"{self.url.rstrip('/')}/upload/{name}"
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["name"]] = await request.read()
+        return web.json_response({"name": request.match_info["name"]}, status=201)
 
     async def _member(self, request: web.Request) -> web.Response:
         member = self.members.get(request.match_info["member"])

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
-from botbuilder.core import Bot, TurnContext
+from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from jwt import PyJWTError, get_unverified_header  # botbuilder's token library
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
@@ -58,6 +58,10 @@ class TeamsTurn(Protocol):
 
     async def member(self, user_id: str) -> dict[str, Any] | None:
         """Who a user is (email, userPrincipalName, aadObjectId), or None if Teams won't say."""
+        ...
+
+    async def respond(self, status: int) -> None:
+        """Answer an invoke activity (a file consent, say) with this HTTP status."""
         ...
 
 
@@ -130,6 +134,11 @@ class _Turn:
     async def update(self, activity_id: str, activity: WireActivity) -> None:
         replacement = Activity().deserialize({**activity, "id": activity_id})
         await self._call(lambda: self._context.update_activity(replacement))
+
+    async def respond(self, status: int) -> None:
+        await self._context.send_activity(
+            Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status))
+        )
 
     async def member(self, user_id: str) -> dict[str, Any] | None:
         try:

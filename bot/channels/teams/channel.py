@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams import cards
+from bot.channels.teams import cards, files
 from bot.channels.teams import wording as say
 from bot.channels.teams.activities import (
     PLATFORM,
@@ -35,11 +35,12 @@ from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
 from bot.delivery import ButtonAction
 from bot.settings import Settings
 from dialogs import wording
-from dialogs.prompts import ErrorReply, Message, Reply
+from dialogs.prompts import Done, ErrorReply, Message, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
 from storage.db import transaction
 from storage.models import Person
+from storage.services import pending_files
 from storage.services.audit import Change
 from storage.services.chat_links import find_channel, first_delivery
 
@@ -77,6 +78,8 @@ class TeamsChannel:
                 await self._message(turn)
             elif kind in ("conversationUpdate", "installationUpdate"):
                 await self._installed(turn)
+            elif kind == "invoke" and turn.activity.get("name") == "fileConsent/invoke":
+                await self._file_consent(turn)
         except Exception:
             ref = secrets.token_hex(3).upper()
             log.exception("Teams turn failed (ref %s)", ref)
@@ -146,7 +149,8 @@ class TeamsChannel:
                 for r in replies
             )
             await self._close_card(turn, str(value.get("question") or ""), accepted)
-        await turn.send(cards.render(replies, person_id=person.id))
+        files = await self._offer_files(person, activity, replies)
+        await turn.send(cards.render(replies, person_id=person.id) + files)
 
     async def _run(self, person: Person, activity: dict[str, Any], said: Incoming) -> list[Reply]:
         where = Where.of(activity)
@@ -190,6 +194,70 @@ class TeamsChannel:
         if outcome.start_command:
             replies += await self._run(person, turn.activity, Incoming(text=outcome.start_command))
         await turn.send(cards.render(replies, person_id=person.id))
+
+    # ----- files (reports, exports) ----------------------------------------------------------
+
+    async def _offer_files(
+        self, person: Person, activity: dict[str, Any], replies: list[Reply]
+    ) -> list[dict[str, Any]]:
+        """A consent card for each file a dialog produced (personal chats only: others can read
+        a shared chat)."""
+        attachments = [f for r in replies if isinstance(r, Done) for f in r.files]
+        if not attachments:
+            return []
+        if Where.of(activity).shared:
+            return [cards.text_activity(say.FILES_ONLY_IN_PERSONAL_CHAT)]
+        offers = []
+        async with transaction(self.sessions) as session:
+            for attachment in attachments:
+                held = await pending_files.hold(
+                    session,
+                    person_id=person.id,
+                    filename=attachment.filename,
+                    media_type=attachment.media_type,
+                    content=attachment.content,
+                    at=self.clock.now(),
+                )
+                offers.append(
+                    files.consent_activity(
+                        file_id=held.id,
+                        filename=attachment.filename,
+                        size=len(attachment.content),
+                        description=say.FILE_DESCRIPTION.format(name=attachment.filename),
+                    )
+                )
+        return offers
+
+    async def _file_consent(self, turn: TeamsTurn) -> None:
+        """The person accepted (or declined) a file: upload it to the place Teams gave."""
+        value = turn.activity.get("value") or {}
+        context = value.get("context") or {}
+        person = await self._person(turn)
+        file_id = str(context.get("file_id", ""))
+        if person is None or not file_id.isdigit():
+            await turn.respond(200)
+            return
+        async with transaction(self.sessions) as session:
+            held = await pending_files.find(session, file_id=int(file_id), person_id=person.id)
+            if held is None:
+                message = say.FILE_GONE
+            elif value.get("action") != "accept":
+                await session.delete(held)
+                message = say.FILE_DECLINED.format(name=held.filename)
+            else:
+                info = value.get("uploadInfo") or {}
+                try:
+                    await files.upload(str(info.get("uploadUrl")), pending_files.content_of(held))
+                except files.UploadFailed as error:
+                    log.warning("Teams file upload failed: %s", error)
+                    message = say.FILE_UPLOAD_FAILED
+                else:
+                    await session.delete(held)
+                    await turn.send([files.info_activity(info)])
+                    message = ""
+        if message:
+            await turn.send([cards.text_activity(message)])
+        await turn.respond(200)
 
     # ----- installation -----------------------------------------------------------------------
 

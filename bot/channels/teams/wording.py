@@ -31,3 +31,12 @@ WELCOME = (
 NUDGES_UNAVAILABLE = (
     "Sorry, I couldn't act on that button just now; nothing was changed. Please try again later."
 )
+
+FILES_ONLY_IN_PERSONAL_CHAT = (
+    "Files are sent only in your personal chat with me, where no one else can read them. "
+    "Ask me there."
+)
+FILE_DESCRIPTION = "{name}, from AP Safeguard. Accept to save it to your OneDrive."
+FILE_DECLINED = "Not sent: {name}. Ask again whenever you need it."
+FILE_GONE = "That file has already been sent, or was offered more than a day ago. Ask again."
+FILE_UPLOAD_FAILED = "I couldn't save the file to your OneDrive. Please ask for it again."

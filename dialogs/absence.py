@@ -7,19 +7,20 @@ a question asked again later (after a restart or a refused save) is still worded
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 
 from sqlalchemy import select
 
 from dialogs.common import (
+    as_begun,
     begin_with_placement,
     chosen_placement,
     date_between,
     placement_step,
     placements_for,
     pupil_label,
+    remember_shared,
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
@@ -49,7 +50,6 @@ from storage.services.attendance import (
 from storage.services.outbox import safeguarding_leads
 
 # Answers key: the dialog began in a shared channel (see the module docstring).
-SHARED = "shared"
 REPORT_WINDOW_DAYS = 14
 SESSION_CHOICES = [
     Choice(value="AM", label="AM (morning)"),
@@ -61,11 +61,6 @@ NO_LEAD = (
     " No safeguarding lead is set up for the commissioner, so nobody there was alerted: "
     "please phone them, and ask your admin to fix it."
 )
-
-
-def _as_begun(ctx: DialogContext, answers: Answers) -> DialogContext:
-    """The context as the dialog began: shared if it started in a shared channel."""
-    return dataclasses.replace(ctx, shared=True) if answers.flag(SHARED) else ctx
 
 
 def _sessions(raw: str) -> list[str]:
@@ -94,12 +89,10 @@ class AbsentDialog(Dialog):
             Action.report_attendance,
             nothing="You have no pupils on active placements to report absent.",
         )
-        if ctx.shared:
-            answers.data[SHARED] = True
-        return answers
+        return remember_shared(ctx, answers)
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        ctx = _as_begun(ctx, answers)
+        ctx = as_begun(ctx, answers)
         yield await placement_step(ctx, Action.report_attendance, "Which pupil is absent?")
         placement = await chosen_placement(ctx, answers, Action.report_attendance)
         today = ctx.today
@@ -264,7 +257,7 @@ class PresentDialog(Dialog):
             raise AnswerError(
                 "No pupils are placed with you at the moment, so there's no register."
             )
-        answers = Answers({SHARED: True} if ctx.shared else {})
+        answers = remember_shared(ctx, Answers())
         if args.strip():  # `present yesterday`: checked here, as the date question is skipped
             date = parse_date(args, today=ctx.today)
             problem = _register_problem(date, ctx.today, placements)
@@ -274,7 +267,7 @@ class PresentDialog(Dialog):
         return answers
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        ctx = _as_begun(ctx, answers)
+        ctx = as_begun(ctx, answers)
         placements = await placements_for(ctx, Action.confirm_register)
         today = ctx.today
         yield Step(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
@@ -30,6 +31,22 @@ def id_of(value: str | None) -> int | None:
         return None
     tail = value.rsplit("-", 1)[1]
     return int(tail) if tail.isdigit() else None
+
+
+# Kept with the answers when a dialog starts in a shared channel, so every later question there
+# still names pupils by reference only, whichever way it is asked again.
+SHARED = "shared"
+
+
+def remember_shared(ctx: DialogContext, answers: Answers) -> Answers:
+    if ctx.shared:
+        answers.data[SHARED] = True
+    return answers
+
+
+def as_begun(ctx: DialogContext, answers: Answers) -> DialogContext:
+    """The context as the dialog began: shared if it started in a shared channel."""
+    return dataclasses.replace(ctx, shared=True) if answers.flag(SHARED) else ctx
 
 
 def pupil_label(ctx: DialogContext, placement: Placement) -> str:

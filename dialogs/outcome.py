@@ -5,18 +5,19 @@ after). Both keep the history of the mark: who changed it, from what, and why.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 
 from sqlalchemy import select
 
 from dialogs.common import (
+    as_begun,
     begin_with_placement,
     chosen_placement,
     date_between,
     placement_step,
     pupil_label,
+    remember_shared,
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
@@ -30,7 +31,6 @@ from storage.services.outcomes import OutcomeError, explain_absence, record_late
 
 WINDOW_DAYS = 28
 LATE_WINDOW_DAYS = 14
-SHARED = "shared"
 REPORTERS = frozenset({Role.provider, Role.teacher, Role.dsl, Role.la_officer})
 SESSION_CHOICES = [
     Choice(value="AM", label="AM (morning)"),
@@ -176,13 +176,10 @@ class LateDialog(Dialog):
             Action.report_attendance,
             nothing="You have no pupils on active placements to record as late.",
         )
-        if ctx.shared:
-            answers.data[SHARED] = True
-        return answers
+        return remember_shared(ctx, answers)
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        if answers.flag(SHARED):
-            ctx = dataclasses.replace(ctx, shared=True)
+        ctx = as_begun(ctx, answers)
         yield await placement_step(ctx, Action.report_attendance, "Which pupil arrived late?")
         placement = await chosen_placement(ctx, answers, Action.report_attendance)
         today = ctx.today

@@ -146,3 +146,14 @@ def suggested_placement_code(
     if provider_is_registered_school_or_pru_or_academy:
         return DUAL_REGISTERED_CODE
     return SCHOOL_ARRANGED_CODE
+
+
+def absence(code: str) -> AttendanceCode:
+    """An absence code a report may use, or ValueError in words for the person."""
+    try:
+        found = get(code)
+    except KeyError:
+        raise ValueError(f"{code.strip()[:10]!r} isn't an attendance code I know.") from None
+    if found.category != "absence":
+        raise ValueError(f"{found.code} isn't an absence code ({found.meaning}).")
+    return found

@@ -85,12 +85,9 @@ async def _existing(
 
 def _absence_code(code: str) -> codes.AttendanceCode:
     try:
-        found = codes.get(code)
-    except KeyError:
-        raise AttendanceError(f"{code.strip()[:10]!r} isn't an attendance code I know.") from None
-    if found.category != "absence":
-        raise AttendanceError(f"{found.code} isn't an absence code ({found.meaning}).")
-    return found
+        return codes.absence(code)
+    except ValueError as error:
+        raise AttendanceError(str(error)) from None
 
 
 async def report_absence(

@@ -38,12 +38,9 @@ class OutcomeError(ValueError):
 def absence_code(code: str) -> codes.AttendanceCode:
     """The absence code named, or OutcomeError in words for the person."""
     try:
-        found = codes.get(code)
-    except KeyError:
-        raise OutcomeError(f"{code.strip()[:10]!r} isn't an attendance code I know.") from None
-    if found.category != "absence":
-        raise OutcomeError(f"{found.code} isn't an absence code ({found.meaning}).")
-    return found
+        return codes.absence(code)
+    except ValueError as error:
+        raise OutcomeError(str(error)) from None
 
 
 async def change_mark(

@@ -93,7 +93,7 @@ def _match_choice(token: str, choices: Sequence[Choice]) -> Choice | None:
     token = token.strip().lower()
     if not token:
         return None
-    if token.isdigit() and 1 <= int(token) <= len(choices):
+    if token.isdigit() and len(token) <= 4 and 1 <= int(token) <= len(choices):
         return choices[int(token) - 1]
     for choice in choices:
         if token in (choice.value.lower(), choice.label.lower()):

@@ -98,8 +98,17 @@ class DialogRunner:
             return await self._undo_last(
                 person_id, str(refused), channel=channel, conversation=conversation, shared=shared
             )
-        except AnswerError as error:  # a refusal from a dialog before anything was saved
-            return [ErrorReply(text=str(error))]
+        except AnswerError as error:  # a refusal from a dialog: nothing was saved
+            replies: list[Reply] = [ErrorReply(text=str(error))]
+            try:  # in the middle of a dialog, ask the question it is waiting on again
+                waiting = await self.active_prompt(
+                    person_id, conversation=conversation, channel=channel, shared=shared
+                )
+            except AnswerError:
+                waiting = None
+            if waiting is not None:
+                replies.append(waiting)
+            return replies
         except StaleDataError:
             return [Message(text=wording.ALREADY_ANSWERED)]
         except DBAPIError:

@@ -8,7 +8,9 @@ sees it. Listeners acknowledge at once and do their work afterwards (see work.py
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -64,9 +66,36 @@ def create_slack(runtime: Runtime) -> SlackChannel | None:
     return slack
 
 
+# Fields Slack always sends as objects; anything else is not a request from Slack.
+OBJECT_FIELDS = ("event", "user", "team", "view", "container", "channel", "message", "enterprise")
+
+
+def _well_formed(body: str, content_type: str) -> bool:
+    """Whether a body has the shape Slack's requests have (bolt assumes it, and would crash)."""
+    try:
+        if "json" in content_type:
+            data = json.loads(body)
+        else:
+            fields = parse_qs(body, keep_blank_values=True)
+            if "payload" not in fields:
+                return True  # a slash command: plain form fields
+            data = json.loads(fields["payload"][0])
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    actions = data.get("actions", [{}])
+    if not (isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)):
+        return False
+    return all(isinstance(data[key], dict) for key in OBJECT_FIELDS if key in data)
+
+
 async def slack_events(request: web.Request) -> web.Response:
     """Everything Slack sends over HTTP: verified and dispatched by bolt."""
     slack = request.app[SLACK]
+    body = await request.text()
+    if not _well_formed(body, request.headers.get("Content-Type", "")):
+        return web.json_response({"error": "Not a Slack request."}, status=400)
     bolt_response = await slack.app.async_dispatch(await to_bolt_request(request))
     return await to_aiohttp_response(bolt_response)
 

@@ -27,7 +27,7 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from jwt import PyJWTError, get_unverified_header  # botbuilder's token library
-from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
 from bot.channels.teams.retry import (
     ConnectorError,
@@ -207,6 +207,8 @@ class TeamsAdapter:
             response = await self._adapter.process(request, self._bot)
         except (web.HTTPUnauthorized, PermissionError, PyJWTError):
             return web.json_response({"error": "Unauthorized."}, status=401)
+        except DeserializationError:  # not an activity the Bot Framework would send
+            return web.json_response({"error": "Not a Bot Framework activity."}, status=400)
         return response if response is not None else web.Response(status=201)
 
     async def send_proactive(

@@ -41,8 +41,9 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
+## make bench: the benchmarks of issue 7, small size (SIZE=full for the full size)
 bench: $(STAMP)
-	@echo "Benchmarks arrive with the scale issue; nothing to run yet."
+	$(BIN)/python -m benchmarks.webhook_ack --size $${SIZE:-small}
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

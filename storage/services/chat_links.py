@@ -153,18 +153,25 @@ async def save_person_ref(
     there (other keys are kept)."""
     ref = await person_ref(session, platform, person_id)
     if ref is None:
-        ref = ConversationRef(
-            platform=platform,
-            target=f"person:{person_id}",
-            person_id=person_id,
-            conversation_id=conversation_id,
-            reference=dict(reference),
-            updated_at=at,
+        # Two first messages at once may both get here: insert if absent, then read it back.
+        dialect = session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(ConversationRef)
+            .values(
+                platform=platform,
+                target=f"person:{person_id}",
+                person_id=person_id,
+                conversation_id=conversation_id,
+                reference={},
+                updated_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "target"])
         )
-        session.add(ref)
-    else:
-        ref.conversation_id = conversation_id
-        ref.reference = {**(ref.reference or {}), **reference}
-        ref.updated_at = at
+        ref = await person_ref(session, platform, person_id)
+        assert ref is not None
+    ref.conversation_id = conversation_id
+    ref.reference = {**(ref.reference or {}), **reference}
+    ref.updated_at = at
     await session.flush()
     return ref

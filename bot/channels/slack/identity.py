@@ -8,6 +8,7 @@ import logging
 import re
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import DBAPIError
 
 from bot.channels.slack import wording
 from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
@@ -38,8 +39,28 @@ async def person_for(slack: SlackChannel, user_id: str) -> Person | None:
     email = (user.get("profile") or {}).get("email")
     if not email or user.get("is_bot") or user.get("deleted"):
         return None
+    for attempt in range(3):
+        try:
+            return await _link_by_email(slack, user_id, str(email))
+        except DBAPIError as error:
+            # Several first messages at once from the same person race to link them (a
+            # deadlock or a duplicate on PostgreSQL): the winner's link is there on a retry.
+            if attempt == 2:
+                raise
+            log.info(
+                "slack: linking %s raced another request (%s); trying again",
+                user_id,
+                type(error).__name__,
+            )
+    return None
+
+
+async def _link_by_email(slack: SlackChannel, user_id: str, email: str) -> Person | None:
     async with transaction(slack.runtime.sessions) as session:
-        person = await find_person_by_email(session, str(email))
+        person = await person_by_chat_id(session, PLATFORM, user_id)
+        if person is not None:  # linked meanwhile by a request that arrived at the same time
+            return person
+        person = await find_person_by_email(session, email)
         if person is None or not person.active:
             return None
         change = Change(person_id=person.id, channel=CHANNEL, at=slack.runtime.clock.now())

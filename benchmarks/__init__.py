@@ -1,0 +1,1 @@
+"""Benchmarks of issue 7: scripts that print their figures against a baseline in the same run."""

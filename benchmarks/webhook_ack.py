@@ -1,0 +1,383 @@
+"""Webhook acknowledgement (issue 7): how fast our server answers Slack and Teams over HTTP,
+next to a bare aiohttp handler on the same machine.
+
+    .venv/bin/python -m benchmarks.webhook_ack [--size small|full] [--postgres URL]
+
+Starts two servers as subprocesses on 127.0.0.1 (see ack_servers.py): the baseline (one
+handler returning 200) and our real server on a migrated database with the demo data (a
+SQLite file in a temporary folder, or with `--postgres` a scratch database created on that
+server and dropped at the end). Then, at 50 and 200 concurrent requests, it fires signed Slack
+slash commands (`/ap help`), signed Slack block actions (a click on a question's button) and
+Teams activities (`help` in a personal chat), and prints per case the p50/p99 latency of the
+HTTP answer and the requests per second, with the ratio to the baseline.
+
+The Slack listeners acknowledge at once and do the work in background tasks, so for Slack
+the figure is the acknowledgement; after each case the benchmark waits for that work to drain
+before the next. Teams answers the HTTP request only after the whole turn (the reply is sent
+to the connector first), so for Teams the figure is a whole turn.
+
+Target: p99 under 100 ms at 200 concurrent (Slack allows 3 s, Teams 15 s). The script prints
+whether each case met it; it never fails on slowness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+
+from benchmarks.ack_servers import DEMO_USERS, SIGNING_SECRET
+
+SIZES = {"small": 400, "full": 4000}  # requests per case
+CONCURRENCY = (50, 200)
+WARM_UP = 20
+TARGET_P99_MS = 100.0
+TEAM_ID = "T0001"
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+# A request to send: the path, the body, the headers.
+Request = tuple[str, bytes, dict[str, str]]
+
+
+# ----- the requests, as Slack and Teams send them ----------------------------------------
+
+
+def slack_signed(body: str, content_type: str) -> Request:
+    """Signed as Slack signs: v0 HMAC-SHA256 of `v0:{timestamp}:{body}`."""
+    ts = str(int(time.time()))
+    digest = hmac.new(
+        SIGNING_SECRET.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256
+    ).hexdigest()
+    headers = {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+    return "/slack/events", body.encode(), headers
+
+
+def slack_command(n: int, server: Server) -> Request:
+    """`/ap help` typed in a DM by one of the demo people."""
+    user = DEMO_USERS[n % len(DEMO_USERS)][0]
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "team_domain": "ap-bench",
+            "channel_id": f"D{user}",
+            "channel_name": "directmessage",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/ap",
+            "text": "help",
+            "api_app_id": "A0001",
+            "response_url": server.response_url,
+            "trigger_id": f"trigger.{n}",
+        }
+    )
+    return slack_signed(body, "application/x-www-form-urlencoded")
+
+
+def slack_action(n: int, server: Server) -> Request:
+    """A click on a question's choice button (block_actions, form-encoded). The question is
+    not open, so the work after the ack ends in a polite refusal; the ack path is the same."""
+    user = DEMO_USERS[n % len(DEMO_USERS)][0]
+    block_id = f"bench-{n}.1.placement"
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "team_id": TEAM_ID},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "team": {"id": TEAM_ID, "domain": "ap-bench"},
+        "trigger_id": f"trigger.{n}",
+        "container": {
+            "type": "message",
+            "message_ts": f"1800000000.{n:06d}",
+            "channel_id": f"D{user}",
+            "is_ephemeral": False,
+        },
+        "channel": {"id": f"D{user}"},
+        "response_url": server.response_url,
+        "message": {"ts": f"1800000000.{n:06d}", "text": "Which placement?", "blocks": []},
+        "actions": [
+            {
+                "type": "button",
+                "block_id": block_id,
+                "action_id": "prompt_choice_0",
+                "text": {"type": "plain_text", "text": "AP-7K3Q"},
+                "value": "1",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+        "state": {"values": {}},
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return slack_signed(body, "application/x-www-form-urlencoded")
+
+
+def teams_message(n: int, server: Server) -> Request:
+    """`help` in a personal chat, as a Teams Activity (serviceUrl: the fake connector)."""
+    _, user, aad, _ = DEMO_USERS[n % len(DEMO_USERS)]
+    activity = {
+        "type": "message",
+        "id": f"incoming-{n}-{uuid.uuid4().hex[:6]}",
+        "timestamp": "2026-11-27T10:00:00.000Z",
+        "serviceUrl": server.connector_url,
+        "channelId": "msteams",
+        "from": {"id": user, "name": "Bench User", "aadObjectId": aad},
+        "recipient": {"id": "28:ap-safeguard-bot", "name": "AP Safeguard"},
+        "conversation": {
+            "id": f"a:personal-{user}",
+            "conversationType": "personal",
+            "tenantId": "tenant-1",
+        },
+        "channelData": {"tenant": {"id": "tenant-1"}},
+        "locale": "en-GB",
+        "text": "help",
+    }
+    return "/api/messages", json.dumps(activity).encode(), {"Content-Type": "application/json"}
+
+
+def baseline_request(n: int, server: Server) -> Request:
+    """The same size of body as a slash command, to a handler that only answers 200."""
+    _, body, headers = slack_command(n, server)
+    return "/baseline", body, headers
+
+
+# ----- the servers ------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: asyncio.subprocess.Process
+    base: str
+    connector_url: str = ""
+    response_url: str = ""
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 30)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+async def start_server(*args: str) -> Server:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks.ack_servers",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPOSITORY,
+    )
+    assert process.stdout is not None
+    while True:
+        line = (await asyncio.wait_for(process.stdout.readline(), 120)).decode()
+        if not line:
+            raise SystemExit(f"the {args[0]} server did not start (see its output above)")
+        if line.startswith("READY "):
+            parts = line.split()
+            return Server(process, f"http://127.0.0.1:{parts[1]}", *parts[2:4])
+
+
+# ----- one case ---------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    kind: str
+    concurrency: int
+    latencies_ms: list[float]
+    seconds: float
+    failed: int
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+
+async def fire(
+    session: aiohttp.ClientSession, base: str, requests: list[Request], concurrency: int
+) -> tuple[list[float], float, int]:
+    """Send `requests` with at most `concurrency` in flight; latencies (ms), wall time, failures."""
+    latencies: list[float] = []
+    failed = 0
+    queue = iter(requests)
+
+    async def worker() -> None:
+        nonlocal failed
+        for path, body, headers in queue:
+            started = time.perf_counter()
+            async with session.post(base + path, data=body, headers=headers) as response:
+                await response.read()
+                ok = response.status < 300
+            latencies.append((time.perf_counter() - started) * 1000)
+            failed += 0 if ok else 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started, failed
+
+
+async def run_case(
+    kind: str,
+    make: Callable[[int, Server], Request],
+    server: Server,
+    concurrency: int,
+    total: int,
+    numbers: itertools.count[int],
+) -> Result:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def drain() -> str:
+            if kind == "baseline":
+                return ""
+            async with session.post(server.base + "/_bench/drain") as response:
+                calls = await response.json()
+            return (
+                f" (drained; fakes so far: {calls['slack_calls']} Slack Web API calls, "
+                f"{calls['teams_calls']} connector calls)"
+            )
+
+        warm_up = [make(next(numbers), server) for _ in range(WARM_UP)]
+        await fire(session, server.base, warm_up, min(concurrency, WARM_UP))
+        await drain()
+        requests = [make(next(numbers), server) for _ in range(total)]
+        latencies, seconds, failed = await fire(session, server.base, requests, concurrency)
+        print(f"  {kind} at {concurrency}: done{await drain()}", flush=True)
+    return Result(kind, concurrency, latencies, seconds, failed)
+
+
+# ----- the run ----------------------------------------------------------------------------
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from storage.db import normalise_url
+
+    parsed = make_url(normalise_url(url))
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def print_table(results: list[Result], total: int, backend: str) -> None:
+    baseline = {r.concurrency: r for r in results if r.kind == "baseline"}
+    print(f"\nWebhook acknowledgement: {total} requests per case, database: {backend}")
+    print(f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; servers on 127.0.0.1\n")
+    header = f"{'case':<16}{'conc':>5}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
+    header += f"{'p99 x base':>12}{'req/s x base':>14}{'non-2xx':>9}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        base = baseline[r.concurrency]
+        print(
+            f"{r.kind:<16}{r.concurrency:>5}{r.percentile(50):>9.1f}{r.percentile(99):>9.1f}"
+            f"{r.rps:>9.0f}{r.percentile(99) / base.percentile(99):>12.1f}"
+            f"{r.rps / base.rps:>14.2f}{r.failed:>9}"
+        )
+    print(f"\nTarget: p99 under {TARGET_P99_MS:.0f} ms at 200 concurrent.")
+    for r in results:
+        if r.kind != "baseline" and r.concurrency == 200:
+            met = "met" if r.percentile(99) < TARGET_P99_MS else "NOT met"
+            print(f"  {r.kind:<16} p99 {r.percentile(99):7.1f} ms: {met}")
+
+
+async def run(size: str, postgres: str | None) -> None:
+    from sqlalchemy.engine import make_url
+
+    from storage.db import normalise_url
+
+    total = SIZES[size]
+    scratch: str | None = None
+    with tempfile.TemporaryDirectory(prefix="apsg-bench-") as folder:
+        server_args = ["bot"]
+        if postgres:
+            from cryptography.fernet import Fernet
+
+            scratch = f"apsg_bench_{uuid.uuid4().hex[:10]}"
+            await _admin(postgres, f'CREATE DATABASE "{scratch}"')
+            url = make_url(normalise_url(postgres)).set(database=scratch)
+            server_args += [
+                "--database-url",
+                url.render_as_string(hide_password=False),
+                "--encryption-key",
+                Fernet.generate_key().decode(),
+            ]
+        else:
+            server_args += ["--database-url", f"sqlite+aiosqlite:///{folder}/bench.db"]
+        baseline = await start_server("baseline")
+        try:
+            bot = await start_server(*server_args)
+        except BaseException:
+            await baseline.stop()
+            raise
+        try:
+            numbers = itertools.count(1)
+            results = []
+            cases: list[tuple[str, Callable[[int, Server], Request], Server]] = [
+                ("baseline", baseline_request, baseline),
+                ("slack command", slack_command, bot),
+                ("slack action", slack_action, bot),
+                ("teams message", teams_message, bot),
+            ]
+            for kind, make, server in cases:
+                for concurrency in CONCURRENCY:
+                    results.append(await run_case(kind, make, server, concurrency, total, numbers))
+        finally:
+            await bot.stop()
+            await baseline.stop()
+            if scratch and postgres:
+                await _admin(postgres, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+    print_table(results, total, "PostgreSQL" if postgres else "SQLite (file)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Webhook acknowledgement benchmark (issue 7).")
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="a PostgreSQL server to create a scratch database on, e.g. "
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+    )
+    args = parser.parse_args(argv)
+    asyncio.run(run(args.size, args.postgres))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

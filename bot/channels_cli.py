@@ -8,16 +8,13 @@ import json
 import sys
 from typing import Any
 
-from bot.admin_cli import _run
+from bot.admin_cli import _change, _run
 from bot.channels.teams.activities import channel_id_from as teams_channel_id
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.services import chat_links
-from storage.services.audit import Change
 from storage.services.chat_links import LinkError
 from storage.services.directory import find_organisation
-
-CHANNEL = "cli"
 
 
 def register(subparsers: Any) -> None:
@@ -42,10 +39,6 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--platform", choices=chat_links.PLATFORMS)
     listing.add_argument("--json", action="store_true", help="one JSON array")
     listing.set_defaults(handler=run_list)
-
-
-def _change(runtime: Runtime) -> Change:
-    return Change(person_id=None, channel=CHANNEL, at=runtime.clock.now())
 
 
 def run_link(args: argparse.Namespace) -> int:

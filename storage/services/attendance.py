@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 
@@ -29,25 +29,14 @@ from storage.models import (
 from storage.rules import codes
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+from storage.services.placements import ensure_loaded
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SESSION_WORDS = {Session.am: "morning", Session.pm: "afternoon"}
 
 
-# Relationships the messages use (see _load_related).
-RELATED = ("pupil", "provider", "commissioner", "welfare_call_person")
-
-
 class AttendanceError(ValueError):
     """An attendance report that cannot be saved, in words for the person."""
-
-
-async def _load_related(session: AsyncSession, placement: Placement) -> None:
-    """Load the placement's pupil and organisations if not yet loaded (a placement created in
-    this session has none loaded, and async attribute access can't load them lazily)."""
-    missing = [name for name in RELATED if name in inspect(placement).unloaded]
-    if missing:
-        await session.refresh(placement, attribute_names=missing)
 
 
 def deadline_passed(placement: Placement, date: dt.date, at: dt.datetime) -> bool:
@@ -113,7 +102,7 @@ async def report_absence(
         )
     if not sessions:
         raise AttendanceError("Please say which sessions: AM, PM or both.")
-    await _load_related(session, placement)
+    await ensure_loaded(session, placement, "welfare_call_person")
     absence = _absence_code(code)
     late = deadline_passed(placement, date, change.at)
     existing = await _existing(session, placement.id, date)

@@ -326,14 +326,12 @@ async def end_placement(
     return placement
 
 
-async def ensure_loaded(session: AsyncSession, placement: Placement) -> Placement:
-    """Load the placement's pupil and organisations if they are not loaded yet (a placement
-    created in this session has none, and async code cannot load them lazily)."""
-    missing = [
-        name
-        for name in ("pupil", "provider", "commissioner")
-        if name in inspect(placement).unloaded
-    ]
+async def ensure_loaded(session: AsyncSession, placement: Placement, *also: str) -> Placement:
+    """Load the placement's pupil and organisations (and any relationships named in `also`)
+    if they are not loaded yet (a placement created in this session has none, and async code
+    cannot load them lazily)."""
+    wanted = ("pupil", "provider", "commissioner", *also)
+    missing = [name for name in wanted if name in inspect(placement).unloaded]
     if missing:
         await session.refresh(placement, attribute_names=missing)
     return placement

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,7 @@ from storage.services.audit import Change, audit_created, audit_updated, snapsho
 from storage.services.chronology import add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.outcomes import absence_code, explain_absence
+from storage.services.placements import ensure_loaded
 
 # "Not reached by the end of the school day": after this time (London) on the day of the
 # absence, an open welfare call goes to the DSL.
@@ -221,11 +222,7 @@ def describe(attempt: WelfareCallAttempt) -> str:
 async def _placement(session: AsyncSession, call: WelfareCall) -> Placement:
     placement = await session.get(Placement, call.placement_id)
     assert placement is not None
-    # A placement made in this session has no relationships loaded (async can't load lazily).
-    missing = [n for n in ("pupil", "provider", "commissioner") if n in inspect(placement).unloaded]
-    if missing:
-        await session.refresh(placement, attribute_names=missing)
-    return placement
+    return await ensure_loaded(session, placement)
 
 
 def _chronology_source(person: Person | None, placement: Placement) -> ChronologySource:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Step
-from dialogs.parsing import AnswerError, uk_date
+from dialogs.parsing import AnswerError
 from dialogs.prompts import Choice, PromptKind
 from storage.access import Action, can, placements_query
 from storage.models import Placement
@@ -110,10 +110,6 @@ async def chosen_placement(ctx: DialogContext, answers: Answers, action: Action)
 
 def days_text(days: list[str]) -> str:
     return ", ".join(DAY_NAMES.get(day, day) for day in days) or "no days"
-
-
-def date_text(answers: Answers, field: str) -> str:
-    return uk_date(answers.date(field))
 
 
 def date_between(

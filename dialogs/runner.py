@@ -21,7 +21,7 @@ from dialogs.commands import find_dialog, split_command
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step, current_step, parse_answer, to_json
 from dialogs.parsing import AnswerError
-from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
+from dialogs.prompts import ErrorReply, Message, Prompt, Reply
 from storage.clock import Clock
 from storage.db import transaction
 from storage.models import DialogState, Person
@@ -284,8 +284,3 @@ class DialogRunner:
         state.answers = dict(answers.data)
         state.history = history
         state.updated_at = self.clock.now()
-
-
-def done(dialog: Dialog, text: str, record: dict[str, object]) -> Done:
-    """The closing reply of a dialog that saved something."""
-    return Done(dialog=dialog.name, text=text, record=record)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 
 from dialogs import checklist_steps, pupil_steps
-from dialogs.common import DAY_CHOICES, days_text, id_of
+from dialogs.common import DAY_CHOICES, date_between, days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, parse_hours, uk_date
@@ -35,15 +34,6 @@ REGISTERED_SCHOOLS = {
     RegistrationStatus.ap_academy,
     RegistrationStatus.ap_free_school,
 }
-
-
-def _within_a_year(today: dt.date) -> Any:
-    def check(value: dt.date) -> str | None:
-        if abs((value - today).days) > 366:
-            return "Please give a date within a year of today."
-        return None
-
-    return check
 
 
 class StartPlacementDialog(Dialog):
@@ -150,7 +140,12 @@ class StartPlacementDialog(Dialog):
             PromptKind.date,
             "Start date? (e.g. 30/11/2026, or today)",
             notes=warnings,
-            validate=_within_a_year(ctx.today),
+            validate=date_between(
+                ctx.today - dt.timedelta(days=366),
+                ctx.today + dt.timedelta(days=366),
+                too_early="Please give a date within a year of today.",
+                too_late="Please give a date within a year of today.",
+            ),
         )
         start = answers.date("start_date")
         assert start is not None

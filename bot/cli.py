@@ -16,6 +16,7 @@ from bot import (
     scheduler_cli,
     server_cli,
 )
+from storage.crypto import EncryptionNotConfigured
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one `apbot` command; the exit code says whether it worked."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+    except EncryptionNotConfigured as error:  # e.g. PostgreSQL without ENCRYPTION_KEYS
+        print(error, file=sys.stderr)
+        return 1
     return result
 
 

@@ -215,3 +215,16 @@ def test_orgs_add_refuses_a_provider_without_its_registration(
     assert main(["orgs", "add", "--kind", "provider", "--name", "Pathways"]) == 2
     assert "Say how Pathways is registered" in capsys.readouterr().err
     assert _counts(migrated)["organisations"] == 0
+
+
+def test_postgresql_without_encryption_keys_is_told_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.delenv("ENCRYPTION_KEYS", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["people", "list"]) == 1
+    finally:
+        get_settings.cache_clear()
+    assert "Set ENCRYPTION_KEYS" in capsys.readouterr().err

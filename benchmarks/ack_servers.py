@@ -74,6 +74,7 @@ async def serve_baseline() -> None:
 async def serve_bot(database_url: str, encryption_key: str | None) -> None:
     # Imported here so the baseline process stays a bare aiohttp app.
     from bot.channels.slack.app import SLACK
+    from bot.channels.teams.routes import TEAMS
     from bot.runtime import open_runtime
     from bot.server import build_app
     from bot.settings import Settings
@@ -105,6 +106,7 @@ async def serve_bot(database_url: str, encryption_key: str | None) -> None:
 
             async def drain(request: web.Request) -> web.Response:
                 await slack.work.drain()
+                await app[TEAMS].adapter.work.drain()
                 return web.json_response(
                     {"slack_calls": len(slack_api.calls), "teams_calls": len(connector.sent)}
                 )

@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import blocks
-from bot.channels.slack.channel import PLATFORM, SlackChannel
+from bot.channels.slack.channel import PLATFORM, SlackChannel, sender_key
 from bot.channels.slack.conversation import Clicked, Where, take_turn, tell_no_access
 from bot.channels.slack.dedupe import action_key, first_time
 from bot.channels.slack.identity import person_for
@@ -25,7 +25,9 @@ def register(slack: SlackChannel) -> None:
     async def on_prompt_action(ack: AsyncAck, body: dict[str, Any]) -> None:
         action = (body.get("actions") or [{}])[0]
         if action.get("action_id") != blocks.CHECKS:  # ticking a box only changes the state
-            slack.work.spawn(handle_prompt_action(slack, body), name="prompt action")
+            slack.work.spawn(
+                handle_prompt_action(slack, body), name="prompt action", key=sender_key(body)
+            )
         await ack()
 
     slack.app.action(re.compile(r"^prompt_"))(on_prompt_action)

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack import actions, commands, home, messages, nudge_buttons, wording
 from bot.channels.slack.channel import HonourRetryAfter, SlackChannel
-from bot.channels.slack.work import Work
+from bot.channels.work import Work
 from bot.runtime import Runtime
 from dialogs.runner import DialogRunner
 
@@ -57,7 +57,7 @@ def create_slack(runtime: Runtime) -> SlackChannel | None:
         app=app,
         client=client,
         runner=DialogRunner(runtime.sessions, runtime.clock),
-        work=Work(),
+        work=Work(label="slack"),
         rate_limits=rate_limits,
         socket_mode=settings.slack_app_token is not None,
     )

@@ -16,7 +16,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack.work import Work
+from bot.channels.work import Work
 from bot.runtime import Runtime
 from dialogs.runner import DialogRunner
 
@@ -88,3 +88,16 @@ class SlackChannel:
     work: Work
     rate_limits: HonourRetryAfter
     socket_mode: bool = False
+
+
+def sender_key(body: dict[str, Any]) -> str | None:
+    """Who sent a request (a slash command, an event, a click), so one person's turns run in
+    the order they were sent (see `Work`)."""
+    event = body.get("event")
+    user = body.get("user")
+    found = (
+        body.get("user_id")
+        or (event.get("user") if isinstance(event, dict) else None)
+        or (user.get("id") if isinstance(user, dict) else None)
+    )
+    return f"slack:{found}" if found else None

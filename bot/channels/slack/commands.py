@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import wording
-from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
+from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel, sender_key
 from bot.channels.slack.conversation import (
     Where,
     dm_where,
@@ -39,7 +39,7 @@ def register(slack: SlackChannel) -> None:
     """Listen for `/ap`."""
 
     async def on_ap(ack: AsyncAck, body: dict[str, Any]) -> None:
-        slack.work.spawn(handle_command(slack, body), name=COMMAND)
+        slack.work.spawn(handle_command(slack, body), name=COMMAND, key=sender_key(body))
         await ack()
 
     slack.app.command(COMMAND)(on_ap)

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.channels.slack.channel import SlackChannel
+from bot.channels.slack.channel import SlackChannel, sender_key
 from bot.channels.slack.conversation import Where, take_turn, tell_no_access, unescape
 from bot.channels.slack.dedupe import event_key, first_time
 from bot.channels.slack.identity import person_for
@@ -20,7 +20,7 @@ def register(slack: SlackChannel) -> None:
     """Listen for messages in the bot's DMs (`message.im`)."""
 
     async def on_message(ack: AsyncAck, body: dict[str, Any]) -> None:
-        slack.work.spawn(handle_message(slack, body), name="message")
+        slack.work.spawn(handle_message(slack, body), name="message", key=sender_key(body))
         await ack()
 
     slack.app.event("message")(on_message)

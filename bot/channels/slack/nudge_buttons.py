@@ -15,7 +15,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack import blocks
-from bot.channels.slack.channel import CHANNEL, SlackChannel
+from bot.channels.slack.channel import CHANNEL, SlackChannel, sender_key
 from bot.channels.slack.conversation import dm_where, take_turn, tell_no_access
 from bot.channels.slack.dedupe import action_key, first_time
 from bot.channels.slack.identity import person_for
@@ -32,7 +32,7 @@ def register(slack: SlackChannel) -> None:
     """Listen for `nudge_*` actions."""
 
     async def on_nudge(ack: AsyncAck, body: dict[str, Any]) -> None:
-        slack.work.spawn(handle_nudge(slack, body), name="nudge")
+        slack.work.spawn(handle_nudge(slack, body), name="nudge", key=sender_key(body))
         await ack()
 
     slack.app.action(re.compile(f"^{blocks.NUDGE}"))(on_nudge)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from aiohttp import web
-from botbuilder.core import Bot, InvokeResponse, TurnContext
+from botbuilder.core import Bot, InvokeResponse, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
@@ -36,6 +36,7 @@ from bot.channels.teams.retry import (
     retry_after_seconds,
     with_retries,
 )
+from bot.channels.work import Work
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ class TeamsAdapter:
         self._adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
         self._bot = _Bot(self)
         self.handler = handler
+        self.work = Work(label="teams")
         self.sleep = sleep
         self.policy = policy or RetryPolicy()
 
@@ -198,18 +200,38 @@ class TeamsAdapter:
         return await with_retries(once, policy=self.policy, sleep=self.sleep)
 
     async def process(self, request: web.Request) -> web.StreamResponse:
-        """POST /api/messages: 401 without a valid token (when an app id is set)."""
+        """POST /api/messages: 401 without a valid token (when an app id is set), 400 for
+        anything that is not an activity.
+
+        A message (or any activity that needs no answer in the HTTP response) is acknowledged
+        with 202 as soon as its token is checked; the turn runs afterwards in `work`, one
+        conversation's turns in order, and its replies go to the connector as usual. Invokes
+        (a file consent, say) and `expectReplies` activities carry their answer in the HTTP
+        response, so they are answered after the turn."""
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "Expected a JSON activity."}, status=415)
         if self.app_id and not _signed_as_the_bot_framework_signs(request):
             return web.json_response({"error": "Unauthorized."}, status=401)
         try:
-            response = await self._adapter.process(request, self._bot)
+            activity = Activity().deserialize(await request.json())
+        except (ValueError, DeserializationError):  # not an activity the Bot Framework sends
+            return web.json_response({"error": "Not a Bot Framework activity."}, status=400)
+        if not activity.type:
+            return web.json_response({"error": "Not a Bot Framework activity."}, status=400)
+        try:
+            checked = await self._adapter.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
         except (web.HTTPUnauthorized, PermissionError, PyJWTError):
             return web.json_response({"error": "Unauthorized."}, status=401)
-        except DeserializationError:  # not an activity the Bot Framework would send
-            return web.json_response({"error": "Not a Bot Framework activity."}, status=400)
-        return response if response is not None else web.Response(status=201)
+        turn = self._adapter.process_activity(checked, activity, self._bot.on_turn)
+        if activity.type == ActivityTypes.invoke or activity.delivery_mode == "expectReplies":
+            answer = await turn
+            if answer is None:
+                return web.Response(status=201)
+            return web.json_response(data=serializer_helper(answer.body), status=answer.status)
+        self.work.spawn(_quietly(turn), name="teams turn", key=_conversation_key(activity))
+        return web.Response(status=202)
 
     async def send_proactive(
         self, reference: dict[str, Any], activities: list[WireActivity]
@@ -227,6 +249,17 @@ class TeamsAdapter:
             ConversationReference().deserialize(reference), deliver, bot_app_id=self.app_id
         )
         return ids
+
+
+async def _quietly(turn: Awaitable[Any]) -> None:
+    await turn
+
+
+def _conversation_key(activity: Activity) -> str:
+    """One person in one conversation: their turns run in the order they were sent."""
+    conversation = activity.conversation.id if activity.conversation else ""
+    person = activity.from_property.id if activity.from_property else ""
+    return f"teams:{conversation}:{person}"
 
 
 def conversation_reference(activity: WireActivity) -> dict[str, Any]:

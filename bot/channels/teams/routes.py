@@ -60,4 +60,9 @@ def mount(app: web.Application, runtime: Runtime) -> TeamsChannel:
         return await channel.adapter.process(request)
 
     app.router.add_post(ENDPOINT, messages)
+
+    async def finish_turns(_: web.Application) -> None:
+        await channel.adapter.work.drain()
+
+    app.on_shutdown.append(finish_turns)
     return channel

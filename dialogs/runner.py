@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,7 +22,7 @@ from dialogs.engine import Dialog, Step, current_step, parse_answer, to_json
 from dialogs.parsing import AnswerError
 from dialogs.prompts import ErrorReply, Message, Prompt, Reply
 from storage.clock import Clock
-from storage.db import transaction
+from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import DialogState, Person
 
 log = logging.getLogger(__name__)
@@ -111,7 +110,7 @@ class DialogRunner:
             return replies
         except StaleDataError:
             return [Message(text=wording.ALREADY_ANSWERED)]
-        except DBAPIError:
+        except DATABASE_UNREACHABLE:  # dialogs do no other I/O: an OSError is the connection
             ref = secrets.token_hex(3).upper()
             log.exception("database error in dialog turn (ref %s)", ref)
             return [ErrorReply(text=wording.DATABASE_TROUBLE.format(ref=ref))]

@@ -9,12 +9,18 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+# What a database that is not there raises: the driver's errors, wrapped by SQLAlchemy (a
+# dropped connection, "database is locked"), and the socket's own when no new connection can be
+# made at all (asyncpg's connect raises ConnectionRefusedError or TimeoutError unwrapped).
+DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (DBAPIError, OSError)
 
 
 def normalise_url(url: str) -> str:

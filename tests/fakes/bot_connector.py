@@ -17,6 +17,8 @@ Use it as an async context manager (it listens on 127.0.0.1 on a free port):
     async with FakeBotConnector() as connector:
         connector.add_member("29:abc", email="tess@school.test", aad_object_id="...")
         connector.fail_next(2, status=429, retry_after=3)   # the next two calls get 429
+        held = connector.hold()       # the next new message waits, unanswered, until
+        await held.wait_arrived()     # held.release() (answered late) or held.drop()
         ... post activities whose serviceUrl is connector.url ...
         connector.sent          # every call recorded, in order (failed ones too)
         connector.delivered()   # the activities that got through (POSTs), as sent
@@ -27,6 +29,7 @@ Reused by the scheduler's delivery tests: nothing here depends on the bot.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -34,6 +37,8 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fakes.hold import Hold
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -68,6 +73,8 @@ class FakeBotConnector:
     # File name -> the bytes the bot uploaded there (a file consent's upload URL).
     uploads: dict[str, bytes] = field(default_factory=dict)
     _failures: list[_Failure] = field(default_factory=list)
+    _holds: list[Hold] = field(default_factory=list)
+    _every_hold: list[Hold] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: TestServer | None = None
 
@@ -90,6 +97,8 @@ class FakeBotConnector:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        for held in self._every_hold:
+            held.release()
         if self._server is not None:
             await self._server.close()
 
@@ -122,6 +131,14 @@ class FakeBotConnector:
         """Answer the next `count` calls with `status` (and a Retry-After header, if given)."""
         self._failures.extend(_Failure(status, retry_after) for _ in range(count))
 
+    def hold(self) -> Hold:
+        """Leave the next new message (a POST of an activity) unanswered until the test
+        releases it (then it is delivered, late) or drops it (the connection closes)."""
+        held = Hold()
+        self._holds.append(held)
+        self._every_hold.append(held)
+        return held
+
     # ----- what was sent ---------------------------------------------------------------------
 
     def delivered(self) -> list[dict[str, Any]]:
@@ -129,12 +146,12 @@ class FakeBotConnector:
         return [
             c.body
             for c in self.sent
-            if c.method == "POST" and c.status < 300 and c.body is not None
+            if c.method == "POST" and 200 <= c.status < 300 and c.body is not None
         ]
 
     def updates(self) -> list[Call]:
         """Every successful update of an activity (PUT), in order."""
-        return [c for c in self.sent if c.method == "PUT" and c.status < 300]
+        return [c for c in self.sent if c.method == "PUT" and 200 <= c.status < 300]
 
     def cards(self) -> list[dict[str, Any]]:
         """The Adaptive Cards among the delivered activities, in order."""
@@ -148,7 +165,7 @@ class FakeBotConnector:
     def last_card(self) -> tuple[str, dict[str, Any]]:
         """The id and content of the most recent Adaptive Card delivered."""
         for call in reversed(self.sent):
-            if call.method != "POST" or call.status >= 300 or call.body is None:
+            if call.method != "POST" or not 200 <= call.status < 300 or call.body is None:
                 continue
             for attachment in call.body.get("attachments") or []:
                 if attachment.get("contentType") == ADAPTIVE_CARD:
@@ -177,7 +194,7 @@ class FakeBotConnector:
         )
 
     async def _record(self, request: web.Request, status: int) -> Call:
-        body = await request.json() if request.can_read_body else None
+        body = await request.json() if request.body_exists else None
         call = Call(
             method=request.method,
             path=request.path,
@@ -191,6 +208,27 @@ class FakeBotConnector:
         return call
 
     async def _post(self, request: web.Request) -> web.Response:
+        if self._holds:
+            # Shielded: if the bot gives up waiting (its connection closes), the connector
+            # still delivers the message once released, as the real one would.
+            late = asyncio.ensure_future(self._held(self._holds.pop(0), request))
+            return await asyncio.shield(late)
+        return await self._answer_post(request)
+
+    async def _held(self, held: Hold, request: web.Request) -> web.Response:
+        await request.read()  # read now: the connection may be gone when released
+        answer = await held.block()
+        try:
+            if not answer:  # the connection closes with no answer
+                await self._record(request, 0)
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=500)
+            return await self._answer_post(request)
+        finally:
+            held.done.set()
+
+    async def _answer_post(self, request: web.Request) -> web.Response:
         failure = self._failure()
         call = await self._record(request, failure.status if failure else 200)
         if failure:

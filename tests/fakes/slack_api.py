@@ -19,6 +19,9 @@ recorded with them merged into one dict, `blocks` decoded from JSON when sent as
         slack_api.add_user("U1", email="tess@school.test")
         slack_api.rate_limit(2, retry_after=3, method="chat.postMessage")  # next 2 calls: 429
         slack_api.fail_next("chat.postMessage", "channel_not_found")
+        slack_api.fail_http("chat.postMessage", 500)     # next call: HTTP 500, an HTML page
+        held = slack_api.hold("chat.postMessage")        # next call: no answer until released
+        await held.wait_arrived(); held.release()        # (or held.drop(): connection closed)
         settings = Settings(slack_api_url=slack_api.api_url, ...)
         ...
         slack_api.calls                      # every call, in order (refused ones too)
@@ -29,6 +32,7 @@ Reused by the scheduler's delivery tests: nothing here depends on the bot.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -37,6 +41,8 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from tests.fakes.hold import Hold
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -72,6 +78,9 @@ class FakeSlackApi:
     uploads: dict[str, bytes] = field(default_factory=dict)
     _limits: list[_RateLimit] = field(default_factory=list)
     _failures: dict[str, list[str]] = field(default_factory=dict)
+    _http_failures: dict[str, list[int]] = field(default_factory=dict)
+    _holds: dict[str, list[Hold]] = field(default_factory=dict)
+    _every_hold: list[Hold] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: TestServer | None = None
 
@@ -100,6 +109,24 @@ class FakeSlackApi:
     def fail_next(self, method: str, error: str) -> None:
         """Answer the next call to `method` with `{"ok": false, "error": error}`."""
         self._failures.setdefault(method, []).append(error)
+
+    def fail_http(self, method: str, status: int = 500, *, count: int = 1) -> None:
+        """Answer the next `count` calls to `method` with HTTP `status` and an HTML error page
+        (as Slack's edge does when Slack itself is down), not Slack's JSON."""
+        self._http_failures.setdefault(method, []).extend([status] * count)
+
+    def hold(self, method: str) -> Hold:
+        """Leave the next call to `method` unanswered until the test releases (or drops) it.
+        A released call is then answered as usual: Slack did the work, only late."""
+        held = Hold()
+        self._holds.setdefault(method, []).append(held)
+        self._every_hold.append(held)
+        return held
+
+    def release_all(self) -> None:
+        """Let every held call go (answered), e.g. at the end of a test."""
+        for held in self._every_hold:
+            held.release()
 
     @property
     def api_url(self) -> str:
@@ -145,6 +172,7 @@ class FakeSlackApi:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.release_all()
         if self._server is not None:
             await self._server.close()
 
@@ -175,6 +203,38 @@ class FakeSlackApi:
         method = request.match_info["method"]
         args = await self._arguments(request)
         auth = request.headers.get("Authorization")
+        holds = self._holds.get(method)
+        if holds:
+            # Shielded: if the bot gives up waiting (its connection closes), Slack still does
+            # the work once released, as the real one would.
+            late = asyncio.ensure_future(self._held(holds.pop(0), request, method, args, auth))
+            return await asyncio.shield(late)
+        return self._reply(method, args, auth)
+
+    async def _held(
+        self, held: Hold, request: web.Request, method: str, args: dict[str, Any], auth: str | None
+    ) -> web.Response:
+        answer = await held.block()
+        try:
+            if not answer:  # the connection closes with no answer
+                self.calls.append(Call(method, args, status=0, ok=False, authorization=auth))
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=500)
+            return self._reply(method, args, auth)
+        finally:
+            held.done.set()
+
+    def _reply(self, method: str, args: dict[str, Any], auth: str | None) -> web.Response:
+        http_failures = self._http_failures.get(method)
+        if http_failures:
+            status = http_failures.pop(0)
+            self.calls.append(Call(method, args, status=status, ok=False, authorization=auth))
+            return web.Response(
+                status=status,
+                text="<html><body><h1>Server Error</h1></body></html>",
+                content_type="text/html",
+            )
         limit = self._limited(method)
         if limit is not None:
             self.calls.append(Call(method, args, status=429, ok=False, authorization=auth))

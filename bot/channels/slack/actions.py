@@ -11,7 +11,13 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import blocks
 from bot.channels.slack.channel import PLATFORM, SlackChannel, sender_key
-from bot.channels.slack.conversation import Clicked, Where, take_turn, tell_no_access
+from bot.channels.slack.conversation import (
+    Clicked,
+    Where,
+    take_turn,
+    tell_no_access,
+    tells_when_database_gone,
+)
 from bot.channels.slack.dedupe import action_key, first_time
 from bot.channels.slack.identity import person_for
 from dialogs.runner import Incoming
@@ -70,6 +76,7 @@ def read_answer(body: dict[str, Any]) -> tuple[Incoming, str]:
     return Incoming(text="", prompt_id=prompt_id), label
 
 
+@tells_when_database_gone
 async def handle_prompt_action(slack: SlackChannel, body: dict[str, Any]) -> None:
     """One click, after the acknowledgement."""
     if not await first_time(slack, action_key(body)):

@@ -42,12 +42,18 @@ def retry_after_seconds(headers: Mapping[str, Any]) -> float | None:
 
 class HonourRetryAfter(AsyncRetryHandler):
     """Retry a Web API call that Slack answered with HTTP 429, after waiting exactly as long as
-    its Retry-After header asks (1 second if it gives none). `sleep` is swappable for tests;
-    `waits` records every wait, for the logs and for tests."""
+    its Retry-After header asks (1 second if it gives none), when that is at most `max_wait`
+    seconds. A longer wait is not spent holding the request: the 429 goes back to the caller
+    (the scheduler then tries again after Retry-After, so three long waits can never outlast
+    its five-minute claim on a message). `sleep` is swappable for tests; `waits` records every
+    wait, for the logs and for tests."""
 
-    def __init__(self, max_retry_count: int = 3, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(
+        self, max_retry_count: int = 3, sleep: Sleep = asyncio.sleep, max_wait: float = 30.0
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.sleep = sleep
+        self.max_wait = max_wait
         self.waits: list[float] = []
 
     async def _can_retry_async(
@@ -58,7 +64,10 @@ class HonourRetryAfter(AsyncRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return response is not None and response.status_code == 429
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after_seconds(response.headers)
+        return wait is None or wait <= self.max_wait
 
     async def prepare_for_next_attempt_async(
         self,

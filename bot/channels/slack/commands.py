@@ -20,6 +20,7 @@ from bot.channels.slack.conversation import (
     respond,
     take_turn,
     tell_no_access,
+    tells_when_database_gone,
     unescape,
 )
 from bot.channels.slack.identity import link_user, person_for
@@ -45,6 +46,7 @@ def register(slack: SlackChannel) -> None:
     slack.app.command(COMMAND)(on_ap)
 
 
+@tells_when_database_gone
 async def handle_command(slack: SlackChannel, body: dict[str, Any]) -> None:
     """One `/ap ...`, after the acknowledgement."""
     user_id = str(body.get("user_id", ""))

@@ -13,28 +13,35 @@ at most one message in the DM has buttons that count.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.channels.slack import blocks
 from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
 from dialogs import wording
-from dialogs.prompts import Done, Message, Prompt, Reply
+from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
 from dialogs.runner import Incoming
-from storage.db import transaction
+from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.services.chat_links import person_ref, save_person_ref
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[SlackChannel, dict[str, Any]], Coroutine[Any, Any, None]]
+
 # Dialogs whose closing confirmation is written for a shared channel to read.
 POSTED_IN_SHARED = frozenset({"absent", "present"})
 OPEN_PROMPT = "open_prompt"
+RETRY_REPLY_AFTER = 1.0  # seconds before a reply Slack failed to take is posted again
 
 
 @dataclass(frozen=True)
@@ -84,25 +91,52 @@ async def say(slack: SlackChannel, where: Where, replies: Sequence[Reply]) -> li
         message_blocks = blocks.message_blocks(group, shared=where.shared)
         text = blocks.fallback_text(group)
         public = isinstance(group[-1], Done) and group[-1].dialog in POSTED_IN_SHARED
-        if not where.shared:
-            response = await slack.client.chat_postMessage(
-                channel=where.channel_id, text=text, blocks=message_blocks
-            )
-            posted.append(str(response.get("ts", "")))
-        elif public:
-            response = await slack.client.chat_postMessage(
-                channel=where.channel_id, text=text, blocks=message_blocks
+        if not where.shared or public:
+            response = await _once_more_if_slack_failed(
+                slack,
+                slack.client.chat_postMessage,
+                channel=where.channel_id,
+                text=text,
+                blocks=message_blocks,
             )
             posted.append(str(response.get("ts", "")))
         else:
-            response = await slack.client.chat_postEphemeral(
-                channel=where.channel_id, user=where.user_id, text=text, blocks=message_blocks
+            response = await _once_more_if_slack_failed(
+                slack,
+                slack.client.chat_postEphemeral,
+                channel=where.channel_id,
+                user=where.user_id,
+                text=text,
+                blocks=message_blocks,
             )
             posted.append(str(response.get("message_ts", "")))
         done = group[-1]
         if isinstance(done, Done) and done.files and not where.shared:
             await upload_files(slack, where, done)
     return posted
+
+
+async def _once_more_if_slack_failed(
+    slack: SlackChannel,
+    post: Callable[..., Coroutine[Any, Any, AsyncSlackResponse]],
+    **message: Any,
+) -> AsyncSlackResponse:
+    """Post a reply; if Slack answered 5xx or could not be reached, try once more a second
+    later. The person's answer is already saved, so a lost reply would leave them without the
+    next question (and their next message would answer a question they never saw); a rare
+    duplicate is the lesser harm. (A 429 is waited out by the client itself.)"""
+    try:
+        return await post(**message)
+    except SlackApiError as error:
+        if error.response.status_code < 500:
+            raise
+        log.warning("slack: a reply got HTTP %s; trying once more", error.response.status_code)
+    except (aiohttp.ClientError, TimeoutError) as error:
+        log.warning(
+            "slack: a reply could not be posted (%s); trying once more", type(error).__name__
+        )
+    await slack.rate_limits.sleep(RETRY_REPLY_AFTER)
+    return await post(**message)
 
 
 async def upload_files(slack: SlackChannel, where: Where, done: Done) -> None:
@@ -160,9 +194,13 @@ async def _close_open_prompt(
     clicked_ts: str | None,
 ) -> None:
     """Take the buttons off the last question asked in the DM, now that the turn moved on."""
-    async with transaction(slack.runtime.sessions) as session:
-        ref = await person_ref(session, PLATFORM, person_id)
-        open_prompt = (ref.reference or {}).get(OPEN_PROMPT) if ref else None
+    try:
+        async with transaction(slack.runtime.sessions) as session:
+            ref = await person_ref(session, PLATFORM, person_id)
+            open_prompt = (ref.reference or {}).get(OPEN_PROMPT) if ref else None
+    except DATABASE_UNREACHABLE:  # only cosmetic: the replies (saying so) still go out
+        log.warning("slack: database unreachable; the last question keeps its buttons")
+        return
     if not open_prompt or not replies or open_prompt.get("ts") == clicked_ts:
         return
     asked_again = any(
@@ -197,15 +235,18 @@ async def _remember_open_prompt(
             "prompt_id": last.prompt_id,
             "text": last.text[:2900],
         }
-    async with transaction(slack.runtime.sessions) as session:
-        await save_person_ref(
-            session,
-            platform=PLATFORM,
-            person_id=person_id,
-            conversation_id=where.channel_id,
-            reference={OPEN_PROMPT: value},
-            at=slack.runtime.clock.now(),
-        )
+    try:
+        async with transaction(slack.runtime.sessions) as session:
+            await save_person_ref(
+                session,
+                platform=PLATFORM,
+                person_id=person_id,
+                conversation_id=where.channel_id,
+                reference={OPEN_PROMPT: value},
+                at=slack.runtime.clock.now(),
+            )
+    except DATABASE_UNREACHABLE:  # the replies are posted; closing them later is cosmetic
+        log.warning("slack: database unreachable; not remembering the question just asked")
 
 
 async def take_turn(
@@ -239,3 +280,36 @@ async def take_turn(
     if not where.shared and replies:
         await _remember_open_prompt(slack, person_id, where, replies, posted)
     return replies
+
+
+def tells_when_database_gone(handler: Handler) -> Handler:
+    """Wrap the work done for one request so that, when the database cannot be reached (before
+    the dialog runner could say so itself), the person is told their answer was not saved: in
+    the DM they typed in, or privately where they clicked or typed `/ap`. Without this they
+    would hear nothing, and Slack does not send a request again once it was acknowledged."""
+
+    @functools.wraps(handler)
+    async def telling(slack: SlackChannel, body: dict[str, Any]) -> None:
+        try:
+            await handler(slack, body)
+        except aiohttp.ClientError:  # an OSError too, but Slack's network, not the database
+            raise
+        except DATABASE_UNREACHABLE:
+            ref = secrets.token_hex(3).upper()
+            log.exception("slack: database unreachable (ref %s)", ref)
+            await _tell_database_trouble(slack, body, wording.DATABASE_TROUBLE.format(ref=ref))
+
+    return telling
+
+
+async def _tell_database_trouble(slack: SlackChannel, body: dict[str, Any], text: str) -> None:
+    event: dict[str, Any] = body.get("event") or {}
+    response_url = body.get("response_url")
+    try:
+        if event.get("channel_type") == "im" and event.get("user") and event.get("channel"):
+            where = Where(user_id=str(event["user"]), channel_id=str(event["channel"]))
+            await say(slack, where, [ErrorReply(text=text)])
+        elif response_url:
+            await respond(str(response_url), text)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("slack: could not tell the person about it either: %s", error)

@@ -7,7 +7,13 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack.channel import SlackChannel, sender_key
-from bot.channels.slack.conversation import Where, take_turn, tell_no_access, unescape
+from bot.channels.slack.conversation import (
+    Where,
+    take_turn,
+    tell_no_access,
+    tells_when_database_gone,
+    unescape,
+)
 from bot.channels.slack.dedupe import event_key, first_time
 from bot.channels.slack.identity import person_for
 from dialogs.runner import Incoming
@@ -36,6 +42,7 @@ def is_typed_dm(event: dict[str, Any]) -> bool:
     )
 
 
+@tells_when_database_gone
 async def handle_message(slack: SlackChannel, body: dict[str, Any]) -> None:
     """One DM, after the acknowledgement; a repeat delivery of the same event is dropped."""
     event: dict[str, Any] = body.get("event") or {}

@@ -16,7 +16,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack import blocks
 from bot.channels.slack.channel import CHANNEL, SlackChannel, sender_key
-from bot.channels.slack.conversation import dm_where, take_turn, tell_no_access
+from bot.channels.slack.conversation import (
+    dm_where,
+    take_turn,
+    tell_no_access,
+    tells_when_database_gone,
+)
 from bot.channels.slack.dedupe import action_key, first_time
 from bot.channels.slack.identity import person_for
 from dialogs.runner import Incoming
@@ -38,6 +43,7 @@ def register(slack: SlackChannel) -> None:
     slack.app.action(re.compile(f"^{blocks.NUDGE}"))(on_nudge)
 
 
+@tells_when_database_gone
 async def handle_nudge(slack: SlackChannel, body: dict[str, Any]) -> None:
     """One nudge button, after the acknowledgement; a second click is dropped."""
     if not await first_time(slack, action_key(body)):

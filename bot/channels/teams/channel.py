@@ -38,7 +38,7 @@ from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
-from storage.db import transaction
+from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
 from storage.services import pending_files
 from storage.services.audit import Change
@@ -80,13 +80,19 @@ class TeamsChannel:
                 await self._installed(turn)
             elif kind == "invoke" and turn.activity.get("name") == "fileConsent/invoke":
                 await self._file_consent(turn)
+        except DATABASE_UNREACHABLE:  # before the dialog runner could say so itself
+            await self._tell(turn, wording.DATABASE_TROUBLE, "database unreachable")
         except Exception:
-            ref = secrets.token_hex(3).upper()
-            log.exception("Teams turn failed (ref %s)", ref)
-            try:
-                await turn.send([cards.text_activity(wording.OUR_FAULT.format(ref=ref))])
-            except ConnectorError:
-                log.warning("could not tell the person about ref %s", ref)
+            await self._tell(turn, wording.OUR_FAULT, "Teams turn failed")
+
+    async def _tell(self, turn: TeamsTurn, message: str, what: str) -> None:
+        """Log a failed turn with a reference, and tell the person, quoting it."""
+        ref = secrets.token_hex(3).upper()
+        log.exception("%s (ref %s)", what, ref)
+        try:
+            await turn.send([cards.text_activity(message.format(ref=ref))])
+        except ConnectorError:
+            log.warning("could not tell the person about ref %s", ref)
 
     # ----- who, and where to reach them -------------------------------------------------------
 

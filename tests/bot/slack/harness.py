@@ -3,7 +3,10 @@ scenario tests do), with a local fake of the Slack Web API on the other side.
 
 `SlackWorkspace` sends slash commands, DMs (Events API) and clicks (block actions) exactly as
 Slack would: form- or JSON-encoded, signed with the signing secret (v0 HMAC-SHA256 of
-`v0:{timestamp}:{body}`), and waits for the work the bot does after acknowledging.
+`v0:{timestamp}:{body}`), and waits for the work the bot does after acknowledging. The
+requests themselves are `SlackRequests`, which only says how a request is built; where it goes
+is up to `post` (here the app in this process; tests/bot/instances.py: real `apbot serve`
+processes over HTTP).
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ class Posted:
     ephemeral: bool = False
     user: str | None = None
 
+    @classmethod
+    def from_call(cls, call: Call) -> Posted:
+        """The message a `chat.postMessage` or `chat.postEphemeral` call posted."""
+        ephemeral = call.method == "chat.postEphemeral"
+        target = str(call.args.get("channel"))
+        return cls(
+            channel=f"D{target}" if target.startswith("U") else target,
+            ts=str(call.response.get("message_ts" if ephemeral else "ts")),
+            blocks=list(call.args.get("blocks") or []),
+            text=str(call.args.get("text", "")),
+            ephemeral=ephemeral,
+            user=call.args.get("user"),
+        )
+
     @property
     def prompt_id(self) -> str | None:
         """The question this message asks (None for anything else)."""
@@ -67,17 +84,13 @@ class Posted:
 
 
 @dataclass
-class SlackWorkspace:
-    """One Slack workspace talking to our app."""
+class SlackRequests:
+    """What one Slack workspace sends to our app, signed, and what the bot sent back (read
+    from the fake Web API). Subclasses say where a request goes (`post`)."""
 
-    client: TestClient[Any, Any]
     api: FakeSlackApi
     secret: str = SIGNING_SECRET
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    @property
-    def slack(self) -> SlackChannel:
-        return self.client.app[SLACK]
 
     # --- sending, signed ---------------------------------------------------------------
 
@@ -90,11 +103,7 @@ class SlackWorkspace:
         self, body: str, content_type: str, *, headers: dict[str, str] | None = None
     ) -> int:
         """POST a raw body to /slack/events, signed unless headers say otherwise; the status."""
-        sent = {"Content-Type": content_type, **self.sign(body), **(headers or {})}
-        response = await self.client.post("/slack/events", data=body.encode(), headers=sent)
-        await response.read()
-        await self.slack.work.drain()
-        return response.status
+        raise NotImplementedError
 
     async def command(
         self,
@@ -213,17 +222,7 @@ class SlackWorkspace:
         for call in self.api.calls:
             if not call.ok or call.method not in ("chat.postMessage", "chat.postEphemeral"):
                 continue
-            ephemeral = call.method == "chat.postEphemeral"
-            target = str(call.args.get("channel"))
-            target = f"D{target}" if target.startswith("U") else target
-            posted = Posted(
-                channel=target,
-                ts=str(call.response.get("message_ts" if ephemeral else "ts")),
-                blocks=list(call.args.get("blocks") or []),
-                text=str(call.args.get("text", "")),
-                ephemeral=ephemeral,
-                user=call.args.get("user"),
-            )
+            posted = Posted.from_call(call)
             if channel is not None and posted.channel != channel:
                 continue
             if user is not None and posted.channel != f"D{user}" and posted.user != user:
@@ -241,3 +240,24 @@ class SlackWorkspace:
 
     def responses(self) -> list[Call]:
         return self.api.calls_to("response_url")
+
+
+@dataclass(kw_only=True)
+class SlackWorkspace(SlackRequests):
+    """One Slack workspace talking to our app in this process; each request waits for the
+    work the bot does after acknowledging."""
+
+    client: TestClient[Any, Any]
+
+    @property
+    def slack(self) -> SlackChannel:
+        return self.client.app[SLACK]
+
+    async def post(
+        self, body: str, content_type: str, *, headers: dict[str, str] | None = None
+    ) -> int:
+        sent = {"Content-Type": content_type, **self.sign(body), **(headers or {})}
+        response = await self.client.post("/slack/events", data=body.encode(), headers=sent)
+        await response.read()
+        await self.slack.work.drain()
+        return response.status

@@ -93,7 +93,7 @@ class AbsentDialog(Dialog):
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
         ctx = as_begun(ctx, answers)
-        yield await placement_step(ctx, Action.report_attendance, "Which pupil is absent?")
+        yield await placement_step(ctx, answers, Action.report_attendance, "Which pupil is absent?")
         placement = await chosen_placement(ctx, answers, Action.report_attendance)
         today = ctx.today
         window_start = today - dt.timedelta(days=REPORT_WINDOW_DAYS)

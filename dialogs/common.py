@@ -89,9 +89,12 @@ async def begin_with_placement(
 
 
 async def placement_step(
-    ctx: DialogContext, action: Action, text: str = "Which placement?"
+    ctx: DialogContext, answers: Answers, action: Action, text: str = "Which placement?"
 ) -> Step:
-    placements = await placements_for(ctx, action)
+    """The question "which placement?", its choices the person's active placements. Once it is
+    answered the list is not looked up again (each turn replays the steps up to the next
+    question, and the list is the costliest part of it)."""
+    placements = [] if "placement" in answers else await placements_for(ctx, action)
     return Step(
         field="placement",
         kind=PromptKind.choice,
@@ -101,10 +104,15 @@ async def placement_step(
 
 
 async def chosen_placement(ctx: DialogContext, answers: Answers, action: Action) -> Placement:
-    """The placement answered, re-checked: access may have changed since it was picked."""
-    placement = await find_by_reference(ctx.session, answers.text("placement") or "")
+    """The placement answered, re-checked: access may have changed since it was picked. Looked
+    up once per turn (the steps are replayed several times in one)."""
+    reference = answers.text("placement") or ""
+    placement = ctx.found.get(reference)
+    if placement is None:
+        placement = await find_by_reference(ctx.session, reference)
     if placement is None or not can(ctx.person, action, placement):
         raise AnswerError("That placement is no longer available to you.")
+    ctx.found[reference] = placement
     return placement
 
 

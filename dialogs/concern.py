@@ -54,7 +54,9 @@ class ConcernDialog(Dialog):
         )
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(ctx, Action.write_chronology, "Which pupil is this about?")
+        yield await placement_step(
+            ctx, answers, Action.write_chronology, "Which pupil is this about?"
+        )
         placement = await chosen_placement(ctx, answers, Action.write_chronology)
         is_provider = ctx.person.role == Role.provider
         yield Step(

@@ -54,7 +54,7 @@ class ContactDialog(Dialog):
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
         yield await placement_step(
-            ctx, Action.log_contact, "Which placement was the contact about?"
+            ctx, answers, Action.log_contact, "Which placement was the contact about?"
         )
         await chosen_placement(ctx, answers, Action.log_contact)
         today = ctx.today

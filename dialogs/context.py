@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock, london_now
-from storage.models import Person
+from storage.models import Person, Placement
 from storage.services.audit import Change
 
 
@@ -23,6 +23,9 @@ class DialogContext:
     # True where others can read the conversation (a provider's shared channel): replies there
     # name pupils by placement reference only.
     shared: bool = False
+    # Records already looked up in this turn (by reference), so replaying the steps to the
+    # next question does not fetch them again.
+    found: dict[str, Placement] = field(default_factory=dict)
 
     @property
     def now(self) -> dt.datetime:

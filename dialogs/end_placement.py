@@ -55,7 +55,7 @@ class EndPlacementDialog(Dialog):
         )
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(ctx, Action.end_placement, "Which placement is ending?")
+        yield await placement_step(ctx, answers, Action.end_placement, "Which placement is ending?")
         placement = await chosen_placement(ctx, answers, Action.end_placement)
         today = ctx.today
         yield Step(

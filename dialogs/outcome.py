@@ -78,7 +78,7 @@ class ExplainDialog(Dialog):
         )
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(ctx, Action.report_attendance, "Which pupil's absence?")
+        yield await placement_step(ctx, answers, Action.report_attendance, "Which pupil's absence?")
         placement = await chosen_placement(ctx, answers, Action.report_attendance)
         groups = await _absences(ctx, placement.id)
         if not groups:
@@ -180,7 +180,9 @@ class LateDialog(Dialog):
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
         ctx = as_begun(ctx, answers)
-        yield await placement_step(ctx, Action.report_attendance, "Which pupil arrived late?")
+        yield await placement_step(
+            ctx, answers, Action.report_attendance, "Which pupil arrived late?"
+        )
         placement = await chosen_placement(ctx, answers, Action.report_attendance)
         today = ctx.today
         yield Step(

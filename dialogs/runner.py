@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -44,6 +45,16 @@ class Incoming:
     def raw(self) -> str | list[str]:
         return self.value if self.value is not None else self.text
 
+    def cleaned(self) -> Incoming:
+        """Without NUL characters: no one means to type them, and PostgreSQL cannot store
+        them (an answer holding one would be refused by the database)."""
+        value = self.value
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+        elif value is not None:
+            value = [v.replace("\x00", "") for v in value]
+        return Incoming(self.text.replace("\x00", ""), value, self.prompt_id)
+
 
 def _prompt(dialog: Dialog, state: DialogState, step: Step) -> Prompt:
     return Prompt(
@@ -56,6 +67,10 @@ def _prompt(dialog: Dialog, state: DialogState, step: Step) -> Prompt:
         default=step.default,
         prompt_id=f"{state.id}.{state.version}.{step.field}",
     )
+
+
+class _Crossed(Exception):
+    """Another turn of the same person here started a dialog at the same moment, and won."""
 
 
 class _FinishRefused(Exception):
@@ -79,6 +94,7 @@ class DialogRunner:
         shared: bool = False,
     ) -> list[Reply]:
         """Answer one message. Never raises for anything a person can cause."""
+        incoming = incoming.cleaned()
         try:
             async with transaction(self.sessions) as session:
                 person = await session.get(Person, person_id)
@@ -98,16 +114,13 @@ class DialogRunner:
                 person_id, str(refused), channel=channel, conversation=conversation, shared=shared
             )
         except AnswerError as error:  # a refusal from a dialog: nothing was saved
-            replies: list[Reply] = [ErrorReply(text=str(error))]
-            try:  # in the middle of a dialog, ask the question it is waiting on again
-                waiting = await self.active_prompt(
-                    person_id, conversation=conversation, channel=channel, shared=shared
-                )
-            except AnswerError:
-                waiting = None
-            if waiting is not None:
-                replies.append(waiting)
-            return replies
+            return await self._and_the_waiting_question(
+                [ErrorReply(text=str(error))], person_id, channel, conversation, shared
+            )
+        except _Crossed:
+            return await self._and_the_waiting_question(
+                [Message(text=wording.CROSSED)], person_id, channel, conversation, shared
+            )
         except StaleDataError:
             return [Message(text=wording.ALREADY_ANSWERED)]
         except DATABASE_UNREACHABLE:  # dialogs do no other I/O: an OSError is the connection
@@ -118,6 +131,18 @@ class DialogRunner:
             ref = secrets.token_hex(3).upper()
             log.exception("unexpected error in dialog turn (ref %s)", ref)
             return [ErrorReply(text=wording.OUR_FAULT.format(ref=ref))]
+
+    async def _and_the_waiting_question(
+        self, replies: list[Reply], person_id: int, channel: str, conversation: str, shared: bool
+    ) -> list[Reply]:
+        """In the middle of a dialog, ask the question it is waiting on again after `replies`."""
+        try:
+            waiting = await self.active_prompt(
+                person_id, conversation=conversation, channel=channel, shared=shared
+            )
+        except AnswerError:
+            waiting = None
+        return [*replies, waiting] if waiting is not None else replies
 
     async def active_prompt(
         self, person_id: int, *, conversation: str, channel: str, shared: bool = False
@@ -183,7 +208,12 @@ class DialogRunner:
             updated_at=now,
         )
         ctx.session.add(state)
-        await ctx.session.flush()
+        try:
+            await ctx.session.flush()
+        except IntegrityError as error:
+            # The person's other message, handled at the same moment (on another instance),
+            # started a dialog here first: theirs stands, this one is rolled back.
+            raise _Crossed from error
         intro = await dialog.intro(ctx, answers)
         return [*intro, *step.notes, _prompt(dialog, state, step)]
 

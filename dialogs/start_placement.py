@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from dialogs import checklist_steps, pupil_steps
 from dialogs.common import DAY_CHOICES, date_between, days_text, id_of
@@ -63,6 +64,7 @@ class StartPlacementDialog(Dialog):
         rows = await ctx.session.scalars(
             select(Organisation)
             .where(Organisation.kind == OrgKind.provider)
+            .options(selectinload(Organisation.sites))
             .order_by(Organisation.name)
         )
         return list(rows.unique())
@@ -328,7 +330,11 @@ class StartPlacementDialog(Dialog):
         party = WelfareCallParty(answers.get("welfare_call_party"))
         site_id = id_of(answers.text("site"))
         if site_id is None:  # a provider with one site: that site
-            provider = await ctx.session.get(Organisation, id_of(answers.text("provider")))
+            provider = await ctx.session.get(
+                Organisation,
+                id_of(answers.text("provider")),
+                options=[selectinload(Organisation.sites)],
+            )
             if provider is not None and len(provider.sites) == 1:
                 site_id = provider.sites[0].id
         try:

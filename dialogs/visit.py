@@ -63,7 +63,7 @@ class VisitDialog(Dialog):
         ]
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(ctx, Action.log_visit, "Which placement did you visit?")
+        yield await placement_step(ctx, answers, Action.log_visit, "Which placement did you visit?")
         placement = await chosen_placement(ctx, answers, Action.log_visit)
         today = ctx.today
         yield Step(

@@ -18,6 +18,10 @@ OUR_FAULT = (
     "Sorry, something went wrong on our side and your last answer was not saved. Please try "
     "again; if it keeps happening, tell your admin (reference {ref})."
 )
+CROSSED = (
+    "Another message of yours arrived at the same moment and was handled first, so this one was "
+    "not saved. Please check the question below and answer it again if it still needs it."
+)
 DIALOG_GONE = "The conversation you were in no longer exists after an update. Please start again."
 CANCELLED = "Cancelled {title}. Nothing was saved."
 NOT_CONFIRMED = (

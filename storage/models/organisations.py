@@ -36,8 +36,11 @@ class Organisation(Base):
     qa_interval_days: Mapped[int] = mapped_column(Integer, default=42)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
+    # Loaded only where asked for (`selectinload(Organisation.sites)`): an organisation comes
+    # with nearly every record (a person's, a placement's commissioner and provider), and
+    # loading every one's sites each time cost four queries a dialog turn.
     sites: Mapped[list[Site]] = relationship(
-        back_populates="provider", order_by="Site.id", lazy="selectin"
+        back_populates="provider", order_by="Site.id", lazy="raise_on_sql"
     )
 
     @property

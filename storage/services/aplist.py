@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.clock import LONDON
 from storage.models import (
@@ -100,6 +101,7 @@ async def ap_list(session: AsyncSession, commissioner_id: int) -> list[ApProvide
                     Placement.commissioner_id == commissioner_id,
                     Placement.status == PlacementStatus.active,
                 )
+                .options(joinedload(Placement.provider).selectinload(Organisation.sites))
                 .order_by(Placement.start_date, Placement.reference)
             )
         ).unique()

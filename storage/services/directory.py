@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.clock import LONDON
 from storage.models import Organisation, OrgKind, Person, Pupil, RegistrationStatus, Role, Site
@@ -289,7 +290,7 @@ async def list_organisations(
     session: AsyncSession, kind: OrgKind | None = None
 ) -> list[Organisation]:
     """Organisations by name, optionally only those of one kind."""
-    query = select(Organisation)
+    query = select(Organisation).options(selectinload(Organisation.sites))
     if kind is not None:
         query = query.where(Organisation.kind == kind)
     rows = await session.scalars(query.order_by(func.lower(Organisation.name), Organisation.id))

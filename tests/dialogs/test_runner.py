@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import shutil
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
+from dialogs import wording
+from dialogs.prompts import Prompt
 from dialogs.runner import DialogRunner, Incoming
 from storage.db import create_engine, session_factory
 from storage.models import DialogState, Placement
 from tests.chat import JsonChat, prompt
 from tests.dialogs.test_start_placement import full_time_answers
-from tests.factories import build_world
+from tests.factories import build_world, place
 
 
 async def _to_confirm(chat: JsonChat, answers: dict[str, str]) -> dict:
@@ -103,3 +107,66 @@ async def test_cancel_on_an_old_card_does_not_cancel_the_newer_question(db, cloc
     assert prompt(await chat.say(f"pupil-{world.pupil.id}"))["field"] == "provider"
     out = await chat.say({"text": "cancel", "prompt_id": first["prompt_id"]})
     assert "already been answered" in out[0]["text"] and prompt(out)["field"] == "provider"
+
+
+async def test_two_first_messages_crossing_on_two_instances_the_second_is_told_plainly(
+    db, clock
+) -> None:
+    """On PostgreSQL, two instances can each start a dialog for the same person at the same
+    moment; the second insert waits for the first and then clashes. (SQLite takes its write
+    lock at the start of a turn, so there the turns queue and never cross.)"""
+    if db.backend != "postgres":
+        pytest.skip("only PostgreSQL lets two turns start a dialog at the same moment")
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        await place(
+            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,
+            start=clock.now().date() - dt.timedelta(days=7),
+        )  # fmt: skip
+    runner = DialogRunner(db.sessions, clock)
+    conversation = "slack:UTEACHER"
+    async with db.sessions() as other, other.begin():  # the other instance, its `contact` turn
+        other.add(
+            DialogState(
+                person_id=world.teacher.id, conversation=conversation, dialog="contact",
+                answers={}, history=[], started_at=clock.now(), updated_at=clock.now(),
+            )
+        )  # fmt: skip
+        await other.flush()
+        this = asyncio.create_task(
+            runner.handle(
+                world.teacher.id, Incoming(text="visit"), channel="slack", conversation=conversation
+            )
+        )
+        await _until_waiting_for_a_lock(db)
+    replies = await this  # the other turn committed: this one's dialog clashed with it
+
+    assert replies[0].text == wording.CROSSED
+    waiting = replies[-1]
+    assert isinstance(waiting, Prompt) and waiting.field == "placement"
+    async with db.sessions() as session:
+        states = list(await session.scalars(select(DialogState)))
+    assert [s.dialog for s in states] == ["contact"]
+
+
+async def _until_waiting_for_a_lock(db) -> None:
+    """Until some transaction waits for a lock another holds (here: the unique index)."""
+    for _ in range(500):
+        async with db.engine.connect() as connection:
+            waiting = await connection.scalar(
+                text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)  # polling the server's lock table, not waiting out time
+    raise AssertionError("the turn never waited for the other one")
+
+
+async def test_a_nul_character_typed_is_dropped_not_sent_to_the_database(db, clock) -> None:
+    """PostgreSQL cannot store NUL; found by the property tests as `absent <NUL>`."""
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    out = await chat.say("absent \x00")
+    assert out[0]["type"] == "error" and "couldn't reach the database" not in out[0]["text"]
+    out = await chat.say("help\x00")
+    assert "Here is what you can do" in out[-1]["text"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from storage.clock import LONDON, FixedClock, london_today
 from storage.demo import DEMO_TEACHER_EMAIL, seed_demo
@@ -46,7 +47,9 @@ async def test_the_demo_has_every_role_and_an_unregistered_provider(
     await _seed(db, clock)
     async with db.sessions() as session:
         people = list(await session.scalars(select(Person)))
-        organisations = list(await session.scalars(select(Organisation)))
+        organisations = list(
+            await session.scalars(select(Organisation).options(selectinload(Organisation.sites)))
+        )
         teacher = await session.scalar(select(Person).where(Person.email == DEMO_TEACHER_EMAIL))
 
     assert {person.role for person in people} == set(Role)

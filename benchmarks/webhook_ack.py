@@ -43,6 +43,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from benchmarks.ack_servers import DEMO_USERS, SIGNING_SECRET
+from benchmarks.common import admin_execute as _admin
 
 SIZES = {"small": 400, "full": 4000}  # requests per case
 CONCURRENCY = (50, 200)
@@ -280,26 +281,6 @@ async def run_case(
 
 
 # ----- the run ----------------------------------------------------------------------------
-
-
-async def _admin(url: str, statement: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    from storage.db import normalise_url
-
-    parsed = make_url(normalise_url(url))
-    connection = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database,
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 def print_table(results: list[Result], total: int, backend: str) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from bot import (
     admin_cli,
+    balance_cli,
     channels_cli,
     chat_cli,
     followup_cli,
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     channels_cli.register(subparsers)
     manifest_cli.register(subparsers)
     followup_cli.register(subparsers)
+    balance_cli.register(subparsers)
     return parser
 
 

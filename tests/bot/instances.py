@@ -1,0 +1,385 @@
+"""Several real bot instances behind one address, for tests and benchmarks of issue 7.
+
+`several_instances` starts N `apbot serve` processes (`python -m bot serve`, configured only
+through the environment, as in production) on one database, and `apbot balance` in front of
+them; it waits until each answers `/healthz` and stops them all at the end.
+`WatchedSlackApi` is the fake Slack Web API (tests/fakes/slack_api.py) that also lets a caller
+wait for the next message the bot posts in a DM. `RemoteSlack` sends requests exactly as Slack
+does (built and signed by tests/bot/slack/harness.py) over HTTP to an address, and keeps each
+acknowledgement's latency and the instance that served it. `report_absence_in_slack` is a
+provider reporting one absence, step by step, as a person in Slack would: each answer only once
+the question is there.
+
+Used by tests/bot/test_several_instances.py and benchmarks/morning_rush.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import signal
+import socket
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.balancer import SERVED_BY
+from bot.channels.slack import blocks
+from bot.settings import Settings
+from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, Posted, SlackRequests
+from tests.fakes.slack_api import FakeSlackApi
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 120.0  # seconds for every process to answer /healthz (several start at once)
+STOP_TIMEOUT = 60.0  # seconds to finish the work in hand after Ctrl-C
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the OS picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+# ----- the Slack side -----------------------------------------------------------------------
+
+
+@dataclass
+class WatchedSlackApi(FakeSlackApi):
+    """The fake Slack Web API, plus: wait for the next message the bot posts in a channel."""
+
+    answered: Counter[str] = field(default_factory=Counter)  # successful calls per method
+    _posts: dict[str, list[Posted]] = field(default_factory=dict)
+    _arrived: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        body = super()._answer(method, args)
+        if body.get("ok"):
+            self.answered[method] += 1
+        if method == "chat.postMessage" and body.get("ok"):
+            channel = str(body["channel"])
+            posted = Posted(
+                channel=channel,
+                ts=str(body["ts"]),
+                blocks=list(args.get("blocks") or []),
+                text=str(args.get("text", "")),
+            )
+            self._posts.setdefault(channel, []).append(posted)
+            arrived = self._arrived.pop(channel, None)
+            if arrived is not None:
+                arrived.set()
+        return body
+
+    def posts_in(self, channel: str) -> list[Posted]:
+        """Messages posted in `channel` so far, oldest first."""
+        return list(self._posts.get(channel, []))
+
+    def count_in(self, channel: str) -> int:
+        return len(self._posts.get(channel, []))
+
+    async def post_after(self, channel: str, seen: int, *, within: float) -> Posted:
+        """The first message posted in `channel` after the first `seen`, waiting up to
+        `within` seconds for it (TimeoutError if it never comes)."""
+        deadline = time.monotonic() + within
+        while self.count_in(channel) <= seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"nothing new posted in {channel} within {within:.0f} s")
+            arrived = self._arrived.setdefault(channel, asyncio.Event())
+            try:
+                await asyncio.wait_for(arrived.wait(), remaining)
+            except TimeoutError:
+                continue
+        return self._posts[channel][seen]
+
+    def forget(self, channel: str) -> None:
+        """Drop what was posted in `channel` (a long benchmark keeps memory flat)."""
+        self._posts.pop(channel, None)
+
+
+@dataclass(kw_only=True)
+class RemoteSlack(SlackRequests):
+    """Slack's requests, signed, sent over HTTP to `base_url` (a balancer or an instance)."""
+
+    base_url: str
+    session: aiohttp.ClientSession
+    acks_ms: list[float] = field(default_factory=list)
+    served: list[str] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+
+    async def post(
+        self, body: str, content_type: str, *, headers: dict[str, str] | None = None
+    ) -> int:
+        sent = {"Content-Type": content_type, **self.sign(body), **(headers or {})}
+        started = time.perf_counter()
+        async with self.session.post(
+            self.base_url + "/slack/events", data=body.encode(), headers=sent
+        ) as response:
+            await response.read()
+        self.acks_ms.append((time.perf_counter() - started) * 1000)
+        self.served.append(response.headers.get(SERVED_BY, "?"))
+        self.statuses[response.status] += 1
+        return response.status
+
+
+# ----- one provider reporting one absence -----------------------------------------------------
+
+
+class DialogStuck(Exception):
+    """The bot did not ask what a person would expect next (or said nothing in time)."""
+
+
+@dataclass
+class Step:
+    """One answer sent and what came back."""
+
+    sent: str  # what the person did, in words
+    status: int  # the HTTP status of Slack's request
+    reply: Posted
+    reply_ms: float  # from sending the request to the bot's next message arriving
+
+
+@dataclass
+class AbsenceReport:
+    user: str
+    reference: str
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def questions(self) -> list[str | None]:
+        return [step.reply.field for step in self.steps]
+
+    @property
+    def confirmation(self) -> str:
+        return self.steps[-1].reply.text if self.steps else ""
+
+
+def _element(message: Posted, action_id: str) -> tuple[str, dict[str, Any]]:
+    for block_id, element in message.elements():
+        if element.get("action_id") == action_id:
+            return block_id, element
+    raise DialogStuck(f"no {action_id} in the question {message.text!r}")
+
+
+async def report_absence_in_slack(
+    slack: RemoteSlack,
+    api: WatchedSlackApi,
+    *,
+    user: str,
+    reference: str,
+    day: dt.date,
+    reason: str = "Unwell; parent rang at 08:40",
+    code: str = "I",
+    within: float = 60.0,
+) -> AbsenceReport:
+    """`/ap absent AP-XXXX` typed in the DM with the bot, then: the day picked in the date
+    picker, the sessions typed (`AM`), the reason typed, the code picked from the menu, and
+    Save clicked; each answer sent once the bot has asked for it. Raises DialogStuck when the
+    bot asks something else, refuses an answer, or says nothing within `within` seconds."""
+    channel = f"D{user}"
+    report = AbsenceReport(user, reference)
+
+    async def step(sent: str, send: Any, expect: str | None) -> Posted:
+        seen = api.count_in(channel)
+        started = time.perf_counter()
+        status = await send
+        try:
+            reply = await api.post_after(channel, seen, within=within)
+        except TimeoutError as error:
+            raise DialogStuck(f"{reference}: no answer to {sent!r} (HTTP {status})") from error
+        report.steps.append(Step(sent, status, reply, (time.perf_counter() - started) * 1000))
+        if expect is not None and reply.field != expect:
+            raise DialogStuck(f"{reference}: after {sent!r} expected {expect}, got {reply.text!r}")
+        return reply
+
+    question = await step(
+        f"/ap absent {reference}", slack.command(user, f"absent {reference}"), "date"
+    )
+    block_id, picker = _element(question, blocks.DATE)
+    picked = {**picker, "block_id": block_id, "selected_date": day.isoformat()}
+    question = await step(f"picked {day:%d/%m/%Y}", slack.act(user, question, picked), "sessions")
+    question = await step("typed AM", slack.dm(user, "AM"), "reason")
+    question = await step(f"typed {reason!r}", slack.dm(user, reason), "code")
+    block_id, menu = _element(question, blocks.SELECT)
+    option = next((o for o in menu["options"] if o["value"] == code), None)
+    if option is None:
+        raise DialogStuck(f"{reference}: no code {code} in the menu")
+    chosen = {"type": "static_select", "action_id": blocks.SELECT, "block_id": block_id}
+    question = await step(
+        f"picked code {code}",
+        slack.act(user, question, {**chosen, "selected_option": option}),
+        "confirm",
+    )
+    done = await step("clicked Save", slack.click(user, question, "yes"), None)
+    if done.prompt_id is not None or "Recorded" not in done.text:
+        raise DialogStuck(f"{reference}: after Save, got {done.text!r}")
+    return report
+
+
+# ----- the processes ------------------------------------------------------------------------
+
+
+@dataclass
+class Process:
+    """One child process: an instance or the balancer."""
+
+    name: str
+    address: str  # host:port it listens on
+    process: asyncio.subprocess.Process
+    log: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return f"--- {self.name} ({self.log}) ---\n" + "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Cluster:
+    """N instances and the balancer in front of them."""
+
+    instances: list[Process]
+    balancer: Process
+
+    @property
+    def url(self) -> str:
+        """The one address: the balancer's."""
+        return f"http://{self.balancer.address}"
+
+    @property
+    def backends(self) -> list[str]:
+        return [instance.address for instance in self.instances]
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.process.pid for p in (*self.instances, self.balancer)]
+
+    def logs(self, lines: int = 30) -> str:
+        return "\n".join(p.log_tail(lines) for p in (*self.instances, self.balancer))
+
+
+def bot_environment(
+    *,
+    database_url: str,
+    slack_api_url: str,
+    encryption_key: str,
+    port: int,
+    name: str,
+    log_level: str,
+) -> dict[str, str]:
+    """An `apbot serve` configured as in production, through the environment only (none of
+    this process's own settings passed on)."""
+    fields = Settings.model_fields
+    ours = {name.upper() for name in fields} | {f.alias.upper() for f in fields.values() if f.alias}
+    env = {key: value for key, value in os.environ.items() if key.upper() not in ours}
+    env.update(
+        PYTHONPATH=str(REPOSITORY),
+        DATABASE_URL=database_url,
+        ENCRYPTION_KEYS=encryption_key,
+        HOST="127.0.0.1",
+        PORT=str(port),
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack_api_url,
+        SCHEDULER_ENABLED="false",
+        INSTANCE_NAME=name,
+        LOG_LEVEL=log_level,
+    )
+    return env
+
+
+async def _spawn(
+    name: str, args: list[str], env: dict[str, str], folder: Path, port: int
+) -> Process:
+    log = folder / f"{name}.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            env=env,
+            cwd=folder,  # away from any .env in the repository
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    return Process(name, f"127.0.0.1:{port}", process, log)
+
+
+async def _healthy(session: aiohttp.ClientSession, process: Process, deadline: float) -> None:
+    """Poll `/healthz` until it answers 200; fail at once if the process has exited."""
+    url = f"http://{process.address}/healthz"
+    while True:
+        if process.process.returncode is not None:
+            raise RuntimeError(f"{process.name} exited early\n{process.log_tail()}")
+        try:
+            async with session.get(url) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{process.name} did not answer {url}\n{process.log_tail()}")
+        await asyncio.sleep(0.1)  # polling a port for readiness, with a deadline
+
+
+async def _stop(process: Process) -> None:
+    if process.process.returncode is not None:
+        return
+    process.process.send_signal(signal.SIGINT)  # as Ctrl-C: finish the work in hand, then stop
+    try:
+        await asyncio.wait_for(process.process.wait(), STOP_TIMEOUT)
+    except TimeoutError:
+        process.process.kill()
+        await process.process.wait()
+
+
+@asynccontextmanager
+async def several_instances(
+    count: int,
+    *,
+    database_url: str,
+    slack_api_url: str,
+    encryption_key: str,
+    folder: Path,
+    log_level: str = "INFO",
+) -> AsyncIterator[Cluster]:
+    """`count` `apbot serve` processes on one database, `apbot balance` in front, all started
+    at once; yields once every one answers `/healthz`; stops them (as Ctrl-C) at the end."""
+    started: list[Process] = []
+    try:
+        instances = []
+        for n in range(1, count + 1):
+            port = free_port()
+            env = bot_environment(
+                database_url=database_url,
+                slack_api_url=slack_api_url,
+                encryption_key=encryption_key,
+                port=port,
+                name=f"instance-{n}",
+                log_level=log_level,
+            )
+            instances.append(await _spawn(f"instance-{n}", ["serve"], env, folder, port))
+            started.append(instances[-1])
+        port = free_port()
+        backends = [arg for i in instances for arg in ("--to", i.address)]
+        env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "LOG_LEVEL": log_level}
+        balance = ["balance", "--port", str(port), *backends]
+        balancer = await _spawn("balancer", balance, env, folder, port)
+        started.append(balancer)
+        deadline = time.monotonic() + START_TIMEOUT
+        async with aiohttp.ClientSession() as session:
+            await asyncio.gather(*(_healthy(session, p, deadline) for p in instances))
+            await _healthy(session, balancer, deadline)  # through to an instance
+        yield Cluster(instances, balancer)
+    finally:
+        await asyncio.gather(*(_stop(p) for p in started))

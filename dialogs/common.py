@@ -82,6 +82,7 @@ async def begin_with_placement(
         if placement.status.value != "active":
             raise AnswerError(f"{placement.reference} has ended.")
         answers.data["placement"] = placement.reference
+        ctx.found[placement.reference] = placement
         return answers
     if not await placements_for(ctx, action):
         raise AnswerError(nothing)

@@ -21,7 +21,7 @@ from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import ChecklistItem, ChecklistStatus, Placement, Role
 from storage.rules import checklist
-from storage.services.placements import PlacementError, update_checklist_item
+from storage.services.placements import PlacementError, ensure_loaded, update_checklist_item
 
 DONE, NOT_APPLICABLE, NEW_DATE = "done", "na", "new_date"
 OUTCOME_CHOICES = [
@@ -35,6 +35,12 @@ def open_items(placement: Placement) -> list[ChecklistItem]:
     """The placement's checks not done yet, soonest due first."""
     items = [i for i in placement.checklist if i.status == ChecklistStatus.not_done]
     return sorted(items, key=lambda i: (i.due_date or dt.date.max, i.id))
+
+
+async def _with_checklist(ctx: DialogContext, answers: Answers) -> Placement:
+    """The placement answered, with its checklist."""
+    placement = await chosen_placement(ctx, answers, Action.tick_check)
+    return await ensure_loaded(ctx.session, placement, "checklist")
 
 
 def item_label(item: ChecklistItem, today: dt.date) -> str:
@@ -58,7 +64,7 @@ class CheckDialog(Dialog):
             ctx, args, Action.tick_check, nothing="You have no active placements with checks to do."
         )
         if "placement" in answers:
-            placement = await chosen_placement(ctx, answers, Action.tick_check)
+            placement = await _with_checklist(ctx, answers)
             if not open_items(placement):
                 raise AnswerError(f"Every check for {placement.reference} is done. 👍")
         elif not await self._with_open_items(ctx):
@@ -66,17 +72,21 @@ class CheckDialog(Dialog):
         return answers
 
     async def _with_open_items(self, ctx: DialogContext) -> list[Placement]:
-        return [p for p in await placements_for(ctx, Action.tick_check) if open_items(p)]
+        placements = await placements_for(ctx, Action.tick_check)
+        for placement in placements:
+            await ensure_loaded(ctx.session, placement, "checklist")
+        return [p for p in placements if open_items(p)]
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        placements = await self._with_open_items(ctx)
+        # The list only while it is the question (each turn replays the steps).
+        placements = [] if "placement" in answers else await self._with_open_items(ctx)
         yield Step(
             "placement",
             PromptKind.choice,
             "Which placement?",
             choices=[Choice(value=p.reference, label=placement_label(ctx, p)) for p in placements],
         )
-        placement = await chosen_placement(ctx, answers, Action.tick_check)
+        placement = await _with_checklist(ctx, answers)
         today = ctx.today
         yield Step(
             "item",
@@ -116,7 +126,7 @@ class CheckDialog(Dialog):
             )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.tick_check)
+        placement = await _with_checklist(ctx, answers)
         key = answers.text("item")
         item = next((i for i in open_items(placement) if i.key == key), None)
         if item is None:

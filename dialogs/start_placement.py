@@ -28,7 +28,12 @@ from storage.models import (
     WelfareCallParty,
 )
 from storage.rules import codes, fulltime
-from storage.services.placements import PlacementError, PlacementPlan, create_placement
+from storage.services.placements import (
+    PlacementError,
+    PlacementPlan,
+    create_placement,
+    ensure_loaded,
+)
 
 REGISTERED_SCHOOLS = {
     RegistrationStatus.pru,
@@ -363,6 +368,7 @@ class StartPlacementDialog(Dialog):
             placement = await create_placement(ctx.session, change, plan)
         except PlacementError as error:
             raise AnswerError(str(error)) from error
+        await ensure_loaded(ctx.session, placement, "checklist")
         due = [item for item in placement.checklist if item.status.value == "not_done"]
         text = (
             f"Saved. Placement reference {placement.reference}. "

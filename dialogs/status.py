@@ -29,7 +29,7 @@ from storage.models import (
     WelfareCallStatus,
 )
 from storage.rules import cadence, checklist
-from storage.services.placements import find_by_reference
+from storage.services.placements import ensure_loaded, find_by_reference
 
 SOON_DAYS = 14
 
@@ -171,7 +171,7 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         f"welfare calls by the {p.welfare_call_party.value}",
     ]
     if ctx.person.role != Role.provider:
-        items = list(p.checklist)
+        items = list((await ensure_loaded(ctx.session, p, "checklist")).checklist)
         open_items = [i for i in items if i.status == ChecklistStatus.not_done]
         done = sum(1 for i in items if i.status == ChecklistStatus.done)
         lines.append(f"Checklist: {done} of {len(items)} done, {len(open_items)} to do")

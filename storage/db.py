@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -16,6 +17,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # What a database that is not there raises: the driver's errors, wrapped by SQLAlchemy (a
 # dropped connection, "database is locked"), and the socket's own when no new connection can be
@@ -92,3 +96,18 @@ async def transaction(
     """One unit of work: everything inside commits together or not at all."""
     async with sessions() as session, session.begin():
         yield session
+
+
+async def retry_when_raced(attempt: Callable[[], Awaitable[T]], *, what: str, tries: int = 3) -> T:
+    """Run `attempt` (one whole transaction) again when it fails the way two requests racing
+    for the same rows fail on PostgreSQL (a deadlock, a duplicate key): the winner's work is
+    then there for the next try to find. Used where several first messages from one person
+    can arrive at once (linking their chat account)."""
+    for tried in range(1, tries + 1):
+        try:
+            return await attempt()
+        except DBAPIError as error:
+            if tried == tries:
+                raise
+            log.info("%s raced another request (%s); trying again", what, type(error).__name__)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Numeric, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime, enum_column
@@ -18,6 +28,14 @@ class Placement(Base):
     """A pupil placed by a commissioner (school or LA) with an AP provider."""
 
     __tablename__ = "placements"
+    # The scheduler finds the active placements with something falling due through these
+    # (ended placements keep their old dates, so status comes first).
+    __table_args__ = (
+        Index("ix_placements_status_next_qa_due", "status", "next_qa_due"),
+        Index("ix_placements_status_review_date", "status", "review_date"),
+        Index("ix_placements_status_planned_end_date", "status", "planned_end_date"),
+        Index("ix_placements_status_absence_deadline", "status", "absence_deadline"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)
@@ -71,7 +89,7 @@ class Placement(Base):
         foreign_keys=[welfare_call_person_id], lazy="joined"
     )
     checklist: Mapped[list[ChecklistItem]] = relationship(
-        back_populates="placement", order_by="ChecklistItem.id", lazy="selectin"
+        back_populates="placement", order_by="ChecklistItem.id", lazy="raise_on_sql"
     )
 
     @property
@@ -87,7 +105,11 @@ class ChecklistItem(Base):
     """One safeguarding check for one placement: done, not done (due by a date), or not applicable."""
 
     __tablename__ = "checklist_items"
-    __table_args__ = (UniqueConstraint("placement_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("placement_id", "key"),
+        # The scheduler and the digest read the items not done and past their due date.
+        Index("ix_checklist_items_status_due_date", "status", "due_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)

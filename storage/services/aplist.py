@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from storage.clock import LONDON
 from storage.models import (
@@ -101,7 +101,10 @@ async def ap_list(session: AsyncSession, commissioner_id: int) -> list[ApProvide
                     Placement.commissioner_id == commissioner_id,
                     Placement.status == PlacementStatus.active,
                 )
-                .options(joinedload(Placement.provider).selectinload(Organisation.sites))
+                .options(
+                    joinedload(Placement.provider).selectinload(Organisation.sites),
+                    selectinload(Placement.checklist),
+                )
                 .order_by(Placement.start_date, Placement.reference)
             )
         ).unique()

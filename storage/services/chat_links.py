@@ -38,6 +38,15 @@ async def link_chat_user(
     else, or to overwrite a person's different existing link (an admin unlinks first)."""
     attribute = IDENTITY_COLUMNS[platform]
     column = getattr(Person, attribute)
+    # Lock the person's row first, and read it again: several first messages at once each try
+    # to link them, and this way they queue here (the later ones find the link made) instead
+    # of deadlocking on PostgreSQL over the row and the rows that refer to it.
+    await session.scalar(
+        select(Person)
+        .where(Person.id == person.id)
+        .with_for_update(of=Person)
+        .execution_options(populate_existing=True)
+    )
     holder = await session.scalar(select(Person).where(column == user_id))
     if holder is not None and holder.id != person.id:
         raise LinkError(f"That {platform.title()} user is already linked to {holder.email}.")

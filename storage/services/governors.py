@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.access import Action, can
 from storage.models import (
@@ -186,12 +187,14 @@ async def build_governors_report(
     if school is None:
         raise ValueError("You're not linked to a school.")
     rows = await session.scalars(
-        select(Placement).where(
+        select(Placement)
+        .where(
             Placement.commissioner_id == school_id,
             Placement.status != PlacementStatus.draft,
             Placement.start_date <= term.end,
             or_(Placement.ended_on.is_(None), Placement.ended_on >= term.start),
         )
+        .options(selectinload(Placement.checklist))
     )
     allowed = [p for p in rows.unique() if can(person, Action.report, p)]
     placements = sorted(allowed, key=lambda p: _order_key(p, term))

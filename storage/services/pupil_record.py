@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from storage.models import (
     AttendanceRecord,
@@ -53,6 +54,7 @@ async def pupil_record(
             await session.scalars(
                 select(Placement)
                 .where(Placement.pupil_id == pupil_id, Placement.commissioner_id == commissioner_id)
+                .options(selectinload(Placement.checklist))
                 .order_by(Placement.start_date)
             )
         ).unique()

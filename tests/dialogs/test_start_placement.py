@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from storage.models import (
     AuditEntry,
@@ -155,7 +156,9 @@ async def test_part_time_at_unregistered_provider_warns_and_needs_review(db, clo
     assert any("Part-time" in w for w in warnings)
     async with db.sessions() as session:
         placement = await session.scalar(
-            select(Placement).where(Placement.reference == out[-1]["record"]["reference"])
+            select(Placement)
+            .where(Placement.reference == out[-1]["record"]["reference"])
+            .options(selectinload(Placement.checklist))
         )
         assert placement is not None and not placement.is_full_time
         assert str(placement.review_date) == "2027-01-08"
@@ -225,7 +228,11 @@ async def test_new_pupil_placement_stores_the_pupil_literally(db, clock) -> None
         assert pupil.first_name == "Robert'); DROP TABLE pupils;--"
         assert pupil.year_group == 0 and pupil.upn == "A123456789012"
         assert pupil.fsm_eligible and pupil.looked_after and not pupil.ehcp
-        placement = await session.scalar(select(Placement).where(Placement.pupil_id == pupil.id))
+        placement = await session.scalar(
+            select(Placement)
+            .where(Placement.pupil_id == pupil.id)
+            .options(selectinload(Placement.checklist))
+        )
         assert placement is not None
         fsm = next(i for i in placement.checklist if i.key == "fsm_arranged")
         assert str(fsm.due_date) == "2026-11-28"

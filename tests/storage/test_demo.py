@@ -78,7 +78,11 @@ async def test_the_demo_has_placements_in_every_state_with_due_dates_on_open_che
     await _seed(db, clock)
     today = london_today(clock)
     async with db.sessions() as session:
-        placements = list(await session.scalars(select(Placement).order_by(Placement.id)))
+        placements = list(
+            await session.scalars(
+                select(Placement).options(selectinload(Placement.checklist)).order_by(Placement.id)
+            )
+        )
 
     assert len(placements) == 5
     statuses = [p.status for p in placements]

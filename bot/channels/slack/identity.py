@@ -8,11 +8,10 @@ import logging
 import re
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import DBAPIError
 
 from bot.channels.slack import wording
 from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
-from storage.db import transaction
+from storage.db import retry_when_raced, transaction
 from storage.models import Person, Role
 from storage.services.audit import Change
 from storage.services.chat_links import LinkError, link_chat_user, person_by_chat_id
@@ -39,20 +38,9 @@ async def person_for(slack: SlackChannel, user_id: str) -> Person | None:
     email = (user.get("profile") or {}).get("email")
     if not email or user.get("is_bot") or user.get("deleted"):
         return None
-    for attempt in range(3):
-        try:
-            return await _link_by_email(slack, user_id, str(email))
-        except DBAPIError as error:
-            # Several first messages at once from the same person race to link them (a
-            # deadlock or a duplicate on PostgreSQL): the winner's link is there on a retry.
-            if attempt == 2:
-                raise
-            log.info(
-                "slack: linking %s raced another request (%s); trying again",
-                user_id,
-                type(error).__name__,
-            )
-    return None
+    return await retry_when_raced(
+        lambda: _link_by_email(slack, user_id, str(email)), what=f"slack: linking {user_id}"
+    )
 
 
 async def _link_by_email(slack: SlackChannel, user_id: str, email: str) -> Person | None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.teams.activities import PLATFORM
 from storage.clock import Clock
-from storage.db import transaction
+from storage.db import retry_when_raced, transaction
 from storage.models import Person
 from storage.services.audit import Change
 from storage.services.chat_links import LinkError, link_chat_user, person_by_chat_id
@@ -48,13 +48,27 @@ async def identify(
     if not member:
         return None
     aad_object_id = aad_object_id or member.get("aadObjectId")
-    addresses = [member.get("email"), member.get("userPrincipalName")]
+    addresses = [str(a) for a in (member.get("email"), member.get("userPrincipalName")) if a]
+    return await retry_when_raced(
+        lambda: _link(sessions, clock, aad_object_id, addresses),
+        what=f"teams: linking {user_id}",
+    )
+
+
+async def _link(
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    aad_object_id: str | None,
+    addresses: list[str],
+) -> Person | None:
+    """The person with one of these addresses, linked to this AAD object id (in one
+    transaction: two first messages at once may race here)."""
     async with transaction(sessions) as session:
         person = await _by_aad(session, aad_object_id)
         if person is not None:
             return person
-        for address in filter(None, addresses):
-            person = await find_person_by_email(session, str(address))
+        for address in addresses:
+            person = await find_person_by_email(session, address)
             if person is not None:
                 break
         if person is None or not person.active:

@@ -8,8 +8,9 @@ providers only the chronology entries shared with them.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -142,6 +143,55 @@ def placements_query(person: Person, *, active_only: bool = True) -> Select[Plac
     if active_only:
         query = query.where(Placement.status == PlacementStatus.active)
     return query.order_by(Placement.reference)
+
+
+ScopeKey = tuple[str, int]
+
+
+def scope_key(person: Person) -> ScopeKey | None:
+    """Which placements `placements_query` gives this person, as a key that `scope_keys` of
+    a placement matches (None: none at all). For building many people's views at once."""
+    org = person.organisation_id
+    if not person.active or org is None:
+        return None
+    if person.role in SCHOOL_ROLES:
+        return ("commissioner", org)
+    if person.role == Role.provider:
+        return ("provider", org)
+    if person.role == Role.la_officer:
+        return ("la", org)
+    return None
+
+
+def scope_keys(placement: Placement) -> list[ScopeKey]:
+    """The scope keys under which people see this placement (see `scope_key`)."""
+    keys = [
+        ("commissioner", placement.commissioner_id),
+        ("provider", placement.provider_id),
+        ("la", placement.commissioner_id),
+    ]
+    if placement.commissioner.la_id is not None:
+        keys.append(("la", placement.commissioner.la_id))
+    return keys
+
+
+def placements_scope(people: Iterable[Person]) -> ColumnElement[bool]:
+    """One condition matching the placements any of these people may see (`placements_query`
+    for many people at once; status not included)."""
+    keys = {key for key in map(scope_key, people) if key is not None}
+    commissioners = sorted(org for kind, org in keys if kind in ("commissioner", "la"))
+    providers = sorted(org for kind, org in keys if kind == "provider")
+    las = sorted(org for kind, org in keys if kind == "la")
+    # Only the parts needed, so the database can use the index on each column.
+    parts: list[ColumnElement[bool]] = []
+    if commissioners:
+        parts.append(Placement.commissioner_id.in_(commissioners))
+    if providers:
+        parts.append(Placement.provider_id.in_(providers))
+    if las:
+        schools = select(Organisation.id).where(Organisation.la_id.in_(las))
+        parts.append(Placement.commissioner_id.in_(schools))
+    return or_(*parts) if parts else false()
 
 
 def pupils_query(person: Person) -> Select[Pupil]:

@@ -20,8 +20,8 @@ from storage.db import transaction
 from storage.rules.nudges import NudgeTimes, due_nudges
 from storage.services.audit import Change
 from storage.services.digest_queue import queue_digests
-from storage.services.nudge_facts import gather_facts
-from storage.services.nudges import queue_nudges
+from storage.services.nudge_facts import gather_facts, name_fresh
+from storage.services.nudges import not_yet_queued, queue_nudges
 from storage.services.welfare import escalate_unreached
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,10 @@ class Scheduler:
         report = PassReport(at=now)
         async with transaction(self.sessions) as session:
             facts = await gather_facts(session, now, self.times)
-            report.nudges = await queue_nudges(session, due_nudges(facts))
-        async with transaction(self.sessions) as session:
-            report.digests = await queue_digests(session, now, self.times.digest)
+            fresh = await not_yet_queued(session, due_nudges(facts))
+            # Pupils' names are read (decrypted) only for the messages about to be written.
+            report.nudges = await queue_nudges(session, await name_fresh(session, facts, fresh))
+        report.digests = await queue_digests(self.sessions, now, self.times.digest)
         try:
             async with transaction(self.sessions) as session:
                 # Welfare calls nobody reached by the end of the school day: the DSL, at once.

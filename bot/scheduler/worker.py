@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import Deliverer, DeliveryFailed, Notice, NoticeButton, Recipient
@@ -76,7 +76,18 @@ async def notice_for(session: AsyncSession, row: OutboxMessage) -> Notice:
     """The row as a Notice: who it is for, its text, buttons and sections."""
     recipient = Recipient()
     if row.recipient_id is not None:
-        person = await session.get(Person, row.recipient_id)
+        # Just the person's columns (their organisation would bring its sites too).
+        person = (
+            await session.execute(
+                select(
+                    Person.id,
+                    Person.name,
+                    Person.email,
+                    Person.slack_user_id,
+                    Person.teams_aad_object_id,
+                ).where(Person.id == row.recipient_id)
+            )
+        ).first()
         if person is not None:
             recipient = Recipient(
                 person_id=person.id,
@@ -93,8 +104,9 @@ async def notice_for(session: AsyncSession, row: OutboxMessage) -> Notice:
             )
     reference = (row.payload or {}).get("reference")
     if reference is None and row.placement_id is not None:
-        placement = await session.get(Placement, row.placement_id)
-        reference = placement.reference if placement else None
+        reference = await session.scalar(
+            select(Placement.reference).where(Placement.id == row.placement_id)
+        )
     sections = (row.payload or {}).get("sections") or []
     return Notice(
         outbox_id=row.id,
@@ -227,18 +239,22 @@ class OutboxWorker:
             report.parked += 1
 
     async def _finish(self, row_id: int, *, sent_via: str) -> None:
+        # One UPDATE: reading the row back would decrypt its text (a digest's is long) again.
         async with transaction(self.sessions) as session:
-            row = await session.get(OutboxMessage, row_id, with_for_update=True)
-            if row is None:
-                return
-            row.status, row.sent_at, row.delivered_via = (
-                OutboxStatus.sent,
-                self.clock.now(),
-                sent_via,
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(
+                    status=OutboxStatus.sent,
+                    sent_at=self.clock.now(),
+                    delivered_via=sent_via,
+                    attempts=OutboxMessage.attempts + 1,
+                    last_error=None,
+                    claimed_by=None,
+                    claimed_until=None,
+                    next_attempt_at=None,
+                )
             )
-            row.attempts += 1
-            row.last_error = None
-            row.claimed_by = row.claimed_until = row.next_attempt_at = None
 
     async def _count_failure(self, row_id: int, failed: DeliveryFailed, *, inline: bool) -> bool:
         """Record a failed attempt. True when it will be tried again, False when parked."""

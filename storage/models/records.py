@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.crypto import EncryptedText
@@ -51,10 +51,15 @@ class Contact(Base):
     """The regular (weekly) interaction with the provider, apart from attendance and concerns."""
 
     __tablename__ = "contacts"
+    # Each placement's latest contact (the weekly-contact rule) without reading its history.
+    __table_args__ = (
+        Index("ix_contacts_placement_id_contact_date", "placement_id", "contact_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
-    contact_date: Mapped[dt.date] = mapped_column(Date)
+    # Indexed: the weekly-contact rule looks for placements without a contact this week.
+    contact_date: Mapped[dt.date] = mapped_column(Date, index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     method: Mapped[ContactMethod] = mapped_column(enum_column(ContactMethod, "contact_method"))
     summary: Mapped[str] = mapped_column(Text)
@@ -65,7 +70,11 @@ class AttendanceRecord(Base):
     """One session (AM or PM) of one pupil on one day, as reported."""
 
     __tablename__ = "attendance"
-    __table_args__ = (UniqueConstraint("placement_id", "date", "session"),)
+    __table_args__ = (
+        UniqueConstraint("placement_id", "date", "session"),
+        # Recent unexplained absences (the missing-education rule) without a day's every mark.
+        Index("ix_attendance_status_code_date", "status", "code", "date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)

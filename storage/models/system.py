@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.crypto import EncryptedJSON, EncryptedText
@@ -58,6 +58,12 @@ class OutboxMessage(Base):
     delivered at least once by whichever channel reaches the recipient."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # Delivery claims the pending rows due, oldest first, however many were sent before.
+        Index("ix_outbox_status_due_at", "status", "due_at"),
+        # A person's previous digest ("new since the last digest").
+        Index("ix_outbox_recipient_id_kind_due_at", "recipient_id", "kind", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -18,7 +18,7 @@ import io
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import holidays
@@ -73,6 +73,10 @@ class SchoolCalendar:
     """One school's calendar: Monday to Friday, less bank holidays and its term breaks."""
 
     breaks: tuple[TermBreak, ...] = ()
+    # Days already asked about (the calendar never changes, so the answer never does).
+    _school_days: dict[dt.date, bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         # Accept a list too, but store a tuple so the calendar stays hashable and unchanged.
@@ -107,7 +111,10 @@ class SchoolCalendar:
 
     def is_school_day(self, day: dt.date) -> bool:
         """Whether `day` is a school day: a weekday, not a bank holiday, not in a term break."""
-        return self.reason_closed(day) is None
+        known = self._school_days.get(day)
+        if known is None:
+            known = self._school_days[day] = self.reason_closed(day) is None
+        return known
 
     def _step(self, day: dt.date, direction: int) -> dt.date:
         step = dt.timedelta(days=direction)

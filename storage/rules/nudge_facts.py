@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -82,7 +83,9 @@ class CallFacts:
 
 @dataclass(frozen=True)
 class Facts:
-    """Everything the rules look at, as of `now` (an aware instant)."""
+    """Everything the rules look at, as of `now` (an aware instant). `placements` may be just
+    the candidates, the active placements with something that can be due now: a placement left
+    out gets no nudge."""
 
     now: dt.datetime
     placements: tuple[PlacementFacts, ...] = ()
@@ -94,9 +97,13 @@ class Facts:
     provider_staff: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     # (subject, person id) -> snoozed until (not reminded before that date).
     snoozes: Mapping[tuple[str, int], dt.date] = field(default_factory=dict)
+    # Provider id -> the earliest absence deadline today among all its pupils expected today,
+    # for when `placements` holds only some of them (those with something due). A provider
+    # not in it: the earliest among its placements given.
+    register_deadlines: Mapping[int, dt.time] = field(default_factory=dict)
     times: NudgeTimes = field(default_factory=NudgeTimes)
 
-    @property
+    @functools.cached_property
     def today(self) -> dt.date:
         return london_date(self.now)
 

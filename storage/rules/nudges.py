@@ -230,7 +230,9 @@ def register_prompts(f: Facts) -> Iterable[Nudge]:
     for provider_id, expected in sorted(by_provider.items()):
         if all(p.reported_today for p in expected):
             continue
-        first_deadline = min(p.absence_deadline for p in expected)
+        first_deadline = f.register_deadlines.get(
+            provider_id, min(p.absence_deadline for p in expected)
+        )
         deadline_at = at_london(today, first_deadline)
         due = min(at_london(today, f.times.register_prompt), deadline_at - REGISTER_LEAD)
         if not due <= f.now < deadline_at:
@@ -315,6 +317,8 @@ def unexplained_run(p: PlacementFacts, today: dt.date) -> list[dt.date]:
     """The latest run of consecutive expected days (school days on the pupil's timetable) with
     an unexplained absence (N or O), oldest first. Today counts only once it is reported."""
     run: list[dt.date] = []
+    if not p.unexplained_days:
+        return run
     day = today
     for _ in range(CME_LOOKBACK_DAYS):
         if p.expected_on(day):

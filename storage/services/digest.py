@@ -10,13 +10,14 @@ chronology (those are the school DSL's).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
-from storage.access import Action, can, placements_query
+from storage.access import Action, ScopeKey, can, placements_scope, scope_key, scope_keys
 from storage.models import (
     AttendanceRecord,
     AttendanceStatus,
@@ -26,6 +27,7 @@ from storage.models import (
     OutboxMessage,
     Person,
     Placement,
+    PlacementStatus,
     WelfareCall,
     WelfareCallParty,
     WelfareCallStatus,
@@ -33,6 +35,7 @@ from storage.models import (
 from storage.rules import checklist, codes
 from storage.rules.calendar import SchoolCalendar, london_date
 from storage.rules.nudges import WEEKDAYS
+from storage.services.chunks import among, chunk_size, chunks, one_of
 
 DIGEST_KIND = "digest"
 ATTENDANCE_WEEKS = 4
@@ -83,30 +86,169 @@ def _d(day: dt.date | None) -> str:
     return f"{day:%a %d/%m}" if day else "not set"
 
 
+async def last_digests(
+    session: AsyncSession, person_ids: Collection[int], before: dt.datetime
+) -> dict[int, dt.datetime]:
+    """When each person's previous digest was due (for "new since the last digest")."""
+    rows = await session.execute(
+        select(OutboxMessage.recipient_id, func.max(OutboxMessage.due_at))
+        .where(
+            OutboxMessage.recipient_id.in_(sorted(person_ids)),
+            OutboxMessage.kind == DIGEST_KIND,
+            OutboxMessage.due_at < before,
+        )
+        .group_by(OutboxMessage.recipient_id)
+    )
+    return {person_id: due for person_id, due in rows if person_id is not None}
+
+
 async def last_digest_at(
     session: AsyncSession, person_id: int, before: dt.datetime
 ) -> dt.datetime | None:
     """When this person's previous digest was due (for "new since the last digest")."""
-    result: dt.datetime | None = await session.scalar(
-        select(func.max(OutboxMessage.due_at)).where(
-            OutboxMessage.recipient_id == person_id,
-            OutboxMessage.kind == DIGEST_KIND,
-            OutboxMessage.due_at < before,
-        )
+    return (await last_digests(session, [person_id], before)).get(person_id)
+
+
+@dataclass
+class DigestData:
+    """What the digests of several people are built from, read once for all of them: their
+    active placements (by reference) and the records about those placements the digest shows,
+    grouped by placement (chronology by pupil)."""
+
+    placements: list[Placement]
+    absences: dict[tuple[int, dt.date], list[AttendanceRecord]]
+    day_calls: dict[tuple[int, dt.date], WelfareCall]
+    open_calls: dict[int, list[WelfareCall]]
+    overdue: dict[int, list[ChecklistItem]]
+    entries: dict[int, list[ChronologyEntry]]
+    marks: dict[int, dict[dt.date, list[AttendanceStatus]]]
+    last_digest: dict[int, dt.datetime]
+    by_scope: dict[ScopeKey, list[Placement]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_scope = {}
+        for p in self.placements:
+            for key in scope_keys(p):
+                self.by_scope.setdefault(key, []).append(p)
+
+    def visible_to(self, person: Person) -> list[Placement]:
+        """The person's placements, as `placements_query` would give them (by reference)."""
+        key = scope_key(person)
+        return list(self.by_scope.get(key, [])) if key is not None else []
+
+
+async def load_digest_data(
+    session: AsyncSession, people: Sequence[Person], *, now: dt.datetime, days: Collection[dt.date]
+) -> DigestData:
+    """Read what the digests of `people` need as of `now`, with absences on `days` (each
+    person's last school day): their placements, then the records of those placements, a
+    thousand placements a query, each through the index on its placement column."""
+    today = london_date(now)
+    placements = list(
+        (
+            await session.scalars(
+                select(Placement)
+                .where(placements_scope(people), Placement.status == PlacementStatus.active)
+                .options(lazyload(Placement.checklist), lazyload(Placement.site))
+                .order_by(Placement.reference)
+            )
+        ).unique()
     )
-    return result
+    data = DigestData(
+        placements=placements,
+        absences={},
+        day_calls={},
+        open_calls={},
+        overdue={},
+        entries={},
+        marks={},
+        last_digest=await last_digests(session, [person.id for person in people], now),
+    )
+    since = min([now - dt.timedelta(days=1), *data.last_digest.values()])
+    for ids in chunks((p.id for p in placements), chunk_size(session)):
+        await _read_records(session, data, ids, today=today, days=days)
+    for pupils in among(session, ChronologyEntry.pupil_id, [p.pupil_id for p in placements]):
+        for entry in await session.scalars(
+            select(ChronologyEntry).where(
+                pupils,
+                ChronologyEntry.created_at > since,
+                ChronologyEntry.created_at <= now,
+            )
+        ):
+            data.entries.setdefault(entry.pupil_id, []).append(entry)
+    return data
+
+
+async def _read_records(
+    session: AsyncSession,
+    data: DigestData,
+    ids: list[int],
+    *,
+    today: dt.date,
+    days: Collection[dt.date],
+) -> None:
+    """Add the absences, welfare calls, overdue checks and attendance of these placements."""
+    for record in await session.scalars(
+        select(AttendanceRecord)
+        .where(
+            one_of(session, AttendanceRecord.placement_id, ids),
+            AttendanceRecord.date.in_(sorted(days)),
+            AttendanceRecord.status == AttendanceStatus.absent,
+        )
+        .order_by(AttendanceRecord.placement_id, AttendanceRecord.session)
+    ):
+        data.absences.setdefault((record.placement_id, record.date), []).append(record)
+    calls = select(WelfareCall).options(lazyload(WelfareCall.placement))
+    for call in await session.scalars(
+        calls.where(
+            one_of(session, WelfareCall.placement_id, ids),
+            WelfareCall.absence_date.in_(sorted(days)),
+        ).order_by(WelfareCall.id)
+    ):
+        data.day_calls[(call.placement_id, call.absence_date)] = call
+    for call in await session.scalars(
+        calls.where(
+            one_of(session, WelfareCall.placement_id, ids),
+            WelfareCall.status == WelfareCallStatus.open,
+        )
+    ):
+        data.open_calls.setdefault(call.placement_id, []).append(call)
+    for item in await session.scalars(
+        select(ChecklistItem).where(
+            one_of(session, ChecklistItem.placement_id, ids),
+            ChecklistItem.status == ChecklistStatus.not_done,
+            ChecklistItem.due_date < today,
+        )
+    ):
+        data.overdue.setdefault(item.placement_id, []).append(item)
+    for placement_id, day, status in await session.execute(
+        select(AttendanceRecord.placement_id, AttendanceRecord.date, AttendanceRecord.status).where(
+            one_of(session, AttendanceRecord.placement_id, ids),
+            AttendanceRecord.date >= today - dt.timedelta(weeks=ATTENDANCE_WEEKS),
+            AttendanceRecord.date < today,
+        )
+    ):
+        data.marks.setdefault(placement_id, {}).setdefault(day, []).append(status)
 
 
 async def build_digest(
     session: AsyncSession, person: Person, *, now: dt.datetime, calendar: SchoolCalendar
+) -> Digest:
+    """The digest for `person` as of `now` (see `digest_from`)."""
+    previous = calendar.previous_school_day(london_date(now))
+    data = await load_digest_data(session, [person], now=now, days=[previous])
+    return digest_from(data, person, now=now, calendar=calendar)
+
+
+def digest_from(
+    data: DigestData, person: Person, *, now: dt.datetime, calendar: SchoolCalendar
 ) -> Digest:
     """The digest for `person` as of `now`: yesterday's absences with reasons and welfare-call
     outcomes, welfare calls outstanding, overdue checks, QA visits due this week, placements
     ending within 14 days, new chronology entries since their last digest, and each pupil's
     attendance over the last 4 weeks."""
     today = london_date(now)
-    placements = list((await session.scalars(placements_query(person))).unique())
-    by_id = {p.id: p for p in placements}
+    placements = data.visible_to(person)
     detail = {p.id: can(person, Action.read_chronology, p) for p in placements}
 
     def who(p: Placement) -> str:
@@ -120,62 +262,41 @@ async def build_digest(
         f"Daily safeguarding digest for {org}, {today:%A %d/%m/%Y}: "
         f"{len(placements)} active placement(s)."
     )
-    ids = list(by_id)
+    since = data.last_digest.get(person.id) or now - dt.timedelta(days=1)
     sections = [
-        await _absences(session, ids, by_id, detail, who, previous),
-        await _open_calls(session, ids, by_id, who),
-        await _overdue_checks(session, ids, by_id, who, today),
+        _absences(data, placements, detail, who, previous),
+        _open_calls(data, placements, who),
+        _overdue_checks(data, placements, who),
         _visits_this_week(placements, who, today),
         _ending_soon(placements, who, today),
-        await _chronology(session, person, placements, detail, who, now),
-        await _attendance(session, placements, who, today, calendar),
+        _chronology(data, placements, detail, who, since, now),
+        _attendance(data, placements, who, today, calendar),
     ]
     return Digest(heading=heading, sections=sections)
 
 
-async def _absences(
-    session: AsyncSession,
-    ids: list[int],
-    by_id: dict[int, Placement],
+def _absences(
+    data: DigestData,
+    placements: list[Placement],
     detail: dict[int, bool],
     who: Who,
     day: dt.date,
 ) -> DigestSection:
     section = DigestSection(f"Absences on {_d(day)}", empty="No absences reported.")
-    rows = await session.scalars(
-        select(AttendanceRecord)
-        .where(
-            AttendanceRecord.placement_id.in_(ids),
-            AttendanceRecord.date == day,
-            AttendanceRecord.status == AttendanceStatus.absent,
-        )
-        .order_by(AttendanceRecord.placement_id, AttendanceRecord.session)
-    )
-    by_placement: dict[int, list[AttendanceRecord]] = {}
-    for row in rows:
-        by_placement.setdefault(row.placement_id, []).append(row)
-    calls = {
-        call.placement_id: call
-        for call in (
-            await session.scalars(
-                select(WelfareCall).where(
-                    WelfareCall.placement_id.in_(list(by_placement)),
-                    WelfareCall.absence_date == day,
-                )
-            )
-        ).unique()
-    }
-    for placement_id, records in by_placement.items():
-        p, first = by_id[placement_id], records[0]
+    for p in sorted(placements, key=lambda p: p.id):
+        records = data.absences.get((p.id, day))
+        if not records:
+            continue
+        first = records[0]
         sessions = " and ".join(r.session.value for r in records)
         line = f"{who(p)}: {sessions}, code {_code_label(first.code)}"
-        if detail[placement_id]:
+        if detail[p.id]:
             line += f"; reason: {first.reason or 'not given'}"
-        call = calls.get(placement_id)
+        call = data.day_calls.get((p.id, day))
         if call is None:
             line += "; no welfare call task"
         elif call.status == WelfareCallStatus.done:
-            outcome = f": {call.outcome}" if detail[placement_id] and call.outcome else ""
+            outcome = f": {call.outcome}" if detail[p.id] and call.outcome else ""
             line += f"; welfare call done{outcome}"
         else:
             line += "; welfare call NOT YET DONE"
@@ -190,16 +311,11 @@ def _code_label(code: str) -> str:
         return code
 
 
-async def _open_calls(
-    session: AsyncSession, ids: list[int], by_id: dict[int, Placement], who: Who
-) -> DigestSection:
+def _open_calls(data: DigestData, placements: list[Placement], who: Who) -> DigestSection:
     section = DigestSection("Welfare calls outstanding", empty="None outstanding.")
-    calls = await session.scalars(
-        select(WelfareCall)
-        .where(WelfareCall.placement_id.in_(ids), WelfareCall.status == WelfareCallStatus.open)
-        .order_by(WelfareCall.absence_date, WelfareCall.id)
-    )
-    for call in calls.unique():
+    by_id = {p.id: p for p in placements}
+    calls = [call for p in placements for call in data.open_calls.get(p.id, [])]
+    for call in sorted(calls, key=lambda call: (call.absence_date, call.id)):
         p = by_id[call.placement_id]
         by = (
             p.provider.name
@@ -210,20 +326,11 @@ async def _open_calls(
     return section
 
 
-async def _overdue_checks(
-    session: AsyncSession, ids: list[int], by_id: dict[int, Placement], who: Who, today: dt.date
-) -> DigestSection:
+def _overdue_checks(data: DigestData, placements: list[Placement], who: Who) -> DigestSection:
     section = DigestSection("Overdue checks", empty="No checks overdue.")
-    items = await session.scalars(
-        select(ChecklistItem)
-        .where(
-            ChecklistItem.placement_id.in_(ids),
-            ChecklistItem.status == ChecklistStatus.not_done,
-            ChecklistItem.due_date < today,
-        )
-        .order_by(ChecklistItem.due_date, ChecklistItem.id)
-    )
-    for item in items:
+    by_id = {p.id: p for p in placements}
+    items = [item for p in placements for item in data.overdue.get(p.id, [])]
+    for item in sorted(items, key=lambda item: (item.due_date or dt.date.min, item.id)):
         label = checklist.definition(item.key).label
         section.lines.append(f"{who(by_id[item.placement_id])}: {label}, due {_d(item.due_date)}")
     return section
@@ -252,32 +359,26 @@ def _ending_soon(placements: list[Placement], who: Who, today: dt.date) -> Diges
     return section
 
 
-async def _chronology(
-    session: AsyncSession,
-    person: Person,
+def _chronology(
+    data: DigestData,
     placements: list[Placement],
     detail: dict[int, bool],
     who: Who,
+    since: dt.datetime,
     now: dt.datetime,
 ) -> DigestSection:
-    since = await last_digest_at(session, person.id, now) or now - dt.timedelta(days=1)
     section = DigestSection(
         f"New chronology entries since {since.astimezone(now.tzinfo):%a %d/%m %H:%M}",
         empty="No new entries.",
     )
     readable = {p.pupil_id: p for p in placements if detail[p.id]}
-    if not readable:
-        return section
-    entries = await session.scalars(
-        select(ChronologyEntry)
-        .where(
-            ChronologyEntry.pupil_id.in_(list(readable)),
-            ChronologyEntry.created_at > since,
-            ChronologyEntry.created_at <= now,
-        )
-        .order_by(ChronologyEntry.created_at, ChronologyEntry.id)
-    )
-    for entry in entries:
+    entries = [
+        entry
+        for pupil_id in readable
+        for entry in data.entries.get(pupil_id, [])
+        if since < entry.created_at <= now
+    ]
+    for entry in sorted(entries, key=lambda entry: (entry.created_at, entry.id)):
         text = entry.text if len(entry.text) <= EXCERPT else entry.text[: EXCERPT - 1] + "…"
         section.lines.append(
             f"{who(readable[entry.pupil_id])}: {entry.kind.value} from the {entry.source.value.replace('_', ' ')}"
@@ -286,8 +387,8 @@ async def _chronology(
     return section
 
 
-async def _attendance(
-    session: AsyncSession,
+def _attendance(
+    data: DigestData,
     placements: list[Placement],
     who: Who,
     today: dt.date,
@@ -299,20 +400,10 @@ async def _attendance(
         f"Attendance over the last {ATTENDANCE_WEEKS} weeks", empty="No placements."
     )
     start = today - dt.timedelta(weeks=ATTENDANCE_WEEKS)
-    rows = await session.execute(
-        select(AttendanceRecord.placement_id, AttendanceRecord.date, AttendanceRecord.status).where(
-            AttendanceRecord.placement_id.in_([p.id for p in placements]),
-            AttendanceRecord.date >= start,
-            AttendanceRecord.date < today,
-        )
-    )
-    marks: dict[int, dict[dt.date, list[AttendanceStatus]]] = {}
-    for placement_id, day, status in rows:
-        marks.setdefault(placement_id, {}).setdefault(day, []).append(status)
     school_days = calendar.school_days_between(start, today - dt.timedelta(days=1))
     for p in placements:
         expected = [d for d in school_days if d >= p.start_date and WEEKDAYS[d.weekday()] in p.days]
-        seen = marks.get(p.id, {})
+        seen = data.marks.get(p.id, {})
         present = sum(1 for d in expected for s in seen.get(d, []) if s != AttendanceStatus.absent)
         absent = sum(1 for d in expected for s in seen.get(d, []) if s == AttendanceStatus.absent)
         total = 2 * len(expected)

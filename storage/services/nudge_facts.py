@@ -1,16 +1,26 @@
 """Reading what the nudge rules need from the database, as plain facts.
 
-Every query is bounded by what can be due: active placements, checklist items not done with a
-due date already passed, open welfare calls, attendance of the last few weeks, snoozes not yet
-over. Nothing reads the whole history of a table.
+The rules see only the *candidates*: active placements with something that can be due today
+(an overdue check, a QA visit due within a week, a review or planned end within 14 days, an
+open welfare call, a recent unexplained absence, no contact for a week, no register yet in the
+register window). Each kind is found through an index on what falls due, so a pass reads what
+is due, not every placement; the two rules about something *missing* (no weekly contact, no
+register) are anti-joins that probe an index per active placement and return only the ones
+missing it. No list of every id is sent to the database.
+
+Pupils' names are not read here: `with_pupil_names` reads them only for the placements whose
+nudges are about to be written, so a name is decrypted when a message needs it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import CompoundSelect, Select, and_, exists, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     AttendanceRecord,
@@ -23,174 +33,400 @@ from storage.models import (
     Person,
     Placement,
     PlacementStatus,
+    Pupil,
     Role,
+    TermBreakRecord,
     WelfareCall,
     WelfareCallStatus,
 )
-from storage.rules import checklist, codes
-from storage.rules.calendar import SchoolCalendar, london_date
+from storage.rules import cadence, checklist, codes
+from storage.rules.calendar import SchoolCalendar, TermBreak, at_london, london_date
 from storage.rules.nudges import (
     CME_LOOKBACK_DAYS,
+    CME_RUN_DAYS,
+    REGISTER_LEAD,
+    SOON_DAYS,
+    WEEKDAYS,
     CallFacts,
     CheckFacts,
     Facts,
+    Nudge,
     NudgeTimes,
     PlacementFacts,
+    due_nudges,
 )
+from storage.services.chunks import among
 from storage.services.nudges import active_snoozes
 from storage.services.terms import calendars_for
 
-
-async def active_placements(session: AsyncSession) -> list[Placement]:
-    """Every active placement (the status column is indexed)."""
-    rows = await session.scalars(
-        select(Placement).where(Placement.status == PlacementStatus.active).order_by(Placement.id)
-    )
-    return list(rows.unique())
+ACTIVE = Placement.status == PlacementStatus.active
 
 
 async def leads_by_organisation(
-    session: AsyncSession, organisation_ids: set[int]
+    session: AsyncSession, organisation_ids: Collection[int]
 ) -> dict[int, tuple[int, ...]]:
     """Safeguarding leads of each commissioner: a school's DSLs, an LA's officers."""
-    if not organisation_ids:
-        return {}
-    found = await session.execute(
-        select(Organisation.id, Organisation.kind).where(Organisation.id.in_(organisation_ids))
-    )
-    kinds = {org_id: kind for org_id, kind in found}
-    rows = await session.execute(
-        select(Person.organisation_id, Person.id, Person.role)
-        .where(Person.organisation_id.in_(organisation_ids), Person.active)
-        .order_by(Person.id)
-    )
     leads: dict[int, list[int]] = {org_id: [] for org_id in organisation_ids}
-    for org_id, person_id, role in rows:
-        if org_id is None:
-            continue
-        lead_role = Role.la_officer if kinds.get(org_id) == OrgKind.local_authority else Role.dsl
-        if role == lead_role:
-            leads[org_id].append(person_id)
+    for chosen in among(session, Person.organisation_id, organisation_ids):
+        rows = await session.execute(
+            select(Person.organisation_id, Person.id)
+            .join(Organisation, Organisation.id == Person.organisation_id)
+            .where(
+                chosen,
+                Person.active,
+                or_(
+                    and_(
+                        Organisation.kind == OrgKind.local_authority, Person.role == Role.la_officer
+                    ),
+                    and_(Organisation.kind != OrgKind.local_authority, Person.role == Role.dsl),
+                ),
+            )
+            .order_by(Person.id)
+        )
+        for org_id, person_id in rows:
+            if org_id is not None:
+                leads[org_id].append(person_id)
     return {org_id: tuple(ids) for org_id, ids in leads.items()}
 
 
 async def staff_by_provider(
-    session: AsyncSession, provider_ids: set[int]
+    session: AsyncSession, provider_ids: Collection[int]
 ) -> dict[int, tuple[int, ...]]:
     """Each provider's active staff (who take the register)."""
-    if not provider_ids:
-        return {}
-    rows = await session.execute(
-        select(Person.organisation_id, Person.id)
-        .where(
-            Person.organisation_id.in_(provider_ids), Person.role == Role.provider, Person.active
-        )
-        .order_by(Person.id)
-    )
     staff: dict[int, list[int]] = {}
-    for org_id, person_id in rows:
-        if org_id is not None:
-            staff.setdefault(org_id, []).append(person_id)
+    for chosen in among(session, Person.organisation_id, provider_ids):
+        rows = await session.execute(
+            select(Person.organisation_id, Person.id)
+            .where(chosen, Person.role == Role.provider, Person.active)
+            .order_by(Person.id)
+        )
+        for org_id, person_id in rows:
+            if org_id is not None:
+                staff.setdefault(org_id, []).append(person_id)
     return {org_id: tuple(ids) for org_id, ids in staff.items()}
 
 
-async def gather_facts(session: AsyncSession, now: dt.datetime, times: NudgeTimes) -> Facts:
-    """Everything the rules look at, as of `now`."""
-    today = london_date(now)
-    placements = await active_placements(session)
-    ids = [p.id for p in placements]
-    org_ids = {p.commissioner_id for p in placements} | {p.provider_id for p in placements}
-    calendars = await calendars_for(session, org_ids, today=today)
-
-    reported_today = set(
-        await session.scalars(
-            select(AttendanceRecord.placement_id)
-            .where(AttendanceRecord.date == today, AttendanceRecord.placement_id.in_(ids))
-            .distinct()
+def closed_today(today: dt.date) -> Select[int]:
+    """Organisations in a term break today, their own or their LA's (a few, from an index)."""
+    return (
+        select(Organisation.id)
+        .join(
+            TermBreakRecord,
+            or_(
+                TermBreakRecord.organisation_id == Organisation.id,
+                TermBreakRecord.organisation_id == Organisation.la_id,
+            ),
         )
+        .where(TermBreakRecord.last_day >= today, TermBreakRecord.first_day <= today)
     )
-    unexplained: dict[int, set[dt.date]] = {}
-    rows = await session.execute(
-        select(AttendanceRecord.placement_id, AttendanceRecord.date).where(
-            AttendanceRecord.date >= today - dt.timedelta(days=CME_LOOKBACK_DAYS),
-            AttendanceRecord.date <= today,
+
+
+def unexplained_absences(today: dt.date) -> Select[int, dt.date]:
+    """Absences coded N or O in the missing-education rule's look-back, of active placements."""
+    return (
+        select(AttendanceRecord.placement_id, AttendanceRecord.date)
+        .join(Placement, Placement.id == AttendanceRecord.placement_id)
+        .where(
             AttendanceRecord.status == AttendanceStatus.absent,
             AttendanceRecord.code.in_([c.code for c in codes.unexplained_codes()]),
-            AttendanceRecord.placement_id.in_(ids),
+            AttendanceRecord.date >= today - dt.timedelta(days=CME_LOOKBACK_DAYS),
+            AttendanceRecord.date <= today,
+            ACTIVE,
         )
     )
-    for placement_id, day in rows:
-        unexplained.setdefault(placement_id, set()).add(day)
-    contacts = await session.execute(
-        select(Contact.placement_id, func.max(Contact.contact_date))
-        .where(Contact.placement_id.in_(ids))
-        .group_by(Contact.placement_id)
-    )
-    # (A Result has .keys(), so dict(result) would treat it as a mapping.)
-    last_contacts = {placement_id: day for placement_id, day in contacts}
 
-    facts = tuple(
-        PlacementFacts(
-            id=p.id,
-            reference=p.reference,
-            pupil_name=p.pupil.full_name,
-            provider_id=p.provider_id,
-            provider_name=p.provider.name,
-            commissioner_id=p.commissioner_id,
-            owner_id=p.created_by_id,
-            start_date=p.start_date,
-            days=tuple(p.days),
-            absence_deadline=p.absence_deadline,
-            calendar=SchoolCalendar(
-                calendars[p.commissioner_id].breaks + calendars[p.provider_id].breaks
-            ),
-            planned_end_date=p.planned_end_date,
-            review_date=p.review_date,
-            is_full_time=p.is_full_time,
-            next_qa_due=p.next_qa_due,
-            last_contact=last_contacts.get(p.id),
-            reported_today=p.id in reported_today,
-            unexplained_days=frozenset(unexplained.get(p.id, ())),
-        )
-        for p in placements
+
+def not_reported(today: dt.date) -> Select[int]:
+    """Active placements on today's timetable (not closed for a break) with no mark today."""
+    return select(Placement.id).where(
+        ACTIVE,
+        Placement.start_date <= today,
+        Placement.provider_days.contains(WEEKDAYS[today.weekday()]),
+        ~exists().where(
+            AttendanceRecord.placement_id == Placement.id, AttendanceRecord.date == today
+        ),
+        Placement.commissioner_id.not_in(closed_today(today)),
+        Placement.provider_id.not_in(closed_today(today)),
     )
-    checks = await session.scalars(
-        select(ChecklistItem).where(
+
+
+def candidate_ids(today: dt.date, *, reminders_due: bool, register_open: bool) -> CompoundSelect:
+    """Ids of the active placements with something that can be due today, one indexed query
+    per kind of thing due (an id may come from several). The day's reminders (checks, QA
+    visits, contact, reviews and ends) only once they can be due, the register only in its
+    window."""
+    soon = today + dt.timedelta(days=SOON_DAYS)
+    unexplained = unexplained_absences(today).subquery()
+    contact_since = today - dt.timedelta(days=cadence.CONTACT_INTERVAL_DAYS)
+    kinds: list[Select[int]] = [
+        select(WelfareCall.placement_id.label("id")).where(
+            WelfareCall.status == WelfareCallStatus.open
+        ),
+        # A missing-education run needs three days at least.
+        select(unexplained.c.placement_id.label("id"))
+        .group_by(unexplained.c.placement_id)
+        .having(func.count(unexplained.c.date.distinct()) >= CME_RUN_DAYS),
+    ]
+    if reminders_due:
+        kinds += [
+            select(ChecklistItem.placement_id.label("id")).where(
+                ChecklistItem.status == ChecklistStatus.not_done, ChecklistItem.due_date < today
+            ),
+            select(Placement.id).where(
+                ACTIVE,
+                or_(
+                    Placement.next_qa_due.is_(None),
+                    Placement.next_qa_due <= today + dt.timedelta(days=cadence.QA_DUE_SOON_DAYS),
+                ),
+            ),
+            select(Placement.id).where(ACTIVE, Placement.review_date <= soon),
+            select(Placement.id).where(ACTIVE, Placement.planned_end_date.between(today, soon)),
+            # No contact for a week (counted from the start when there has been none).
+            select(Placement.id).where(
+                ACTIVE,
+                Placement.start_date < contact_since,
+                ~exists().where(
+                    Contact.placement_id == Placement.id, Contact.contact_date >= contact_since
+                ),
+            ),
+        ]
+    if register_open:
+        kinds.append(not_reported(today))
+    return union(*kinds)
+
+
+async def register_is_open(session: AsyncSession, now: dt.datetime, times: NudgeTimes) -> bool:
+    """Whether a register prompt or a no-report alert can be due now for anyone: a school day
+    (before term breaks), from the earlier of the prompt time and 30 minutes before the
+    earliest absence deadline of any active placement."""
+    today = london_date(now)
+    if not SchoolCalendar().is_school_day(today):
+        return False
+    earliest: dt.time | None = await session.scalar(
+        select(func.min(Placement.absence_deadline)).where(ACTIVE)
+    )
+    if earliest is None:
+        return False
+    opens = min(at_london(today, times.register_prompt), at_london(today, earliest) - REGISTER_LEAD)
+    return now >= opens
+
+
+async def register_deadlines(
+    session: AsyncSession, placements: Iterable[PlacementFacts], now: dt.datetime
+) -> dict[int, dt.time]:
+    """Each provider's earliest absence deadline today among all its pupils expected today,
+    for the providers whose register prompt may still be due (a pupil not reported whose
+    deadline is still to come). The candidates alone would miss pupils already reported."""
+    today = london_date(now)
+    providers = {
+        p.provider_id
+        for p in placements
+        if not p.reported_today
+        and p.expected_on(today)
+        and at_london(today, p.absence_deadline) > now
+    }
+    groups: list[tuple[int, int, dt.time]] = []
+    for chosen in among(session, Placement.provider_id, providers):
+        rows = await session.execute(
+            select(
+                Placement.provider_id,
+                Placement.commissioner_id,
+                func.min(Placement.absence_deadline),
+            )
+            .where(
+                ACTIVE,
+                chosen,
+                Placement.start_date <= today,
+                Placement.provider_days.contains(WEEKDAYS[today.weekday()]),
+            )
+            .group_by(Placement.provider_id, Placement.commissioner_id)
+        )
+        groups += [
+            (provider_id, commissioner_id, deadline)
+            for provider_id, commissioner_id, deadline in rows
+        ]
+    orgs = {provider for provider, _, _ in groups} | {commissioner for _, commissioner, _ in groups}
+    calendars = await calendars_for(session, orgs, today=today)
+    earliest: dict[int, dt.time] = {}
+    for provider_id, commissioner_id, deadline in groups:
+        calendar = SchoolCalendar(calendars[commissioner_id].breaks + calendars[provider_id].breaks)
+        if calendar.is_school_day(today):
+            earliest[provider_id] = min(deadline, earliest.get(provider_id, deadline))
+    return earliest
+
+
+async def gather_facts(session: AsyncSession, now: dt.datetime, times: NudgeTimes) -> Facts:
+    """Everything the rules look at, as of `now`, for the candidate placements (pupils'
+    names left blank: see `with_pupil_names`)."""
+    today = london_date(now)
+    reminders_due = SchoolCalendar().is_school_day(today) and now >= at_london(
+        today, times.reminders
+    )
+    candidates = candidate_ids(
+        today,
+        reminders_due=reminders_due,
+        register_open=await register_is_open(session, now, times),
+    ).subquery()
+    provider = aliased(Organisation)
+    last_contact = (
+        select(func.max(Contact.contact_date))
+        .where(Contact.placement_id == Placement.id)
+        .scalar_subquery()
+    )
+    reported_today = exists().where(
+        AttendanceRecord.placement_id == Placement.id, AttendanceRecord.date == today
+    )
+    rows = (
+        await session.execute(
+            select(
+                Placement.id,
+                Placement.reference,
+                Placement.provider_id,
+                provider.name,
+                Placement.commissioner_id,
+                Placement.created_by_id,
+                Placement.start_date,
+                Placement.provider_days,
+                Placement.absence_deadline,
+                Placement.planned_end_date,
+                Placement.review_date,
+                Placement.is_full_time,
+                Placement.next_qa_due,
+                last_contact.label("last_contact"),
+                reported_today.label("reported_today"),
+            )
+            .join(provider, provider.id == Placement.provider_id)
+            .where(ACTIVE, Placement.id.in_(select(candidates.c.id)))
+            .order_by(Placement.id)
+        )
+    ).all()
+    org_ids = {row.commissioner_id for row in rows} | {row.provider_id for row in rows}
+    calendars = await calendars_for(session, org_ids, today=today)
+    unexplained: dict[int, set[dt.date]] = {}
+    for placement_id, day in await session.execute(unexplained_absences(today)):
+        unexplained.setdefault(placement_id, set()).add(day)
+
+    shared: dict[tuple[TermBreak, ...], SchoolCalendar] = {}
+    by_pair: dict[tuple[int, int], SchoolCalendar] = {}
+
+    def calendar(commissioner_id: int, provider_id: int) -> SchoolCalendar:
+        # One calendar per set of breaks (most share their LA's): it remembers its days.
+        pair = (commissioner_id, provider_id)
+        if pair not in by_pair:
+            breaks = calendars[commissioner_id].breaks + calendars[provider_id].breaks
+            by_pair[pair] = shared.setdefault(breaks, SchoolCalendar(breaks))
+        return by_pair[pair]
+
+    placements = tuple(
+        PlacementFacts(
+            id=row.id,
+            reference=row.reference,
+            pupil_name="",
+            provider_id=row.provider_id,
+            provider_name=row.name,
+            commissioner_id=row.commissioner_id,
+            owner_id=row.created_by_id,
+            start_date=row.start_date,
+            days=tuple(d for d in row.provider_days.split(",") if d),
+            absence_deadline=row.absence_deadline,
+            calendar=calendar(row.commissioner_id, row.provider_id),
+            planned_end_date=row.planned_end_date,
+            review_date=row.review_date,
+            is_full_time=row.is_full_time,
+            next_qa_due=row.next_qa_due,
+            last_contact=row.last_contact,
+            reported_today=bool(row.reported_today),
+            unexplained_days=frozenset(unexplained.get(row.id, ())),
+        )
+        for row in rows
+    )
+    checks = await session.execute(
+        select(
+            ChecklistItem.id,
+            ChecklistItem.placement_id,
+            ChecklistItem.key,
+            ChecklistItem.due_date,
+            ChecklistItem.owner_id,
+        )
+        .join(Placement, Placement.id == ChecklistItem.placement_id)
+        .where(
             ChecklistItem.status == ChecklistStatus.not_done,
             ChecklistItem.due_date < today,
-            ChecklistItem.placement_id.in_(ids),
+            ACTIVE,
         )
     )
-    calls = await session.scalars(
-        select(WelfareCall).where(
-            WelfareCall.status == WelfareCallStatus.open, WelfareCall.placement_id.in_(ids)
+    calls = await session.execute(
+        select(
+            WelfareCall.id,
+            WelfareCall.placement_id,
+            WelfareCall.absence_date,
+            WelfareCall.created_at,
         )
+        .join(Placement, Placement.id == WelfareCall.placement_id)
+        .where(WelfareCall.status == WelfareCallStatus.open, ACTIVE)
     )
     return Facts(
         now=now,
-        placements=facts,
+        placements=placements,
         overdue_checks=tuple(
             CheckFacts(
-                item_id=item.id,
-                placement_id=item.placement_id,
-                label=checklist.definition(item.key).label,
-                due_date=item.due_date,
-                owner_id=item.owner_id,
+                item_id=item_id,
+                placement_id=placement_id,
+                label=checklist.definition(key).label,
+                due_date=due_date,
+                owner_id=owner_id,
             )
-            for item in checks
-            if item.due_date is not None
+            for item_id, placement_id, key, due_date, owner_id in checks
+            if due_date is not None
         ),
         open_calls=tuple(
             CallFacts(
-                id=call.id,
-                placement_id=call.placement_id,
-                absence_date=call.absence_date,
-                created_at=call.created_at,
+                id=call_id, placement_id=placement_id, absence_date=day, created_at=created_at
             )
-            for call in calls.unique()
+            for call_id, placement_id, day, created_at in calls
         ),
         leads=await leads_by_organisation(session, {p.commissioner_id for p in placements}),
         provider_staff=await staff_by_provider(session, {p.provider_id for p in placements}),
         snoozes=await active_snoozes(session, today),
         times=times,
+        register_deadlines=await register_deadlines(session, placements, now),
     )
+
+
+async def with_pupil_names(
+    session: AsyncSession, facts: Facts, placement_ids: Collection[int]
+) -> Facts:
+    """The facts with the pupils' names filled in for these placements (decrypted here)."""
+    names: dict[int, str] = {}
+    for chosen in among(session, Placement.id, placement_ids):
+        rows = await session.execute(
+            select(Placement.id, Pupil.first_name, Pupil.last_name)
+            .join(Pupil, Pupil.id == Placement.pupil_id)
+            .where(chosen)
+        )
+        names.update({placement_id: f"{first} {last}" for placement_id, first, last in rows})
+    return dataclasses.replace(
+        facts,
+        placements=tuple(
+            dataclasses.replace(p, pupil_name=names[p.id]) if p.id in names else p
+            for p in facts.placements
+        ),
+    )
+
+
+async def name_fresh(session: AsyncSession, facts: Facts, fresh: Sequence[Nudge]) -> list[Nudge]:
+    """The new nudges with their pupils' names in the text: the rules run again, with the
+    names read, over just the placements these nudges are about (each such nudge comes from
+    its own placement's facts, so it comes out the same, named). Nudges about no placement
+    (register prompts) name no pupil and are kept as they are."""
+    about = {n.placement_id for n in fresh if n.placement_id is not None}
+    if not about:
+        return list(fresh)
+    named = await with_pupil_names(
+        session,
+        dataclasses.replace(facts, placements=tuple(p for p in facts.placements if p.id in about)),
+        about,
+    )
+    keys = {n.key for n in fresh if n.placement_id is not None}
+    again = {n.key: n for n in due_nudges(named) if n.key in keys}
+    return [again.get(n.key, n) if n.placement_id is not None else n for n in fresh]

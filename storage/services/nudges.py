@@ -34,7 +34,8 @@ from storage.rules import checklist
 from storage.rules import nudge_wording as say
 from storage.rules.nudges import Nudge
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
-from storage.services.outbox import enqueue
+from storage.services.chunks import among
+from storage.services.outbox import Message, enqueue_many
 from storage.services.placements import update_checklist_item
 
 NudgeAction = Literal["done", "snooze_day", "snooze_week", "open"]
@@ -62,23 +63,24 @@ def payload_of(nudge: Nudge) -> dict[str, Any]:
     }
 
 
+async def not_yet_queued(session: AsyncSession, nudges: Sequence[Nudge]) -> list[Nudge]:
+    """The nudges whose key is not in the outbox yet (looked up by the unique index)."""
+    known: set[str] = set()
+    for chosen in among(session, OutboxMessage.key, [n.key[:200] for n in nudges]):
+        known.update(await session.scalars(select(OutboxMessage.key).where(chosen)))
+    return [nudge for nudge in nudges if nudge.key[:200] not in known]
+
+
 async def queue_nudges(session: AsyncSession, nudges: Sequence[Nudge]) -> int:
     """Insert the nudges whose key is not in the outbox yet; how many were new.
 
     Looks the keys up first (by the unique index) so a pass that finds nothing new writes
     nothing; the insert itself is still insert-if-absent, for two instances racing."""
-    created = 0
-    for start in range(0, len(nudges), 500):
-        chunk = nudges[start : start + 500]
-        keys = [n.key[:200] for n in chunk]
-        known = set(
-            await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys)))
-        )
-        for nudge in chunk:
-            if nudge.key[:200] in known:
-                continue
-            created += await enqueue(
-                session,
+    fresh = await not_yet_queued(session, nudges)
+    return await enqueue_many(
+        session,
+        [
+            Message(
                 key=nudge.key,
                 kind=nudge.kind,
                 text=nudge.text,
@@ -87,7 +89,9 @@ async def queue_nudges(session: AsyncSession, nudges: Sequence[Nudge]) -> int:
                 placement_id=nudge.placement_id,
                 payload=payload_of(nudge),
             )
-    return created
+            for nudge in fresh
+        ],
+    )
 
 
 async def active_snoozes(session: AsyncSession, today: dt.date) -> dict[tuple[str, int], dt.date]:
@@ -109,12 +113,14 @@ async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime)
         return f"out of date after {dt.datetime.fromisoformat(expires).astimezone(LONDON):%d/%m/%Y %H:%M}"
     kind, _, rest = subject.partition(":")
     if kind == "check":
-        item = await session.get(ChecklistItem, int(rest))
-        if item is None or item.status != ChecklistStatus.not_done:
+        check = await session.scalar(
+            select(ChecklistItem.status).where(ChecklistItem.id == int(rest))
+        )
+        if check != ChecklistStatus.not_done:
             return "the check was done"
     elif kind == "call":
-        call = await session.get(WelfareCall, int(rest))
-        if call is None or call.status != WelfareCallStatus.open:
+        call = await session.scalar(select(WelfareCall.status).where(WelfareCall.id == int(rest)))
+        if call != WelfareCallStatus.open:
             return "the welfare call was made"
     elif kind == "report":
         placement_id, _, day = rest.partition(":")
@@ -127,8 +133,11 @@ async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime)
         if reported is not None:
             return "the attendance was reported"
     if row.placement_id is not None:
-        placement = await session.get(Placement, row.placement_id)
-        if placement is not None and placement.status == PlacementStatus.ended:
+        # Just the status: loading the placement would read its pupil and checklist too.
+        status = await session.scalar(
+            select(Placement.status).where(Placement.id == row.placement_id)
+        )
+        if status == PlacementStatus.ended:
             return "the placement has ended"
     if payload.get("snoozable") and row.recipient_id is not None:
         until = await session.scalar(

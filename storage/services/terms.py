@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Organisation, TermBreakRecord
 from storage.rules.calendar import SchoolCalendar, TermBreak
 from storage.services.audit import Change, audit_created
+from storage.services.chunks import among
 
 # Breaks that ended this long ago no longer matter to the scheduler (the longest look-back is
 # the digest's four weeks of attendance).
@@ -69,29 +70,33 @@ async def calendars_for(
 ) -> dict[int, SchoolCalendar]:
     """The school-day calendar of each organisation: its breaks and its LA's (recent and
     future ones only)."""
-    ids = set(organisation_ids)
-    if not ids:
-        return {}
-    organisations = {
-        org.id: org
-        for org in await session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
-    }
-    wanted = ids | {org.la_id for org in organisations.values() if org.la_id is not None}
-    rows = await session.scalars(
-        select(TermBreakRecord).where(
-            TermBreakRecord.organisation_id.in_(wanted),
-            TermBreakRecord.last_day >= today - CALENDAR_LOOKBACK,
-        )
-    )
+    ids = sorted(set(organisation_ids))
+    la_of: dict[int, int | None] = {}
+    for chosen in among(session, Organisation.id, ids):  # a national pass asks for thousands
+        rows = await session.execute(select(Organisation.id, Organisation.la_id).where(chosen))
+        la_of.update({org_id: la_id for org_id, la_id in rows})
+    wanted = set(ids) | {la for la in la_of.values() if la is not None}
     by_org: dict[int, list[TermBreak]] = {}
-    for row in rows:
-        by_org.setdefault(row.organisation_id, []).append(
-            TermBreak(name=row.name, first_day=row.first_day, last_day=row.last_day)
+    for chosen in among(session, TermBreakRecord.organisation_id, wanted):
+        found = await session.execute(
+            select(
+                TermBreakRecord.organisation_id,
+                TermBreakRecord.name,
+                TermBreakRecord.first_day,
+                TermBreakRecord.last_day,
+            ).where(
+                chosen,
+                TermBreakRecord.last_day >= today - CALENDAR_LOOKBACK,
+            )
         )
+        for org_id, name, first_day, last_day in found:
+            by_org.setdefault(org_id, []).append(
+                TermBreak(name=name, first_day=first_day, last_day=last_day)
+            )
     calendars: dict[int, SchoolCalendar] = {}
     for org_id in ids:
-        org = organisations.get(org_id)
-        breaks = by_org.get(org_id, []) + (by_org.get(org.la_id, []) if org and org.la_id else [])
+        la_id = la_of.get(org_id)
+        breaks = by_org.get(org_id, []) + (by_org.get(la_id, []) if la_id else [])
         calendars[org_id] = SchoolCalendar(tuple(sorted(breaks, key=lambda b: b.first_day)))
     return calendars
 

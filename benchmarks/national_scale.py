@@ -1,0 +1,322 @@
+"""National scale (issue 7): the scheduler and the DSL digests on a synthetic England in
+PostgreSQL, next to the same with ten times fewer placements, measured in the same run.
+
+    .venv/bin/python -m benchmarks.national_scale [--size small|full] [--postgres URL] [--plans]
+
+`full` is the issue's England: 150 LAs, 20,000 schools (a DSL each), 3,000 providers, 60,000
+active placements (and 12,000 ended), 3 million attendance rows, a year of QA visits and weekly
+contacts (see national_data.py). `small` is a tenth of that. Each size is compared with a tenth
+of itself. For each, a scratch database `apsg_bench_national_*` is created on the server,
+migrated, filled, measured by a child process (so its peak memory is the bot's alone) and
+dropped.
+
+The child plays Tuesday 2 March 2027 (London): at 08:00 it queues every digest (each built
+for its DSL or LA officer), then runs a scheduler pass; it sends them through a channel that
+only counts; at 08:30 (the day's reminders), 08:31, 09:45 (after the register deadlines) and
+09:46 it runs a pass and times it; then sends the nudges. It prints EXPLAIN ANALYZE of the
+slowest queries of the 09:45 pass and of the digests, with the indexes they use.
+
+Targets: a scheduler pass under 2 s; all the digests under 60 s; peak memory under 300 MB.
+The script prints whether each was met; it never fails on slowness.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import re
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+from benchmarks.national_data import BENCH_KEY, TODAY, Scale, generate
+from bot.delivery import Notice, Recipient
+from bot.scheduler.scheduler import Scheduler
+from storage import crypto
+from storage.clock import LONDON, FixedClock
+from storage.db import create_engine, normalise_url, session_factory
+from storage.migrate import upgrade
+from storage.services.digest_queue import queue_digests
+from storage.services.nudge_facts import gather_facts
+
+SIZES = {"small": 0.1, "full": 1.0}
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PASS_TARGET_S = 2.0
+DIGESTS_TARGET_S = 60.0
+RSS_TARGET_MB = 300.0
+BIG_TABLES = {"placements", "attendance", "checklist_items", "contacts", "qa_visits", "outbox",
+              "chronology", "pupils", "people", "welfare_calls"}  # fmt: skip
+
+
+# ----- the measured child -------------------------------------------------------------------
+
+
+class CountingDeliverer:
+    """A channel that reaches everyone, sends nothing and counts (no rate limit: 'bench')."""
+
+    platform = "bench"
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def can_reach(self, recipient: Recipient) -> bool:
+        return True
+
+    async def send(self, notice: Notice) -> None:
+        self.sent += 1
+
+
+@dataclass
+class Statements:
+    """Every statement run while `label` is set: time, calls and one sample to EXPLAIN."""
+
+    label: str | None = None
+    seen: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def attach(self, engine: Any) -> None:
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            context._bench_started = time.perf_counter()
+
+        @event.listens_for(engine.sync_engine, "after_cursor_execute")
+        def _after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            if self.label is None:
+                return
+            shape = re.sub(r"\$\d+(, \$\d+)*", "$n", statement)
+            entry = self.seen.setdefault(
+                (self.label, shape),
+                {"statement": statement, "parameters": parameters, "seconds": 0.0, "calls": 0},
+            )
+            entry["seconds"] += time.perf_counter() - context._bench_started
+            entry["calls"] += 1
+
+    def slowest(self, label: str, n: int) -> list[dict[str, Any]]:
+        found = [
+            entry
+            for (lab, _), entry in self.seen.items()
+            if lab == label and entry["statement"].lstrip().upper().startswith("SELECT")
+        ]
+        return sorted(found, key=lambda e: -e["seconds"])[:n]
+
+
+async def _timed(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = await work()
+    return time.perf_counter() - started, result
+
+
+INDEX_SCAN = re.compile(
+    r"(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\w+)"
+)
+SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
+
+
+def _plan_summary(plan: list[str]) -> dict[str, Any]:
+    lines = "\n".join(plan)
+    took = next((line.strip() for line in plan if "Execution Time" in line), "")
+    return {
+        "indexes": sorted(set(INDEX_SCAN.findall(lines))),
+        "seq_scans": sorted(set(SEQ_SCAN.findall(lines))),
+        "execution": took,
+    }
+
+
+async def _explain(engine: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    plans = []
+    async with engine.connect() as connection:
+        for entry in entries:
+            transaction = await connection.begin()
+            rows = await connection.exec_driver_sql(
+                "EXPLAIN (ANALYZE, FORMAT TEXT) " + entry["statement"], entry["parameters"]
+            )
+            plan = [row[0] for row in rows]
+            await transaction.rollback()
+            first = " ".join(entry["statement"].split())[:160]
+            plans.append({"query": first, "seconds": entry["seconds"], "calls": entry["calls"],
+                          "plan": plan, **_plan_summary(plan)})  # fmt: skip
+    return plans
+
+
+async def measure(url: str) -> dict[str, Any]:
+    """The child: every figure, as a dict."""
+    crypto.configure([BENCH_KEY])
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    statements = Statements()
+    statements.attach(engine)
+    at = dt.datetime.combine(TODAY, dt.time(8, 0), tzinfo=LONDON)
+    clock = FixedClock(at)
+    channel = CountingDeliverer()
+    scheduler = Scheduler(sessions, clock, [channel], instance="bench")
+    out: dict[str, Any] = {}
+
+    # The day before, as the bot would have run it (untimed): Monday's reminders, sent, so
+    # today's once-per-date reminders are only the new ones.
+    clock.set(at - dt.timedelta(days=1) + dt.timedelta(minutes=30))
+    await scheduler.evaluate()
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE outbox SET status = 'sent', sent_at = due_at WHERE status = 'pending'")
+        )
+    clock.set(at)
+    statements.label = "digests"
+    out["digests_s"], out["digests"] = await _timed(
+        lambda: queue_digests(sessions, clock.now(), scheduler.times.digest)
+    )
+    statements.label = None
+    out["pass_0800_s"], _ = await _timed(scheduler.evaluate)
+    out["deliver_digests_s"], report = await _timed(scheduler.worker.deliver_due)
+    out["digests_sent"] = report.sent
+    nudges = 0
+    for label, (hour, minute) in (("0830", (8, 30)), ("0831", (8, 31)), ("0945", (9, 45)), ("0946", (9, 46))):  # fmt: skip
+        clock.set(dt.datetime.combine(TODAY, dt.time(hour, minute), tzinfo=LONDON))
+        statements.label = label
+        out[f"pass_{label}_s"], passed = await _timed(scheduler.evaluate)
+        statements.label = None
+        out[f"pass_{label}_nudges"] = passed.nudges
+        nudges += passed.nudges
+    statements.label = "deliver"
+    out["deliver_nudges_s"], report = await _timed(scheduler.worker.deliver_due)
+    statements.label = None
+    out["nudges_sent"] = report.sent
+    async with sessions() as session:
+        facts = await gather_facts(session, clock.now(), scheduler.times)
+    out["candidates_0946"] = len(facts.placements)
+    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    slowest = [*statements.slowest("0945", 4), *statements.slowest("digests", 4)]
+    out["plans"] = await _explain(engine, slowest + statements.slowest("deliver", 1))
+    await engine.dispose()
+    return out
+
+
+# ----- the parent: databases, children, the table --------------------------------------------
+
+
+async def _admin(url: str, statement: str) -> None:
+    parsed = make_url(normalise_url(url))
+    connection = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                                       password=parsed.password, database=parsed.database)  # fmt: skip
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _fill(url: str, scale: Scale) -> dict[str, int]:
+    parsed = make_url(normalise_url(url))
+    connection = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                                       password=parsed.password, database=parsed.database)  # fmt: skip
+    try:
+        return await generate(connection, scale)
+    finally:
+        await connection.close()
+
+
+def run_size(server: str, fraction: float) -> dict[str, Any]:
+    """Create, migrate and fill a scratch database at this fraction of England, measure it in
+    a child process, drop it."""
+    name = f"apsg_bench_national_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    url = make_url(normalise_url(server)).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        started = time.perf_counter()
+        counts = asyncio.run(_fill(url, Scale.of(fraction)))
+        generated = time.perf_counter() - started
+        print(f"  {counts['placements']:,} placements, {counts['attendance']:,} attendance rows, "
+              f"{counts['checklist_items']:,} checks, {counts['contacts']:,} contacts, "
+              f"{counts['qa_visits']:,} QA visits: generated in {generated:.0f} s; measuring...", flush=True)  # fmt: skip
+        child = subprocess.run(
+            [sys.executable, "-m", "benchmarks.national_scale", "--child", url],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if child.returncode != 0:
+            sys.stderr.write(child.stderr)
+            raise SystemExit(f"the measuring child failed ({child.returncode})")
+        figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+        figures["counts"] = counts
+        figures["generate_s"] = generated
+        return figures
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+ROWS: list[tuple[str, str, float | None, str]] = [
+    # label, key, target, unit
+    ("all digests built and queued (08:00)", "digests_s", DIGESTS_TARGET_S, "s"),
+    ("scheduler pass 08:00 (digests queued)", "pass_0800_s", PASS_TARGET_S, "s"),
+    ("scheduler pass 08:30 (day's reminders)", "pass_0830_s", PASS_TARGET_S, "s"),
+    ("scheduler pass 08:31 (nothing new)", "pass_0831_s", PASS_TARGET_S, "s"),
+    ("scheduler pass 09:45 (after deadlines)", "pass_0945_s", PASS_TARGET_S, "s"),
+    ("scheduler pass 09:46 (nothing new)", "pass_0946_s", PASS_TARGET_S, "s"),
+    ("sending the digests (counting channel)", "deliver_digests_s", None, "s"),
+    ("sending the nudges (counting channel)", "deliver_nudges_s", None, "s"),
+    ("peak memory of the measured process", "rss_mb", RSS_TARGET_MB, "MB"),
+]
+COUNTS = [
+    ("digests queued", "digests"),
+    ("nudges queued at 08:30", "pass_0830_nudges"),
+    ("nudges queued at 09:45", "pass_0945_nudges"),
+    ("candidate placements at 09:46", "candidates_0946"),
+]
+
+
+def report(size: str, big: dict[str, Any], small: dict[str, Any], show_plans: bool) -> None:
+    n, m = big["counts"]["placements"], small["counts"]["placements"]
+    print(f"\nNational scale, --size {size}: N = {n:,} placements (incl. ended), N/10 = {m:,}")
+    print(f"{'figure':44} {'at N':>10} {'at N/10':>10} {'ratio':>7} {'target':>9}  met")
+    for label, key, target, unit in ROWS:
+        a, b = big[key], small[key]
+        ratio = f"{a / b:.1f}x" if b else "-"
+        goal = f"< {target:g} {unit}" if target else ""
+        met = "" if target is None else ("yes" if a < target else "NO")
+        print(f"{label:44} {a:>8.2f}{unit:>2} {b:>8.2f}{unit:>2} {ratio:>7} {goal:>9}  {met}")
+    for label, key in COUNTS:
+        a, b = big[key], small[key]
+        print(f"{label:44} {a:>10,} {b:>10,} {(f'{a / b:.1f}x' if b else '-'):>7}")
+    print(f"{'messages sent (digests + nudges)':44} {big['digests_sent'] + big['nudges_sent']:>10,} "
+          f"{small['digests_sent'] + small['nudges_sent']:>10,}")  # fmt: skip
+    print("\nQuery plans at N (slowest SELECTs of the 09:45 pass, of the digests, of sending):")
+    for plan in big["plans"]:
+        seq = [t for t in plan["seq_scans"] if t in BIG_TABLES]
+        print(f"- {plan['seconds'] * 1000:.0f} ms in {plan['calls']} call(s); {plan['execution']}; "
+              f"indexes: {', '.join(plan['indexes']) or 'none'}; "
+              f"seq scans of big tables: {', '.join(seq) or 'none'}\n    {plan['query']}")  # fmt: skip
+        if show_plans:
+            print("    " + "\n    ".join(plan["plan"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument(
+        "--postgres", default=DEFAULT_URL, help="a server to create scratch databases on"
+    )
+    parser.add_argument("--plans", action="store_true", help="print the whole query plans")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(measure(args.child)), default=str))
+        return
+    fraction = SIZES[args.size]
+    print(
+        f"National scale ({args.size}): England at {fraction:g}, and a tenth of that.", flush=True
+    )
+    big = run_size(args.postgres, fraction)
+    small = run_size(args.postgres, fraction / 10)
+    report(args.size, big, small, args.plans)
+
+
+if __name__ == "__main__":
+    main()

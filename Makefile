@@ -44,6 +44,8 @@ pytest: $(STAMP)
 ## make bench: the benchmarks of issue 7, small size (SIZE=full for the full size)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.webhook_ack --size $${SIZE:-small}
+	$(BIN)/python -m benchmarks.morning_rush --size $${SIZE:-small}
+	$(BIN)/python -m benchmarks.national_scale --size $${SIZE:-small}
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

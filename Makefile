@@ -41,11 +41,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-## make bench: the benchmarks of issue 7, small size (SIZE=full for the full size)
+## make bench: the benchmarks of issue 7 on PostgreSQL, small size (SIZE=full for the full size;
+## BENCH_POSTGRES=URL for another server: each makes and drops its own scratch database)
+BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.webhook_ack --size $${SIZE:-small}
-	$(BIN)/python -m benchmarks.morning_rush --size $${SIZE:-small}
-	$(BIN)/python -m benchmarks.national_scale --size $${SIZE:-small}
+	$(BIN)/python -m benchmarks.webhook_ack --size $${SIZE:-small} --postgres $(BENCH_POSTGRES)
+	$(BIN)/python -m benchmarks.morning_rush --size $${SIZE:-small} --postgres $(BENCH_POSTGRES)
+	$(BIN)/python -m benchmarks.national_scale --size $${SIZE:-small} --postgres $(BENCH_POSTGRES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

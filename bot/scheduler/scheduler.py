@@ -1,5 +1,7 @@
 """One scheduler pass: evaluate the rules at `now`, queue what is newly owed (nudges and
-digests, each key once), then deliver whatever is due. The server runs a pass every minute."""
+digests, each key once), then deliver whatever is due. The server runs a pass every minute;
+the day's reminders are gathered by the first pass at or after the reminder time only (see
+`storage.services.reminder_sweeps`)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from storage.services.audit import Change
 from storage.services.digest_queue import queue_digests
 from storage.services.nudge_facts import gather_facts, name_fresh
 from storage.services.nudges import not_yet_queued, queue_nudges
+from storage.services.reminder_sweeps import queue_day_reminders
 from storage.services.welfare import escalate_unreached
 
 log = logging.getLogger(__name__)
@@ -66,14 +69,18 @@ class Scheduler:
         self.worker = OutboxWorker(sessions, clock, deliverers, instance=self.instance, sleep=sleep)
 
     async def evaluate(self) -> PassReport:
-        """Queue every nudge and digest owed now (a nudge already queued is left alone)."""
+        """Queue every nudge and digest owed now (a nudge already queued is left alone): the
+        nudges due at a time of day every pass, the day's reminders once a day."""
         now = self.clock.now()
         report = PassReport(at=now)
         async with transaction(self.sessions) as session:
-            facts = await gather_facts(session, now, self.times)
-            fresh = await not_yet_queued(session, due_nudges(facts))
+            facts = await gather_facts(session, now, self.times, reminders=False)
+            fresh = await not_yet_queued(session, due_nudges(facts, reminders=False))
             # Pupils' names are read (decrypted) only for the messages about to be written.
             report.nudges = await queue_nudges(session, await name_fresh(session, facts, fresh))
+        report.nudges += await queue_day_reminders(
+            self.sessions, now, self.times, instance=self.instance
+        )
         report.digests = await queue_digests(self.sessions, now, self.times.digest)
         try:
             async with transaction(self.sessions) as session:

@@ -30,7 +30,7 @@ from storage.models.organisations import Organisation, Site
 from storage.models.people import Person, Pupil
 from storage.models.placements import ChecklistItem, Placement
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
-from storage.models.scheduling import NudgeSnooze, TermBreakRecord
+from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecord
 from storage.models.system import AuditEntry, DialogState, OutboxMessage
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "QaRating",
     "QaVisit",
     "RegistrationStatus",
+    "ReminderSweep",
     "Role",
     "Session",
     "Site",

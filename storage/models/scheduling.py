@@ -1,10 +1,11 @@
-"""What the scheduler keeps besides the outbox: term breaks per school or LA, and snoozes."""
+"""What the scheduler keeps besides the outbox: term breaks per school or LA, snoozes, and the
+school days whose reminders have been queued."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
@@ -39,3 +40,16 @@ class NudgeSnooze(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     until: Mapped[dt.date] = mapped_column(Date, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class ReminderSweep(Base):
+    """A school day whose reminders (overdue checks, QA visits, contact, reviews and ends) have
+    been queued, by which instance and how many. Written in the same transaction as those
+    reminders: a sweep that failed or died half-way leaves no row, so the next pass does it."""
+
+    __tablename__ = "reminder_sweeps"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True, autoincrement=False)
+    swept_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    instance: Mapped[str] = mapped_column(String(100))
+    queued: Mapped[int] = mapped_column(Integer, default=0)

@@ -350,15 +350,24 @@ def missing_education(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
         )
 
 
-def due_nudges(f: Facts) -> list[Nudge]:
-    """Every nudge owed at `f.now`, less the ones a person snoozed, each key once."""
+def due_nudges(f: Facts, *, reminders: bool = True, timely: bool = True) -> list[Nudge]:
+    """Every nudge owed at `f.now`, less the ones a person snoozed, each key once: the day's
+    `reminders` (checks, QA visits, contact, reviews and ends: first due at the reminder time,
+    keyed by the day or date) and the `timely` ones (register, no report, welfare calls,
+    missing education: due at a time of day). The scheduler asks for the two apart, the
+    reminders once a day."""
     by_id = {p.id: p for p in f.placements}
-    found: list[Nudge] = [*checks_overdue(f, by_id), *register_prompts(f)]
-    found += welfare_calls_overdue(f, by_id)
-    for p in f.placements:
-        found += placement_reminders(p, f)
-        found += no_reports(p, f)
-        found += missing_education(p, f)
+    found: list[Nudge] = []
+    if reminders:
+        found += checks_overdue(f, by_id)
+        for p in f.placements:
+            found += placement_reminders(p, f)
+    if timely:
+        found += register_prompts(f)
+        found += welfare_calls_overdue(f, by_id)
+        for p in f.placements:
+            found += no_reports(p, f)
+            found += missing_education(p, f)
     unique: dict[str, Nudge] = {}
     for nudge in found:
         until = f.snoozes.get((nudge.subject, nudge.recipient_id))

@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import CompoundSelect, Select, and_, exists, func, or_, select, union
+from sqlalchemy import CompoundSelect, Select, and_, exists, false, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -150,23 +150,27 @@ def not_reported(today: dt.date) -> Select[int]:
     )
 
 
-def candidate_ids(today: dt.date, *, reminders_due: bool, register_open: bool) -> CompoundSelect:
+def candidate_ids(
+    today: dt.date, *, reminders_due: bool, register_open: bool, timely: bool = True
+) -> CompoundSelect:
     """Ids of the active placements with something that can be due today, one indexed query
     per kind of thing due (an id may come from several). The day's reminders (checks, QA
     visits, contact, reviews and ends) only once they can be due, the register only in its
-    window."""
+    window, welfare calls and missing education only if `timely`."""
     soon = today + dt.timedelta(days=SOON_DAYS)
     unexplained = unexplained_absences(today).subquery()
     contact_since = today - dt.timedelta(days=cadence.CONTACT_INTERVAL_DAYS)
-    kinds: list[Select[int]] = [
-        select(WelfareCall.placement_id.label("id")).where(
-            WelfareCall.status == WelfareCallStatus.open
-        ),
-        # A missing-education run needs three days at least.
-        select(unexplained.c.placement_id.label("id"))
-        .group_by(unexplained.c.placement_id)
-        .having(func.count(unexplained.c.date.distinct()) >= CME_RUN_DAYS),
-    ]
+    kinds: list[Select[int]] = []
+    if timely:
+        kinds += [
+            select(WelfareCall.placement_id.label("id")).where(
+                WelfareCall.status == WelfareCallStatus.open
+            ),
+            # A missing-education run needs three days at least.
+            select(unexplained.c.placement_id.label("id"))
+            .group_by(unexplained.c.placement_id)
+            .having(func.count(unexplained.c.date.distinct()) >= CME_RUN_DAYS),
+        ]
     if reminders_due:
         kinds += [
             select(ChecklistItem.placement_id.label("id")).where(
@@ -192,7 +196,16 @@ def candidate_ids(today: dt.date, *, reminders_due: bool, register_open: bool) -
         ]
     if register_open:
         kinds.append(not_reported(today))
+    if not kinds:
+        kinds.append(select(Placement.id).where(false()))
     return union(*kinds)
+
+
+def reminders_are_due(now: dt.datetime, times: NudgeTimes) -> bool:
+    """Whether today's reminders can be due now: a school day (before term breaks, which each
+    placement's own calendar applies), at or after the reminder time."""
+    today = london_date(now)
+    return SchoolCalendar().is_school_day(today) and now >= at_london(today, times.reminders)
 
 
 async def register_is_open(session: AsyncSession, now: dt.datetime, times: NudgeTimes) -> bool:
@@ -255,17 +268,24 @@ async def register_deadlines(
     return earliest
 
 
-async def gather_facts(session: AsyncSession, now: dt.datetime, times: NudgeTimes) -> Facts:
+async def gather_facts(
+    session: AsyncSession,
+    now: dt.datetime,
+    times: NudgeTimes,
+    *,
+    reminders: bool = True,
+    timely: bool = True,
+) -> Facts:
     """Everything the rules look at, as of `now`, for the candidate placements (pupils'
-    names left blank: see `with_pupil_names`)."""
+    names left blank: see `with_pupil_names`). Only what the day's `reminders` need, or
+    only what the `timely` nudges need, if asked (as `due_nudges` takes them)."""
     today = london_date(now)
-    reminders_due = SchoolCalendar().is_school_day(today) and now >= at_london(
-        today, times.reminders
-    )
+    reminders_due = reminders and reminders_are_due(now, times)
     candidates = candidate_ids(
         today,
         reminders_due=reminders_due,
-        register_open=await register_is_open(session, now, times),
+        register_open=timely and await register_is_open(session, now, times),
+        timely=timely,
     ).subquery()
     provider = aliased(Organisation)
     last_contact = (
@@ -303,8 +323,9 @@ async def gather_facts(session: AsyncSession, now: dt.datetime, times: NudgeTime
     org_ids = {row.commissioner_id for row in rows} | {row.provider_id for row in rows}
     calendars = await calendars_for(session, org_ids, today=today)
     unexplained: dict[int, set[dt.date]] = {}
-    for placement_id, day in await session.execute(unexplained_absences(today)):
-        unexplained.setdefault(placement_id, set()).add(day)
+    if timely:
+        for placement_id, day in await session.execute(unexplained_absences(today)):
+            unexplained.setdefault(placement_id, set()).add(day)
 
     shared: dict[tuple[TermBreak, ...], SchoolCalendar] = {}
     by_pair: dict[tuple[int, int], SchoolCalendar] = {}
@@ -340,30 +361,38 @@ async def gather_facts(session: AsyncSession, now: dt.datetime, times: NudgeTime
         )
         for row in rows
     )
-    checks = await session.execute(
-        select(
-            ChecklistItem.id,
-            ChecklistItem.placement_id,
-            ChecklistItem.key,
-            ChecklistItem.due_date,
-            ChecklistItem.owner_id,
+    checks = (
+        await session.execute(
+            select(
+                ChecklistItem.id,
+                ChecklistItem.placement_id,
+                ChecklistItem.key,
+                ChecklistItem.due_date,
+                ChecklistItem.owner_id,
+            )
+            .join(Placement, Placement.id == ChecklistItem.placement_id)
+            .where(
+                ChecklistItem.status == ChecklistStatus.not_done,
+                ChecklistItem.due_date < today,
+                ACTIVE,
+            )
         )
-        .join(Placement, Placement.id == ChecklistItem.placement_id)
-        .where(
-            ChecklistItem.status == ChecklistStatus.not_done,
-            ChecklistItem.due_date < today,
-            ACTIVE,
-        )
+        if reminders_due
+        else ()
     )
-    calls = await session.execute(
-        select(
-            WelfareCall.id,
-            WelfareCall.placement_id,
-            WelfareCall.absence_date,
-            WelfareCall.created_at,
+    calls = (
+        await session.execute(
+            select(
+                WelfareCall.id,
+                WelfareCall.placement_id,
+                WelfareCall.absence_date,
+                WelfareCall.created_at,
+            )
+            .join(Placement, Placement.id == WelfareCall.placement_id)
+            .where(WelfareCall.status == WelfareCallStatus.open, ACTIVE)
         )
-        .join(Placement, Placement.id == WelfareCall.placement_id)
-        .where(WelfareCall.status == WelfareCallStatus.open, ACTIVE)
+        if timely
+        else ()
     )
     return Facts(
         now=now,
@@ -386,10 +415,12 @@ async def gather_facts(session: AsyncSession, now: dt.datetime, times: NudgeTime
             for call_id, placement_id, day, created_at in calls
         ),
         leads=await leads_by_organisation(session, {p.commissioner_id for p in placements}),
-        provider_staff=await staff_by_provider(session, {p.provider_id for p in placements}),
+        provider_staff=(
+            await staff_by_provider(session, {p.provider_id for p in placements}) if timely else {}
+        ),
         snoozes=await active_snoozes(session, today),
         times=times,
-        register_deadlines=await register_deadlines(session, placements, now),
+        register_deadlines=await register_deadlines(session, placements, now) if timely else {},
     )
 
 

@@ -111,3 +111,22 @@ async def retry_when_raced(attempt: Callable[[], Awaitable[T]], *, what: str, tr
                 raise
             log.info("%s raced another request (%s); trying again", what, type(error).__name__)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def admin_execute(url: str, statement: str) -> None:
+    """Run one statement outside a transaction on the PostgreSQL server at `url` (`CREATE
+    DATABASE`, `DROP DATABASE`: the test suite's and the benchmarks' scratch databases)."""
+    import asyncpg
+
+    parsed = make_url(normalise_url(url))
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()

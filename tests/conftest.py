@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import crypto
 from storage.clock import LONDON, FixedClock
-from storage.db import create_engine, normalise_url, session_factory
+from storage.db import admin_execute, create_engine, normalise_url, session_factory
 from storage.migrate import upgrade
 from storage.models import Base
 
@@ -50,29 +50,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _admin_execute(url: str, statement: str) -> None:
-    import asyncpg
-
-    parsed = make_url(normalise_url(url))
-    connection = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database,
-    )
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, migrated, dropped at the end."""
     assert POSTGRES_URL, "TEST_POSTGRES_URL is not set"
     name = f"apsg_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_execute(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
     url = (
         make_url(normalise_url(POSTGRES_URL))
         .set(database=name)
@@ -82,7 +65,7 @@ def postgres_database() -> Iterator[str]:
         upgrade(url)
         yield url
     finally:
-        asyncio.run(_admin_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=BACKENDS)

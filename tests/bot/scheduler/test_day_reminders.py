@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.scheduler import Scheduler
-from storage.clock import LONDON, FixedClock
+from storage.clock import FixedClock
 from storage.db import create_engine, session_factory
 from storage.models import ChecklistItem, ChecklistStatus, OutboxMessage, Placement, ReminderSweep
 from storage.rules.calendar import at_london
@@ -19,31 +19,16 @@ from storage.services import reminder_sweeps
 from storage.services.audit import Change
 from storage.services.nudges import act_on_nudge
 from tests.bot.scheduler.helpers import RecordingDeliverer, clock_sleep
+
+# The world: a placement with no contact and no QA visit yet, its Letter of Assurance overdue
+# since Friday 19/03.
+from tests.bot.scheduler.test_catch_up_and_buttons import _world
 from tests.conftest import Database
-from tests.factories import World, build_world, place
 
 TUESDAY = dt.date(2027, 3, 23)
 WEDNESDAY = TUESDAY + dt.timedelta(days=1)
 DAY_KINDS = {"check_overdue", "qa_due", "qa_overdue", "contact_overdue", "review_soon",
              "ending_soon", "part_time_review"}  # fmt: skip
-
-
-async def _world(db: Database, clock: FixedClock) -> tuple[World, Placement]:
-    """A placement since 01/03 with no contact and no QA visit yet, and its Letter of
-    Assurance overdue since Friday 19/03."""
-    clock.set(dt.datetime(2027, 3, 1, 8, 0, tzinfo=LONDON))
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,
-            start=dt.date(2027, 3, 1), all_done=True,
-        )  # fmt: skip
-        await session.execute(
-            update(ChecklistItem)
-            .where(ChecklistItem.placement_id == placement.id, ChecklistItem.key == "letter_of_assurance")
-            .values(status=ChecklistStatus.not_done, due_date=dt.date(2027, 3, 19))
-        )  # fmt: skip
-    return world, placement
 
 
 def _scheduler(db: Database, clock: FixedClock, instance: str = "one") -> Scheduler:

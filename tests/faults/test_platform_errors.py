@@ -136,13 +136,18 @@ async def test_slack_timing_out_the_nudge_is_sent_again_never_dropped(
 
 async def _tess_in_teams(
     db: Database, clock: FixedClock, client: TestClient[Any, Any], connector: FakeBotConnector
-) -> None:
-    """The teacher has talked to the bot in Teams (so a reference is stored) and has a nudge."""
+) -> OutboxWorker:
+    """The teacher has talked to the bot in Teams (so a reference is stored) and has a nudge;
+    the worker that delivers it through the app's Teams channel."""
     world = await build_world(db, clock)
     connector.add_member("29:tess", email="teacher@elmpark.test", aad_object_id="aad-tess")
     await TeamsUser(client, connector, "29:tess", "aad-tess").say("help", Chat.personal("tess"))
     connector.clear()
     await _nudge_for(db, clock, world.teacher.id)
+    teams = client.app[TEAMS]
+    return OutboxWorker(
+        db.sessions, clock, [TeamsDeliverer(teams.adapter, db.sessions)], sleep=clock_sleep(clock)
+    )
 
 
 def _cards(connector: FakeBotConnector) -> list[str]:
@@ -156,11 +161,7 @@ async def test_teams_500_then_a_long_429_the_nudge_arrives_once(
     connector: FakeBotConnector,
 ) -> None:
     client, waits = teams_client
-    await _tess_in_teams(db, clock, client, connector)
-    teams = client.app[TEAMS]
-    worker = OutboxWorker(
-        db.sessions, clock, [TeamsDeliverer(teams.adapter, db.sessions)], sleep=clock_sleep(clock)
-    )
+    worker = await _tess_in_teams(db, clock, client, connector)
     connector.fail_next(1, status=500)
     connector.fail_next(1, status=429, retry_after=60)
 
@@ -194,11 +195,7 @@ async def test_teams_connection_dropped_the_nudge_is_sent_again_at_once(
     connector: FakeBotConnector,
 ) -> None:
     client, waits = teams_client
-    await _tess_in_teams(db, clock, client, connector)
-    teams = client.app[TEAMS]
-    worker = OutboxWorker(
-        db.sessions, clock, [TeamsDeliverer(teams.adapter, db.sessions)], sleep=clock_sleep(clock)
-    )
+    worker = await _tess_in_teams(db, clock, client, connector)
     held = connector.hold()
     delivery = worker.deliver_due()
 

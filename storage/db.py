@@ -6,9 +6,10 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -130,3 +131,11 @@ async def admin_execute(url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+def insert_for(session: AsyncSession, model: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT for this session's database, with its `ON CONFLICT DO NOTHING`: how a row is
+    created "if absent" when two requests or bot instances may race to create it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)

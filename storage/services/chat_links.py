@@ -10,10 +10,9 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_for
 from storage.models import ChatChannel, ConversationRef, InboundEvent, Organisation, Person
 from storage.services.audit import Change, audit, audit_created, audit_updated, snapshot
 
@@ -130,9 +129,7 @@ async def first_delivery(
     """Remember a platform delivery; True the first time, False for a repeat (a retry, a
     second click), even when two bot instances race."""
     values = {"platform": platform, "event_id": event_id[:200], "received_at": at}
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(InboundEvent).values(**values).on_conflict_do_nothing()
+    statement = insert_for(session, InboundEvent).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -163,10 +160,8 @@ async def save_person_ref(
     ref = await person_ref(session, platform, person_id)
     if ref is None:
         # Two first messages at once may both get here: insert if absent, then read it back.
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         await session.execute(
-            insert(ConversationRef)
+            insert_for(session, ConversationRef)
             .values(
                 platform=platform,
                 target=f"person:{person_id}",

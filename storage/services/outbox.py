@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import insert_for
 from storage.models import Organisation, OrgKind, OutboxMessage, OutboxStatus, Person, Role
 
 
@@ -65,13 +64,11 @@ async def enqueue(
 async def enqueue_many(session: AsyncSession, messages: Sequence[Message]) -> int:
     """Insert the messages whose key is not taken, a hundred rows a statement; how many were
     new. (One statement a message would be most of a national morning's pass.)"""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     created = 0
     for start in range(0, len(messages), 100):
         rows = [message.values() for message in messages[start : start + 100]]
         statement = (
-            insert(OutboxMessage)
+            insert_for(session, OutboxMessage)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(OutboxMessage.id)

@@ -18,11 +18,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import transaction
+from storage.db import insert_for, transaction
 from storage.models import ReminderSweep
 from storage.rules.calendar import london_date
 from storage.rules.nudges import NudgeTimes, due_nudges
@@ -42,10 +40,8 @@ async def claim_sweep(
 ) -> bool:
     """Record `day` as swept by `instance`, in the caller's transaction, unless it already is
     (False). On PostgreSQL this waits for another instance's sweep of the day in progress."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(ReminderSweep)
+        insert_for(session, ReminderSweep)
         .values(day=day, swept_at=now, instance=instance, queued=0)
         .on_conflict_do_nothing(index_elements=["day"])
         .returning(ReminderSweep.day)

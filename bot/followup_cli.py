@@ -116,7 +116,7 @@ def run_aplist(args: argparse.Namespace) -> int:
             print(str(error), file=sys.stderr)
             return 2
         async with transaction(runtime.sessions) as session:
-            providers = await ap_list(session, school.id)
+            providers = await ap_list(session, school.id, today=london_today(runtime.clock))
             text = ap_list_csv(providers)
         pupils = sum(len(p.pupils) for p in providers)
         _write(text, args.out, f"{len(providers)} provider(s), {pupils} pupil(s)")

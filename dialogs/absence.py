@@ -8,7 +8,7 @@ a question asked again later (after a restart or a refused save) is still worded
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy import select
 
@@ -26,7 +26,7 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, parse_date, parse_multichoice, uk_date, uk_date_long
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
-from storage.access import Action
+from storage.access import Action, can_set_code
 from storage.models import (
     AttendanceRecord,
     AttendanceStatus,
@@ -38,16 +38,21 @@ from storage.models import (
     WelfareCallStatus,
 )
 from storage.rules import codes
+from storage.rules.attendance import no_session_reason
 from storage.rules.calendar import SchoolCalendar
 from storage.services.attendance import (
     AttendanceError,
     confirm_all_present,
     deadline_passed,
+    due_placements,
     expected_on,
+    is_confirmed_present,
+    mark_words,
     report_absence,
     sessions_text,
 )
 from storage.services.outbox import safeguarding_leads
+from storage.services.terms import calendar_for, calendars_for
 
 # Answers key: the dialog began in a shared channel (see the module docstring).
 REPORT_WINDOW_DAYS = 14
@@ -70,8 +75,51 @@ def _sessions(raw: str) -> list[str]:
     return parse_multichoice(raw, SESSION_CHOICES)
 
 
-def _code_choices() -> list[Choice]:
-    return [Choice(value=code.code, label=code.label) for code in codes.absence_codes()]
+def _code_choices(ctx: DialogContext, placement: Placement) -> list[Choice]:
+    """Every absence code; those the person may not set are offered as a proposal."""
+    return [
+        Choice(
+            value=code.code,
+            label=code.label
+            if can_set_code(ctx.person, placement, code.code)
+            else f"{code.label} (the school decides: sent as your proposal, recorded N)",
+        )
+        for code in codes.absence_codes()
+    ]
+
+
+def no_session_check(
+    placement: Placement, calendar: SchoolCalendar, window: Callable[[dt.date], str | None]
+) -> Callable[[dt.date], str | None]:
+    """A date step's check: the window first, then that the pupil was due at the provider."""
+
+    def check(day: dt.date) -> str | None:
+        refused = window(day)
+        if refused is not None:
+            return refused
+        why = no_session_reason(placement, day, calendar)
+        if why is None:
+            return None
+        return f"{placement.reference} had no session at the provider then: {why}. Pick a day they were due."
+
+    return check
+
+
+async def already_reported(
+    ctx: DialogContext, placement: Placement, date: dt.date
+) -> dict[Session, AttendanceRecord]:
+    """The sessions of that day already reported, by session."""
+    rows = await ctx.session.scalars(
+        select(AttendanceRecord).where(
+            AttendanceRecord.placement_id == placement.id, AttendanceRecord.date == date
+        )
+    )
+    return {row.session: row for row in rows}
+
+
+def _recorded_code(ctx: DialogContext, placement: Placement, code: str) -> str:
+    """The code the session will carry: the one chosen, or N when it is only a proposal."""
+    return code if can_set_code(ctx.person, placement, code) else DEFAULT_CODE
 
 
 class AbsentDialog(Dialog):
@@ -103,29 +151,26 @@ class AbsentDialog(Dialog):
             else f"Please pick a day in the last {REPORT_WINDOW_DAYS} days; for older absences, "
             "tell the school directly."
         )
+        calendar = await calendar_for(ctx.session, placement.commissioner_id, today=today)
         yield Step(
             "date",
             PromptKind.date,
             "Which day? (blank for today)",
             default="today",
-            validate=date_between(
-                max(window_start, placement.start_date),
-                today + dt.timedelta(days=REPORT_WINDOW_DAYS),
-                too_early=too_early,
-                too_late=f"Please pick a day in the next {REPORT_WINDOW_DAYS} days.",
+            validate=no_session_check(
+                placement,
+                calendar,
+                date_between(
+                    max(window_start, placement.start_date),
+                    today + dt.timedelta(days=REPORT_WINDOW_DAYS),
+                    too_early=too_early,
+                    too_late=f"Please pick a day in the next {REPORT_WINDOW_DAYS} days.",
+                ),
             ),
         )
         date = answers.date("date")
         assert date is not None
         notes: list[Message] = []
-        if not expected_on(placement, date):
-            notes.append(
-                Message(
-                    level="warning",
-                    text=f"{placement.reference} isn't usually at {placement.provider.name} on "
-                    f"{date:%A}s. Carry on if the absence is right.",
-                )
-            )
         if deadline_passed(placement, date, ctx.clock.now()):
             notes.append(
                 Message(
@@ -154,13 +199,56 @@ class AbsentDialog(Dialog):
             "code",
             PromptKind.choice,
             "Which absence code? (blank for N: reason not yet established)",
-            choices=_code_choices(),
+            choices=_code_choices(ctx, placement),
             default=DEFAULT_CODE,
         )
-        yield Step("confirm", PromptKind.confirm, self._summary(ctx, answers, placement, date))
+        code = _recorded_code(ctx, placement, answers.text("code") or DEFAULT_CODE)
+        existing = await already_reported(ctx, placement, date)
+        changing = [
+            existing[Session(s)]
+            for s in answers.many("sessions")
+            if Session(s) in existing
+            and (
+                existing[Session(s)].status != AttendanceStatus.absent
+                or existing[Session(s)].code != code
+            )
+        ]
+        if changing:
+            what = "; ".join(
+                f"{r.session.value} is recorded {mark_words(r)}"
+                + (
+                    f" (reported by the provider {r.reported_at:%d/%m %H:%M})"
+                    if r.reported_at
+                    else ""
+                )
+                + f" and would become absent ({code})"
+                for r in changing
+            )
+            yield Step(
+                "change_reason",
+                PromptKind.text,
+                f"{placement.reference} on {uk_date_long(date)} was already reported: {what}. "
+                "Why is the mark changing? (kept in the mark's history"
+                + (
+                    "; the school's DSL is told the register was wrong)"
+                    if any(is_confirmed_present(r) for r in changing)
+                    else ")"
+                ),
+                max_length=1000,
+            )
+        yield Step(
+            "confirm",
+            PromptKind.confirm,
+            self._summary(ctx, answers, placement, date, changing),
+        )
 
     def _summary(
-        self, ctx: DialogContext, answers: Answers, placement: Placement, date: dt.date
+        self,
+        ctx: DialogContext,
+        answers: Answers,
+        placement: Placement,
+        date: dt.date,
+        changing: list[AttendanceRecord],
     ) -> str:
         who = (
             placement.reference
@@ -168,9 +256,17 @@ class AbsentDialog(Dialog):
             else f"{placement.reference} ({pupil_label(ctx, placement)})"
         )
         sessions = sessions_text([Session(s) for s in answers.many("sessions")])
-        line = (
-            f"Report {who} absent on {uk_date_long(date)}, {sessions}, code {answers.get('code')}?"
-        )
+        chosen = answers.text("code") or DEFAULT_CODE
+        code = _recorded_code(ctx, placement, chosen)
+        line = f"Report {who} absent on {uk_date_long(date)}, {sessions}, code {code}"
+        if code != chosen:
+            line += f" (you propose {chosen}: the school decides)"
+        line += "?"
+        if changing:
+            line += "\nThis changes " + "; ".join(
+                f"{r.session.value} from {mark_words(r)} to absent ({code})" for r in changing
+            )
+            line += f". Why: {answers.text('change_reason')}"
         if ctx.shared:
             return line
         return f"{line}\nReason: {answers.text('reason')}"
@@ -189,6 +285,7 @@ class AbsentDialog(Dialog):
                 sessions=sessions,
                 code=answers.text("code") or DEFAULT_CODE,
                 reason=answers.text("reason") or "",
+                change_reason=answers.text("change_reason"),
             )
         except AttendanceError as error:
             raise AnswerError(str(error)) from error
@@ -216,6 +313,14 @@ class AbsentDialog(Dialog):
                     else NO_LEAD.strip()
                 )
             )
+        proposed = records[0].proposed_code
+        if proposed:
+            text += (
+                f" You proposed {proposed}: only the school may set that code, so it stays "
+                f"{records[0].code} until they decide."
+            )
+        if answers.text("change_reason"):
+            text += " The change is kept in the mark's history."
         if late:
             text += f" This came after the {placement.absence_deadline:%H:%M} deadline."
         if call is not None:
@@ -236,6 +341,7 @@ class AbsentDialog(Dialog):
                     "date": date.isoformat(),
                     "sessions": [s.value for s in sessions],
                     "code": records[0].code,
+                    "proposed_code": records[0].proposed_code,
                     "late_report": late,
                     "welfare_call_id": call.id if call else None,
                 },
@@ -260,7 +366,8 @@ class PresentDialog(Dialog):
         answers = remember_shared(ctx, Answers())
         if args.strip():  # `present yesterday`: checked here, as the date question is skipped
             date = parse_date(args, today=ctx.today)
-            problem = _register_problem(date, ctx.today, placements)
+            calendars = await _calendars(ctx, placements)
+            problem = _register_problem(date, ctx.today, placements, calendars)
             if problem:
                 raise AnswerError(problem)
             answers.data["date"] = date.isoformat()
@@ -270,16 +377,17 @@ class PresentDialog(Dialog):
         ctx = as_begun(ctx, answers)
         placements = await placements_for(ctx, Action.confirm_register)
         today = ctx.today
+        calendars = await _calendars(ctx, placements)
         yield Step(
             "date",
             PromptKind.date,
             "Which day's register? (blank for today)",
             default="today",
-            validate=lambda d: _register_problem(d, today, placements),
+            validate=lambda d: _register_problem(d, today, placements, calendars),
         )
         date = answers.date("date")
         assert date is not None
-        expected = [p for p in placements if expected_on(p, date)]
+        expected = await due_placements(ctx.session, placements, date)
         absent = await _already_absent(ctx, expected, date)
         lines = [
             f"Mark {len(expected)} pupil(s) present for AM and PM on {uk_date_long(date)}? "
@@ -302,7 +410,7 @@ class PresentDialog(Dialog):
         except AttendanceError as error:
             raise AnswerError(str(error)) from error
         placements = await placements_for(ctx, Action.confirm_register)
-        expected = [p for p in placements if expected_on(p, date)]
+        expected = await due_placements(ctx.session, placements, date)
         marked_ids = {r.placement_id for r in created}
         marked = [p.reference for p in expected if p.id in marked_ids]
         absent = await _already_absent(ctx, expected, date)
@@ -334,7 +442,19 @@ class PresentDialog(Dialog):
         ]
 
 
-def _register_problem(date: dt.date, today: dt.date, placements: list[Placement]) -> str | None:
+async def _calendars(ctx: DialogContext, placements: list[Placement]) -> dict[int, SchoolCalendar]:
+    """Each commissioning school's calendar (its term breaks), by organisation id."""
+    return await calendars_for(
+        ctx.session, {p.commissioner_id for p in placements}, today=ctx.today
+    )
+
+
+def _register_problem(
+    date: dt.date,
+    today: dt.date,
+    placements: list[Placement],
+    calendars: dict[int, SchoolCalendar],
+) -> str | None:
     """Why a register can't be confirmed for that day, or None."""
     if date.weekday() >= 5:
         return f"{uk_date_long(date)} is a weekend: there's no register to confirm."
@@ -347,8 +467,11 @@ def _register_problem(date: dt.date, today: dt.date, placements: list[Placement]
         return "You can only confirm a register for today or an earlier day."
     if date < today - dt.timedelta(days=REPORT_WINDOW_DAYS):
         return f"Please pick a day in the last {REPORT_WINDOW_DAYS} days."
-    if not any(expected_on(p, date) for p in placements):
-        return f"None of your pupils is expected on {uk_date_long(date)}, so there's nothing to confirm."
+    if not any(expected_on(p, date, calendars[p.commissioner_id]) for p in placements):
+        return (
+            f"None of your pupils was due on {uk_date_long(date)} (not their day with you, or "
+            "their school's term break), so there's nothing to confirm."
+        )
     return None
 
 

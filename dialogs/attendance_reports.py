@@ -14,13 +14,13 @@ from storage.models import Organisation, Role
 from storage.rules import codes
 from storage.services.aplist import ap_list, ap_list_text, can_run_aplist
 from storage.services.marks import (
-    MarkKind,
     SessionMark,
     attendance_rate,
     can_see_marks,
     school_marks,
     week_of,
 )
+from storage.services.terms import calendar_for
 
 
 class _OneShot(Dialog):
@@ -69,9 +69,9 @@ def _week_summary(rows: list[SessionMark], monday: dt.date) -> list[str]:
                 days.append(f"{day:%a} {shown}")
         lines.append("  " + " | ".join(days))
         rate = attendance_rate(marks)
-        absent = sum(1 for r in marks if r.kind == MarkKind.absent)
         lines.append(
-            f"  attended {rate.attended} · absent {absent} · no report {rate.no_report}"
+            f"  attendance {rate.percent_text} · attended {rate.attended} · absent {rate.absent}"
+            f" · no report {rate.no_report}"
             + (" (chase the provider: not attended until they confirm)" if rate.no_report else "")
         )
     return lines
@@ -95,7 +95,10 @@ class MarksDialog(_OneShot):
         monday = answers.date("from")
         friday = answers.date("to")
         assert monday is not None and friday is not None
-        rows = await school_marks(ctx.session, school, start=monday, end=friday, today=ctx.today)
+        calendar = await calendar_for(ctx.session, school.id, today=ctx.today)
+        rows = await school_marks(
+            ctx.session, school, start=monday, end=friday, today=ctx.today, calendar=calendar
+        )
         head = f"Register marks for {school.name}, week of {monday:%a %d/%m/%Y}:"
         if not rows:
             text = f"{head}\nNo pupils in AP that week."
@@ -126,6 +129,7 @@ class MarksDialog(_OneShot):
                             "session": r.session.value,
                             "mark": r.mark,
                             "kind": r.kind.value,
+                            "counting": r.counting,
                         }
                         for r in rows
                     ],
@@ -145,7 +149,7 @@ class ApListDialog(_OneShot):
         organisation = await _own_organisation(ctx)
         if not can_run_aplist(ctx.person, organisation.id):
             raise AnswerError("The AP list is for the school's designated safeguarding leads.")
-        providers = await ap_list(ctx.session, organisation.id)
+        providers = await ap_list(ctx.session, organisation.id, today=ctx.today)
         text = ap_list_text(providers, organisation.name)
         text += (
             f'\nAs CSV: apbot aplist --school "{organisation.name}" --out aplist.csv'
@@ -174,6 +178,9 @@ class ApListDialog(_OneShot):
                                     if p.last_qa_visit
                                     else None,
                                     "letter_of_assurance": p.letter_of_assurance,
+                                    "attendance": p.attendance.percent_text
+                                    if p.attendance
+                                    else None,
                                 }
                                 for p in e.pupils
                             ],

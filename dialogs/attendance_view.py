@@ -16,14 +16,15 @@ from dialogs.parsing import AnswerError
 from dialogs.prompts import Done, Reply
 from storage.access import Action, can
 from storage.models import Placement, Role, Session
+from storage.rules.attendance import recent_window
 from storage.services.marks import (
     MarkKind,
     SessionMark,
     attendance_rate,
     marks_for,
-    week_of,
 )
 from storage.services.placements import find_by_reference
+from storage.services.terms import calendar_for
 
 WEEKS = 4
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri")
@@ -34,8 +35,9 @@ BLANKS = {
     MarkKind.future: " ",
 }
 KEY = (
-    "Key: B/D/K attended (confirmed by the provider) · other letters: absence codes · "
-    "- no report from the provider · · not timetabled at the provider · ~ school closed"
+    "Key: B/K attended (confirmed by the provider; D: at a school where the pupil is also "
+    "registered, not counted) · other letters: absence codes · - no report from the provider "
+    "(today: not reported yet) · · not timetabled at the provider · ~ school closed"
 )
 
 
@@ -84,8 +86,11 @@ async def placement_grid(
 ) -> tuple[str, dict[str, Any]]:
     """The last `weeks` weeks (this one included) as text and as data."""
     today = ctx.today
-    first_monday = week_of(today)[0] - dt.timedelta(weeks=weeks - 1)
-    rows = await marks_for(ctx.session, [placement], start=first_monday, end=today, today=today)
+    first_monday, _ = recent_window(today, weeks)
+    calendar = await calendar_for(ctx.session, placement.commissioner_id, today=today)
+    rows = await marks_for(
+        ctx.session, [placement], start=first_monday, end=today, today=today, calendar=calendar
+    )
     rate = attendance_rate(rows)
     data = grid(rows, first_monday, weeks)
     header = (
@@ -101,8 +106,10 @@ async def placement_grid(
         "weeks": data,
         "attended": rate.attended,
         "possible": rate.possible,
+        "absent": rate.absent,
         "no_report": rate.no_report,
         "percent": rate.percent,
+        "percent_text": rate.percent_text,
     }
     return text, record
 

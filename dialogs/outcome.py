@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import select
 
+from dialogs.absence import already_reported, no_session_check
 from dialogs.common import (
     as_begun,
     begin_with_placement,
@@ -23,11 +24,12 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date_long
 from dialogs.prompts import Choice, Done, PromptKind, Reply
-from storage.access import Action
+from storage.access import Action, can_set_code
 from storage.models import AttendanceRecord, AttendanceStatus, Role, Session
 from storage.rules import codes
-from storage.services.attendance import sessions_text
+from storage.services.attendance import mark_words, sessions_text
 from storage.services.outcomes import OutcomeError, explain_absence, record_late
+from storage.services.terms import calendar_for
 
 WINDOW_DAYS = 28
 LATE_WINDOW_DAYS = 14
@@ -58,6 +60,19 @@ async def _absences(
     return groups
 
 
+async def _proposals(ctx: DialogContext, placement_id: int) -> dict[str, str]:
+    """Group key (as `_absences`) -> the code a provider proposed for it, if any."""
+    rows = await ctx.session.scalars(
+        select(AttendanceRecord).where(
+            AttendanceRecord.placement_id == placement_id,
+            AttendanceRecord.status == AttendanceStatus.absent,
+            AttendanceRecord.proposed_code.is_not(None),
+            AttendanceRecord.date >= ctx.today - dt.timedelta(days=WINDOW_DAYS),
+        )
+    )
+    return {f"{r.date.isoformat()}:{r.code}": r.proposed_code or "" for r in rows}
+
+
 def _code_label(code: str) -> str:
     return codes.get(code).label if code in codes.all_codes() else code
 
@@ -86,6 +101,7 @@ class ExplainDialog(Dialog):
                 f"{placement.reference} has no absences in the last {WINDOW_DAYS} days to "
                 "explain. Type cancel to stop."
             )
+        proposals = await _proposals(ctx, placement.id)
         yield Step(
             "absence",
             PromptKind.choice,
@@ -93,7 +109,8 @@ class ExplainDialog(Dialog):
             choices=[
                 Choice(
                     value=key,
-                    label=f"{date:%a %d/%m/%Y} {sessions_text(sessions)}: {_code_label(code)}",
+                    label=f"{date:%a %d/%m/%Y} {sessions_text(sessions)}: {_code_label(code)}"
+                    + (f" (the provider proposes {proposals[key]})" if key in proposals else ""),
                 )
                 for key, (date, code, sessions) in groups.items()
             ],
@@ -102,7 +119,15 @@ class ExplainDialog(Dialog):
             "code",
             PromptKind.choice,
             "Which code should it have now?",
-            choices=[Choice(value=c.code, label=c.label) for c in codes.absence_codes()],
+            choices=[
+                Choice(
+                    value=c.code,
+                    label=c.label
+                    if can_set_code(ctx.person, placement, c.code)
+                    else f"{c.label} (the school decides: sent as your proposal)",
+                )
+                for c in codes.absence_codes()
+            ],
         )
         yield Step(
             "reason",
@@ -111,12 +136,19 @@ class ExplainDialog(Dialog):
             max_length=1000,
         )
         date, code, sessions = groups[answers.text("absence") or ""]
+        new = answers.text("code") or ""
+        question = (
+            f"Change {placement.reference} ({pupil_label(ctx, placement)}) on "
+            f"{uk_date_long(date)}, {sessions_text(sessions)}, from {code} to {new}?"
+            if can_set_code(ctx.person, placement, new)
+            else f"Propose {new} to the school for {placement.reference} on "
+            f"{uk_date_long(date)}, {sessions_text(sessions)} (it stays {code} until the school "
+            "decides)?"
+        )
         yield Step(
             "confirm",
             PromptKind.confirm,
-            f"Change {placement.reference} ({pupil_label(ctx, placement)}) on "
-            f"{uk_date_long(date)}, {sessions_text(sessions)}, from {code} to "
-            f"{answers.text('code')}?\nReason: {answers.text('reason')}",
+            f"{question}\nReason: {answers.text('reason')}",
         )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
@@ -139,12 +171,19 @@ class ExplainDialog(Dialog):
         except OutcomeError as error:
             raise AnswerError(str(error)) from error
         new = answers.text("code")
-        text = (
-            f"Saved. {placement.reference} on {uk_date_long(date)}, {sessions_text(sessions)}: "
-            f"now {_code_label(new or '')} (was {old}). The history is kept."
-            if changes
-            else f"Nothing changed: the absence was already coded {new}."
-        )
+        if not can_set_code(ctx.person, placement, new or ""):
+            text = (
+                f"Sent to the school: you propose {_code_label(new or '')} for "
+                f"{placement.reference} on {uk_date_long(date)}, {sessions_text(sessions)}. "
+                f"Only the school may set that code; it stays {old} until they decide."
+            )
+        elif changes:
+            text = (
+                f"Saved. {placement.reference} on {uk_date_long(date)}, {sessions_text(sessions)}: "
+                f"now {_code_label(new or '')} (was {old}). The history is kept."
+            )
+        else:
+            text = f"Nothing changed: the absence was already coded {new}."
         return [
             Done(
                 dialog=self.name,
@@ -185,17 +224,22 @@ class LateDialog(Dialog):
         )
         placement = await chosen_placement(ctx, answers, Action.report_attendance)
         today = ctx.today
+        calendar = await calendar_for(ctx.session, placement.commissioner_id, today=today)
         yield Step(
             "date",
             PromptKind.date,
             "Which day? (blank for today)",
             default="today",
-            validate=date_between(
-                max(placement.start_date, today - dt.timedelta(days=LATE_WINDOW_DAYS)),
-                today,
-                too_early=f"Please pick a day since {placement.start_date:%d/%m/%Y} and in the "
-                f"last {LATE_WINDOW_DAYS} days.",
-                too_late="A late arrival can only be recorded for today or an earlier day.",
+            validate=no_session_check(
+                placement,
+                calendar,
+                date_between(
+                    max(placement.start_date, today - dt.timedelta(days=LATE_WINDOW_DAYS)),
+                    today,
+                    too_early=f"Please pick a day since {placement.start_date:%d/%m/%Y} and in "
+                    f"the last {LATE_WINDOW_DAYS} days.",
+                    too_late="A late arrival can only be recorded for today or an earlier day.",
+                ),
             ),
         )
         yield Step(
@@ -229,12 +273,21 @@ class LateDialog(Dialog):
                 "on the school's register)"
             )
         )
+        day = answers.date("date") or today
+        existing = (await already_reported(ctx, placement, day)).get(
+            Session(answers.text("session") or "AM")
+        )
+        change = (
+            f"\nThis changes the session from {mark_words(existing)} (kept in the mark's history)."
+            if existing is not None
+            else ""
+        )
         yield Step(
             "confirm",
             PromptKind.confirm,
             f"Record {placement.reference} ({pupil_label(ctx, placement)}) late on "
-            f"{uk_date_long(answers.date('date') or today)} {answers.text('session')}, arrived "
-            f"{arrived:%H:%M}: code {what}?",
+            f"{uk_date_long(day)} {answers.text('session')}, arrived "
+            f"{arrived:%H:%M}: code {what}?{change}",
         )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:

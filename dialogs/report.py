@@ -55,13 +55,18 @@ class ReportDialog(Dialog):
         text = (
             f"Governors' report for {term.name}: {len(report.placements)} placement(s) with "
             f"{report.providers} provider(s); QA visits {report.qa_done} of {report.qa_due} due; "
-            f"checklist {report.checklist_pct}% complete. Pupils are shown as P1, P2, ... only."
+            f"checklist {report.checklist_pct}% complete; attendance at AP "
+            f"{report.attendance.percent_text}. Pupils are shown as P1, P2, ... only."
         )
         return [
             Done(
                 dialog=self.name,
                 text=text,
-                record={"term": term.name, "placements": len(report.placements)},
+                record={
+                    "term": term.name,
+                    "placements": len(report.placements),
+                    "attendance": {p.label: p.attendance_text for p in report.placements},
+                },
                 files=files,
             )
         ]

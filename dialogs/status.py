@@ -15,8 +15,6 @@ from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Done, Reply
 from storage.access import Action, can, placements_query
 from storage.models import (
-    AttendanceRecord,
-    AttendanceStatus,
     ChecklistItem,
     ChecklistStatus,
     ChronologyEntry,
@@ -29,7 +27,10 @@ from storage.models import (
     WelfareCallStatus,
 )
 from storage.rules import cadence, checklist
+from storage.rules.attendance import recent_window
+from storage.services.marks import attendance_rate, marks_for
 from storage.services.placements import ensure_loaded, find_by_reference
+from storage.services.terms import calendar_for
 
 SOON_DAYS = 14
 
@@ -192,17 +193,12 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         lines.append(
             f"Last weekly contact: {uk_date(last_contact) if last_contact else 'none yet'}"
         )
-    since = ctx.today - dt.timedelta(days=28)
-    absences = await ctx.session.scalar(
-        select(func.count())
-        .select_from(AttendanceRecord)
-        .where(
-            AttendanceRecord.placement_id == p.id,
-            AttendanceRecord.date >= since,
-            AttendanceRecord.status == AttendanceStatus.absent,
-        )
+    start, end = recent_window(ctx.today)
+    calendar = await calendar_for(ctx.session, p.commissioner_id, today=ctx.today)
+    rate = attendance_rate(
+        await marks_for(ctx.session, [p], start=start, end=end, today=ctx.today, calendar=calendar)
     )
-    lines.append(f"Absent sessions in the last 4 weeks: {absences or 0}")
+    lines.append(f"Attendance at the provider, last 4 weeks: {rate.text}")
     if can(ctx.person, Action.read_chronology, p) and not ctx.shared:
         entries = await ctx.session.scalar(
             select(func.count())

@@ -19,7 +19,7 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date_long
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
-from storage.access import Action
+from storage.access import Action, can_set_code
 from storage.clock import LONDON
 from storage.models import (
     Placement,
@@ -213,7 +213,15 @@ class WelfareDialog(Dialog):
                     PromptKind.choice,
                     f"The absence is coded {current}. Which code should it have now? "
                     f"(blank keeps {current})",
-                    choices=[Choice(value=c.code, label=c.label) for c in codes.absence_codes()],
+                    choices=[
+                        Choice(
+                            value=c.code,
+                            label=c.label
+                            if can_set_code(ctx.person, placement, c.code)
+                            else f"{c.label} (the school decides: sent as your proposal)",
+                        )
+                        for c in codes.absence_codes()
+                    ],
                     default=current,
                 )
             yield Step(
@@ -273,6 +281,12 @@ class WelfareDialog(Dialog):
             text = (
                 f"Saved: nobody reached at {called:%H:%M}. The welfare call for "
                 f"{placement.reference} stays open; next try at {next_try:%H:%M}."
+            )
+        code = findings.code
+        if logged.closed and code and not can_set_code(ctx.person, placement, code):
+            text += (
+                f" You proposed {code}: only the school may set that code, so the absence keeps "
+                "its code until they decide (they have been told)."
             )
         if logged.changes:
             first = logged.changes[0]

@@ -23,6 +23,7 @@ from storage.models import (
     Pupil,
     Role,
 )
+from storage.rules import codes
 
 
 class Action(enum.StrEnum):
@@ -101,6 +102,24 @@ def can(person: Person, action: Action, placement: Placement) -> bool:
     if action in COMMISSIONER_ACTIONS and _acts_for_commissioner(person, placement):
         return True
     return action == Action.view and _la_oversees(person, placement)
+
+
+def can_set_code(person: Person, placement: Placement, code: str) -> bool:
+    """May this person put this register code on one of the placement's sessions?
+
+    The register is the school's (regulation 10 of the 2024 pupil registration regulations):
+    authorising an absence, granting leave and judging exceptional circumstances are the
+    school's. So a code whose `set_by` is "school" in `storage/rules/codes.toml` is set only by
+    the commissioning school's staff (teachers and DSLs; an LA's officers where the LA
+    commissions). A provider reports what happened: N (reason not yet established), or late
+    (L, U); any other code it chooses is kept as a proposal for the school.
+    """
+    if not can(person, Action.report_attendance, placement):
+        return False
+    found = codes.all_codes().get(code.strip().upper())
+    if found is None:
+        return False
+    return not found.school_decides or _acts_for_commissioner(person, placement)
 
 
 def can_read_entry(person: Person, placement: Placement, entry: ChronologyEntry) -> bool:

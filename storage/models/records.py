@@ -89,6 +89,9 @@ class AttendanceRecord(Base):
     reported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     late_report: Mapped[bool] = mapped_column(Boolean, default=False)
     welfare_call_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A code the provider proposed that only the school may set (the session stays N until
+    # school staff decide): see `storage.access.can_set_code`.
+    proposed_code: Mapped[str | None] = mapped_column(String(3), default=None)
 
 
 class WelfareCall(Base):

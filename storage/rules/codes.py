@@ -1,10 +1,15 @@
 """Attendance and absence codes of the School Attendance (Pupil Registration) (England) Regulations
 2024, loaded from the packaged data file `codes.toml` so they can be updated without code changes.
 
+Each code's meaning, how it counts in every attendance figure (`counting`) and who may set it
+(`set_by`) are data in that one file; `storage/rules/attendance.py` counts sessions by
+`counting`, `storage/access.py` decides who may set a code by `set_by`.
+
 The three codes an AP placement is recorded under at the home school:
 B (school-arranged approved educational activity), D (dual registered at another school such as
-a PRU or AP academy) and K (provision arranged by the local authority). A part-time timetable's
-sessions not attended are coded C2.
+a PRU or AP academy: never an unregistered provider, and not counted by the home school) and K
+(provision arranged by the local authority). A part-time timetable's sessions not attended are
+coded C2.
 """
 
 from __future__ import annotations
@@ -15,10 +20,22 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal, cast
 
-Category = Literal["present", "attendance", "absence", "not_counted"]
+Category = Literal["present", "attendance", "absence", "administrative"]
+Counting = Literal[
+    "attended", "authorised_absence", "unauthorised_absence", "not_possible", "not_counted"
+]
+SetBy = Literal["school", "provider_or_school"]
 PlacementKind = Literal["school_arranged", "dual_registered", "la_arranged"]
 
-CATEGORIES: tuple[str, ...] = ("present", "attendance", "absence", "not_counted")
+CATEGORIES: tuple[str, ...] = ("present", "attendance", "absence", "administrative")
+COUNTINGS: tuple[str, ...] = (
+    "attended",
+    "authorised_absence",
+    "unauthorised_absence",
+    "not_possible",
+    "not_counted",
+)
+SET_BY: tuple[str, ...] = ("school", "provider_or_school")
 PLACEMENT_KINDS: tuple[str, ...] = ("school_arranged", "dual_registered", "la_arranged")
 
 DATA_FILE = "codes.toml"
@@ -39,10 +56,26 @@ class AttendanceCode:
     code: str
     meaning: str
     category: Category
-    authorised: bool | None
+    counting: Counting
+    set_by: SetBy
     placement_kind: PlacementKind | None
     unexplained: bool
+    only_at_a_school: bool = False
     group: str = ""
+
+    @property
+    def authorised(self) -> bool | None:
+        """True for an authorised absence, False for an unauthorised one, None otherwise."""
+        if self.counting == "authorised_absence":
+            return True
+        if self.counting == "unauthorised_absence":
+            return False
+        return None
+
+    @property
+    def school_decides(self) -> bool:
+        """Only the commissioning school's staff may set this code (a provider may propose it)."""
+        return self.set_by == "school"
 
     @property
     def label(self) -> str:
@@ -60,9 +93,15 @@ def _parse(entry: dict[str, Any]) -> AttendanceCode:
     category = entry.get("category")
     if category not in CATEGORIES:
         raise ValueError(f"{DATA_FILE}: code {code!r} has an unknown category {category!r}")
-    authorised = entry.get("authorised")
-    if authorised is not None and not isinstance(authorised, bool):
-        raise ValueError(f"{DATA_FILE}: code {code!r}: authorised must be true or false")
+    counting = entry.get("counting")
+    if counting not in COUNTINGS:
+        raise ValueError(f"{DATA_FILE}: code {code!r} has an unknown counting {counting!r}")
+    set_by = entry.get("set_by")
+    if set_by not in SET_BY:
+        raise ValueError(f"{DATA_FILE}: code {code!r} has an unknown set_by {set_by!r}")
+    only_at_a_school = entry.get("only_at_a_school", False)
+    if not isinstance(only_at_a_school, bool):
+        raise ValueError(f"{DATA_FILE}: code {code!r}: only_at_a_school must be true or false")
     kind = entry.get("placement_kind")
     if kind is not None and kind not in PLACEMENT_KINDS:
         raise ValueError(f"{DATA_FILE}: code {code!r} has an unknown placement_kind {kind!r}")
@@ -73,9 +112,11 @@ def _parse(entry: dict[str, Any]) -> AttendanceCode:
         code=code,
         meaning=meaning.strip(),
         category=cast(Category, category),
-        authorised=authorised,
+        counting=cast(Counting, counting),
+        set_by=cast(SetBy, set_by),
         placement_kind=cast(PlacementKind | None, kind),
         unexplained=unexplained,
+        only_at_a_school=only_at_a_school,
         group=str(entry.get("group", "")),
     )
 
@@ -120,7 +161,8 @@ def placement_codes() -> list[AttendanceCode]:
 def absence_codes() -> list[AttendanceCode]:
     """The codes a provider's absence report may use, commonest first (N, I, M, O, then the rest).
 
-    Leaves out codes for being present or attending elsewhere, and X (not a possible session).
+    Leaves out codes for being present or attending elsewhere. Includes the codes only the
+    school may set (see `school_decides`): a provider picks one as a proposal.
     """
     absences = [c for c in all_codes().values() if c.category == "absence"]
     first = [c for key in _ABSENCE_REPORT_FIRST for c in absences if c.code == key]
@@ -157,3 +199,21 @@ def absence(code: str) -> AttendanceCode:
     if found.category != "absence":
         raise ValueError(f"{found.code} isn't an absence code ({found.meaning}).")
     return found
+
+
+def placement_code_problem(code: str, *, provider_is_a_school: bool) -> str | None:
+    """Why this placement code can't be used with this provider, or None if it can.
+
+    D is only for a place that is itself a school at which the pupil is registered (a PRU,
+    AP academy or free school, or another registered school, independent ones included): never
+    an unregistered provider.
+    """
+    found = get(code)
+    if found.placement_kind is None:
+        return f"{found.code} isn't a code for an AP placement; use B, D or K."
+    if found.only_at_a_school and not provider_is_a_school:
+        return (
+            f"{found.code} ({found.meaning}) is only for a provider that is itself a school "
+            "where the pupil is registered, never an unregistered provider."
+        )
+    return None

@@ -27,6 +27,9 @@ from storage.models import (
     QaVisit,
     Role,
 )
+from storage.rules.attendance import AttendanceFigures, recent_window
+from storage.services.marks import attendance_rate, marks_for
+from storage.services.terms import calendar_for
 
 LETTER_OF_ASSURANCE = "letter_of_assurance"
 APLIST_ROLES = frozenset({Role.dsl, Role.la_officer})
@@ -47,6 +50,8 @@ class ApPupil:
     placement: Placement
     last_qa_visit: dt.date | None
     letter_of_assurance: str
+    # Attendance at the provider over the last 4 weeks (`storage.rules.attendance`).
+    attendance: AttendanceFigures | None = None
 
     @property
     def weekly_hours(self) -> Decimal:
@@ -91,8 +96,11 @@ def _letter(placement: Placement) -> str:
     return f"NOT RECEIVED{due}"
 
 
-async def ap_list(session: AsyncSession, commissioner_id: int) -> list[ApProvider]:
-    """Every provider with an active placement commissioned by this school (or LA), by name."""
+async def ap_list(
+    session: AsyncSession, commissioner_id: int, *, today: dt.date | None = None
+) -> list[ApProvider]:
+    """Every provider with an active placement commissioned by this school (or LA), by name;
+    with `today`, each pupil's attendance at the provider over the last 4 weeks."""
     placements = list(
         (
             await session.scalars(
@@ -118,6 +126,17 @@ async def ap_list(session: AsyncSession, commissioner_id: int) -> list[ApProvide
             )
         ).all()
     )
+    rates: dict[int, AttendanceFigures] = {}
+    if today is not None and placements:
+        start, end = recent_window(today)
+        calendar = await calendar_for(session, commissioner_id, today=today)
+        rows = await marks_for(
+            session, placements, start=start, end=end, today=today, calendar=calendar
+        )
+        for placement in placements:
+            rates[placement.id] = attendance_rate(
+                [row for row in rows if row.placement.id == placement.id]
+            )
     providers: dict[int, ApProvider] = {}
     for placement in placements:
         entry = providers.setdefault(
@@ -128,6 +147,7 @@ async def ap_list(session: AsyncSession, commissioner_id: int) -> list[ApProvide
                 placement=placement,
                 last_qa_visit=visits.get(placement.id),
                 letter_of_assurance=_letter(placement),
+                attendance=rates.get(placement.id),
             )
         )
     return sorted(providers.values(), key=lambda e: e.provider.name.lower())
@@ -154,6 +174,7 @@ CSV_COLUMNS = (
     "attendance_code",
     "last_qa_visit",
     "letter_of_assurance",
+    "attendance_last_4_weeks",
 )
 
 
@@ -197,6 +218,7 @@ def ap_list_csv(providers: list[ApProvider]) -> str:
                     p.attendance_code,
                     _date(pupil.last_qa_visit) or "none yet",
                     pupil.letter_of_assurance,
+                    pupil.attendance.percent_text if pupil.attendance else "",
                 ]
             )
     return out.getvalue()
@@ -234,5 +256,10 @@ def ap_list_text(providers: list[ApProvider], commissioner: str) -> str:
                 + ("" if p.is_full_time else " (part-time timetable)")
                 + f"; last QA visit {_date(pupil.last_qa_visit) or 'none yet'}; "
                 f"Letter of Assurance {pupil.letter_of_assurance}"
+                + (
+                    f"; attendance (last 4 weeks) {pupil.attendance.percent_text}"
+                    if pupil.attendance
+                    else ""
+                )
             )
     return "\n".join(lines)

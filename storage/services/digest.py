@@ -33,8 +33,8 @@ from storage.models import (
     WelfareCallStatus,
 )
 from storage.rules import checklist, codes
+from storage.rules.attendance import Report, placement_figures, recent_window
 from storage.rules.calendar import SchoolCalendar, london_date
-from storage.rules.nudges import WEEKDAYS
 from storage.services.chunks import among, chunk_size, chunks, one_of
 
 DIGEST_KIND = "digest"
@@ -116,12 +116,14 @@ class DigestData:
     grouped by placement (chronology by pupil)."""
 
     placements: list[Placement]
-    absences: dict[tuple[int, dt.date], list[AttendanceRecord]]
+    # Placement id -> the day an absence is about -> its sessions reported absent.
+    absences: dict[int, dict[dt.date, list[AttendanceRecord]]]
     day_calls: dict[tuple[int, dt.date], WelfareCall]
     open_calls: dict[int, list[WelfareCall]]
     overdue: dict[int, list[ChecklistItem]]
     entries: dict[int, list[ChronologyEntry]]
-    marks: dict[int, dict[dt.date, list[AttendanceStatus]]]
+    # Placement id -> (date, "AM"/"PM") -> what was reported, over the attendance window.
+    marks: dict[int, dict[tuple[dt.date, str], Report]]
     last_digest: dict[int, dt.datetime]
     by_scope: dict[ScopeKey, list[Placement]] = field(init=False)
 
@@ -140,9 +142,10 @@ class DigestData:
 async def load_digest_data(
     session: AsyncSession, people: Sequence[Person], *, now: dt.datetime, days: Collection[dt.date]
 ) -> DigestData:
-    """Read what the digests of `people` need as of `now`, with absences on `days` (each
-    person's last school day): their placements, then the records of those placements, a
-    thousand placements a query, each through the index on its placement column."""
+    """Read what the digests of `people` need as of `now`: their placements, then the records
+    of those placements, a thousand placements a query, each through the index on its placement
+    column. Absences are those REPORTED since the earliest of the people's previous digests
+    (whatever day they are about); `days` is no longer used and kept for callers."""
     today = london_date(now)
     placements = list(
         (
@@ -166,7 +169,7 @@ async def load_digest_data(
     )
     since = min([now - dt.timedelta(days=1), *data.last_digest.values()])
     for ids in chunks((p.id for p in placements), chunk_size(session)):
-        await _read_records(session, data, ids, today=today, days=days)
+        await _read_records(session, data, ids, today=today, since=since, now=now)
     for pupils in among(session, ChronologyEntry.pupil_id, [p.pupil_id for p in placements]):
         for entry in await session.scalars(
             select(ChronologyEntry).where(
@@ -185,27 +188,34 @@ async def _read_records(
     ids: list[int],
     *,
     today: dt.date,
-    days: Collection[dt.date],
+    since: dt.datetime,
+    now: dt.datetime,
 ) -> None:
-    """Add the absences, welfare calls, overdue checks and attendance of these placements."""
+    """Add the absences reported since `since`, their welfare calls, the open welfare calls,
+    overdue checks and attendance of these placements."""
+    days: set[dt.date] = set()
     for record in await session.scalars(
         select(AttendanceRecord)
         .where(
             one_of(session, AttendanceRecord.placement_id, ids),
-            AttendanceRecord.date.in_(sorted(days)),
+            AttendanceRecord.reported_at > since,
+            AttendanceRecord.reported_at <= now,
             AttendanceRecord.status == AttendanceStatus.absent,
         )
-        .order_by(AttendanceRecord.placement_id, AttendanceRecord.session)
+        .order_by(AttendanceRecord.placement_id, AttendanceRecord.date, AttendanceRecord.session)
     ):
-        data.absences.setdefault((record.placement_id, record.date), []).append(record)
+        by_day = data.absences.setdefault(record.placement_id, {})
+        by_day.setdefault(record.date, []).append(record)
+        days.add(record.date)
     calls = select(WelfareCall).options(lazyload(WelfareCall.placement))
-    for call in await session.scalars(
-        calls.where(
-            one_of(session, WelfareCall.placement_id, ids),
-            WelfareCall.absence_date.in_(sorted(days)),
-        ).order_by(WelfareCall.id)
-    ):
-        data.day_calls[(call.placement_id, call.absence_date)] = call
+    if days:
+        for call in await session.scalars(
+            calls.where(
+                one_of(session, WelfareCall.placement_id, ids),
+                WelfareCall.absence_date.in_(sorted(days)),
+            ).order_by(WelfareCall.id)
+        ):
+            data.day_calls[(call.placement_id, call.absence_date)] = call
     for call in await session.scalars(
         calls.where(
             one_of(session, WelfareCall.placement_id, ids),
@@ -221,14 +231,21 @@ async def _read_records(
         )
     ):
         data.overdue.setdefault(item.placement_id, []).append(item)
-    for placement_id, day, status in await session.execute(
-        select(AttendanceRecord.placement_id, AttendanceRecord.date, AttendanceRecord.status).where(
+    first, _ = recent_window(today, ATTENDANCE_WEEKS)
+    for placement_id, day, which, status, code in await session.execute(
+        select(
+            AttendanceRecord.placement_id,
+            AttendanceRecord.date,
+            AttendanceRecord.session,
+            AttendanceRecord.status,
+            AttendanceRecord.code,
+        ).where(
             one_of(session, AttendanceRecord.placement_id, ids),
-            AttendanceRecord.date >= today - dt.timedelta(weeks=ATTENDANCE_WEEKS),
-            AttendanceRecord.date < today,
+            AttendanceRecord.date >= first,
+            AttendanceRecord.date <= today,
         )
     ):
-        data.marks.setdefault(placement_id, {}).setdefault(day, []).append(status)
+        data.marks.setdefault(placement_id, {})[(day, which.value)] = Report(status.value, code)
 
 
 async def build_digest(
@@ -256,7 +273,6 @@ def digest_from(
             return f"{p.pupil.full_name} ({p.reference})"
         return f"{p.reference} ({p.commissioner.name})"
 
-    previous = calendar.previous_school_day(today)
     org = person.organisation.name if person.organisation else "your organisation"
     heading = (
         f"Daily safeguarding digest for {org}, {today:%A %d/%m/%Y}: "
@@ -264,7 +280,7 @@ def digest_from(
     )
     since = data.last_digest.get(person.id) or now - dt.timedelta(days=1)
     sections = [
-        _absences(data, placements, detail, who, previous),
+        _absences(data, placements, detail, who, since, now),
         _open_calls(data, placements, who),
         _overdue_checks(data, placements, who),
         _visits_this_week(placements, who, today),
@@ -280,16 +296,26 @@ def _absences(
     placements: list[Placement],
     detail: dict[int, bool],
     who: Who,
-    day: dt.date,
+    since: dt.datetime,
+    now: dt.datetime,
 ) -> DigestSection:
-    section = DigestSection(f"Absences on {_d(day)}", empty="No absences reported.")
-    for p in sorted(placements, key=lambda p: p.id):
-        records = data.absences.get((p.id, day))
+    """Absences REPORTED since the person's previous digest, whatever day they are about (an
+    absence reported on Sunday for Wednesday is in Monday's digest)."""
+    section = DigestSection(
+        f"Absences reported since {since.astimezone(now.tzinfo):%a %d/%m %H:%M}",
+        empty="No absences reported.",
+    )
+    found = [
+        (p, day, [r for r in records if since < r.reported_at <= now])
+        for p in placements
+        for day, records in data.absences.get(p.id, {}).items()
+    ]
+    for p, day, records in sorted(found, key=lambda f: (f[1], f[0].id)):
         if not records:
             continue
         first = records[0]
         sessions = " and ".join(r.session.value for r in records)
-        line = f"{who(p)}: {sessions}, code {_code_label(first.code)}"
+        line = f"{who(p)}: absent {_d(day)} {sessions}, code {_code_label(first.code)}"
         if detail[p.id]:
             line += f"; reason: {first.reason or 'not given'}"
         call = data.day_calls.get((p.id, day))
@@ -394,25 +420,15 @@ def _attendance(
     today: dt.date,
     calendar: SchoolCalendar,
 ) -> DigestSection:
-    """Sessions attended of sessions expected, over the school days of the last 4 weeks (today
-    not included: the register may still be coming in)."""
+    """Attendance at the provider over the last 4 weeks, by the one definition
+    (`storage.rules.attendance`): the same figure as `attendance`, `status` and the reports."""
     section = DigestSection(
         f"Attendance over the last {ATTENDANCE_WEEKS} weeks", empty="No placements."
     )
-    start = today - dt.timedelta(weeks=ATTENDANCE_WEEKS)
-    school_days = calendar.school_days_between(start, today - dt.timedelta(days=1))
+    start, end = recent_window(today, ATTENDANCE_WEEKS)
     for p in placements:
-        expected = [d for d in school_days if d >= p.start_date and WEEKDAYS[d.weekday()] in p.days]
-        seen = data.marks.get(p.id, {})
-        present = sum(1 for d in expected for s in seen.get(d, []) if s != AttendanceStatus.absent)
-        absent = sum(1 for d in expected for s in seen.get(d, []) if s == AttendanceStatus.absent)
-        total = 2 * len(expected)
-        missing = total - present - absent
-        if total == 0:
-            section.lines.append(f"{who(p)}: no sessions expected yet")
-            continue
-        line = f"{who(p)}: {present}/{total} sessions ({round(100 * present / total)}%), {absent} absent"
-        if missing:
-            line += f", {missing} with no report"
-        section.lines.append(line)
+        found = placement_figures(
+            p, data.marks.get(p.id, {}), start=start, end=end, today=today, calendar=calendar
+        )
+        section.lines.append(f"{who(p)}: {found.text}")
     return section

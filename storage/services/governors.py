@@ -19,7 +19,6 @@ from sqlalchemy.orm import selectinload
 from storage.access import Action, can
 from storage.models import (
     AttendanceRecord,
-    AttendanceStatus,
     ChecklistStatus,
     Organisation,
     Person,
@@ -27,8 +26,10 @@ from storage.models import (
     PlacementStatus,
     QaVisit,
 )
-from storage.rules import cadence, checklist
-from storage.rules.calendar import SchoolCalendar
+from storage.rules import attendance, cadence, checklist
+from storage.rules.attendance import AttendanceFigures
+from storage.services.marks import report_of
+from storage.services.terms import calendar_for
 
 # Checklist items that describe support put in place for the pupil.
 SUPPORT_ITEMS = ("plans_shared", "fsm_arranged", "chronology_shared", "parents_informed")
@@ -102,16 +103,30 @@ class PlacementLine:
     checklist_total: int
     missing: list[str]
     support: list[str]
-    attended: int
-    absent: int
-    unreported: int
+    attendance: AttendanceFigures
     latest_rating: str | None
     return_plan_agreed: bool
 
+    # Attendance at the provider, by the one definition (`storage.rules.attendance`).
+    @property
+    def attended(self) -> int:
+        return self.attendance.attended
+
+    @property
+    def absent(self) -> int:
+        return self.attendance.absent
+
+    @property
+    def unreported(self) -> int:
+        return self.attendance.no_report
+
     @property
     def attendance_pct(self) -> float | None:
-        counted = self.attended + self.absent
-        return round(100 * self.attended / counted, 1) if counted else None
+        return self.attendance.percent
+
+    @property
+    def attendance_text(self) -> str:
+        return self.attendance.percent_text
 
     @property
     def checklist_pct(self) -> int:
@@ -152,10 +167,13 @@ class GovernorsReport:
         return round(100 * done / total) if total else 100
 
     @property
+    def attendance(self) -> AttendanceFigures:
+        """All placements together, by the one definition (`storage.rules.attendance`)."""
+        return sum((p.attendance for p in self.placements), AttendanceFigures())
+
+    @property
     def attendance_pct(self) -> float | None:
-        attended = sum(p.attended for p in self.placements)
-        counted = attended + sum(p.absent for p in self.placements)
-        return round(100 * attended / counted, 1) if counted else None
+        return self.attendance.percent
 
 
 def _month(day: dt.date | None) -> str:
@@ -165,16 +183,6 @@ def _month(day: dt.date | None) -> str:
 def _order_key(placement: Placement, term: Term) -> str:
     """A stable order that follows neither the pupil's name nor the start date."""
     return hashlib.sha256(f"{term.name}:{placement.reference}".encode()).hexdigest()
-
-
-def _expected_sessions(placement: Placement, start: dt.date, end: dt.date) -> int:
-    calendar = SchoolCalendar()
-    days = [
-        d
-        for d in calendar.school_days_between(start, end)
-        if d.strftime("%a").lower() in placement.days
-    ]
-    return 2 * len(days)
 
 
 async def build_governors_report(
@@ -199,7 +207,8 @@ async def build_governors_report(
     allowed = [p for p in rows.unique() if can(person, Action.report, p)]
     placements = sorted(allowed, key=lambda p: _order_key(p, term))
     report = GovernorsReport(school=school.name, term=term, generated_on=today)
-    weekly: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
+    calendar = await calendar_for(session, school.id, today=today)
+    weekly: dict[dt.date, AttendanceFigures] = defaultdict(AttendanceFigures)
     for number, placement in enumerate(placements, start=1):
         window_start = max(term.start, placement.start_date)
         window_end = min(term.end, today, placement.ended_on or term.end)
@@ -223,11 +232,19 @@ async def build_governors_report(
                 )
             )
         )
-        attended = sum(r.status != AttendanceStatus.absent for r in records)
-        absent = len(records) - attended
-        for record in records:
-            week = record.date - dt.timedelta(days=record.date.weekday())
-            weekly[week][0 if record.status != AttendanceStatus.absent else 1] += 1
+        reports = {(r.date, r.session.value): report_of(r) for r in records}
+        marks = attendance.placement_marks(
+            placement,
+            {key: found for key, found in reports.items() if found is not None},
+            start=window_start,
+            end=window_end,
+            today=today,
+            calendar=calendar,
+        )
+        figures = attendance.figures(mark.counting for _, _, mark in marks)
+        for day, _, mark in marks:
+            week = day - dt.timedelta(days=day.weekday())
+            weekly[week] += attendance.figures([mark.counting])
         items = list(placement.checklist)
         applicable = [i for i in items if i.status != ChecklistStatus.not_applicable]
         done = [i for i in applicable if i.status == ChecklistStatus.done]
@@ -263,20 +280,14 @@ async def build_governors_report(
                     if i.status != ChecklistStatus.done
                 ],
                 support=[checklist.definition(i.key).label for i in done if i.key in SUPPORT_ITEMS],
-                attended=attended,
-                absent=absent,
-                unreported=max(
-                    0, _expected_sessions(placement, window_start, window_end) - len(records)
-                )
-                if window_end >= window_start
-                else 0,
+                attendance=figures,
                 latest_rating=visits[-1].rating.value.replace("_", " ") if visits else None,
                 return_plan_agreed=bool(placement.return_plan),
             )
         )
     report.weekly_attendance = [
-        (week, round(100 * present / (present + absent), 1))
-        for week, (present, absent) in sorted(weekly.items())
-        if present + absent
+        (week, percent)
+        for week, found in sorted(weekly.items())
+        if (percent := found.percent) is not None
     ]
     return report

@@ -1,14 +1,18 @@
 """Register marks for the school's MIS: for each pupil in AP, each school day and session, the
 mark the school should enter in its own register.
 
-The rules (`session_mark`), in order:
+The mark of each session and how it counts are decided in ONE place,
+`storage.rules.attendance.session_mark` (read its module docstring for the definition); this
+module reads the records and the history, and writes the CSV.
 
 - a weekend is not a session (no row);
 - a bank holiday or term break: no mark, "school closed";
 - the provider reported the session: present, or late before the register closed (L), is the
   placement's own code (B, D or K); absent, or late after the register closed (U), is the
-  absence code reported (or the final code it was changed to);
-- the provider never said: `-` "no report from provider" (never shown as attended);
+  absence code reported (or the final code it was changed to); every session of a D placement
+  shows D (the other school keeps that register);
+- the provider never said: `-` "no report from provider" (never shown as attended); today,
+  "not reported yet";
 - a weekday the pupil is not timetabled at the provider: no mark, the school's own register
   decides, except on a part-time timetable with no hours anywhere else, where it is C2 (leave of
   absence for a pupil on a part-time timetable): nobody is educating the pupil that day;
@@ -19,11 +23,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import enum
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +34,6 @@ from storage.clock import LONDON
 from storage.models import (
     AttendanceChange,
     AttendanceRecord,
-    AttendanceStatus,
     Organisation,
     Person,
     Placement,
@@ -40,24 +41,13 @@ from storage.models import (
     Role,
     Session,
 )
-from storage.rules import codes
+from storage.rules import attendance, codes
+from storage.rules.attendance import NO_REPORT, AttendanceFigures, MarkKind, Report
 from storage.rules.calendar import SchoolCalendar
 
-NO_REPORT = "-"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+__all__ = ["NO_REPORT", "AttendanceFigures", "MarkKind", "SessionMark", "attendance_rate"]
+
 MARK_ROLES = frozenset({Role.teacher, Role.dsl, Role.la_officer})
-
-
-class MarkKind(enum.StrEnum):
-    """What a session's mark rests on."""
-
-    attended = "attended"
-    absent = "absent"
-    no_report = "no_report"
-    not_at_provider = "not_at_provider"
-    part_time = "part_time"
-    closed = "closed"
-    future = "future"
 
 
 @dataclass(frozen=True)
@@ -73,24 +63,18 @@ class SessionMark:
     record: AttendanceRecord | None = None
     reported_by: str | None = None
     history: str = ""
+    # How the session counts in the attendance figures (None: not a session at the provider).
+    counting: str | None = None
 
     @property
     def attended(self) -> bool:
-        return self.kind == MarkKind.attended
+        return self.counting == "attended"
 
 
 def can_see_marks(person: Person, school_id: int) -> bool:
     """Register marks are for the commissioning school's own staff (or the LA's officers, for
     the placements the LA commissions): never a provider, never another school."""
     return person.active and person.role in MARK_ROLES and person.organisation_id == school_id
-
-
-def _is_part_time_only_at_provider(placement: Placement) -> bool:
-    return (
-        not placement.is_full_time
-        and placement.school_hours == Decimal(0)
-        and placement.other_hours == Decimal(0)
-    )
 
 
 def in_placement(placement: Placement, date: dt.date) -> bool:
@@ -100,47 +84,11 @@ def in_placement(placement: Placement, date: dt.date) -> bool:
     )
 
 
-def session_mark(
-    placement: Placement,
-    date: dt.date,
-    which: Session,
-    record: AttendanceRecord | None,
-    *,
-    calendar: SchoolCalendar,
-    today: dt.date,
-) -> tuple[str, MarkKind, str]:
-    """The mark for one session (see the module docstring), its kind, and a note in words.
-    Call only for weekdays inside the placement."""
-    closed = calendar.reason_closed(date)
-    if closed is not None:
-        return "", MarkKind.closed, f"No session: school closed ({closed})"
-    if record is not None:
-        if record.status == AttendanceStatus.present:
-            return placement.attendance_code, MarkKind.attended, "Attended: confirmed by provider"
-        if record.status == AttendanceStatus.late and record.code == "L":
-            return (
-                placement.attendance_code,
-                MarkKind.attended,
-                "Attended, arrived late before the register closed (confirmed by provider)",
-            )
-        meaning = codes.get(record.code).meaning if record.code in codes.all_codes() else ""
-        return record.code, MarkKind.absent, f"Absent (reported by provider): {meaning}"
-    if WEEKDAYS[date.weekday()] not in placement.days:
-        if _is_part_time_only_at_provider(placement):
-            return (
-                codes.PART_TIME_CODE,
-                MarkKind.part_time,
-                "Part-time timetable: no education planned this day",
-            )
-        return (
-            "",
-            MarkKind.not_at_provider,
-            "Not timetabled at the provider: take the mark from your own register"
-            + ("" if placement.is_full_time else " (C2 if no education is planned)"),
-        )
-    if date > today:
-        return "", MarkKind.future, "Still to come"
-    return NO_REPORT, MarkKind.no_report, "No report from provider: chase them before coding"
+def report_of(record: AttendanceRecord | None) -> Report | None:
+    """A stored record as the plain report the attendance rules read."""
+    if record is None:
+        return None
+    return Report(status=record.status.value, code=record.code)
 
 
 async def marks_for(
@@ -176,20 +124,21 @@ async def marks_for(
             if day.weekday() < 5 and in_placement(placement, day):
                 for which in Session:
                     record = records.get((placement.id, day, which))
-                    mark, kind, note = session_mark(
-                        placement, day, which, record, calendar=calendar, today=today
+                    found = attendance.session_mark(
+                        placement, day, report_of(record), calendar=calendar, today=today
                     )
                     rows.append(
                         SessionMark(
                             placement=placement,
                             date=day,
                             session=which,
-                            mark=mark,
-                            kind=kind,
-                            note=note,
+                            mark=found.mark,
+                            kind=found.kind,
+                            note=found.note,
                             record=record,
                             reported_by=names.get(record.reported_by_id) if record else None,
                             history=history.get(record.id, "") if record else "",
+                            counting=found.counting,
                         )
                     )
             day += dt.timedelta(days=1)
@@ -317,47 +266,11 @@ def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=4)
 
 
-@dataclass(frozen=True)
-class AttendanceRate:
-    """Attendance at the provider: sessions confirmed attended out of those expected there."""
-
-    attended: int
-    possible: int
-    no_report: int
-
-    @property
-    def percent(self) -> float | None:
-        return None if self.possible == 0 else round(100 * self.attended / self.possible, 1)
-
-    @property
-    def text(self) -> str:
-        if self.percent is None:
-            return "no sessions expected at the provider yet"
-        extra = (
-            f"; {self.no_report} with no report from the provider, counted as not attended"
-            if self.no_report
-            else ""
-        )
-        return f"{self.percent:g}% ({self.attended} of {self.possible} sessions{extra})"
+# The figures have one definition, in `storage.rules.attendance`.
+AttendanceRate = AttendanceFigures
 
 
-def _counts_as_possible(code: str) -> bool:
-    """Absences that are not possible sessions (Q, Y1 to Y7, X) leave the sum out."""
-    found = codes.all_codes().get(code)
-    if found is None:
-        return True
-    return not (
-        found.category == "not_counted"
-        or (found.category == "absence" and found.authorised is None)
-    )
-
-
-def attendance_rate(rows: Sequence[SessionMark]) -> AttendanceRate:
-    """Attendance at the provider over these marks. A session without a report is never
-    counted as attended."""
-    attended = sum(1 for r in rows if r.kind == MarkKind.attended)
-    no_report = sum(1 for r in rows if r.kind == MarkKind.no_report)
-    absent = sum(1 for r in rows if r.kind == MarkKind.absent and _counts_as_possible(r.mark))
-    return AttendanceRate(
-        attended=attended, possible=attended + absent + no_report, no_report=no_report
-    )
+def attendance_rate(rows: Sequence[SessionMark]) -> AttendanceFigures:
+    """Attendance at the provider over these marks, by the one definition
+    (`storage.rules.attendance`). A session without a report is never counted as attended."""
+    return attendance.figures(row.counting for row in rows)

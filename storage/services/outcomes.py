@@ -12,17 +12,20 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.access import can_set_code
 from storage.clock import LONDON
 from storage.models import (
     AttendanceChange,
     AttendanceRecord,
     AttendanceStatus,
+    Person,
     Placement,
     Session,
     WelfareCall,
     WelfareCallStatus,
 )
 from storage.rules import codes
+from storage.services.attendance import no_session_problem
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads
 
@@ -76,10 +79,51 @@ async def change_mark(
     )
     record.status = status
     record.code = code
+    record.proposed_code = None  # whatever was proposed is now decided
     session.add(history)
     await audit_updated(session, change, record, before, placement_id=record.placement_id)
     await audit_created(session, change, history, placement_id=record.placement_id)
     return history
+
+
+async def propose_code(
+    session: AsyncSession,
+    change: Change,
+    *,
+    placement: Placement,
+    records: list[AttendanceRecord],
+    code: str,
+    reason: str,
+) -> None:
+    """Keep a provider's proposed code on these sessions (their mark is unchanged) and tell the
+    commissioner's safeguarding leads, who decide whether to set it."""
+    proposed = codes.get(code)
+    changed = [r for r in records if r.proposed_code != proposed.code]
+    for record in changed:
+        before = snapshot(record)
+        record.proposed_code = proposed.code
+        await audit_updated(session, change, record, before, placement_id=placement.id)
+    if not changed:
+        return
+    await session.refresh(placement, attribute_names=["pupil"])
+    first = changed[0]
+    sessions = " and ".join(r.session.value for r in changed)
+    for lead in await safeguarding_leads(session, placement.commissioner_id):
+        await enqueue(
+            session,
+            key=f"proposed:{first.id}:{proposed.code}:{lead.id}",
+            kind="code_proposed",
+            recipient_id=lead.id,
+            placement_id=placement.id,
+            due_at=change.at,
+            text=(
+                f"Code to decide: {placement.pupil.full_name} ({placement.reference}), absent "
+                f"{first.date:%a %d/%m/%Y} {sessions} (now {first.code}). The provider proposes "
+                f"{proposed.label}. Their words: {reason.strip() or 'none given'}. Only the "
+                f"school may set that code: type explain {placement.reference} to set it, or "
+                "leave it."
+            ),
+        )
 
 
 async def absences_on(
@@ -122,6 +166,18 @@ async def explain_absence(
             f"{placement.reference} has no absence recorded on {date:%a %d/%m/%Y} to explain."
         )
     unexplained = {c.code for c in codes.unexplained_codes()}
+    person = await session.get(Person, change.person_id) if change.person_id else None
+    if person is None or not can_set_code(person, placement, final.code):
+        # Not theirs to decide: the school hears the proposal, the mark stays as it is.
+        await propose_code(
+            session,
+            change,
+            placement=placement,
+            records=[r for r in records if not only_unexplained or r.code in unexplained],
+            code=final.code,
+            reason=reason,
+        )
+        return []
     made: list[AttendanceChange] = []
     for record in records:
         if only_unexplained and record.code not in unexplained:
@@ -164,6 +220,9 @@ async def record_late(
         )
     if date > change.at.astimezone(LONDON).date():
         raise OutcomeError("A late arrival can only be recorded for today or an earlier day.")
+    problem = await no_session_problem(session, placement, date)
+    if problem is not None:
+        raise OutcomeError(problem)
     code = LATE_AFTER_CLOSE if after_close else LATE_BEFORE_CLOSE
     reason = f"Arrived at {arrived_at:%H:%M}" + (
         ", after the register closed" if after_close else ", before the register closed"

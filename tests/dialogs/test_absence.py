@@ -158,10 +158,15 @@ async def test_a_repeated_report_updates_rather_than_duplicates(db, clock) -> No
     first = await chat.answer_all(absent_answers(sessions="AM", code=""), start="absent")
     assert first[-1]["record"]["late_report"] is False
     clock.set(dt.datetime(2026, 11, 27, 11, 0))
+    # The provider's I is only a proposal (the school decides): both sessions stay N, and the
+    # AM session, already N, is not a change.
     again = await chat.answer_all(absent_answers(sessions="both", code="I"), start="absent")
-    assert again[-1]["type"] == "done"
+    assert again[-1]["type"] == "done" and again[-1]["record"]["proposed_code"] == "I"
     records = await _records(db)
-    assert [(r.session, r.code) for r in records] == [(Session.am, "I"), (Session.pm, "I")]
+    assert [(r.session, r.code, r.proposed_code) for r in records] == [
+        (Session.am, "N", "I"),
+        (Session.pm, "N", "I"),
+    ]
     # The AM correction keeps its on-time report; the PM report came after the deadline.
     assert [r.late_report for r in records] == [False, True]
     async with db.sessions() as session:
@@ -173,7 +178,7 @@ async def test_a_repeated_report_updates_rather_than_duplicates(db, clock) -> No
                 )
             )
         )
-        assert len(updates) == 1 and updates[0].changes["code"] == {"from": "N", "to": "I"}
+        assert len(updates) == 1 and updates[0].changes["proposed_code"] == {"from": None, "to": "I"}
         alerts = await session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
@@ -315,7 +320,7 @@ async def test_present_marks_expected_pupils_and_keeps_absences(db, clock) -> No
         )
     provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
     await provider.answer_all(
-        absent_answers(placement=jamie.reference, sessions="AM", code="M"), start="absent"
+        absent_answers(placement=jamie.reference, sessions="AM", code="N"), start="absent"
     )
     out = await provider.say("present")
     out = await provider.say("")
@@ -332,7 +337,7 @@ async def test_present_marks_expected_pupils_and_keeps_absences(db, clock) -> No
 
     rows = {(r.placement_id, r.session): r for r in await _records(db)}
     assert rows[(jamie.id, Session.am)].status == AttendanceStatus.absent
-    assert rows[(jamie.id, Session.am)].code == "M"
+    assert rows[(jamie.id, Session.am)].code == "N"
     assert rows[(jamie.id, Session.pm)].status == AttendanceStatus.present
     assert rows[(robin.id, Session.am)].status == AttendanceStatus.present
     assert rows[(robin.id, Session.pm)].code == "B"
@@ -360,7 +365,7 @@ async def test_present_refuses_weekends_and_days_with_no_pupils(db, clock) -> No
     provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
     await provider.say("present")
     today = await provider.say("")
-    assert today[0]["type"] == "error" and "None of your pupils is expected" in today[0]["text"]
+    assert today[0]["type"] == "error" and "None of your pupils was due" in today[0]["text"]
     weekend = await provider.say("28/11/2026")
     assert weekend[0]["type"] == "error" and "weekend" in weekend[0]["text"]
     future = await provider.say("mon")
@@ -389,7 +394,7 @@ async def test_the_reporter_is_told_when_no_safeguarding_lead_can_be_alerted(db,
     await chat.say("absent")
     await chat.say("1")
     saturday = await chat.say("28/11/2026")
-    assert any("isn't usually at Pathways AP Academy on Saturdays" in o["text"] for o in saturday)
-    for answer in ("AM", "Not known", "", "yes"):
+    assert saturday[0]["type"] == "error" and "the weekend" in saturday[0]["text"]
+    for answer in ("27/11/2026", "AM", "Not known", "", "yes"):
         out = await chat.say(answer)
     assert out[-1]["type"] == "done" and "nobody there was alerted" in out[-1]["text"]

@@ -147,7 +147,10 @@ async def test_the_attendance_grid_and_percentage(db, clock) -> None:
     assert lines[0].startswith("Week of     Mon")
     assert lines[1] == "02/11/2026  - -    - -    - -    - -    - -"
     assert lines[4] == "23/11/2026  - -    - -    - -    N N    B B"
-    assert "Attendance at the provider: 5% (2 of 40 sessions; 36 with no report" in done["text"]
+    assert (
+        "Attendance at the provider: 5% (2 of 40 possible sessions attended; 2 absent: "
+        "0 authorised, 2 unauthorised; 36 with no report from the provider" in done["text"]
+    )
     record = done["record"]
     assert [w["week_of"] for w in record["weeks"]] == [
         "2026-11-02",

@@ -69,7 +69,7 @@ async def _rows(db: Database, model):  # type: ignore[no-untyped-def]
         return list(await session.scalars(select(model).order_by(model.id)))
 
 
-async def test_not_reached_then_parent_says_ill_so_the_absence_ends_as_i(db, clock) -> None:
+async def test_not_reached_then_parent_says_ill_so_i_is_proposed_to_the_school(db, clock) -> None:
     world, placement = await _world(db, clock)
     await _report_n(db, clock, world)
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
@@ -119,28 +119,36 @@ async def test_not_reached_then_parent_says_ill_so_the_absence_ends_as_i(db, clo
     )
     done = out[-1]
     assert done["type"] == "done" and done["record"]["closed"] is True
-    assert "now coded I (was N)" in done["text"]
+    # I (illness) is the school's to authorise: the provider's finding is a proposal.
+    assert "You proposed I: only the school may set that code" in done["text"]
 
     records = await _rows(db, AttendanceRecord)
-    assert [(r.session, r.code) for r in records] == [(Session.am, "I"), (Session.pm, "I")]
-    history = await _rows(db, AttendanceChange)
-    assert [(h.from_code, h.to_code, h.source) for h in history] == [
-        ("N", "I", "welfare_call"),
-        ("N", "I", "welfare_call"),
+    assert [(r.session, r.code, r.proposed_code) for r in records] == [
+        (Session.am, "N", "I"),
+        (Session.pm, "N", "I"),
     ]
-    assert all(h.changed_by_id == world.provider_staff.id for h in history)
-    assert all("ill with a temperature" in h.reason for h in history)
+    assert await _rows(db, AttendanceChange) == []
+    [proposal] = [m for m in await _rows(db, OutboxMessage) if m.kind == "code_proposed"]
+    assert proposal.recipient_id == world.dsl.id and "proposes I: Illness" in proposal.text
     [call] = await _rows(db, WelfareCall)
     assert call.status == WelfareCallStatus.done and call.done_by_id == world.provider_staff.id
     assert "spoke to a parent/carer" in (call.outcome or "")
     assert len(await _rows(db, WelfareCallAttempt)) == 2
-    # The audit log has the change too, from N to I, for each session.
-    audit = [
-        a
-        for a in await _rows(db, AuditEntry)
-        if a.record_type == "AttendanceRecord" and a.action == "updated"
+    # The DSL sets it with `explain`: then the history has the change, from N to I.
+    dsl = await JsonChat.as_email(db, clock, world.dsl.email)
+    out = await dsl.say(f"explain {placement.reference}")
+    assert "(the provider proposes I)" in prompt(out)["choices"][0]["label"]
+    for answer in ("1", "I", "Mum confirmed it to us"):
+        await dsl.say(answer)
+    done = (await dsl.say("yes"))[-1]
+    assert "now I: Illness" in done["text"]
+    records = await _rows(db, AttendanceRecord)
+    assert [(r.code, r.proposed_code) for r in records] == [("I", None), ("I", None)]
+    history = await _rows(db, AttendanceChange)
+    assert [(h.from_code, h.to_code, h.changed_by_id) for h in history] == [
+        ("N", "I", world.dsl.id),
+        ("N", "I", world.dsl.id),
     ]
-    assert [a.changes["code"] for a in audit] == [{"from": "N", "to": "I"}] * 2
     # Nothing alarming: no escalation, no chronology.
     assert await _rows(db, WelfareEscalation) == []
     assert await _rows(db, ChronologyEntry) == []

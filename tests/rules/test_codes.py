@@ -13,6 +13,7 @@ from storage.rules.codes import (
     absence_codes,
     all_codes,
     get,
+    placement_code_problem,
     placement_codes,
     suggested_placement_code,
     unexplained_codes,
@@ -26,21 +27,101 @@ def test_codes_come_from_the_data_file() -> None:
     assert all_codes() is all_codes()  # loaded once
 
 
-def test_the_2024_codes_are_all_there() -> None:
-    expected = {"/", "\\", "L", "B", "D", "K", "V", "P", "W", "I", "M", "C", "C1", "C2", "E"}
-    expected |= {"G", "J1", "N", "O", "Q", "R", "S", "T", "U", "X"}
-    expected |= {f"Y{n}" for n in range(1, 8)}
-    assert expected <= set(all_codes())
+# The regulations' table (School Attendance (Pupil Registration) (England) Regulations 2024,
+# regulation 10, tables 1 to 6, and the administrative codes), with how each code counts and
+# who decides it, from DfE's "Working together to improve school attendance" (August 2024).
+# code: (words the meaning must contain, counting, set by)
+ATTENDED, AUTHORISED, UNAUTHORISED = "attended", "authorised_absence", "unauthorised_absence"
+NOT_POSSIBLE, NOT_COUNTED = "not_possible", "not_counted"
+SCHOOL, ANYONE = "school", "provider_or_school"
+REGULATIONS = {
+    # Table 1: present at the school
+    "/": ("morning register", ATTENDED, SCHOOL),
+    "\\": ("afternoon register", ATTENDED, SCHOOL),
+    "L": ("before the register has closed", ATTENDED, ANYONE),
+    # Table 2: attending a place other than the school
+    "K": ("arranged by the local authority", ATTENDED, SCHOOL),
+    "V": ("educational visit or trip", ATTENDED, SCHOOL),
+    "P": ("sporting activity", ATTENDED, SCHOOL),
+    "W": ("work experience", ATTENDED, SCHOOL),
+    "B": ("approved educational activity", ATTENDED, SCHOOL),
+    "D": ("another school at which the pupil is also a registered pupil", NOT_COUNTED, SCHOOL),
+    # Table 3: leave of absence
+    "C1": ("regulated performance or undertaking regulated employment abroad", AUTHORISED, SCHOOL),
+    "M": ("medical or dental appointment", AUTHORISED, SCHOOL),
+    "J1": (
+        "interview for employment or for admission to another educational institution",
+        AUTHORISED,
+        SCHOOL,
+    ),
+    "S": ("studying for a public examination", AUTHORISED, SCHOOL),
+    "X": ("Non-compulsory school age pupil not required to attend", NOT_POSSIBLE, SCHOOL),
+    "C2": ("compulsory school age pupil subject to a part-time timetable", AUTHORISED, SCHOOL),
+    "C": ("exceptional circumstances", AUTHORISED, SCHOOL),
+    # Table 4: other authorised absence
+    "T": ("Parent travelling for occupational purposes", AUTHORISED, SCHOOL),
+    "R": ("Religious observance", AUTHORISED, SCHOOL),
+    "I": ("Illness (not medical or dental appointment)", AUTHORISED, SCHOOL),
+    "E": ("Suspended or permanently excluded and no alternative provision made", AUTHORISED, SCHOOL),
+    # Table 5: unable to attend due to exceptional circumstances
+    "Q": ("lack of access arrangements", NOT_POSSIBLE, SCHOOL),
+    "Y1": ("transport normally provided is not available", NOT_POSSIBLE, SCHOOL),
+    "Y2": ("widespread disruption to travel", NOT_POSSIBLE, SCHOOL),
+    "Y3": ("part of the school premises is closed", NOT_POSSIBLE, SCHOOL),
+    "Y4": ("whole school site is unexpectedly closed", NOT_POSSIBLE, SCHOOL),
+    "Y5": ("criminal justice detention", NOT_POSSIBLE, SCHOOL),
+    "Y6": ("public health guidance or law", NOT_POSSIBLE, SCHOOL),
+    "Y7": ("any other unavoidable cause", NOT_POSSIBLE, SCHOOL),
+    # Table 6: unauthorised absence
+    "G": ("Holiday not granted by the school", UNAUTHORISED, SCHOOL),
+    "N": ("Reason for absence not yet established", UNAUTHORISED, ANYONE),
+    "O": ("Absent in other or unknown circumstances", UNAUTHORISED, SCHOOL),
+    "U": ("Arrived in school after registration closed", UNAUTHORISED, ANYONE),
+    # Administrative codes
+    "Z": ("Prospective pupil not on admission register", NOT_COUNTED, SCHOOL),
+    "#": ("Planned whole school closure", NOT_COUNTED, SCHOOL),
+}
+
+
+def test_the_data_file_matches_the_regulations_table() -> None:
+    assert set(all_codes()) == set(REGULATIONS), "a code is missing from or extra in codes.toml"
+    for key, (words, counting, set_by) in REGULATIONS.items():
+        code = get(key)
+        assert words in code.meaning, f"{key}: {code.meaning!r} should say {words!r}"
+        assert code.counting == counting, f"{key} counts as {counting}"
+        assert code.set_by == set_by, f"{key} is set by {set_by}"
 
 
 def test_meanings_from_the_regulations() -> None:
-    assert "transport normally provided" in get("Y1").meaning
-    assert "part-time timetable" in get("C2").meaning
-    assert "not yet established" in get("N").meaning
-    assert "criminal justice detention" in get("Y5").meaning
-    assert "lack of access arrangements" in get("Q").meaning
-    assert get("I").meaning.startswith("Illness")
-    assert get("I").label == "I: Illness (not medical or dental appointments)"
+    assert get("I").label == "I: Illness (not medical or dental appointment)"
+    # Old or shortened wording is gone.
+    assert "Traveller" not in get("T").meaning
+    assert get("S").meaning != "Study leave"
+
+
+def test_authorised_comes_from_the_counting() -> None:
+    assert get("I").authorised is True
+    assert get("U").authorised is False
+    assert get("Y1").authorised is None and get("D").authorised is None
+
+
+def test_only_n_l_and_u_are_a_providers_to_set() -> None:
+    """A provider reports what happened: not established yet (N), or when the pupil arrived
+    (L, U). Authorising, granting leave and judging circumstances are the school's."""
+    assert {c.code for c in all_codes().values() if not c.school_decides} == {"N", "L", "U"}
+    for key in ("C", "C1", "C2", "S", "Y1", "Y7", "M", "I", "G", "O", "B", "D", "K"):
+        assert get(key).school_decides
+
+
+def test_d_is_only_at_a_school() -> None:
+    assert placement_code_problem("D", provider_is_a_school=True) is None
+    problem = placement_code_problem("D", provider_is_a_school=False)
+    assert problem is not None and "never an unregistered provider" in problem
+    assert placement_code_problem("B", provider_is_a_school=False) is None
+    assert placement_code_problem("K", provider_is_a_school=False) is None
+    assert "isn't a code for an AP placement" in (
+        placement_code_problem("I", provider_is_a_school=True) or ""
+    )
 
 
 def test_placement_codes_and_their_kinds() -> None:
@@ -60,14 +141,6 @@ def test_n_and_o_are_the_unexplained_absences() -> None:
     assert get("O").authorised is False
 
 
-def test_authorisation() -> None:
-    assert get("I").authorised is True
-    assert get("C2").authorised is True
-    assert get("G").authorised is False
-    assert get("Y1").authorised is None
-    assert get("B").authorised is None
-
-
 def test_get_ignores_case_and_spaces() -> None:
     assert get("c2") is get("C2")
     assert get(" y1 ").code == "Y1"
@@ -84,13 +157,9 @@ def test_absence_codes_for_a_providers_report() -> None:
     assert [c.code for c in reported[:3]] == ["N", "I", "M"]
     found = {c.code for c in reported}
     assert {"Y1", "C2", "E", "G", "U", "Q"} <= found
-    assert found.isdisjoint({"/", "\\", "L", "B", "D", "K", "V", "P", "W", "X"})
+    assert found.isdisjoint({"/", "\\", "L", "B", "D", "K", "V", "P", "W", "Z", "#"})
     assert all(c.category == "absence" and c.meaning for c in reported)
     assert len(found) == len(reported)
-
-
-def test_x_is_not_counted() -> None:
-    assert get("X").category == "not_counted"
 
 
 def test_part_time_code() -> None:
@@ -119,3 +188,9 @@ def test_a_malformed_entry_is_rejected() -> None:
         codes._parse({"code": "Z", "meaning": "Prospective pupil", "category": "admin"})
     with pytest.raises(ValueError, match="no meaning"):
         codes._parse({"code": "Z", "category": "absence"})
+    with pytest.raises(ValueError, match="unknown counting"):
+        codes._parse({"code": "Z", "meaning": "x", "category": "absence", "counting": "maybe"})
+    with pytest.raises(ValueError, match="unknown set_by"):
+        codes._parse(
+            {"code": "Z", "meaning": "x", "category": "absence", "counting": "not_counted"}
+        )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import LONDON
 from storage.models import (
+    AttendanceChange,
     AttendanceRecord,
     AttendanceStatus,
     AuditEntry,
@@ -52,7 +53,8 @@ async def test_report_absence_records_each_session_and_starts_one_call(db, clock
             provider=world.provider,
             start=START,
         )
-        change = _change(world.provider_staff.id, clock.now())
+        # School staff may code the illness I (a provider's I would only be a proposal).
+        change = _change(world.teacher.id, clock.now())
         records = await report_absence(
             session,
             change,
@@ -74,6 +76,7 @@ async def test_report_absence_records_each_session_and_starts_one_call(db, clock
             sessions=[Session.pm],
             code="M",
             reason="Dentist",
+            change_reason="Mum rang back: it was the dentist",
         )
         assert await _count(session, AttendanceRecord) == 2
         assert await _count(session, WelfareCall) == 1
@@ -85,6 +88,8 @@ async def test_report_absence_records_each_session_and_starts_one_call(db, clock
             )
         )
         assert sorted(a.action for a in audit) == ["created", "created", "updated"]
+        [history] = list(await session.scalars(select(AttendanceChange)))
+        assert (history.from_code, history.to_code, history.source) == ("I", "M", "absent")
         alert_keys = list(
             await session.scalars(
                 select(OutboxMessage.key).where(OutboxMessage.kind == "absence_alert")

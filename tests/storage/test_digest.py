@@ -49,7 +49,8 @@ async def test_the_digest_says_what_a_dsl_needs_at_a_glance(
     async with db.sessions() as session, session.begin():
         p = await session.get(Placement, jamie.id)
         assert p is not None
-        await report_absence(session, Change(world.provider_staff.id, "test", monday), placement=p,
+        # The school's own staff may code the illness I (a provider would propose it).
+        await report_absence(session, Change(world.teacher.id, "test", monday), placement=p,
                              date=MONDAY, sessions=[Session.am, Session.pm], code="I", reason="Tummy bug")  # fmt: skip
         await confirm_all_present(session, Change(world.unregistered_staff.id, "test", monday),
                                   provider_id=world.unregistered.id, date=MONDAY)  # fmt: skip
@@ -74,8 +75,8 @@ async def test_the_digest_says_what_a_dsl_needs_at_a_glance(
         digest.heading
         == "Daily safeguarding digest for Elm Park School, Tuesday 23/03/2027: 2 active placement(s)."
     )
-    assert sections["Absences on Mon 22/03"] == [
-        f"{j}: AM and PM, code I: Illness (not medical or dental appointments); reason: Tummy bug; welfare call NOT YET DONE"
+    assert sections["Absences reported since Mon 22/03 08:00"] == [
+        f"{j}: absent Mon 22/03 AM and PM, code I: Illness (not medical or dental appointment); reason: Tummy bug; welfare call NOT YET DONE"
     ]
     assert sections["Welfare calls outstanding"] == [
         f"{j}: absent Mon 22/03, call by Pathways AP Academy"
@@ -88,8 +89,10 @@ async def test_the_digest_says_what_a_dsl_needs_at_a_glance(
     attendance = sections["Attendance over the last 4 weeks"]
     assert sorted(attendance) == sorted(
         [
-            f"{j}: 0/32 sessions (0%), 2 absent, 30 with no report",
-            f"{r}: 2/22 sessions (9%), 0 absent, 20 with no report",
+            f"{j}: 0% (0 of 32 possible sessions attended; 2 absent: 2 authorised, "
+            "0 unauthorised; 30 with no report from the provider, not attended)",
+            f"{r}: 9.1% (2 of 22 possible sessions attended; 20 with no report from the "
+            "provider, not attended)",
         ]
     )
     assert "*Overdue checks*" in digest.text and "• " + j in digest.text
@@ -98,6 +101,6 @@ async def test_the_digest_says_what_a_dsl_needs_at_a_glance(
     la_text = la_digest.text
     assert "Jamie" not in la_text and "Tummy bug" not in la_text and "older boy" not in la_text
     assert (
-        f"{jamie.reference} (Elm Park School): AM and PM, code I: Illness (not medical or dental appointments)"
+        f"{jamie.reference} (Elm Park School): absent Mon 22/03 AM and PM, code I: Illness (not medical or dental appointment)"
         in la_text
     )

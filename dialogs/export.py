@@ -71,7 +71,9 @@ class ExportDialog(Dialog):
         if pupil_id not in placements:
             raise AnswerError("That pupil's record is not yours to export.")
         commissioner_id = placements[pupil_id].commissioner_id
-        record = await pupil_record(ctx.session, pupil_id=pupil_id, commissioner_id=commissioner_id)
+        record = await pupil_record(
+            ctx.session, pupil_id=pupil_id, commissioner_id=commissioner_id, today=ctx.today
+        )
         pupil = await ctx.session.get(Pupil, pupil_id)
         assert pupil is not None
         # Reading a whole safeguarding file is itself worth a line in the audit log.

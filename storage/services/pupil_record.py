@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import (
+    AttendanceChange,
     AttendanceRecord,
     ChronologyEntry,
     Contact,
@@ -26,6 +27,8 @@ from storage.models import (
     WelfareCall,
 )
 from storage.rules import checklist
+from storage.rules.attendance import Report, placement_figures
+from storage.services.terms import calendar_for
 
 
 def _plain(value: Any) -> Any:
@@ -43,9 +46,10 @@ def _row(record: Any, *fields: str) -> dict[str, Any]:
 
 
 async def pupil_record(
-    session: AsyncSession, *, pupil_id: int, commissioner_id: int
+    session: AsyncSession, *, pupil_id: int, commissioner_id: int, today: dt.date | None = None
 ) -> dict[str, Any]:
-    """The pupil's record across the placements this commissioner made."""
+    """The pupil's record across the placements this commissioner made; with `today`, each
+    placement's attendance at the provider over its whole length (`storage.rules.attendance`)."""
     pupil = await session.get(Pupil, pupil_id)
     if pupil is None:
         raise ValueError("No such pupil.")
@@ -87,16 +91,47 @@ async def pupil_record(
             .where(Contact.placement_id == placement.id)
             .order_by(Contact.contact_date)
         )
-        attendance = await session.scalars(
-            select(AttendanceRecord)
-            .where(AttendanceRecord.placement_id == placement.id)
-            .order_by(AttendanceRecord.date, AttendanceRecord.session)
+        attendance = list(
+            await session.scalars(
+                select(AttendanceRecord)
+                .where(AttendanceRecord.placement_id == placement.id)
+                .order_by(AttendanceRecord.date, AttendanceRecord.session)
+            )
         )
         calls = await session.scalars(
             select(WelfareCall)
             .where(WelfareCall.placement_id == placement.id)
             .order_by(WelfareCall.absence_date)
         )
+        changes = await session.scalars(
+            select(AttendanceChange)
+            .where(AttendanceChange.placement_id == placement.id)
+            .order_by(AttendanceChange.changed_at, AttendanceChange.id)
+        )
+        figures = None
+        if today is not None:
+            calendar = await calendar_for(session, commissioner_id, today=today)
+            reports = {
+                (a.date, a.session.value): Report(a.status.value, a.code) for a in attendance
+            }
+            found = placement_figures(
+                placement,
+                reports,
+                start=placement.start_date,
+                end=placement.ended_on or today,
+                today=today,
+                calendar=calendar,
+            )
+            figures = {
+                "percent": found.percent,
+                "text": found.text,
+                "attended": found.attended,
+                "possible": found.possible,
+                "authorised_absence": found.authorised,
+                "unauthorised_absence": found.unauthorised,
+                "no_report": found.no_report,
+                "not_counted": found.not_possible + found.not_counted,
+            }
         record["placements"].append(
             {
                 **_row(
@@ -159,8 +194,31 @@ async def pupil_record(
                 ],
                 "contacts": [_row(c, "contact_date", "method", "summary") for c in contacts],
                 "attendance": [
-                    _row(a, "date", "session", "status", "code", "reason", "late_report")
+                    _row(
+                        a,
+                        "date",
+                        "session",
+                        "status",
+                        "code",
+                        "proposed_code",
+                        "reason",
+                        "late_report",
+                    )
                     for a in attendance
+                ],
+                "attendance_figures": figures,
+                "mark_changes": [
+                    _row(
+                        c,
+                        "from_status",
+                        "from_code",
+                        "to_status",
+                        "to_code",
+                        "reason",
+                        "source",
+                        "changed_at",
+                    )
+                    for c in changes
                 ],
                 "welfare_calls": [
                     _row(c, "absence_date", "party", "status", "outcome", "done_at")

@@ -56,9 +56,9 @@ async def _school_with_ap(db, clock):  # type: ignore[no-untyped-def]
             actions_agreed=None,
             next_visit_due=dt.date(2026, 11, 5),
         )
-        await report_absence(
+        await report_absence(  # the school's own staff may code it I (illness)
             session,
-            Change(person_id=world.provider_staff.id, channel="test", at=clock.now()),
+            Change(person_id=world.teacher.id, channel="test", at=clock.now()),
             placement=first,
             date=dt.date(2026, 11, 26),
             sessions=[Session.am, Session.pm],

@@ -178,7 +178,10 @@ async def test_a_repeated_report_updates_rather_than_duplicates(db, clock) -> No
                 )
             )
         )
-        assert len(updates) == 1 and updates[0].changes["proposed_code"] == {"from": None, "to": "I"}
+        assert len(updates) == 1 and updates[0].changes["proposed_code"] == {
+            "from": None,
+            "to": "I",
+        }
         alerts = await session.scalar(
             select(func.count())
             .select_from(OutboxMessage)

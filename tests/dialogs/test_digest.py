@@ -22,7 +22,10 @@ async def test_a_dsl_gets_the_digest_now_and_a_teacher_is_refused(
         "Daily safeguarding digest for Elm Park School, Friday 27/11/2026"
     )
     titles = [s["title"] for s in done["record"]["sections"]]
-    assert titles[0] == "Absences reported since Thu 26/11 10:00" and titles[-1] == "Attendance over the last 4 weeks"
+    assert (
+        titles[0] == "Absences reported since Thu 26/11 10:00"
+        and titles[-1] == "Attendance over the last 4 weeks"
+    )
     assert f"Jamie Testpupil ({placement.reference})" in done["text"]
 
     teacher = await JsonChat.as_email(db, clock, "teacher@elmpark.test")

@@ -12,7 +12,6 @@ from storage.clock import LONDON
 from storage.models import (
     AttendanceChange,
     AttendanceRecord,
-    AuditEntry,
     ChronologyEntry,
     OutboxMessage,
     Placement,

@@ -62,7 +62,11 @@ REGULATIONS = {
     "T": ("Parent travelling for occupational purposes", AUTHORISED, SCHOOL),
     "R": ("Religious observance", AUTHORISED, SCHOOL),
     "I": ("Illness (not medical or dental appointment)", AUTHORISED, SCHOOL),
-    "E": ("Suspended or permanently excluded and no alternative provision made", AUTHORISED, SCHOOL),
+    "E": (
+        "Suspended or permanently excluded and no alternative provision made",
+        AUTHORISED,
+        SCHOOL,
+    ),
     # Table 5: unable to attend due to exceptional circumstances
     "Q": ("lack of access arrangements", NOT_POSSIBLE, SCHOOL),
     "Y1": ("transport normally provided is not available", NOT_POSSIBLE, SCHOOL),

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import selectinload
 
-from storage.access import Action, can, placements_query, pupils_query
+from storage.access import Action, can, can_set_code, placements_query, pupils_query
 from storage.models import Placement
 from tests.factories import build_world, place
 
@@ -79,3 +79,31 @@ async def test_access_matrix(db, clock) -> None:
         }
         assert pupils == {"Jamie", "Robin"}
         assert list(await session.scalars(pupils_query(world.provider_staff))) == []
+
+
+async def test_who_may_set_which_code(db, clock) -> None:
+    """The register is the school's: a provider sets only N, L and U; authorised absences,
+    leave, exceptional circumstances and the other unauthorised codes are the school's staff's."""
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        ours = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=START,
+        )
+    async with db.sessions() as session:
+        ours = await session.get(Placement, ours.id, options=[selectinload(Placement.commissioner)])
+        assert ours is not None
+        for code in ("N", "L", "U", "n"):
+            assert can_set_code(world.provider_staff, ours, code), code
+        for code in ("C", "C1", "C2", "S", "J1", "M", "I", "T", "Y1", "Y7", "Q", "G", "O", "X"):
+            assert not can_set_code(world.provider_staff, ours, code), code
+            assert can_set_code(world.teacher, ours, code), code
+            assert can_set_code(world.dsl, ours, code), code
+        # Only for their own pupils, and never an unknown code.
+        assert not can_set_code(world.unregistered_staff, ours, "N")
+        assert not can_set_code(world.other_dsl, ours, "I")
+        assert not can_set_code(world.dsl, ours, "H")

@@ -197,12 +197,22 @@ WHICH_CODE = (
     "• B: the school arranged the placement (approved educational activity); the school "
     "is satisfied of its supervision and safeguarding.\n"
     "• D: the pupil is dual registered at the provider (a PRU, AP academy or another school); "
-    "that school keeps the register for its sessions.\n"
+    "that school keeps the register for its sessions, so they are not counted in your figures. "
+    "Never for an unregistered provider.\n"
     "• K: the local authority arranged the provision.\n"
     "When the pupil doesn't attend: the absence code (N until the reason is known, then the "
     "final code, e.g. I for illness). Late: L before the register closed (counts as attending), "
-    "U after. A part-time timetable's sessions with no education planned: C2."
+    "U after. A part-time timetable's sessions with no education planned: C2.\n"
+    "Who sets a code: a provider reports N, L or U and may propose any other code; the others "
+    "(leave, authorised absence, exceptional circumstances, G, O) are the school's to set."
 )
+COUNTING_WORDS = {
+    "attended": "attended",
+    "authorised_absence": "authorised absence",
+    "unauthorised_absence": "unauthorised absence",
+    "not_possible": "not a possible session",
+    "not_counted": "not counted",
+}
 
 
 class CodesDialog(_OneShot):
@@ -220,7 +230,8 @@ class CodesDialog(_OneShot):
             if code.group != group:
                 group = code.group
                 lines.append(f"{group}:")
-            lines.append(f"  {code.code}  {code.meaning}")
+            who = "school sets it" if code.school_decides else "provider or school"
+            lines.append(f"  {code.code}  {code.meaning} [{COUNTING_WORDS[code.counting]}; {who}]")
         return [
             Done(
                 dialog=self.name,
@@ -233,7 +244,13 @@ class CodesDialog(_OneShot):
                         "part_time_timetable": codes.PART_TIME_CODE,
                     },
                     "codes": [
-                        {"code": c.code, "meaning": c.meaning, "group": c.group}
+                        {
+                            "code": c.code,
+                            "meaning": c.meaning,
+                            "group": c.group,
+                            "counting": c.counting,
+                            "set_by": c.set_by,
+                        }
                         for c in codes.all_codes().values()
                     ],
                 },

@@ -134,7 +134,19 @@ async def test_codes_explains_which_to_use(db, clock) -> None:
         assert "• B: the school arranged the placement" in done["text"]
         assert "• K: the local authority arranged the provision." in done["text"]
         assert "• D: the pupil is dual registered" in done["text"]
-        assert "  N  Reason for absence not yet established" in done["text"]
+        assert (
+            "  N  Reason for absence not yet established [unauthorised absence; provider or "
+            "school]" in done["text"]
+        )
+        assert (
+            "  C  Leave of absence for exceptional circumstances [authorised absence; school "
+            "sets it]" in done["text"]
+        )
+        assert "  #  Planned whole school closure [not counted; school sets it]" in done["text"]
+        assert (
+            "  D  Dual registered" in done["text"]
+            and "[not counted; school sets it]" in done["text"]
+        )
         assert done["record"]["placement_codes"] == {
             "school_arranged": "B",
             "la_arranged": "K",

@@ -113,7 +113,11 @@ async def test_provider_reports_an_absence_in_the_shared_channel(db, clock, work
 
     async with db.sessions() as session:
         records = list(await session.scalars(select(AttendanceRecord)))
-        assert {(r.session.value, r.code) for r in records} == {("AM", "I"), ("PM", "I")}
+        # I is the school's to authorise: the provider's choice is kept as a proposal.
+        assert {(r.session.value, r.code, r.proposed_code) for r in records} == {
+            ("AM", "N", "I"),
+            ("PM", "N", "I"),
+        }
         assert all(r.reason == "Unwell; parent rang at 08:40" for r in records)
         assert await session.scalar(select(WelfareCall)) is not None
         alert = await session.scalar(

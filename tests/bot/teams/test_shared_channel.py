@@ -77,7 +77,8 @@ async def test_a_provider_reports_an_absence_in_the_team_channel_by_reference_on
     )
     async with db.sessions() as session:
         records = list(await session.scalars(select(AttendanceRecord)))
-        assert len(records) == 2 and {r.code for r in records} == {"I"}
+        # I is the school's to authorise: the provider's choice is kept as a proposal.
+        assert len(records) == 2 and {(r.code, r.proposed_code) for r in records} == {("N", "I")}
         ref = await session.scalar(
             select(ConversationRef).where(ConversationRef.target.like("channel:%"))
         )

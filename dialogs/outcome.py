@@ -25,13 +25,20 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date_long
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can_set_code
-from storage.models import AttendanceRecord, AttendanceStatus, Role, Session
+from storage.models import AttendanceRecord, AttendanceStatus, Placement, Role, Session
 from storage.rules import codes
 from storage.services.attendance import mark_words, sessions_text
-from storage.services.outcomes import OutcomeError, explain_absence, record_late
+from storage.services.outcomes import (
+    OutcomeError,
+    explain_absence,
+    present_after_all,
+    record_late,
+)
 from storage.services.terms import calendar_for
 
 WINDOW_DAYS = 28
+# The `explain` code answer for "the pupil was there after all".
+PRESENT_AFTER_ALL = "present"
 LATE_WINDOW_DAYS = 14
 REPORTERS = frozenset({Role.provider, Role.teacher, Role.dsl, Role.la_officer})
 SESSION_CHOICES = [
@@ -118,15 +125,22 @@ class ExplainDialog(Dialog):
         yield Step(
             "code",
             PromptKind.choice,
-            "Which code should it have now?",
+            "Which code should it have now? (or `present`: the pupil was there after all)",
             choices=[
+                *(
+                    Choice(
+                        value=c.code,
+                        label=c.label
+                        if can_set_code(ctx.person, placement, c.code)
+                        else f"{c.label} (the school decides: sent as your proposal)",
+                    )
+                    for c in codes.absence_codes()
+                ),
                 Choice(
-                    value=c.code,
-                    label=c.label
-                    if can_set_code(ctx.person, placement, c.code)
-                    else f"{c.label} (the school decides: sent as your proposal)",
-                )
-                for c in codes.absence_codes()
+                    value=PRESENT_AFTER_ALL,
+                    label=f"Present after all: the absence was reported in error "
+                    f"({placement.attendance_code})",
+                ),
             ],
         )
         yield Step(
@@ -139,6 +153,10 @@ class ExplainDialog(Dialog):
         new = answers.text("code") or ""
         question = (
             f"Change {placement.reference} ({pupil_label(ctx, placement)}) on "
+            f"{uk_date_long(date)}, {sessions_text(sessions)}, from absent ({code}) to present "
+            f"({placement.attendance_code})? The school's DSL is told."
+            if new == PRESENT_AFTER_ALL
+            else f"Change {placement.reference} ({pupil_label(ctx, placement)}) on "
             f"{uk_date_long(date)}, {sessions_text(sessions)}, from {code} to {new}?"
             if can_set_code(ctx.person, placement, new)
             else f"Propose {new} to the school for {placement.reference} on "
@@ -158,6 +176,8 @@ class ExplainDialog(Dialog):
         if key not in groups:
             raise AnswerError("That absence has changed since you picked it; please pick again.")
         date, old, sessions = groups[key]
+        if answers.text("code") == PRESENT_AFTER_ALL:
+            return await self._present_after_all(ctx, answers, placement, date, old, sessions)
         try:
             changes = await explain_absence(
                 ctx.session,
@@ -194,6 +214,46 @@ class ExplainDialog(Dialog):
                     "sessions": [s.value for s in sessions],
                     "from": old,
                     "to": new,
+                    "changes": len(changes),
+                },
+            )
+        ]
+
+    async def _present_after_all(
+        self,
+        ctx: DialogContext,
+        answers: Answers,
+        placement: Placement,
+        date: dt.date,
+        old: str,
+        sessions: list[Session],
+    ) -> list[Reply]:
+        try:
+            changes = await present_after_all(
+                ctx.session,
+                ctx.change,
+                placement=placement,
+                date=date,
+                sessions=sessions,
+                reason=answers.text("reason") or "",
+            )
+        except OutcomeError as error:
+            raise AnswerError(str(error)) from error
+        text = (
+            f"Saved. {placement.reference} on {uk_date_long(date)}, {sessions_text(sessions)}: "
+            f"now present ({placement.attendance_code}), was absent ({old}). The history is "
+            "kept and the school's DSL is told."
+        )
+        return [
+            Done(
+                dialog=self.name,
+                text=text,
+                record={
+                    "reference": placement.reference,
+                    "date": date.isoformat(),
+                    "sessions": [s.value for s in sessions],
+                    "from": old,
+                    "to": placement.attendance_code,
                     "changes": len(changes),
                 },
             )

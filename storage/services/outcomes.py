@@ -196,6 +196,43 @@ async def explain_absence(
     return made
 
 
+async def present_after_all(
+    session: AsyncSession,
+    change: Change,
+    *,
+    placement: Placement,
+    date: dt.date,
+    sessions: list[Session],
+    reason: str,
+) -> list[AttendanceChange]:
+    """The pupil was there after all: sessions reported absent become present (the placement's
+    code), with why in the history. The open welfare call for the day closes if no session is
+    still absent, and the DSLs (who heard of the absence) hear of the correction."""
+    records = await absences_on(session, placement.id, date, sessions)
+    if not records:
+        raise OutcomeError(
+            f"{placement.reference} has no absence recorded on {date:%a %d/%m/%Y} to correct."
+        )
+    made: list[AttendanceChange] = []
+    for record in records:
+        history = await change_mark(
+            session,
+            change,
+            record=record,
+            status=AttendanceStatus.present,
+            code=placement.attendance_code,
+            reason=reason,
+            source="explain",
+        )
+        if history is not None:
+            made.append(history)
+    words = f"Present after all: {reason.strip()}"
+    await _close_call_if_arrived(session, change, placement, date, words)
+    for record in records:
+        await _tell_leads_arrived(session, change, placement, record, words)
+    return made
+
+
 async def record_late(
     session: AsyncSession,
     change: Change,

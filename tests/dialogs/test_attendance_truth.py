@@ -135,6 +135,32 @@ async def test_one_code_becoming_another_is_kept_too(db, clock) -> None:
     assert await _outbox(db, "register_corrected") == []  # it was never a present
 
 
+async def test_an_absence_reported_in_error_becomes_present_with_its_history(db, clock) -> None:
+    world, placement = await _jamie(db, clock)
+    provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    answers = {"placement": "1", "date": "", "sessions": "both", "reason": "Not here",
+               "code": "", "confirm": "yes"}  # fmt: skip
+    await provider.answer_all(answers, start="absent")
+    out = await provider.say(f"explain {placement.reference}")
+    out = await provider.say("1")
+    assert prompt(out)["choices"][-1]["value"] == "present"
+    await provider.say("present")
+    confirm = prompt(await provider.say("He was in the art room; we missed him at registration"))
+    assert "from absent (N) to present (B)? The school's DSL is told." in confirm["text"]
+    done = (await provider.say("yes"))[-1]
+    assert "now present (B), was absent (N)" in done["text"]
+    records = await _records(db)
+    assert {(r.status, r.code) for r in records} == {(AttendanceStatus.present, "B")}
+    async with db.sessions() as session:
+        history = list(await session.scalars(select(AttendanceChange)))
+        call = await session.scalar(select(WelfareCall))
+    assert [(h.from_code, h.to_status, h.to_code) for h in history] == [("N", "present", "B")] * 2
+    assert all("art room" in h.reason for h in history)
+    assert call is not None and call.status.value == "done"  # the pupil was there
+    told = await _outbox(db, "absence_update")
+    assert told and all("Present after all" in m.text for m in told)
+
+
 # Item 6: nothing is reported for a session the pupil was not due at the provider.
 
 

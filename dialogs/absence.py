@@ -27,6 +27,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, parse_date, parse_multichoice, uk_date, uk_date_long
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action, can_set_code
+from storage.clock import LONDON
 from storage.models import (
     AttendanceRecord,
     AttendanceStatus,
@@ -82,7 +83,7 @@ def _code_choices(ctx: DialogContext, placement: Placement) -> list[Choice]:
             value=code.code,
             label=code.label
             if can_set_code(ctx.person, placement, code.code)
-            else f"{code.label} (the school decides: sent as your proposal, recorded N)",
+            else f"{code.label} (the school decides)",
         )
         for code in codes.absence_codes()
     ]
@@ -198,7 +199,13 @@ class AbsentDialog(Dialog):
         yield Step(
             "code",
             PromptKind.choice,
-            "Which absence code? (blank for N: reason not yet established)",
+            "Which absence code? (blank for N: reason not yet established)"
+            + (
+                ""
+                if all(can_set_code(ctx.person, placement, c.code) for c in codes.absence_codes())
+                else ". A code marked 'the school decides' is sent to the school as your proposal; "
+                "the session is recorded N until they decide."
+            ),
             choices=_code_choices(ctx, placement),
             default=DEFAULT_CODE,
         )
@@ -216,11 +223,7 @@ class AbsentDialog(Dialog):
         if changing:
             what = "; ".join(
                 f"{r.session.value} is recorded {mark_words(r)}"
-                + (
-                    f" (reported by the provider {r.reported_at:%d/%m %H:%M})"
-                    if r.reported_at
-                    else ""
-                )
+                + f" (reported {r.reported_at.astimezone(LONDON):%d/%m %H:%M})"
                 + f" and would become absent ({code})"
                 for r in changing
             )

@@ -107,8 +107,9 @@ class MarksDialog(_OneShot):
                 [
                     head,
                     *_week_summary(rows, monday),
-                    "Marks: B/D/K attended (confirmed by the provider); other letters are "
-                    "absence codes; - no report from the provider (never enter it as attended); "
+                    "Marks: B/K attended (confirmed by the provider); D: at a school where the "
+                    "pupil is also registered (not counted); other letters are absence codes; "
+                    "- no report from the provider (never enter it as attended); "
                     "· not at the provider or school closed.",
                     f'For your MIS: apbot marks --school "{school.name}" --from '
                     f"{monday:%d/%m/%Y} --to {friday:%d/%m/%Y} --out marks.csv",

@@ -100,10 +100,14 @@ def no_session_reason(
     placement: PlacementTimetable, day: dt.date, calendar: SchoolCalendar
 ) -> str | None:
     """Why the pupil was not due at the provider on `day`, in words; None if they were."""
-    closed = calendar.reason_closed(day)
-    if closed is not None:
-        what = "the weekend" if day.weekday() >= 5 else closed
-        return f"{day:%a %d/%m/%Y} is {what}: there is no session that day"
+    if day.weekday() >= 5:
+        return f"{day:%a %d/%m/%Y} is at the weekend"
+    holiday = calendar.bank_holiday(day)
+    if holiday is not None:
+        return f"{day:%a %d/%m/%Y} is a bank holiday ({holiday})"
+    closure = calendar.term_break(day)
+    if closure is not None:
+        return f"{day:%a %d/%m/%Y} is in a school break ({closure.name})"
     if day < placement.start_date:
         return f"the placement started on {placement.start_date:%d/%m/%Y}"
     if placement.ended_on is not None and day > placement.ended_on:

@@ -181,7 +181,7 @@ async def test_no_absence_late_or_register_on_a_day_with_no_session(db, clock) -
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
     await chat.say(f"absent {placement.reference}")
     weekend = await chat.say("28/11/2026")
-    assert weekend[0]["type"] == "error" and "is the weekend" in weekend[0]["text"]
+    assert weekend[0]["type"] == "error" and "is at the weekend" in weekend[0]["text"]
     training = await chat.say("19/11/2026")
     assert training[0]["type"] == "error" and "Staff training days" in training[0]["text"]
     await chat.say("cancel")
@@ -193,7 +193,7 @@ async def test_no_absence_late_or_register_on_a_day_with_no_session(db, clock) -
 
     await chat.say(f"late {placement.reference}")
     saturday = await chat.say("21/11/2026")
-    assert saturday[0]["type"] == "error" and "is the weekend" in saturday[0]["text"]
+    assert saturday[0]["type"] == "error" and "is at the weekend" in saturday[0]["text"]
     await chat.say("cancel")
     out = await chat.say("present 20/11/2026")
     assert out[-1]["type"] == "error" and "None of your pupils was due" in out[-1]["text"]

@@ -36,6 +36,7 @@ from storage.rules import checklist, codes
 from storage.rules.attendance import Report, placement_figures, recent_window
 from storage.rules.calendar import SchoolCalendar, london_date
 from storage.services.chunks import among, chunk_size, chunks, one_of
+from storage.services.terms import calendars_for
 
 DIGEST_KIND = "digest"
 ATTENDANCE_WEEKS = 4
@@ -125,6 +126,8 @@ class DigestData:
     # Placement id -> (date, "AM"/"PM") -> what was reported, over the attendance window.
     marks: dict[int, dict[tuple[dt.date, str], Report]]
     last_digest: dict[int, dt.datetime]
+    # Each commissioner's calendar (its term breaks): attendance counts by the pupil's school.
+    calendars: dict[int, SchoolCalendar] = field(default_factory=dict)
     by_scope: dict[ScopeKey, list[Placement]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +169,9 @@ async def load_digest_data(
         entries={},
         marks={},
         last_digest=await last_digests(session, [person.id for person in people], now),
+    )
+    data.calendars = await calendars_for(
+        session, {p.commissioner_id for p in placements}, today=today
     )
     since = min([now - dt.timedelta(days=1), *data.last_digest.values()])
     for ids in chunks((p.id for p in placements), chunk_size(session)):
@@ -428,7 +434,12 @@ def _attendance(
     start, end = recent_window(today, ATTENDANCE_WEEKS)
     for p in placements:
         found = placement_figures(
-            p, data.marks.get(p.id, {}), start=start, end=end, today=today, calendar=calendar
+            p,
+            data.marks.get(p.id, {}),
+            start=start,
+            end=end,
+            today=today,
+            calendar=data.calendars.get(p.commissioner_id, calendar),
         )
         section.lines.append(f"{who(p)}: {found.text}")
     return section

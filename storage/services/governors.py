@@ -207,7 +207,8 @@ async def build_governors_report(
     allowed = [p for p in rows.unique() if can(person, Action.report, p)]
     placements = sorted(allowed, key=lambda p: _order_key(p, term))
     report = GovernorsReport(school=school.name, term=term, generated_on=today)
-    calendar = await calendar_for(session, school.id, today=today)
+    # Breaks from the term's start on (the calendar looks back only a few weeks from `today`).
+    calendar = await calendar_for(session, school.id, today=min(term.start, today))
     weekly: dict[dt.date, AttendanceFigures] = defaultdict(AttendanceFigures)
     for number, placement in enumerate(placements, start=1):
         window_start = max(term.start, placement.start_date)

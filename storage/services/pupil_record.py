@@ -110,7 +110,9 @@ async def pupil_record(
         )
         figures = None
         if today is not None:
-            calendar = await calendar_for(session, commissioner_id, today=today)
+            calendar = await calendar_for(
+                session, commissioner_id, today=min(placement.start_date, today)
+            )
             reports = {
                 (a.date, a.session.value): Report(a.status.value, a.code) for a in attendance
             }

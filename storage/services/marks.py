@@ -266,10 +266,6 @@ def week_of(day: dt.date) -> tuple[dt.date, dt.date]:
     return monday, monday + dt.timedelta(days=4)
 
 
-# The figures have one definition, in `storage.rules.attendance`.
-AttendanceRate = AttendanceFigures
-
-
 def attendance_rate(rows: Sequence[SessionMark]) -> AttendanceFigures:
     """Attendance at the provider over these marks, by the one definition
     (`storage.rules.attendance`). A session without a report is never counted as attended."""

@@ -284,10 +284,19 @@ async def test_an_absence_reported_late_is_in_the_next_digest(db, clock) -> None
 
 async def test_every_view_shows_the_same_attendance(db, clock) -> None:
     """Mon present; Tue AM late after the register closed (U), PM present; Wed ill (I, set by
-    the school); Thu present; Fri (today) not reported yet: 5 of 8, 62.5%, everywhere. Robin,
-    dual registered (D) at the AP academy, is not counted anywhere."""
-    world, jamie = await _jamie(db, clock, start=MONDAY)
+    the school); Thu present; Fri (today) not reported yet: 5 of 8, 62.5%, everywhere. The week
+    before was the school's training week: no session, so not in any figure. Robin, dual
+    registered (D) at the AP academy, is not counted anywhere."""
+    world, jamie = await _jamie(db, clock, start=MONDAY - dt.timedelta(weeks=1))
     async with db.sessions() as session, session.begin():
+        school = await session.get(type(world.school), world.school.id)
+        assert school is not None
+        await import_breaks(
+            session,
+            Change(world.admin.id, "test", clock.now()),
+            organisation=school,
+            breaks=[TermBreak("Training week", dt.date(2026, 11, 16), dt.date(2026, 11, 20))],
+        )
         robin = await place(session, clock, by=world.teacher, pupil=world.fsm_pupil,
                             provider=world.provider, start=MONDAY)  # fmt: skip
         stored_robin = await session.get(Placement, robin.id)
@@ -320,7 +329,7 @@ async def test_every_view_shows_the_same_attendance(db, clock) -> None:
             start=start,
             end=end,
             today=end,
-            calendar=SchoolCalendar(),
+            calendar=SchoolCalendar((TermBreak("Training week", start, dt.date(2026, 11, 20)),)),
         )
         assert (found.attended, found.possible, found.percent_text) == (5, 8, expected)
 

@@ -24,7 +24,14 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, parse_date, parse_multichoice, uk_date, uk_date_long
+from dialogs.parsing import (
+    AnswerError,
+    DateSense,
+    parse_date,
+    parse_multichoice,
+    uk_date,
+    uk_date_long,
+)
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action
 from storage.models import (
@@ -107,12 +114,13 @@ class AbsentDialog(Dialog):
             "date",
             PromptKind.date,
             "Which day? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=date_between(
                 max(window_start, placement.start_date),
-                today + dt.timedelta(days=REPORT_WINDOW_DAYS),
+                today,
                 too_early=too_early,
-                too_late=f"Please pick a day in the next {REPORT_WINDOW_DAYS} days.",
+                too_late="An absence can only be reported for today or an earlier day.",
             ),
         )
         date = answers.date("date")
@@ -259,7 +267,7 @@ class PresentDialog(Dialog):
             )
         answers = remember_shared(ctx, Answers())
         if args.strip():  # `present yesterday`: checked here, as the date question is skipped
-            date = parse_date(args, today=ctx.today)
+            date = parse_date(args, today=ctx.today, sense=DateSense.happened)
             problem = _register_problem(date, ctx.today, placements)
             if problem:
                 raise AnswerError(problem)
@@ -274,6 +282,7 @@ class PresentDialog(Dialog):
             "date",
             PromptKind.date,
             "Which day's register? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=lambda d: _register_problem(d, today, placements),
         )

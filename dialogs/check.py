@@ -16,7 +16,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date
+from dialogs.parsing import AnswerError, DateSense, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import ChecklistItem, ChecklistStatus, Placement, Role
@@ -117,6 +117,7 @@ class CheckDialog(Dialog):
                 "due_date",
                 PromptKind.date,
                 "By when will it be done?",
+                sense=DateSense.planned,
                 validate=date_between(
                     today,
                     today + dt.timedelta(days=366),

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from dialogs.context import Answers
 from dialogs.engine import Step
-from dialogs.parsing import uk_date
+from dialogs.parsing import DateSense, uk_date
 from dialogs.prompts import Choice, Message, PromptKind
 from storage.models import ChecklistStatus
 from storage.rules import checklist
@@ -69,6 +69,7 @@ async def steps(
                 _field(item.key, "due"),
                 PromptKind.date,
                 f"By when? (blank for {uk_date(default)})",
+                sense=DateSense.planned,
                 default=default.isoformat(),
             )
         elif status == NOT_APPLICABLE:

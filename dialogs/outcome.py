@@ -21,7 +21,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date_long
+from dialogs.parsing import AnswerError, DateSense, uk_date_long
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import AttendanceRecord, AttendanceStatus, Role, Session
@@ -189,6 +189,7 @@ class LateDialog(Dialog):
             "date",
             PromptKind.date,
             "Which day? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=date_between(
                 max(placement.start_date, today - dt.timedelta(days=LATE_WINDOW_DAYS)),

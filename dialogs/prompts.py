@@ -35,6 +35,8 @@ class Prompt(BaseModel):
     optional: bool = False
     # What an empty answer means, shown to the person ("leave blank for 09:30").
     default: str | None = None
+    # For a date question: `happened` (a weekday means the last one) or `planned` (the next one).
+    date_sense: Literal["happened", "planned"] | None = None
     # Identifies this exact question in this exact dialog; a button pressed on an older
     # question carries an old id and is refused instead of being saved twice.
     prompt_id: str = ""

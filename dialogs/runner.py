@@ -65,6 +65,7 @@ def _prompt(dialog: Dialog, state: DialogState, step: Step) -> Prompt:
         choices=list(step.choices),
         optional=step.optional,
         default=step.default,
+        date_sense=step.sense.value if step.sense else None,
         prompt_id=f"{state.id}.{state.version}.{step.field}",
     )
 

@@ -14,7 +14,7 @@ from dialogs import checklist_steps, pupil_steps
 from dialogs.common import DAY_CHOICES, date_between, days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, parse_hours, uk_date
+from dialogs.parsing import AnswerError, DateSense, parse_hours, uk_date
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from dialogs.pupil_steps import NEW_PUPIL
 from storage.access import START_PLACEMENT_ROLES, pupils_query
@@ -146,6 +146,7 @@ class StartPlacementDialog(Dialog):
             "start_date",
             PromptKind.date,
             "Start date? (e.g. 30/11/2026, or today)",
+            sense=DateSense.planned,
             notes=warnings,
             validate=date_between(
                 ctx.today - dt.timedelta(days=366),
@@ -160,6 +161,7 @@ class StartPlacementDialog(Dialog):
             "planned_end_date",
             PromptKind.date,
             "Planned end date (the agreed length of the placement)?",
+            sense=DateSense.planned,
             validate=lambda d: (
                 None if d > start else "The planned end must be after the start date."
             ),
@@ -212,6 +214,7 @@ class StartPlacementDialog(Dialog):
                 "review_date",
                 PromptKind.date,
                 "When will the part-time timetable be reviewed?",
+                sense=DateSense.planned,
                 notes=notes,
                 validate=lambda d: (
                     None if d > start else "The review must be after the start date."

@@ -29,6 +29,12 @@ HINTS = {
     PromptKind.confirm: "yes to save, back to change, cancel to stop",
 }
 
+# A date question about what happened reads a weekday as the last one, a plan as the next one.
+DATE_HINTS = {
+    "happened": "day/month/year, today, yesterday, or a weekday: tue is the last Tuesday",
+    "planned": "day/month/year, today, tomorrow, or a weekday: tue is the next Tuesday",
+}
+
 
 class JsonIn(BaseModel):
     """One line of `--json` input."""
@@ -48,6 +54,8 @@ def render_text(reply: Reply) -> str:
         lines = [reply.text]
         lines += [f"  {n}. {choice.label}" for n, choice in enumerate(reply.choices, start=1)]
         hints = [HINTS[reply.kind]] if reply.kind in HINTS else []
+        if reply.kind == PromptKind.date and reply.date_sense:
+            hints = [DATE_HINTS[reply.date_sense]]
         if reply.default is not None:
             hints.append(f"blank for {reply.default}")
         if reply.optional:

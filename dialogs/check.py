@@ -16,7 +16,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, DateSense, uk_date
+from dialogs.parsing import AnswerError, DateSense, NothingToDo, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import ChecklistItem, ChecklistStatus, Placement, Role
@@ -66,9 +66,9 @@ class CheckDialog(Dialog):
         if "placement" in answers:
             placement = await _with_checklist(ctx, answers)
             if not open_items(placement):
-                raise AnswerError(f"Every check for {placement.reference} is done. 👍")
+                raise NothingToDo(f"Every check for {placement.reference} is done. 👍")
         elif not await self._with_open_items(ctx):
-            raise AnswerError("Every check on your placements is done. Nothing to tick. 👍")
+            raise NothingToDo("Every check on your placements is done. Nothing to tick. 👍")
         return answers
 
     async def _with_open_items(self, ctx: DialogContext) -> list[Placement]:

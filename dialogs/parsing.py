@@ -24,6 +24,11 @@ class AnswerError(ValueError):
     """An answer we cannot use, with the words to tell the person why."""
 
 
+class NothingToDo(AnswerError):
+    """Not a mistake: the command has nothing to do (every check is done, no call is open).
+    Said as a plain message, never as an error."""
+
+
 def parse_text(raw: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
     text = raw.strip()
     if not text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class PromptKind(enum.StrEnum):
@@ -48,6 +48,13 @@ class Message(BaseModel):
     type: Literal["message"] = "message"
     text: str
     level: Literal["info", "warning"] = "info"
+
+    @field_validator("text")
+    @classmethod
+    def _no_warning_sign(cls, text: str) -> str:
+        # Each channel marks a warning its own way (⚠ in text, a coloured card); a sign typed
+        # into the wording as well showed twice ("⚠ ⚠").
+        return text.lstrip().removeprefix("⚠️").removeprefix("⚠").lstrip()
 
 
 class ErrorReply(BaseModel):

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from pydantic import BaseModel, ValidationError
 
+from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, PromptKind, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
@@ -167,7 +168,7 @@ class TerminalChannel:
             if waiting is None:
                 return []
             if waiting.default is None and not waiting.optional:
-                return [waiting]
+                return [ErrorReply(text=wording.ANSWER_NEEDED), waiting]
         return await self.runner.handle(
             self.person.id, incoming, channel=CHANNEL, conversation=conversation
         )

@@ -30,6 +30,7 @@ from storage.rules import codes
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.services.placements import ensure_loaded
+from storage.text import sentence
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SESSION_WORDS = {Session.am: "morning", Session.pm: "afternoon"}
@@ -210,7 +211,7 @@ async def _alert(
         f"Absence: {placement.pupil.full_name} ({placement.reference}) is not at "
         f"{placement.provider.name} on {date:%a %d/%m/%Y}, "
         f"{sessions_text([r.session for r in records])}. "
-        f"Code {absence.label}. Reason: {reason.strip() or 'not given'}. "
+        f"Code {absence.label}. Reason: {sentence(reason) or 'not given.'} "
         f"Reported by {reporter.name if reporter else 'unknown'}.{late_text}{call_text}"
     )
     for lead in await safeguarding_leads(session, placement.commissioner_id):

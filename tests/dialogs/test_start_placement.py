@@ -403,3 +403,35 @@ async def test_the_save_message_reads_right_for_no_checks_left_and_for_the_dsl(d
     out = await teacher.answer_all(answers, start="start")
     assert "1 check is still to do" in out[-1]["text"]
     assert "your DSL has been told" in out[-1]["text"]
+
+
+async def test_an_la_place_at_an_ap_academy_is_suggested_d_and_k_elsewhere(db, clock) -> None:
+    """K is not right whenever the LA commissions: at a school (dual registration) it is D."""
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.la_officer.email)
+    await chat.say("start")
+    for answer in ("Add a new pupil", "Alex", "Example", "10", "skip", "none"):
+        await chat.say(answer)
+    answers = full_time_answers(0, world.provider.id)
+    out = await chat.say(answers["provider"])
+    while prompt(out)["field"] != "attendance_code":
+        out = await chat.say(answers[prompt(out)["field"]])
+    assert prompt(out)["default"] == "D" and "(blank for D)" in prompt(out)["text"]
+    # K at a school is a judgement: allowed, with a warning naming the rule.
+    out = await chat.say("K")
+    assert prompt(out)["field"] == "absence_deadline"
+    assert any(o.get("level") == "warning" and "the code is D" in o["text"] for o in out)
+    await chat.say("cancel")
+
+    await chat.say("start")
+    for answer in ("Add a new pupil", "Alex", "Example", "10", "skip", "none"):
+        await chat.say(answer)
+    answers = full_time_answers(0, world.unregistered.id)
+    answers.update({"provider_sessions": "", "school_hours": "7.5"})
+    out = await chat.say(answers["provider"])
+    while prompt(out)["field"] != "attendance_code":
+        field = prompt(out)["field"]
+        out = await chat.say(answers.get(field, "01/02/2027"))
+    assert prompt(out)["default"] == "K"
+    refused = await chat.say("D")
+    assert refused[0]["type"] == "error" and "isn't a school" in refused[0]["text"]

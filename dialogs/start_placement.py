@@ -64,9 +64,9 @@ def _already_placed(active: list[Placement]) -> Message:
     )
     return Message(
         level="warning",
-        text=f"This pupil already has an active placement: {listed}. Its hours count towards "
-        "the full-time total (I'll ask for them as hours at another provider). If this new "
-        "placement replaces it, end that one too.",
+        text=f"This pupil already has an active placement: {listed}. While it runs, its hours "
+        "count towards the full-time total (I'll ask for them as hours at another provider). If "
+        "this new placement replaces it, end that one too.",
     )
 
 
@@ -149,7 +149,6 @@ class StartPlacementDialog(Dialog):
             raise AnswerError("That pupil is no longer available; please pick again.")
 
         active = await self._active_placements(ctx, pupil)
-        existing_hours = sum((p.provider_hours for p in active), Decimal(0))
         providers = await self._providers(ctx)
         yield Step(
             "provider",
@@ -256,12 +255,17 @@ class StartPlacementDialog(Dialog):
             validate=lambda hours: fulltime.week_hours_problem(provider_hours + hours),
         )
         school_hours = Decimal(answers.get("school_hours"))
-        elsewhere = ", ".join(f"{p.reference} at {p.provider.name}" for p in active)
+        # The other placements still running when this one starts count in its week.
+        running = [p for p in active if p.planned_end_date is None or p.planned_end_date >= start]
+        existing_hours = sum((p.provider_hours for p in running), Decimal(0))
+        elsewhere = ", ".join(f"{p.reference} at {p.provider.name}" for p in running)
         yield Step(
             "other_hours",
             PromptKind.text,
             "Hours a week at any other provider (0 if none)?"
-            + (f" Count {elsewhere}: {fulltime.format_hours(existing_hours)} h." if active else ""),
+            + (
+                f" Count {elsewhere}: {fulltime.format_hours(existing_hours)} h." if running else ""
+            ),
             parse=parse_hours,
             default=fulltime.format_hours(existing_hours),
             validate=lambda hours: (

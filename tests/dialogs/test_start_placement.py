@@ -435,3 +435,25 @@ async def test_an_la_place_at_an_ap_academy_is_suggested_d_and_k_elsewhere(db, c
     assert prompt(out)["default"] == "K"
     refused = await chat.say("D")
     assert refused[0]["type"] == "error" and "isn't a school" in refused[0]["text"]
+
+
+async def test_a_placement_planned_to_end_before_the_new_start_is_not_counted(db, clock) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.unregistered,
+            start=dt.date(2026, 9, 7),  # planned to end 16/11/2026
+            days=("mon", "tue"),
+            provider_hours="12",
+            school_hours="20.5",
+        )
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = full_time_answers(world.pupil.id, world.provider.id)
+    out = await chat.say("start")
+    while prompt(out)["field"] != "other_hours":
+        out = await chat.say(answers[prompt(out)["field"]])
+    assert prompt(out)["default"] == "0" and "Count" not in prompt(out)["text"]

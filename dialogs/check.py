@@ -162,7 +162,12 @@ class CheckDialog(Dialog):
                 dialog=self.name,
                 text=(
                     f"{done_text} ({placement.reference}, {pupil_label(ctx, placement)}). "
-                    f"{remaining} check(s) still to do for this placement."
+                    + (
+                        "Nothing else is still to do for this placement."
+                        if remaining == 0
+                        else f"{remaining} check{'' if remaining == 1 else 's'} still to do "
+                        "for this placement."
+                    )
                 ),
                 record={
                     "reference": placement.reference,

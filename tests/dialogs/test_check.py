@@ -57,6 +57,7 @@ async def test_teacher_ticks_the_letter_of_assurance(db, clock) -> None:
     assert done["text"].startswith("Ticked: Letter of Assurance received")
     assert done["record"]["status"] == "done"
     assert done["record"]["remaining"] == len(labels) - 1
+    assert f"{len(labels) - 1} checks still to do" in done["text"] and "(s)" not in done["text"]
     item = await _item(db, placement, "letter_of_assurance")
     assert item.status == ChecklistStatus.done and item.due_date is None
     assert item.done_by_id == world.teacher.id and "signed by the head" in (item.evidence or "")

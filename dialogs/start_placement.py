@@ -140,6 +140,14 @@ class StartPlacementDialog(Dialog):
                 ),
                 Choice(value=NEW_PUPIL, label="Add a new pupil"),
             ],
+            validate=lambda value: next(
+                (
+                    start_checks.year_group_problem(p.year_group)
+                    for p in pupils
+                    if f"pupil-{p.id}" == value
+                ),
+                None,
+            ),
         )
         pupil = await self._pupil(ctx, answers)
         if answers.get("pupil") == NEW_PUPIL:

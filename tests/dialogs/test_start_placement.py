@@ -457,3 +457,22 @@ async def test_a_placement_planned_to_end_before_the_new_start_is_not_counted(db
     while prompt(out)["field"] != "other_hours":
         out = await chat.say(answers[prompt(out)["field"]])
     assert prompt(out)["default"] == "0" and "Count" not in prompt(out)["text"]
+
+
+async def test_a_pupil_recorded_in_reception_is_not_placed(db, clock) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        pupil = await session.get(Pupil, world.pupil.id)
+        assert pupil is not None
+        pupil.year_group = 0
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    await chat.say("start")
+    out = await chat.say(f"pupil-{world.pupil.id}")
+    assert out[0]["type"] == "error" and "Reception" in out[0]["text"]
+    assert prompt(out)["field"] == "pupil"
+    out = await chat.say("Add a new pupil")
+    for answer in ("Alex", "Example"):
+        out = await chat.say(answer)
+    for typed in ("R", "0", "15"):
+        refused = await chat.say(typed)
+        assert refused[0]["type"] == "error" and prompt(refused)["field"] == "year_group"

@@ -24,7 +24,14 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, parse_date, parse_multichoice, uk_date, uk_date_long
+from dialogs.parsing import (
+    AnswerError,
+    DateSense,
+    parse_date,
+    parse_multichoice,
+    uk_date,
+    uk_date_long,
+)
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action, can_set_code
 from storage.clock import LONDON
@@ -157,15 +164,16 @@ class AbsentDialog(Dialog):
             "date",
             PromptKind.date,
             "Which day? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=no_session_check(
                 placement,
                 calendar,
                 date_between(
                     max(window_start, placement.start_date),
-                    today + dt.timedelta(days=REPORT_WINDOW_DAYS),
+                    today,
                     too_early=too_early,
-                    too_late=f"Please pick a day in the next {REPORT_WINDOW_DAYS} days.",
+                    too_late="An absence can only be reported for today or an earlier day.",
                 ),
             ),
         )
@@ -368,7 +376,7 @@ class PresentDialog(Dialog):
             )
         answers = remember_shared(ctx, Answers())
         if args.strip():  # `present yesterday`: checked here, as the date question is skipped
-            date = parse_date(args, today=ctx.today)
+            date = parse_date(args, today=ctx.today, sense=DateSense.happened)
             calendars = await _calendars(ctx, placements)
             problem = _register_problem(date, ctx.today, placements, calendars)
             if problem:
@@ -385,6 +393,7 @@ class PresentDialog(Dialog):
             "date",
             PromptKind.date,
             "Which day's register? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=lambda d: _register_problem(d, today, placements, calendars),
         )

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, parse_date
+from dialogs.parsing import AnswerError, DateSense, parse_date
 from dialogs.prompts import Done, Reply
 from storage.models import Organisation, Role
 from storage.rules import codes
@@ -46,7 +46,7 @@ def _week(args: str, today: dt.date) -> tuple[dt.date, dt.date]:
         return week_of(today)
     if word in ("last", "last week"):
         return week_of(today - dt.timedelta(weeks=1))
-    return week_of(parse_date(word, today=today))
+    return week_of(parse_date(word, today=today, sense=DateSense.happened))
 
 
 def _week_summary(rows: list[SessionMark], monday: dt.date) -> list[str]:

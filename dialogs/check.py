@@ -16,7 +16,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date
+from dialogs.parsing import AnswerError, DateSense, NothingToDo, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import ChecklistItem, ChecklistStatus, Placement, Role
@@ -66,9 +66,9 @@ class CheckDialog(Dialog):
         if "placement" in answers:
             placement = await _with_checklist(ctx, answers)
             if not open_items(placement):
-                raise AnswerError(f"Every check for {placement.reference} is done. 👍")
+                raise NothingToDo(f"Every check for {placement.reference} is done. 👍")
         elif not await self._with_open_items(ctx):
-            raise AnswerError("Every check on your placements is done. Nothing to tick. 👍")
+            raise NothingToDo("Every check on your placements is done. Nothing to tick. 👍")
         return answers
 
     async def _with_open_items(self, ctx: DialogContext) -> list[Placement]:
@@ -117,6 +117,7 @@ class CheckDialog(Dialog):
                 "due_date",
                 PromptKind.date,
                 "By when will it be done?",
+                sense=DateSense.planned,
                 validate=date_between(
                     today,
                     today + dt.timedelta(days=366),
@@ -161,7 +162,12 @@ class CheckDialog(Dialog):
                 dialog=self.name,
                 text=(
                     f"{done_text} ({placement.reference}, {pupil_label(ctx, placement)}). "
-                    f"{remaining} check(s) still to do for this placement."
+                    + (
+                        "Nothing else is still to do for this placement."
+                        if remaining == 0
+                        else f"{remaining} check{'' if remaining == 1 else 's'} still to do "
+                        "for this placement."
+                    )
                 ),
                 record={
                     "reference": placement.reference,

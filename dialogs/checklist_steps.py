@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 from dialogs.context import Answers
 from dialogs.engine import Step
-from dialogs.parsing import uk_date
+from dialogs.parsing import DateSense, uk_date
 from dialogs.prompts import Choice, Message, PromptKind
 from storage.models import ChecklistStatus
-from storage.rules import checklist
+from storage.rules import checklist, start_checks
 from storage.services.placements import ChecklistAnswer
 
 DONE, NOT_YET, NOT_APPLICABLE = "done", "not_yet", "na"
@@ -42,6 +42,7 @@ async def steps(
     commissioner_is_school: bool,
     other_providers_involved: bool,
     start: dt.date,
+    today: dt.date,
 ) -> AsyncIterator[Step]:
     """One question per item (and a follow-up for a due date or a reason)."""
     facts = checklist.PlacementFacts(
@@ -64,12 +65,15 @@ async def steps(
         )
         status = answers.get(_field(item.key))
         if status == NOT_YET:
-            default = checklist.default_due_date(item, start)
+            # Never a default in the past (a placement that started earlier): due from today.
+            default = max(checklist.default_due_date(item, start), today)
             yield Step(
                 _field(item.key, "due"),
                 PromptKind.date,
                 f"By when? (blank for {uk_date(default)})",
+                sense=DateSense.planned,
                 default=default.isoformat(),
+                validate=lambda due: start_checks.due_date_problem(due, today=today),
             )
         elif status == NOT_APPLICABLE:
             yield Step(_field(item.key, "reason"), PromptKind.text, "Why doesn't it apply?")

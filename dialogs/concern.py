@@ -19,7 +19,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date
+from dialogs.parsing import AnswerError, DateSense, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import ChronologyKind, ChronologySource, Placement, Role
@@ -70,6 +70,7 @@ class ConcernDialog(Dialog):
             "entry_date",
             PromptKind.date,
             "What date did it happen? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=date_between(
                 None,

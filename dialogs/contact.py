@@ -15,7 +15,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date
+from dialogs.parsing import AnswerError, DateSense, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import ContactMethod, Role
@@ -62,6 +62,7 @@ class ContactDialog(Dialog):
             "contact_date",
             PromptKind.date,
             "When was the contact? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=date_between(
                 today - dt.timedelta(days=OLDEST_DAYS),

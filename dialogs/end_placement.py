@@ -15,7 +15,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date
+from dialogs.parsing import AnswerError, DateSense, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import OrgKind, Placement, Role
@@ -62,6 +62,7 @@ class EndPlacementDialog(Dialog):
             "ended_on",
             PromptKind.date,
             "What was the last day of the placement? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=date_between(
                 placement.start_date,
@@ -85,6 +86,7 @@ class EndPlacementDialog(Dialog):
                 "return_date",
                 PromptKind.date,
                 "When does (or did) the pupil start back?",
+                sense=DateSense.happened,
                 validate=date_between(
                     placement.start_date,
                     today + dt.timedelta(days=366),

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from dialogs.context import Answers, DialogContext
 from dialogs.parsing import (
     AnswerError,
+    DateSense,
     parse_choice,
     parse_date,
     parse_multichoice,
@@ -28,6 +29,9 @@ from dialogs.prompts import Choice, Message, PromptKind, Reply
 from storage.models import Role
 
 SKIP_WORDS = {"", "skip", "-", "none", "n/a"}
+# Words that mean "skip" and nothing else: refused as the answer to a question that needs one
+# (so "skip" is never stored as, say, the welfare-call arrangements).
+ONLY_SKIP_WORDS = {"skip", "-", "n/a", "na"}
 
 Validator = Callable[[Any], str | None]
 
@@ -35,7 +39,10 @@ Validator = Callable[[Any], str | None]
 @dataclass
 class Step:
     """One question. `parse` replaces the kind's own parser for special text (hours, UPNs);
-    `validate` gets the parsed value and returns an error message or None."""
+    `validate` gets the parsed value and returns an error message or None.
+
+    A date question must say what it is about (`sense`): something that happened, where a
+    weekday means the most recent one, or a plan, where it means the next one."""
 
     field: str
     kind: PromptKind
@@ -47,6 +54,14 @@ class Step:
     validate: Validator | None = None
     notes: list[Message] = dataclasses.field(default_factory=list)
     max_length: int = 4000
+    sense: DateSense | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == PromptKind.date and self.sense is None:
+            raise TypeError(
+                f"Date question {self.field!r} must say whether it asks what happened "
+                "(sense=DateSense.happened) or a plan (sense=DateSense.planned)."
+            )
 
 
 def to_json(value: Any) -> Any:
@@ -68,6 +83,13 @@ def parse_answer(step: Step, raw: str | list[str], *, today: dt.date) -> Any:
         else:
             return parse_multichoice(raw, step.choices) if raw else []
     text = raw.strip()
+    if (
+        text.lower() in ONLY_SKIP_WORDS
+        and not step.optional
+        and step.kind not in (PromptKind.choice, PromptKind.multichoice)
+    ):
+        blank = f" (leave it blank for {step.default})" if step.default else ""
+        raise AnswerError(f"This question can't be skipped: please give an answer{blank}.")
     if text.lower() in SKIP_WORDS and step.kind not in (PromptKind.choice, PromptKind.multichoice):
         if step.default is not None and text == "":
             text = step.default
@@ -91,7 +113,7 @@ def parse_answer(step: Step, raw: str | list[str], *, today: dt.date) -> Any:
         case PromptKind.yesno | PromptKind.confirm:
             return parse_yesno(text)
         case PromptKind.date:
-            return parse_date(text, today=today)
+            return parse_date(text, today=today, sense=step.sense or DateSense.planned)
         case PromptKind.time:
             return parse_time(text)
     raise AnswerError("I can't read that answer.")  # pragma: no cover - every kind is handled

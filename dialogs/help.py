@@ -31,7 +31,8 @@ class HelpDialog(Dialog):
                 lines.append(f"• {dialog.words[0]}: {dialog.summary}")
         lines.append(
             "In any conversation, type cancel to stop (nothing is saved) or back to change "
-            "your last answer. Dates are day/month/year (27/11/2026), today, tomorrow or a "
-            "weekday; times are 24-hour (09:30)."
+            "your last answer. Dates are day/month/year (27/11/2026), today, yesterday, "
+            "tomorrow or a weekday: for what happened, tue is the last Tuesday; for a plan, the "
+            "next one (last tue and next tue work too). Times are 24-hour (09:30)."
         )
         return [Done(dialog=self.name, text="\n".join(lines))]

@@ -22,7 +22,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date_long
+from dialogs.parsing import AnswerError, DateSense, uk_date_long
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can_set_code
 from storage.models import AttendanceRecord, AttendanceStatus, Placement, Role, Session
@@ -289,6 +289,7 @@ class LateDialog(Dialog):
             "date",
             PromptKind.date,
             "Which day? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=no_session_check(
                 placement,

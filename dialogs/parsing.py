@@ -6,6 +6,7 @@ Every parser raises `AnswerError` with a message a busy teacher can act on.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,11 @@ class AnswerError(ValueError):
     """An answer we cannot use, with the words to tell the person why."""
 
 
+class NothingToDo(AnswerError):
+    """Not a mistake: the command has nothing to do (every check is done, no call is open).
+    Said as a plain message, never as an error."""
+
+
 def parse_text(raw: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
     text = raw.strip()
     if not text:
@@ -37,21 +43,47 @@ def parse_text(raw: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
     return text
 
 
-def parse_date(raw: str, *, today: dt.date) -> dt.date:
+class DateSense(enum.StrEnum):
+    """What a date question is about, which decides what a bare weekday means.
+
+    `happened`: something that has happened (an absence, a late arrival, a visit, a contact, a
+    welfare call, the last day of a placement): `tue` is the most recent Tuesday, today or before.
+    `planned`: a plan (a start, a planned end, a review, the next visit, a due date): `tue` is
+    the next Tuesday, today or after. `last tue` and `next tue` mean the same in both.
+    """
+
+    happened = "happened"
+    planned = "planned"
+
+
+def _weekday(text: str) -> int | None:
+    for names in (WEEKDAYS, WEEKDAY_NAMES):
+        if text in names:
+            return names.index(text)
+    return None
+
+
+def parse_date(raw: str, *, today: dt.date, sense: DateSense) -> dt.date:
     """UK dates: `27/11/2026`, `27/11/26`, `27-11-2026`, `27 11 2026`, `2026-11-27`, `today`,
-    `tomorrow`, `yesterday`, or a weekday (`mon`, `friday`) meaning the next one from today
-    (today itself if it is that day)."""
-    text = raw.strip().lower()
+    `tomorrow`, `yesterday`; a weekday (`mon`, `friday`): the most recent one (today or before)
+    in a question about what happened, the next one (today or after) in a question about a plan;
+    `last fri` (before today) and `next fri` (after today) whatever the question."""
+    text = " ".join(raw.strip().lower().split())
     if text in ("today", "now"):
         return today
     if text == "tomorrow":
         return today + dt.timedelta(days=1)
     if text == "yesterday":
         return today - dt.timedelta(days=1)
-    for names in (WEEKDAYS, WEEKDAY_NAMES):
-        if text in names:
-            ahead = (names.index(text) - today.weekday()) % 7
-            return today + dt.timedelta(days=ahead)
+    word, _, rest = text.partition(" ")
+    if word in ("last", "next") and (day := _weekday(rest)) is not None:
+        if word == "last":
+            return today - dt.timedelta(days=(today.weekday() - day - 1) % 7 + 1)
+        return today + dt.timedelta(days=(day - today.weekday() - 1) % 7 + 1)
+    if (day := _weekday(text)) is not None:
+        if sense == DateSense.happened:
+            return today - dt.timedelta(days=(today.weekday() - day) % 7)
+        return today + dt.timedelta(days=(day - today.weekday()) % 7)
     iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     uk = re.fullmatch(r"(\d{1,2})[/\-. ](\d{1,2})[/\-. ](\d{2}|\d{4})", text)
     try:
@@ -64,9 +96,11 @@ def parse_date(raw: str, *, today: dt.date) -> dt.date:
             return dt.date(year, int(uk[2]), int(uk[1]))
     except ValueError:
         raise AnswerError(f"{raw.strip()!r} is not a real date. Try e.g. 27/11/2026.") from None
-    raise AnswerError(
-        "Please give a date like 27/11/2026 (day/month/year), or today, tomorrow, or a weekday."
-    )
+    if sense == DateSense.happened:
+        words = "today, yesterday, a weekday (the last one, e.g. tue), or last tue"
+    else:
+        words = "today, tomorrow, a weekday (the next one, e.g. tue), or next tue"
+    raise AnswerError(f"Please give a date like 27/11/2026 (day/month/year), or {words}.")
 
 
 def parse_time(raw: str) -> dt.time:

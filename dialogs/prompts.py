@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class PromptKind(enum.StrEnum):
@@ -35,6 +35,8 @@ class Prompt(BaseModel):
     optional: bool = False
     # What an empty answer means, shown to the person ("leave blank for 09:30").
     default: str | None = None
+    # For a date question: `happened` (a weekday means the last one) or `planned` (the next one).
+    date_sense: Literal["happened", "planned"] | None = None
     # Identifies this exact question in this exact dialog; a button pressed on an older
     # question carries an old id and is refused instead of being saved twice.
     prompt_id: str = ""
@@ -46,6 +48,13 @@ class Message(BaseModel):
     type: Literal["message"] = "message"
     text: str
     level: Literal["info", "warning"] = "info"
+
+    @field_validator("text")
+    @classmethod
+    def _no_warning_sign(cls, text: str) -> str:
+        # Each channel marks a warning its own way (⚠ in text, a coloured card); a sign typed
+        # into the wording as well showed twice ("⚠ ⚠").
+        return text.lstrip().removeprefix("⚠️").removeprefix("⚠").lstrip()
 
 
 class ErrorReply(BaseModel):

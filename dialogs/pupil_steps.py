@@ -9,6 +9,7 @@ from dialogs.engine import Step
 from dialogs.parsing import AnswerError
 from dialogs.prompts import Choice, PromptKind
 from storage.models import Pupil
+from storage.rules import start_checks
 from storage.services import directory
 
 NEW_PUPIL = "new"
@@ -22,13 +23,16 @@ FLAG_CHOICES = [
 
 
 def parse_year_group(raw: str) -> int:
-    """`9`, `Y9`, `year 9`, or `R` for reception (0)."""
+    """`9`, `Y9`, `year 9`; reception (`R`, `0`) and anything past 14 are refused with the reason."""
     text = raw.strip().lower().removeprefix("year").removeprefix("y").strip()
     if text in ("r", "reception"):
-        return 0
-    if text.isdigit() and 0 <= int(text) <= 14:
-        return int(text)
-    raise AnswerError("Please give a year group from 1 to 14 (or R for reception).")
+        text = "0"
+    if not text.isdigit() or len(text) > 2:
+        raise AnswerError("Please give a year group from 1 to 14, like 9 or Y9.")
+    problem = start_checks.year_group_problem(int(text))
+    if problem:
+        raise AnswerError(problem)
+    return int(text)
 
 
 def parse_upn(raw: str) -> str:
@@ -45,7 +49,7 @@ async def steps() -> AsyncIterator[Step]:
     """The questions about a pupil the bot hasn't met."""
     yield Step("first_name", PromptKind.text, "The pupil's first name?", max_length=100)
     yield Step("last_name", PromptKind.text, "The pupil's last name?", max_length=100)
-    yield Step("year_group", PromptKind.text, "Year group (1 to 14, or R)?", parse=parse_year_group)
+    yield Step("year_group", PromptKind.text, "Year group (1 to 14)?", parse=parse_year_group)
     yield Step(
         "upn",
         PromptKind.text,

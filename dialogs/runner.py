@@ -20,7 +20,7 @@ from dialogs import wording
 from dialogs.commands import find_dialog, split_command
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step, current_step, parse_answer, to_json
-from dialogs.parsing import AnswerError
+from dialogs.parsing import AnswerError, NothingToDo
 from dialogs.prompts import ErrorReply, Message, Prompt, Reply
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
@@ -65,6 +65,7 @@ def _prompt(dialog: Dialog, state: DialogState, step: Step) -> Prompt:
         choices=list(step.choices),
         optional=step.optional,
         default=step.default,
+        date_sense=step.sense.value if step.sense else None,
         prompt_id=f"{state.id}.{state.version}.{step.field}",
     )
 
@@ -192,6 +193,8 @@ class DialogRunner:
             return [ErrorReply(text=wording.NOT_IN_SHARED_CHANNEL)]
         try:
             answers = await dialog.begin(ctx, args)
+        except NothingToDo as nothing:  # not a mistake: said plainly, not as an error
+            return [Message(text=str(nothing))]
         except AnswerError as error:
             return [ErrorReply(text=str(error))]
         step, _ = await current_step(dialog, ctx, answers)
@@ -257,17 +260,20 @@ class DialogRunner:
         answers = Answers(state.answers)
         history = list(state.history)
         # Drop answers until one that the dialog still reaches has gone (skipped ones too).
-        while history:
+        undone = False
+        while history and not undone:
             field = history.pop()
             if field in answers.data:
                 del answers.data[field]
-                break
+                undone = True
         self._save(state, answers, history)
         await ctx.session.flush()
         step, _ = await current_step(dialog, ctx, answers)
         if step is None:  # pragma: no cover - an answer was just removed
             return []
-        replies: list[Reply] = [] if state.history else [Message(text=wording.AT_FIRST_QUESTION)]
+        # Only when there was nothing to take back: after a `back` that worked, the question
+        # it went back to says enough.
+        replies: list[Reply] = [] if undone else [Message(text=wording.AT_FIRST_QUESTION)]
         return [*replies, *step.notes, _prompt(dialog, state, step)]
 
     async def _finish(

@@ -14,7 +14,7 @@ from dialogs import checklist_steps, pupil_steps
 from dialogs.common import DAY_CHOICES, date_between, days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, parse_hours, uk_date
+from dialogs.parsing import AnswerError, DateSense, parse_hours, uk_date
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from dialogs.pupil_steps import NEW_PUPIL
 from storage.access import START_PLACEMENT_ROLES, pupils_query
@@ -22,24 +22,61 @@ from storage.models import (
     Organisation,
     OrgKind,
     Person,
+    Placement,
+    PlacementStatus,
     Pupil,
-    RegistrationStatus,
     Role,
     WelfareCallParty,
 )
-from storage.rules import codes, fulltime
+from storage.rules import codes, fulltime, start_checks
+from storage.services.outbox import safeguarding_leads
 from storage.services.placements import (
+    SCHOOL_STATUSES,
     PlacementError,
     PlacementPlan,
     create_placement,
     ensure_loaded,
 )
 
-REGISTERED_SCHOOLS = {
-    RegistrationStatus.pru,
-    RegistrationStatus.ap_academy,
-    RegistrationStatus.ap_free_school,
-}
+
+def _whole_number(raw: str) -> int:
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 2:
+        raise AnswerError("Please give a whole number, like 4.")
+    return int(text)
+
+
+def _checks_text(due: int) -> str:
+    """How many checks are left, in words that read right for 0, 1 and more."""
+    if due == 0:
+        return "Every check is done or not applicable."
+    if due == 1:
+        return "1 check is still to do; I'll remind you when it falls due."
+    return f"{due} checks are still to do; I'll remind you when they fall due."
+
+
+def _already_placed(active: list[Placement]) -> Message:
+    """The loud note that the pupil is already on an active placement elsewhere."""
+    listed = "; ".join(
+        f"{p.reference} at {p.provider.name}, {days_text(p.days)}, "
+        f"{fulltime.format_hours(p.provider_hours)} h a week"
+        for p in active
+    )
+    return Message(
+        level="warning",
+        text=f"This pupil already has an active placement: {listed}. While it runs, its hours "
+        "count towards the full-time total (I'll ask for them as hours at another provider). If "
+        "this new placement replaces it, end that one too.",
+    )
+
+
+def _other_hours_problem(hours: Decimal, *, existing: Decimal, elsewhere: str) -> str | None:
+    if hours < existing:
+        return (
+            f"{elsewhere} is {fulltime.format_hours(existing)} h a week on its own: count it "
+            f"(at least {fulltime.format_hours(existing)} h)."
+        )
+    return None
 
 
 class StartPlacementDialog(Dialog):
@@ -64,6 +101,17 @@ class StartPlacementDialog(Dialog):
             return None
         pupil = await ctx.session.get(Pupil, id_of(value))
         return pupil if pupil and pupil.home_org_id == ctx.person.organisation_id else None
+
+    async def _active_placements(self, ctx: DialogContext, pupil: Pupil | None) -> list[Placement]:
+        """The pupil's placements still running (their hours count in the full-time total)."""
+        if pupil is None:
+            return []
+        rows = await ctx.session.scalars(
+            select(Placement)
+            .where(Placement.pupil_id == pupil.id, Placement.status == PlacementStatus.active)
+            .order_by(Placement.start_date)
+        )
+        return list(rows.unique())
 
     async def _providers(self, ctx: DialogContext) -> list[Organisation]:
         rows = await ctx.session.scalars(
@@ -92,6 +140,14 @@ class StartPlacementDialog(Dialog):
                 ),
                 Choice(value=NEW_PUPIL, label="Add a new pupil"),
             ],
+            validate=lambda value: next(
+                (
+                    start_checks.year_group_problem(p.year_group)
+                    for p in pupils
+                    if f"pupil-{p.id}" == value
+                ),
+                None,
+            ),
         )
         pupil = await self._pupil(ctx, answers)
         if answers.get("pupil") == NEW_PUPIL:
@@ -100,11 +156,13 @@ class StartPlacementDialog(Dialog):
         elif pupil is None:
             raise AnswerError("That pupil is no longer available; please pick again.")
 
+        active = await self._active_placements(ctx, pupil)
         providers = await self._providers(ctx)
         yield Step(
             "provider",
             PromptKind.choice,
             "Which AP provider?",
+            notes=[_already_placed(active)] if active else [],
             choices=[
                 Choice(
                     value=f"provider-{p.id}",
@@ -123,10 +181,10 @@ class StartPlacementDialog(Dialog):
                 Message(
                     level="warning",
                     text=(
-                        f"⚠ {provider.name} is NOT registered with DfE. You remain responsible for this "
-                        "pupil's safety: be satisfied it is safe and suitable, get the Letter of Assurance "
-                        "before the pupil starts, and keep the placement short and part-time (DfE has proposed "
-                        "limits of 12 weeks full-time, or 2 days a week part-time)."
+                        f"{provider.name} is NOT registered with DfE. You remain responsible for "
+                        "this pupil's safety: be satisfied it is safe and suitable, and get the "
+                        "Letter of Assurance before the pupil starts. Keep the time there short or "
+                        f"part-time. {fulltime.UNREGISTERED_LIMITS} {fulltime.UNREGISTERED_STATUS}"
                     ),
                 )
             )
@@ -146,6 +204,7 @@ class StartPlacementDialog(Dialog):
             "start_date",
             PromptKind.date,
             "Start date? (e.g. 30/11/2026, or today)",
+            sense=DateSense.planned,
             notes=warnings,
             validate=date_between(
                 ctx.today - dt.timedelta(days=366),
@@ -160,6 +219,7 @@ class StartPlacementDialog(Dialog):
             "planned_end_date",
             PromptKind.date,
             "Planned end date (the agreed length of the placement)?",
+            sense=DateSense.planned,
             validate=lambda d: (
                 None if d > start else "The planned end must be after the start date."
             ),
@@ -170,59 +230,100 @@ class StartPlacementDialog(Dialog):
             "Which days will the pupil be at the provider? (e.g. mon, tue, wed)",
             choices=DAY_CHOICES,
         )
+        days = len(answers.many("provider_days"))
+        sessions: int | None = None
+        if provider.is_unregistered:
+            # DfE's limits for an unregistered setting count sessions (a morning or an afternoon).
+            yield Step(
+                "provider_sessions",
+                PromptKind.text,
+                f"How many sessions a week at {provider.name}? A session is a morning or an "
+                f"afternoon (blank for {2 * days}: all day on each of those days).",
+                default=str(2 * days),
+                parse=_whole_number,
+                validate=lambda n: fulltime.sessions_problem(n, days=days),
+            )
+            sessions = int(answers.get("provider_sessions"))
         yield Step(
-            "provider_hours", PromptKind.text, "Hours a week at the provider?", parse=parse_hours
+            "provider_hours",
+            PromptKind.text,
+            "Hours a week at the provider?",
+            parse=parse_hours,
+            validate=lambda hours: fulltime.provider_hours_problem(
+                hours, days=days, sessions=sessions
+            ),
         )
+        provider_hours = Decimal(answers.get("provider_hours"))
         yield Step(
             "school_hours",
             PromptKind.text,
             "Hours a week at your school (0 if none)?",
             parse=parse_hours,
             default="0",
+            validate=lambda hours: fulltime.week_hours_problem(provider_hours + hours),
         )
+        school_hours = Decimal(answers.get("school_hours"))
+        # The other placements still running when this one starts count in its week.
+        running = [p for p in active if p.planned_end_date is None or p.planned_end_date >= start]
+        existing_hours = sum((p.provider_hours for p in running), Decimal(0))
+        elsewhere = ", ".join(f"{p.reference} at {p.provider.name}" for p in running)
         yield Step(
             "other_hours",
             PromptKind.text,
-            "Hours a week at any other provider (0 if none)?",
+            "Hours a week at any other provider (0 if none)?"
+            + (
+                f" Count {elsewhere}: {fulltime.format_hours(existing_hours)} h." if running else ""
+            ),
             parse=parse_hours,
-            default="0",
+            default=fulltime.format_hours(existing_hours),
+            validate=lambda hours: (
+                _other_hours_problem(hours, existing=existing_hours, elsewhere=elsewhere)
+                or fulltime.week_hours_problem(provider_hours + school_hours + hours)
+            ),
         )
         if Decimal(answers.get("other_hours") or 0) > 0:
-            yield Step("other_providers", PromptKind.text, "Which other provider(s)?")
+            yield Step(
+                "other_providers",
+                PromptKind.text,
+                "Which other provider(s)?",
+                default=elsewhere or None,
+            )
 
         check = fulltime.check_full_time(
-            provider_hours=Decimal(answers.get("provider_hours")),
-            school_hours=Decimal(answers.get("school_hours")),
+            provider_hours=provider_hours,
+            school_hours=school_hours,
             other_hours=Decimal(answers.get("other_hours")),
             full_time_hours=commissioner.full_time_hours,
         )
         notes = [Message(text=check.summary, level="info" if check.is_full_time else "warning")]
         notes += [
-            Message(level="warning", text="⚠ " + text)
+            Message(level="warning", text=text)
             for text in fulltime.unregistered_warnings(
                 unregistered=provider.is_unregistered,
-                is_full_time=check.is_full_time,
-                days_per_week=len(answers.many("provider_days")),
+                sessions_per_week=sessions or 0,
+                school_hours=school_hours,
                 start_date=start,
                 planned_end_date=answers.date("planned_end_date"),
             )[1:]  # the general warning was shown with the provider
         ]
         if not check.is_full_time:
+            planned_end = answers.date("planned_end_date")
             yield Step(
                 "review_date",
                 PromptKind.date,
                 "When will the part-time timetable be reviewed?",
+                sense=DateSense.planned,
                 notes=notes,
-                validate=lambda d: (
-                    None if d > start else "The review must be after the start date."
+                validate=lambda d: start_checks.review_date_problem(
+                    d, start=start, planned_end=planned_end
                 ),
             )
             notes = []
 
+        commissioner_is_la = commissioner.kind == OrgKind.local_authority
+        provider_is_school = provider.registration_status in SCHOOL_STATUSES
         suggested = codes.suggested_placement_code(
-            commissioner_is_la=commissioner.kind == OrgKind.local_authority,
-            provider_is_registered_school_or_pru_or_academy=provider.registration_status
-            in REGISTERED_SCHOOLS,
+            commissioner_is_la=commissioner_is_la, provider_is_school=provider_is_school
         )
         yield Step(
             "attendance_code",
@@ -234,12 +335,22 @@ class StartPlacementDialog(Dialog):
             ],
             default=suggested,
             notes=notes,
+            validate=lambda code: codes.placement_code_problem(
+                code, provider_is_school=provider_is_school
+            ),
+        )
+        code_warning = codes.placement_code_warning(
+            answers.text("attendance_code") or "",
+            commissioner_is_la=commissioner_is_la,
+            provider_is_school=provider_is_school,
         )
         yield Step(
             "absence_deadline",
             PromptKind.time,
             "By what time will the provider tell you the pupil hasn't arrived? (24h, blank for 09:30)",
             default="09:30",
+            notes=[Message(level="warning", text=code_warning)] if code_warning else [],
+            validate=start_checks.absence_deadline_problem,
         )
         yield Step(
             "welfare_call_party",
@@ -285,6 +396,7 @@ class StartPlacementDialog(Dialog):
             commissioner_is_school=commissioner.kind == OrgKind.school,
             other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0,
             start=start,
+            today=ctx.today,
         ):
             yield step
         yield Step(
@@ -370,11 +482,18 @@ class StartPlacementDialog(Dialog):
             raise AnswerError(str(error)) from error
         await ensure_loaded(ctx.session, placement, "checklist")
         due = [item for item in placement.checklist if item.status.value == "not_done"]
-        text = (
-            f"Saved. Placement reference {placement.reference}. "
-            f"{len(due)} check(s) are still to do and I'll remind you when they fall due. "
-            f"The provider has been told the reference, and your DSL has been told."
-        )
+        text = f"Saved. Placement reference {placement.reference}. {_checks_text(len(due))} "
+        text += "The provider has been told the reference"
+        leads = await safeguarding_leads(ctx.session, commissioner_id)
+        others = [lead for lead in leads if lead.id != ctx.person.id]
+        if len(others) < len(leads):  # the DSL started it: tell them who else heard
+            text += ", and the other safeguarding leads have been told." if others else "."
+        elif leads:
+            text += ", and your DSL has been told."
+        else:
+            text += (
+                ". No safeguarding lead is set up for you, so nobody else was told: ask your admin."
+            )
         return [
             Done(
                 dialog=self.name,

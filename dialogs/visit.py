@@ -16,7 +16,7 @@ from dialogs.common import (
 )
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date, uk_date_long
+from dialogs.parsing import AnswerError, DateSense, uk_date, uk_date_long
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action
 from storage.models import Placement, QaRating, Role
@@ -70,6 +70,7 @@ class VisitDialog(Dialog):
             "visit_date",
             PromptKind.date,
             "When was the visit? (blank for today)",
+            sense=DateSense.happened,
             default="today",
             validate=date_between(
                 placement.start_date,
@@ -130,6 +131,7 @@ class VisitDialog(Dialog):
             "next_visit_due",
             PromptKind.date,
             f"When is the next visit due? (blank for {uk_date(suggested)})",
+            sense=DateSense.planned,
             default=uk_date(suggested),
             validate=date_between(
                 visit_date + dt.timedelta(days=1),

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from dialogs.common import id_of, placements_for
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, uk_date_long
+from dialogs.parsing import AnswerError, NothingToDo, uk_date_long
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action, can_set_code
 from storage.clock import LONDON
@@ -125,7 +125,7 @@ class WelfareDialog(Dialog):
                 return Answers({"call": f"call-{mine[0].id}"})
             return Answers({FILTER: placement.reference if placement else ""})
         if not calls:
-            raise AnswerError("You have no open welfare calls to log. 👍")
+            raise NothingToDo("You have no open welfare calls to log. 👍")
         return Answers()
 
     async def _chosen(self, ctx: DialogContext, answers: Answers) -> tuple[WelfareCall, Placement]:

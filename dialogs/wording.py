@@ -27,7 +27,9 @@ CANCELLED = "Cancelled {title}. Nothing was saved."
 NOT_CONFIRMED = (
     "Not saved yet. Type back to change an answer, cancel to stop without saving, or yes to save."
 )
-AT_FIRST_QUESTION = "That's the first question."
+AT_FIRST_QUESTION = "There's no earlier answer to change: this is the first question."
+# A blank line in the terminal for a question with no default.
+ANSWER_NEEDED = "This question needs an answer: it has no default to leave blank for."
 NOT_IN_SHARED_CHANNEL = (
     "That can't be done in a shared channel, where others can read it. Send it to me in a "
     "direct message instead."

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from pydantic import BaseModel, ValidationError
 
+from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, PromptKind, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
@@ -27,6 +28,12 @@ HINTS = {
     PromptKind.date: "day/month/year, today, tomorrow or a weekday",
     PromptKind.time: "24-hour, e.g. 09:30",
     PromptKind.confirm: "yes to save, back to change, cancel to stop",
+}
+
+# A date question about what happened reads a weekday as the last one, a plan as the next one.
+DATE_HINTS = {
+    "happened": "day/month/year, today, yesterday, or a weekday: tue is the last Tuesday",
+    "planned": "day/month/year, today, tomorrow, or a weekday: tue is the next Tuesday",
 }
 
 
@@ -48,6 +55,8 @@ def render_text(reply: Reply) -> str:
         lines = [reply.text]
         lines += [f"  {n}. {choice.label}" for n, choice in enumerate(reply.choices, start=1)]
         hints = [HINTS[reply.kind]] if reply.kind in HINTS else []
+        if reply.kind == PromptKind.date and reply.date_sense:
+            hints = [DATE_HINTS[reply.date_sense]]
         if reply.default is not None:
             hints.append(f"blank for {reply.default}")
         if reply.optional:
@@ -159,7 +168,7 @@ class TerminalChannel:
             if waiting is None:
                 return []
             if waiting.default is None and not waiting.optional:
-                return [waiting]
+                return [ErrorReply(text=wording.ANSWER_NEEDED), waiting]
         return await self.runner.handle(
             self.person.id, incoming, channel=CHANNEL, conversation=conversation
         )

@@ -174,20 +174,57 @@ def unexplained_codes() -> list[AttendanceCode]:
     return [c for c in all_codes().values() if c.unexplained]
 
 
-def suggested_placement_code(
-    *, commissioner_is_la: bool, provider_is_registered_school_or_pru_or_academy: bool
-) -> str:
+def suggested_placement_code(*, commissioner_is_la: bool, provider_is_school: bool) -> str:
     """The attendance code to suggest for a new placement.
 
-    K when the local authority commissions; D when the provider is a school at which the pupil
-    is dual registered (a PRU, AP academy or AP free school, or another registered school);
-    otherwise B (school-arranged approved educational activity).
+    D when the provider is a school, where the pupil is dual registered (a PRU, an AP academy or
+    free school, or another registered school, independent schools included), whoever
+    commissions: an LA place at a PRU is D, not K. Otherwise K when the local authority arranged
+    it (provision that is not such a school), and B when the school did.
     """
+    if provider_is_school:
+        return DUAL_REGISTERED_CODE
     if commissioner_is_la:
         return LA_ARRANGED_CODE
-    if provider_is_registered_school_or_pru_or_academy:
-        return DUAL_REGISTERED_CODE
     return SCHOOL_ARRANGED_CODE
+
+
+def placement_code_problem(code: str, *, provider_is_school: bool) -> str | None:
+    """Why a placement can't be recorded under this code, or None.
+
+    D means attending another school at which the pupil is also registered, so it is only
+    possible at a school: never at an unregistered provider or other setting that isn't one.
+    """
+    if code.strip().upper() == DUAL_REGISTERED_CODE and not provider_is_school:
+        return (
+            "D is only for another school at which the pupil is dual registered (a PRU, an AP "
+            "academy or free school, or a registered school). This provider isn't a school, so "
+            "the pupil can't be registered there: use B if your school arranged it, K if the "
+            "local authority did."
+        )
+    return None
+
+
+def placement_code_warning(
+    code: str, *, commissioner_is_la: bool, provider_is_school: bool
+) -> str | None:
+    """A judgement worth a second look (a warning naming the rule), or None.
+
+    K at a school: K is LA-arranged provision that is not a school where the pupil is dual
+    registered. B when the LA commissions: B is for provision the school itself arranged.
+    """
+    code = code.strip().upper()
+    if code == LA_ARRANGED_CODE and provider_is_school:
+        return (
+            "K is for provision the local authority arranges that isn't a school where the pupil "
+            "is registered. If the pupil is dual registered at this school, the code is D."
+        )
+    if code == SCHOOL_ARRANGED_CODE and commissioner_is_la:
+        return (
+            "B is for approved educational activity that the school arranges; a place the local "
+            "authority arranges is K (or D at a school where the pupil is dual registered)."
+        )
+    return None
 
 
 def absence(code: str) -> AttendanceCode:

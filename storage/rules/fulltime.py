@@ -1,9 +1,20 @@
-"""The full-time check, and the time limits DfE has proposed for unregistered providers.
+"""The full-time check, what a school week can hold, and DfE's intended time limits for
+unregistered (non-school) providers.
 
 "Pupils must receive full-time provision in total": hours at the AP, at the home school and at
 any other provider are added up and compared with the school's full-time week (32.5 hours by
 default, the DfE expectation for a mainstream school week). Anything less is a part-time
 timetable: sessions not attended are coded C2 and the timetable needs a review date.
+
+Hours are bounded by what a week can hold (at most 8 hours a day, 4 a session), so 25 hours on
+one day can't make a timetable look full time.
+
+The unregistered limits are about time *at the unregistered setting*, counted in sessions (a
+morning or an afternoon), not the pupil's whole week: DfE's August 2025 response to its
+consultation on unregistered AP says a pupil may attend for short, intensive periods of up to 12
+weeks (up to 5 days a week), or for longer only part-time, at no more than 2 days (4 sessions) a
+week, alongside school. DfE has said it will legislate for these limits; until it does they are
+not law, so they are warnings, not refusals.
 """
 
 from __future__ import annotations
@@ -14,9 +25,25 @@ from decimal import Decimal
 
 DEFAULT_FULL_TIME_HOURS = Decimal("32.5")
 
-# Limits DfE has proposed for pupils at settings not registered with it.
-UNREGISTERED_FULL_TIME_WEEKS = 12
-UNREGISTERED_PART_TIME_DAYS = 2
+# What a school week can hold: any timetable past these is a typing slip, not a week.
+MAX_HOURS_PER_SESSION = Decimal(4)
+MAX_HOURS_PER_DAY = Decimal(8)
+SESSIONS_PER_DAY = 2
+SCHOOL_DAYS_PER_WEEK = 5
+MAX_HOURS_PER_WEEK = MAX_HOURS_PER_DAY * SCHOOL_DAYS_PER_WEEK
+
+# DfE's intended limits for pupils at settings not registered with it (August 2025).
+UNREGISTERED_SHORT_WEEKS = 12
+UNREGISTERED_LONG_TERM_SESSIONS = 4  # 2 days a week
+UNREGISTERED_STATUS = (
+    "DfE said in August 2025 that it will legislate for these limits; they are not law yet, "
+    "but plan to them."
+)
+UNREGISTERED_LIMITS = (
+    f"DfE's intended limits for an unregistered setting: up to {UNREGISTERED_SHORT_WEEKS} "
+    f"weeks (up to 5 days a week), or longer only at no more than 2 days "
+    f"({UNREGISTERED_LONG_TERM_SESSIONS} sessions) a week alongside school."
+)
 
 
 def format_hours(hours: Decimal) -> str:
@@ -103,25 +130,72 @@ def describe_length(days: int) -> str:
     return " and ".join(parts)
 
 
+def provider_hours_problem(hours: Decimal, *, days: int, sessions: int | None = None) -> str | None:
+    """Why these weekly hours at the provider can't be right, or None.
+
+    Refuses 0 hours (a placement is time at the provider) and more hours than the days (or the
+    sessions, when known) can hold: at most 8 hours a day and 4 a session.
+    """
+    if hours <= 0:
+        return "The pupil needs some hours at the provider: a placement with 0 hours isn't one."
+    day_word = "day" if days == 1 else "days"
+    if hours > MAX_HOURS_PER_DAY * days:
+        return (
+            f"{format_hours(hours)} hours on {days} {day_word} is more than a school day can hold "
+            f"(at most {format_hours(MAX_HOURS_PER_DAY)} hours a day). Check the hours, or go "
+            "back and add the other days."
+        )
+    if sessions is not None and hours > MAX_HOURS_PER_SESSION * sessions:
+        session_word = "session" if sessions == 1 else "sessions"
+        return (
+            f"{format_hours(hours)} hours in {sessions} {session_word} is more than they can hold "
+            f"(at most {format_hours(MAX_HOURS_PER_SESSION)} hours a morning or afternoon). "
+            "Check the hours, or go back and change the sessions."
+        )
+    return None
+
+
+def week_hours_problem(total: Decimal) -> str | None:
+    """Why a pupil's hours in all settings together can't be one week, or None."""
+    if total > MAX_HOURS_PER_WEEK:
+        return (
+            f"That makes {format_hours(total)} hours a week in all settings together, more than a "
+            f"school week can hold (5 days of at most {format_hours(MAX_HOURS_PER_DAY)} hours). "
+            "Check the hours."
+        )
+    return None
+
+
+def sessions_problem(sessions: int, *, days: int) -> str | None:
+    """Why this many sessions a week on these days can't be right (one or two a day), or None."""
+    if not days <= sessions <= SESSIONS_PER_DAY * days:
+        return (
+            f"On {days} day(s) a week that is {days} to {SESSIONS_PER_DAY * days} sessions "
+            "(a morning or an afternoon each)."
+        )
+    return None
+
+
 def unregistered_warnings(
     *,
     unregistered: bool,
-    is_full_time: bool,
-    days_per_week: int,
+    sessions_per_week: int,
+    school_hours: Decimal,
     start_date: dt.date,
     planned_end_date: dt.date | None,
 ) -> list[str]:
     """Warnings to show loudly when placing a pupil with a provider not registered with DfE.
 
-    Empty for a registered provider. For an unregistered one: always a general warning; for a
-    full-time placement planned to end more than 12 weeks after it starts (or with no planned
-    end), a warning naming that limit; for a part-time placement of more than 2 days a week, a
-    warning naming that limit. Exactly 12 weeks after the start date is within the limit.
+    Judged on the time at the unregistered setting only (its sessions a week and the
+    placement's length), never the pupil's whole week. Empty for a registered provider. For an
+    unregistered one: always a general warning; then, for a placement planned for more than 12
+    weeks (or with no planned end), a warning when it is more than 4 sessions a week there, or
+    when the pupil has no time at school alongside it. Exactly 12 weeks is within the limit.
 
-    Raises ValueError if days_per_week is not 0 to 7 or the planned end is before the start.
+    Raises ValueError if sessions_per_week is not 0 to 10 or the planned end is before the start.
     """
-    if not 0 <= days_per_week <= 7:
-        raise ValueError(f"Days a week must be between 0 and 7 (got {days_per_week}).")
+    if not 0 <= sessions_per_week <= SESSIONS_PER_DAY * SCHOOL_DAYS_PER_WEEK:
+        raise ValueError(f"Sessions a week must be between 0 and 10 (got {sessions_per_week}).")
     if planned_end_date is not None and planned_end_date < start_date:
         raise ValueError("The planned end date is before the start date.")
     if not unregistered:
@@ -132,25 +206,21 @@ def unregistered_warnings(
         "and must be satisfied that the setting is safe, suitable, and registered where it "
         "should be (a setting offering full-time education may need to register as a school)."
     ]
-    if is_full_time:
-        limit = UNREGISTERED_FULL_TIME_WEEKS
-        if planned_end_date is None:
-            warnings.append(
-                f"No planned end date: DfE has proposed that pupils attend an unregistered "
-                f"provider full-time for no more than {limit} weeks. Set a planned end date."
-            )
-        else:
-            days = (planned_end_date - start_date).days
-            if days > limit * 7:
-                warnings.append(
-                    f"This full-time placement is planned for {describe_length(days)}: DfE has "
-                    f"proposed that pupils attend an unregistered provider full-time for no more "
-                    f"than {limit} weeks."
-                )
-    elif days_per_week > UNREGISTERED_PART_TIME_DAYS:
+    limit_days = UNREGISTERED_SHORT_WEEKS * 7
+    if planned_end_date is None:
+        length = "with no planned end"
+    elif (planned_end_date - start_date).days > limit_days:
+        length = f"planned for {describe_length((planned_end_date - start_date).days)}"
+    else:
+        return warnings  # up to 12 weeks: any number of days a week is within the limits
+    if sessions_per_week > UNREGISTERED_LONG_TERM_SESSIONS:
         warnings.append(
-            f"This part-time placement is {days_per_week} days a week: DfE has proposed that "
-            f"pupils attend an unregistered provider part-time for no more than "
-            f"{UNREGISTERED_PART_TIME_DAYS} days a week."
+            f"This placement is {length}, at {sessions_per_week} sessions a week at the "
+            f"unregistered setting. {UNREGISTERED_LIMITS} {UNREGISTERED_STATUS}"
+        )
+    elif school_hours <= 0:
+        warnings.append(
+            f"This placement is {length}, with no time at school alongside it. "
+            f"{UNREGISTERED_LIMITS} {UNREGISTERED_STATUS}"
         )
     return warnings

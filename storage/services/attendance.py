@@ -44,6 +44,7 @@ from storage.services.audit import Change, audit_created, audit_updated, snapsho
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.services.placements import ensure_loaded
 from storage.services.terms import calendar_for, calendars_for
+from storage.text import sentence
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SESSION_WORDS = {Session.am: "morning", Session.pm: "afternoon"}
@@ -355,7 +356,7 @@ async def _alert(
         f"Absence: {placement.pupil.full_name} ({placement.reference}) is not at "
         f"{placement.provider.name} on {date:%a %d/%m/%Y}, "
         f"{sessions_text([r.session for r in records])}. "
-        f"Code {absence.label}. Reason: {reason.strip() or 'not given'}. "
+        f"Code {absence.label}. Reason: {sentence(reason) or 'not given.'} "
         f"Reported by {reporter.name if reporter else 'unknown'}.{late_text}{call_text}"
         f"{proposal}"
     )

@@ -28,6 +28,7 @@ from storage.rules import codes
 from storage.services.attendance import no_session_problem
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads
+from storage.text import sentence
 
 LATE_BEFORE_CLOSE = "L"
 LATE_AFTER_CLOSE = "U"
@@ -343,7 +344,7 @@ async def _close_call_if_arrived(
         return None
     before = snapshot(call)
     call.status = WelfareCallStatus.done
-    call.outcome = f"Pupil arrived at the provider: {reason[0].lower()}{reason[1:]}."
+    call.outcome = f"Pupil arrived at the provider: {sentence(reason[0].lower() + reason[1:])}"
     call.done_by_id = change.person_id
     call.done_at = change.at
     await audit_updated(session, change, call, before, placement_id=placement.id)

@@ -20,16 +20,26 @@ from storage.models import (
     Placement,
     PlacementStatus,
     Pupil,
+    RegistrationStatus,
     Role,
     Site,
     WelfareCallParty,
 )
-from storage.rules import cadence, checklist, fulltime
+from storage.rules import cadence, checklist, codes, fulltime, start_checks
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 
 # No 0/O, 1/I/L, so a reference read out over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+# Providers that are schools, where a pupil can be dual registered (code D).
+SCHOOL_STATUSES = {
+    RegistrationStatus.registered_school,
+    RegistrationStatus.pru,
+    RegistrationStatus.ap_academy,
+    RegistrationStatus.ap_free_school,
+}
 
 
 class PlacementError(ValueError):
@@ -138,6 +148,24 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
             raise PlacementError("That site does not belong to the provider.")
     if plan.planned_end_date and plan.planned_end_date <= plan.start_date:
         raise PlacementError("The planned end must be after the start date.")
+    problem = (
+        codes.placement_code_problem(
+            plan.attendance_code,
+            provider_is_school=provider.registration_status in SCHOOL_STATUSES,
+        )
+        or fulltime.provider_hours_problem(plan.provider_hours, days=len(plan.provider_days))
+        or fulltime.week_hours_problem(plan.provider_hours + plan.school_hours + plan.other_hours)
+        or start_checks.absence_deadline_problem(plan.absence_deadline)
+        or (
+            start_checks.review_date_problem(
+                plan.review_date, start=plan.start_date, planned_end=plan.planned_end_date
+            )
+            if plan.review_date
+            else None
+        )
+    )
+    if problem:
+        raise PlacementError(problem)
 
     check = fulltime.check_full_time(
         provider_hours=plan.provider_hours,

@@ -40,6 +40,7 @@ from storage.services.chronology import add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.outcomes import absence_code, explain_absence
 from storage.services.placements import ensure_loaded
+from storage.text import sentence
 
 # "Not reached by the end of the school day": after this time (London) on the day of the
 # absence, an open welfare call goes to the DSL.
@@ -215,7 +216,7 @@ def describe(attempt: WelfareCallAttempt) -> str:
     code = f" Code {attempt.outcome_code}." if attempt.outcome_code else ""
     return (
         f"Called {when}: {CONTACT_WORDS[attempt.spoke_to]}; pupil {seen}, {safe}. "
-        f"Reason: {attempt.reason}.{code} Next step: {step}."
+        f"Reason: {sentence(attempt.reason or 'not given')}{code} Next step: {step}."
     )
 
 

@@ -230,7 +230,8 @@ async def test_bad_answers_are_refused_and_cancel_saves_nothing(db, clock) -> No
     for bad, words in (
         ("31/02/2026", "not a real date"),
         ("01/11/2026", "last 14 days"),
-        ("31/12/2026", "next 14 days"),
+        ("31/12/2026", "today or an earlier day"),
+        ("tomorrow", "today or an earlier day"),
     ):
         out = await chat.say(bad)
         assert out[0]["type"] == "error" and words in out[0]["text"], out
@@ -252,6 +253,33 @@ async def test_bad_answers_are_refused_and_cancel_saves_nothing(db, clock) -> No
     async with db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
         assert await session.scalar(select(func.count()).select_from(WelfareCall)) == 0
+
+
+async def test_a_weekday_means_the_last_one_and_an_absence_is_never_in_the_future(
+    db, clock
+) -> None:
+    """On Sunday 29/11, `tue` is Tuesday 24/11 (not 01/12, a day that hasn't happened), and
+    `last wed` works too."""
+    world, ours, _ = await _world(db, clock)
+    clock.set(dt.datetime(2026, 11, 29, 18, 0))
+    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    await chat.say("absent")
+    date_prompt = prompt(await chat.say("1"))
+    assert date_prompt["field"] == "date" and date_prompt["date_sense"] == "happened"
+    out = await chat.say("next tue")
+    assert out[0]["type"] == "error" and "today or an earlier day" in out[0]["text"]
+    assert prompt(await chat.say("tue"))["field"] == "sessions"
+    for answer in ("both", "Mum rang: he has a temperature.", "I"):
+        await chat.say(answer)
+    done = (await chat.say("yes"))[-1]
+    assert done["type"] == "done" and done["record"]["date"] == "2026-11-24"
+    out = await chat.answer_all(
+        absent_answers(date="last wed", placement=ours.reference), start="absent"
+    )
+    assert out[-1]["record"]["date"] == "2026-11-25"
+    async with db.sessions() as session:
+        calls = list(await session.scalars(select(WelfareCall).order_by(WelfareCall.absence_date)))
+    assert [c.absence_date for c in calls] == [dt.date(2026, 11, 24), dt.date(2026, 11, 25)]
 
 
 async def _shared(runner: DialogRunner, world: World, text: str) -> list[Reply]:
@@ -371,9 +399,9 @@ async def test_present_refuses_weekends_and_days_with_no_pupils(db, clock) -> No
     assert today[0]["type"] == "error" and "None of your pupils was due" in today[0]["text"]
     weekend = await provider.say("28/11/2026")
     assert weekend[0]["type"] == "error" and "weekend" in weekend[0]["text"]
-    future = await provider.say("mon")
+    future = await provider.say("next mon")
     assert future[0]["type"] == "error" and "today or an earlier day" in future[0]["text"]
-    monday = await provider.say("23/11/2026")
+    monday = await provider.say("mon")  # on Friday 27/11: Monday 23/11, the one just gone
     assert prompt(monday)["field"] == "confirm"
     await provider.say("cancel")
     shortcut = await provider.say("present sat")
@@ -396,7 +424,7 @@ async def test_the_reporter_is_told_when_no_safeguarding_lead_can_be_alerted(db,
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
     await chat.say("absent")
     await chat.say("1")
-    saturday = await chat.say("28/11/2026")
+    saturday = await chat.say("21/11/2026")
     assert saturday[0]["type"] == "error" and "the weekend" in saturday[0]["text"]
     for answer in ("27/11/2026", "AM", "Not known", "", "yes"):
         out = await chat.say(answer)

@@ -7,8 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from dialogs.engine import Step
 from dialogs.parsing import (
     AnswerError,
+    DateSense,
     parse_choice,
     parse_date,
     parse_hours,
@@ -17,7 +19,7 @@ from dialogs.parsing import (
     parse_time,
     parse_yesno,
 )
-from dialogs.prompts import Choice
+from dialogs.prompts import Choice, PromptKind
 
 FRIDAY = dt.date(2026, 11, 27)
 DAYS = [
@@ -44,13 +46,42 @@ DAYS = [
     ],
 )
 def test_uk_dates(typed: str, expected: dt.date) -> None:
-    assert parse_date(typed, today=FRIDAY) == expected
+    assert parse_date(typed, today=FRIDAY, sense=DateSense.planned) == expected
+
+
+SUNDAY = dt.date(2026, 11, 29)
+
+
+@pytest.mark.parametrize(
+    ("typed", "happened", "planned"),
+    [
+        # A provider typing tue on a Sunday means the Tuesday just gone, not the coming one.
+        ("tue", dt.date(2026, 11, 24), dt.date(2026, 12, 1)),
+        ("Friday", dt.date(2026, 11, 27), dt.date(2026, 12, 4)),
+        ("sun", SUNDAY, SUNDAY),
+        ("last tue", dt.date(2026, 11, 24), dt.date(2026, 11, 24)),
+        ("last  sunday", dt.date(2026, 11, 22), dt.date(2026, 11, 22)),
+        ("next tue", dt.date(2026, 12, 1), dt.date(2026, 12, 1)),
+        ("next sun", dt.date(2026, 12, 6), dt.date(2026, 12, 6)),
+        ("yesterday", dt.date(2026, 11, 28), dt.date(2026, 11, 28)),
+    ],
+)
+def test_a_weekday_is_the_last_one_for_what_happened_and_the_next_one_for_a_plan(
+    typed: str, happened: dt.date, planned: dt.date
+) -> None:
+    assert parse_date(typed, today=SUNDAY, sense=DateSense.happened) == happened
+    assert parse_date(typed, today=SUNDAY, sense=DateSense.planned) == planned
+
+
+def test_a_date_question_must_say_what_it_is_about() -> None:
+    with pytest.raises(TypeError, match="happened"):
+        Step("when", PromptKind.date, "When?")
 
 
 @pytest.mark.parametrize("typed", ["31/02/2026", "13/13/2026", "next week", "", "27/11", "🙂"])
 def test_bad_dates_say_how_to_write_one(typed: str) -> None:
     with pytest.raises(AnswerError, match=r"27/11/2026"):
-        parse_date(typed, today=FRIDAY)
+        parse_date(typed, today=FRIDAY, sense=DateSense.happened)
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,8 @@ async def test_governors_report_is_right_and_anonymous(db, clock) -> None:
         assert first.reference not in text and second.reference not in text
     # The unregistered provider is called out; the outstanding checks are listed.
     assert "unregistered provider" in html and "Letter of Assurance received" in html
+    # DfE's limits with their accurate status: it will legislate; they are not law yet.
+    assert "will legislate" in html and "not law yet" in html and "proposed" not in html
     rows = csv.splitlines()
     assert rows[0].startswith("pupil,provider,registration")
     by_provider = {row.split(",")[1]: row for row in rows[1:]}

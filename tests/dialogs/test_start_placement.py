@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -15,7 +17,7 @@ from storage.models import (
     Pupil,
 )
 from tests.chat import JsonChat, prompt, texts
-from tests.factories import build_world
+from tests.factories import build_world, place
 
 CHECKLIST_ALL_DONE = {
     f"check.{key}": "done"
@@ -141,6 +143,7 @@ async def test_part_time_at_unregistered_provider_warns_and_needs_review(db, clo
         {
             "planned_end_date": "30/04/2027",
             "provider_days": "mon, tue, wed",
+            "provider_sessions": "",
             "provider_hours": "15",
             "school_hours": "10",
             "review_date": "08/01/2027",
@@ -152,7 +155,7 @@ async def test_part_time_at_unregistered_provider_warns_and_needs_review(db, clo
     assert out[-1]["type"] == "done"
     warnings = [o["text"] for o in chat.transcript if o.get("level") == "warning"]
     assert any("NOT registered" in w for w in warnings)
-    assert any("2 days a week" in w for w in warnings)
+    assert any("6 sessions a week" in w and "2 days (4 sessions) a week" in w for w in warnings)
     assert any("Part-time" in w for w in warnings)
     async with db.sessions() as session:
         placement = await session.scalar(
@@ -213,7 +216,7 @@ async def test_new_pupil_placement_stores_the_pupil_literally(db, clock) -> None
             "pupil": "new",
             "first_name": "Robert'); DROP TABLE pupils;--",
             "last_name": "Tables 🙂",
-            "year_group": "R",
+            "year_group": "Y7",
             "upn": "a123456789012",
             "flags": "1, looked-after child",
             "check.fsm_arranged": "not yet",
@@ -226,7 +229,7 @@ async def test_new_pupil_placement_stores_the_pupil_literally(db, clock) -> None
         pupil = await session.scalar(select(Pupil).where(Pupil.upn == "A123456789012"))
         assert pupil is not None
         assert pupil.first_name == "Robert'); DROP TABLE pupils;--"
-        assert pupil.year_group == 0 and pupil.upn == "A123456789012"
+        assert pupil.year_group == 7 and pupil.upn == "A123456789012"
         assert pupil.fsm_eligible and pupil.looked_after and not pupil.ehcp
         placement = await session.scalar(
             select(Placement)
@@ -257,3 +260,219 @@ async def test_provider_and_admin_cannot_start_a_placement(db, clock) -> None:
         chat = await JsonChat.as_email(db, clock, email)
         out = await chat.say("start")
         assert out[0]["type"] == "error" and "isn't available" in out[0]["text"]
+
+
+async def _answer_with_refusals(
+    chat: JsonChat, answers: dict[str, str], refused: dict[str, list[tuple[str, str]]]
+) -> list[dict]:
+    """Start `start`; at each field in `refused`, first send each bad answer and check it is
+    refused with the words given (and the same question asked again); then answer properly."""
+    out = await chat.say("start")
+    for _ in range(200):
+        last = out[-1]
+        if last["type"] != "prompt":
+            return out
+        field = last["field"]
+        for bad, words in refused.pop(field, []):
+            again = await chat.say(bad)
+            assert again[0]["type"] == "error", (field, bad, again)
+            assert words in again[0]["text"], (field, bad, again[0]["text"])
+            assert prompt(again)["field"] == field
+        assert field in answers, f"unexpected prompt {field!r}: {last['text']}"
+        out = await chat.say(answers[field])
+        errors = [o for o in out if o["type"] == "error"]
+        assert not errors, f"refused: {errors} at {field}"
+    raise AssertionError("dialog did not finish")
+
+
+async def test_start_refuses_what_would_make_the_safeguarding_picture_wrong(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = full_time_answers(world.fsm_pupil.id, world.unregistered.id)
+    answers.update(
+        {
+            "provider_days": "mon, tue",
+            "provider_sessions": "3",  # two mornings and an afternoon
+            "provider_hours": "12",
+            "school_hours": "19.5",
+            "review_date": "05/02/2027",
+            "check.fsm_arranged": "done",
+            "attendance_code": "B",
+            "check.letter_of_assurance.due": "30/11/2026",
+        }
+    )
+    refused = {
+        "provider_sessions": [("5", "2 to 4 sessions")],
+        "provider_hours": [
+            ("0", "0 hours"),
+            ("13", "more than they can hold"),
+        ],
+        "school_hours": [("30", "more than a school week can hold")],
+        "review_date": [("01/03/2027", "on or before the planned end (05/02/2027)")],
+        "attendance_code": [("D", "isn't a school")],
+        "absence_deadline": [("17:00", "17:00 is too late")],
+        "welfare_call_arrangements": [("skip", "can't be skipped"), ("-", "can't be skipped")],
+        "check.letter_of_assurance.due": [("01/11/2026", "can't be due in the past")],
+    }
+    out = await _answer_with_refusals(chat, answers, refused)
+    assert not refused, f"never asked: {list(refused)}"
+    done = out[-1]
+    assert done["type"] == "done" and done["record"]["is_full_time"] is False
+    async with db.sessions() as session:
+        placement = await session.scalar(
+            select(Placement).where(Placement.reference == done["record"]["reference"])
+        )
+        assert placement is not None
+        assert placement.attendance_code == "B"
+        assert (
+            placement.welfare_call_arrangements
+            == full_time_answers(0, 0)["welfare_call_arrangements"]
+        )
+        assert f"{placement.absence_deadline:%H:%M}" == "09:30"
+
+
+async def test_hours_on_one_day_cannot_make_a_week_full_time(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = full_time_answers(world.pupil.id, world.provider.id)
+    answers.update({"provider_days": "mon", "provider_hours": "8", "school_hours": "7.5"})
+    refused = {"provider_hours": [("25", "more than a school day can hold"), ("60", "at most 8")]}
+    answers["review_date"] = "08/01/2027"
+    out = await _answer_with_refusals(chat, answers, refused)
+    assert out[-1]["type"] == "done" and out[-1]["record"]["is_full_time"] is False
+
+
+async def test_a_pupil_already_placed_is_warned_and_those_hours_count(db, clock) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        first = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.unregistered,
+            start=dt.date(2026, 11, 2),
+            days=("mon", "tue"),
+            provider_hours="12",
+            school_hours="20.5",
+        )
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = full_time_answers(world.pupil.id, world.provider.id)
+    answers.update(
+        {
+            "provider_days": "wed, thu, fri",
+            "provider_hours": "20.5",
+            "school_hours": "0",
+            "other_hours": "",  # blank: the other placement's 12 h
+            "other_providers": "",
+        }
+    )
+    refused = {"other_hours": [("0", f"{first.reference} at Wheels Workshop is 12 h a week")]}
+    out = await _answer_with_refusals(chat, answers, refused)
+    warnings = [o["text"] for o in chat.transcript if o.get("level") == "warning"]
+    assert any(
+        "already has an active placement" in w and first.reference in w and "12 h a week" in w
+        for w in warnings
+    )
+    done = out[-1]
+    # 20.5 h here is full time only with the other placement's 12 h counted.
+    assert done["type"] == "done" and done["record"]["is_full_time"] is True
+    async with db.sessions() as session:
+        placement = await session.scalar(
+            select(Placement).where(Placement.reference == done["record"]["reference"])
+        )
+        assert placement is not None
+        assert str(placement.other_hours) in ("12", "12.00")
+        assert placement.other_providers == f"{first.reference} at Wheels Workshop"
+
+
+async def test_the_save_message_reads_right_for_no_checks_left_and_for_the_dsl(db, clock) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.dsl.email)
+    answers = full_time_answers(world.pupil.id, world.provider.id)
+    answers["check.letter_of_assurance"] = "done"
+    answers["check.letter_of_assurance.evidence"] = "Letter of 20/11/2026, signed by the head."
+    out = await chat.answer_all(answers, start="start")
+    text = out[-1]["text"]
+    assert "0 check" not in text and "check(s)" not in text
+    assert "Every check is done or not applicable." in text
+    assert "your DSL has been told" not in text
+    teacher = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = full_time_answers(world.fsm_pupil.id, world.provider.id)
+    answers["check.fsm_arranged"] = "done"
+    out = await teacher.answer_all(answers, start="start")
+    assert "1 check is still to do" in out[-1]["text"]
+    assert "your DSL has been told" in out[-1]["text"]
+
+
+async def test_an_la_place_at_an_ap_academy_is_suggested_d_and_k_elsewhere(db, clock) -> None:
+    """K is not right whenever the LA commissions: at a school (dual registration) it is D."""
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.la_officer.email)
+    await chat.say("start")
+    for answer in ("Add a new pupil", "Alex", "Example", "10", "skip", "none"):
+        await chat.say(answer)
+    answers = full_time_answers(0, world.provider.id)
+    out = await chat.say(answers["provider"])
+    while prompt(out)["field"] != "attendance_code":
+        out = await chat.say(answers[prompt(out)["field"]])
+    assert prompt(out)["default"] == "D" and "(blank for D)" in prompt(out)["text"]
+    # K at a school is a judgement: allowed, with a warning naming the rule.
+    out = await chat.say("K")
+    assert prompt(out)["field"] == "absence_deadline"
+    assert any(o.get("level") == "warning" and "the code is D" in o["text"] for o in out)
+    await chat.say("cancel")
+
+    await chat.say("start")
+    for answer in ("Add a new pupil", "Alex", "Example", "10", "skip", "none"):
+        await chat.say(answer)
+    answers = full_time_answers(0, world.unregistered.id)
+    answers.update({"provider_sessions": "", "school_hours": "7.5"})
+    out = await chat.say(answers["provider"])
+    while prompt(out)["field"] != "attendance_code":
+        field = prompt(out)["field"]
+        out = await chat.say(answers.get(field, "01/02/2027"))
+    assert prompt(out)["default"] == "K"
+    refused = await chat.say("D")
+    assert refused[0]["type"] == "error" and "isn't a school" in refused[0]["text"]
+
+
+async def test_a_placement_planned_to_end_before_the_new_start_is_not_counted(db, clock) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.unregistered,
+            start=dt.date(2026, 9, 7),  # planned to end 16/11/2026
+            days=("mon", "tue"),
+            provider_hours="12",
+            school_hours="20.5",
+        )
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = full_time_answers(world.pupil.id, world.provider.id)
+    out = await chat.say("start")
+    while prompt(out)["field"] != "other_hours":
+        out = await chat.say(answers[prompt(out)["field"]])
+    assert prompt(out)["default"] == "0" and "Count" not in prompt(out)["text"]
+
+
+async def test_a_pupil_recorded_in_reception_is_not_placed(db, clock) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        pupil = await session.get(Pupil, world.pupil.id)
+        assert pupil is not None
+        pupil.year_group = 0
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    await chat.say("start")
+    out = await chat.say(f"pupil-{world.pupil.id}")
+    assert out[0]["type"] == "error" and "Reception" in out[0]["text"]
+    assert prompt(out)["field"] == "pupil"
+    out = await chat.say("Add a new pupil")
+    for answer in ("Alex", "Example"):
+        out = await chat.say(answer)
+    for typed in ("R", "0", "15"):
+        refused = await chat.say(typed)
+        assert refused[0]["type"] == "error" and prompt(refused)["field"] == "year_group"

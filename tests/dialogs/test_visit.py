@@ -250,3 +250,17 @@ async def test_only_the_commissioning_school_can_log_a_visit(db, clock) -> None:
     assert [c["value"] for c in choices] == [placement.reference]
     assert "Jamie Testpupil" in choices[0]["label"]
     assert "Jamie" not in texts(refused + nothing)
+
+
+async def test_on_sunday_fri_is_the_visit_just_made_and_the_next_friday_for_the_next_one(
+    db, clock
+) -> None:
+    world, _ = await _world_with_placement(db, clock)
+    clock.set(dt.datetime(2026, 11, 29, 18, 0))
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await chat.answer_all(
+        visit_answers(visit_date="fri", next_visit_due="fri"), start="visit"
+    )
+    assert out[-1]["type"] == "done", out
+    assert out[-1]["record"]["visit_date"] == "2026-11-27"
+    assert out[-1]["record"]["next_visit_due"] == "2026-12-04"

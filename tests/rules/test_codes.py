@@ -173,7 +173,8 @@ def test_part_time_code() -> None:
 
 @pytest.mark.parametrize(
     ("commissioner_is_la", "provider_is_school", "expected"),
-    [(True, False, "K"), (True, True, "K"), (False, True, "D"), (False, False, "B")],
+    # An LA place at a PRU or AP academy (a school, with dual registration) is D, not K.
+    [(True, False, "K"), (True, True, "D"), (False, True, "D"), (False, False, "B")],
 )
 def test_suggested_placement_code(
     commissioner_is_la: bool, provider_is_school: bool, expected: str
@@ -181,9 +182,32 @@ def test_suggested_placement_code(
     assert (
         suggested_placement_code(
             commissioner_is_la=commissioner_is_la,
-            provider_is_registered_school_or_pru_or_academy=provider_is_school,
+            provider_is_school=provider_is_school,
         )
         == expected
+    )
+
+
+def test_d_is_only_possible_at_a_school() -> None:
+    problem = codes.placement_code_problem("d", provider_is_school=False)
+    assert problem is not None and "isn't a school" in problem
+    assert codes.placement_code_problem("D", provider_is_school=True) is None
+    assert codes.placement_code_problem("B", provider_is_school=False) is None
+    assert codes.placement_code_problem("K", provider_is_school=False) is None
+
+
+def test_k_at_a_school_and_b_for_an_la_place_are_warned() -> None:
+    k_at_school = codes.placement_code_warning(
+        "K", commissioner_is_la=True, provider_is_school=True
+    )
+    assert k_at_school is not None and "the code is D" in k_at_school
+    b_by_la = codes.placement_code_warning("B", commissioner_is_la=True, provider_is_school=False)
+    assert b_by_la is not None and "is K" in b_by_la
+    assert (
+        codes.placement_code_warning("K", commissioner_is_la=True, provider_is_school=False) is None
+    )
+    assert (
+        codes.placement_code_warning("D", commissioner_is_la=True, provider_is_school=True) is None
     )
 
 

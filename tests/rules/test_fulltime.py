@@ -9,11 +9,14 @@ import pytest
 
 from storage.rules.fulltime import (
     DEFAULT_FULL_TIME_HOURS,
-    UNREGISTERED_FULL_TIME_WEEKS,
-    UNREGISTERED_PART_TIME_DAYS,
+    UNREGISTERED_LONG_TERM_SESSIONS,
+    UNREGISTERED_SHORT_WEEKS,
     check_full_time,
     describe_length,
+    provider_hours_problem,
+    sessions_problem,
     unregistered_warnings,
+    week_hours_problem,
 )
 
 START = dt.date(2026, 9, 7)
@@ -89,65 +92,118 @@ def test_negative_hours_are_rejected() -> None:
 
 
 def warnings_for(
-    *, full_time: bool = True, days: int = 5, end: dt.date | None = None, unregistered: bool = True
+    *,
+    sessions: int = 10,
+    school_hours: str = "0",
+    end: dt.date | None = None,
+    unregistered: bool = True,
 ) -> list[str]:
     return unregistered_warnings(
         unregistered=unregistered,
-        is_full_time=full_time,
-        days_per_week=days,
+        sessions_per_week=sessions,
+        school_hours=Decimal(school_hours),
         start_date=START,
         planned_end_date=end,
     )
 
 
+SIX_MONTHS = START + dt.timedelta(weeks=26)
+
+
 def test_registered_providers_get_no_warnings() -> None:
-    assert warnings_for(unregistered=False, end=START + dt.timedelta(weeks=30)) == []
+    assert warnings_for(unregistered=False, end=SIX_MONTHS) == []
 
 
 def test_unregistered_always_gets_the_general_warning() -> None:
-    warnings = warnings_for(full_time=False, days=1, end=START + dt.timedelta(weeks=4))
+    warnings = warnings_for(sessions=2, end=START + dt.timedelta(weeks=4))
     assert len(warnings) == 1
     assert "not registered with DfE" in warnings[0]
     assert "safe, suitable" in warnings[0]
 
 
-def test_full_time_for_exactly_twelve_weeks_is_within_the_limit() -> None:
-    assert UNREGISTERED_FULL_TIME_WEEKS == 12
-    assert len(warnings_for(end=START + dt.timedelta(weeks=12))) == 1
+def test_up_to_twelve_weeks_any_number_of_days_is_within_the_limits() -> None:
+    """Short 3 to 5 day placements were warned wrongly when the pupil's whole week was judged."""
+    assert UNREGISTERED_SHORT_WEEKS == 12
+    for sessions in (6, 8, 10):
+        assert len(warnings_for(sessions=sessions, end=START + dt.timedelta(weeks=12))) == 1
 
 
-def test_full_time_for_twelve_weeks_and_a_day_is_warned() -> None:
-    warnings = warnings_for(end=START + dt.timedelta(weeks=12, days=1))
+def test_two_days_at_the_setting_alongside_school_for_six_months_is_within_the_limits() -> None:
+    """2 AP days plus 3 school days for six months was warned as "full time > 12 weeks"."""
+    assert UNREGISTERED_LONG_TERM_SESSIONS == 4
+    assert len(warnings_for(sessions=4, school_hours="19.5", end=SIX_MONTHS)) == 1
+    # Sessions are counted, not days: three mornings a week is 3 sessions.
+    assert len(warnings_for(sessions=3, school_hours="22", end=SIX_MONTHS)) == 1
+
+
+def test_more_than_four_sessions_a_week_past_twelve_weeks_is_warned() -> None:
+    warnings = warnings_for(
+        sessions=5, school_hours="16", end=START + dt.timedelta(weeks=12, days=1)
+    )
     assert len(warnings) == 2
-    assert "12 weeks and 1 day" in warnings[1]
-    assert "no more than 12 weeks" in warnings[1]
+    assert "12 weeks and 1 day" in warnings[1] and "5 sessions a week" in warnings[1]
+    assert "2 days (4 sessions) a week alongside school" in warnings[1]
 
 
-def test_full_time_with_no_planned_end_is_warned() -> None:
-    warnings = warnings_for(end=None)
-    assert len(warnings) == 2
-    assert "No planned end date" in warnings[1]
-    assert "12 weeks" in warnings[1]
+def test_the_wording_says_dfe_will_legislate_without_calling_it_law() -> None:
+    warning = warnings_for(sessions=10, end=SIX_MONTHS)[1]
+    assert "DfE said in August 2025 that it will legislate" in warning
+    assert "not law yet" in warning
+    assert "proposed" not in warning
 
 
-def test_part_time_two_days_is_fine_three_is_warned() -> None:
-    assert UNREGISTERED_PART_TIME_DAYS == 2
-    assert len(warnings_for(full_time=False, days=2)) == 1
-    warnings = warnings_for(full_time=False, days=3)
-    assert len(warnings) == 2
-    assert "3 days a week" in warnings[1]
-    assert "no more than 2 days a week" in warnings[1]
+def test_long_part_time_with_no_school_alongside_is_warned() -> None:
+    warnings = warnings_for(sessions=4, school_hours="0", end=SIX_MONTHS)
+    assert len(warnings) == 2 and "no time at school alongside it" in warnings[1]
 
 
-def test_part_time_is_not_held_to_the_twelve_week_limit() -> None:
-    assert len(warnings_for(full_time=False, days=2, end=START + dt.timedelta(weeks=20))) == 1
+def test_no_planned_end_is_judged_as_longer_than_twelve_weeks() -> None:
+    warnings = warnings_for(sessions=6, school_hours="10", end=None)
+    assert len(warnings) == 2 and "with no planned end" in warnings[1]
+    assert len(warnings_for(sessions=4, school_hours="10", end=None)) == 1
 
 
 def test_impossible_inputs_are_rejected() -> None:
-    with pytest.raises(ValueError, match="between 0 and 7"):
-        warnings_for(days=8)
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        warnings_for(sessions=11)
     with pytest.raises(ValueError, match="before the start"):
         warnings_for(end=START - dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("hours", "days", "sessions", "words"),
+    [
+        ("0", 1, None, "0 hours"),
+        ("25", 1, None, "more than a school day can hold"),
+        ("60", 5, None, "more than a school day can hold"),
+        ("40", 5, None, None),
+        ("8.01", 1, None, "at most 8 hours a day"),
+        ("9", 2, 2, "at most 4 hours a morning or afternoon"),
+    ],
+)
+def test_provider_hours_must_fit_the_days_and_sessions(
+    hours: str, days: int, sessions: int | None, words: str | None
+) -> None:
+    problem = provider_hours_problem(Decimal(hours), days=days, sessions=sessions)
+    assert (problem is None) if words is None else (words in (problem or ""))
+
+
+def test_hours_that_fit_are_accepted() -> None:
+    assert provider_hours_problem(Decimal("8"), days=1) is None
+    assert provider_hours_problem(Decimal("25"), days=5, sessions=10) is None
+    assert provider_hours_problem(Decimal("12"), days=2, sessions=4) is None
+
+
+def test_a_week_holds_at_most_forty_hours() -> None:
+    assert week_hours_problem(Decimal("40")) is None
+    assert "more than a school week can hold" in (week_hours_problem(Decimal("60")) or "")
+
+
+def test_sessions_are_one_or_two_a_day() -> None:
+    assert sessions_problem(3, days=2) is None
+    assert sessions_problem(2, days=2) is None
+    assert "2 to 4 sessions" in (sessions_problem(5, days=2) or "")
+    assert sessions_problem(1, days=2) is not None
 
 
 def test_describe_length() -> None:

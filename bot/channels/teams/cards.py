@@ -62,7 +62,7 @@ def _hints(prompt: Prompt) -> list[str]:
         PromptKind.text: [wording.OR_TYPE],
         PromptKind.choice: [wording.OR_TYPE],
         PromptKind.multichoice: [wording.MULTI_HINT],
-        PromptKind.date: [wording.DATE_HINT],
+        PromptKind.date: [wording.DATE_HINTS.get(prompt.date_sense or "", wording.DATE_HINT)],
         PromptKind.time: [wording.TIME_HINT],
     }.get(prompt.kind, [])
     if prompt.default is not None and prompt.kind not in (PromptKind.choice, PromptKind.yesno):

@@ -11,6 +11,11 @@ BACK = "Back"
 CANCEL = "Cancel"
 OR_TYPE = "Or type your answer."
 DATE_HINT = "Or type a date: 27/11/2026, today, tomorrow, or a weekday."
+# A weekday in a question about what happened is the last one; in a plan, the next one.
+DATE_HINTS = {
+    "happened": "Or type a date: 27/11/2026, today, yesterday, or a weekday (tue: the last one).",
+    "planned": "Or type a date: 27/11/2026, today, tomorrow, or a weekday (tue: the next one).",
+}
 TIME_HINT = "Or type a 24-hour time, e.g. 09:30."
 MULTI_HINT = "Pick any (or type them, separated by commas)."
 BLANK_FOR = "Leave blank for {default}."

@@ -189,22 +189,6 @@ def suggested_placement_code(*, commissioner_is_la: bool, provider_is_school: bo
     return SCHOOL_ARRANGED_CODE
 
 
-def placement_code_problem(code: str, *, provider_is_school: bool) -> str | None:
-    """Why a placement can't be recorded under this code, or None.
-
-    D means attending another school at which the pupil is also registered, so it is only
-    possible at a school: never at an unregistered provider or other setting that isn't one.
-    """
-    if code.strip().upper() == DUAL_REGISTERED_CODE and not provider_is_school:
-        return (
-            "D is only for another school at which the pupil is dual registered (a PRU, an AP "
-            "academy or free school, or a registered school). This provider isn't a school, so "
-            "the pupil can't be registered there: use B if your school arranged it, K if the "
-            "local authority did."
-        )
-    return None
-
-
 def placement_code_warning(
     code: str, *, commissioner_is_la: bool, provider_is_school: bool
 ) -> str | None:
@@ -238,7 +222,7 @@ def absence(code: str) -> AttendanceCode:
     return found
 
 
-def placement_code_problem(code: str, *, provider_is_a_school: bool) -> str | None:
+def placement_code_problem(code: str, *, provider_is_school: bool) -> str | None:
     """Why this placement code can't be used with this provider, or None if it can.
 
     D is only for a place that is itself a school at which the pupil is registered (a PRU,
@@ -248,9 +232,10 @@ def placement_code_problem(code: str, *, provider_is_a_school: bool) -> str | No
     found = get(code)
     if found.placement_kind is None:
         return f"{found.code} isn't a code for an AP placement; use B, D or K."
-    if found.only_at_a_school and not provider_is_a_school:
+    if found.only_at_a_school and not provider_is_school:
         return (
             f"{found.code} ({found.meaning}) is only for a provider that is itself a school "
-            "where the pupil is registered, never an unregistered provider."
+            "where the pupil is registered, never an unregistered provider. This provider "
+            "isn't a school: use B if your school arranged it, K if the local authority did."
         )
     return None

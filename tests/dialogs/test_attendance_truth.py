@@ -180,7 +180,7 @@ async def test_no_absence_late_or_register_on_a_day_with_no_session(db, clock) -
         )
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
     await chat.say(f"absent {placement.reference}")
-    weekend = await chat.say("28/11/2026")
+    weekend = await chat.say("21/11/2026")
     assert weekend[0]["type"] == "error" and "is at the weekend" in weekend[0]["text"]
     training = await chat.say("19/11/2026")
     assert training[0]["type"] == "error" and "Staff training days" in training[0]["text"]

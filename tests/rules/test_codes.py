@@ -118,13 +118,14 @@ def test_only_n_l_and_u_are_a_providers_to_set() -> None:
 
 
 def test_d_is_only_at_a_school() -> None:
-    assert placement_code_problem("D", provider_is_a_school=True) is None
-    problem = placement_code_problem("D", provider_is_a_school=False)
+    assert placement_code_problem("D", provider_is_school=True) is None
+    problem = placement_code_problem("d", provider_is_school=False)
     assert problem is not None and "never an unregistered provider" in problem
-    assert placement_code_problem("B", provider_is_a_school=False) is None
-    assert placement_code_problem("K", provider_is_a_school=False) is None
+    assert "isn't a school" in problem
+    assert placement_code_problem("B", provider_is_school=False) is None
+    assert placement_code_problem("K", provider_is_school=False) is None
     assert "isn't a code for an AP placement" in (
-        placement_code_problem("I", provider_is_a_school=True) or ""
+        placement_code_problem("I", provider_is_school=True) or ""
     )
 
 
@@ -186,14 +187,6 @@ def test_suggested_placement_code(
         )
         == expected
     )
-
-
-def test_d_is_only_possible_at_a_school() -> None:
-    problem = codes.placement_code_problem("d", provider_is_school=False)
-    assert problem is not None and "isn't a school" in problem
-    assert codes.placement_code_problem("D", provider_is_school=True) is None
-    assert codes.placement_code_problem("B", provider_is_school=False) is None
-    assert codes.placement_code_problem("K", provider_is_school=False) is None
 
 
 def test_k_at_a_school_and_b_for_an_la_place_are_warned() -> None:

@@ -16,11 +16,15 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from bot.balancer import Balancer
+from bot.channels.teams.deliverer import TeamsDeliverer
 from bot.channels.teams.routes import TEAMS, teams_status
 from bot.runtime import Runtime
+from bot.scheduler import OutboxWorker
 from bot.server import build_app
 from bot.settings import Settings
 from storage.models import AuditEntry, ConversationRef, DialogState, Person
+from storage.services.outbox import enqueue
+from tests.bot.scheduler.helpers import clock_sleep
 from tests.bot.teams.helpers import Chat, TeamsUser
 from tests.conftest import Database
 from tests.factories import World, build_world
@@ -159,3 +163,65 @@ async def test_with_an_app_id_only_teams_own_channel_is_let_in(
         assert status == 403
     assert connector.sent == []
     await _nothing_happened(db, world)
+
+
+async def test_a_file_goes_only_to_this_machine(db, clock, client, connector) -> None:
+    """A file consent whose upload address is elsewhere: the report is not sent there."""
+    lan = this_machines_other_address()
+    if lan is None:
+        pytest.skip("this machine has no address but loopback")
+    world = await build_world(db, clock)
+    connector.add_member("29:dee", upn=world.dsl.email, aad_object_id="aad-dee")
+    dee = TeamsUser(client, connector, "29:dee", "aad-dee")
+    said = await dee.say("report governors this term", Chat.personal("dee"))
+    [pdf] = [
+        a
+        for activity in said
+        for a in activity.get("attachments") or []
+        if str(a.get("name", "")).endswith(".pdf")
+    ]
+    async with FakeBotConnector(host=lan) as theirs:
+        consent = dee.activity(
+            Chat.personal("dee"),
+            type="invoke",
+            name="fileConsent/invoke",
+            value={
+                "type": "fileUpload",
+                "action": "accept",
+                "context": pdf["content"]["acceptContext"],
+                "uploadInfo": {"name": pdf["name"], "uploadUrl": theirs.upload_url(pdf["name"])},
+            },
+        )
+        assert await dee.post(consent) == 200
+        assert theirs.uploads == {}
+    assert "couldn't save the file" in connector.texts()[-1]
+
+
+async def test_a_stored_conversation_elsewhere_is_not_messaged(
+    db, clock, client, connector
+) -> None:
+    """A conversation reference kept from before (its serviceUrl someone else's): the
+    scheduler's alerts are not sent there."""
+    lan = this_machines_other_address()
+    if lan is None:
+        pytest.skip("this machine has no address but loopback")
+    world = await build_world(db, clock)
+    connector.add_member("29:dee", upn=world.dsl.email, aad_object_id="aad-dee")
+    await TeamsUser(client, connector, "29:dee", "aad-dee").say("help", Chat.personal("dee"))
+    async with FakeBotConnector(host=lan) as theirs:
+        async with db.sessions() as session, session.begin():
+            ref = await session.scalar(select(ConversationRef))
+            assert ref is not None
+            ref.reference = {**ref.reference, "serviceUrl": theirs.url}
+            await enqueue(
+                session,
+                key="alert:1",
+                kind="absence_alert",
+                text="Absence: Jamie Testpupil (AP-TEST) is not at Pathways today.",
+                due_at=clock.now(),
+                recipient_id=world.dsl.id,
+            )
+        teams = client.app[TEAMS]
+        deliverer = TeamsDeliverer(teams.adapter, teams.sessions)
+        await OutboxWorker(db.sessions, clock, [deliverer], sleep=clock_sleep(clock)).deliver_due()
+        assert theirs.sent == []

@@ -107,7 +107,7 @@ class TeamsChannel:
         log names the tenant, never the content); a message gets a polite answer."""
         kind = turn.activity.get("type")
         log.warning(
-            "Teams %s refused: tenant %s is not allowed",
+            "Teams %r refused: tenant %r is not allowed",  # %r: a newline can't forge a line
             str(kind)[:40],
             str(activity_tenant(turn.activity))[:64],
         )

@@ -97,7 +97,7 @@ async def test_an_unknown_user_gets_the_access_message_only(db, clock, client, c
         assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
 
 
-async def test_a_user_is_matched_by_email_once_then_by_aad_object_id(
+async def test_a_user_is_matched_by_user_principal_name_once_then_by_tenant_and_object_id(
     db, clock, client, connector
 ) -> None:
     world = await build_world(db, clock)

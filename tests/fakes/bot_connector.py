@@ -96,6 +96,8 @@ class FakeBotConnector:
     _server: TestServer | None = None
     # Where it listens: loopback, or another of this machine's addresses (a "remote" connector).
     host: str = "127.0.0.1"
+    # The channels its signing key is endorsed for (Microsoft's keys each list theirs).
+    endorsements: list[str] = field(default_factory=lambda: ["msteams"])
 
     # ----- set-up ---------------------------------------------------------------------------
 
@@ -314,7 +316,7 @@ class FakeBotConnector:
 
     async def _keys(self, request: web.Request) -> web.Response:
         key = RSAAlgorithm.to_jwk(_signing_key().public_key(), as_dict=True)
-        key.update({"kid": KEY_ID, "use": "sig", "endorsements": ["msteams"]})
+        key.update({"kid": KEY_ID, "use": "sig", "endorsements": self.endorsements})
         return web.json_response({"keys": [key]})
 
     async def _member(self, request: web.Request) -> web.Response:

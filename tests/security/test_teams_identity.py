@@ -12,13 +12,15 @@ import logging
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.channels.teams import wording as say
 from bot.channels.teams.routes import UnsafeTeamsSetup, check_settings
 from bot.settings import Settings
 from dialogs import wording
-from storage.models import AuditEntry, OutboxMessage, Person
+from storage.models import AuditEntry, ConversationRef, OutboxMessage, Person
+from storage.services.audit import Change
+from storage.services.chat_links import link_channel
 from tests.bot.teams.helpers import Chat, TeamsUser
 from tests.conftest import Database
 from tests.factories import World, build_world
@@ -142,3 +144,38 @@ async def test_the_links_audit_row_names_the_first_contact_not_the_person(
     assert row.person_id is None and row.channel == "teams"
     assert row.changes["how"] == "Teams first contact from tenant tenant-1, object aad-dee"
     assert row.changes["teams_aad_object_id"] == {"from": None, "to": "aad-dee"}
+
+
+async def test_with_an_app_id_a_signed_activity_from_another_tenant_is_refused(
+    db, clock, connector, registered_bot
+) -> None:
+    """The token is genuine (Microsoft signed it), the tenant is not ours: nothing of it is
+    kept. (A bot added to a linked provider channel: from the allowed tenant its reference is
+    stored, from another it is not.)"""
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        await link_channel(
+            session,
+            Change(person_id=None, channel="test", at=clock.now()),
+            platform="teams",
+            external_id="19:provider@thread.tacv2",
+            organisation=world.provider,
+        )
+    user = TeamsUser(registered_bot, connector, "29:pat", "aad-pat")
+    chat = Chat.team_channel("19:provider@thread.tacv2", "team-1")
+    token = {"Authorization": f"Bearer {connector.token(app_id=APP_ID)}"}
+
+    foreign = user.activity(chat, type="conversationUpdate")
+    foreign["channelData"]["tenant"] = {"id": "tenant-evil"}
+    foreign["conversation"]["tenantId"] = "tenant-evil"
+    assert await user.post(foreign, token) == 202
+    assert await _references(db) == 0
+
+    assert await user.post(user.activity(chat, type="conversationUpdate"), token) == 202
+    assert await _references(db) == 1
+    assert connector.sent == []  # neither needed a call to the connector
+
+
+async def _references(db: Database) -> int:
+    async with db.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(ConversationRef)) or 0

@@ -69,6 +69,15 @@ async def test_a_token_signed_by_someone_else_is_401(db, connector, registered_b
     assert await _post(registered_bot, _activity(connector, type="typing"), genuine) == 202
 
 
+async def test_a_key_not_endorsed_for_teams_is_401(db, connector, registered_bot) -> None:
+    """A genuine key, but Microsoft endorsed it for another channel (botbuilder raises a bare
+    Exception for it)."""
+    connector.endorsements = ["webchat"]
+    token = connector.token(app_id=APP_ID)
+    assert await _post(registered_bot, _activity(connector), token) == 401
+    await _no_turn_ran(db, connector)
+
+
 async def test_json_nested_5000_deep_is_400(db, connector, registered_bot, client) -> None:
     deep = '{"type": "message", "value": ' + "[" * 5000 + "]" * 5000 + "}"
     token = connector.token(app_id=APP_ID)

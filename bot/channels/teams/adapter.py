@@ -364,7 +364,8 @@ class TeamsAdapter:
             )
         except SigningKeysUnavailable:
             return _refuse(503, "Tokens can't be checked just now; try again later.")
-        except (web.HTTPUnauthorized, PermissionError, PyJWTError, KeyError, TypeError, ValueError):
+        except Exception as error:  # botbuilder says "not valid" with bare Exceptions too
+            log.info("Teams: token refused (%s)", type(error).__name__)
             return _refuse(401, "Unauthorized.")
         turn = self._adapter.process_activity(checked, activity, self._bot.on_turn)
         if activity.type == ActivityTypes.invoke:

@@ -45,7 +45,8 @@ def app_id_settings(db: Database, **more: Any) -> Settings:
 async def registered_bot(
     db: Database, clock: FixedClock, connector: FakeBotConnector
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    """The whole web app with an app id; tokens are checked against the fake's signing keys."""
+    """The whole web app with an app id; tokens are checked against the fake's signing keys
+    (for the rest of the test run: botbuilder keeps keys per process)."""
     settings = app_id_settings(db)
     app = build_app(Runtime(settings, db.engine, db.sessions, clock))
     channel = app[TEAMS]

@@ -5,12 +5,15 @@ blocking, with a time limit)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
 import jwt
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.channels.teams.adapter import TeamsAdapter
@@ -21,6 +24,7 @@ from storage.models import DialogState
 from tests.bot.teams.helpers import Chat, TeamsUser
 from tests.conftest import Database
 from tests.fakes.bot_connector import KEY_ID, FakeBotConnector
+from tests.properties.strategies import json_values
 from tests.security.conftest import APP_ID, app_id_settings
 
 
@@ -147,3 +151,40 @@ async def test_signing_keys_are_fetched_without_stopping_the_server(
         held.release()
     assert "could not fetch the signing keys" in caplog.text
     await _no_turn_ran(db, connector)
+
+
+ENVELOPE_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["message", "invoke", "conversationUpdate"]) | json_values,
+        "channelId": st.just("msteams") | json_values,
+        "deliveryMode": st.sampled_from(["normal", "expectReplies"]) | json_values,
+        "from": json_values,
+        "conversation": json_values,
+        "channelData": json_values,
+        "recipient": json_values,
+        "serviceUrl": json_values,
+        "entities": json_values,
+        "value": json_values,
+    },
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=json_values | ENVELOPE_FIELDS, keep=st.booleans())
+async def test_any_json_gets_an_answer_below_500(
+    body: Any, keep: bool, connector, registered_bot, client
+) -> None:
+    """Whatever JSON arrives, with a genuine token or none: a 4xx, or accepted (202, or an
+    invoke's answer), never a 500."""
+    if keep and isinstance(body, dict):  # a real activity's envelope, with odd fields over it
+        body = {**_activity(connector), **body}
+    token = connector.token(app_id=APP_ID)
+    assert await _post(registered_bot, json.dumps(body), token) < 500
+    assert await _post(client, json.dumps(body)) < 500
+    await registered_bot.app[TEAMS].adapter.work.drain()
+    await client.app[TEAMS].adapter.work.drain()

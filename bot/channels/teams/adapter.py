@@ -282,7 +282,8 @@ class TeamsAdapter:
         key_fetch_timeout: float = KEY_FETCH_TIMEOUT,
     ) -> None:
         """`openid_metadata_url`: where to fetch the token-signing keys instead of Microsoft's
-        addresses (the tests' fake connector)."""
+        addresses, for every adapter of this process (the tests' fake connector), with
+        `key_fetch_timeout`."""
         self.app_id = settings.microsoft_app_id or ""
         # No app id: nobody's token can be checked, so only this machine is answered.
         self.local_trial = not self.app_id
@@ -294,14 +295,14 @@ class TeamsAdapter:
             APP_TYPE=settings.microsoft_app_type if self.app_id else "MultiTenant",
             APP_TENANTID=settings.microsoft_app_tenant_id,
         )
-        # Microsoft's metadata addresses, served from here (by default, from there).
-        for microsoft in (
-            AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
-            AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
-        ):
-            JwtTokenExtractor.metadataCache[microsoft] = _SigningKeys(
-                openid_metadata_url or microsoft, timeout=key_fetch_timeout
-            )
+        if openid_metadata_url:  # Microsoft's metadata addresses, served from there instead
+            for microsoft in (
+                AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+            ):
+                JwtTokenExtractor.metadataCache[microsoft] = _SigningKeys(
+                    openid_metadata_url, timeout=key_fetch_timeout
+                )
         self._adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
         self._bot = _Bot(self)
         self.handler = handler

@@ -29,7 +29,7 @@ from bot.channels.teams.adapter import (
     TeamsTurn,
     conversation_reference,
 )
-from bot.channels.teams.gate import activity_tenant, tenant_allowed
+from bot.channels.teams.gate import LOCAL_TRIAL_TENANT, activity_tenant, tenant_allowed
 from bot.channels.teams.identity import Refused, identify
 from bot.channels.teams.references import save_for_channel, save_for_person
 from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
@@ -123,7 +123,8 @@ class TeamsChannel:
             self.clock,
             user_id=user_id,
             aad_object_id=aad_object_id,
-            tenant_id=activity_tenant(turn.activity),
+            tenant_id=activity_tenant(turn.activity)
+            or (LOCAL_TRIAL_TENANT if self.adapter.local_trial else None),
             lookup=turn.member,
         )
 

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 TEAMS_CHANNEL = "msteams"
+# The tenant a local trial's activity is taken to come from when it names none.
+LOCAL_TRIAL_TENANT = "local-trial"
 # Headers a proxy adds: a request carrying one was passed on, whatever its TCP peer says.
 PROXY_HEADERS = ("forwarded", "via", "x-real-ip")
 PROXY_HEADER_PREFIX = "x-forwarded-"

@@ -144,3 +144,18 @@ async def test_an_install_announced_twice_greets_once(db, clock, client, connect
     added["membersAdded"] = [{"id": added["recipient"]["id"]}]
     await tess.post(added)
     assert [t for t in connector.texts() if "Hello Tess" in t] == [connector.texts()[0]]
+
+
+async def test_the_local_trial_takes_an_activity_that_names_no_tenant(
+    db, clock, client, connector
+) -> None:
+    """As the Agents Playground may send it: the person is still found by user principal name."""
+    world = await build_world(db, clock)
+    connector.add_member("29:tess", upn=world.teacher.email, aad_object_id="aad-tess")
+    connector.members["29:tess"].pop("tenantId")
+    tess = TeamsUser(client, connector, "29:tess", "aad-tess")
+    activity = tess.activity(Chat.personal("tess"), text="help")
+    activity["channelData"] = {}
+    activity["conversation"].pop("tenantId")
+    assert await tess.post(activity) == 202
+    assert "Here is what you can do" in connector.texts()[-1]

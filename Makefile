@@ -17,10 +17,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 ## make run: install, migrate, load demo data if the database is empty, serve on $$PORT (3978)
+## with Teams as a local trial (this machine only, for the Agents Playground) unless told otherwise
 run: $(STAMP)
 	$(BIN)/apbot migrate
 	$(BIN)/apbot seed-demo --if-empty
-	$(BIN)/apbot serve
+	TEAMS_LOCAL_TRIAL=$${TEAMS_LOCAL_TRIAL:-true} $(BIN)/apbot serve
 
 ## make chat: talk to the bot in the terminal as a demo teacher
 chat: $(STAMP)

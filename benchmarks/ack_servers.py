@@ -92,6 +92,7 @@ async def serve_bot(database_url: str, encryption_key: str | None) -> None:
             _env_file=None,  # type: ignore[call-arg]
             database_url=database_url,
             host="127.0.0.1",
+            teams_local_trial=True,
             slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
             slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
             slack_api_url=slack_api.api_url,

@@ -48,6 +48,11 @@ def register(subparsers: Any) -> None:
     people_add.add_argument("--slack-user-id", help="their Slack user id (U...)")
     people_add.add_argument("--teams-aad-object-id", help="their Microsoft Entra object id")
     people_add.set_defaults(handler=run_people_add)
+    unlink_teams = people_commands.add_parser(
+        "unlink-teams", help="forget a person's Teams account (they link again on first contact)"
+    )
+    unlink_teams.add_argument("email")
+    unlink_teams.set_defaults(handler=run_people_unlink_teams)
 
     orgs = subparsers.add_parser("orgs", help="list or add schools, providers and LAs")
     orgs_commands = orgs.add_subparsers(dest="orgs_command", metavar="ACTION", required=True)
@@ -219,6 +224,27 @@ def run_people_add(args: argparse.Namespace) -> int:
         except DirectoryError as error:
             return _refused(error)
         print(message)
+        return 0
+
+    return _run(work)
+
+
+def run_people_unlink_teams(args: argparse.Namespace) -> int:
+    """`apbot people unlink-teams EMAIL`: after a refused Teams link, say."""
+    from storage.services.chat_links import unlink_teams_user
+
+    async def work(runtime: Runtime) -> int:
+        async with transaction(runtime.sessions) as session:
+            person = await directory.find_person_by_email(session, args.email)
+            if person is None:
+                print(f"Nobody is set up with the email {args.email}.", file=sys.stderr)
+                return 2
+            unlinked = await unlink_teams_user(session, _change(runtime), person)
+        print(
+            f"Unlinked {person.email} from their Teams account."
+            if unlinked
+            else f"{person.email} was not linked to a Teams account."
+        )
         return 0
 
     return _run(work)

@@ -1,7 +1,7 @@
 """A small local load balancer: one address in front of several `apbot serve` instances.
 
 Each request goes to the next backend in turn (round robin), with its method, path, query,
-headers and body passed on unchanged, so Slack's signature (an HMAC of the raw body and its
+headers and body passed on unchanged (plus `X-Forwarded-For`), so Slack's signature (an HMAC of the raw body and its
 timestamp header) still verifies on whichever instance gets it. The answer comes back as the
 backend gave it, plus an `X-Served-By` header naming that backend. A backend that refuses the
 connection is skipped for that request (the request never reached it, so trying the next one
@@ -91,6 +91,9 @@ class Balancer:
         assert self._client is not None
         body = await request.read()
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        # Say that the request was passed on, and from where, as any proxy does: a backend
+        # must not take it for one made on its own machine (Teams' local trial refuses it).
+        headers.append(("X-Forwarded-For", request.remote or "unknown"))
         for backend in self._order():
             url = f"http://{backend}{request.rel_url}"
             try:

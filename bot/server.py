@@ -43,5 +43,7 @@ def build_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
     mount_slack(app, runtime)  # POST /slack/events, or a log line saying Slack is off
-    mount_teams(app, runtime)  # POST /api/messages (refuses an open endpoint off loopback)
+    mount_teams(
+        app, runtime
+    )  # POST /api/messages when configured, or a log line saying Teams is off
     return app

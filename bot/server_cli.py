@@ -52,6 +52,7 @@ async def serve() -> None:
     # every other `apbot` command starts quickly.
     from bot.channels.slack.app import slack_status
     from bot.channels.slack.socket_mode import start_socket_mode
+    from bot.channels.teams.routes import teams_status
     from bot.scheduler.background import start_scheduler
     from bot.server import build_app
 
@@ -69,6 +70,7 @@ async def serve() -> None:
             f"AP Safeguard is listening on {base} ({_where(settings.database_url)}).\n"
             f"  Health:     {base}/healthz\n"
             f"  Slack:      {slack_status(app)}\n"
+            f"  Teams:      {teams_status(app)}\n"
             f"  Scheduler:  {'on, every minute' if scheduler else 'off (SCHEDULER_ENABLED=false)'}\n"
             "  Try it now: in another terminal, run `make chat` to talk to the bot as a demo\n"
             "              teacher (or `make chat AS=dsl@oakfield.example`).\n"

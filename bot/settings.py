@@ -78,16 +78,34 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
 
-    # Microsoft Teams / Bot Framework. Unset app id means Teams runs only on loopback.
+    # Microsoft Teams / Bot Framework (docs/teams-setup.md). Teams is served with an app id, or
+    # for a local trial (the Agents Playground) on a loopback HOST; otherwise it is off.
     microsoft_app_id: str | None = Field(default=None, alias="MicrosoftAppId")
     microsoft_app_password: SecretStr | None = Field(default=None, alias="MicrosoftAppPassword")
-    microsoft_app_type: str = Field(default="MultiTenant", alias="MicrosoftAppType")
-    microsoft_app_tenant_id: str | None = Field(default=None, alias="MicrosoftAppTenantId")
-    # Without an app id nobody's token is checked: allowed on a loopback HOST (Agents Playground)
-    # and, only when this is true, anywhere else (e.g. a private test network).
-    teams_allow_unauthenticated: bool = Field(
-        default=False, description="Serve /api/messages without an app id on a non-loopback HOST."
+    microsoft_app_type: str = Field(
+        default="SingleTenant",
+        alias="MicrosoftAppType",
+        description="SingleTenant (needs MicrosoftAppTenantId), or MultiTenant for an existing "
+        "registration (needs TEAMS_ALLOWED_TENANTS).",
     )
+    microsoft_app_tenant_id: str | None = Field(default=None, alias="MicrosoftAppTenantId")
+    teams_allowed_tenants: str = Field(
+        default="",
+        description="Comma-separated Microsoft 365 tenant ids whose people may use the bot "
+        "(default: the app's own tenant, MicrosoftAppTenantId).",
+    )
+    teams_local_trial: bool = Field(
+        default=False,
+        description="Without an app id, serve /api/messages to callers on this machine only "
+        "(Microsoft 365 Agents Playground); only on a loopback HOST. On in `make run`.",
+    )
+
+    def allowed_teams_tenants(self) -> frozenset[str]:
+        """The tenant ids allowed in: TEAMS_ALLOWED_TENANTS, or else the app's own tenant."""
+        listed = {t.strip().lower() for t in self.teams_allowed_tenants.split(",") if t.strip()}
+        if not listed and self.microsoft_app_tenant_id:
+            listed = {self.microsoft_app_tenant_id.strip().lower()}
+        return frozenset(listed)
 
 
 @lru_cache(maxsize=1)

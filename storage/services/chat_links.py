@@ -13,21 +13,119 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_for
-from storage.models import ChatChannel, ConversationRef, InboundEvent, Organisation, Person
+from storage.models import (
+    ChatChannel,
+    ConversationRef,
+    InboundEvent,
+    Organisation,
+    Person,
+    Role,
+)
 from storage.services.audit import Change, audit, audit_created, audit_updated, snapshot
+from storage.services.outbox import enqueue
 
 PLATFORMS = ("slack", "teams")
 IDENTITY_COLUMNS = {"slack": "slack_user_id", "teams": "teams_aad_object_id"}
+
+
+TEAMS_FIRST_CONTACT = "Teams first contact from tenant {tenant}, object {object_id}"
+LINK_CONFLICT_KIND = "identity_conflict"
 
 
 class LinkError(ValueError):
     """A link that can't be made, with the words to tell an admin why."""
 
 
-async def person_by_chat_id(session: AsyncSession, platform: str, user_id: str) -> Person | None:
-    """The active person linked to this platform user id, if any."""
+class LinkConflict(LinkError):
+    """The person is linked to another user, or the user to another person: never relinked
+    silently, an admin decides."""
+
+
+async def person_by_chat_id(
+    session: AsyncSession, platform: str, user_id: str, *, tenant_id: str | None = None
+) -> Person | None:
+    """The active person linked to this platform user id, if any. A Teams user is a tenant and
+    an object id: only a link stored with that tenant counts."""
     column = getattr(Person, IDENTITY_COLUMNS[platform])
-    return await session.scalar(select(Person).where(column == user_id, Person.active))
+    query = select(Person).where(column == user_id, Person.active)
+    if platform == "teams":
+        if not tenant_id:
+            return None
+        query = query.where(Person.teams_tenant_id == tenant_id)
+    return await session.scalar(query)
+
+
+async def link_teams_user(
+    session: AsyncSession, *, person: Person, tenant_id: str, object_id: str, at: dt.datetime
+) -> Person:
+    """Link a Teams user (tenant, object id) to `person` on their first contact, audited as made
+    by nobody but that first contact (never in the person's name). Raises `LinkConflict` when
+    the person is linked to another Teams user, or the user to another person."""
+    await _lock(session, person)
+    holder = await session.scalar(select(Person).where(Person.teams_aad_object_id == object_id))
+    if holder is not None and holder.id != person.id:
+        raise LinkConflict(f"that Teams user is already linked to {holder.email}.")
+    if person.teams_aad_object_id == object_id and person.teams_tenant_id == tenant_id:
+        return person
+    if person.teams_aad_object_id not in (None, object_id) or person.teams_tenant_id not in (
+        None,
+        tenant_id,
+    ):
+        raise LinkConflict(f"{person.email} is already linked to another Teams user.")
+    before = snapshot(person)
+    person.teams_aad_object_id = object_id
+    person.teams_tenant_id = tenant_id
+    after = snapshot(person)
+    changes: dict[str, Any] = {
+        key: {"from": before.get(key), "to": value}
+        for key, value in after.items()
+        if before.get(key) != value
+    }
+    changes["how"] = TEAMS_FIRST_CONTACT.format(tenant=tenant_id, object_id=object_id)
+    await audit(
+        session,
+        Change(person_id=None, channel="teams", at=at),
+        action="updated",
+        record=person,
+        changes=changes,
+    )
+    return person
+
+
+async def unlink_teams_user(session: AsyncSession, change: Change, person: Person) -> bool:
+    """Forget a person's Teams link (an admin's decision after a conflict); False if none."""
+    if not person.teams_aad_object_id and not person.teams_tenant_id:
+        return False
+    before = snapshot(person)
+    person.teams_aad_object_id = None
+    person.teams_tenant_id = None
+    await audit_updated(session, change, person, before)
+    return True
+
+
+async def tell_admins(
+    session: AsyncSession, *, key: str, kind: str, text: str, at: dt.datetime
+) -> int:
+    """Queue a notice for every active admin (once per `key` and admin); how many were new."""
+    admins = await session.scalars(
+        select(Person).where(Person.role == Role.admin, Person.active).order_by(Person.id)
+    )
+    created = 0
+    for admin in admins:
+        created += await enqueue(
+            session, key=f"{key}:{admin.id}", kind=kind, text=text, due_at=at, recipient_id=admin.id
+        )
+    return created
+
+
+async def _lock(session: AsyncSession, person: Person) -> None:
+    """Lock the person's row, and read it again (see `link_chat_user`)."""
+    await session.scalar(
+        select(Person)
+        .where(Person.id == person.id)
+        .with_for_update(of=Person)
+        .execution_options(populate_existing=True)
+    )
 
 
 async def link_chat_user(

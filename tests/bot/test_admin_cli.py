@@ -228,3 +228,32 @@ def test_postgresql_without_encryption_keys_is_told_what_to_set(
     finally:
         get_settings.cache_clear()
     assert "Set ENCRYPTION_KEYS" in capsys.readouterr().err
+
+
+def test_people_unlink_teams_forgets_a_teams_account_and_audits_it(
+    migrated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["seed-demo", "--quiet"])
+    main(
+        ["people", "add", "--name", "Priya Shah", "--email", "priya.shah@oakfield.example",
+         "--role", "teacher", "--org", "oakfield academy", "--teams-aad-object-id", "aad-priya"]
+    )  # fmt: skip
+    capsys.readouterr()
+
+    assert main(["people", "unlink-teams", "Priya.Shah@Oakfield.example"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "Unlinked priya.shah@oakfield.example from their Teams account."
+    )
+    assert _rows(
+        migrated,
+        "SELECT teams_aad_object_id, teams_tenant_id FROM people"
+        " WHERE email = 'priya.shah@oakfield.example'",
+    ) == [(None, None)]
+    [(changes,)] = _rows(
+        migrated,
+        "SELECT changes FROM audit_log WHERE record_type = 'Person' AND action = 'updated'",
+    )
+    assert json.loads(changes)["teams_aad_object_id"] == {"from": "aad-priya", "to": None}
+    assert main(["people", "unlink-teams", "priya.shah@oakfield.example"]) == 0
+    assert "was not linked" in capsys.readouterr().out
+    assert main(["people", "unlink-teams", "nobody@nowhere.example"]) == 2

@@ -10,7 +10,10 @@ lands here, in the connector's real wire format (the Bot Framework v3 REST API):
 - `PUT  /v3/conversations/{conversationId}/activities/{activityId}`: an update (a card replaced);
 - `GET  /v3/conversations/{conversationId}/members/{userId}`: who a user is (email, UPN);
 - `PUT  /upload/{name}`: stands in for the OneDrive upload URL a file consent gives (the bytes
-  are kept in `uploads`; use `upload_url(name)` in a test's consent answer).
+  are kept in `uploads`; use `upload_url(name)` in a test's consent answer);
+- `GET  /openid/.well-known/openidconfiguration` and `GET /openid/keys`: the Bot Framework's
+  token-signing keys (`openid_url`), so a bot with an app id can check the tokens `token(...)`
+  signs, as Microsoft's channel service signs them (RS256, a `kid`, endorsed for msteams).
 
 Use it as an async context manager (it listens on 127.0.0.1 on a free port):
 
@@ -30,17 +33,30 @@ Reused by the scheduler's delivery tests: nothing here depends on the bot.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
+import time
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+import jwt
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 from tests.fakes.hold import Hold
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
+KEY_ID = "fake-bot-framework-key"
+
+
+@functools.cache
+def _signing_key() -> rsa.RSAPrivateKey:
+    """One RSA key for the whole test run (making one takes a moment)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @dataclass
@@ -76,7 +92,12 @@ class FakeBotConnector:
     _holds: list[Hold] = field(default_factory=list)
     _every_hold: list[Hold] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _key_holds: list[Hold] = field(default_factory=list)
     _server: TestServer | None = None
+    # Where it listens: loopback, or another of this machine's addresses (a "remote" connector).
+    host: str = "127.0.0.1"
+    # The channels its signing key is endorsed for (Microsoft's keys each list theirs).
+    endorsements: list[str] = field(default_factory=lambda: ["msteams"])
 
     # ----- set-up ---------------------------------------------------------------------------
 
@@ -87,7 +108,9 @@ class FakeBotConnector:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._put)
         app.router.add_get("/v3/conversations/{conversation}/members/{member}", self._member)
         app.router.add_put("/upload/{name}", self._upload)
-        self._server = TestServer(app, host="127.0.0.1")
+        app.router.add_get("/openid/.well-known/openidconfiguration", self._openid)
+        app.router.add_get("/openid/keys", self._keys)
+        self._server = TestServer(app, host=self.host)
         await self._server.start_server()
         return self
 
@@ -97,7 +120,7 @@ class FakeBotConnector:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        for held in self._every_hold:
+        for held in self._every_hold + self._key_holds:
             held.release()
         if self._server is not None:
             await self._server.close()
@@ -126,6 +149,35 @@ class FakeBotConnector:
             "userPrincipalName": upn or email,
             "tenantId": "tenant-1",
         }
+
+    @property
+    def openid_url(self) -> str:
+        """The OpenID metadata address of the fake's signing keys."""
+        return f"{self.url}openid/.well-known/openidconfiguration"
+
+    def token(
+        self, *, app_id: str, kid: str = KEY_ID, without: tuple[str, ...] = (), **claims: Any
+    ) -> str:
+        """A Bot Framework token for `app_id`, signed with the fake's key (claims `without`
+        left out, others overridden by `claims`)."""
+        now = int(time.time())  # checked by the token library against the real clock
+        payload = {
+            "iss": BOT_FRAMEWORK_ISSUER,
+            "aud": app_id,
+            "serviceurl": self.url,
+            "nbf": now - 60,
+            "exp": now + 3600,
+            **claims,
+        }
+        for claim in without:
+            payload.pop(claim, None)
+        return jwt.encode(payload, _signing_key(), algorithm="RS256", headers={"kid": kid})
+
+    def hold_keys(self) -> Hold:
+        """Leave the next request for the signing keys unanswered until released or dropped."""
+        held = Hold()
+        self._key_holds.append(held)
+        return held
 
     def fail_next(self, count: int, *, status: int = 429, retry_after: float | None = None) -> None:
         """Answer the next `count` calls with `status` (and a Retry-After header, if given)."""
@@ -250,6 +302,22 @@ class FakeBotConnector:
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads[request.match_info["name"]] = await request.read()
         return web.json_response({"name": request.match_info["name"]}, status=201)
+
+    async def _openid(self, request: web.Request) -> web.Response:
+        if self._key_holds:
+            held = self._key_holds.pop(0)
+            if not await held.block():
+                if request.transport is not None:
+                    request.transport.close()
+                return web.Response(status=500)
+        return web.json_response(
+            {"issuer": BOT_FRAMEWORK_ISSUER, "jwks_uri": f"{self.url}openid/keys"}
+        )
+
+    async def _keys(self, request: web.Request) -> web.Response:
+        key = RSAAlgorithm.to_jwk(_signing_key().public_key(), as_dict=True)
+        key.update({"kid": KEY_ID, "use": "sig", "endorsements": self.endorsements})
+        return web.json_response({"keys": [key]})
 
     async def _member(self, request: web.Request) -> web.Response:
         member = self.members.get(request.match_info["member"])

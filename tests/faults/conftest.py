@@ -168,7 +168,7 @@ async def teams_client(
     """The bot's whole web app with Teams on (no app id, loopback), as `apbot serve` builds it;
     the connector retry policy's waits move the clock instead of sleeping."""
     runtime = Runtime(
-        Settings(_env_file=None, database_url=db.url, host="127.0.0.1"),  # type: ignore[call-arg]
+        Settings(_env_file=None, database_url=db.url, host="127.0.0.1", teams_local_trial=True),  # type: ignore[call-arg]
         db.engine,
         db.sessions,
         clock,
@@ -200,7 +200,9 @@ async def teams_on_faulty(
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """Our app with Teams on (no app id, loopback), its database behind the switch."""
     runtime = Runtime(
-        Settings(_env_file=None, database_url=faulty.db.url, host="127.0.0.1"),  # type: ignore[call-arg]
+        Settings(
+            _env_file=None, database_url=faulty.db.url, host="127.0.0.1", teams_local_trial=True
+        ),  # type: ignore[call-arg]
         faulty.engine,
         faulty.sessions,
         clock,

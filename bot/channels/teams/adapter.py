@@ -2,22 +2,31 @@
 platform-shaped doors, so the SDK can be swapped (for microsoft-agents-hosting-aiohttp) here alone.
 
 - `TeamsAdapter.process(request)`: an incoming POST /api/messages, token checked when an app
-  id is set (401 otherwise), handed to a `TurnHandler` as a `TeamsTurn` (activity JSON in,
-  activity JSON out).
+  id is set (401 otherwise; only Teams' own channel), or, in the local trial (no app id),
+  only from this machine (`gate.py`); handed to a `TurnHandler` as a `TeamsTurn` (activity
+  JSON in, activity JSON out). Nothing a caller sends gets a 500.
 - `TeamsAdapter.send_proactive(reference, activities)`: messages sent through a stored
   conversation reference.
 
 Every outgoing call is retried on 429/412/502/504 (`retry.py`); botbuilder's own HTTP retries
 are switched off so that there is one policy, and it honours Retry-After.
+
+Microsoft's token-signing keys are fetched by `_SigningKeys` (aiohttp, with a timeout, one
+fetch at a time) instead of botbuilder's blocking `requests.get` with no timeout, which would
+stop every other conversation while it waited.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+import aiohttp
 from aiohttp import web
 from botbuilder.core import Bot, InvokeResponse, TurnContext, serializer_helper
 from botbuilder.core.teams import TeamsInfo
@@ -26,9 +35,12 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
-from jwt import PyJWTError, get_unverified_header  # botbuilder's token library
+from botframework.connector.auth import AuthenticationConstants, JwtTokenExtractor
+from jwt import InvalidTokenError, PyJWTError, get_unverified_header  # botbuilder's token library
+from jwt.algorithms import RSAAlgorithm
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
+from bot.channels.teams.gate import TEAMS_CHANNEL, is_loopback_url, local_caller_refusal
 from bot.channels.teams.retry import (
     ConnectorError,
     RetryPolicy,
@@ -80,6 +92,102 @@ class _Configuration:
     APP_PASSWORD: str
     APP_TYPE: str
     APP_TENANTID: str | None
+
+
+# ----- Microsoft's signing keys ---------------------------------------------------------------
+
+KEY_FETCH_TIMEOUT = 10.0  # seconds for both requests; botbuilder's own fetch has none
+KEYS_MAX_AGE = 24 * 3600.0  # fetched again once a day, as botbuilder does
+UNKNOWN_KEY_REFETCH = 3600.0  # an unknown key id fetches them again at most once an hour
+RETRY_AFTER_FAILURE = 30.0  # a failed fetch is not tried again for this long
+
+
+class SigningKeysUnavailable(Exception):
+    """Microsoft's signing keys could not be fetched (in time): no token can be checked now."""
+
+
+@dataclass(frozen=True)
+class _SigningKey:
+    """What botbuilder's token extractor reads from a key (as its `_OpenIdConfig`)."""
+
+    public_key: Any
+    endorsements: list[str]
+
+
+@dataclass
+class _SigningKeys:
+    """Stands in for botbuilder's `_OpenIdMetadata` (same `get`), for one metadata address."""
+
+    url: str
+    timeout: float = KEY_FETCH_TIMEOUT
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    fetched_at: float | None = None
+    tried_at: float | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def _older_than(self, seconds: float) -> bool:
+        return self.fetched_at is None or time.monotonic() - self.fetched_at > seconds
+
+    async def get(self, key_id: str | None) -> _SigningKey:
+        """The key that signed a token; an unknown key id is an invalid token."""
+        if self._older_than(KEYS_MAX_AGE):
+            await self._refresh(KEYS_MAX_AGE)
+        key = self._find(key_id)
+        if key is None and self._older_than(UNKNOWN_KEY_REFETCH):
+            await self._refresh(UNKNOWN_KEY_REFETCH)
+            key = self._find(key_id)
+        if key is None:
+            raise InvalidTokenError("the token names no known signing key")
+        return key
+
+    async def _refresh(self, max_age: float) -> None:
+        async with self.lock:  # one fetch at a time; the others use its keys
+            if not self._older_than(max_age):
+                return
+            now = time.monotonic()
+            if self.tried_at is not None and now - self.tried_at < RETRY_AFTER_FAILURE:
+                if self.keys:
+                    return
+                raise SigningKeysUnavailable("signing keys unavailable (fetch failed just now)")
+            self.tried_at = now
+            try:
+                timeout = aiohttp.ClientTimeout(total=self.timeout)
+                async with aiohttp.ClientSession(timeout=timeout) as http:
+                    async with http.get(self.url) as answer:
+                        answer.raise_for_status()
+                        metadata = await answer.json(content_type=None)
+                    async with http.get(str(metadata["jwks_uri"])) as answer:
+                        answer.raise_for_status()
+                        keys = (await answer.json(content_type=None))["keys"]
+            except (aiohttp.ClientError, TimeoutError, KeyError, TypeError, ValueError) as error:
+                log.warning("Teams: could not fetch the signing keys: %s", type(error).__name__)
+                if self.keys:
+                    return  # keep using yesterday's keys rather than refuse everyone
+                raise SigningKeysUnavailable("signing keys unavailable") from error
+            self.keys = [key for key in keys if isinstance(key, dict)]
+            self.fetched_at = time.monotonic()
+
+    def _find(self, key_id: str | None) -> _SigningKey | None:
+        for key in self.keys:
+            if key_id and key.get("kid") == key_id:
+                try:
+                    public_key = RSAAlgorithm.from_jwk(json.dumps(key))
+                except (PyJWTError, ValueError, TypeError, KeyError):
+                    return None
+                return _SigningKey(public_key, list(key.get("endorsements") or []))
+        return None
+
+
+class _KeysByAddress(dict[str, Any]):
+    """botbuilder's class-wide cache of signing keys by metadata address, handing out ours."""
+
+    def get(self, url: str, default: Any = None) -> Any:
+        if url not in self:
+            self[url] = _SigningKeys(url)
+        return super().get(url)
+
+
+JwtTokenExtractor.metadataCache = _KeysByAddress()
 
 
 def _translate(error: Exception) -> ConnectorError:
@@ -170,15 +278,31 @@ class TeamsAdapter:
         *,
         sleep: Sleep | None = None,
         policy: RetryPolicy | None = None,
+        openid_metadata_url: str | None = None,
+        key_fetch_timeout: float = KEY_FETCH_TIMEOUT,
     ) -> None:
+        """`openid_metadata_url`: where to fetch the token-signing keys instead of Microsoft's
+        addresses, for every adapter of this process (the tests' fake connector), with
+        `key_fetch_timeout`."""
         self.app_id = settings.microsoft_app_id or ""
+        # No app id: nobody's token can be checked, so only this machine is answered.
+        self.local_trial = not self.app_id
         password = settings.microsoft_app_password
         configuration = _Configuration(
             APP_ID=self.app_id,
             APP_PASSWORD=password.get_secret_value() if password else "",
-            APP_TYPE=settings.microsoft_app_type,
+            # botbuilder's "authentication disabled" needs the multi-tenant factory.
+            APP_TYPE=settings.microsoft_app_type if self.app_id else "MultiTenant",
             APP_TENANTID=settings.microsoft_app_tenant_id,
         )
+        if openid_metadata_url:  # Microsoft's metadata addresses, served from there instead
+            for microsoft in (
+                AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+            ):
+                JwtTokenExtractor.metadataCache[microsoft] = _SigningKeys(
+                    openid_metadata_url, timeout=key_fetch_timeout
+                )
         self._adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
         self._bot = _Bot(self)
         self.handler = handler
@@ -200,32 +324,52 @@ class TeamsAdapter:
         return await with_retries(once, policy=self.policy, sleep=self.sleep)
 
     async def process(self, request: web.Request) -> web.StreamResponse:
-        """POST /api/messages: 401 without a valid token (when an app id is set), 400 for
-        anything that is not an activity.
+        """POST /api/messages. Refused with a 4xx, before any turn runs: no valid token (401,
+        with an app id) or not from this machine (403, local trial); anything that is not a
+        Teams activity (400, 403, 415). 503 when Microsoft's signing keys can't be fetched.
 
         A message (or any activity that needs no answer in the HTTP response) is acknowledged
-        with 202 as soon as its token is checked; the turn runs afterwards in `work`, one
+        with 202 as soon as it is checked; the turn runs afterwards in `work`, one
         conversation's turns in order, and its replies go to the connector as usual. Invokes
-        (a file consent, say) and `expectReplies` activities carry their answer in the HTTP
-        response, so they are answered after the turn."""
+        (a file consent, say) carry their answer in the HTTP response, so they are answered
+        after the turn."""
         if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "Expected a JSON activity."}, status=415)
-        if self.app_id and not _signed_as_the_bot_framework_signs(request):
-            return web.json_response({"error": "Unauthorized."}, status=401)
+            return _refuse(415, "Expected a JSON activity.")
+        if self.local_trial:
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            refusal = local_caller_refusal(peer, request.headers.keys())
+            if refusal is not None:
+                log.warning("Teams local trial: request refused (%s)", refusal)
+                return _refuse(403, "Teams without an app id answers this machine only.")
+        elif not _signed_as_the_bot_framework_signs(request):
+            return _refuse(401, "Unauthorized.")
+        wire = await _read_activity(request)
+        if wire is None:
+            return _refuse(400, "Not a Bot Framework activity.")
+        if self.local_trial and not is_loopback_url(wire.get("serviceUrl")):
+            log.warning("Teams local trial: request refused (serviceUrl not on this machine)")
+            return _refuse(403, "Teams without an app id replies to this machine only.")
+        if not self.local_trial and wire.get("channelId") != TEAMS_CHANNEL:
+            return _refuse(403, "Only Microsoft Teams activities are accepted.")
+        if wire.get("deliveryMode") == "expectReplies":  # Teams never asks for replies inline
+            return _refuse(400, "deliveryMode expectReplies is not supported.")
         try:
-            activity = Activity().deserialize(await request.json())
-        except (ValueError, DeserializationError):  # not an activity the Bot Framework sends
-            return web.json_response({"error": "Not a Bot Framework activity."}, status=400)
+            activity = Activity().deserialize(wire)
+        except (ValueError, TypeError, AttributeError, RecursionError, DeserializationError):
+            return _refuse(400, "Not a Bot Framework activity.")
         if not activity.type:
-            return web.json_response({"error": "Not a Bot Framework activity."}, status=400)
+            return _refuse(400, "Not a Bot Framework activity.")
         try:
             checked = await self._adapter.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization", "")
             )
-        except (web.HTTPUnauthorized, PermissionError, PyJWTError):
-            return web.json_response({"error": "Unauthorized."}, status=401)
+        except SigningKeysUnavailable:
+            return _refuse(503, "Tokens can't be checked just now; try again later.")
+        except Exception as error:  # botbuilder says "not valid" with bare Exceptions too
+            log.info("Teams: token refused (%s)", type(error).__name__)
+            return _refuse(401, "Unauthorized.")
         turn = self._adapter.process_activity(checked, activity, self._bot.on_turn)
-        if activity.type == ActivityTypes.invoke or activity.delivery_mode == "expectReplies":
+        if activity.type == ActivityTypes.invoke:
             answer = await turn
             if answer is None:
                 return web.Response(status=201)
@@ -233,11 +377,20 @@ class TeamsAdapter:
         self.work.spawn(_quietly(turn), name="teams turn", key=_conversation_key(activity))
         return web.Response(status=202)
 
+    def may_send_to(self, url: str | None) -> bool:
+        """Whether the bot may send to this address (a serviceUrl, an upload URL): any that
+        Microsoft gave with an app id; only this machine's in the local trial."""
+        return not self.local_trial or is_loopback_url(url)
+
     async def send_proactive(
         self, reference: dict[str, Any], activities: list[WireActivity]
     ) -> list[str]:
         """Send messages into a stored conversation (a person's chat, a channel); their ids.
         Raises `ConnectorError` when the connector refuses after the retries."""
+        if not self.may_send_to(reference.get("serviceUrl")):
+            raise ConnectorError(
+                "Teams local trial: a stored conversation is not on this machine", status=403
+            )
         ids: list[str] = []
 
         async def deliver(context: TurnContext) -> None:
@@ -253,6 +406,21 @@ class TeamsAdapter:
 
 async def _quietly(turn: Awaitable[Any]) -> None:
     await turn
+
+
+def _refuse(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _read_activity(request: web.Request) -> dict[str, Any] | None:
+    """The request's JSON object, or None for anything else (not JSON, not an object, nested
+    too deep to parse)."""
+    try:
+        body = await request.read()
+        wire = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
+        return None
+    return wire if isinstance(wire, dict) else None
 
 
 def _conversation_key(activity: Activity) -> str:

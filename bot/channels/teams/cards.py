@@ -7,10 +7,15 @@ so a colleague's click in a shared channel cannot close someone else's question.
 
 The one input on a card is called `answer`; buttons that do something other than answer
 (`back`, `cancel`, `skip`) send a `command` instead and ignore the inputs.
+
+Teams reads a message's text and a card's TextBlocks as markdown, so every text is escaped
+(`escape`), as Slack's blocks are: nothing a person typed (a provider's absence reason, a
+pupil's voice) can become a masked link, a mention or formatting.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +31,13 @@ EXPANDED_UP_TO = 5  # choice lists this short show as radio buttons, longer as a
 
 Card = dict[str, Any]
 Activity = dict[str, Any]
+# Markdown's link, image, autolink, HTML, emphasis and code marks (and the escape itself).
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>])")
+
+
+def escape(text: str) -> str:
+    """Text for Teams' markdown, shown as typed: `[Open](https://x)` stays words, not a link."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
@@ -37,7 +49,7 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = Non
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+    return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
 
 
 def _submit(title: str, data: dict[str, Any], *, inputs: bool = True) -> dict[str, Any]:
@@ -166,8 +178,12 @@ def card_activity(card: Card) -> Activity:
 
 
 def text_activity(text: str) -> Activity:
-    """A plain message (markdown: single line breaks are kept)."""
-    return {"type": "message", "text": text.replace("\n", "  \n"), "textFormat": "markdown"}
+    """A message of plain words (escaped markdown: single line breaks are kept)."""
+    return {
+        "type": "message",
+        "text": escape(text).replace("\n", "  \n"),
+        "textFormat": "markdown",
+    }
 
 
 def reply_text(reply: Message | ErrorReply | Done) -> str:
@@ -209,7 +225,7 @@ def grid_card(grid: str) -> dict[str, Any]:
         "body": [
             {
                 "type": "TextBlock",
-                "text": line or " ",
+                "text": escape(line) or " ",
                 "fontType": "Monospace",
                 "wrap": False,
                 "spacing": "None",

@@ -29,7 +29,8 @@ from bot.channels.teams.adapter import (
     TeamsTurn,
     conversation_reference,
 )
-from bot.channels.teams.identity import identify
+from bot.channels.teams.gate import LOCAL_TRIAL_TENANT, activity_tenant, tenant_allowed
+from bot.channels.teams.identity import Refused, identify
 from bot.channels.teams.references import save_for_channel, save_for_person
 from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
 from bot.delivery import ButtonAction
@@ -69,12 +70,17 @@ class TeamsChannel:
         self.clock = clock
         self.runner = DialogRunner(sessions, clock)
         self.adapter = TeamsAdapter(settings, self, sleep=sleep, policy=policy)
+        self.allowed_tenants = settings.allowed_teams_tenants()
 
     async def on_activity(self, turn: TeamsTurn) -> None:
         """One activity from Teams. Never raises for anything a person can cause."""
         kind = turn.activity.get("type")
         try:
-            if kind == "message":
+            if not tenant_allowed(
+                turn.activity, self.allowed_tenants, local_trial=self.adapter.local_trial
+            ):
+                await self._not_set_up(turn)
+            elif kind == "message":
                 await self._message(turn)
             elif kind in ("conversationUpdate", "installationUpdate"):
                 await self._installed(turn)
@@ -96,13 +102,29 @@ class TeamsChannel:
 
     # ----- who, and where to reach them -------------------------------------------------------
 
-    async def _person(self, turn: TeamsTurn) -> Person | None:
+    async def _not_set_up(self, turn: TeamsTurn) -> None:
+        """An activity from a tenant that is not allowed: nothing of it is read or kept (the
+        log names the tenant, never the content); a message gets a polite answer."""
+        kind = turn.activity.get("type")
+        log.warning(
+            "Teams %r refused: tenant %r is not allowed",  # %r: a newline can't forge a line
+            str(kind)[:40],
+            str(activity_tenant(turn.activity))[:64],
+        )
+        if kind == "message":
+            await turn.send([cards.text_activity(say.ORGANISATION_NOT_SET_UP)])
+        elif kind == "invoke":
+            await turn.respond(403)
+
+    async def _person(self, turn: TeamsTurn) -> Person | Refused | None:
         user_id, aad_object_id, _ = sender(turn.activity)
         return await identify(
             self.sessions,
             self.clock,
             user_id=user_id,
             aad_object_id=aad_object_id,
+            tenant_id=activity_tenant(turn.activity)
+            or (LOCAL_TRIAL_TENANT if self.adapter.local_trial else None),
             lookup=turn.member,
         )
 
@@ -136,8 +158,8 @@ class TeamsChannel:
         if not await self._first_time(activity):
             return
         person = await self._person(turn)
-        if person is None:
-            await turn.send([cards.text_activity(wording.NO_ACCESS)])
+        if not isinstance(person, Person):
+            await turn.send([cards.text_activity(person.text if person else wording.NO_ACCESS)])
             return
         await self._remember(activity, person)
         value = card_value(activity)
@@ -240,7 +262,7 @@ class TeamsChannel:
         context = value.get("context") or {}
         person = await self._person(turn)
         file_id = str(context.get("file_id", ""))
-        if person is None or not file_id.isdigit():
+        if not isinstance(person, Person) or not file_id.isdigit():
             await turn.respond(200)
             return
         async with transaction(self.sessions) as session:
@@ -252,8 +274,11 @@ class TeamsChannel:
                 message = say.FILE_DECLINED.format(name=held.filename)
             else:
                 info = value.get("uploadInfo") or {}
+                url = str(info.get("uploadUrl"))
                 try:
-                    await files.upload(str(info.get("uploadUrl")), pending_files.content_of(held))
+                    if not self.adapter.may_send_to(url):
+                        raise files.UploadFailed("upload address not on this machine (local trial)")
+                    await files.upload(url, pending_files.content_of(held))
                 except files.UploadFailed as error:
                     log.warning("Teams file upload failed: %s", error)
                     message = say.FILE_UPLOAD_FAILED
@@ -282,8 +307,8 @@ class TeamsChannel:
         if not added:
             return
         person = await self._person(turn)
-        if person is None:
-            await turn.send([cards.text_activity(wording.NO_ACCESS)])
+        if not isinstance(person, Person):
+            await turn.send([cards.text_activity(person.text if person else wording.NO_ACCESS)])
             return
         await self._remember(activity, person)
         # Teams announces an install twice (installationUpdate and conversationUpdate): greet once.

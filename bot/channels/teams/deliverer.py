@@ -80,9 +80,11 @@ class TeamsDeliverer:
         self.sessions = sessions
 
     async def can_reach(self, recipient: Recipient) -> bool:
-        """True when a conversation reference is stored for the person or channel."""
+        """True when a conversation reference is stored for the person or channel (and, in the
+        local trial, it is on this machine)."""
         async with transaction(self.sessions) as session:
-            return await reference_for(session, recipient) is not None
+            reference = await reference_for(session, recipient)
+        return reference is not None and self.adapter.may_send_to(reference.get("serviceUrl"))
 
     async def send(self, notice: Notice) -> None:
         """Send it (retrying 429/412/502/504 briefly), or raise `DeliveryFailed`."""

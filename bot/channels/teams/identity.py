@@ -1,25 +1,40 @@
 """Who is who: a Teams user mapped to a person set up in AP Safeguard.
 
-First by their AAD object id (stored on the person); failing that, by the email or user
-principal name Teams gives for them (the connector's member lookup), in which case their AAD
-object id is stored for next time (audited). Anyone else is unknown and gets nothing but the
-message saying how to get access.
+A Teams user is a tenant and an AAD object id, both from the activity (signed by the Bot
+Framework when the bot has an app id). The channel lets in only allowed tenants; here:
+
+- first by (tenant, object id), stored with the person's Teams link;
+- failing that, on a first contact, by the user principal name the connector's member lookup
+  gives (never `email`: a directory's `mail` attribute is whatever someone typed), and only
+  when the member is in the same tenant. The link is then stored and audited as made by that
+  first contact ("Teams first contact from tenant T, object X"), never in the person's name;
+- a person already linked to another Teams user (or a user linked to another person) is never
+  relinked: refused, and the admins are told through the outbox.
+
+Anyone else is unknown and gets nothing but the message saying how to get access.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.teams import wording as say
 from bot.channels.teams.activities import PLATFORM
 from storage.clock import Clock
 from storage.db import retry_when_raced, transaction
 from storage.models import Person
-from storage.services.audit import Change
-from storage.services.chat_links import LinkError, link_chat_user, person_by_chat_id
+from storage.services.chat_links import (
+    LINK_CONFLICT_KIND,
+    LinkConflict,
+    link_teams_user,
+    person_by_chat_id,
+    tell_admins,
+)
 from storage.services.directory import find_person_by_email
 
 log = logging.getLogger(__name__)
@@ -27,8 +42,11 @@ log = logging.getLogger(__name__)
 MemberLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
-async def _by_aad(session: AsyncSession, aad_object_id: str | None) -> Person | None:
-    return await person_by_chat_id(session, PLATFORM, aad_object_id) if aad_object_id else None
+@dataclass(frozen=True)
+class Refused:
+    """A first contact that matched a person whose Teams link is someone else's."""
+
+    text: str = say.LINK_REFUSED
 
 
 async def identify(
@@ -37,20 +55,30 @@ async def identify(
     *,
     user_id: str,
     aad_object_id: str | None,
+    tenant_id: str | None,
     lookup: MemberLookup,
-) -> Person | None:
-    """The active person this Teams user is, or None (unknown, or not allowed in)."""
-    async with transaction(sessions) as session:
-        person = await _by_aad(session, aad_object_id)
-    if person is not None:
-        return person
+) -> Person | Refused | None:
+    """The active person this Teams user is; `Refused` when linking them was refused (the
+    admins are told); None when unknown."""
+    if not tenant_id:
+        return None
+    if aad_object_id:
+        async with transaction(sessions) as session:
+            person = await person_by_chat_id(session, PLATFORM, aad_object_id, tenant_id=tenant_id)
+        if person is not None:
+            return person
     member = await lookup(user_id) if user_id else None  # an HTTP call: outside any transaction
     if not member:
         return None
-    aad_object_id = aad_object_id or member.get("aadObjectId")
-    addresses = [str(a) for a in (member.get("email"), member.get("userPrincipalName")) if a]
+    object_id = aad_object_id or member.get("aadObjectId")
+    member_tenant = str(member.get("tenantId") or tenant_id).strip().lower()
+    upn = member.get("userPrincipalName")
+    if not object_id or not upn or member_tenant != tenant_id:
+        return None
+    if aad_object_id and member.get("aadObjectId") not in (None, aad_object_id):
+        return None  # the lookup describes someone else
     return await retry_when_raced(
-        lambda: _link(sessions, clock, aad_object_id, addresses),
+        lambda: _link(sessions, clock, tenant_id, str(object_id), str(upn)),
         what=f"teams: linking {user_id}",
     )
 
@@ -58,32 +86,36 @@ async def identify(
 async def _link(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
-    aad_object_id: str | None,
-    addresses: list[str],
-) -> Person | None:
-    """The person with one of these addresses, linked to this AAD object id (in one
-    transaction: two first messages at once may race here)."""
+    tenant_id: str,
+    object_id: str,
+    upn: str,
+) -> Person | Refused | None:
+    """The person with this user principal name, linked to (tenant, object id), in one
+    transaction (two first messages at once may race here)."""
     async with transaction(sessions) as session:
-        person = await _by_aad(session, aad_object_id)
+        person = await person_by_chat_id(session, PLATFORM, object_id, tenant_id=tenant_id)
         if person is not None:
             return person
-        for address in addresses:
-            person = await find_person_by_email(session, address)
-            if person is not None:
-                break
+        person = await find_person_by_email(session, upn)
         if person is None or not person.active:
             return None
-        if aad_object_id:
-            try:
-                await link_chat_user(
-                    session,
-                    Change(person_id=person.id, channel=PLATFORM, at=clock.now()),
-                    person=person,
-                    platform=PLATFORM,
-                    user_id=aad_object_id,
-                )
-            except LinkError as error:
-                # Same email, different Teams account: don't guess, an admin sorts it out.
-                log.warning("Teams user not linked to person %s: %s", person.id, error)
-                return None
-        return person
+        try:
+            return await link_teams_user(
+                session, person=person, tenant_id=tenant_id, object_id=object_id, at=clock.now()
+            )
+        except LinkConflict as conflict:
+            log.warning("Teams link refused for person %s: already linked (admins told)", person.id)
+            await tell_admins(
+                session,
+                key=f"{LINK_CONFLICT_KIND}:teams:{person.id}:{tenant_id}:{object_id}",
+                kind=LINK_CONFLICT_KIND,
+                text=say.LINK_CONFLICT_NOTICE.format(
+                    tenant=tenant_id,
+                    object_id=object_id,
+                    upn=upn,
+                    reason=str(conflict),
+                    email=person.email,
+                ),
+                at=clock.now(),
+            )
+            return Refused()

@@ -1,59 +1,81 @@
-"""Mounting Teams on the one aiohttp server: POST /api/messages, and the start-up safety check.
+"""Mounting Teams on the one aiohttp server: POST /api/messages, when Teams is configured.
 
-With an app id (`MicrosoftAppId`) every request's Bot Framework token is validated. Without
-one, nobody's token is checked: fine on a loopback address (Microsoft 365 Agents Playground,
-`make run`), refused anywhere else unless `TEAMS_ALLOW_UNAUTHENTICATED=true` says so.
+Teams is served in one of two ways, or not at all (docs/teams-setup.md):
+
+- with an app id (`MicrosoftAppId`): every request's Bot Framework token is validated, only
+  Teams' own channel and the allowed tenants (`TEAMS_ALLOWED_TENANTS`, by default the
+  single-tenant app's own) are let in;
+- as a local trial (`TEAMS_LOCAL_TRIAL=true`, on in `make run`), without an app id, on a
+  loopback `HOST` only: requests straight from this machine only (`gate.py`).
+
+Anything else (a Slack-only server on a public address, say) starts without Teams and says so.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import logging
 
 from aiohttp import web
 
+from bot.channels.teams import wording as say
 from bot.channels.teams.channel import TeamsChannel
+from bot.channels.teams.gate import is_loopback
 from bot.runtime import Runtime
 from bot.settings import Settings
 
+log = logging.getLogger(__name__)
+
 TEAMS = web.AppKey("teams", TeamsChannel)
+TEAMS_OFF = web.AppKey("teams_off", str)  # why Teams is not served, when it is not
 ENDPOINT = "/api/messages"
+APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant"}
+
+__all__ = ["ENDPOINT", "TEAMS", "UnsafeTeamsSetup", "check_settings", "is_loopback", "mount"]
 
 
 class UnsafeTeamsSetup(SystemExit):
-    """Refusing to start: the Teams endpoint would be open to anyone. A SystemExit, so
-    `apbot serve` stops with just this message."""
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.1, ::1, localhost."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """Refusing to start: Teams is configured in a way that would let the wrong people in. A
+    SystemExit, so `apbot serve` stops with just this message."""
 
 
 def check_settings(settings: Settings) -> None:
-    """Raise `UnsafeTeamsSetup` when /api/messages would be served unauthenticated to a network."""
-    if settings.microsoft_app_id or is_loopback(settings.host):
+    """Raise `UnsafeTeamsSetup` when an app id is set but who may come in is not settled."""
+    if not settings.microsoft_app_id:
         return
-    if settings.teams_allow_unauthenticated:
-        return
-    raise UnsafeTeamsSetup(
-        f"Refusing to start: HOST is {settings.host}, not a loopback address, and "
-        "MicrosoftAppId is not set, so anyone who can reach this server could talk to the Teams "
-        "endpoint (/api/messages) as anyone. Set MicrosoftAppId and MicrosoftAppPassword (see "
-        "README, 'Set up in Teams'), or set HOST=127.0.0.1, or, only on a private test network, "
-        "TEAMS_ALLOW_UNAUTHENTICATED=true."
-    )
+    app_type = APP_TYPES.get(settings.microsoft_app_type.strip().lower())
+    if app_type is None:
+        raise UnsafeTeamsSetup(say.UNKNOWN_APP_TYPE.format(app_type=settings.microsoft_app_type))
+    if settings.microsoft_app_password is None:
+        raise UnsafeTeamsSetup(say.NO_APP_PASSWORD)
+    if app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
+        raise UnsafeTeamsSetup(say.SINGLE_TENANT_NEEDS_TENANT)
+    if not settings.allowed_teams_tenants():
+        raise UnsafeTeamsSetup(say.MULTI_TENANT_NEEDS_TENANTS)
 
 
-def mount(app: web.Application, runtime: Runtime) -> TeamsChannel:
-    """Add POST /api/messages to the app (after the safety check); the channel is kept in
-    `app[TEAMS]` for the scheduler's deliveries."""
-    check_settings(runtime.settings)
-    channel = TeamsChannel(runtime.settings, runtime.sessions, runtime.clock)
+def teams_off_reason(settings: Settings) -> str | None:
+    """Why Teams is not served with these settings (None: it is)."""
+    if settings.microsoft_app_id:
+        return None
+    if not settings.teams_local_trial:
+        return say.TEAMS_OFF
+    if not is_loopback(settings.host):
+        return say.TEAMS_OFF_PUBLIC.format(host=settings.host)
+    return None
+
+
+def mount(app: web.Application, runtime: Runtime) -> TeamsChannel | None:
+    """Add POST /api/messages to the app when Teams is configured (after the safety check),
+    keeping the channel in `app[TEAMS]` for the scheduler's deliveries; otherwise log why
+    Teams is off."""
+    settings = runtime.settings
+    check_settings(settings)
+    off = teams_off_reason(settings)
+    if off is not None:
+        log.info("Teams: %s", off)
+        app[TEAMS_OFF] = off
+        return None
+    channel = TeamsChannel(settings, runtime.sessions, runtime.clock)
     app[TEAMS] = channel
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -65,4 +87,15 @@ def mount(app: web.Application, runtime: Runtime) -> TeamsChannel:
         await channel.adapter.work.drain()
 
     app.on_shutdown.append(finish_turns)
+    log.info("Teams: %s", teams_status(app))
     return channel
+
+
+def teams_status(app: web.Application) -> str:
+    """One line for the start-up banner: whether Teams is on, and how."""
+    channel = app.get(TEAMS)
+    if channel is None:
+        return app.get(TEAMS_OFF, say.TEAMS_OFF)
+    if channel.adapter.local_trial:
+        return say.TEAMS_LOCAL_TRIAL.format(url=ENDPOINT)
+    return say.TEAMS_ON.format(url=ENDPOINT, tenants=len(channel.allowed_tenants))

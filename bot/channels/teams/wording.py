@@ -45,3 +45,52 @@ FILE_DESCRIPTION = "{name}, from AP Safeguard. Accept to save it to your OneDriv
 FILE_DECLINED = "Not sent: {name}. Ask again whenever you need it."
 FILE_GONE = "That file has already been sent, or was offered more than a day ago. Ask again."
 FILE_UPLOAD_FAILED = "I couldn't save the file to your OneDrive. Please ask for it again."
+
+# Who may use the bot in Teams (identity.py, channel.py).
+ORGANISATION_NOT_SET_UP = (
+    "Sorry, your organisation isn't set up to use AP Safeguard in Teams. If you think it should "
+    "be, ask whoever runs AP Safeguard for your local authority."
+)
+LINK_REFUSED = (
+    "I couldn't match your Teams account to your AP Safeguard record, because that record is "
+    "already linked to a different Teams account. Nothing was changed; the admin has been told "
+    "and will sort it out."
+)
+LINK_CONFLICT_NOTICE = (
+    "Teams sign-in refused: a Teams user (tenant {tenant}, object {object_id}) whose user "
+    "principal name is {upn} wrote to the bot, but {reason} Nothing was changed. If this is the "
+    "same person on a new account, unlink the old one (`apbot people unlink-teams {email}`) "
+    "and ask them to write again; if not, find out who it was."
+)
+
+# The start-up banner and log (routes.py).
+TEAMS_ON = "on at {url} (Bot Framework tokens checked; {tenants} tenant(s) allowed)"
+TEAMS_LOCAL_TRIAL = (
+    "local trial at {url}: no app id, so it answers only requests from this machine "
+    "(Microsoft 365 Agents Playground)"
+)
+TEAMS_OFF = (
+    "off (no MicrosoftAppId; TEAMS_LOCAL_TRIAL=true on a loopback HOST serves it to the "
+    "Agents Playground on this machine)"
+)
+TEAMS_OFF_PUBLIC = (
+    "off: HOST is {host}, not a loopback address, and MicrosoftAppId is not set, so nobody's "
+    "Teams token could be checked. Set MicrosoftAppId (docs/teams-setup.md) to serve Teams."
+)
+UNKNOWN_APP_TYPE = (
+    "Refusing to start: MicrosoftAppType is {app_type!r}; use SingleTenant (with "
+    "MicrosoftAppTenantId) or MultiTenant (with TEAMS_ALLOWED_TENANTS). See docs/teams-setup.md."
+)
+NO_APP_PASSWORD = (
+    "Refusing to start: MicrosoftAppId is set but MicrosoftAppPassword is not. Give the bot's "
+    "client secret (docs/teams-setup.md)."
+)
+SINGLE_TENANT_NEEDS_TENANT = (
+    "Refusing to start: MicrosoftAppType is SingleTenant (the default) but MicrosoftAppTenantId "
+    "is not set. Give your Microsoft 365 tenant id (docs/teams-setup.md)."
+)
+MULTI_TENANT_NEEDS_TENANTS = (
+    "Refusing to start: a MultiTenant bot needs TEAMS_ALLOWED_TENANTS, the tenant ids whose "
+    "people may use it; otherwise anyone in any Microsoft 365 organisation could write to it "
+    "(docs/teams-setup.md)."
+)

@@ -43,9 +43,12 @@ def waits() -> Waits:
 async def client(
     db: Database, clock: FixedClock, waits: Waits
 ) -> AsyncIterator[TestClient[Any, Any]]:
-    """The bot's whole web app (as `apbot serve` builds it), without an app id, on loopback."""
+    """The bot's whole web app (as `apbot serve` builds it), Teams as a local trial (no app id)."""
     runtime = Runtime(
-        Settings(database_url=db.url, host="127.0.0.1"), db.engine, db.sessions, clock
+        Settings(database_url=db.url, host="127.0.0.1", teams_local_trial=True),
+        db.engine,
+        db.sessions,
+        clock,
     )
     app = build_app(runtime)
     app[TEAMS].adapter.sleep = waits

@@ -1,5 +1,6 @@
-"""Who may talk to /api/messages: a token is required once an app id is set; the server refuses to
-start open to a network; an unknown Teams user is told how to get access, and nothing else."""
+"""Who may talk to /api/messages: a token is required once an app id is set; without one Teams is
+served only as a local trial on a loopback HOST; an unknown Teams user is told how to get access,
+and nothing else. (The attacks themselves are in tests/security/test_teams_*.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.channels.teams.routes import UnsafeTeamsSetup, check_settings, is_loopback
+from bot.channels.teams.routes import TEAMS, UnsafeTeamsSetup, check_settings, is_loopback
 from bot.runtime import Runtime
 from bot.server import build_app
 from bot.settings import Settings
@@ -18,11 +19,17 @@ from tests.bot.teams.helpers import Chat, TeamsUser
 from tests.factories import build_world
 
 APP_ID = "6f1b7c2e-8a55-4a3d-9a0c-2b1d3e4f5a6b"
+TENANT_ID = "tenant-1"
 
 
 async def test_with_an_app_id_an_unsigned_request_gets_401(db, clock, connector) -> None:
     await build_world(db, clock)
-    settings = Settings(database_url=db.url, MicrosoftAppId=APP_ID, MicrosoftAppPassword="secret")
+    settings = Settings(
+        database_url=db.url,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="secret",
+        MicrosoftAppTenantId=TENANT_ID,
+    )
     runtime = Runtime(settings, db.engine, db.sessions, clock)
     async with TestClient(TestServer(build_app(runtime), host="127.0.0.1")) as client:
         user = TeamsUser(client, connector, "29:tess", "aad-tess")
@@ -40,23 +47,41 @@ async def test_with_an_app_id_an_unsigned_request_gets_401(db, clock, connector)
         assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
 
 
-def test_the_server_refuses_to_start_open_to_a_network() -> None:
+def test_an_app_id_needs_its_tenants_settled_or_the_server_refuses_to_start() -> None:
     with pytest.raises(UnsafeTeamsSetup) as refused:
-        check_settings(Settings(host="0.0.0.0"))
-    assert "MicrosoftAppId" in str(refused.value) and "TEAMS_ALLOW_UNAUTHENTICATED" in str(
-        refused.value
+        check_settings(Settings(host="0.0.0.0", MicrosoftAppId=APP_ID, MicrosoftAppPassword="s"))
+    assert "MicrosoftAppTenantId" in str(refused.value)
+    with pytest.raises(UnsafeTeamsSetup) as refused:
+        check_settings(
+            Settings(
+                MicrosoftAppId=APP_ID, MicrosoftAppPassword="s", MicrosoftAppType="MultiTenant"
+            )
+        )
+    assert "TEAMS_ALLOWED_TENANTS" in str(refused.value)
+    with pytest.raises(UnsafeTeamsSetup):
+        check_settings(Settings(MicrosoftAppId=APP_ID, MicrosoftAppTenantId=TENANT_ID))
+    check_settings(
+        Settings(MicrosoftAppId=APP_ID, MicrosoftAppPassword="s", MicrosoftAppTenantId=TENANT_ID)
     )
-    check_settings(Settings(host="0.0.0.0", MicrosoftAppId=APP_ID))
-    check_settings(Settings(host="0.0.0.0", teams_allow_unauthenticated=True))
-    check_settings(Settings(host="127.0.0.1"))
-    check_settings(Settings(host="localhost"))
+    check_settings(
+        Settings(
+            MicrosoftAppId=APP_ID,
+            MicrosoftAppPassword="s",
+            MicrosoftAppType="MultiTenant",
+            teams_allowed_tenants="tenant-1, tenant-2",
+        )
+    )
+    check_settings(Settings(host="0.0.0.0"))  # no app id: Teams is simply off
     assert is_loopback("::1") and not is_loopback("10.0.0.5") and not is_loopback("bot.example")
 
 
-async def test_build_app_refuses_too(db, clock) -> None:
-    runtime = Runtime(Settings(database_url=db.url, host="10.1.2.3"), db.engine, db.sessions, clock)
-    with pytest.raises(SystemExit):
-        build_app(runtime)
+async def test_a_public_server_without_an_app_id_starts_without_teams(db, clock) -> None:
+    settings = Settings(database_url=db.url, host="10.1.2.3", teams_local_trial=True)
+    app = build_app(Runtime(settings, db.engine, db.sessions, clock))
+    assert TEAMS not in app
+    assert not [
+        r for r in app.router.routes() if r.resource and r.resource.canonical == "/api/messages"
+    ]
 
 
 async def test_an_unknown_user_gets_the_access_message_only(db, clock, client, connector) -> None:
@@ -72,7 +97,7 @@ async def test_an_unknown_user_gets_the_access_message_only(db, clock, client, c
         assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
 
 
-async def test_a_user_is_matched_by_email_once_then_by_aad_object_id(
+async def test_a_user_is_matched_by_user_principal_name_once_then_by_tenant_and_object_id(
     db, clock, client, connector
 ) -> None:
     world = await build_world(db, clock)
@@ -119,3 +144,18 @@ async def test_an_install_announced_twice_greets_once(db, clock, client, connect
     added["membersAdded"] = [{"id": added["recipient"]["id"]}]
     await tess.post(added)
     assert [t for t in connector.texts() if "Hello Tess" in t] == [connector.texts()[0]]
+
+
+async def test_the_local_trial_takes_an_activity_that_names_no_tenant(
+    db, clock, client, connector
+) -> None:
+    """As the Agents Playground may send it: the person is still found by user principal name."""
+    world = await build_world(db, clock)
+    connector.add_member("29:tess", upn=world.teacher.email, aad_object_id="aad-tess")
+    connector.members["29:tess"].pop("tenantId")
+    tess = TeamsUser(client, connector, "29:tess", "aad-tess")
+    activity = tess.activity(Chat.personal("tess"), text="help")
+    activity["channelData"] = {}
+    activity["conversation"].pop("tenantId")
+    assert await tess.post(activity) == 202
+    assert "Here is what you can do" in connector.texts()[-1]

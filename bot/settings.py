@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_team_id: str | None = Field(
+        default=None,
+        description=(
+            "The Slack workspace (T...) whose requests are accepted; unset: the workspace the "
+            "bot token belongs to (auth.test). Requests from any other workspace are refused."
+        ),
+    )
+    slack_enterprise_id: str | None = Field(
+        default=None,
+        description="The Enterprise Grid organisation (E...) accepted; unset: auth.test's.",
+    )
 
     # Microsoft Teams / Bot Framework. Unset app id means Teams runs only on loopback.
     microsoft_app_id: str | None = Field(default=None, alias="MicrosoftAppId")

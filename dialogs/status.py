@@ -13,6 +13,7 @@ from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Done, Reply
+from dialogs.wording import STATUS_IN_SHARED
 from storage.access import Action, can, placements_query
 from storage.models import (
     AttendanceRecord,
@@ -53,7 +54,9 @@ class StatusDialog(Dialog):
         reference = answers.text("reference")
         if reference:
             placement = await find_by_reference(ctx.session, reference)
-            if placement is None or not can(ctx.person, Action.view, placement):
+            if placement is None or not can(
+                ctx.person, Action.view, placement, today=ctx.today, place=ctx.place
+            ):
                 raise AnswerError(
                     f"I can't find a placement {reference.upper()!r} that you can see."
                 )
@@ -64,9 +67,11 @@ class StatusDialog(Dialog):
 
 
 async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
-    """Everything due or overdue for this person, soonest first."""
+    """Everything due or overdue for this person, soonest first (in a shared channel: the
+    counts only, and only for that channel's organisation's placements)."""
     today = ctx.today
-    placements = [p for p in (await ctx.session.scalars(placements_query(ctx.person))).unique()]
+    mine = placements_query(ctx.person, place=ctx.place)
+    placements = [p for p in (await ctx.session.scalars(mine)).unique()]
     if not placements:
         return (
             "You have no active placements, so nothing is due. Type help to see what you can do.",
@@ -143,6 +148,15 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
             "overdue": 0,
             "due_soon": 0,
         }
+    counts: dict[str, object] = {
+        "placements": len(placements),
+        "overdue": overdue,
+        "due_soon": due_soon,
+    }
+    if ctx.shared:  # where others may be looking: how many, never which pupils
+        return "\n".join(
+            [header, f"{overdue} overdue, {due_soon} due soon.", STATUS_IN_SHARED]
+        ), counts
     text = "\n".join(
         [
             header,
@@ -150,7 +164,7 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
             *(f"• {line}" for _, _, line in sorted(lines)),
         ]
     )
-    return text, {"placements": len(placements), "overdue": overdue, "due_soon": due_soon}
+    return text, counts
 
 
 def _outcome(placement: Placement) -> str:

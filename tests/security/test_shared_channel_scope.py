@@ -28,6 +28,7 @@ ADMIN, PATHWAYS, WHEELS, TEACHER, OTHER_TEACHER, DSL = (
     "UOTHERTEACHER",
     "UDSL",
 )
+OFFICER = "UOFFICER"
 CHANNEL = "CPATHWAYS"
 
 
@@ -50,6 +51,7 @@ async def _two_providers(
         (TEACHER, world.teacher),
         (OTHER_TEACHER, world.other_teacher),
         (DSL, world.dsl),
+        (OFFICER, world.la_officer),
     ):
         workspace.api.add_user(user, email=person.email)
     today = clock.now().date()
@@ -146,3 +148,7 @@ async def test_a_dsls_status_in_the_channel_shows_counts_only(db, clock, workspa
     ):
         assert named not in said
     assert "You have 1 active placement(s)." in said  # this provider's only
+    # An LA officer overseeing the school's placements: the same counts, nothing named.
+    await workspace.command(OFFICER, "status", channel=CHANNEL)
+    shown = workspace.last(channel=CHANNEL)
+    assert "You have 1 active placement(s)." in shown.words and here.reference not in shown.words

@@ -68,7 +68,7 @@ async def test_a_refused_request_writes_no_body_to_any_log(
 
 
 async def test_malformed_requests_get_4xx_never_500(db, clock, workspace) -> None:
-    await build_world(db, clock)
+    world = await build_world(db, clock)
     event = b'{"type": "event_callback", "team_id": "T0001", "event": '
     deep = event + b"[" * 5000 + b"]" * 5000 + b"}"
     cases = {
@@ -95,6 +95,10 @@ async def test_malformed_requests_get_4xx_never_500(db, clock, workspace) -> Non
         unsigned = {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp or "1"}
         status = await post_raw(workspace, body, unsigned)
         assert 400 <= status < 500, f"{name} (unsigned): {status}"
+    # Brackets a person typed are text, not nesting: their message is answered.
+    workspace.api.add_user(TEACHER, email=world.teacher.email)
+    assert await workspace.post(_dm_body(workspace, "[" * 200), "application/json") == 200
+    assert workspace.last(user=TEACHER).words
 
 
 async def test_a_signed_request_from_another_workspace_is_refused(db, clock, workspace) -> None:

@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 
 # Slack refuses to send, and we refuse to take, a request signed more than five minutes ago.
 MAX_AGE_SECONDS = 5 * 60
-# Slack's payloads are a few levels deep (Block Kit inside a view inside a payload); anything
-# far deeper is not from Slack, and Python's json would recurse until it fails.
-MAX_DEPTH = 40
+# Slack's payloads are a few levels deep (Block Kit, rich text lists, inside a view inside a
+# payload); anything far deeper is not from Slack.
+MAX_DEPTH = 64
 # Fields Slack always sends as objects; anything else is not a request from Slack.
 OBJECT_FIELDS = ("event", "user", "team", "view", "container", "channel", "message", "enterprise")
 
@@ -89,23 +89,13 @@ def _depth_within(value: object, limit: int) -> bool:
     return True
 
 
-def _bracket_depth(text: str) -> int:
-    """The deepest nesting of `[` and `{` in a JSON text (an upper bound: brackets in strings
-    count too), checked before parsing so a deep body never reaches the recursive parser."""
-    depth = deepest = 0
-    for char in text:
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
-
-
 def _parse_json(text: str) -> object:
-    if _bracket_depth(text) > MAX_DEPTH:
-        raise ValueError("nested too deep")
-    return json.loads(text)
+    """JSON, or ValueError; nesting deep enough to exhaust the parser's recursion is refused
+    too (RecursionError), before anything else walks it."""
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        raise ValueError("nested too deep") from error
 
 
 def check_shape(raw: bytes, content_type: str) -> tuple[str, Refusal | None]:
@@ -123,7 +113,7 @@ def check_shape(raw: bytes, content_type: str) -> tuple[str, Refusal | None]:
             if "payload" not in fields:
                 return body, None  # a slash command: plain form fields
             data = _parse_json(fields["payload"][0])
-    except (ValueError, RecursionError):
+    except ValueError:
         return body, NOT_SLACK_SHAPED
     if not isinstance(data, dict) or not _depth_within(data, MAX_DEPTH):
         return body, NOT_SLACK_SHAPED

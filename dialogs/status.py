@@ -189,7 +189,10 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         open_items = [i for i in items if i.status == ChecklistStatus.not_done]
         done = sum(1 for i in items if i.status == ChecklistStatus.done)
         lines.append(f"Checklist: {done} of {len(items)} done, {len(open_items)} to do")
-        for item in sorted(open_items, key=lambda i: i.due_date or dt.date.max):
+        # Which checks are missing is the school's business: the count only in a shared channel.
+        for item in (
+            [] if ctx.shared else sorted(open_items, key=lambda i: i.due_date or dt.date.max)
+        ):
             late = " OVERDUE" if item.due_date and item.due_date < ctx.today else ""
             lines.append(
                 f"  • {checklist.definition(item.key).label}: due {uk_date(item.due_date)}{late}"

@@ -148,6 +148,13 @@ async def test_a_dsls_status_in_the_channel_shows_counts_only(db, clock, workspa
     ):
         assert named not in said
     assert "You have 1 active placement(s)." in said  # this provider's only
+    # One placement's status there: the checklist counted, not listed.
+    await workspace.command(DSL, f"status {here.reference}", channel=CHANNEL)
+    one = workspace.last(channel=CHANNEL)
+    assert one.ephemeral and "Checklist:" in one.words and "to do" in one.words
+    assert "Letter of Assurance" not in one.words and world.pupil.first_name not in one.words
+    await workspace.dm(DSL, f"status {here.reference}")
+    assert "Letter of Assurance" in workspace.last(user=DSL).words
     # An LA officer overseeing the school's placements: the same counts, nothing named.
     await workspace.command(OFFICER, "status", channel=CHANNEL)
     shown = workspace.last(channel=CHANNEL)

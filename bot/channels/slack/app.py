@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -82,6 +83,9 @@ async def installed_workspace(slack: SlackChannel) -> door.Workspace | None:
         found = await slack.client.auth_test()
     except SlackApiError as error:
         log.error("slack: auth.test failed (%s); refusing requests", error.response.get("error"))
+        return None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        log.error("slack: auth.test failed (%s); refusing requests", type(error).__name__)
         return None
     team_id = found.get("team_id")
     if not team_id:

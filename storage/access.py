@@ -141,13 +141,16 @@ def can(
     return action == Action.view and _la_oversees(person, placement)
 
 
-def can_read_entry(person: Person, placement: Placement, entry: ChronologyEntry) -> bool:
+def can_read_entry(
+    person: Person, placement: Placement, entry: ChronologyEntry, *, today: dt.date | None = None
+) -> bool:
     """A chronology entry: the commissioner's safeguarding leads see all; a provider sees the
-    entries it wrote or that were shared with it."""
+    entries it wrote or that were shared with it (while it still sees the placement)."""
     if can(person, Action.read_chronology, placement):
         return True
     return (
         person.role == Role.provider
+        and provider_still_sees(placement, today)
         and placement.provider_id == person.organisation_id
         and (person.organisation_id in (entry.shared_with or []))
     )

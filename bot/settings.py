@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_team_id: str | None = Field(
+        default=None,
+        description=(
+            "The Slack workspace (T...) whose requests are accepted; unset: the workspace the "
+            "bot token belongs to (auth.test). Requests from any other workspace are refused."
+        ),
+    )
+    slack_enterprise_id: str | None = Field(
+        default=None,
+        description="The Enterprise Grid organisation (E...) accepted; unset: auth.test's.",
+    )
 
     # Microsoft Teams / Bot Framework (docs/teams-setup.md). Teams is served with an app id, or
     # for a local trial (the Agents Playground) on a loopback HOST; otherwise it is off.

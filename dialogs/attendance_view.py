@@ -135,7 +135,9 @@ class AttendanceDialog(Dialog):
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
         reference = answers.text("reference") or ""
         placement = await find_by_reference(ctx.session, reference)
-        if placement is None or not can(ctx.person, Action.view, placement):
+        if placement is None or not can(
+            ctx.person, Action.view, placement, today=ctx.today, place=ctx.place
+        ):
             raise AnswerError(f"I can't find a placement {reference.upper()!r} that you can see.")
         text, record = await placement_grid(ctx, placement)
         grid = grid_text(record["weeks"])

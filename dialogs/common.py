@@ -36,17 +36,25 @@ def id_of(value: str | None) -> int | None:
 # Kept with the answers when a dialog starts in a shared channel, so every later question there
 # still names pupils by reference only, whichever way it is asked again.
 SHARED = "shared"
+# And the organisation that channel belongs to: only its placements are offered there.
+PLACE = "place"
 
 
 def remember_shared(ctx: DialogContext, answers: Answers) -> Answers:
     if ctx.shared:
         answers.data[SHARED] = True
+    if ctx.place is not None:
+        answers.data[PLACE] = ctx.place
     return answers
 
 
 def as_begun(ctx: DialogContext, answers: Answers) -> DialogContext:
-    """The context as the dialog began: shared if it started in a shared channel."""
-    return dataclasses.replace(ctx, shared=True) if answers.flag(SHARED) else ctx
+    """The context as the dialog began: shared (and narrowed to the channel's organisation) if
+    it started in a shared channel."""
+    if not answers.flag(SHARED):
+        return ctx
+    place = answers.number(PLACE)
+    return dataclasses.replace(ctx, shared=True, place=ctx.place if place is None else place)
 
 
 def pupil_label(ctx: DialogContext, placement: Placement) -> str:
@@ -61,9 +69,10 @@ def placement_label(ctx: DialogContext, placement: Placement) -> str:
 
 
 async def placements_for(ctx: DialogContext, action: Action) -> list[Placement]:
-    """Active placements the person may take this action on."""
-    rows = await ctx.session.scalars(placements_query(ctx.person))
-    return [p for p in rows.unique() if can(ctx.person, action, p)]
+    """Active placements the person may take this action on (here: in a shared channel, only
+    that channel's organisation's)."""
+    rows = await ctx.session.scalars(placements_query(ctx.person, place=ctx.place))
+    return [p for p in rows.unique() if can(ctx.person, action, p, place=ctx.place)]
 
 
 async def begin_with_placement(
@@ -74,7 +83,7 @@ async def begin_with_placement(
     answers = Answers()
     if args.strip():
         placement = await find_by_reference(ctx.session, args.split()[0])
-        if placement is None or not can(ctx.person, action, placement):
+        if placement is None or not can(ctx.person, action, placement, place=ctx.place):
             raise AnswerError(
                 f"I can't find a placement {args.split()[0].upper()!r} that you can use here. "
                 "Check the reference, or start without it to pick from a list."
@@ -111,7 +120,7 @@ async def chosen_placement(ctx: DialogContext, answers: Answers, action: Action)
     placement = ctx.found.get(reference)
     if placement is None:
         placement = await find_by_reference(ctx.session, reference)
-    if placement is None or not can(ctx.person, action, placement):
+    if placement is None or not can(ctx.person, action, placement, place=ctx.place):
         raise AnswerError("That placement is no longer available to you.")
     ctx.found[reference] = placement
     return placement

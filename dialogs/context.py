@@ -23,6 +23,9 @@ class DialogContext:
     # True where others can read the conversation (a provider's shared channel): replies there
     # name pupils by placement reference only.
     shared: bool = False
+    # The organisation a shared channel belongs to (a provider's): only its placements are
+    # offered or named there (see storage.access). None in a private chat.
+    place: int | None = None
     # Records already looked up in this turn (by reference), so replaying the steps to the
     # next question does not fetch them again.
     found: dict[str, Placement] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step, current_step, parse_answer, to_json
 from dialogs.parsing import AnswerError, NothingToDo
 from dialogs.prompts import ErrorReply, Message, Prompt, Reply
+from storage.access import may_use_place
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import DialogState, Person
@@ -93,8 +94,10 @@ class DialogRunner:
         channel: str,
         conversation: str,
         shared: bool = False,
+        place: int | None = None,
     ) -> list[Reply]:
-        """Answer one message. Never raises for anything a person can cause."""
+        """Answer one message. Never raises for anything a person can cause. `place`: the
+        organisation a shared channel belongs to (only its placements are named there)."""
         incoming = incoming.cleaned()
         try:
             async with transaction(self.sessions) as session:
@@ -108,19 +111,25 @@ class DialogRunner:
                     channel=channel,
                     conversation=conversation,
                     shared=shared,
+                    place=place,
                 )
                 return await self._turn(ctx, incoming)
         except _FinishRefused as refused:
             return await self._undo_last(
-                person_id, str(refused), channel=channel, conversation=conversation, shared=shared
+                person_id,
+                str(refused),
+                channel=channel,
+                conversation=conversation,
+                shared=shared,
+                place=place,
             )
         except AnswerError as error:  # a refusal from a dialog: nothing was saved
             return await self._and_the_waiting_question(
-                [ErrorReply(text=str(error))], person_id, channel, conversation, shared
+                [ErrorReply(text=str(error))], person_id, channel, conversation, shared, place
             )
         except _Crossed:
             return await self._and_the_waiting_question(
-                [Message(text=wording.CROSSED)], person_id, channel, conversation, shared
+                [Message(text=wording.CROSSED)], person_id, channel, conversation, shared, place
             )
         except StaleDataError:
             return [Message(text=wording.ALREADY_ANSWERED)]
@@ -134,19 +143,31 @@ class DialogRunner:
             return [ErrorReply(text=wording.OUR_FAULT.format(ref=ref))]
 
     async def _and_the_waiting_question(
-        self, replies: list[Reply], person_id: int, channel: str, conversation: str, shared: bool
+        self,
+        replies: list[Reply],
+        person_id: int,
+        channel: str,
+        conversation: str,
+        shared: bool,
+        place: int | None = None,
     ) -> list[Reply]:
         """In the middle of a dialog, ask the question it is waiting on again after `replies`."""
         try:
             waiting = await self.active_prompt(
-                person_id, conversation=conversation, channel=channel, shared=shared
+                person_id, conversation=conversation, channel=channel, shared=shared, place=place
             )
         except AnswerError:
             waiting = None
         return [*replies, waiting] if waiting is not None else replies
 
     async def active_prompt(
-        self, person_id: int, *, conversation: str, channel: str, shared: bool = False
+        self,
+        person_id: int,
+        *,
+        conversation: str,
+        channel: str,
+        shared: bool = False,
+        place: int | None = None,
     ) -> Prompt | None:
         """The question waiting for this person here, if any (to show it again)."""
         async with transaction(self.sessions) as session:
@@ -157,7 +178,9 @@ class DialogRunner:
             dialog = find_dialog(state.dialog)
             if dialog is None:
                 return None
-            ctx = DialogContext(session, person, self.clock, channel, conversation, shared)
+            ctx = DialogContext(
+                session, person, self.clock, channel, conversation, shared, place=place
+            )
             step, _ = await current_step(dialog, ctx, Answers(state.answers))
             return _prompt(dialog, state, step) if step else None
 
@@ -191,6 +214,8 @@ class DialogRunner:
             return [ErrorReply(text=wording.not_for_role(dialog.title, ctx.person.role))]
         if ctx.shared and not dialog.shared_ok:
             return [ErrorReply(text=wording.NOT_IN_SHARED_CHANNEL)]
+        if ctx.place is not None and not await may_use_place(ctx.session, ctx.person, ctx.place):
+            return [ErrorReply(text=wording.NOT_YOUR_SHARED_CHANNEL)]
         try:
             answers = await dialog.begin(ctx, args)
         except NothingToDo as nothing:  # not a mistake: said plainly, not as an error
@@ -291,7 +316,14 @@ class DialogRunner:
             raise _FinishRefused(str(error)) from error
 
     async def _undo_last(
-        self, person_id: int, message: str, *, channel: str, conversation: str, shared: bool
+        self,
+        person_id: int,
+        message: str,
+        *,
+        channel: str,
+        conversation: str,
+        shared: bool,
+        place: int | None = None,
     ) -> list[Reply]:
         """After a refused save: forget the last answer and ask that question again."""
         async with transaction(self.sessions) as session:
@@ -308,7 +340,9 @@ class DialogRunner:
                 answers.data.pop(history.pop(), None)
             self._save(state, answers, history)
             await session.flush()
-            ctx = DialogContext(session, person, self.clock, channel, conversation, shared)
+            ctx = DialogContext(
+                session, person, self.clock, channel, conversation, shared, place=place
+            )
             step, _ = await current_step(dialog, ctx, answers)
             replies: list[Reply] = [ErrorReply(text=message)]
             if step is not None:

@@ -13,6 +13,7 @@ from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Done, Reply
+from dialogs.wording import STATUS_IN_SHARED
 from storage.access import Action, can, placements_query
 from storage.models import (
     ChecklistItem,
@@ -54,7 +55,9 @@ class StatusDialog(Dialog):
         reference = answers.text("reference")
         if reference:
             placement = await find_by_reference(ctx.session, reference)
-            if placement is None or not can(ctx.person, Action.view, placement):
+            if placement is None or not can(
+                ctx.person, Action.view, placement, today=ctx.today, place=ctx.place
+            ):
                 raise AnswerError(
                     f"I can't find a placement {reference.upper()!r} that you can see."
                 )
@@ -65,9 +68,11 @@ class StatusDialog(Dialog):
 
 
 async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
-    """Everything due or overdue for this person, soonest first."""
+    """Everything due or overdue for this person, soonest first (in a shared channel: the
+    counts only, and only for that channel's organisation's placements)."""
     today = ctx.today
-    placements = [p for p in (await ctx.session.scalars(placements_query(ctx.person))).unique()]
+    mine = placements_query(ctx.person, place=ctx.place)
+    placements = [p for p in (await ctx.session.scalars(mine)).unique()]
     if not placements:
         return (
             "You have no active placements, so nothing is due. Type help to see what you can do.",
@@ -144,6 +149,15 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
             "overdue": 0,
             "due_soon": 0,
         }
+    counts: dict[str, object] = {
+        "placements": len(placements),
+        "overdue": overdue,
+        "due_soon": due_soon,
+    }
+    if ctx.shared:  # where others may be looking: how many, never which pupils
+        return "\n".join(
+            [header, f"{overdue} overdue, {due_soon} due soon.", STATUS_IN_SHARED]
+        ), counts
     text = "\n".join(
         [
             header,
@@ -151,7 +165,7 @@ async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
             *(f"• {line}" for _, _, line in sorted(lines)),
         ]
     )
-    return text, {"placements": len(placements), "overdue": overdue, "due_soon": due_soon}
+    return text, counts
 
 
 def _outcome(placement: Placement) -> str:
@@ -176,7 +190,10 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         open_items = [i for i in items if i.status == ChecklistStatus.not_done]
         done = sum(1 for i in items if i.status == ChecklistStatus.done)
         lines.append(f"Checklist: {done} of {len(items)} done, {len(open_items)} to do")
-        for item in sorted(open_items, key=lambda i: i.due_date or dt.date.max):
+        # Which checks are missing is the school's business: the count only in a shared channel.
+        for item in (
+            [] if ctx.shared else sorted(open_items, key=lambda i: i.due_date or dt.date.max)
+        ):
             late = " OVERDUE" if item.due_date and item.due_date < ctx.today else ""
             lines.append(
                 f"  • {checklist.definition(item.key).label}: due {uk_date(item.due_date)}{late}"

@@ -34,6 +34,11 @@ NOT_IN_SHARED_CHANNEL = (
     "That can't be done in a shared channel, where others can read it. Send it to me in a "
     "direct message instead."
 )
+NOT_YOUR_SHARED_CHANNEL = (
+    "This channel belongs to a provider you don't work for, and none of your pupils are placed "
+    "there, so I can't do that here. Send it to me in a direct message instead."
+)
+STATUS_IN_SHARED = "Counts only here, where others may see your screen; for the detail, send me status in a direct message."
 
 ROLE_NAMES = {
     Role.teacher: "teachers",

@@ -3,14 +3,25 @@
 Deny by default. A school sees only its own pupils; a provider only pupils placed with it;
 safeguarding detail only the commissioner's DSLs (an LA's officers when the LA commissions);
 providers only the chronology entries shared with them.
+
+Two narrowings on top of that:
+- **A provider stops seeing a placement `PROVIDER_SEES_ENDED_DAYS` (30) days after it ended**:
+  long enough to answer the school's questions and correct a late register, after which the
+  pupil is no longer theirs to know about. Deciding it needs today's date (`today=`); without
+  one, an ended placement is hidden from providers.
+- **In a shared channel (a "place", the organisation the channel is linked to)** only that
+  organisation's placements are offered or named, and only its own staff and the staff of the
+  schools (or LA) commissioning a placement there may use the bot (`may_use_place`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -63,6 +74,23 @@ PROVIDER_ACTIONS = {
     Action.write_chronology,
 }
 START_PLACEMENT_ROLES = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+# How long after a placement ends its provider still sees it (late corrections, questions).
+PROVIDER_SEES_ENDED_DAYS = 30
+
+
+def provider_still_sees(placement: Placement, today: dt.date | None) -> bool:
+    """An active placement, or one that ended within the last PROVIDER_SEES_ENDED_DAYS days."""
+    if placement.status != PlacementStatus.ended:
+        return True
+    if today is None or placement.ended_on is None:
+        return False
+    return today <= placement.ended_on + dt.timedelta(days=PROVIDER_SEES_ENDED_DAYS)
+
+
+def in_place(placement: Placement, place: int | None) -> bool:
+    """Whether a placement belongs in a shared channel linked to organisation `place` (None:
+    not a shared channel, so no narrowing)."""
+    return place is None or place in (placement.provider_id, placement.commissioner_id)
 
 
 def _acts_for_commissioner(person: Person, placement: Placement) -> bool:
@@ -89,9 +117,19 @@ def _la_oversees(person: Person, placement: Placement) -> bool:
     )
 
 
-def can(person: Person, action: Action, placement: Placement) -> bool:
-    """May this person do this to (or see this of) this placement?"""
-    if not person.active:
+def can(
+    person: Person,
+    action: Action,
+    placement: Placement,
+    *,
+    today: dt.date | None = None,
+    place: int | None = None,
+) -> bool:
+    """May this person do this to (or see this of) this placement? `today` lets a provider
+    still see a recently ended placement; `place` narrows to a shared channel's organisation."""
+    if not person.active or not in_place(placement, place):
+        return False
+    if person.role == Role.provider and not provider_still_sees(placement, today):
         return False
     if action in SAFEGUARDING_ACTIONS:
         if action == Action.write_chronology and person.role == Role.provider:
@@ -122,13 +160,16 @@ def can_set_code(person: Person, placement: Placement, code: str) -> bool:
     return not found.school_decides or _acts_for_commissioner(person, placement)
 
 
-def can_read_entry(person: Person, placement: Placement, entry: ChronologyEntry) -> bool:
+def can_read_entry(
+    person: Person, placement: Placement, entry: ChronologyEntry, *, today: dt.date | None = None
+) -> bool:
     """A chronology entry: the commissioner's safeguarding leads see all; a provider sees the
-    entries it wrote or that were shared with it."""
+    entries it wrote or that were shared with it (while it still sees the placement)."""
     if can(person, Action.read_chronology, placement):
         return True
     return (
         person.role == Role.provider
+        and provider_still_sees(placement, today)
         and placement.provider_id == person.organisation_id
         and (person.organisation_id in (entry.shared_with or []))
     )
@@ -142,8 +183,16 @@ def can_start_placement(person: Person) -> bool:
     )
 
 
-def placements_query(person: Person, *, active_only: bool = True) -> Select[Placement]:
-    """Placements the person may see at all (further actions are checked with `can`)."""
+def placements_query(
+    person: Person,
+    *,
+    active_only: bool = True,
+    today: dt.date | None = None,
+    place: int | None = None,
+) -> Select[Placement]:
+    """Placements the person may see at all (further actions are checked with `can`). With
+    `active_only=False` a provider still gets only placements ended in the last
+    PROVIDER_SEES_ENDED_DAYS days before `today`; `place` narrows to a shared channel's."""
     query = select(Placement)
     org = person.organisation_id
     if not person.active or org is None:
@@ -159,9 +208,36 @@ def placements_query(person: Person, *, active_only: bool = True) -> Select[Plac
         )
     else:
         return query.where(Placement.id.is_(None))
+    if place is not None:
+        query = query.where(or_(Placement.provider_id == place, Placement.commissioner_id == place))
     if active_only:
         query = query.where(Placement.status == PlacementStatus.active)
+    elif person.role == Role.provider:
+        recent = (
+            and_(
+                Placement.ended_on.is_not(None),
+                Placement.ended_on >= today - dt.timedelta(days=PROVIDER_SEES_ENDED_DAYS),
+            )
+            if today is not None
+            else false()
+        )
+        query = query.where(or_(Placement.status != PlacementStatus.ended, recent))
     return query.order_by(Placement.reference)
+
+
+async def may_use_place(session: AsyncSession, person: Person, place: int) -> bool:
+    """May this person use the bot in a shared channel linked to organisation `place`? Its own
+    staff, and staff of a school (or LA) with an active placement there; nobody else."""
+    if not person.active or person.organisation_id is None:
+        return False
+    if person.organisation_id == place:
+        return True
+    if person.role == Role.provider:
+        return False
+    found = await session.scalar(
+        placements_query(person, place=place).with_only_columns(Placement.id).limit(1)
+    )
+    return found is not None
 
 
 ScopeKey = tuple[str, int]

@@ -1,6 +1,10 @@
 """Clicks on a question's buttons and pickers: the answer goes to the dialog, and the clicked
 message is updated to show the answer without its buttons. A second click on the same button
-is dropped (and the runner's prompt_id refuses an answer to an older question anyway)."""
+is dropped (and the runner's prompt_id refuses an answer to an older question anyway).
+
+A click counts only in the person's DM with the bot or in a linked channel. Anywhere else (a
+channel that was unlinked while its questions were still showing) nothing is run or posted
+there: the person is told, privately, to carry on in their DM."""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.channels.slack import blocks
+from bot.channels.slack import blocks, wording
 from bot.channels.slack.channel import PLATFORM, SlackChannel, sender_key
 from bot.channels.slack.conversation import (
     Clicked,
     Where,
+    is_direct_message,
+    respond,
     take_turn,
     tell_no_access,
     tells_when_database_gone,
@@ -85,8 +91,16 @@ async def handle_prompt_action(slack: SlackChannel, body: dict[str, Any]) -> Non
     container: dict[str, Any] = body.get("container") or {}
     channel_id = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     async with transaction(slack.runtime.sessions) as session:
-        shared = await find_channel(session, PLATFORM, channel_id) is not None
-    where = Where(user_id=user_id, channel_id=channel_id, shared=shared)
+        linked = await find_channel(session, PLATFORM, channel_id)
+    if linked is not None:
+        where = Where(user_id, channel_id, shared=True, place=linked.organisation_id)
+    elif is_direct_message(channel_id):
+        where = Where(user_id=user_id, channel_id=channel_id)
+    else:
+        response_url = body.get("response_url")
+        if response_url:
+            await respond(str(response_url), wording.NOT_HERE_ANY_MORE)
+        return
     person = await person_for(slack, user_id)
     if person is None:
         await tell_no_access(slack, where, response_url=body.get("response_url"))

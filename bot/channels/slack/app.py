@@ -1,23 +1,24 @@
 """Building the Slack channel from the settings and mounting it on the one aiohttp server.
 
-Events, the `/ap` command and interactivity all arrive at `POST /slack/events`, where bolt
-checks every request's signature (and refuses any older than 5 minutes) before a listener
-sees it. Listeners acknowledge at once and do their work afterwards (see work.py). With
+Events, the `/ap` command and interactivity all arrive at `POST /slack/events`, where every
+request's signature is checked (and any older than 5 minutes refused) before bolt reads it,
+and its workspace before a listener sees it (see door.py). Listeners acknowledge at once and do their work afterwards (see work.py). With
 `SLACK_APP_TOKEN` set, the same app also runs over Socket Mode (see socket_mode.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack import actions, commands, home, messages, nudge_buttons, wording
+from bot.channels.slack import actions, commands, door, home, messages, nudge_buttons, wording
 from bot.channels.slack.channel import HonourRetryAfter, SlackChannel
 from bot.channels.work import Work
 from bot.runtime import Runtime
@@ -51,6 +52,8 @@ def create_slack(runtime: Runtime) -> SlackChannel | None:
         # Listeners ack first, then hand the slow part to `Work`, so the response is sent as
         # soon as they return; no work is left to bolt's untracked background futures.
         process_before_response=True,
+        # Checked in `slack_events` instead: bolt's check logs the body of a refused request.
+        request_verification_enabled=False,
     )
     slack = SlackChannel(
         runtime=runtime,
@@ -61,43 +64,56 @@ def create_slack(runtime: Runtime) -> SlackChannel | None:
         rate_limits=rate_limits,
         socket_mode=settings.slack_app_token is not None,
     )
+    app.use(door.workspace_check(lambda: installed_workspace(slack)))
     for feature in (commands, messages, actions, home, nudge_buttons):
         feature.register(slack)
     return slack
 
 
-# Fields Slack always sends as objects; anything else is not a request from Slack.
-OBJECT_FIELDS = ("event", "user", "team", "view", "container", "channel", "message", "enterprise")
-
-
-def _well_formed(body: str, content_type: str) -> bool:
-    """Whether a body has the shape Slack's requests have (bolt assumes it, and would crash)."""
+async def installed_workspace(slack: SlackChannel) -> door.Workspace | None:
+    """The workspace the bot is installed in: from the settings, or else the one the bot token
+    belongs to (asked of Slack once, with `auth.test`, then remembered)."""
+    if slack.workspace is not None:
+        return slack.workspace
+    settings = slack.runtime.settings
+    if settings.slack_team_id:
+        slack.workspace = door.Workspace(settings.slack_team_id, settings.slack_enterprise_id)
+        return slack.workspace
     try:
-        if "json" in content_type:
-            data = json.loads(body)
-        else:
-            fields = parse_qs(body, keep_blank_values=True)
-            if "payload" not in fields:
-                return True  # a slash command: plain form fields
-            data = json.loads(fields["payload"][0])
-    except ValueError:
-        return False
-    if not isinstance(data, dict):
-        return False
-    actions = data.get("actions", [{}])
-    if not (isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)):
-        return False
-    return all(isinstance(data[key], dict) for key in OBJECT_FIELDS if key in data)
+        found = await slack.client.auth_test()
+    except SlackApiError as error:
+        log.error("slack: auth.test failed (%s); refusing requests", error.response.get("error"))
+        return None
+    except (aiohttp.ClientError, TimeoutError) as error:
+        log.error("slack: auth.test failed (%s); refusing requests", type(error).__name__)
+        return None
+    team_id = found.get("team_id")
+    if not team_id:
+        return None
+    enterprise_id = settings.slack_enterprise_id or found.get("enterprise_id") or None
+    slack.workspace = door.Workspace(str(team_id), enterprise_id)
+    return slack.workspace
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    """Everything Slack sends over HTTP: verified and dispatched by bolt."""
+    """Everything Slack sends over HTTP: verified here, then dispatched by bolt."""
     slack = request.app[SLACK]
-    body = await request.text()
-    if not _well_formed(body, request.headers.get("Content-Type", "")):
-        return web.json_response({"error": "Not a Slack request."}, status=400)
-    bolt_response = await slack.app.async_dispatch(await to_bolt_request(request))
-    return await to_aiohttp_response(bolt_response)
+    secret = slack.runtime.settings.slack_signing_secret
+    assert secret is not None  # Slack is mounted only with a signing secret
+    raw = await request.read()
+    refusal = door.check_signature(secret.get_secret_value(), request.headers, raw)
+    body = ""
+    if refusal is None:
+        body, refusal = door.check_shape(raw, request.headers.get("Content-Type", ""))
+    if refusal is not None:
+        door.refused(refusal)
+        return web.json_response({"error": "Not a Slack request."}, status=refusal.status)
+    bolt_request = AsyncBoltRequest(
+        body=body,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]
+    )
+    return await to_aiohttp_response(await slack.app.async_dispatch(bolt_request))
 
 
 def mount_slack(app: web.Application, runtime: Runtime) -> SlackChannel | None:

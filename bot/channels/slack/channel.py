@@ -16,6 +16,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.slack.door import Workspace
 from bot.channels.work import Work
 from bot.runtime import Runtime
 from dialogs.runner import DialogRunner
@@ -97,6 +98,8 @@ class SlackChannel:
     work: Work
     rate_limits: HonourRetryAfter
     socket_mode: bool = False
+    # The workspace the bot is installed in, once known (see app.installed_workspace).
+    workspace: Workspace | None = None
 
 
 def sender_key(body: dict[str, Any]) -> str | None:

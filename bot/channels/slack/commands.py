@@ -1,8 +1,10 @@
 """`/ap`: the same words as the terminal (`/ap start`, `/ap absent`, `/ap status AP-7K3Q`, ...).
 
 In a provider's shared channel (one linked to the organisation) the dialogs allowed there run
-in the channel, privately to the person; anywhere else the dialog runs in the person's DM with
-the bot. `/ap link` and `/ap link-channel` are for admins.
+in the channel, privately to the person, and offer only that organisation's placements;
+anywhere else the dialog runs in the person's DM with the bot. `/ap link` and
+`/ap link-channel` are for admins. A command is run once: the same signed request sent again
+(within Slack's five minutes) is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bot.channels.slack.conversation import (
     tells_when_database_gone,
     unescape,
 )
+from bot.channels.slack.dedupe import first_time, request_key
 from bot.channels.slack.identity import link_user, person_for
 from dialogs.runner import Incoming
 from storage.db import transaction
@@ -48,7 +51,11 @@ def register(slack: SlackChannel) -> None:
 
 @tells_when_database_gone
 async def handle_command(slack: SlackChannel, body: dict[str, Any]) -> None:
-    """One `/ap ...`, after the acknowledgement."""
+    """One `/ap ...`, after the acknowledgement; a replay of the same request is dropped."""
+    key = request_key(body)
+    if key is None or not await first_time(slack, key):
+        log.warning("slack: dropped a slash command sent again (or with no trigger_id)")
+        return
     user_id = str(body.get("user_id", ""))
     channel_id = str(body.get("channel_id", ""))
     response_url = body.get("response_url")
@@ -65,10 +72,11 @@ async def handle_command(slack: SlackChannel, body: dict[str, Any]) -> None:
         await _reply(slack, response_url, await _link_channel(slack, person, body, args))
         return
     async with transaction(slack.runtime.sessions) as session:
-        shared = await find_channel(session, PLATFORM, channel_id) is not None
+        linked = await find_channel(session, PLATFORM, channel_id)
     incoming = Incoming(text=text or "help")
-    if shared:
-        await take_turn(slack, person.id, Where(user_id, channel_id, shared=True), incoming)
+    if linked is not None:
+        here = Where(user_id, channel_id, shared=True, place=linked.organisation_id)
+        await take_turn(slack, person.id, here, incoming)
         return
     where = await dm_where(slack, user_id)
     await take_turn(slack, person.id, where, incoming)

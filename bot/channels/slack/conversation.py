@@ -44,13 +44,21 @@ OPEN_PROMPT = "open_prompt"
 RETRY_REPLY_AFTER = 1.0  # seconds before a reply Slack failed to take is posted again
 
 
+def is_direct_message(channel_id: str) -> bool:
+    """Whether Slack says this conversation is a direct message (an IM: its id starts with D).
+    The only place, besides a linked channel, where the bot may say anything about a pupil."""
+    return channel_id.startswith("D")
+
+
 @dataclass(frozen=True)
 class Where:
-    """Where one person's conversation happens: their DM with the bot, or a shared channel."""
+    """Where one person's conversation happens: their DM with the bot, or a shared channel
+    (one linked to an organisation: `place`, whose placements alone are named there)."""
 
     user_id: str
     channel_id: str
     shared: bool = False
+    place: int | None = None
 
     @property
     def conversation(self) -> str:
@@ -85,13 +93,20 @@ def unescape(text: str) -> str:
 
 async def say(slack: SlackChannel, where: Where, replies: Sequence[Reply]) -> list[str]:
     """Post replies: in the DM, or in a shared channel (only to the person, except a
-    reference-only confirmation). Returns the ts of each message posted."""
+    reference-only confirmation). Returns the ts of each message posted. Anywhere that is
+    neither (a channel that is not, or no longer, linked) nothing is posted for others to see:
+    every reply goes only to the person."""
     posted: list[str] = []
+    private = not where.shared and is_direct_message(where.channel_id)
+    if not where.shared and not private:
+        log.warning("slack: a reply meant for a DM was headed elsewhere; sent only to the person")
     for group in blocks.group_replies(replies):
         message_blocks = blocks.message_blocks(group, shared=where.shared)
         text = blocks.fallback_text(group)
-        public = isinstance(group[-1], Done) and group[-1].dialog in POSTED_IN_SHARED
-        if not where.shared or public:
+        public = (
+            where.shared and isinstance(group[-1], Done) and group[-1].dialog in POSTED_IN_SHARED
+        )
+        if private or public:
             response = await _once_more_if_slack_failed(
                 slack,
                 slack.client.chat_postMessage,
@@ -111,7 +126,7 @@ async def say(slack: SlackChannel, where: Where, replies: Sequence[Reply]) -> li
             )
             posted.append(str(response.get("message_ts", "")))
         done = group[-1]
-        if isinstance(done, Done) and done.files and not where.shared:
+        if isinstance(done, Done) and done.files and private:
             await upload_files(slack, where, done)
     return posted
 
@@ -264,6 +279,7 @@ async def take_turn(
         channel=CHANNEL,
         conversation=where.conversation,
         shared=where.shared,
+        place=where.place,
     )
     if clicked is not None:
         await close_clicked(slack, clicked)

@@ -3,6 +3,10 @@
 Slack retries an event it thinks we missed (same `event_id`, with `X-Slack-Retry-Num`), and a
 person can click the same button twice before the message updates. Each is remembered in the
 `inbound_events` table (unique per platform and key) the first time; repeats are dropped.
+
+The same keys refuse a replay: someone who captured a signed request and sends it again within
+Slack's five minutes sends the same event_id, the same click, or (a slash command, which has no
+event_id) the same `trigger_id`, which Slack makes anew for every command typed.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ def event_key(body: dict[str, Any]) -> str | None:
     """The key of an Events API delivery: its event_id."""
     event_id = body.get("event_id")
     return f"event:{event_id}" if event_id else None
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """The key of one request a person made (a slash command, a click): its trigger_id."""
+    trigger_id = body.get("trigger_id")
+    return f"trigger:{trigger_id}" if trigger_id else None
 
 
 def action_key(body: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.channels.slack import blocks, wording
 from bot.channels.slack.channel import CHANNEL, SlackChannel
 from bot.channels.slack.conversation import dm_where, take_turn
+from bot.channels.slack.dedupe import first_time, request_key
 from bot.channels.slack.identity import person_for
 from dialogs import wording as dialog_wording
 from dialogs.commands import find_dialog
@@ -99,8 +100,12 @@ async def publish_home(slack: SlackChannel, user_id: str) -> None:
 
 
 async def handle_home_start(slack: SlackChannel, body: dict[str, Any]) -> None:
-    """A home button: start that dialog in the person's DM. (Not deduplicated: starting the
-    same dialog twice is a thing people mean to do; a double click is refused as an answer.)"""
+    """A home button: start that dialog in the person's DM. (Two clicks are two dialogs:
+    starting the same dialog twice is a thing people mean to do; only the same request sent
+    again, with the same trigger_id, is dropped.)"""
+    key = request_key(body)
+    if key is None or not await first_time(slack, key):
+        return
     user_id = str((body.get("user") or {}).get("id", ""))
     person = await person_for(slack, user_id)
     if person is None:

@@ -1,11 +1,16 @@
 """Who is who: a Slack user is a person of ours by the email on their Slack profile
 (`users.info`, checked once and then remembered), or because an admin linked them with
-`/ap link @user email`. Anyone else is told politely how to get access, and nothing else."""
+`/ap link @user email`. Anyone else is told politely how to get access, and nothing else.
+
+Only a member of the installed workspace is linked by profile email: a guest from another
+workspace in a shared (Slack Connect) channel has an email their own workspace's admin
+controls, so an admin of ours links them by hand."""
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -38,9 +43,23 @@ async def person_for(slack: SlackChannel, user_id: str) -> Person | None:
     email = (user.get("profile") or {}).get("email")
     if not email or user.get("is_bot") or user.get("deleted"):
         return None
+    if not _of_our_workspace(slack, user):
+        log.info("slack: %s is from another workspace; not linking by email", user_id)
+        return None
     return await retry_when_raced(
         lambda: _link_by_email(slack, user_id, str(email)), what=f"slack: linking {user_id}"
     )
+
+
+def _of_our_workspace(slack: SlackChannel, user: dict[str, Any]) -> bool:
+    """Whether a `users.info` user belongs to the workspace the bot is installed in."""
+    ours = slack.workspace
+    if ours is None:
+        return False
+    enterprise = (user.get("enterprise_user") or {}).get("enterprise_id")
+    if ours.enterprise_id is not None and enterprise == ours.enterprise_id:
+        return True  # a member of the same Enterprise Grid organisation
+    return bool(user.get("team_id") == ours.team_id)
 
 
 async def _link_by_email(slack: SlackChannel, user_id: str, email: str) -> Person | None:

@@ -11,6 +11,10 @@ TYPE_IN_DM = "Reply with a message to answer."
 TYPE_IN_SHARED = "Type your answer in the box and press Enter (only you can see this)."
 OR_TYPE_DM = "Or type your answer."
 OR_TYPE_SHARED = "Or type `/ap` and your answer (only you see it)."
+NOT_HERE_ANY_MORE = (
+    "This channel isn't linked to a provider (any more), so I won't carry on here, where others "
+    "could read it. Nothing was saved. Please start again in our direct message."
+)
 ANSWERED = "Answered: {answer}"
 ASKED_AGAIN = "Asked again below."
 CLOSED = "Closed."

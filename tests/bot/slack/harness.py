@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,9 @@ class SlackRequests:
     api: FakeSlackApi
     secret: str = SIGNING_SECRET
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Slack's trigger_ids are unique; a repeated one is a replay and is dropped by the bot, so
+    # two workspaces in one test (or a restart) must not make the same ones.
+    _run: str = field(default_factory=lambda: secrets.token_hex(4))
 
     # --- sending, signed ---------------------------------------------------------------
 
@@ -127,7 +131,7 @@ class SlackRequests:
                 "text": text,
                 "api_app_id": "A0001",
                 "response_url": self.api.response_url(f"cmd{next(self._ids)}"),
-                "trigger_id": f"trigger.{next(self._ids)}",
+                "trigger_id": f"trigger.{self._run}.{next(self._ids)}",
             }
         )
         return await self.post(body, "application/x-www-form-urlencoded")
@@ -185,7 +189,7 @@ class SlackRequests:
             "api_app_id": "A0001",
             "token": "legacy",
             "team": {"id": TEAM_ID, "domain": "ap-test"},
-            "trigger_id": f"trigger.{next(self._ids)}",
+            "trigger_id": f"trigger.{self._run}.{next(self._ids)}",
             "container": {
                 "type": "message",
                 "message_ts": message.ts,

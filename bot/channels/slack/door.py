@@ -1,0 +1,164 @@
+"""The door in front of the Slack listeners: every HTTP request is proven to come from Slack,
+for the workspace the bot is installed in, before bolt reads it.
+
+- **Signature**, checked here rather than by bolt: bolt's own check logs the whole body of a
+  request that fails it (a stranger could write lines into our log, fill it, or have a late but
+  genuine message holding a disclosure written out in clear). Here a refusal logs only its
+  reason, never a header value or the body. A timestamp that is not a number, or is more than
+  five minutes from now, is refused with 401, as a wrong signature is.
+- **Shape**: a body that is not UTF-8, is not JSON or a form where Slack sends one, is nested
+  deeper than Slack ever nests, or is `null`, is refused with 400 (bolt would answer 500).
+- **Workspace** (`check_workspace`, a bolt middleware, so Socket Mode has it too): the request's
+  team and enterprise must be the installed workspace's (`SLACK_TEAM_ID` /
+  `SLACK_ENTERPRISE_ID`, or what `auth.test` says the bot token belongs to).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+
+log = logging.getLogger(__name__)
+
+# Slack refuses to send, and we refuse to take, a request signed more than five minutes ago.
+MAX_AGE_SECONDS = 5 * 60
+# Slack's payloads are a few levels deep (Block Kit, rich text lists, inside a view inside a
+# payload); anything far deeper is not from Slack.
+MAX_DEPTH = 64
+# Fields Slack always sends as objects; anything else is not a request from Slack.
+OBJECT_FIELDS = ("event", "user", "team", "view", "container", "channel", "message", "enterprise")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request is refused (said in the log, and to the caller), and with which status."""
+
+    status: int
+    reason: str
+
+
+NOT_SIGNED = Refusal(401, "the signature is missing or does not match")
+NO_TIMESTAMP = Refusal(401, "the timestamp header is missing or not a number")
+TOO_OLD = Refusal(401, "the request was signed more than five minutes ago (or in the future)")
+NOT_UTF8 = Refusal(400, "the body is not UTF-8")
+NOT_SLACK_SHAPED = Refusal(400, "the body is not shaped like a request from Slack")
+OTHER_WORKSPACE = Refusal(403, "the request is from a workspace this bot is not installed in")
+
+
+def check_signature(
+    secret: str, headers: Mapping[str, str], raw: bytes, *, now: float | None = None
+) -> Refusal | None:
+    """None when Slack signed this body with our signing secret in the last five minutes.
+
+    Slack signs `v0:{timestamp}:{body}` with HMAC-SHA256. The time is the wall clock's, not the
+    bot's injected clock: it is compared with Slack's, which is real time.
+    """
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return NO_TIMESTAMP
+    if abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE_SECONDS:
+        return TOO_OLD
+    base = b"v0:" + timestamp.encode() + b":" + raw
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        return NOT_SIGNED
+    return None
+
+
+def _depth_within(value: object, limit: int) -> bool:
+    """Whether a parsed JSON value nests no deeper than `limit` (without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
+def _parse_json(text: str) -> object:
+    """JSON, or ValueError; nesting deep enough to exhaust the parser's recursion is refused
+    too (RecursionError), before anything else walks it."""
+    try:
+        return json.loads(text)
+    except RecursionError as error:
+        raise ValueError("nested too deep") from error
+
+
+def check_shape(raw: bytes, content_type: str) -> tuple[str, Refusal | None]:
+    """The body as text, and a refusal unless it has the shape Slack's requests have (bolt
+    assumes that shape, and would answer 500 to anything else)."""
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "", NOT_UTF8
+    try:
+        if "json" in content_type:
+            data = _parse_json(body)
+        else:
+            fields = parse_qs(body, keep_blank_values=True)
+            if "payload" not in fields:
+                return body, None  # a slash command: plain form fields
+            data = _parse_json(fields["payload"][0])
+    except ValueError:
+        return body, NOT_SLACK_SHAPED
+    if not isinstance(data, dict) or not _depth_within(data, MAX_DEPTH):
+        return body, NOT_SLACK_SHAPED
+    actions = data.get("actions", [{}])
+    if not (isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)):
+        return body, NOT_SLACK_SHAPED
+    if not all(isinstance(data[key], dict) for key in OBJECT_FIELDS if key in data):
+        return body, NOT_SLACK_SHAPED
+    return body, None
+
+
+def refused(refusal: Refusal) -> None:
+    """Say in the log that a request was refused: the reason only (nothing the caller sent)."""
+    log.warning("slack: refused a request (%s): %s", refusal.status, refusal.reason)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The Slack workspace (and Enterprise Grid organisation, if any) the bot is installed in."""
+
+    team_id: str
+    enterprise_id: str | None
+
+
+WorkspaceLookup = Callable[[], Awaitable[Workspace | None]]
+
+
+def workspace_check(
+    installed: WorkspaceLookup,
+) -> Callable[..., Awaitable[BoltResponse]]:
+    """A bolt middleware that refuses any request whose team (or enterprise) is not the
+    installed workspace's, whatever its signature: with a distributed app, every workspace that
+    installs it sends requests signed with the same secret."""
+
+    async def check_workspace(
+        context: AsyncBoltContext, response: BoltResponse, next: Callable[[], Awaitable[None]]
+    ) -> BoltResponse:
+        ours = await installed()
+        if ours is None:  # auth.test failed: nobody can be told apart, so nobody gets in
+            refused(OTHER_WORKSPACE)
+            return BoltResponse(status=503, body={"error": "Slack workspace unknown"})
+        if context.team_id != ours.team_id or context.enterprise_id != ours.enterprise_id:
+            refused(OTHER_WORKSPACE)
+            return BoltResponse(status=OTHER_WORKSPACE.status, body={"error": "Not installed"})
+        await next()
+        return response
+
+    return check_workspace

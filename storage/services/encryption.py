@@ -99,10 +99,19 @@ async def holds_encrypted_data(connection: AsyncConnection) -> bool:
 
 
 async def key_opens_data(session: AsyncSession) -> bool:
-    """Whether the configured key decrypts the stored key check (True before one is stored:
-    nothing was encrypted under another key). Reads only; for /healthz."""
+    """Whether the configured key decrypts the stored key check (before one is stored: any
+    value stored encrypted, if there is one). Reads only; for /healthz."""
     stored = await _raw_canary(session)
-    return stored is None or _opens(stored)
+    if stored is not None:
+        return _opens(stored)
+    sample = await _some_encrypted_value(session)
+    if sample is None:
+        return True
+    try:
+        keyring().decrypt(sample)
+    except EncryptionNotConfigured:
+        return False
+    return True
 
 
 async def check_key(session: AsyncSession, *, at: dt.datetime) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.crypto import EncryptedText
 from storage.models import AuditEntry, Base
 
 # Columns whose values never go into the audit log, only the fact they were recorded or
@@ -93,7 +94,10 @@ def snapshot(record: Base) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for column in mapper.column_attrs:
         value = getattr(record, column.key)
-        values[column.key] = Sealed.of(value) if column.key in SENSITIVE_COLUMNS else _plain(value)
+        sealed = column.key in SENSITIVE_COLUMNS or isinstance(
+            column.columns[0].type, EncryptedText
+        )  # what is encrypted at rest never goes into the log in clear
+        values[column.key] = Sealed.of(value) if sealed else _plain(value)
     return values
 
 

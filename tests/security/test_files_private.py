@@ -8,15 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.chat_cli import chat
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler.background import scheduler_for
-from bot.settings import Settings
+from bot.settings import Settings, get_settings
 from storage.migrate import upgrade_async
 from storage.models import Pupil
 from tests.chat import JsonChat
@@ -106,22 +108,18 @@ async def test_an_export_is_private_and_removed_after_the_set_time(
 async def test_exports_past_their_time_are_removed_when_the_terminal_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.chat_cli import chat
-
     folder = tmp_path / "data"
     reports = folder / "reports"
     reports.mkdir(parents=True)
     old, new = reports / "pupil-record-AP-7K3Q-20261120.pdf", reports / "aplist.csv"
     for path in (old, new):
         path.write_bytes(b"x")
-    now = dt.datetime.now().timestamp()
+    now = time.time()  # `apbot chat` runs on the system clock
     os.utime(old, (now - 7 * 3600, now - 7 * 3600))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{folder}/apsafeguard.db")
     monkeypatch.setenv("REPORTS_DIR", str(reports))
     monkeypatch.setenv("EXPORTS_KEEP_HOURS", "6")
     monkeypatch.delenv("ENCRYPTION_KEYS", raising=False)
-    from bot.settings import get_settings
-
     get_settings.cache_clear()
     try:
         await upgrade_async(f"sqlite:///{folder}/apsafeguard.db")

@@ -15,6 +15,7 @@ from bot.runtime import open_runtime
 from dialogs import wording
 from dialogs.runner import DialogRunner
 from storage.db import transaction
+from storage.files import ExportSweep
 from storage.models import Person
 
 
@@ -35,6 +36,11 @@ def register(subparsers: Any) -> None:
 
 async def chat(email: str, *, json_mode: bool) -> int:
     async with open_runtime() as runtime:
+        settings = runtime.settings
+        # Earlier exports past EXPORTS_KEEP_HOURS go before new ones are made.
+        ExportSweep.from_hours(settings.reports_dir, settings.exports_keep_hours).run(
+            runtime.clock.now()
+        )
         async with transaction(runtime.sessions) as session:
             person = await session.scalar(
                 select(Person).where(func.lower(Person.email) == email.strip().lower())

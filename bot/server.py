@@ -10,6 +10,7 @@ from sqlalchemy import text
 from bot.channels.slack.app import mount_slack
 from bot.channels.teams.routes import mount as mount_teams
 from bot.runtime import Runtime
+from storage.services.encryption import key_opens_data
 
 log = logging.getLogger(__name__)
 
@@ -17,16 +18,42 @@ RUNTIME = web.AppKey("runtime", Runtime)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 with the database status when all is well; 503 when the database does not answer."""
+    """200 with the database status when all is well; 503 with a plain reason when the
+    database does not answer or the encryption key does not open what it holds."""
     runtime = request.app[RUNTIME]
     try:
         async with runtime.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
+        async with runtime.sessions() as session:
+            key_ok = await key_opens_data(session)
     except Exception as error:  # any failure to answer means unhealthy
         log.warning("health check: database unavailable: %s", type(error).__name__)
-        return web.json_response({"status": "unhealthy", "database": "unavailable"}, status=503)
+        return web.json_response(
+            {
+                "status": "unhealthy",
+                "database": "unavailable",
+                "reason": "The database does not answer.",
+            },
+            status=503,
+        )
+    if not key_ok:
+        log.warning("health check: the encryption key does not open the stored data")
+        return web.json_response(
+            {
+                "status": "unhealthy",
+                "database": "ok",
+                "encryption": "wrong key",
+                "reason": "The encryption key does not decrypt the stored data.",
+            },
+            status=503,
+        )
     return web.json_response(
-        {"status": "ok", "database": "ok", "backend": runtime.engine.dialect.name}
+        {
+            "status": "ok",
+            "database": "ok",
+            "encryption": "ok",
+            "backend": runtime.engine.dialect.name,
+        }
     )
 
 

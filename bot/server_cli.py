@@ -53,11 +53,12 @@ async def serve() -> None:
     from bot.channels.slack.app import slack_status
     from bot.channels.slack.socket_mode import start_socket_mode
     from bot.channels.teams.routes import teams_status
-    from bot.scheduler.background import start_scheduler
+    from bot.scheduler.background import export_sweep, start_scheduler
     from bot.server import build_app
 
     settings = get_settings()
-    async with open_runtime(settings) as runtime:
+    async with open_runtime(settings) as runtime:  # stops here if the key does not open the data
+        export_sweep(runtime).run(runtime.clock.now())  # exports past EXPORTS_KEEP_HOURS
         app = build_app(runtime)
         runner = web.AppRunner(app)
         await runner.setup()

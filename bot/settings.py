@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     reports_dir: str = Field(
         default="./data/reports", description="Where the terminal saves reports and exports."
     )
+    exports_keep_hours: float = Field(
+        default=24,
+        gt=0,
+        description="Hours the terminal's reports and exports are kept before they are removed.",
+    )
     retention_attendance_years: int = Field(
         default=6, ge=1, description="Years attendance records are kept."
     )

@@ -10,7 +10,6 @@ The keyring is process-wide configuration (like the time zone), set once when th
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,18 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 
+from storage.files import make_private, private_folder, write_private
+
 PREFIX = "enc1:"
 
 
 class EncryptionNotConfigured(RuntimeError):
     """No key: encrypted values can be neither written nor read."""
+
+
+class KeyDoesNotOpen(EncryptionNotConfigured):
+    """The configured key does not decrypt what the database holds (a key file lost and a new
+    one made, a key removed before `apbot rotate-key`): the bot must not start."""
 
 
 class Keyring:
@@ -81,14 +87,27 @@ def new_key() -> str:
     return Fernet.generate_key().decode()
 
 
+KEY_FILE = "encryption.key"
+
+
+def key_file(folder: Path) -> Path:
+    """Where the embedded default keeps its key: beside the SQLite file."""
+    return folder / KEY_FILE
+
+
 def local_key(folder: Path) -> str:
     """The embedded default's key: made once and kept beside the SQLite file (readable by the
-    owner only). Production sets ENCRYPTION_KEYS from its secret store instead."""
-    path = folder / "encryption.key"
+    owner only, in a folder only the owner can open). Production sets ENCRYPTION_KEYS from its
+    secret store instead. The caller decides whether a missing file may be made anew (never
+    while the database holds values encrypted under the lost one: `bot.runtime`)."""
+    path = key_file(folder)
+    private_folder(folder)
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(new_key())
-        os.chmod(path, 0o600)
+        try:
+            write_private(path, new_key().encode())
+        except FileExistsError:  # another process made it a moment ago: use theirs
+            pass
+    make_private(path)
     return path.read_text().strip()
 
 

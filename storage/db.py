@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.files import prepare_sqlite_file, seal_sqlite_files
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,12 +47,20 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def ensure_sqlite_folder(url: str) -> None:
-    """Create the folder of an SQLite file so a fresh clone needs nothing by hand."""
+def sqlite_file(url: str) -> Path | None:
+    """The SQLite database file of `url` (None for PostgreSQL or an in-memory database)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        folder = os.path.dirname(os.path.abspath(parsed.database or ""))
-        os.makedirs(folder, exist_ok=True)
+        return Path(os.path.abspath(parsed.database or ""))
+    return None
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of an SQLite file so a fresh clone needs nothing by hand: the folder
+    readable by the bot's user only, the file created 0600 (see `storage.files`)."""
+    database = sqlite_file(url)
+    if database is not None:
+        prepare_sqlite_file(database)
 
 
 # aiosqlite logs every statement with its parameters at DEBUG: those can name a pupil, so its
@@ -66,6 +77,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
+        database = sqlite_file(url)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -76,6 +88,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            if database is not None:  # the -wal and -shm exist now: owner only
+                seal_sqlite_files(database)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin_immediate(connection):  # type: ignore[no-untyped-def]

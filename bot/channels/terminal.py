@@ -18,6 +18,7 @@ from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, PromptKind, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
+from storage.files import private_folder, write_private
 from storage.models import Person
 
 CHANNEL = "terminal"
@@ -116,15 +117,17 @@ class TerminalChannel:
         self.clock = clock
 
     def save_files(self, done: Done) -> None:
-        """Write a dialog's files (reports, exports) to disk, never over an earlier one."""
-        self.files_dir.mkdir(parents=True, exist_ok=True)
+        """Write a dialog's files (reports, exports) to disk, never over an earlier one:
+        readable by the bot's user only (0600 in a 0700 folder), removed after
+        EXPORTS_KEEP_HOURS."""
+        private_folder(self.files_dir)
         for attachment in done.files:
             path = self.files_dir / attachment.filename
             stem, suffix, n = path.stem, path.suffix, 2
             while path.exists():
                 path = self.files_dir / f"{stem}-{n}{suffix}"
                 n += 1
-            path.write_bytes(attachment.content)
+            write_private(path, attachment.content)
             attachment.path = str(path)
 
     def emit(self, replies: list[Reply]) -> None:

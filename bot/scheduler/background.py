@@ -14,6 +14,7 @@ from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from bot.scheduler.log_delivery import LogDeliverer
 from bot.scheduler.scheduler import Scheduler
+from storage.files import ExportSweep
 from storage.rules.nudges import NudgeTimes
 
 
@@ -54,7 +55,14 @@ def scheduler_for(runtime: Runtime, deliverers: list[Deliverer]) -> Scheduler:
             digest=settings.digest_time,
         ),
         instance=instance_name(runtime),
+        exports=export_sweep(runtime),
     )
+
+
+def export_sweep(runtime: Runtime) -> ExportSweep:
+    """The terminal's exports, removed after EXPORTS_KEEP_HOURS."""
+    settings = runtime.settings
+    return ExportSweep.from_hours(settings.reports_dir, settings.exports_keep_hours)
 
 
 class BackgroundScheduler:

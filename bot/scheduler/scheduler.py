@@ -19,6 +19,7 @@ from bot.delivery import Deliverer
 from bot.scheduler.worker import DeliveryReport, OutboxWorker, Sleep
 from storage.clock import Clock
 from storage.db import transaction
+from storage.files import ExportSweep
 from storage.rules.nudges import NudgeTimes, due_nudges
 from storage.services.audit import Change
 from storage.services.digest_queue import queue_digests
@@ -38,6 +39,7 @@ class PassReport:
     nudges: int = 0
     digests: int = 0
     escalations: int = 0
+    exports_removed: int = 0
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def summary(self) -> str:
@@ -61,8 +63,10 @@ class Scheduler:
         times: NudgeTimes | None = None,
         instance: str | None = None,
         sleep: Sleep = asyncio.sleep,
+        exports: ExportSweep | None = None,
     ) -> None:
         self.sessions = sessions
+        self.exports = exports
         self.clock = clock
         self.times = times or NudgeTimes()
         self.instance = instance or f"bot-{secrets.token_hex(4)}"
@@ -97,6 +101,8 @@ class Scheduler:
         """Evaluate, then deliver what is due."""
         report = await self.evaluate()
         report.delivery = await self.worker.deliver_due()
+        if self.exports is not None:  # the terminal's exports past EXPORTS_KEEP_HOURS
+            report.exports_removed = len(self.exports.run(self.clock.now()))
         return report
 
     async def run_forever(self, stop: asyncio.Event, *, every: float = 60.0) -> None:

@@ -26,6 +26,7 @@ from storage.models.followup import (
     WelfareEscalationReason,
     WelfareNextStep,
 )
+from storage.models.keys import KeyCanary
 from storage.models.organisations import Organisation, Site
 from storage.models.people import Person, Pupil
 from storage.models.placements import ChecklistItem, Placement
@@ -50,6 +51,7 @@ __all__ = [
     "ConversationRef",
     "DialogState",
     "InboundEvent",
+    "KeyCanary",
     "NudgeSnooze",
     "OrgKind",
     "Organisation",

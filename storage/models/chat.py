@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.crypto import EncryptedText
+from storage.crypto import EncryptedJSON, EncryptedText
 from storage.models.base import Base, UtcDateTime
 from storage.models.organisations import Organisation
 
@@ -45,7 +45,9 @@ class ConversationRef(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("chat_channels.id"), index=True)
     conversation_id: Mapped[str] = mapped_column(String(300))
-    reference: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Teams: the conversation reference; Slack: the last question asked, with its text (which
+    # can name a pupil or quote what someone typed): encrypted at rest.
+    reference: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 

@@ -46,7 +46,8 @@ class Pupil(Base):
     # Names are encrypted at rest (storage/crypto.py); they cannot be searched or sorted in SQL.
     first_name: Mapped[str] = mapped_column(EncryptedText)
     last_name: Mapped[str] = mapped_column(EncryptedText)
-    upn: Mapped[str | None] = mapped_column(String(13))
+    # The UPN identifies the child nationally: encrypted too (never looked up in SQL).
+    upn: Mapped[str | None] = mapped_column(EncryptedText)
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
     year_group: Mapped[int] = mapped_column(Integer)
     fsm_eligible: Mapped[bool] = mapped_column(Boolean, default=False)

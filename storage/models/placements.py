@@ -12,12 +12,12 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
-    Text,
     Time,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage.crypto import EncryptedText
 from storage.models.base import Base, UtcDateTime, enum_column
 from storage.models.enums import ChecklistStatus, PlacementStatus, WelfareCallParty
 from storage.models.organisations import Organisation, Site
@@ -56,7 +56,8 @@ class Placement(Base):
     provider_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     school_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
     other_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
-    other_providers: Mapped[str | None] = mapped_column(Text)
+    # Free text about the pupil and their plan: encrypted at rest like the pupil voice.
+    other_providers: Mapped[str | None] = mapped_column(EncryptedText)
     full_time_hours: Mapped[Decimal] = mapped_column(Numeric(5, 2))
     is_full_time: Mapped[bool] = mapped_column(Boolean)
 
@@ -66,10 +67,10 @@ class Placement(Base):
         enum_column(WelfareCallParty, "welfare_call_party")
     )
     welfare_call_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    welfare_call_arrangements: Mapped[str | None] = mapped_column(Text)
+    welfare_call_arrangements: Mapped[str | None] = mapped_column(EncryptedText)
 
-    objectives: Mapped[str | None] = mapped_column(Text)
-    return_plan: Mapped[str | None] = mapped_column(Text)
+    objectives: Mapped[str | None] = mapped_column(EncryptedText)
+    return_plan: Mapped[str | None] = mapped_column(EncryptedText)
     la_notified_on: Mapped[dt.date | None] = mapped_column(Date)
     next_qa_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
 
@@ -79,7 +80,7 @@ class Placement(Base):
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
     end_outcome: Mapped[str | None] = mapped_column(String(40))
     return_date: Mapped[dt.date | None] = mapped_column(Date)
-    reintegration_notes: Mapped[str | None] = mapped_column(Text)
+    reintegration_notes: Mapped[str | None] = mapped_column(EncryptedText)
 
     pupil: Mapped[Pupil] = relationship(lazy="joined")
     commissioner: Mapped[Organisation] = relationship(foreign_keys=[commissioner_id], lazy="joined")
@@ -118,8 +119,8 @@ class ChecklistItem(Base):
         enum_column(ChecklistStatus, "checklist_status")
     )
     due_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    na_reason: Mapped[str | None] = mapped_column(Text)
-    evidence: Mapped[str | None] = mapped_column(Text)
+    na_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    evidence: Mapped[str | None] = mapped_column(EncryptedText)
     # Who is chased when it falls due (the person who started the placement, by default).
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.crypto import EncryptedText
@@ -39,7 +39,7 @@ class QaVisit(Base):
     register_matches: Mapped[bool] = mapped_column(Boolean)
     concerns: Mapped[str | None] = mapped_column(EncryptedText)
     rating: Mapped[QaRating] = mapped_column(enum_column(QaRating, "qa_rating"))
-    actions_agreed: Mapped[str | None] = mapped_column(Text)
+    actions_agreed: Mapped[str | None] = mapped_column(EncryptedText)
     next_visit_due: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -62,7 +62,7 @@ class Contact(Base):
     contact_date: Mapped[dt.date] = mapped_column(Date, index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     method: Mapped[ContactMethod] = mapped_column(enum_column(ContactMethod, "contact_method"))
-    summary: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.crypto import EncryptedText
 from storage.models import AuditEntry, Base
 
-# Columns whose values never go into the audit log, only the fact they changed.
+# Columns whose values never go into the audit log, only the fact they were recorded or
+# changed: free text, and a pupil's identifiers and flags (the log outlives a purge).
 SENSITIVE_COLUMNS = frozenset(
     {
         "first_name",
@@ -27,8 +30,41 @@ SENSITIVE_COLUMNS = frozenset(
         "outcome",
         "na_reason",
         "reintegration_notes",
+        "actions_agreed",
+        "evidence",
+        "objectives",
+        "return_plan",
+        "welfare_call_arrangements",
+        "other_providers",
+        "upn",
+        "date_of_birth",
+        "cp_plan",
+        "cin_plan",
+        "looked_after",
+        "ehcp",
+        "fsm_eligible",
     }
 )
+RECORDED = "(recorded)"
+CHANGED = "(changed)"
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A sensitive value in a snapshot: compares like the value (so a change is noticed), but
+    is written to the log only as "(recorded)" (or nothing, when empty), never the value.
+    Only a digest is kept, even in memory."""
+
+    digest: str
+    present: bool
+
+    @classmethod
+    def of(cls, value: Any) -> Sealed:
+        plain = repr(_plain(value)).encode()
+        return cls(hashlib.sha256(plain).hexdigest(), value is not None and value != "")
+
+    def written(self) -> str | None:
+        return RECORDED if self.present else None
 
 
 @dataclass(frozen=True)
@@ -41,6 +77,8 @@ class Change:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Sealed):
+        return value.written()
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -51,14 +89,15 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(record: Base) -> dict[str, Any]:
-    """The record's column values as plain JSON, sensitive free text masked."""
+    """The record's column values as plain JSON, sensitive ones sealed (see `Sealed`)."""
     mapper = inspect(record).mapper
     values: dict[str, Any] = {}
     for column in mapper.column_attrs:
         value = getattr(record, column.key)
-        values[column.key] = (
-            "(recorded)" if column.key in SENSITIVE_COLUMNS and value else _plain(value)
-        )
+        sealed = column.key in SENSITIVE_COLUMNS or isinstance(
+            column.columns[0].type, EncryptedText
+        )  # what is encrypted at rest never goes into the log in clear
+        values[column.key] = Sealed.of(value) if sealed else _plain(value)
     return values
 
 
@@ -117,7 +156,11 @@ async def audit_updated(
 ) -> AuditEntry | None:
     """Audit what differs between `before` (a `snapshot`) and the record now."""
     after = snapshot(record)
-    diff = {k: {"from": before.get(k), "to": v} for k, v in after.items() if before.get(k) != v}
+    diff = {
+        k: CHANGED if isinstance(v, Sealed) else {"from": before.get(k), "to": v}
+        for k, v in after.items()
+        if before.get(k) != v
+    }
     if not diff:
         return None
     return await audit(

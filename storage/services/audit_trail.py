@@ -33,8 +33,10 @@ def _detail(entry: AuditEntry) -> str:
     if entry.action == "updated":
         return "; ".join(
             f"{field}: {change.get('from')} → {change.get('to')}"
+            if isinstance(change, dict)
+            else f"{field} changed"  # a sensitive field: that it changed, never its value
             for field, change in changes.items()
-            if field not in QUIET and isinstance(change, dict)
+            if field not in QUIET
         )
     if entry.record_type == "ChecklistItem":
         return f"{changes.get('key')} ({changes.get('status')})"

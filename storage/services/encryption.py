@@ -1,14 +1,18 @@
 """Keeping encrypted columns under the current key: encrypt what was written in plain text,
-and re-encrypt everything after a new key is put first (`apbot rotate-key`)."""
+and re-encrypt everything after a new key is put first (`apbot rotate-key`); and checking that
+the key in use opens what is stored (at start, and in `/healthz`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Table, select, text, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
+import datetime as dt
+
+from sqlalchemy import Table, inspect, literal, select, text, type_coerce
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import Text
 
-from storage.crypto import PREFIX, EncryptedText, keyring
-from storage.models import Base
+from storage.crypto import PREFIX, EncryptedText, EncryptionNotConfigured, KeyDoesNotOpen, keyring
+from storage.db import insert_for
+from storage.models import Base, KeyCanary
 
 
 def encrypted_columns() -> list[tuple[Table, str]]:
@@ -44,3 +48,98 @@ async def reencrypt(session: AsyncSession, *, only_plain: bool) -> dict[str, int
         if count:
             changed[f"{table.name}.{column}"] = count
     return changed
+
+
+# The key check: a fixed text, encrypted under the current key in `key_canary` (row 1).
+CANARY_TEXT = "AP Safeguard key check"
+CANARY_ID = 1
+
+
+async def _raw_canary(session: AsyncSession) -> str | None:
+    value: str | None = await session.scalar(
+        select(type_coerce(KeyCanary.__table__.c.value, Text)).where(
+            KeyCanary.__table__.c.id == CANARY_ID
+        )
+    )
+    return value
+
+
+def _opens(stored: str) -> bool:
+    try:
+        return keyring().decrypt(stored) == CANARY_TEXT
+    except EncryptionNotConfigured:
+        return False
+
+
+async def _some_encrypted_value(session: AsyncSession) -> str | None:
+    """Any one value stored encrypted (None when nothing is)."""
+    for table, column in encrypted_columns():
+        value: str | None = await session.scalar(
+            select(type_coerce(table.c[column], Text))
+            .where(type_coerce(table.c[column], Text).like(PREFIX + "%"))
+            .limit(1)
+        )
+        if value is not None:
+            return value
+    return None
+
+
+async def holds_encrypted_data(connection: AsyncConnection) -> bool:
+    """Whether the database holds anything encrypted (tables not yet made count as empty)."""
+    tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    for table, column in encrypted_columns():
+        if table.name in tables and await connection.scalar(
+            select(literal(1))
+            .select_from(table)
+            .where(type_coerce(table.c[column], Text).like(PREFIX + "%"))
+            .limit(1)
+        ):
+            return True
+    return False
+
+
+async def key_opens_data(session: AsyncSession) -> bool:
+    """Whether the configured key decrypts the stored key check (before one is stored: any
+    value stored encrypted, if there is one). Reads only; for /healthz."""
+    stored = await _raw_canary(session)
+    if stored is not None:
+        return _opens(stored)
+    sample = await _some_encrypted_value(session)
+    if sample is None:
+        return True
+    try:
+        keyring().decrypt(sample)
+    except EncryptionNotConfigured:
+        return False
+    return True
+
+
+async def check_key(session: AsyncSession, *, at: dt.datetime) -> None:
+    """At start: the configured key must open what the database holds. The first time, the
+    key is tried on any value already encrypted, then the key check is stored.
+
+    Raises `KeyDoesNotOpen` with what to do."""
+    stored = await _raw_canary(session)
+    if stored is not None:
+        if not _opens(stored):
+            raise KeyDoesNotOpen(KEY_DOES_NOT_OPEN)
+        return
+    sample = await _some_encrypted_value(session)
+    if sample is not None:
+        try:
+            keyring().decrypt(sample)
+        except EncryptionNotConfigured as error:
+            raise KeyDoesNotOpen(KEY_DOES_NOT_OPEN) from error
+    await session.execute(
+        insert_for(session, KeyCanary)
+        .values(id=CANARY_ID, value=CANARY_TEXT, created_at=at)
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+
+
+KEY_DOES_NOT_OPEN = (
+    "The encryption key does not open this database: pupils' names and safeguarding notes "
+    "stored in it were encrypted under another key. Put back the key they were written with "
+    "(the data folder's encryption.key from your backup, or the old key in ENCRYPTION_KEYS after "
+    "the new one) and start again. The bot will not run with a key that cannot read them."
+)

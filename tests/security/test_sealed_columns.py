@@ -1,0 +1,84 @@
+"""Making the class of bug hard to write: a new column that can hold text is either encrypted
+at rest or listed here as clear by design, with the reason (docs/privacy.md gives the same
+list). A free-text field added in clear fails this test until someone decides."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Enum, String, Text
+
+from storage.crypto import EncryptedText
+from storage.models import Base
+from storage.services.encryption import encrypted_columns
+
+CLEAR_BY_DESIGN = {
+    # Establishments: public details (Get Information about Schools), looked up by name.
+    "organisations.name": "public",
+    "organisations.urn": "public",
+    "organisations.ukprn": "public",
+    "organisations.address": "public",
+    "sites.name": "public",
+    "sites.address": "public",
+    "sites.postcode": "public",
+    "term_breaks.name": "public",
+    # Staff: found by email and chat id at every message.
+    "people.name": "staff, shown to colleagues",
+    "people.email": "staff, looked up when they write",
+    "people.slack_user_id": "looked up at every Slack message",
+    "people.teams_aad_object_id": "looked up at every Teams message",
+    "people.time_zone": "a setting",
+    # Codes, references and keys the rules and the scheduler query.
+    "placements.reference": "the short reference used in shared channels",
+    "placements.provider_days": "weekdays",
+    "placements.attendance_code": "a DfE code",
+    "placements.end_outcome": "a code",
+    "attendance.code": "a DfE code",
+    "attendance_changes.from_status": "a code",
+    "attendance_changes.from_code": "a DfE code",
+    "attendance_changes.to_status": "a code",
+    "attendance_changes.to_code": "a DfE code",
+    "attendance_changes.source": "a code",
+    "welfare_call_attempts.outcome_code": "a DfE code",
+    "checklist_items.key": "which check",
+    "chronology.shared_with": "organisation ids",
+    "nudge_snoozes.subject": "e.g. check:12",
+    "reminder_sweeps.instance": "a host name",
+    # The bot's bookkeeping: platform ids, message keys, errors from the platform.
+    "chat_channels.platform": "slack or teams",
+    "chat_channels.external_id": "the platform's channel id",
+    "chat_channels.name": "the channel's name, e.g. pathways-ap",
+    "conversation_refs.platform": "slack or teams",
+    "conversation_refs.target": "person:<id> or channel:<id>",
+    "conversation_refs.conversation_id": "the platform's conversation id",
+    "inbound_events.platform": "slack or teams",
+    "inbound_events.event_id": "the platform's delivery id",
+    "dialog_states.conversation": "the platform's conversation id",
+    "dialog_states.dialog": "the dialog's name",
+    "dialog_states.history": "field names answered",
+    "outbox.key": "e.g. digest:12:2026-11-27",
+    "outbox.kind": "nudge, digest, alert",
+    "outbox.channel_ref": "the platform's channel id",
+    "outbox.last_error": "the platform's error code",
+    "outbox.claimed_by": "a bot instance",
+    "outbox.delivered_via": "slack, teams or log",
+    "pending_files.filename": "named by placement reference and date",
+    "pending_files.media_type": "e.g. application/pdf",
+    # The audit log's own columns; `changes` holds "(recorded)" / "(changed)" for every
+    # sealed field (see test_sealed_at_rest.py).
+    "audit_log.channel": "terminal, slack, teams, cli",
+    "audit_log.action": "created, updated, ...",
+    "audit_log.record_type": "a table's name",
+    "audit_log.changes": "values of fields not sealed",
+}
+
+
+def test_every_text_column_is_sealed_or_clear_by_design() -> None:
+    textual = {
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, String | Text | JSON | EncryptedText)
+        and not isinstance(column.type, Enum)
+    }
+    sealed = {f"{table.name}.{column}" for table, column in encrypted_columns()}
+    assert textual - sealed - set(CLEAR_BY_DESIGN) == set()
+    assert set(CLEAR_BY_DESIGN) <= textual  # no stale entries

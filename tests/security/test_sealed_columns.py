@@ -25,6 +25,7 @@ CLEAR_BY_DESIGN = {
     "people.email": "staff, looked up when they write",
     "people.slack_user_id": "looked up at every Slack message",
     "people.teams_aad_object_id": "looked up at every Teams message",
+    "people.teams_tenant_id": "the Microsoft 365 tenant, looked up with the object id",
     "people.time_zone": "a setting",
     # Codes, references and keys the rules and the scheduler query.
     "placements.reference": "the short reference used in shared channels",
@@ -32,6 +33,7 @@ CLEAR_BY_DESIGN = {
     "placements.attendance_code": "a DfE code",
     "placements.end_outcome": "a code",
     "attendance.code": "a DfE code",
+    "attendance.proposed_code": "a DfE code a provider proposed",
     "attendance_changes.from_status": "a code",
     "attendance_changes.from_code": "a DfE code",
     "attendance_changes.to_status": "a code",

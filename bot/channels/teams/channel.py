@@ -185,6 +185,13 @@ class TeamsChannel:
         _, aad_object_id, _ = sender(activity)
         key = where.key(aad_object_id or person.teams_aad_object_id or f"person-{person.id}")
         options: dict[str, Any] = {"channel": PLATFORM, "conversation": key, "shared": where.shared}
+        if where.shared:
+            # A chat linked to an organisation names only that organisation's placements, and
+            # only its staff (and the commissioning schools') may use it.
+            async with transaction(self.sessions) as session:
+                linked = await find_channel(session, PLATFORM, where.shared_id)
+            if linked is not None:
+                options["place"] = linked.organisation_id
         if said.text.strip().lower() == "cancel" and said.prompt_id:
             # A Cancel button on an old card must not cancel the question asked since.
             waiting = await self.runner.active_prompt(person.id, **options)

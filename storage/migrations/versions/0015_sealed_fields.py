@@ -12,7 +12,7 @@ The rows already there are encrypted by `apbot migrate` right after this migrati
 Downgrading needs the values in plain text again (there is no way back from ciphertext here).
 
 Revision ID: 0015_sealed_fields
-Revises: 0009_reminder_sweeps
+Revises: 0013_teams_identity
 Create Date: 2026-11-29
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_sealed_fields"
-down_revision: str | None = "0009_reminder_sweeps"
+down_revision: str | None = "0013_teams_identity"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

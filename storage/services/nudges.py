@@ -137,8 +137,8 @@ async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime)
         status = await session.scalar(
             select(Placement.status).where(Placement.id == row.placement_id)
         )
-        if status == PlacementStatus.ended:
-            return "the placement has ended"
+        if status is not None and PlacementStatus(status).is_closed:
+            return f"the placement has {PlacementStatus(status).value}"
     if payload.get("snoozable") and row.recipient_id is not None:
         until = await session.scalar(
             select(NudgeSnooze.until).where(

@@ -25,6 +25,7 @@ from storage.models import (
     OrgKind,
     Person,
     Placement,
+    PlacementStatus,
     Role,
     WelfareCall,
     WelfareCallAttempt,
@@ -266,25 +267,24 @@ async def _escalate(
     except IntegrityError:  # another instance raised it a moment ago
         return None
     summary = await _summary(session, call)
-    # The chronology needs a person: whoever logged the call, else (the scheduler) the first
-    # safeguarding lead, with the entry saying it was recorded automatically.
-    recorder = person or (leads[0] if leads else None)
-    if recorder is not None:
-        automatic = "" if person else "Recorded automatically by AP Safeguard. "
-        entry = await add_entry(
-            session,
-            Change(person_id=recorder.id, channel=change.channel, at=change.at),
-            placement=placement,
-            kind=ChronologyKind.concern,
-            source=_chronology_source(person, placement),
-            text=(
-                f"{automatic}Welfare call for the absence on {call.absence_date:%d/%m/%Y}: "
-                f"{ESCALATION_WORDS[reason]}. {summary}"
-            ),
-            entry_date=change.at.astimezone(LONDON).date(),
-            shared_with=[],
-        )
-        escalation.chronology_entry_id = entry.id
+    # Written by AP Safeguard (the words are ours), so attributed to the system, never to a
+    # person: not the DSL, and not whoever logged the call (the audit log says who did).
+    automatic = "Recorded automatically by AP Safeguard. "
+    entry = await add_entry(
+        session,
+        change,
+        placement=placement,
+        kind=ChronologyKind.concern,
+        source=_chronology_source(person, placement),
+        text=(
+            f"{automatic}Welfare call for the absence on {call.absence_date:%d/%m/%Y}: "
+            f"{ESCALATION_WORDS[reason]}. {summary}"
+        ),
+        entry_date=change.at.astimezone(LONDON).date(),
+        shared_with=[],
+        automatic=True,
+    )
+    escalation.chronology_entry_id = entry.id
     await audit_created(session, change, escalation, placement_id=placement.id)
     text = (
         f"URGENT welfare call: {placement.pupil.full_name} ({placement.reference}), absent from "
@@ -347,10 +347,13 @@ async def unreached_welfare_calls(session: AsyncSession, *, now: dt.datetime) ->
     )
     rows = await session.scalars(
         select(WelfareCall)
+        .join(Placement, Placement.id == WelfareCall.placement_id)
         .where(
             WelfareCall.status == WelfareCallStatus.open,
             WelfareCall.absence_date <= latest_day,
             WelfareCall.id.not_in(raised),
+            # Never for a placement that has ended or been withdrawn.
+            Placement.status == PlacementStatus.active,
         )
         .order_by(WelfareCall.absence_date, WelfareCall.id)
     )

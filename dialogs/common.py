@@ -80,7 +80,7 @@ async def begin_with_placement(
                 "Check the reference, or start without it to pick from a list."
             )
         if placement.status.is_closed:
-            raise AnswerError(f"{placement.reference} has {placement.status.value}.")
+            raise AnswerError(f"{placement.reference} {placement.status.closed_phrase}.")
         answers.data["placement"] = placement.reference
         ctx.found[placement.reference] = placement
         return answers

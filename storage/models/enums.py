@@ -54,6 +54,11 @@ class PlacementStatus(enum.StrEnum):
         """Ended or withdrawn: nothing is open, nudged or escalated for it any more."""
         return self in CLOSED_STATUSES
 
+    @property
+    def closed_phrase(self) -> str:
+        """"has ended" / "has been withdrawn", for telling someone why nothing more is due."""
+        return "has been withdrawn" if self == PlacementStatus.withdrawn else f"has {self.value}"
+
 
 # The one test of "ended or withdrawn" (see `PlacementStatus.is_closed`).
 CLOSED_STATUSES = frozenset({PlacementStatus.ended, PlacementStatus.withdrawn})

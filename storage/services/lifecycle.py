@@ -93,7 +93,7 @@ async def withdraw_placement(
     today = change.at.astimezone(LONDON).date()
     words = (reason or "").strip()
     if placement.status.is_closed:
-        raise PlacementError(f"{placement.reference} has already {placement.status.value}.")
+        raise PlacementError(f"{placement.reference} {placement.status.closed_phrase} already.")
     if placement.start_date <= today:
         raise PlacementError(
             f"{placement.reference} started on {placement.start_date:%d/%m/%Y}, so it can't be "

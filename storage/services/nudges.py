@@ -138,7 +138,7 @@ async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime)
             select(Placement.status).where(Placement.id == row.placement_id)
         )
         if status is not None and PlacementStatus(status).is_closed:
-            return f"the placement has {PlacementStatus(status).value}"
+            return f"the placement {PlacementStatus(status).closed_phrase}"
     if payload.get("snoozable") and row.recipient_id is not None:
         until = await session.scalar(
             select(NudgeSnooze.until).where(

@@ -346,7 +346,7 @@ async def end_placement(
     safeguarding leads are told (the `end` dialog asks the person to settle each one first);
     from then on nothing is raised, nudged or escalated for it."""
     if placement.status.is_closed:
-        raise PlacementError(f"{placement.reference} has already {placement.status.value}.")
+        raise PlacementError(f"{placement.reference} {placement.status.closed_phrase} already.")
     if ended_on < placement.start_date:
         raise PlacementError("A placement cannot end before it started.")
     if return_date is not None and return_date < ended_on:

@@ -19,6 +19,7 @@ from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from dialogs.pupil_steps import NEW_PUPIL
 from storage.access import START_PLACEMENT_ROLES, pupils_query
 from storage.models import (
+    ChecklistStatus,
     Organisation,
     OrgKind,
     Person,
@@ -27,7 +28,7 @@ from storage.models import (
     Role,
     WelfareCallParty,
 )
-from storage.rules import codes, fulltime
+from storage.rules import checklist, codes, fulltime
 from storage.services.placements import (
     PlacementError,
     PlacementPlan,
@@ -287,8 +288,25 @@ class StartPlacementDialog(Dialog):
             start=start,
         ):
             yield step
+        # As the placement service will decide which items apply (other providers named
+        # count even with no hours given).
+        facts = checklist.PlacementFacts(
+            fsm_eligible="fsm_eligible" in flags,
+            commissioner_is_school=commissioner.kind == OrgKind.school,
+            other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0
+            or bool(answers.text("other_providers")),
+        )
         yield Step(
-            "confirm", PromptKind.confirm, await self._summary(ctx, answers, provider, pupil, check)
+            "confirm",
+            PromptKind.confirm,
+            await self._summary(
+                ctx,
+                answers,
+                provider,
+                pupil,
+                check,
+                checklist_steps.summary(answers, facts, is_full_time=check.is_full_time),
+            ),
         )
 
     async def _summary(
@@ -298,6 +316,7 @@ class StartPlacementDialog(Dialog):
         provider: Organisation,
         pupil: Pupil | None,
         check: fulltime.FullTimeCheck,
+        checklist_line: str,
     ) -> str:
         name = (
             pupil.full_name
@@ -317,7 +336,7 @@ class StartPlacementDialog(Dialog):
         lines += [
             f"Attendance code: {answers.get('attendance_code')}; absences reported by {answers.get('absence_deadline')}",
             f"Welfare calls: {answers.get('welfare_call_party')}: {answers.get('welfare_call_arrangements')}",
-            checklist_steps.summary(answers),
+            checklist_line,
         ]
         return "\n".join(lines)
 
@@ -369,10 +388,11 @@ class StartPlacementDialog(Dialog):
         except PlacementError as error:
             raise AnswerError(str(error)) from error
         await ensure_loaded(ctx.session, placement, "checklist")
-        due = [item for item in placement.checklist if item.status.value == "not_done"]
+        due = [item for item in placement.checklist if item.status == ChecklistStatus.not_done]
+        counts = checklist.checklist_counts(item.status for item in placement.checklist)
         text = (
             f"Saved. Placement reference {placement.reference}. "
-            f"{len(due)} check(s) are still to do and I'll remind you when they fall due. "
+            f"{counts.to_do} check(s) are still to do and I'll remind you when they fall due. "
             f"The provider has been told the reference, and your DSL has been told."
         )
         return [

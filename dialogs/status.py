@@ -173,8 +173,11 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
     if ctx.person.role != Role.provider:
         items = list((await ensure_loaded(ctx.session, p, "checklist")).checklist)
         open_items = [i for i in items if i.status == ChecklistStatus.not_done]
-        done = sum(1 for i in items if i.status == ChecklistStatus.done)
-        lines.append(f"Checklist: {done} of {len(items)} done, {len(open_items)} to do")
+        counts = checklist.checklist_counts(i.status for i in items)
+        na = f", {counts.not_applicable} not applicable" if counts.not_applicable else ""
+        lines.append(
+            f"Checklist: {counts.done} of {counts.applicable} done, {counts.to_do} to do{na}"
+        )
         for item in sorted(open_items, key=lambda i: i.due_date or dt.date.max):
             late = " OVERDUE" if item.due_date and item.due_date < ctx.today else ""
             lines.append(

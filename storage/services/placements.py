@@ -94,6 +94,14 @@ async def find_by_reference(session: AsyncSession, reference: str) -> Placement 
     return await session.scalar(select(Placement).where(Placement.reference == reference))
 
 
+def automatic_status(key: str, *, is_full_time: bool) -> ChecklistStatus:
+    """How an item the start dialog settles by itself is stored: done, except the full-time
+    check of a part-time timetable (to do by its review date)."""
+    if key == "full_time_provision" and not is_full_time:
+        return ChecklistStatus.not_done
+    return ChecklistStatus.done
+
+
 def _automatic_answers(
     plan: PlacementPlan, check: fulltime.FullTimeCheck
 ) -> dict[str, ChecklistAnswer]:
@@ -112,15 +120,12 @@ def _automatic_answers(
         "attendance_code_agreed": ChecklistAnswer(
             status=done, evidence=f"Attendance code {plan.attendance_code} agreed."
         ),
-    }
-    if check.is_full_time:
-        answers["full_time_provision"] = ChecklistAnswer(status=done, evidence=check.summary)
-    else:
-        answers["full_time_provision"] = ChecklistAnswer(
-            status=ChecklistStatus.not_done,
-            due_date=plan.review_date,
+        "full_time_provision": ChecklistAnswer(
+            status=automatic_status("full_time_provision", is_full_time=check.is_full_time),
+            due_date=None if check.is_full_time else plan.review_date,
             evidence=check.summary,
-        )
+        ),
+    }
     return answers
 
 

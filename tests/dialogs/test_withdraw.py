@@ -22,7 +22,12 @@ async def _world(db: Database, clock, start: dt.date = NEXT_MONDAY) -> tuple[Wor
     world = await build_world(db, clock)
     async with db.sessions() as session, session.begin():
         placement = await place(
-            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider, start=start
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=start,
         )
     return world, placement
 

@@ -40,7 +40,9 @@ class WithdrawDialog(Dialog):
                     "Check the reference, or type withdraw on its own to pick from a list."
                 )
             if placement.status.is_closed:
-                raise AnswerError(f"{placement.reference} {placement.status.closed_phrase} already.")
+                raise AnswerError(
+                    f"{placement.reference} {placement.status.closed_phrase} already."
+                )
             if placement.start_date <= ctx.today:
                 raise AnswerError(
                     f"{placement.reference} started on {uk_date(placement.start_date)}, so it "

@@ -56,7 +56,7 @@ class PlacementStatus(enum.StrEnum):
 
     @property
     def closed_phrase(self) -> str:
-        """"has ended" / "has been withdrawn", for telling someone why nothing more is due."""
+        """ "has ended" / "has been withdrawn", for telling someone why nothing more is due."""
         return "has been withdrawn" if self == PlacementStatus.withdrawn else f"has {self.value}"
 
 

@@ -138,4 +138,3 @@ async def withdraw_placement(
         ),
     )
     return placement
-

@@ -115,14 +115,20 @@ def end_of_day(date: dt.date) -> dt.datetime:
     return dt.datetime.combine(date, END_OF_SCHOOL_DAY, tzinfo=LONDON)
 
 
-def _check(call: WelfareCall, findings: CallFindings) -> None:
+def _check(call: WelfareCall, findings: CallFindings, at: dt.datetime) -> None:
     if call.status != WelfareCallStatus.open:
         raise WelfareError("That welfare call has already been closed.")
+    if findings.called_at > at:
+        raise WelfareError("The call's time is still to come; when did you call?")
+    if findings.called_at.astimezone(LONDON).date() < call.absence_date:
+        raise WelfareError("The call can't be before the day of the absence.")
     if findings.spoke_to == WelfareContact.not_reached:
         if findings.next_attempt_at is None:
             raise WelfareError("Please say when you will try again.")
         if findings.next_attempt_at <= findings.called_at:
             raise WelfareError("The next try must be after this one.")
+        if findings.next_attempt_at < at.replace(second=0, microsecond=0):
+            raise WelfareError("The next try can't be in the past.")
         return
     if findings.seen_or_heard is None or findings.safe is None:
         raise WelfareError("Please say whether the pupil was seen or heard, and is safe.")
@@ -143,7 +149,7 @@ async def log_attempt(
     """
     if change.person_id is None:
         raise WelfareError("A welfare call must say who made it.")
-    _check(call, findings)
+    _check(call, findings, change.at)
     placement = await _placement(session, call)
     reached = findings.spoke_to != WelfareContact.not_reached
     attempt = WelfareCallAttempt(

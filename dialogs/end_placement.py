@@ -80,6 +80,16 @@ def outcome_labels(placement: Placement) -> dict[str, str]:
     }
 
 
+def _refuse_not_started(ctx: DialogContext, placement: Placement) -> None:
+    """A placement whose first day is still to come is withdrawn, not ended."""
+    if placement.start_date > ctx.today:
+        raise AnswerError(
+            f"{placement.reference} hasn't started yet (it starts "
+            f"{uk_date(placement.start_date)}): withdraw it instead "
+            f"(withdraw {placement.reference})."
+        )
+
+
 class EndPlacementDialog(Dialog):
     name = "end"
     title = "end placement"
@@ -88,13 +98,18 @@ class EndPlacementDialog(Dialog):
     summary = "end a placement: outcome, return date and reintegration"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        return await begin_with_placement(
+        answers = await begin_with_placement(
             ctx, args, Action.end_placement, nothing="You have no active placements to end."
         )
+        placement = ctx.found.get(answers.text("placement") or "")
+        if placement is not None:
+            _refuse_not_started(ctx, placement)
+        return answers
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
         yield await placement_step(ctx, answers, Action.end_placement, "Which placement is ending?")
         placement = await chosen_placement(ctx, answers, Action.end_placement)
+        _refuse_not_started(ctx, placement)
         today = ctx.today
         work = await open_work(ctx.session, placement)
         still_open = open_work_lines(ctx, placement, work)

@@ -91,3 +91,10 @@ async def test_a_started_placement_is_ended_not_withdrawn(db, clock) -> None:
     assert "no placements still to start" in (await chat.say("withdraw"))[-1]["text"]
     provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
     assert (await provider.say("withdraw"))[-1]["type"] == "error"
+
+
+async def test_ending_one_not_started_points_to_withdraw(db, clock) -> None:
+    world, placement = await _world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await chat.say(f"end {placement.reference}")
+    assert out[-1]["type"] == "error" and f"withdraw {placement.reference}" in out[-1]["text"]

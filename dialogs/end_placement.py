@@ -253,12 +253,19 @@ class EndPlacementDialog(Dialog):
             raise AnswerError(str(error)) from error
         label = outcome_labels(placement)[outcome]
         back = f", starting back {uk_date(return_date)}" if return_date else ""
+        closed = sum(1 for c in work.calls if answers.get(_call_field(c)) != LOG_CALL)
+        calls = (
+            f" {closed} open welfare call(s) closed as 'placement ended'; the DSL is told."
+            if closed
+            else ""
+        )
         return [
             Done(
                 dialog=self.name,
                 text=(
                     f"Ended {placement.reference} ({pupil_label(ctx, placement)}) on "
-                    f"{uk_date(ended_on)}: {label.lower()}{back}. Reminders for it have stopped."
+                    f"{uk_date(ended_on)}: {label.lower()}{back}.{calls} Reminders for it have "
+                    "stopped."
                 ),
                 record={
                     "reference": placement.reference,

@@ -225,10 +225,17 @@ class VisitDialog(Dialog):
         except VisitError as error:
             raise AnswerError(str(error)) from error
         concern_raised = bool(visit.concerns) or not visit.setting_safe
+        revisit = cadence.needs_revisit(
+            setting_safe=visit.setting_safe, inadequate=visit.rating == QaRating.inadequate
+        )
         text = [
             f"Saved the QA visit to {pupil_label(ctx, placement)} ({placement.reference}) on "
-            f"{uk_date(visit_date)}. The next visit is due by {uk_date(next_due)}; "
-            "I'll remind you a week before."
+            f"{uk_date(visit_date)}. "
+            + (
+                f"The revisit is due by {uk_date(next_due)}."
+                if revisit
+                else f"The next visit is due by {uk_date(next_due)}; I'll remind you a week before."
+            )
         ]
         if concern_raised:
             leads = await safeguarding_leads(ctx.session, placement.commissioner_id)
@@ -241,13 +248,11 @@ class VisitDialog(Dialog):
             )
         if not seen:
             text.append("You didn't see the pupil this time: please make sure you do next time.")
-        if cadence.needs_revisit(
-            setting_safe=visit.setting_safe, inadequate=visit.rating == QaRating.inadequate
-        ):
+        if revisit:
+            told = "" if concern_raised else "your DSL has been alerted, and "
             text.append(
-                f"As {revisit_reason(visit.setting_safe, visit.rating)}, the safeguarding leads have been "
-                f"alerted, and a review of this placement is now a due check (check "
-                f"{placement.reference})."
+                f"As {revisit_reason(visit.setting_safe, visit.rating)}, {told}a review of this "
+                f"placement is now a due check (check {placement.reference})."
             )
         if not visit.register_matches:
             text.append(

@@ -138,8 +138,17 @@ async def log_visit(
     placement.next_qa_due = next_visit_due
     await audit_updated(session, change, placement, before, placement_id=placement.id)
 
+    then = (
+        f" {revisit_reason(setting_safe, rating).capitalize()}: a revisit is due by "
+        f"{next_visit_due:%d/%m/%Y}, and a review of the placement is now a due check (check "
+        f"{placement.reference}): decide whether it can continue safely."
+        if revisit
+        else ""
+    )
     if concern_text or not setting_safe:
-        await _raise_concern(session, change, placement, visit)
+        await _raise_concern(session, change, placement, visit, then=then)
+    elif revisit:
+        await _alert_revisit(session, change, placement, visit, then=then)
     if revisit:
         await raise_follow_up(
             session,
@@ -151,7 +160,6 @@ async def log_visit(
             evidence=f"QA visit {visit_date:%d/%m/%Y}: {revisit_reason(setting_safe, rating)}. "
             f"Revisit by {next_visit_due:%d/%m/%Y}.",
         )
-        await _alert_revisit(session, change, placement, visit)
     if not register_matches and difference is not None:
         await raise_follow_up(
             session,
@@ -222,10 +230,10 @@ async def raise_follow_up(
 
 
 async def _alert_revisit(
-    session: AsyncSession, change: Change, placement: Placement, visit: QaVisit
+    session: AsyncSession, change: Change, placement: Placement, visit: QaVisit, *, then: str
 ) -> None:
-    """The safeguarding leads hear at once that the placement needs a revisit and a review."""
-    reason = revisit_reason(visit.setting_safe, visit.rating)
+    """The safeguarding leads hear at once that the placement needs a revisit and a review
+    (when no concern alert already tells them)."""
     for lead in await safeguarding_leads(session, placement.commissioner_id):
         await enqueue(
             session,
@@ -236,10 +244,7 @@ async def _alert_revisit(
             due_at=change.at,
             text=(
                 f"QA visit to {placement.pupil.full_name} ({placement.reference}) at "
-                f"{placement.provider.name} on {visit.visit_date:%d/%m/%Y}: {reason}. "
-                f"A revisit is due by {visit.next_visit_due:%d/%m/%Y}, and a review of the "
-                "placement is now a due check (check "
-                f"{placement.reference}): decide whether it can continue safely."
+                f"{placement.provider.name} on {visit.visit_date:%d/%m/%Y}.{then}"
             ),
         )
 
@@ -254,7 +259,7 @@ def _concern_entry_text(visit: QaVisit) -> str:
 
 
 async def _raise_concern(
-    session: AsyncSession, change: Change, placement: Placement, visit: QaVisit
+    session: AsyncSession, change: Change, placement: Placement, visit: QaVisit, *, then: str = ""
 ) -> None:
     """Start a chronology entry and alert the safeguarding leads (in a DM, so with detail)."""
     source = (
@@ -286,6 +291,6 @@ async def _raise_concern(
             text=(
                 f"Safeguarding concern from the QA visit to {placement.pupil.full_name} "
                 f"({placement.reference}) at {placement.provider.name}, {visit.visit_date:%d/%m/%Y}, "
-                f"by {by}: {text} A chronology entry has been started."
+                f"by {by}: {text} A chronology entry has been started.{then}"
             ),
         )

@@ -15,6 +15,7 @@ from storage.models import (
     AuditEntry,
     ChronologyEntry,
     OutboxMessage,
+    Person,
     Placement,
     Session,
     WelfareCall,
@@ -23,8 +24,10 @@ from storage.models import (
     WelfareContact,
     WelfareEscalation,
 )
+from storage.rules.calendar import SchoolCalendar
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
+from storage.services.digest import build_digest
 from storage.services.welfare import escalate_unreached, unreached_welfare_calls
 from tests.chat import JsonChat, prompt
 from tests.conftest import Database
@@ -233,6 +236,16 @@ async def test_not_reached_by_the_end_of_the_school_day_goes_to_the_dsl_once(db,
         assert entry.text.startswith("Recorded automatically by AP Safeguard.")
         # Issue 12 item 14: written by the system, never in the DSL's name.
         assert entry.recorded_by_id is None and entry.automatic
+        # The DSL's next digest shows it as the system's.
+        dsl = await session.get(Person, world.dsl.id)
+        assert dsl is not None
+        digest = await build_digest(
+            session,
+            dsl,
+            now=dt.datetime(2026, 11, 28, 8, 0, tzinfo=LONDON),
+            calendar=SchoolCalendar(),
+        )
+        assert "(AP Safeguard, automatic)" in digest.text, digest.text
 
 
 async def test_only_whoever_was_agreed_and_the_dsl_may_log_the_call(db, clock) -> None:

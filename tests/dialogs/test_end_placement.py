@@ -176,6 +176,10 @@ async def _sent_after_end(db: Database, placement: Placement) -> list[str]:
     what was queued up to its end has gone)."""
     now = FixedClock(TEST_NOW)
     await Scheduler(db.sessions, now, [RecordingDeliverer(now)]).run_pass()
+    return await _sent_later(db, placement)
+
+
+async def _sent_later(db: Database, placement: Placement) -> list[str]:
     sent: list[str] = []
     for day, time in (
         (dt.date(2026, 11, 27), dt.time(16, 0)),
@@ -227,7 +231,14 @@ async def test_ending_lists_what_is_open_and_closes_the_welfare_call_as_placemen
     # `welfare` no longer offers it, and the scheduler raises nothing about it.
     provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
     assert "no open welfare calls" in (await provider.say("welfare"))[-1]["text"]
-    assert await _sent_after_end(db, placement) == []
+    # What was queued before the end goes, except the provider's task to make the call.
+    now = FixedClock(TEST_NOW)
+    deliverer = RecordingDeliverer(now)
+    report = await Scheduler(db.sessions, now, [deliverer]).run_pass()
+    kinds = {n.kind for n in deliverer.sent}
+    assert "placement_ended" in kinds and "absence_alert" in kinds
+    assert "welfare_call_task" not in kinds and report.delivery.expired >= 1
+    assert await _sent_later(db, placement) == []
     async with db.sessions() as session:
         assert list(await session.scalars(select(WelfareEscalation))) == []
         assert list(await session.scalars(select(ChronologyEntry))) == []

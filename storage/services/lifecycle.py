@@ -110,6 +110,7 @@ async def withdraw_placement(
     placement.end_outcome = "withdrawn"
     placement.reintegration_notes = words
     placement.next_qa_due = None
+    placement.closed_at = change.at
     await audit_updated(session, change, placement, before, placement_id=placement.id)
     await close_open_calls(session, change, placement)
     for person in await staff_of(session, placement.provider_id, Role.provider):

@@ -365,6 +365,7 @@ async def end_placement(
     placement.return_date = return_date
     placement.reintegration_notes = reintegration_notes
     placement.next_qa_due = None
+    placement.closed_at = change.at
     await audit_updated(session, change, placement, before, placement_id=placement.id)
     closed = await close_open_calls(session, change, placement)
     # The provider stops expecting the pupil: tell its staff (reference only).

@@ -75,6 +75,7 @@ async def test_teacher_ends_a_placement_with_a_return_to_school(db, clock) -> No
     assert stored.end_outcome == "returned_to_school"
     assert stored.return_date == dt.date(2026, 11, 30)
     assert "mentor" in (stored.reintegration_notes or "") and stored.next_qa_due is None
+    assert stored.status.is_closed and stored.closed_at == clock.now()
     async with db.sessions() as session:
         audit = await session.scalar(
             select(AuditEntry).where(

@@ -49,6 +49,7 @@ async def test_a_placement_not_started_is_withdrawn_and_nothing_more_is_sent(db,
         stored = await session.get(Placement, placement.id)
         assert stored is not None and stored.status == PlacementStatus.withdrawn
         assert stored.status.is_closed and stored.next_qa_due is None
+        assert stored.closed_at == clock.now() and stored.ended_on == dt.date(2026, 11, 27)
         assert stored.reintegration_notes and "panel" in stored.reintegration_notes
         told = list(
             await session.scalars(

@@ -1,5 +1,5 @@
-"""A placement can be withdrawn before it starts; an automatic chronology entry is written by
-the system (no person), so its author may be empty.
+"""A placement can be withdrawn before it starts, and records when it was ended or withdrawn;
+an automatic chronology entry is written by the system (no person), so its author may be empty.
 
 Revision ID: 0011_placement_lifecycle
 Revises: 0009_reminder_sweeps
@@ -36,6 +36,10 @@ def upgrade() -> None:
         batch_op.alter_column(
             "status", type_=_status(*NEW), existing_type=_status(*OLD), existing_nullable=False
         )
+        batch_op.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
+    # Placements ended before this version: closed at the start of their last day (the
+    # instant was not kept; the audit log has it).
+    op.execute("UPDATE placements SET closed_at = ended_on WHERE status = 'ended'")
     with op.batch_alter_table("chronology", schema=None) as batch_op:
         batch_op.alter_column("recorded_by_id", existing_type=sa.Integer(), nullable=True)
 
@@ -47,6 +51,7 @@ def downgrade() -> None:
         batch_op.alter_column("recorded_by_id", existing_type=sa.Integer(), nullable=False)
     op.execute("UPDATE placements SET status = 'ended' WHERE status = 'withdrawn'")
     with op.batch_alter_table("placements", schema=None) as batch_op:
+        batch_op.drop_column("closed_at")
         batch_op.alter_column(
             "status", type_=_status(*OLD), existing_type=_status(*NEW), existing_nullable=False
         )

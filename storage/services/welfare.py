@@ -151,6 +151,8 @@ async def log_attempt(
         raise WelfareError("A welfare call must say who made it.")
     _check(call, findings, change.at)
     placement = await _placement(session, call)
+    if placement.status.is_closed:
+        raise WelfareError(f"{placement.reference} {placement.status.closed_phrase}.")
     reached = findings.spoke_to != WelfareContact.not_reached
     attempt = WelfareCallAttempt(
         welfare_call_id=call.id,

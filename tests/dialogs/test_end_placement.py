@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.scheduler.scheduler import Scheduler
 from storage.clock import LONDON, FixedClock
@@ -288,3 +288,24 @@ async def test_the_service_refuses_a_return_before_the_last_day(db, clock) -> No
                 return_date=dt.date(2026, 11, 20),
                 reintegration_notes="x",
             )
+
+
+async def test_the_scheduler_never_escalates_a_call_of_a_placement_no_longer_active(
+    db, clock
+) -> None:
+    """Issue 12 item 2: even a call left open (e.g. from before this version) on an ended
+    placement is not raised with the DSL, and no automatic chronology entry is written."""
+    world, placement = await _world(db, clock)
+    await _report_n(db, clock, world)
+    async with db.sessions() as session, session.begin():
+        await session.execute(
+            update(Placement)
+            .where(Placement.id == placement.id)
+            .values(status=PlacementStatus.ended, ended_on=dt.date(2026, 11, 27))
+        )
+    at = FixedClock(dt.datetime(2026, 11, 27, 16, 0, tzinfo=LONDON))
+    report = await Scheduler(db.sessions, at, [RecordingDeliverer(at)]).run_pass()
+    assert report.escalations == 0
+    async with db.sessions() as session:
+        assert list(await session.scalars(select(WelfareEscalation))) == []
+        assert list(await session.scalars(select(ChronologyEntry))) == []

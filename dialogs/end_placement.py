@@ -95,7 +95,7 @@ class EndPlacementDialog(Dialog):
     title = "end placement"
     words = ("end", "end placement", "finish placement")
     roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
-    summary = "end a placement: outcome, return date and reintegration"
+    summary = "end a placement: settle what is still open, outcome, return date, reintegration"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
         answers = await begin_with_placement(

@@ -22,6 +22,7 @@ from storage.models import (
     ChronologyEntry,
     Contact,
     Placement,
+    PlacementStatus,
     QaVisit,
     Role,
     WelfareCall,
@@ -164,7 +165,13 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         f"{p.reference} · {pupil_label(ctx, p)} · {p.provider.name}"
         + (" (UNREGISTERED)" if p.provider.is_unregistered else ""),
         f"Status: {p.status.value}. {uk_date(p.start_date)} to {uk_date(p.planned_end_date)}"
-        + (f", ended {uk_date(p.ended_on)} ({_outcome(p)})" if p.ended_on else ""),
+        + (
+            f", withdrawn {uk_date(p.ended_on)} before it started"
+            if p.status == PlacementStatus.withdrawn
+            else f", ended {uk_date(p.ended_on)} ({_outcome(p)})"
+            if p.ended_on
+            else ""
+        ),
         f"Timetable: {days_text(p.days)} at the provider; {p.total_hours} h of {p.full_time_hours} h"
         + (" (full-time)" if p.is_full_time else f" (PART-TIME, review {uk_date(p.review_date)})"),
         f"Attendance code {p.attendance_code}; absences reported by {p.absence_deadline:%H:%M}; "

@@ -249,7 +249,20 @@ async def test_the_dsl_logs_the_open_call_while_ending(db, clock) -> None:
     world, placement = await _world(db, clock)
     await _report_n(db, clock, world)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
-    await chat.say(f"end {placement.reference}")
+    await chat.answer_all(
+        {
+            "placement": placement.reference,
+            "kind": "concern",
+            "entry_date": "",
+            "text": "Older brother seen waiting outside the provider at the end of the day.",
+            "share_with_provider": "no",
+            "confirm": "yes",
+        },
+        start="concern",
+    )
+    out = await chat.say(f"end {placement.reference}")
+    still_open = "\n".join(o["text"] for o in out if o["type"] == "message")
+    assert "1 safeguarding concern(s) in the chronology with no action recorded" in still_open
     call_step = prompt(await chat.say(""))
     assert [c["value"] for c in call_step["choices"]] == ["log", "close"]
     await chat.say("log")

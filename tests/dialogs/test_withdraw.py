@@ -77,6 +77,8 @@ async def test_a_placement_not_started_is_withdrawn_and_nothing_more_is_sent(db,
         await Scheduler(db.sessions, at, [deliverer]).run_pass()
         assert [n for n in deliverer.sent if n.placement_reference == placement.reference] == []
         assert [n.kind for n in deliverer.sent if n.kind == "register_prompt"] == []
+    status = (await chat.say(f"status {placement.reference}"))[-1]["text"]
+    assert "Status: withdrawn" in status and "withdrawn 27/11/2026 before it started" in status
     # It is gone from the lists, and can't be ended or withdrawn again.
     assert "has been withdrawn" in (await chat.say(f"end {placement.reference}"))[-1]["text"]
     again = await chat.say(f"withdraw {placement.reference}")

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import LONDON
 from storage.models import (
+    CLOSED_STATUSES,
     ChecklistItem,
     ChecklistStatus,
     ChronologyEntry,
     ChronologyKind,
+    OutboxMessage,
+    OutboxStatus,
     Placement,
     PlacementStatus,
     Role,
     WelfareCall,
+    WelfareCallStatus,
+    WelfareEscalation,
 )
 from storage.rules import checklist
 from storage.services.audit import Change, audit_updated, snapshot
@@ -36,6 +41,8 @@ from storage.services.placements import (
 )
 
 MAX_REASON_LENGTH = 1000
+# What may still be sent about a placement once it has closed: the notices of its closing.
+CLOSING_NOTICES = frozenset({"placement_ended", "placement_withdrawn"})
 
 
 @dataclass
@@ -139,3 +146,57 @@ async def withdraw_placement(
         ),
     )
     return placement
+
+
+async def after_close(session: AsyncSession) -> list[str]:
+    """Anything open, sent or raised for an ended or withdrawn placement after it closed
+    (`Placement.closed_at`), in words: an open welfare call, a message sent that was due after
+    the close (other than the closing notices), a welfare escalation or an automatic chronology
+    entry after it. Empty when all is well (for the invariant checks)."""
+    problems: list[str] = []
+    closed = (
+        await session.execute(
+            select(Placement.id, Placement.reference, Placement.closed_at).where(
+                Placement.status.in_(CLOSED_STATUSES)
+            )
+        )
+    ).all()
+    for placement_id, reference, closed_at in closed:
+        if closed_at is None:
+            problems.append(f"{reference} is closed but has no closed_at")
+            continue
+        calls = await session.scalar(
+            select(func.count()).where(
+                WelfareCall.placement_id == placement_id,
+                WelfareCall.status == WelfareCallStatus.open,
+            )
+        )
+        if calls:
+            problems.append(f"{reference}: {calls} welfare call(s) still open")
+        sent = await session.scalars(
+            select(OutboxMessage.kind).where(
+                OutboxMessage.placement_id == placement_id,
+                OutboxMessage.status == OutboxStatus.sent,
+                OutboxMessage.due_at > closed_at,
+                OutboxMessage.kind.not_in(CLOSING_NOTICES),
+            )
+        )
+        problems += [f"{reference}: {kind} sent after it closed" for kind in sent]
+        raised = await session.scalar(
+            select(func.count()).where(
+                WelfareEscalation.placement_id == placement_id,
+                WelfareEscalation.raised_at > closed_at,
+            )
+        )
+        if raised:
+            problems.append(f"{reference}: {raised} welfare escalation(s) after it closed")
+        written = await session.scalar(
+            select(func.count()).where(
+                ChronologyEntry.placement_id == placement_id,
+                ChronologyEntry.recorded_by_id.is_(None),
+                ChronologyEntry.created_at > closed_at,
+            )
+        )
+        if written:
+            problems.append(f"{reference}: {written} automatic chronology entr(ies) after it")
+    return problems

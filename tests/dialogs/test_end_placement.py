@@ -21,6 +21,7 @@ from storage.models import (
     WelfareEscalation,
 )
 from storage.services.audit import Change
+from storage.services.lifecycle import after_close
 from storage.services.placements import PlacementError, end_placement
 from tests.bot.scheduler.helpers import RecordingDeliverer
 from tests.chat import JsonChat, prompt
@@ -243,6 +244,7 @@ async def test_ending_lists_what_is_open_and_closes_the_welfare_call_as_placemen
     async with db.sessions() as session:
         assert list(await session.scalars(select(WelfareEscalation))) == []
         assert list(await session.scalars(select(ChronologyEntry))) == []
+        assert await after_close(session) == []
 
 
 async def test_the_dsl_logs_the_open_call_while_ending(db, clock) -> None:
@@ -314,7 +316,11 @@ async def test_the_scheduler_never_escalates_a_call_of_a_placement_no_longer_act
         await session.execute(
             update(Placement)
             .where(Placement.id == placement.id)
-            .values(status=PlacementStatus.ended, ended_on=dt.date(2026, 11, 27))
+            .values(
+                status=PlacementStatus.ended,
+                ended_on=dt.date(2026, 11, 27),
+                closed_at=clock.now(),
+            )
         )
     at = FixedClock(dt.datetime(2026, 11, 27, 16, 0, tzinfo=LONDON))
     report = await Scheduler(db.sessions, at, [RecordingDeliverer(at)]).run_pass()
@@ -322,3 +328,7 @@ async def test_the_scheduler_never_escalates_a_call_of_a_placement_no_longer_act
     async with db.sessions() as session:
         assert list(await session.scalars(select(WelfareEscalation))) == []
         assert list(await session.scalars(select(ChronologyEntry))) == []
+        # The one thing left open is the call itself (made so on purpose here).
+        assert await after_close(session) == [
+            f"{placement.reference}: 1 welfare call(s) still open"
+        ]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.scheduler.scheduler import Scheduler
 from storage.clock import LONDON, FixedClock
 from storage.models import AuditEntry, OutboxMessage, Placement, PlacementStatus
+from storage.services.lifecycle import after_close
 from tests.bot.scheduler.helpers import RecordingDeliverer
 from tests.chat import JsonChat, prompt
 from tests.conftest import TEST_NOW, Database
@@ -77,6 +78,8 @@ async def test_a_placement_not_started_is_withdrawn_and_nothing_more_is_sent(db,
         await Scheduler(db.sessions, at, [deliverer]).run_pass()
         assert [n for n in deliverer.sent if n.placement_reference == placement.reference] == []
         assert [n.kind for n in deliverer.sent if n.kind == "register_prompt"] == []
+    async with db.sessions() as session:
+        assert await after_close(session) == []
     status = (await chat.say(f"status {placement.reference}"))[-1]["text"]
     assert "Status: withdrawn" in status and "withdrawn 27/11/2026 before it started" in status
     # It is gone from the lists, and can't be ended or withdrawn again.

@@ -26,6 +26,8 @@ from storage.services.placements import ensure_loaded
 MAX_TEXT_LENGTH = 4000
 # How an entry written by AP Safeguard itself is attributed (it has no `recorded_by_id`).
 SYSTEM_AUTHOR = "AP Safeguard, automatic"
+# How such an entry's text begins, so a reader of the chronology knows it too.
+AUTOMATIC_NOTE = "Recorded automatically by AP Safeguard. "
 
 
 class ChronologyError(ValueError):
@@ -64,6 +66,8 @@ async def add_entry(
         )
     if change.person_id is None and not automatic:
         raise ChronologyError("A chronology entry must say who recorded it.")
+    if automatic and not words.startswith(AUTOMATIC_NOTE.strip()):
+        words = AUTOMATIC_NOTE + words
     if entry_date > change.at.astimezone(LONDON).date():
         raise ChronologyError("A chronology entry can't be dated in the future.")
 

@@ -31,6 +31,7 @@ from storage.models import (
 )
 from storage.rules import checklist
 from storage.services.audit import Change, audit_updated, snapshot
+from storage.services.chronology import AUTOMATIC_NOTE
 from storage.services.outbox import enqueue, staff_of
 from storage.services.placements import (
     PlacementError,
@@ -200,3 +201,17 @@ async def after_close(session: AsyncSession) -> list[str]:
         if written:
             problems.append(f"{reference}: {written} automatic chronology entr(ies) after it")
     return problems
+
+
+async def misattributed_entries(session: AsyncSession) -> list[int]:
+    """Ids of entries whose author does not match their words: written by AP Safeguard (its
+    text begins with `AUTOMATIC_NOTE`) but in a person's name, or in no one's name without
+    saying it is automatic. Empty when all is well (for the invariant checks)."""
+    rows = await session.execute(
+        select(ChronologyEntry.id, ChronologyEntry.text, ChronologyEntry.recorded_by_id)
+    )
+    return [
+        entry_id
+        for entry_id, text, recorded_by_id in rows
+        if text.startswith(AUTOMATIC_NOTE) != (recorded_by_id is None)
+    ]

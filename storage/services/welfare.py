@@ -37,7 +37,7 @@ from storage.models import (
     WelfareNextStep,
 )
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
-from storage.services.chronology import add_entry
+from storage.services.chronology import AUTOMATIC_NOTE, add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.outcomes import absence_code, explain_absence
 from storage.services.placements import ensure_loaded
@@ -277,7 +277,6 @@ async def _escalate(
     summary = await _summary(session, call)
     # Written by AP Safeguard (the words are ours), so attributed to the system, never to a
     # person: not the DSL, and not whoever logged the call (the audit log says who did).
-    automatic = "Recorded automatically by AP Safeguard. "
     entry = await add_entry(
         session,
         change,
@@ -285,7 +284,7 @@ async def _escalate(
         kind=ChronologyKind.concern,
         source=_chronology_source(person, placement),
         text=(
-            f"{automatic}Welfare call for the absence on {call.absence_date:%d/%m/%Y}: "
+            f"{AUTOMATIC_NOTE}Welfare call for the absence on {call.absence_date:%d/%m/%Y}: "
             f"{ESCALATION_WORDS[reason]}. {summary}"
         ),
         entry_date=change.at.astimezone(LONDON).date(),

@@ -28,6 +28,7 @@ from storage.rules.calendar import SchoolCalendar
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from storage.services.digest import build_digest
+from storage.services.lifecycle import misattributed_entries
 from storage.services.welfare import escalate_unreached, unreached_welfare_calls
 from tests.chat import JsonChat, prompt
 from tests.conftest import Database
@@ -195,6 +196,7 @@ async def test_not_safe_alerts_the_dsl_at_once_and_starts_the_chronology(db, clo
             )
         )
         assert made and all(a.person_id == world.provider_staff.id for a in made)
+        assert await misattributed_entries(session) == []
         escalations = list(await session.scalars(select(WelfareEscalation)))
         assert {e.chronology_entry_id for e in escalations} == {e.id for e in entries}
         # The code stays N: the reason is not established.
@@ -236,6 +238,7 @@ async def test_not_reached_by_the_end_of_the_school_day_goes_to_the_dsl_once(db,
         assert entry.text.startswith("Recorded automatically by AP Safeguard.")
         # Issue 12 item 14: written by the system, never in the DSL's name.
         assert entry.recorded_by_id is None and entry.automatic
+        assert await misattributed_entries(session) == []
         # The DSL's next digest shows it as the system's.
         dsl = await session.get(Person, world.dsl.id)
         assert dsl is not None

@@ -3,7 +3,8 @@ not started. Ending itself is `storage.services.placements.end_placement`.
 
 After a placement ends or is withdrawn (`PlacementStatus.is_closed`), nothing is open, nudged
 or escalated for it: its welfare calls are settled, the scheduler reads active placements only,
-and any nudge still queued for it is not sent.
+and any nudge still queued for it is not sent. `after_close` and `misattributed_entries` say
+whether that (and "automatic entries are the system's") holds, for the invariant checks.
 """
 
 from __future__ import annotations

@@ -165,8 +165,8 @@ async def test_two_instances_at_half_past_eight_queue_the_day_s_reminders_once(
         reports = await asyncio.gather(one.evaluate(), two.evaluate())
     finally:
         await second_engine.dispose()
-    assert sorted(r.nudges for r in reports) == [0, 3]
-    assert len(await _reminders(db)) == 3
+    assert sorted(r.nudges for r in reports) == [0, 4]
+    assert len(await _reminders(db)) == 4
     [(day, instance, queued)] = await _sweeps(db)
-    assert (day, queued) == (TUESDAY, 3)
+    assert (day, queued) == (TUESDAY, 4)
     assert instance == ("one" if reports[0].nudges else "two")

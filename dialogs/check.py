@@ -18,7 +18,7 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, NothingToDo, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
-from storage.access import Action
+from storage.access import Action, can
 from storage.models import ChecklistItem, ChecklistStatus, Placement, Role
 from storage.rules import checklist
 from storage.services.placements import PlacementError, ensure_loaded, update_checklist_item
@@ -50,6 +50,21 @@ def item_label(item: ChecklistItem, today: dt.date) -> str:
         return label
     late = " OVERDUE" if item.due_date < today else ""
     return f"{label} (due {uk_date(item.due_date)}{late})"
+
+
+def outcome_choices(
+    ctx: DialogContext, placement: Placement, definition: checklist.ChecklistDefinition
+) -> list[Choice]:
+    """What may happen to this check: never "not applicable" for the Letter of Assurance (or a
+    follow-up), and only a DSL may move the Letter of Assurance's due date."""
+    choices = [OUTCOME_CHOICES[0]]
+    if definition.may_be_not_applicable:
+        choices.append(OUTCOME_CHOICES[1])
+    if definition.key != checklist.LETTER_OF_ASSURANCE or can(
+        ctx.person, Action.move_letter_due, placement
+    ):
+        choices.append(OUTCOME_CHOICES[2])
+    return choices
 
 
 class CheckDialog(Dialog):
@@ -97,9 +112,13 @@ class CheckDialog(Dialog):
                 for item in open_items(placement)
             ],
         )
-        label = checklist.definition(answers.text("item") or "").label
+        definition = checklist.definition(answers.text("item") or "")
+        label = definition.label
         yield Step(
-            "outcome", PromptKind.choice, f"{label}: what's happened?", choices=OUTCOME_CHOICES
+            "outcome",
+            PromptKind.choice,
+            f"{label}: what's happened?",
+            choices=outcome_choices(ctx, placement, definition),
         )
         outcome = answers.get("outcome")
         if outcome == DONE:
@@ -125,6 +144,14 @@ class CheckDialog(Dialog):
                     too_late="Please pick a date within a year.",
                 ),
             )
+            if definition.key == checklist.LETTER_OF_ASSURANCE:
+                yield Step(
+                    "why_moved",
+                    PromptKind.text,
+                    "Why is the Letter of Assurance late, and what are you doing about it? "
+                    "(kept in the audit log)",
+                    max_length=1000,
+                )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
         placement = await _with_checklist(ctx, answers)
@@ -147,6 +174,7 @@ class CheckDialog(Dialog):
                 evidence=answers.text("evidence"),
                 na_reason=answers.text("reason"),
                 due_date=answers.date("due_date"),
+                reason=answers.text("why_moved"),
             )
         except PlacementError as error:
             raise AnswerError(str(error)) from error
@@ -156,7 +184,7 @@ class CheckDialog(Dialog):
             NOT_APPLICABLE: f"Marked not applicable: {label}",
             NEW_DATE: f"Moved {label} to {uk_date(item.due_date)}; I'll remind you then",
         }[outcome]
-        remaining = len(open_items(placement))
+        remaining = checklist.checklist_counts(i.status for i in placement.checklist).to_do
         return [
             Done(
                 dialog=self.name,

@@ -12,7 +12,7 @@ from dialogs.parsing import DateSense, uk_date
 from dialogs.prompts import Choice, Message, PromptKind
 from storage.models import ChecklistStatus
 from storage.rules import checklist, start_checks
-from storage.services.placements import ChecklistAnswer
+from storage.services.placements import ChecklistAnswer, automatic_status
 
 DONE, NOT_YET, NOT_APPLICABLE = "done", "not_yet", "na"
 STATUS_CHOICES = [
@@ -60,7 +60,8 @@ async def steps(
             _field(item.key),
             PromptKind.choice,
             f"{item.label}?{' (optional)' if item.optional else ''}\n{item.guidance}",
-            choices=STATUS_CHOICES,
+            # The Letter of Assurance is needed for every AP: never "not applicable".
+            choices=STATUS_CHOICES if item.may_be_not_applicable else STATUS_CHOICES[:2],
             notes=notes,
         )
         status = answers.get(_field(item.key))
@@ -104,10 +105,28 @@ def answers_to_plan(answers: Answers) -> dict[str, ChecklistAnswer]:
     return plan
 
 
-def summary(answers: Answers) -> str:
-    """One line: how much of the checklist is done."""
-    statuses = [answers.get(_field(item.key)) for item in checklist.ALL_ITEMS]
-    done = statuses.count(DONE)
-    not_yet = statuses.count(NOT_YET)
-    na = statuses.count(NOT_APPLICABLE)
-    return f"Checklist: {done} done, {not_yet} still to do (they become due checks), {na} not applicable"
+def planned_statuses(
+    answers: Answers, facts: checklist.PlacementFacts, *, is_full_time: bool
+) -> list[ChecklistStatus]:
+    """The status each applicable item will be saved with: as answered, or as the dialog
+    settles it itself (an item not answered yet counts as to do)."""
+    by_answer = {
+        DONE: ChecklistStatus.done,
+        NOT_YET: ChecklistStatus.not_done,
+        NOT_APPLICABLE: ChecklistStatus.not_applicable,
+    }
+    return [
+        automatic_status(item.key, is_full_time=is_full_time)
+        if item.automatic
+        else by_answer.get(str(answers.get(_field(item.key))), ChecklistStatus.not_done)
+        for item in checklist.applicable_items(facts)
+    ]
+
+
+def summary(answers: Answers, facts: checklist.PlacementFacts, *, is_full_time: bool) -> str:
+    """One line: how the checklist will stand when saved (counted as every view counts it)."""
+    counts = checklist.checklist_counts(planned_statuses(answers, facts, is_full_time=is_full_time))
+    return (
+        f"Checklist: {counts.done} done, {counts.to_do} still to do (they become due checks), "
+        f"{counts.not_applicable} not applicable"
+    )

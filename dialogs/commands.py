@@ -25,6 +25,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.status import StatusDialog
     from dialogs.visit import VisitDialog
     from dialogs.welfare import WelfareDialog
+    from dialogs.withdraw import WithdrawDialog
 
     return [
         StartPlacementDialog(),
@@ -42,6 +43,7 @@ def all_dialogs() -> list[Dialog]:
         ConcernDialog(),
         CheckDialog(),
         EndPlacementDialog(),
+        WithdrawDialog(),
         ReportDialog(),
         ExportDialog(),
         AuditDialog(),

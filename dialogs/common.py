@@ -88,8 +88,8 @@ async def begin_with_placement(
                 f"I can't find a placement {args.split()[0].upper()!r} that you can use here. "
                 "Check the reference, or start without it to pick from a list."
             )
-        if placement.status.value != "active":
-            raise AnswerError(f"{placement.reference} has ended.")
+        if placement.status.is_closed:
+            raise AnswerError(f"{placement.reference} {placement.status.closed_phrase}.")
         answers.data["placement"] = placement.reference
         ctx.found[placement.reference] = placement
         return answers

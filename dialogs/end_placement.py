@@ -16,10 +16,13 @@ from dialogs.common import (
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, uk_date
-from dialogs.prompts import Choice, Done, PromptKind, Reply
-from storage.access import Action
-from storage.models import OrgKind, Placement, Role
+from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
+from storage.access import Action, can
+from storage.models import OrgKind, Placement, Role, WelfareCall, WelfareContact, WelfareNextStep
+from storage.rules import checklist
+from storage.services.lifecycle import OpenWork, open_work
 from storage.services.placements import PlacementError, end_placement
+from storage.services.welfare import CallFindings, WelfareError, can_log_call, log_attempt
 
 RETURNED = "returned_to_school"
 MAINSTREAM = "moved_to_mainstream"
@@ -28,6 +31,41 @@ OTHER_AP = "moved_to_other_ap"
 OTHER = "other"
 # Outcomes after which the pupil is back in mainstream education, so a return date is asked.
 RETURN_OUTCOMES = {RETURNED, MAINSTREAM}
+# How each open welfare call is settled before the placement ends.
+LOG_CALL, CLOSE_CALL = "log", "close"
+REACHED_CHOICES = [
+    Choice(value=WelfareContact.parent_carer.value, label="Parent or carer"),
+    Choice(value=WelfareContact.pupil.value, label="The pupil"),
+    Choice(value=WelfareContact.other.value, label="Someone else (say who below)"),
+]
+
+
+def _call_field(call: WelfareCall, part: str = "") -> str:
+    return f"call.{call.id}{'.' + part if part else ''}"
+
+
+def open_work_lines(ctx: DialogContext, placement: Placement, work: OpenWork) -> list[str]:
+    """What is still open on the placement, in the words the person ending it needs."""
+    lines: list[str] = []
+    if work.calls:
+        days = ", ".join(f"{call.absence_date:%a %d/%m}" for call in work.calls)
+        lines.append(
+            f"{len(work.calls)} welfare call(s) still open (absence on {days}): "
+            "I'll ask you to settle each one."
+        )
+    if work.letter_of_assurance is not None:
+        lines.append(
+            "The Letter of Assurance was never recorded: it stays on the record as not received."
+        )
+    if work.concerns and can(ctx.person, Action.read_chronology, placement):
+        lines.append(
+            f"{work.concerns} safeguarding concern(s) in the chronology with no action recorded "
+            "after them: record what was done (concern) before the pupil moves on."
+        )
+    if work.checks:
+        labels = "; ".join(checklist.definition(i.key).label for i in work.checks)
+        lines.append(f"{len(work.checks)} other check(s) not done (kept as not done): {labels}")
+    return lines
 
 
 def outcome_labels(placement: Placement) -> dict[str, str]:
@@ -42,28 +80,51 @@ def outcome_labels(placement: Placement) -> dict[str, str]:
     }
 
 
+def _refuse_not_started(ctx: DialogContext, placement: Placement) -> None:
+    """A placement whose first day is still to come is withdrawn, not ended."""
+    if placement.start_date > ctx.today:
+        raise AnswerError(
+            f"{placement.reference} hasn't started yet (it starts "
+            f"{uk_date(placement.start_date)}): withdraw it instead "
+            f"(withdraw {placement.reference})."
+        )
+
+
 class EndPlacementDialog(Dialog):
     name = "end"
     title = "end placement"
     words = ("end", "end placement", "finish placement")
     roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
-    summary = "end a placement: outcome, return date and reintegration"
+    summary = "end a placement: settle what is still open, outcome, return date, reintegration"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        return await begin_with_placement(
+        answers = await begin_with_placement(
             ctx, args, Action.end_placement, nothing="You have no active placements to end."
         )
+        placement = ctx.found.get(answers.text("placement") or "")
+        if placement is not None:
+            _refuse_not_started(ctx, placement)
+        return answers
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
         yield await placement_step(ctx, answers, Action.end_placement, "Which placement is ending?")
         placement = await chosen_placement(ctx, answers, Action.end_placement)
+        _refuse_not_started(ctx, placement)
         today = ctx.today
+        work = await open_work(ctx.session, placement)
+        still_open = open_work_lines(ctx, placement, work)
+        notes = (
+            [Message(level="warning", text="Still open:\n" + "\n".join(still_open))]
+            if still_open
+            else []
+        )
         yield Step(
             "ended_on",
             PromptKind.date,
             "What was the last day of the placement? (blank for today)",
             sense=DateSense.happened,
             default="today",
+            notes=notes,
             validate=date_between(
                 placement.start_date,
                 today,
@@ -73,6 +134,11 @@ class EndPlacementDialog(Dialog):
                 "and visits.",
             ),
         )
+        ended_on = answers.date("ended_on")
+        assert ended_on is not None
+        for call in work.calls:
+            async for step in self._settle(ctx, answers, placement, call):
+                yield step
         labels = outcome_labels(placement)
         yield Step(
             "outcome",
@@ -88,9 +154,10 @@ class EndPlacementDialog(Dialog):
                 "When does (or did) the pupil start back?",
                 sense=DateSense.happened,
                 validate=date_between(
-                    placement.start_date,
+                    ended_on,
                     today + dt.timedelta(days=366),
-                    too_early="The return can't be before the placement started.",
+                    too_early=f"The pupil can't start back before the last day of the placement "
+                    f"({uk_date(ended_on)}).",
                     too_late="Please pick a date within a year.",
                 ),
             )
@@ -101,9 +168,48 @@ class EndPlacementDialog(Dialog):
         else:
             notes_text = "Where is the pupil going, and what was handed over? (brief notes)"
         yield Step("reintegration_notes", PromptKind.text, notes_text)
-        yield Step("confirm", PromptKind.confirm, self._summary(ctx, answers, placement))
+        yield Step("confirm", PromptKind.confirm, self._summary(ctx, answers, placement, work))
 
-    def _summary(self, ctx: DialogContext, answers: Answers, placement: Placement) -> str:
+    async def _settle(
+        self, ctx: DialogContext, answers: Answers, placement: Placement, call: WelfareCall
+    ) -> AsyncIterator[Step]:
+        """Settle one open welfare call: log what it found now, or close it as "placement
+        ended" (the DSL is told). Only whoever may log the call is offered to log it."""
+        field = _call_field(call)
+        choices = [Choice(value=CLOSE_CALL, label="Close it: placement ended (the DSL is told)")]
+        if can_log_call(ctx.person, call, placement):
+            choices.insert(0, Choice(value=LOG_CALL, label="Log its outcome now"))
+        yield Step(
+            field,
+            PromptKind.choice,
+            f"The welfare call for the absence on {call.absence_date:%a %d/%m/%Y} is still open. "
+            "What should happen to it?",
+            choices=choices,
+        )
+        if answers.get(field) != LOG_CALL:
+            return
+        yield Step(
+            _call_field(call, "spoke_to"),
+            PromptKind.choice,
+            "Who did the call reach?",
+            choices=REACHED_CHOICES,
+        )
+        yield Step(
+            _call_field(call, "seen"),
+            PromptKind.yesno,
+            "Was the pupil seen or heard (you saw them, or spoke to them)?",
+        )
+        yield Step(_call_field(call, "safe"), PromptKind.yesno, "Is the pupil known to be safe?")
+        yield Step(
+            _call_field(call, "reason"),
+            PromptKind.text,
+            "What reason did you find for the absence?",
+            max_length=1000,
+        )
+
+    def _summary(
+        self, ctx: DialogContext, answers: Answers, placement: Placement, work: OpenWork
+    ) -> str:
         outcome = outcome_labels(placement)[answers.text("outcome") or OTHER]
         lines = [
             "Please check, then answer yes to end the placement:",
@@ -114,7 +220,15 @@ class EndPlacementDialog(Dialog):
         if answers.get("return_date"):
             lines.append(f"Starts back: {uk_date(answers.date('return_date'))}")
         lines.append(f"Notes: {answers.text('reintegration_notes')}")
-        lines.append("Reminders for this placement (visits, checks, attendance) stop.")
+        logged = [c for c in work.calls if answers.get(_call_field(c)) == LOG_CALL]
+        if logged:
+            lines.append(f"Welfare calls logged now: {len(logged)}")
+        if len(work.calls) > len(logged):
+            lines.append(
+                f"Welfare calls closed as 'placement ended': {len(work.calls) - len(logged)} "
+                "(the DSL is told)"
+            )
+        lines.append("Reminders and alerts for this placement (visits, checks, attendance) stop.")
         return "\n".join(lines)
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
@@ -123,7 +237,11 @@ class EndPlacementDialog(Dialog):
         outcome = answers.text("outcome") or OTHER
         assert ended_on is not None
         return_date = answers.date("return_date") if outcome in RETURN_OUTCOMES else None
+        work = await open_work(ctx.session, placement)
         try:
+            for call in work.calls:
+                if answers.get(_call_field(call)) == LOG_CALL:
+                    await self._log_call(ctx, answers, call)
             await end_placement(
                 ctx.session,
                 ctx.change,
@@ -133,16 +251,23 @@ class EndPlacementDialog(Dialog):
                 return_date=return_date,
                 reintegration_notes=answers.text("reintegration_notes"),
             )
-        except PlacementError as error:
+        except (PlacementError, WelfareError) as error:
             raise AnswerError(str(error)) from error
         label = outcome_labels(placement)[outcome]
         back = f", starting back {uk_date(return_date)}" if return_date else ""
+        closed = sum(1 for c in work.calls if answers.get(_call_field(c)) != LOG_CALL)
+        calls = (
+            f" {closed} open welfare call(s) closed as 'placement ended'; the DSL is told."
+            if closed
+            else ""
+        )
         return [
             Done(
                 dialog=self.name,
                 text=(
                     f"Ended {placement.reference} ({pupil_label(ctx, placement)}) on "
-                    f"{uk_date(ended_on)}: {label.lower()}{back}. Reminders for it have stopped."
+                    f"{uk_date(ended_on)}: {label.lower()}{back}.{calls} Reminders for it have "
+                    "stopped."
                 ),
                 record={
                     "reference": placement.reference,
@@ -153,3 +278,20 @@ class EndPlacementDialog(Dialog):
                 },
             )
         ]
+
+    async def _log_call(self, ctx: DialogContext, answers: Answers, call: WelfareCall) -> None:
+        """Log what the call found (as of now), closing it; not safe goes to the DSL at once."""
+        safe = bool(answers.flag(_call_field(call, "safe")))
+        await log_attempt(
+            ctx.session,
+            ctx.change,
+            call=call,
+            findings=CallFindings(
+                called_at=ctx.change.at,
+                spoke_to=WelfareContact(str(answers.get(_call_field(call, "spoke_to")))),
+                seen_or_heard=bool(answers.flag(_call_field(call, "seen"))),
+                safe=safe,
+                reason=answers.text(_call_field(call, "reason")),
+                next_step=WelfareNextStep.none if safe else WelfareNextStep.refer_dsl,
+            ),
+        )

@@ -53,10 +53,8 @@ class ReportDialog(Dialog):
         )
         files = governors_files(report)
         text = (
-            f"Governors' report for {term.name}: {len(report.placements)} placement(s) with "
-            f"{report.providers} provider(s); QA visits {report.qa_done} of {report.qa_due} due; "
-            f"checklist {report.checklist_pct}% complete; attendance at AP "
-            f"{report.attendance.percent_text}. Pupils are shown as P1, P2, ... only."
+            f"Governors' report for {term.name}: {report.headline()} "
+            "Pupils are shown as P1, P2, ... only."
         )
         return [
             Done(

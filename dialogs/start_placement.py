@@ -28,7 +28,7 @@ from storage.models import (
     Role,
     WelfareCallParty,
 )
-from storage.rules import codes, fulltime, start_checks
+from storage.rules import checklist, codes, fulltime, start_checks
 from storage.services.outbox import safeguarding_leads
 from storage.services.placements import (
     SCHOOL_STATUSES,
@@ -399,8 +399,25 @@ class StartPlacementDialog(Dialog):
             today=ctx.today,
         ):
             yield step
+        # As the placement service will decide which items apply (other providers named
+        # count even with no hours given).
+        facts = checklist.PlacementFacts(
+            fsm_eligible="fsm_eligible" in flags,
+            commissioner_is_school=commissioner.kind == OrgKind.school,
+            other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0
+            or bool(answers.text("other_providers")),
+        )
         yield Step(
-            "confirm", PromptKind.confirm, await self._summary(ctx, answers, provider, pupil, check)
+            "confirm",
+            PromptKind.confirm,
+            await self._summary(
+                ctx,
+                answers,
+                provider,
+                pupil,
+                check,
+                checklist_steps.summary(answers, facts, is_full_time=check.is_full_time),
+            ),
         )
 
     async def _summary(
@@ -410,6 +427,7 @@ class StartPlacementDialog(Dialog):
         provider: Organisation,
         pupil: Pupil | None,
         check: fulltime.FullTimeCheck,
+        checklist_line: str,
     ) -> str:
         name = (
             pupil.full_name
@@ -429,7 +447,7 @@ class StartPlacementDialog(Dialog):
         lines += [
             f"Attendance code: {answers.get('attendance_code')}; absences reported by {answers.get('absence_deadline')}",
             f"Welfare calls: {answers.get('welfare_call_party')}: {answers.get('welfare_call_arrangements')}",
-            checklist_steps.summary(answers),
+            checklist_line,
         ]
         return "\n".join(lines)
 
@@ -481,8 +499,9 @@ class StartPlacementDialog(Dialog):
         except PlacementError as error:
             raise AnswerError(str(error)) from error
         await ensure_loaded(ctx.session, placement, "checklist")
-        due = [item for item in placement.checklist if item.status.value == "not_done"]
-        text = f"Saved. Placement reference {placement.reference}. {_checks_text(len(due))} "
+        due = [item for item in placement.checklist if item.status == ChecklistStatus.not_done]
+        counts = checklist.checklist_counts(item.status for item in placement.checklist)
+        text = f"Saved. Placement reference {placement.reference}. {_checks_text(counts.to_do)} "
         text += "The provider has been told the reference"
         leads = await safeguarding_leads(ctx.session, commissioner_id)
         others = [lead for lead in leads if lead.id != ctx.person.id]

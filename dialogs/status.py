@@ -21,6 +21,7 @@ from storage.models import (
     ChronologyEntry,
     Contact,
     Placement,
+    PlacementStatus,
     QaVisit,
     Role,
     WelfareCall,
@@ -179,7 +180,13 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         f"{p.reference} · {pupil_label(ctx, p)} · {p.provider.name}"
         + (" (UNREGISTERED)" if p.provider.is_unregistered else ""),
         f"Status: {p.status.value}. {uk_date(p.start_date)} to {uk_date(p.planned_end_date)}"
-        + (f", ended {uk_date(p.ended_on)} ({_outcome(p)})" if p.ended_on else ""),
+        + (
+            f", withdrawn {uk_date(p.ended_on)} before it started"
+            if p.status == PlacementStatus.withdrawn
+            else f", ended {uk_date(p.ended_on)} ({_outcome(p)})"
+            if p.ended_on
+            else ""
+        ),
         f"Timetable: {days_text(p.days)} at the provider; {p.total_hours} h of {p.full_time_hours} h"
         + (" (full-time)" if p.is_full_time else f" (PART-TIME, review {uk_date(p.review_date)})"),
         f"Attendance code {p.attendance_code}; absences reported by {p.absence_deadline:%H:%M}; "
@@ -188,8 +195,11 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
     if ctx.person.role != Role.provider:
         items = list((await ensure_loaded(ctx.session, p, "checklist")).checklist)
         open_items = [i for i in items if i.status == ChecklistStatus.not_done]
-        done = sum(1 for i in items if i.status == ChecklistStatus.done)
-        lines.append(f"Checklist: {done} of {len(items)} done, {len(open_items)} to do")
+        counts = checklist.checklist_counts(i.status for i in items)
+        na = f", {counts.not_applicable} not applicable" if counts.not_applicable else ""
+        lines.append(
+            f"Checklist: {counts.done} of {counts.applicable} done, {counts.to_do} to do{na}"
+        )
         # Which checks are missing is the school's business: the count only in a shared channel.
         for item in (
             [] if ctx.shared else sorted(open_items, key=lambda i: i.due_date or dt.date.max)

@@ -22,7 +22,13 @@ from storage.access import Action
 from storage.models import Placement, QaRating, Role
 from storage.rules import cadence
 from storage.services.outbox import safeguarding_leads
-from storage.services.visits import VisitError, log_visit, qa_interval_days
+from storage.services.visits import (
+    VisitError,
+    log_visit,
+    placement_calendar,
+    qa_interval_days,
+    revisit_reason,
+)
 
 RATING_LABELS = {
     QaRating.good: "Good",
@@ -102,6 +108,14 @@ class VisitDialog(Dialog):
             PromptKind.yesno,
             "Does the provider's register match what you were told?",
         )
+        if answers.get("register_matches") is False:
+            yield Step(
+                "register_difference",
+                PromptKind.text,
+                "What differed? (e.g. 'register shows Tue 24/11 present; the pupil says they "
+                "were at home') It becomes a follow-up check.",
+                max_length=1000,
+            )
         yield Step(
             "any_concerns", PromptKind.yesno, "Did anything on the visit worry you (a concern)?"
         )
@@ -127,17 +141,33 @@ class VisitDialog(Dialog):
         interval = qa_interval_days(placement)
         suggested = cadence.next_qa_due(visit_date, interval_days=interval)
         latest = cadence.latest_allowed_next_visit(visit_date, interval_days=interval)
+        question = f"When is the next visit due? (blank for {uk_date(suggested)})"
+        too_late = f"At least twice a term: the next visit must be by {uk_date(latest)}."
+        rating = answers.get("rating")
+        if rating is not None and cadence.needs_revisit(
+            setting_safe=bool(answers.flag("setting_safe")),
+            inadequate=rating == QaRating.inadequate.value,
+        ):
+            calendar = await placement_calendar(ctx.session, placement, today)
+            suggested = latest = min(latest, cadence.latest_revisit(visit_date, today, calendar))
+            reason = revisit_reason(bool(answers.flag("setting_safe")), QaRating(rating))
+            days = cadence.REVISIT_SCHOOL_DAYS
+            question = (
+                f"As {reason}, please revisit within {days} school days. When will you go "
+                f"back? (blank for {uk_date(suggested)})"
+            )
+            too_late = f"Please revisit within {days} school days, by {uk_date(latest)}."
         yield Step(
             "next_visit_due",
             PromptKind.date,
-            f"When is the next visit due? (blank for {uk_date(suggested)})",
+            question,
             sense=DateSense.planned,
             default=uk_date(suggested),
             validate=date_between(
                 visit_date + dt.timedelta(days=1),
                 latest,
                 too_early="The next visit must be after this one.",
-                too_late=f"At least twice a term: the next visit must be by {uk_date(latest)}.",
+                too_late=too_late,
             ),
         )
         yield Step("confirm", PromptKind.confirm, self._summary(ctx, answers, placement))
@@ -155,7 +185,12 @@ class VisitDialog(Dialog):
             f"Placement: {placement_label(ctx, placement)}",
             f"Visit: {uk_date_long(visit_date)}; pupil seen: {seen}",
             f"Setting safe and secure: {_yes(answers.flag('setting_safe'))}; "
-            f"register matches: {_yes(answers.flag('register_matches'))}",
+            f"register matches: {_yes(answers.flag('register_matches'))}"
+            + (
+                f" ({_short(answers.text('register_difference'))})"
+                if not answers.flag("register_matches")
+                else ""
+            ),
             f"Concerns: {_short(concerns) if concerns else 'none'}",
             f"Rating: {rating}",
             f"Actions agreed: {_short(answers.text('actions_agreed')) or 'none'}",
@@ -185,14 +220,24 @@ class VisitDialog(Dialog):
                 rating=QaRating(answers.get("rating")),
                 actions_agreed=answers.text("actions_agreed"),
                 next_visit_due=next_due,
+                register_difference=None
+                if answers.flag("register_matches")
+                else answers.text("register_difference"),
             )
         except VisitError as error:
             raise AnswerError(str(error)) from error
         concern_raised = bool(visit.concerns) or not visit.setting_safe
+        revisit = cadence.needs_revisit(
+            setting_safe=visit.setting_safe, inadequate=visit.rating == QaRating.inadequate
+        )
         text = [
             f"Saved the QA visit to {pupil_label(ctx, placement)} ({placement.reference}) on "
-            f"{uk_date(visit_date)}. The next visit is due by {uk_date(next_due)}; "
-            "I'll remind you a week before."
+            f"{uk_date(visit_date)}. "
+            + (
+                f"The revisit is due by {uk_date(next_due)}."
+                if revisit
+                else f"The next visit is due by {uk_date(next_due)}; I'll remind you a week before."
+            )
         ]
         if concern_raised:
             leads = await safeguarding_leads(ctx.session, placement.commissioner_id)
@@ -205,8 +250,17 @@ class VisitDialog(Dialog):
             )
         if not seen:
             text.append("You didn't see the pupil this time: please make sure you do next time.")
+        if revisit:
+            told = "" if concern_raised else "your DSL has been alerted, and "
+            text.append(
+                f"As {revisit_reason(visit.setting_safe, visit.rating)}, {told}a review of this "
+                f"placement is now a due check (check {placement.reference})."
+            )
         if not visit.register_matches:
-            text.append("Please follow up with the provider why the register didn't match.")
+            text.append(
+                "What differed in the register is now a follow-up check for you: find out why "
+                f"with the provider, and correct the attendance (check {placement.reference})."
+            )
         return [
             Done(
                 dialog=self.name,

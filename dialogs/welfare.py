@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy import select
 
-from dialogs.common import id_of, placements_for
+from dialogs.common import date_between, id_of, placements_for
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, NothingToDo, uk_date_long
+from dialogs.parsing import AnswerError, DateSense, NothingToDo, uk_date, uk_date_long
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action, can_set_code
 from storage.clock import LONDON
@@ -96,6 +96,27 @@ def _call_label(call: WelfareCall, placement: Placement, retry: dt.datetime | No
     return label
 
 
+def next_try_default(called_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """When to try again: 30 minutes after the call, or after now if that has passed (never
+    in the past), today; late at night, the last minute of today."""
+    retry = max(called_at, now) + dt.timedelta(minutes=RETRY_MINUTES)
+    if retry.astimezone(LONDON).date() != now.astimezone(LONDON).date():
+        return dt.datetime.combine(now.astimezone(LONDON).date(), dt.time(23, 59), tzinfo=LONDON)
+    return retry.astimezone(LONDON)
+
+
+def next_try_problem(at: dt.time, called_at: dt.datetime, now: dt.datetime) -> str | None:
+    """Why a next try at `at` today can't be (None: it can)."""
+    when = dt.datetime.combine(now.astimezone(LONDON).date(), at, tzinfo=LONDON)
+    if when <= called_at:
+        return f"Please pick a time after the call ({called_at.astimezone(LONDON):%H:%M})."
+    if when < now.replace(second=0, microsecond=0):
+        return (
+            f"That time has passed (it is {now.astimezone(LONDON):%H:%M}); when will you try again?"
+        )
+    return None
+
+
 def _not_after(limit: dt.time, message: str) -> Callable[[dt.time], str | None]:
     def check(value: dt.time) -> str | None:
         return message if value > limit else None
@@ -152,13 +173,34 @@ class WelfareDialog(Dialog):
         yield Step("call", PromptKind.choice, "Which welfare call?", choices=choices)
         call, placement = await self._chosen(ctx, answers)
         now = ctx.now
-        on_the_day = call.absence_date == ctx.today
+        today = ctx.today
+        if call.absence_date < today:
+            # Logged on a later day: ask which day the call was made (it is recorded).
+            yield Step(
+                "called_on",
+                PromptKind.date,
+                f"Which day did you make the call? (blank for today, {uk_date(today)})",
+                sense=DateSense.happened,
+                default="today",
+                validate=date_between(
+                    call.absence_date,
+                    today,
+                    too_early=f"The absence was on {uk_date(call.absence_date)}; the call "
+                    "can't be before that.",
+                    too_late="That day is still to come; which day did you call?",
+                ),
+            )
+        called_on = answers.date("called_on") or today
         yield Step(
             "called_at",
             PromptKind.time,
-            f"What time did you call? (blank for now, {now:%H:%M})",
-            default=f"{now:%H:%M}",
-            validate=_not_after(now.time(), "That time is still to come; when did you call?"),
+            f"What time did you call? (blank for now, {now:%H:%M})"
+            if called_on == today
+            else f"What time did you call on {uk_date(called_on)}?",
+            default=f"{now:%H:%M}" if called_on == today else None,
+            validate=_not_after(now.time(), "That time is still to come; when did you call?")
+            if called_on == today
+            else None,
         )
         yield Step(
             "spoke_to",
@@ -168,12 +210,11 @@ class WelfareDialog(Dialog):
         )
         called = answers.time("called_at")
         assert called is not None
+        called_at = dt.datetime.combine(called_on, called, tzinfo=LONDON)
         if answers.get("spoke_to") == WelfareContact.not_reached.value:
-            retry = (
-                dt.datetime.combine(ctx.today, called) + dt.timedelta(minutes=RETRY_MINUTES)
-            ).time()
+            retry = next_try_default(called_at, now)
             notes = []
-            if not on_the_day or retry >= END_OF_SCHOOL_DAY:
+            if called_on != call.absence_date or retry.time() >= END_OF_SCHOOL_DAY:
                 notes.append(
                     Message(
                         level="warning",
@@ -184,11 +225,9 @@ class WelfareDialog(Dialog):
             yield Step(
                 "next_try",
                 PromptKind.time,
-                f"When will you try again? (blank for {retry:%H:%M}, in {RETRY_MINUTES} minutes)",
+                f"When will you try again today? (blank for {retry:%H:%M})",
                 default=f"{retry:%H:%M}",
-                validate=lambda t: (
-                    None if t > called else f"Please pick a time after the call ({called:%H:%M})."
-                ),
+                validate=lambda t: next_try_problem(t, called_at, now),
                 notes=notes,
             )
         else:
@@ -234,7 +273,10 @@ class WelfareDialog(Dialog):
         lines = [
             f"Welfare call for {placement.reference} ({placement.pupil.full_name}), absent "
             f"{uk_date_long(call.absence_date)}.",
-            f"Called at {answers.text('called_at')}: {CONTACT_WORDS[spoke_to]}.",
+            f"Called {uk_date(answers.date('called_on') or call.absence_date)} at "
+            f"{answers.text('called_at')}: {CONTACT_WORDS[spoke_to]}."
+            if answers.get("called_on")
+            else f"Called at {answers.text('called_at')}: {CONTACT_WORDS[spoke_to]}.",
         ]
         if spoke_to == WelfareContact.not_reached:
             lines.append(f"The call stays open; next try at {answers.text('next_try')}.")
@@ -254,7 +296,9 @@ class WelfareDialog(Dialog):
         call, placement = await self._chosen(ctx, answers)
         called = answers.time("called_at")
         assert called is not None
-        called_at = dt.datetime.combine(ctx.today, called, tzinfo=LONDON)
+        called_at = dt.datetime.combine(
+            answers.date("called_on") or ctx.today, called, tzinfo=LONDON
+        )
         spoke_to = WelfareContact(str(answers.get("spoke_to")))
         next_try = answers.time("next_try")
         findings = CallFindings(
@@ -279,7 +323,8 @@ class WelfareDialog(Dialog):
             text = f"Saved. Welfare call for {placement.reference} closed: {call.outcome}"
         else:
             text = (
-                f"Saved: nobody reached at {called:%H:%M}. The welfare call for "
+                f"Saved: nobody reached at {called:%H:%M} on {uk_date(called_at.date())}. "
+                "The welfare call for "
                 f"{placement.reference} stays open; next try at {next_try:%H:%M}."
             )
         code = findings.code

@@ -47,6 +47,10 @@ class Action(enum.StrEnum):
     write_chronology = "write_chronology"
     tick_check = "tick_check"
     end_placement = "end_placement"
+    # Close a placement that has not started yet (started by mistake, or called off).
+    withdraw_placement = "withdraw_placement"
+    # Postpone the Letter of Assurance: the DSL's decision alone, with a reason.
+    move_letter_due = "move_letter_due"
     see_flags = "see_flags"
     # The governors' report, the full-record export and the audit trail.
     report = "report"
@@ -60,8 +64,10 @@ COMMISSIONER_ACTIONS = {
     Action.log_contact,
     Action.tick_check,
     Action.end_placement,
+    Action.withdraw_placement,
 }
 SAFEGUARDING_ACTIONS = {
+    Action.move_letter_due,
     Action.read_chronology,
     Action.write_chronology,
     Action.see_flags,

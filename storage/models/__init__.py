@@ -3,6 +3,7 @@
 from storage.models.base import Base
 from storage.models.chat import ChatChannel, ConversationRef, InboundEvent, PendingFile
 from storage.models.enums import (
+    CLOSED_STATUSES,
     AttendanceStatus,
     ChecklistStatus,
     ChronologyKind,
@@ -35,6 +36,7 @@ from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecor
 from storage.models.system import AuditEntry, DialogState, OutboxMessage
 
 __all__ = [
+    "CLOSED_STATUSES",
     "AttendanceChange",
     "AttendanceRecord",
     "AttendanceStatus",

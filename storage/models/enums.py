@@ -46,6 +46,22 @@ class PlacementStatus(enum.StrEnum):
     draft = "draft"
     active = "active"
     ended = "ended"
+    # Closed before it started (started by mistake, or called off): never ran.
+    withdrawn = "withdrawn"
+
+    @property
+    def is_closed(self) -> bool:
+        """Ended or withdrawn: nothing is open, nudged or escalated for it any more."""
+        return self in CLOSED_STATUSES
+
+    @property
+    def closed_phrase(self) -> str:
+        """ "has ended" / "has been withdrawn", for telling someone why nothing more is due."""
+        return "has been withdrawn" if self == PlacementStatus.withdrawn else f"has {self.value}"
+
+
+# The one test of "ended or withdrawn" (see `PlacementStatus.is_closed`).
+CLOSED_STATUSES = frozenset({PlacementStatus.ended, PlacementStatus.withdrawn})
 
 
 class ChecklistStatus(enum.StrEnum):

@@ -78,6 +78,9 @@ class Placement(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    # When it was ended or withdrawn (the instant recorded; `ended_on` is the last day, which
+    # may be earlier). Nothing is raised, nudged or escalated for it after this.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     end_outcome: Mapped[str | None] = mapped_column(String(40))
     return_date: Mapped[dt.date | None] = mapped_column(Date)
     reintegration_notes: Mapped[str | None] = mapped_column(EncryptedText)

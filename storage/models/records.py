@@ -133,5 +133,11 @@ class ChronologyEntry(Base):
     text: Mapped[str] = mapped_column(EncryptedText)
     # Organisation ids this entry has been shared with, beyond the commissioning school.
     shared_with: Mapped[list[int]] = mapped_column(JSON, default=list)
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # None: written by the system ("AP Safeguard, automatic"), never in a person's name.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+
+    @property
+    def automatic(self) -> bool:
+        """Written by AP Safeguard itself (e.g. a welfare call raised by the scheduler)."""
+        return self.recorded_by_id is None

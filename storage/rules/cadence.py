@@ -12,10 +12,14 @@ import datetime as dt
 import math
 from typing import Literal
 
+from storage.rules.calendar import SchoolCalendar
+
 QA_INTERVAL_DAYS = 42
 FIRST_QA_VISIT_DAYS = 14
 CONTACT_INTERVAL_DAYS = 7
 QA_DUE_SOON_DAYS = 7
+# A visit that finds the setting unsafe, or rates the placement inadequate: see it again soon.
+REVISIT_SCHOOL_DAYS = 5
 
 QaState = Literal["ok", "due_soon", "overdue"]
 
@@ -46,6 +50,18 @@ def latest_allowed_next_visit(
     The same date as `next_qa_due`; named for validating a date the user picks.
     """
     return next_qa_due(visit_date, interval_days=interval_days)
+
+
+def needs_revisit(*, setting_safe: bool, inadequate: bool) -> bool:
+    """A visit that found the setting unsafe, or rated the placement inadequate, calls for a
+    revisit within `REVISIT_SCHOOL_DAYS` school days (and a review of the placement)."""
+    return not setting_safe or inadequate
+
+
+def latest_revisit(visit_date: dt.date, today: dt.date, calendar: SchoolCalendar) -> dt.date:
+    """The latest date for the revisit: `REVISIT_SCHOOL_DAYS` school days after the visit, or
+    after today if the visit is logged so late that the window has passed."""
+    return calendar.add_school_days(max(visit_date, today), REVISIT_SCHOOL_DAYS)
 
 
 def qa_state(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 SAFER_RECRUITMENT = "Safer recruitment"
@@ -87,6 +88,8 @@ class ChecklistDefinition:
     applies: ApplyWhen = ApplyWhen.always
     optional: bool = False
     automatic: bool = False
+    # False: the guidance wants it for every placement, so it can never be "not applicable".
+    may_be_not_applicable: bool = True
 
 
 ALL_ITEMS: tuple[ChecklistDefinition, ...] = (
@@ -100,6 +103,8 @@ ALL_ITEMS: tuple[ChecklistDefinition, ...] = (
             "make have been made for all AP staff."
         ),
         default_due_days=BEFORE_START,
+        # Written confirmation is needed for every AP (the LA guidance), so never "n/a".
+        may_be_not_applicable=False,
     ),
     ChecklistDefinition(
         key="checks_sighted",
@@ -278,7 +283,39 @@ ALL_ITEMS: tuple[ChecklistDefinition, ...] = (
     ),
 )
 
-_BY_KEY: dict[str, ChecklistDefinition] = {item.key: item for item in ALL_ITEMS}
+LETTER_OF_ASSURANCE = "letter_of_assurance"
+QUALITY_ASSURANCE = "Quality assurance"
+PLACEMENT_REVIEW = "placement_review"
+REGISTER_FOLLOW_UP = "register_follow_up"
+# Due checks a QA visit raises (not part of the checklist a placement starts with).
+FOLLOW_UP_ITEMS: tuple[ChecklistDefinition, ...] = (
+    ChecklistDefinition(
+        key=PLACEMENT_REVIEW,
+        section=QUALITY_ASSURANCE,
+        label="Review this placement (a QA visit found it unsafe or inadequate)",
+        guidance=(
+            "Decide with the DSL whether the placement can continue safely, what the provider "
+            "must change, and by when."
+        ),
+        default_due_days=BEFORE_START,
+        may_be_not_applicable=False,
+    ),
+    ChecklistDefinition(
+        key=REGISTER_FOLLOW_UP,
+        section=QUALITY_ASSURANCE,
+        label="Follow up the register that did not match on a QA visit",
+        guidance=(
+            "Find out with the provider why its register differed from what you were told, and "
+            "correct the attendance record."
+        ),
+        default_due_days=FIRST_WEEK,
+        may_be_not_applicable=False,
+    ),
+)
+
+_BY_KEY: dict[str, ChecklistDefinition] = {
+    item.key: item for item in (*ALL_ITEMS, *FOLLOW_UP_ITEMS)
+}
 
 
 def definition(key: str) -> ChecklistDefinition:
@@ -308,3 +345,44 @@ def items_in_section(section: str) -> list[ChecklistDefinition]:
 def default_due_date(item: ChecklistDefinition, start_date: dt.date) -> dt.date:
     """When an item not yet done should be done by: its default days after the start date."""
     return start_date + dt.timedelta(days=item.default_due_days)
+
+
+@dataclass(frozen=True)
+class ChecklistCounts:
+    """How a placement's checklist stands. The one definition, used by every view: an item
+    marked not applicable is neither done nor to do, and is left out of the total."""
+
+    done: int
+    to_do: int
+    not_applicable: int
+
+    @property
+    def applicable(self) -> int:
+        """The items that count: done or still to do."""
+        return self.done + self.to_do
+
+    @property
+    def percent(self) -> int | None:
+        """Done as a whole percentage of the applicable items; None when none apply."""
+        return round(100 * self.done / self.applicable) if self.applicable else None
+
+    def __add__(self, other: ChecklistCounts) -> ChecklistCounts:
+        return ChecklistCounts(
+            self.done + other.done,
+            self.to_do + other.to_do,
+            self.not_applicable + other.not_applicable,
+        )
+
+
+def checklist_counts(statuses: Iterable[str]) -> ChecklistCounts:
+    """Count items by status ("done", "not_done", "not_applicable": `ChecklistStatus` values,
+    or the items' statuses themselves). Anything not done and not "not applicable" is to do."""
+    done = to_do = not_applicable = 0
+    for status in statuses:
+        if status == "done":
+            done += 1
+        elif status == "not_applicable":
+            not_applicable += 1
+        else:
+            to_do += 1
+    return ChecklistCounts(done, to_do, not_applicable)

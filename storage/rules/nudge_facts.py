@@ -45,6 +45,8 @@ class PlacementFacts:
     reported_today: bool = False
     # Days with an absence coded N or O (reason not yet established, unauthorised).
     unexplained_days: frozenset[dt.date] = frozenset()
+    # The Letter of Assurance's checklist item id while it is not received (None: received).
+    letter_of_assurance_item: int | None = None
 
     @property
     def who(self) -> str:
@@ -69,6 +71,7 @@ class CheckFacts:
     label: str
     due_date: dt.date
     owner_id: int | None
+    key: str = ""
 
 
 @dataclass(frozen=True)

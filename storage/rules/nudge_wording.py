@@ -18,6 +18,14 @@ def check_overdue(label: str, who: str, due: dt.date) -> str:
     return f"Overdue check for {who}: {label} was due {_d(due)}. Tick it when it's done."
 
 
+def letter_of_assurance_missing(who: str, provider: str, start: dt.date) -> str:
+    return (
+        f"No Letter of Assurance yet for {who} at {provider}, who has attended since {_d(start)}. "
+        "The guidance needs written confirmation of staff checks for every AP: chase it today, "
+        "and tick it when it comes. I'll remind you each school day until it is recorded."
+    )
+
+
 def qa_due_soon(who: str, provider: str, due: dt.date) -> str:
     return f"QA visit due: {who} at {provider} needs a visit by {_d(due)} (at least twice a term)."
 

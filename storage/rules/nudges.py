@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from storage.rules import cadence
+from storage.rules import cadence, checklist
 from storage.rules import nudge_wording as say
 from storage.rules.calendar import SchoolCalendar, at_london, london_date
 from storage.rules.nudge_facts import (
@@ -112,6 +112,9 @@ def checks_overdue(f: Facts, by_id: Mapping[int, PlacementFacts]) -> Iterable[Nu
         if p is None or due is None or check.due_date >= f.today:
             continue
         recipients = (check.owner_id,) if check.owner_id else f.leads.get(p.commissioner_id, ())
+        if check.key == checklist.LETTER_OF_ASSURANCE and letter_missing(p, f.today):
+            # The safeguarding leads hear of it through `letter_of_assurance_missing`.
+            recipients = tuple(r for r in recipients if r not in f.leads.get(p.commissioner_id, ()))
         for to in recipients:
             yield _reminder(
                 p,
@@ -126,6 +129,34 @@ def checks_overdue(f: Facts, by_id: Mapping[int, PlacementFacts]) -> Iterable[Nu
                 repeats=True,
                 done="tick",
             )
+
+
+def letter_missing(p: PlacementFacts, today: dt.date) -> bool:
+    """The pupil attends (the placement has started) and no Letter of Assurance is recorded."""
+    return p.letter_of_assurance_item is not None and p.start_date <= today
+
+
+def letter_of_assurance_missing(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
+    """Once a placement has started without its Letter of Assurance, the commissioner's
+    safeguarding leads hear of it every school day until it is recorded, whatever its due
+    date says (not snoozable; Done ticks it)."""
+    due = _reminder_due(p, f)
+    if due is None or not letter_missing(p, f.today):
+        return
+    for to in f.leads.get(p.commissioner_id, ()):
+        yield Nudge(
+            key=f"letter-missing:{p.id}:{f.today.isoformat()}:{to}",
+            kind="letter_of_assurance_missing",
+            recipient_id=to,
+            due_at=due,
+            text=say.letter_of_assurance_missing(p.who, p.provider_name, p.start_date),
+            subject=f"check:{p.letter_of_assurance_item}",
+            placement_id=p.id,
+            reference=p.reference,
+            open_command=f"check {p.reference}",
+            done="tick",
+            expires_at=end_of_day(f.today),
+        )
 
 
 def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
@@ -362,6 +393,7 @@ def due_nudges(f: Facts, *, reminders: bool = True, timely: bool = True) -> list
         found += checks_overdue(f, by_id)
         for p in f.placements:
             found += placement_reminders(p, f)
+            found += letter_of_assurance_missing(p, f)
     if timely:
         found += register_prompts(f)
         found += welfare_calls_overdue(f, by_id)

@@ -24,6 +24,10 @@ from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.services.placements import ensure_loaded
 
 MAX_TEXT_LENGTH = 4000
+# How an entry written by AP Safeguard itself is attributed (it has no `recorded_by_id`).
+SYSTEM_AUTHOR = "AP Safeguard, automatic"
+# How such an entry's text begins, so a reader of the chronology knows it too.
+AUTOMATIC_NOTE = "Recorded automatically by AP Safeguard. "
 
 
 class ChronologyError(ValueError):
@@ -40,8 +44,14 @@ async def add_entry(
     text: str,
     entry_date: dt.date,
     shared_with: list[int],
+    automatic: bool = False,
 ) -> ChronologyEntry:
     """Append one dated entry to the pupil's chronology (and audit it).
+
+    An `automatic` entry (its words written by AP Safeguard, e.g. when a welfare call is
+    raised with the DSL) is recorded as written by the system (`SYSTEM_AUTHOR`, no person),
+    never in the name of whoever was logged in or of a DSL; the audit log still says whose
+    action led to it.
 
     An entry from the provider is shared with the provider automatically and the commissioner's
     safeguarding leads are alerted. An entry the school shares with the provider is sent to the
@@ -54,8 +64,10 @@ async def add_entry(
         raise ChronologyError(
             f"Please keep a chronology entry under {MAX_TEXT_LENGTH:,} characters."
         )
-    if change.person_id is None:
+    if change.person_id is None and not automatic:
         raise ChronologyError("A chronology entry must say who recorded it.")
+    if automatic and not words.startswith(AUTOMATIC_NOTE.strip()):
+        words = AUTOMATIC_NOTE + words
     if entry_date > change.at.astimezone(LONDON).date():
         raise ChronologyError("A chronology entry can't be dated in the future.")
 
@@ -72,7 +84,7 @@ async def add_entry(
         source=source,
         text=words,
         shared_with=shared,
-        recorded_by_id=change.person_id,
+        recorded_by_id=None if automatic else change.person_id,
         created_at=change.at,
     )
     session.add(entry)

@@ -35,6 +35,7 @@ from storage.models import (
 from storage.rules import checklist, codes
 from storage.rules.attendance import Report, placement_figures, recent_window
 from storage.rules.calendar import SchoolCalendar, london_date
+from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.chunks import among, chunk_size, chunks, one_of
 from storage.services.terms import calendars_for
 
@@ -414,7 +415,7 @@ def _chronology(
         text = entry.text if len(entry.text) <= EXCERPT else entry.text[: EXCERPT - 1] + "…"
         section.lines.append(
             f"{who(readable[entry.pupil_id])}: {entry.kind.value} from the {entry.source.value.replace('_', ' ')}"
-            f" ({_d(entry.entry_date)}): {text}"
+            f"{' (' + SYSTEM_AUTHOR + ')' if entry.automatic else ''} ({_d(entry.entry_date)}): {text}"
         )
     return section
 

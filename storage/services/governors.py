@@ -34,6 +34,9 @@ from storage.services.terms import calendar_for
 # Checklist items that describe support put in place for the pupil.
 SUPPORT_ITEMS = ("plans_shared", "fsm_arranged", "chronology_shared", "parents_informed")
 SEASONS = ("autumn", "spring", "summer")
+# The range of years a report can be asked for (AP records do not go back further).
+FIRST_YEAR = 2000
+YEARS_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,13 @@ def parse_term(text: str, *, today: dt.date) -> Term:
     match = re.fullmatch(r"(autumn|spring|summer)(?: term)?\s+(\d{4})", words)
     if not match:
         raise ValueError("Say which term: this term, last term, or e.g. autumn 2026.")
-    return Term(match[1], int(match[2]))
+    year = int(match[2])
+    if not FIRST_YEAR <= year <= today.year + YEARS_AHEAD:
+        raise ValueError(
+            f"I can report on terms from {FIRST_YEAR} to {today.year + YEARS_AHEAD}; "
+            "say e.g. autumn 2026."
+        )
+    return Term(match[1], year)
 
 
 @dataclass
@@ -99,8 +108,7 @@ class PlacementLine:
     planned_end: str
     qa_done: int
     qa_due: int
-    checklist_done: int
-    checklist_total: int
+    checklist: checklist.ChecklistCounts
     missing: list[str]
     support: list[str]
     attendance: AttendanceFigures
@@ -129,10 +137,22 @@ class PlacementLine:
         return self.attendance.percent_text
 
     @property
-    def checklist_pct(self) -> int:
-        return (
-            round(100 * self.checklist_done / self.checklist_total) if self.checklist_total else 100
-        )
+    def qa_short(self) -> bool:
+        """Fewer QA visits this term than were due."""
+        return self.qa_done < self.qa_due
+
+    @property
+    def checklist_done(self) -> int:
+        return self.checklist.done
+
+    @property
+    def checklist_total(self) -> int:
+        """The applicable items (not-applicable ones are left out: `checklist_counts`)."""
+        return self.checklist.applicable
+
+    @property
+    def checklist_pct(self) -> int | None:
+        return self.checklist.percent
 
 
 @dataclass
@@ -161,10 +181,42 @@ class GovernorsReport:
         return sum(p.qa_due for p in self.placements)
 
     @property
-    def checklist_pct(self) -> int:
-        total = sum(p.checklist_total for p in self.placements)
-        done = sum(p.checklist_done for p in self.placements)
-        return round(100 * done / total) if total else 100
+    def qa_short(self) -> int:
+        """How many placements had fewer QA visits than due (the headline: a total of visits
+        would let one pupil's extra visit hide another's missing one)."""
+        return sum(p.qa_short for p in self.placements)
+
+    @property
+    def not_started(self) -> bool:
+        """The term is still to come: nothing can be due in it yet."""
+        return self.generated_on < self.term.start
+
+    @property
+    def checklist_pct(self) -> int | None:
+        """Done of applicable across all placements; None when there is nothing to count."""
+        counts = [p.checklist for p in self.placements]
+        return sum(counts, checklist.ChecklistCounts(0, 0, 0)).percent if counts else None
+
+    def headline(self) -> str:
+        """The report in one line, for the chat reply."""
+        if not self.placements:
+            return (
+                f"No placements commissioned by the school ran in {self.term.name}, so there is "
+                "nothing to report on visits, checks or attendance."
+            )
+        n = len(self.placements)
+        if self.not_started:
+            qa = "the term has not started, so no QA visit is due yet"
+        elif self.qa_short:
+            qa = f"{self.qa_short} of {n} placement(s) had fewer QA visits than due"
+        else:
+            qa = f"every placement had the QA visits due ({self.qa_done} made)"
+        pct = self.checklist_pct
+        ticks = f"checklist {pct}% complete" if pct is not None else "no checklist items apply"
+        return (
+            f"{n} placement(s) with {self.providers} provider(s); {qa}; {ticks}; attendance at "
+            f"AP {self.attendance.percent_text}."
+        )
 
     @property
     def attendance(self) -> AttendanceFigures:
@@ -198,7 +250,8 @@ async def build_governors_report(
         select(Placement)
         .where(
             Placement.commissioner_id == school_id,
-            Placement.status != PlacementStatus.draft,
+            # A withdrawn placement never ran.
+            Placement.status.not_in([PlacementStatus.draft, PlacementStatus.withdrawn]),
             Placement.start_date <= term.end,
             or_(Placement.ended_on.is_(None), Placement.ended_on >= term.start),
         )
@@ -249,6 +302,7 @@ async def build_governors_report(
         items = list(placement.checklist)
         applicable = [i for i in items if i.status != ChecklistStatus.not_applicable]
         done = [i for i in applicable if i.status == ChecklistStatus.done]
+        qa_until = min(term.end, today)
         report.placements.append(
             PlacementLine(
                 label=f"P{number}",
@@ -265,16 +319,18 @@ async def build_governors_report(
                 started=_month(placement.start_date),
                 planned_end=_month(placement.ended_on or placement.planned_end_date),
                 qa_done=len(visits),
+                # Nothing is due in a term still to come.
                 qa_due=cadence.qa_visits_due_between(
                     term.start,
-                    min(term.end, today),
+                    qa_until,
                     placement.start_date,
                     placement.ended_on,
                     interval_days=placement.commissioner.qa_interval_days
                     or cadence.QA_INTERVAL_DAYS,
-                ),
-                checklist_done=len(done),
-                checklist_total=len(applicable),
+                )
+                if qa_until >= term.start
+                else 0,
+                checklist=checklist.checklist_counts(i.status for i in items),
                 missing=[
                     checklist.definition(i.key).label
                     for i in applicable

@@ -183,6 +183,15 @@ def candidate_ids(
                     Placement.next_qa_due <= today + dt.timedelta(days=cadence.QA_DUE_SOON_DAYS),
                 ),
             ),
+            # Started without its Letter of Assurance: the DSL hears every school day.
+            select(ChecklistItem.placement_id.label("id"))
+            .join(Placement, Placement.id == ChecklistItem.placement_id)
+            .where(
+                ChecklistItem.key == checklist.LETTER_OF_ASSURANCE,
+                ChecklistItem.status == ChecklistStatus.not_done,
+                ACTIVE,
+                Placement.start_date <= today,
+            ),
             select(Placement.id).where(ACTIVE, Placement.review_date <= soon),
             select(Placement.id).where(ACTIVE, Placement.planned_end_date.between(today, soon)),
             # No contact for a week (counted from the start when there has been none).
@@ -296,6 +305,15 @@ async def gather_facts(
     reported_today = exists().where(
         AttendanceRecord.placement_id == Placement.id, AttendanceRecord.date == today
     )
+    letter_item = (
+        select(func.min(ChecklistItem.id))
+        .where(
+            ChecklistItem.placement_id == Placement.id,
+            ChecklistItem.key == checklist.LETTER_OF_ASSURANCE,
+            ChecklistItem.status == ChecklistStatus.not_done,
+        )
+        .scalar_subquery()
+    )
     rows = (
         await session.execute(
             select(
@@ -314,6 +332,7 @@ async def gather_facts(
                 Placement.next_qa_due,
                 last_contact.label("last_contact"),
                 reported_today.label("reported_today"),
+                letter_item.label("letter_item"),
             )
             .join(provider, provider.id == Placement.provider_id)
             .where(ACTIVE, Placement.id.in_(select(candidates.c.id)))
@@ -358,6 +377,7 @@ async def gather_facts(
             last_contact=row.last_contact,
             reported_today=bool(row.reported_today),
             unexplained_days=frozenset(unexplained.get(row.id, ())),
+            letter_of_assurance_item=row.letter_item,
         )
         for row in rows
     )
@@ -404,6 +424,7 @@ async def gather_facts(
                 label=checklist.definition(key).label,
                 due_date=due_date,
                 owner_id=owner_id,
+                key=key,
             )
             for item_id, placement_id, key, due_date, owner_id in checks
             if due_date is not None

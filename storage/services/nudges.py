@@ -101,12 +101,28 @@ async def active_snoozes(session: AsyncSession, today: dt.date) -> dict[tuple[st
     return {(row.subject, row.person_id): row.until for row in rows}
 
 
+# Messages (not nudges) that ask someone to act on a placement: not sent once it has ended or
+# been withdrawn. Alerts about what happened before (a concern, an escalation) still go.
+ASKS_TO_ACT = frozenset({"welfare_call_task", "placement_started"})
+
+
+async def _closed(session: AsyncSession, placement_id: int) -> str | None:
+    """Why nothing more is sent about the placement, if it has ended or been withdrawn."""
+    # Just the status: loading the placement would read its pupil and checklist too.
+    status = await session.scalar(select(Placement.status).where(Placement.id == placement_id))
+    if status is not None and PlacementStatus(status).is_closed:
+        return f"the placement {PlacementStatus(status).closed_phrase}"
+    return None
+
+
 async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime) -> str | None:
     """Why a queued nudge should no longer be sent (None: it still applies). Messages that are
     not nudges (alerts queued by the dialogs) always apply."""
     payload = row.payload or {}
     subject = str(payload.get("subject") or "")
     if not subject:
+        if row.kind in ASKS_TO_ACT and row.placement_id is not None:
+            return await _closed(session, row.placement_id)
         return None
     expires = payload.get("expires_at")
     if expires and now >= dt.datetime.fromisoformat(expires):
@@ -133,12 +149,9 @@ async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime)
         if reported is not None:
             return "the attendance was reported"
     if row.placement_id is not None:
-        # Just the status: loading the placement would read its pupil and checklist too.
-        status = await session.scalar(
-            select(Placement.status).where(Placement.id == row.placement_id)
-        )
-        if status == PlacementStatus.ended:
-            return "the placement has ended"
+        closed = await _closed(session, row.placement_id)
+        if closed is not None:
+            return closed
     if payload.get("snoozable") and row.recipient_id is not None:
         until = await session.scalar(
             select(NudgeSnooze.until).where(

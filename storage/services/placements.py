@@ -11,19 +11,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.access import Action, can
 from storage.clock import LONDON
 from storage.models import (
     ChecklistItem,
     ChecklistStatus,
     Organisation,
     OrgKind,
+    Person,
     Placement,
     PlacementStatus,
     Pupil,
     RegistrationStatus,
     Role,
     Site,
+    WelfareCall,
     WelfareCallParty,
+    WelfareCallStatus,
 )
 from storage.rules import cadence, checklist, codes, fulltime, start_checks
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
@@ -100,6 +104,14 @@ async def find_by_reference(session: AsyncSession, reference: str) -> Placement 
     return await session.scalar(select(Placement).where(Placement.reference == reference))
 
 
+def automatic_status(key: str, *, is_full_time: bool) -> ChecklistStatus:
+    """How an item the start dialog settles by itself is stored: done, except the full-time
+    check of a part-time timetable (to do by its review date)."""
+    if key == "full_time_provision" and not is_full_time:
+        return ChecklistStatus.not_done
+    return ChecklistStatus.done
+
+
 def _automatic_answers(
     plan: PlacementPlan, check: fulltime.FullTimeCheck
 ) -> dict[str, ChecklistAnswer]:
@@ -118,15 +130,12 @@ def _automatic_answers(
         "attendance_code_agreed": ChecklistAnswer(
             status=done, evidence=f"Attendance code {plan.attendance_code} agreed."
         ),
-    }
-    if check.is_full_time:
-        answers["full_time_provision"] = ChecklistAnswer(status=done, evidence=check.summary)
-    else:
-        answers["full_time_provision"] = ChecklistAnswer(
-            status=ChecklistStatus.not_done,
-            due_date=plan.review_date,
+        "full_time_provision": ChecklistAnswer(
+            status=automatic_status("full_time_provision", is_full_time=check.is_full_time),
+            due_date=None if check.is_full_time else plan.review_date,
             evidence=check.summary,
-        )
+        ),
+    }
     return answers
 
 
@@ -166,6 +175,9 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
     )
     if problem:
         raise PlacementError(problem)
+    for key, answer in plan.checklist.items():
+        if answer.status == ChecklistStatus.not_applicable:
+            _may_be_not_applicable(key)
 
     check = fulltime.check_full_time(
         provider_hours=plan.provider_hours,
@@ -262,7 +274,7 @@ async def _announce_start(
                 f"Please report any non-attendance by {placement.absence_deadline:%H:%M}."
             ),
         )
-    open_checks = sum(1 for item in placement.checklist if item.status == ChecklistStatus.not_done)
+    open_checks = checklist.checklist_counts(i.status for i in placement.checklist).to_do
     for person in await safeguarding_leads(session, placement.commissioner_id):
         await enqueue(
             session,
@@ -279,6 +291,15 @@ async def _announce_start(
         )
 
 
+def _may_be_not_applicable(key: str) -> None:
+    definition = checklist.definition(key)
+    if not definition.may_be_not_applicable:
+        raise PlacementError(
+            f"{definition.label} can't be marked not applicable: the guidance asks for it for "
+            "every placement."
+        )
+
+
 async def update_checklist_item(
     session: AsyncSession,
     change: Change,
@@ -288,10 +309,22 @@ async def update_checklist_item(
     evidence: str | None = None,
     na_reason: str | None = None,
     due_date: dt.date | None = None,
+    reason: str | None = None,
 ) -> ChecklistItem:
-    """Tick a check (done), mark it not applicable (with a reason), or move its due date."""
+    """Tick a check (done), mark it not applicable (with a reason), or move its due date.
+
+    The Letter of Assurance is never "not applicable", and only a safeguarding lead (the DSL,
+    or the LA officer when the LA commissions) may move its due date, with a `reason` that is
+    kept in the audit log."""
     if status == ChecklistStatus.not_applicable and not na_reason:
         raise PlacementError("Say why the check does not apply.")
+    if status == ChecklistStatus.not_applicable:
+        _may_be_not_applicable(item.key)
+    moving = (
+        status == ChecklistStatus.not_done and due_date is not None and due_date != item.due_date
+    )
+    if moving and item.key == checklist.LETTER_OF_ASSURANCE:
+        await _check_may_move_letter(session, change, item, reason)
     before = snapshot(item)
     item.status = status
     if status == ChecklistStatus.done:
@@ -310,8 +343,24 @@ async def update_checklist_item(
             await audit_updated(
                 session, change, placement, placement_before, placement_id=placement.id
             )
-    await audit_updated(session, change, item, before, placement_id=item.placement_id)
+    entry = await audit_updated(session, change, item, before, placement_id=item.placement_id)
+    if entry is not None and moving and reason:
+        # Kept word for word: why a due date moved is what an inspector asks.
+        entry.changes = {**entry.changes, "why_moved": reason.strip()}
     return item
+
+
+async def _check_may_move_letter(
+    session: AsyncSession, change: Change, item: ChecklistItem, reason: str | None
+) -> None:
+    person = await session.get(Person, change.person_id) if change.person_id else None
+    placement = await session.get(Placement, item.placement_id)
+    if person is None or placement is None or not can(person, Action.move_letter_due, placement):
+        raise PlacementError(
+            "Only the DSL can move the Letter of Assurance's due date. Ask your DSL."
+        )
+    if not (reason or "").strip():
+        raise PlacementError("Please say why the Letter of Assurance is late (it is audited).")
 
 
 async def end_placement(
@@ -324,11 +373,19 @@ async def end_placement(
     return_date: dt.date | None,
     reintegration_notes: str | None,
 ) -> Placement:
-    """End a placement with its outcome and the pupil's return (reintegration) details."""
-    if placement.status == PlacementStatus.ended:
-        raise PlacementError(f"{placement.reference} has already ended.")
+    """End a placement with its outcome and the pupil's return (reintegration) details.
+
+    Any welfare call still open is closed as "placement ended" and the commissioner's
+    safeguarding leads are told (the `end` dialog asks the person to settle each one first);
+    from then on nothing is raised, nudged or escalated for it."""
+    if placement.status.is_closed:
+        raise PlacementError(f"{placement.reference} {placement.status.closed_phrase} already.")
     if ended_on < placement.start_date:
         raise PlacementError("A placement cannot end before it started.")
+    if return_date is not None and return_date < ended_on:
+        raise PlacementError(
+            f"The pupil can't start back before the last day ({ended_on:%d/%m/%Y})."
+        )
     before = snapshot(placement)
     placement.status = PlacementStatus.ended
     placement.ended_on = ended_on
@@ -336,7 +393,9 @@ async def end_placement(
     placement.return_date = return_date
     placement.reintegration_notes = reintegration_notes
     placement.next_qa_due = None
+    placement.closed_at = change.at
     await audit_updated(session, change, placement, before, placement_id=placement.id)
+    closed = await close_open_calls(session, change, placement)
     # The provider stops expecting the pupil: tell its staff (reference only).
     for person in await staff_of(session, placement.provider_id, Role.provider):
         await enqueue(
@@ -351,7 +410,68 @@ async def end_placement(
                 "No attendance reports are needed after that date."
             ),
         )
+    calls = f" {closed} open welfare call(s) were closed as 'placement ended'." if closed else ""
+    await tell_leads(
+        session,
+        change,
+        placement,
+        kind="placement_ended",
+        text=f"Placement {placement.reference} ended on {ended_on:%d/%m/%Y}.{calls} "
+        "Reminders and alerts for it have stopped.",
+    )
     return placement
+
+
+async def tell_leads(
+    session: AsyncSession, change: Change, placement: Placement, *, kind: str, text: str
+) -> int:
+    """A direct message to each of the commissioner's safeguarding leads (the DSLs, or the LA
+    officers when the LA commissions), except the person making the change (they know)."""
+    told = 0
+    for lead in await safeguarding_leads(session, placement.commissioner_id):
+        if lead.id == change.person_id:
+            continue
+        await enqueue(
+            session,
+            key=f"{kind}:{placement.id}:dsl:{lead.id}",
+            kind=kind,
+            recipient_id=lead.id,
+            placement_id=placement.id,
+            due_at=change.at,
+            text=text,
+        )
+        told += 1
+    return told
+
+
+PLACEMENT_ENDED_OUTCOME = "Closed without a call: the placement was {closed} on {day:%d/%m/%Y}."
+
+
+async def open_calls_of(session: AsyncSession, placement_id: int) -> list[WelfareCall]:
+    """A placement's open welfare calls, oldest absence first."""
+    rows = await session.scalars(
+        select(WelfareCall)
+        .where(
+            WelfareCall.placement_id == placement_id,
+            WelfareCall.status == WelfareCallStatus.open,
+        )
+        .order_by(WelfareCall.absence_date, WelfareCall.id)
+    )
+    return list(rows.unique())
+
+
+async def close_open_calls(session: AsyncSession, change: Change, placement: Placement) -> int:
+    """Close the placement's open welfare calls as "placement ended" (or withdrawn), audited.
+    How many were closed."""
+    day = placement.ended_on or change.at.astimezone(LONDON).date()
+    calls = await open_calls_of(session, placement.id)
+    for call in calls:
+        before = snapshot(call)
+        call.status = WelfareCallStatus.done
+        call.outcome = PLACEMENT_ENDED_OUTCOME.format(closed=placement.status.value, day=day)
+        call.done_by_id, call.done_at = change.person_id, change.at
+        await audit_updated(session, change, call, before, placement_id=placement.id)
+    return len(calls)
 
 
 async def ensure_loaded(session: AsyncSession, placement: Placement, *also: str) -> Placement:

@@ -21,6 +21,7 @@ from storage.models import (
     AttendanceRecord,
     ChronologyEntry,
     Contact,
+    Person,
     Placement,
     Pupil,
     QaVisit,
@@ -28,6 +29,7 @@ from storage.models import (
 )
 from storage.rules import checklist
 from storage.rules.attendance import Report, placement_figures
+from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.terms import calendar_for
 
 
@@ -228,11 +230,32 @@ async def pupil_record(
                 ],
             }
         )
-    entries = await session.scalars(
-        select(ChronologyEntry)
-        .where(ChronologyEntry.pupil_id == pupil_id)
-        .where((ChronologyEntry.placement_id.in_(ids)) | (ChronologyEntry.placement_id.is_(None)))
-        .order_by(ChronologyEntry.entry_date, ChronologyEntry.id)
+    entries = list(
+        await session.scalars(
+            select(ChronologyEntry)
+            .where(ChronologyEntry.pupil_id == pupil_id)
+            .where(
+                (ChronologyEntry.placement_id.in_(ids)) | (ChronologyEntry.placement_id.is_(None))
+            )
+            .order_by(ChronologyEntry.entry_date, ChronologyEntry.id)
+        )
     )
-    record["chronology"] = [_row(e, "entry_date", "kind", "source", "text") for e in entries]
+    authors = {
+        person.id: person.name
+        for person in await session.scalars(
+            select(Person).where(
+                Person.id.in_(sorted({e.recorded_by_id for e in entries if e.recorded_by_id}))
+            )
+        )
+    }
+    record["chronology"] = [
+        {
+            **_row(e, "entry_date", "kind", "source", "text"),
+            # An automatic entry is the system's, never a person's.
+            "recorded_by": SYSTEM_AUTHOR
+            if e.recorded_by_id is None
+            else authors.get(e.recorded_by_id, ""),
+        }
+        for e in entries
+    ]
     return record

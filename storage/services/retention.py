@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AttendanceRecord, AuditEntry, Base, Placement, PlacementStatus
+from storage.models import CLOSED_STATUSES, AttendanceRecord, AuditEntry, Base, Placement
 from storage.services.audit import Change
 
 NEVER_PURGED = {"audit_log", "alembic_version"}
@@ -86,7 +86,7 @@ async def purge(
     old = set(
         await session.scalars(
             select(Placement.id).where(
-                Placement.status == PlacementStatus.ended, Placement.ended_on < cutoff
+                Placement.status.in_(CLOSED_STATUSES), Placement.ended_on < cutoff
             )
         )
     )

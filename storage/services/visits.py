@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import LONDON
 from storage.models import (
+    ChecklistItem,
+    ChecklistStatus,
     ChronologyKind,
     ChronologySource,
     OrgKind,
@@ -21,11 +24,13 @@ from storage.models import (
     QaRating,
     QaVisit,
 )
-from storage.rules import cadence
+from storage.rules import cadence, checklist
+from storage.rules.calendar import SchoolCalendar
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.chronology import add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.placements import ensure_loaded
+from storage.services.terms import calendars_for
 
 
 class VisitError(ValueError):
@@ -57,12 +62,18 @@ async def log_visit(
     actions_agreed: str | None,
     next_visit_due: dt.date,
     why_not_seen: str | None = None,
+    register_difference: str | None = None,
 ) -> QaVisit:
     """Record a QA visit and set when the next one is due (both audited).
 
     A concern, or a setting judged not safe, also starts a chronology entry (source: school)
     and alerts the commissioner's safeguarding leads. When the pupil was not seen, the reason
     is kept in place of the pupil's words.
+
+    A setting found unsafe, or a placement rated inadequate: the safeguarding leads are
+    alerted, the revisit must be within 5 school days, and "review this placement" becomes a
+    due check. A register that did not match: what differed becomes a follow-up check for the
+    visitor.
     """
     today = change.at.astimezone(LONDON).date()
     await ensure_loaded(session, placement)
@@ -79,10 +90,24 @@ async def log_visit(
     latest = cadence.latest_allowed_next_visit(
         visit_date, interval_days=qa_interval_days(placement)
     )
+    calendar = await placement_calendar(session, placement, today)
+    revisit = cadence.needs_revisit(
+        setting_safe=setting_safe, inadequate=rating == QaRating.inadequate
+    )
+    if revisit:
+        latest = min(latest, cadence.latest_revisit(visit_date, today, calendar))
     if next_visit_due <= visit_date:
         raise VisitError("The next visit must be after this one.")
+    if next_visit_due > latest and revisit:
+        raise VisitError(
+            f"{revisit_reason(setting_safe, rating)}: please revisit within "
+            f"{cadence.REVISIT_SCHOOL_DAYS} school days, by {latest:%d/%m/%Y}."
+        )
     if next_visit_due > latest:
         raise VisitError(f"At least twice a term: the next visit must be by {latest:%d/%m/%Y}.")
+    difference = _clean(register_difference)
+    if not register_matches and difference is None:
+        raise VisitError("Please say what differed between the register and what you found.")
     voice = _clean(pupil_voice)
     if pupil_seen and voice is None:
         raise VisitError("Please record what the pupil told you, in their own words.")
@@ -113,9 +138,115 @@ async def log_visit(
     placement.next_qa_due = next_visit_due
     await audit_updated(session, change, placement, before, placement_id=placement.id)
 
+    then = (
+        f" {revisit_reason(setting_safe, rating).capitalize()}: a revisit is due by "
+        f"{next_visit_due:%d/%m/%Y}, and a review of the placement is now a due check (check "
+        f"{placement.reference}): decide whether it can continue safely."
+        if revisit
+        else ""
+    )
     if concern_text or not setting_safe:
-        await _raise_concern(session, change, placement, visit)
+        await _raise_concern(session, change, placement, visit, then=then)
+    elif revisit:
+        await _alert_revisit(session, change, placement, visit, then=then)
+    if revisit:
+        await raise_follow_up(
+            session,
+            change,
+            placement,
+            key=checklist.PLACEMENT_REVIEW,
+            due=calendar.add_school_days(today, 1),
+            owner_id=None,
+            evidence=f"QA visit {visit_date:%d/%m/%Y}: {revisit_reason(setting_safe, rating)}. "
+            f"Revisit by {next_visit_due:%d/%m/%Y}.",
+        )
+    if not register_matches and difference is not None:
+        await raise_follow_up(
+            session,
+            change,
+            placement,
+            key=checklist.REGISTER_FOLLOW_UP,
+            due=calendar.add_school_days(today, cadence.REVISIT_SCHOOL_DAYS),
+            owner_id=change.person_id,
+            evidence=f"QA visit {visit_date:%d/%m/%Y}: {difference}",
+        )
     return visit
+
+
+def revisit_reason(setting_safe: bool, rating: QaRating) -> str:
+    """Why a revisit is due soon, in a few words."""
+    if not setting_safe and rating == QaRating.inadequate:
+        return "the setting was found not safe and the placement rated inadequate"
+    if not setting_safe:
+        return "the setting was found not safe and secure"
+    return "the placement was rated inadequate"
+
+
+async def placement_calendar(
+    session: AsyncSession, placement: Placement, today: dt.date
+) -> SchoolCalendar:
+    """School days for this placement: its commissioner's and its provider's breaks."""
+    ids = [placement.commissioner_id, placement.provider_id]
+    calendars = await calendars_for(session, ids, today=today)
+    return SchoolCalendar(tuple(b for org in ids for b in calendars[org].breaks))
+
+
+async def raise_follow_up(
+    session: AsyncSession,
+    change: Change,
+    placement: Placement,
+    *,
+    key: str,
+    due: dt.date,
+    owner_id: int | None,
+    evidence: str,
+) -> ChecklistItem:
+    """Make a follow-up (a review, a register check) a due check on the placement: a new
+    checklist item, or the same one opened again with the new detail (audited either way).
+    No owner: the commissioner's safeguarding leads are chased."""
+    item = await session.scalar(
+        select(ChecklistItem).where(
+            ChecklistItem.placement_id == placement.id, ChecklistItem.key == key
+        )
+    )
+    if item is None:
+        item = ChecklistItem(
+            placement_id=placement.id,
+            key=key,
+            status=ChecklistStatus.not_done,
+            due_date=due,
+            evidence=evidence,
+            owner_id=owner_id,
+        )
+        session.add(item)
+        await audit_created(session, change, item, placement_id=placement.id)
+        return item
+    before = snapshot(item)
+    item.status, item.done_by_id, item.done_at = ChecklistStatus.not_done, None, None
+    item.due_date = min(due, item.due_date) if item.due_date else due
+    item.evidence, item.owner_id = evidence, owner_id
+    await audit_updated(session, change, item, before, placement_id=placement.id)
+    return item
+
+
+async def _alert_revisit(
+    session: AsyncSession, change: Change, placement: Placement, visit: QaVisit, *, then: str
+) -> None:
+    """The safeguarding leads hear at once that the placement needs a revisit and a review
+    (when no concern alert already tells them)."""
+    for lead in await safeguarding_leads(session, placement.commissioner_id):
+        await enqueue(
+            session,
+            key=f"qa-revisit:{visit.id}:{lead.id}",
+            kind="qa_revisit",
+            recipient_id=lead.id,
+            placement_id=placement.id,
+            due_at=change.at,
+            text=(
+                f"QA visit to {placement.pupil.full_name} ({placement.reference}) at "
+                f"{placement.provider.name} on {visit.visit_date:%d/%m/%Y}.{then}"
+            ),
+        )
 
 
 def _concern_entry_text(visit: QaVisit) -> str:
@@ -128,7 +259,7 @@ def _concern_entry_text(visit: QaVisit) -> str:
 
 
 async def _raise_concern(
-    session: AsyncSession, change: Change, placement: Placement, visit: QaVisit
+    session: AsyncSession, change: Change, placement: Placement, visit: QaVisit, *, then: str = ""
 ) -> None:
     """Start a chronology entry and alert the safeguarding leads (in a DM, so with detail)."""
     source = (
@@ -160,6 +291,6 @@ async def _raise_concern(
             text=(
                 f"Safeguarding concern from the QA visit to {placement.pupil.full_name} "
                 f"({placement.reference}) at {placement.provider.name}, {visit.visit_date:%d/%m/%Y}, "
-                f"by {by}: {text} A chronology entry has been started."
+                f"by {by}: {text} A chronology entry has been started.{then}"
             ),
         )

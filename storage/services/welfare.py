@@ -25,6 +25,7 @@ from storage.models import (
     OrgKind,
     Person,
     Placement,
+    PlacementStatus,
     Role,
     WelfareCall,
     WelfareCallAttempt,
@@ -36,7 +37,7 @@ from storage.models import (
     WelfareNextStep,
 )
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
-from storage.services.chronology import add_entry
+from storage.services.chronology import AUTOMATIC_NOTE, add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.outcomes import absence_code, explain_absence
 from storage.services.placements import ensure_loaded
@@ -115,14 +116,20 @@ def end_of_day(date: dt.date) -> dt.datetime:
     return dt.datetime.combine(date, END_OF_SCHOOL_DAY, tzinfo=LONDON)
 
 
-def _check(call: WelfareCall, findings: CallFindings) -> None:
+def _check(call: WelfareCall, findings: CallFindings, at: dt.datetime) -> None:
     if call.status != WelfareCallStatus.open:
         raise WelfareError("That welfare call has already been closed.")
+    if findings.called_at > at:
+        raise WelfareError("The call's time is still to come; when did you call?")
+    if findings.called_at.astimezone(LONDON).date() < call.absence_date:
+        raise WelfareError("The call can't be before the day of the absence.")
     if findings.spoke_to == WelfareContact.not_reached:
         if findings.next_attempt_at is None:
             raise WelfareError("Please say when you will try again.")
         if findings.next_attempt_at <= findings.called_at:
             raise WelfareError("The next try must be after this one.")
+        if findings.next_attempt_at < at.replace(second=0, microsecond=0):
+            raise WelfareError("The next try can't be in the past.")
         return
     if findings.seen_or_heard is None or findings.safe is None:
         raise WelfareError("Please say whether the pupil was seen or heard, and is safe.")
@@ -143,8 +150,10 @@ async def log_attempt(
     """
     if change.person_id is None:
         raise WelfareError("A welfare call must say who made it.")
-    _check(call, findings)
+    _check(call, findings, change.at)
     placement = await _placement(session, call)
+    if placement.status.is_closed:
+        raise WelfareError(f"{placement.reference} {placement.status.closed_phrase}.")
     reached = findings.spoke_to != WelfareContact.not_reached
     attempt = WelfareCallAttempt(
         welfare_call_id=call.id,
@@ -267,25 +276,23 @@ async def _escalate(
     except IntegrityError:  # another instance raised it a moment ago
         return None
     summary = await _summary(session, call)
-    # The chronology needs a person: whoever logged the call, else (the scheduler) the first
-    # safeguarding lead, with the entry saying it was recorded automatically.
-    recorder = person or (leads[0] if leads else None)
-    if recorder is not None:
-        automatic = "" if person else "Recorded automatically by AP Safeguard. "
-        entry = await add_entry(
-            session,
-            Change(person_id=recorder.id, channel=change.channel, at=change.at),
-            placement=placement,
-            kind=ChronologyKind.concern,
-            source=_chronology_source(person, placement),
-            text=(
-                f"{automatic}Welfare call for the absence on {call.absence_date:%d/%m/%Y}: "
-                f"{ESCALATION_WORDS[reason]}. {summary}"
-            ),
-            entry_date=change.at.astimezone(LONDON).date(),
-            shared_with=[],
-        )
-        escalation.chronology_entry_id = entry.id
+    # Written by AP Safeguard (the words are ours), so attributed to the system, never to a
+    # person: not the DSL, and not whoever logged the call (the audit log says who did).
+    entry = await add_entry(
+        session,
+        change,
+        placement=placement,
+        kind=ChronologyKind.concern,
+        source=_chronology_source(person, placement),
+        text=(
+            f"{AUTOMATIC_NOTE}Welfare call for the absence on {call.absence_date:%d/%m/%Y}: "
+            f"{ESCALATION_WORDS[reason]}. {summary}"
+        ),
+        entry_date=change.at.astimezone(LONDON).date(),
+        shared_with=[],
+        automatic=True,
+    )
+    escalation.chronology_entry_id = entry.id
     await audit_created(session, change, escalation, placement_id=placement.id)
     text = (
         f"URGENT welfare call: {placement.pupil.full_name} ({placement.reference}), absent from "
@@ -348,10 +355,13 @@ async def unreached_welfare_calls(session: AsyncSession, *, now: dt.datetime) ->
     )
     rows = await session.scalars(
         select(WelfareCall)
+        .join(Placement, Placement.id == WelfareCall.placement_id)
         .where(
             WelfareCall.status == WelfareCallStatus.open,
             WelfareCall.absence_date <= latest_day,
             WelfareCall.id.not_in(raised),
+            # Never for a placement that has ended or been withdrawn.
+            Placement.status == PlacementStatus.active,
         )
         .order_by(WelfareCall.absence_date, WelfareCall.id)
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import AuditEntry, ChecklistItem, ChecklistStatus, Placement
+from storage.services.audit import Change
+from storage.services.placements import PlacementError, update_checklist_item
 from tests.chat import JsonChat, prompt
 from tests.conftest import Database
 from tests.factories import World, build_world, place
@@ -111,13 +114,78 @@ async def test_bad_choices_back_and_cancel(db, clock) -> None:
     assert out[0]["type"] == "error" and prompt(out)["field"] == "outcome"
     out = await chat.say("back")
     assert prompt(out)["field"] == "item"
-    await chat.say("letter_of_assurance")
+    await chat.say("parents_informed")
     await chat.say("not applicable")
     out = await chat.say("")
     assert out[0]["type"] == "error" and prompt(out)["field"] == "reason"
     await chat.say("cancel")
-    item = await _item(db, placement, "letter_of_assurance")
+    item = await _item(db, placement, "parents_informed")
     assert item.status == ChecklistStatus.not_done
+
+
+async def test_the_letter_of_assurance_is_never_not_applicable_and_only_a_dsl_moves_it(
+    db, clock
+) -> None:
+    """Issue 12 item 9: no "not applicable" for the Letter of Assurance; a teacher can only
+    tick it; the DSL may move its due date, saying why, and the reason is in the audit log."""
+    world, placement = await _world(db, clock)
+    teacher = await JsonChat.as_email(db, clock, world.teacher.email)
+    await teacher.say(f"check {placement.reference}")
+    outcome = prompt(await teacher.say("letter_of_assurance"))
+    assert [c["value"] for c in outcome["choices"]] == ["done"]
+    refused = await teacher.say("not applicable")
+    assert refused[0]["type"] == "error" and prompt(refused)["field"] == "outcome"
+    await teacher.say("cancel")
+
+    dsl = await JsonChat.as_email(db, clock, world.dsl.email)
+    await dsl.say(f"check {placement.reference}")
+    outcome = prompt(await dsl.say("letter_of_assurance"))
+    assert [c["value"] for c in outcome["choices"]] == ["done", "new_date"]
+    await dsl.say("new_date")
+    why = prompt(await dsl.say("02/12/2026"))
+    assert why["field"] == "why_moved" and "audit" in why["text"]
+    done = (await dsl.say("Provider's HR manager is off sick; letter promised by Wednesday."))[-1]
+    assert done["type"] == "done" and "02/12/2026" in done["text"]
+    item = await _item(db, placement, "letter_of_assurance")
+    assert item.status == ChecklistStatus.not_done and item.due_date == dt.date(2026, 12, 2)
+    async with db.sessions() as session:
+        audit = await session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.record_type == "ChecklistItem",
+                AuditEntry.record_id == item.id,
+                AuditEntry.action == "updated",
+            )
+        )
+        assert audit is not None and audit.person_id == world.dsl.id
+        assert "HR manager is off sick" in audit.changes["why_moved"]
+
+    # The service holds the same line, whatever calls it.
+    async with db.sessions() as session, session.begin():
+        stored = await session.get(ChecklistItem, item.id)
+        assert stored is not None
+        as_teacher = Change(person_id=world.teacher.id, channel="test", at=clock.now())
+        with pytest.raises(PlacementError, match="can't be marked not applicable"):
+            await update_checklist_item(
+                session, as_teacher, stored, status=ChecklistStatus.not_applicable, na_reason="x"
+            )
+        with pytest.raises(PlacementError, match="Only the DSL"):
+            await update_checklist_item(
+                session,
+                as_teacher,
+                stored,
+                status=ChecklistStatus.not_done,
+                due_date=dt.date(2026, 12, 9),
+                reason="later",
+            )
+        as_dsl = Change(person_id=world.dsl.id, channel="test", at=clock.now())
+        with pytest.raises(PlacementError, match="say why"):
+            await update_checklist_item(
+                session,
+                as_dsl,
+                stored,
+                status=ChecklistStatus.not_done,
+                due_date=dt.date(2026, 12, 9),
+            )
 
 
 async def test_nothing_to_tick_and_need_to_know(db, clock) -> None:

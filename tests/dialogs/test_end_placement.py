@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
-from storage.models import AuditEntry, OutboxMessage, Placement, PlacementStatus
+from bot.scheduler.scheduler import Scheduler
+from storage.clock import LONDON, FixedClock
+from storage.models import (
+    AuditEntry,
+    ChronologyEntry,
+    OutboxMessage,
+    Placement,
+    PlacementStatus,
+    WelfareCall,
+    WelfareCallAttempt,
+    WelfareCallStatus,
+    WelfareEscalation,
+)
+from storage.services.audit import Change
+from storage.services.lifecycle import after_close
+from storage.services.placements import PlacementError, end_placement
+from tests.bot.scheduler.helpers import RecordingDeliverer
 from tests.chat import JsonChat, prompt
-from tests.conftest import Database
+from tests.conftest import TEST_NOW, Database
 from tests.factories import World, build_world, place
 
 START = dt.date(2026, 11, 2)
@@ -59,6 +76,7 @@ async def test_teacher_ends_a_placement_with_a_return_to_school(db, clock) -> No
     assert stored.end_outcome == "returned_to_school"
     assert stored.return_date == dt.date(2026, 11, 30)
     assert "mentor" in (stored.reintegration_notes or "") and stored.next_qa_due is None
+    assert stored.status.is_closed and stored.closed_at == clock.now()
     async with db.sessions() as session:
         audit = await session.scalar(
             select(AuditEntry).where(
@@ -73,7 +91,8 @@ async def test_teacher_ends_a_placement_with_a_return_to_school(db, clock) -> No
                 select(OutboxMessage).where(OutboxMessage.kind == "placement_ended")
             )
         )
-        assert [m.recipient_id for m in told] == [world.provider_staff.id]
+        # The provider (reference only) and the DSL hear of it.
+        assert [m.recipient_id for m in told] == [world.provider_staff.id, world.dsl.id]
         assert placement.reference in told[0].text and "Jamie" not in told[0].text
 
     # Once ended, it is no longer offered, and nothing more can be logged against it.
@@ -135,3 +154,181 @@ async def test_another_school_cannot_end_it(db, clock) -> None:
     provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
     assert "isn't available" in (await provider.say("end"))[-1]["text"]
     assert (await _stored(db, placement)).status == PlacementStatus.active
+
+
+async def _report_n(db: Database, clock, world: World) -> None:
+    """The provider reports the pupil absent all day today, reason not yet known (N)."""
+    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    out = await chat.answer_all(
+        {
+            "placement": "1",
+            "date": "",
+            "sessions": "both",
+            "reason": "not known",
+            "code": "",
+            "confirm": "yes",
+        },
+        start="absent",
+    )
+    assert out[-1]["type"] == "done", out
+
+
+async def _sent_after_end(db: Database, placement: Placement) -> list[str]:
+    """What the scheduler sent, over the next school days, about the ended placement (after
+    what was queued up to its end has gone)."""
+    now = FixedClock(TEST_NOW)
+    await Scheduler(db.sessions, now, [RecordingDeliverer(now)]).run_pass()
+    return await _sent_later(db, placement)
+
+
+async def _sent_later(db: Database, placement: Placement) -> list[str]:
+    sent: list[str] = []
+    for day, time in (
+        (dt.date(2026, 11, 27), dt.time(16, 0)),
+        (dt.date(2026, 11, 30), dt.time(8, 31)),
+        (dt.date(2026, 11, 30), dt.time(10, 30)),
+        (dt.date(2026, 12, 1), dt.time(16, 0)),
+    ):
+        at = FixedClock(dt.datetime.combine(day, time, tzinfo=LONDON))
+        deliverer = RecordingDeliverer(at)
+        report = await Scheduler(db.sessions, at, [deliverer]).run_pass()
+        assert report.escalations == 0
+        sent += [n.kind for n in deliverer.sent if n.placement_reference == placement.reference]
+    return sent
+
+
+async def test_ending_lists_what_is_open_and_closes_the_welfare_call_as_placement_ended(
+    db, clock
+) -> None:
+    """Issue 12 item 2: `end` shows the open welfare call and the missing Letter of Assurance,
+    makes the teacher settle the call (they don't make it: close as "placement ended"), the
+    DSL is told, and afterwards nothing is raised, nudged or escalated for the placement."""
+    world, placement = await _world(db, clock)
+    await _report_n(db, clock, world)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await chat.say(f"end {placement.reference}")
+    still_open = "\n".join(o["text"] for o in out if o["type"] == "message")
+    assert "1 welfare call(s) still open (absence on Fri 27/11)" in still_open
+    assert "Letter of Assurance was never recorded" in still_open
+    call_step = prompt(await chat.say(""))
+    assert call_step["field"].startswith("call.")
+    # The provider makes this call, so the teacher can only close it.
+    assert [c["value"] for c in call_step["choices"]] == ["close"]
+    await chat.say("1")
+    await chat.say("Moved to another AP")
+    confirm = prompt(await chat.say("Moving to a PRU."))
+    assert "closed as 'placement ended': 1 (the DSL is told)" in confirm["text"]
+    assert (await chat.say("yes"))[-1]["type"] == "done"
+
+    async with db.sessions() as session:
+        [call] = list(await session.scalars(select(WelfareCall)))
+        assert call.status == WelfareCallStatus.done
+        assert "placement was ended on 27/11/2026" in (call.outcome or "")
+        told = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "placement_ended", OutboxMessage.recipient_id == world.dsl.id
+            )
+        )
+        assert told is not None and "1 open welfare call(s) were closed" in told.text
+    # `welfare` no longer offers it, and the scheduler raises nothing about it.
+    provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    assert "no open welfare calls" in (await provider.say("welfare"))[-1]["text"]
+    # What was queued before the end goes, except the provider's task to make the call.
+    now = FixedClock(TEST_NOW)
+    deliverer = RecordingDeliverer(now)
+    report = await Scheduler(db.sessions, now, [deliverer]).run_pass()
+    kinds = {n.kind for n in deliverer.sent}
+    assert "placement_ended" in kinds and "absence_alert" in kinds
+    assert "welfare_call_task" not in kinds and report.delivery.expired >= 1
+    assert await _sent_later(db, placement) == []
+    async with db.sessions() as session:
+        assert list(await session.scalars(select(WelfareEscalation))) == []
+        assert list(await session.scalars(select(ChronologyEntry))) == []
+        assert await after_close(session) == []
+
+
+async def test_the_dsl_logs_the_open_call_while_ending(db, clock) -> None:
+    world, placement = await _world(db, clock)
+    await _report_n(db, clock, world)
+    chat = await JsonChat.as_email(db, clock, world.dsl.email)
+    await chat.answer_all(
+        {
+            "placement": placement.reference,
+            "kind": "concern",
+            "entry_date": "",
+            "text": "Older brother seen waiting outside the provider at the end of the day.",
+            "share_with_provider": "no",
+            "confirm": "yes",
+        },
+        start="concern",
+    )
+    out = await chat.say(f"end {placement.reference}")
+    still_open = "\n".join(o["text"] for o in out if o["type"] == "message")
+    assert "1 safeguarding concern(s) in the chronology with no action recorded" in still_open
+    call_step = prompt(await chat.say(""))
+    assert [c["value"] for c in call_step["choices"]] == ["log", "close"]
+    await chat.say("log")
+    await chat.say("parent")
+    await chat.say("yes")
+    await chat.say("yes")
+    await chat.say("Mum says he has tonsillitis")
+    await chat.say("Returned to our school")
+    # The return can't be before the last day (today, 27/11).
+    out = await chat.say("26/11/2026")
+    assert out[0]["type"] == "error" and "before the last day" in out[0]["text"]
+    await chat.say("30/11/2026")
+    confirm = prompt(await chat.say("Back full time from Monday."))
+    assert "Welfare calls logged now: 1" in confirm["text"]
+    assert (await chat.say("yes"))[-1]["type"] == "done"
+    async with db.sessions() as session:
+        [call] = list(await session.scalars(select(WelfareCall)))
+        assert call.status == WelfareCallStatus.done and "tonsillitis" in (call.outcome or "")
+        assert "spoke to a parent/carer" in (call.outcome or "")
+        [attempt] = list(await session.scalars(select(WelfareCallAttempt)))
+        assert attempt.made_by_id == world.dsl.id and attempt.pupil_safe is True
+
+
+async def test_the_service_refuses_a_return_before_the_last_day(db, clock) -> None:
+    world, placement = await _world(db, clock)
+    async with db.sessions() as session, session.begin():
+        stored = await session.get(Placement, placement.id)
+        assert stored is not None
+        with pytest.raises(PlacementError, match="before the last day"):
+            await end_placement(
+                session,
+                Change(person_id=world.teacher.id, channel="test", at=clock.now()),
+                stored,
+                ended_on=dt.date(2026, 11, 27),
+                outcome="returned_to_school",
+                return_date=dt.date(2026, 11, 20),
+                reintegration_notes="x",
+            )
+
+
+async def test_the_scheduler_never_escalates_a_call_of_a_placement_no_longer_active(
+    db, clock
+) -> None:
+    """Issue 12 item 2: even a call left open (e.g. from before this version) on an ended
+    placement is not raised with the DSL, and no automatic chronology entry is written."""
+    world, placement = await _world(db, clock)
+    await _report_n(db, clock, world)
+    async with db.sessions() as session, session.begin():
+        await session.execute(
+            update(Placement)
+            .where(Placement.id == placement.id)
+            .values(
+                status=PlacementStatus.ended,
+                ended_on=dt.date(2026, 11, 27),
+                closed_at=clock.now(),
+            )
+        )
+    at = FixedClock(dt.datetime(2026, 11, 27, 16, 0, tzinfo=LONDON))
+    report = await Scheduler(db.sessions, at, [RecordingDeliverer(at)]).run_pass()
+    assert report.escalations == 0
+    async with db.sessions() as session:
+        assert list(await session.scalars(select(WelfareEscalation))) == []
+        assert list(await session.scalars(select(ChronologyEntry))) == []
+        # The one thing left open is the call itself (made so on purpose here).
+        assert await after_close(session) == [
+            f"{placement.reference}: 1 welfare call(s) still open"
+        ]

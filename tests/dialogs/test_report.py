@@ -119,3 +119,63 @@ async def test_only_safeguarding_leads_can_have_it(db, clock) -> None:
     for email in (world.teacher.email, world.provider_staff.email):
         out = await (await JsonChat.as_email(db, clock, email)).say("report governors")
         assert out[0]["type"] == "error" and "isn't available" in out[0]["text"]
+
+
+async def test_a_term_with_no_placements_or_far_away_never_crashes(db, clock) -> None:
+    """Issue 12 item 4: spring 2027 (still to come) used to raise a ValueError in the QA
+    cadence rules; a term with no placements says so, not "checklist 100% complete"."""
+    world, _, _ = await _school_with_ap(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.dsl.email)
+    coming = (await chat.say("report governors spring 2027"))[-1]
+    assert coming["type"] == "done", coming
+    assert "2 placement(s)" in coming["text"]
+    assert "the term has not started, so no QA visit is due yet" in coming["text"]
+    html = _read(coming["files"][0]["path"])
+    assert "This term has not started yet" in html
+
+    empty = (await chat.say("report governors summer 2026"))[-1]
+    assert empty["type"] == "done", empty
+    assert "No placements commissioned by the school ran in Summer term 2026" in empty["text"]
+    assert "100%" not in empty["text"]
+    html = _read(empty["files"][0]["path"])
+    assert "No pupils were in Alternative Provision" in html and "checklist complete" not in html
+
+    far = await chat.say("report governors autumn 1066")
+    assert far[-1]["type"] == "error" and "from 2000 to 2028" in far[-1]["text"]
+
+
+async def test_the_headline_counts_placements_short_of_visits_not_visits(db, clock) -> None:
+    """Issue 12 item 4: three visits to one pupil must not hide another pupil's none."""
+    world, first, _ = await _school_with_ap(db, clock)
+    async with db.sessions() as session, session.begin():
+        placement = await session.get(type(first), first.id)
+        assert placement is not None
+        change = Change(person_id=world.teacher.id, channel="test", at=clock.now())
+        for day, next_due in (
+            (dt.date(2026, 10, 20), dt.date(2026, 11, 20)),
+            (dt.date(2026, 11, 20), dt.date(2026, 12, 18)),
+        ):
+            await log_visit(
+                session,
+                change,
+                placement=placement,
+                visit_date=day,
+                pupil_seen=True,
+                pupil_voice="Fine.",
+                setting_safe=True,
+                register_matches=True,
+                concerns=None,
+                rating=QaRating.good,
+                actions_agreed=None,
+                next_visit_due=next_due,
+            )
+    chat = await JsonChat.as_email(db, clock, world.dsl.email)
+    done = (await chat.say("report governors this term"))[-1]
+    # 3 visits made of 3 due in total, but the second pupil had 0 of 1.
+    assert "1 of 2 placement(s) had fewer QA visits than due" in done["text"], done["text"]
+    html = _read(done["files"][0]["path"])
+    assert "1 of 2" in html and "placements with fewer QA visits than due" in html
+
+
+def _read(path: str) -> str:
+    return Path(path).read_text()

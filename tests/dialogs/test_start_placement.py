@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -478,3 +479,49 @@ async def test_a_pupil_recorded_in_reception_is_not_placed(db, clock) -> None:
     for typed in ("R", "0", "15"):
         refused = await chat.say(typed)
         assert refused[0]["type"] == "error" and prompt(refused)["field"] == "year_group"
+
+
+async def test_checklist_counts_agree_in_every_view(db, clock) -> None:
+    """Issue 12 item 15: the start summary, the save message, `status` and the governors'
+    report count the same way (not applicable is not "to do"; the full-time check of a
+    part-time timetable is to do, though the dialog settles it itself)."""
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.dsl.email)
+    answers = full_time_answers(world.pupil.id, world.provider.id)
+    answers.update(
+        {
+            "start_date": "23/11/2026",
+            "provider_hours": "15",
+            "school_hours": "10",
+            "review_date": "08/01/2027",
+        }
+    )
+    out = await chat.answer_all(answers, start="start")
+    confirm = next(
+        o for o in reversed(chat.transcript) if o["type"] == "prompt" and o["field"] == "confirm"
+    )
+    done = out[-1]
+    reference = done["record"]["reference"]
+    # Letter of Assurance not yet, and full-time provision (part-time): 2 to do; travel n/a.
+    assert "still to do (they become due checks), 1 not applicable" in confirm["text"]
+    planned = confirm["text"].split("Checklist: ")[1].split(" done, ")
+    done_count, to_do = int(planned[0]), int(planned[1].split(" ")[0])
+    assert to_do == 2
+    assert f"{to_do} check(s) are still to do" in done["text"]
+    status = (await chat.say(f"status {reference}"))[-1]["text"]
+    assert (
+        f"Checklist: {done_count} of {done_count + to_do} done, {to_do} to do, 1 not applicable"
+        in status
+    )
+    report = (await chat.say("report governors this term"))[-1]
+    csv = next(f for f in report["files"] if f["path"].endswith(".csv"))
+    row = _read(csv["path"]).splitlines()[1].split(",")
+    header = _read(csv["path"]).splitlines()[0].split(",")
+    assert row[header.index("checklist_done")] == str(done_count)
+    assert row[header.index("checklist_total")] == str(done_count + to_do)
+    pct = round(100 * done_count / (done_count + to_do))
+    assert f"checklist {pct}% complete" in report["text"]
+
+
+def _read(path: str) -> str:
+    return Path(path).read_text()

@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 
 from storage.models import (
     AuditEntry,
+    ChecklistItem,
+    ChecklistStatus,
     ChronologyEntry,
     ChronologyKind,
     ChronologySource,
@@ -158,8 +160,26 @@ async def test_pupil_not_seen_and_unsafe_setting_raise_a_concern(db, clock) -> N
     assert "why_not_seen" in fields and "pupil_voice" not in fields
     done = out[-1]
     assert "didn't see the pupil" in done["text"] and "alerted" in done["text"]
-    assert done["record"]["next_visit_due"] == "2027-01-06"
+    # Issue 12 item 12: unsafe and inadequate: a revisit within 5 school days (from today, as
+    # the visit was logged two days late), not in 6 weeks; a review becomes a due check.
+    asked = next(o for o in chat.transcript if o.get("field") == "next_visit_due")
+    assert "revisit within 5 school days" in asked["text"] and "04/12/2026" in asked["text"]
+    assert done["record"]["next_visit_due"] == "2026-12-04"
+    assert "a review of this placement is now a due check" in done["text"]
     async with db.sessions() as session:
+        review = await session.scalar(
+            select(ChecklistItem).where(ChecklistItem.key == "placement_review")
+        )
+        assert review is not None and review.status == ChecklistStatus.not_done
+        assert review.due_date == dt.date(2026, 11, 30) and review.owner_id is None
+        # One alert to the DSL: the concern, with the revisit and the review in it.
+        [alert] = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind.in_(["qa_concern", "qa_revisit"]))
+            )
+        )
+        assert alert.kind == "qa_concern" and alert.recipient_id == world.dsl.id
+        assert "revisit is due by 04/12/2026" in alert.text and "review" in alert.text
         visit = await session.scalar(select(QaVisit))
         assert visit is not None and visit.pupil_seen is False
         assert visit.pupil_voice is None
@@ -264,3 +284,48 @@ async def test_on_sunday_fri_is_the_visit_just_made_and_the_next_friday_for_the_
     assert out[-1]["type"] == "done", out
     assert out[-1]["record"]["visit_date"] == "2026-11-27"
     assert out[-1]["record"]["next_visit_due"] == "2026-12-04"
+
+
+async def test_an_inadequate_rating_and_a_register_mismatch_become_due_checks(db, clock) -> None:
+    """Issue 12 item 12: rated inadequate (setting safe): the DSL is alerted, the revisit is
+    within 5 school days (later is refused) and a review is due; "register matches: no" asks
+    what differed and makes it a follow-up check for the visitor."""
+    world, placement = await _world_with_placement(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    await chat.say("visit")
+    for answer in ("1", "", "yes", "Fine.", "yes", "no"):
+        out = await chat.say(answer)
+    assert prompt(out)["field"] == "register_difference"
+    await chat.say("Register shows Tue 24/11 present; the pupil says they were at home.")
+    await chat.say("no")
+    await chat.say("inadequate")
+    out = await chat.say("skip")
+    assert "revisit within 5 school days" in prompt(out)["text"]
+    out = await chat.say("18/12/2026")
+    assert out[0]["type"] == "error" and "by 04/12/2026" in out[0]["text"]
+    confirm = prompt(await chat.say(""))
+    assert "register matches: no (Register shows Tue 24/11 present" in confirm["text"]
+    done = (await chat.say("yes"))[-1]
+    assert done["record"]["next_visit_due"] == "2026-12-04"
+    assert "follow-up check for you" in done["text"]
+    async with db.sessions() as session:
+        items = {
+            i.key: i
+            for i in await session.scalars(
+                select(ChecklistItem).where(ChecklistItem.placement_id == placement.id)
+            )
+        }
+        follow_up = items["register_follow_up"]
+        assert follow_up.status == ChecklistStatus.not_done
+        assert follow_up.owner_id == world.teacher.id and follow_up.due_date == dt.date(2026, 12, 4)
+        assert "were at home" in (follow_up.evidence or "")
+        assert items["placement_review"].status == ChecklistStatus.not_done
+        alerts = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "qa_revisit"))
+        )
+        assert [a.recipient_id for a in alerts] == [world.dsl.id]
+        assert "rated inadequate" in alerts[0].text
+    # Both show as due checks to tick.
+    check = prompt(await chat.say(f"check {placement.reference}"))
+    labels = " ".join(c["label"] for c in check["choices"])
+    assert "Review this placement" in labels and "register that did not match" in labels

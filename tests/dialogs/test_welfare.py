@@ -11,9 +11,11 @@ from sqlalchemy import select
 from storage.clock import LONDON
 from storage.models import (
     AttendanceChange,
+    AuditEntry,
     AttendanceRecord,
     ChronologyEntry,
     OutboxMessage,
+    Person,
     Placement,
     Session,
     WelfareCall,
@@ -22,7 +24,11 @@ from storage.models import (
     WelfareContact,
     WelfareEscalation,
 )
+from storage.rules.calendar import SchoolCalendar
+from storage.services.attendance import report_absence
 from storage.services.audit import Change
+from storage.services.digest import build_digest
+from storage.services.lifecycle import misattributed_entries
 from storage.services.welfare import escalate_unreached, unreached_welfare_calls
 from tests.chat import JsonChat, prompt
 from tests.conftest import Database
@@ -188,7 +194,17 @@ async def test_not_safe_alerts_the_dsl_at_once_and_starts_the_chronology(db, clo
         entries = list(await session.scalars(select(ChronologyEntry)))
         assert entries and all(e.pupil_id == world.pupil.id for e in entries)
         assert any("NOT known to be safe" in e.text for e in entries)
-        assert all(e.recorded_by_id == world.provider_staff.id for e in entries)
+        # Our words, so the system's entry (issue 12 item 14); the audit log says who acted.
+        assert all(e.recorded_by_id is None and e.automatic for e in entries)
+        made = list(
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.record_type == "ChronologyEntry", AuditEntry.action == "created"
+                )
+            )
+        )
+        assert made and all(a.person_id == world.provider_staff.id for a in made)
+        assert await misattributed_entries(session) == []
         escalations = list(await session.scalars(select(WelfareEscalation)))
         assert {e.chronology_entry_id for e in escalations} == {e.id for e in entries}
         # The code stays N: the reason is not established.
@@ -228,7 +244,19 @@ async def test_not_reached_by_the_end_of_the_school_day_goes_to_the_dsl_once(db,
         assert "nobody was reached by the end of the school day" in alerts[0].text
         [entry] = list(await session.scalars(select(ChronologyEntry)))
         assert entry.text.startswith("Recorded automatically by AP Safeguard.")
-        assert entry.recorded_by_id == world.dsl.id
+        # Issue 12 item 14: written by the system, never in the DSL's name.
+        assert entry.recorded_by_id is None and entry.automatic
+        assert await misattributed_entries(session) == []
+        # The DSL's next digest shows it as the system's.
+        dsl = await session.get(Person, world.dsl.id)
+        assert dsl is not None
+        digest = await build_digest(
+            session,
+            dsl,
+            now=dt.datetime(2026, 11, 28, 8, 0, tzinfo=LONDON),
+            calendar=SchoolCalendar(),
+        )
+        assert "(AP Safeguard, automatic)" in digest.text, digest.text
 
 
 async def test_only_whoever_was_agreed_and_the_dsl_may_log_the_call(db, clock) -> None:
@@ -245,3 +273,43 @@ async def test_only_whoever_was_agreed_and_the_dsl_may_log_the_call(db, clock) -
     dsl = await JsonChat.as_email(db, clock, world.dsl.email)
     out = await dsl.say("welfare")
     assert prompt(out)["field"] == "call" and len(prompt(out)["choices"]) == 1
+
+
+async def test_a_call_logged_days_later_records_its_own_day_and_never_a_past_next_try(
+    db, clock
+) -> None:
+    """Issue 12 item 11: a call about Wednesday 25/11 logged on Friday 27/11 asks which day it
+    was made and records that day; "nobody reached" proposes a next try from now, not in the
+    past (it used to propose 25/11's time + 30 minutes, stamped today)."""
+    world, placement = await _world(db, clock)
+    async with db.sessions() as session, session.begin():
+        stored = await session.get(Placement, placement.id)
+        assert stored is not None
+        await report_absence(
+            session,
+            Change(person_id=world.provider_staff.id, channel="test", at=clock.now()),
+            placement=stored,
+            date=dt.date(2026, 11, 25),
+            sessions=[Session.am, Session.pm],
+            code="N",
+            reason="not known",
+        )
+    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    asked = prompt(await chat.say(f"welfare {placement.reference}"))
+    assert asked["field"] == "called_on" and "Which day" in asked["text"]
+    out = await chat.say("24/11/2026")
+    assert out[0]["type"] == "error" and prompt(out)["field"] == "called_on"
+    time = prompt(await chat.say("25/11/2026"))
+    assert time["field"] == "called_at" and "25/11/2026" in time["text"]
+    await chat.say("10:15")  # on 25/11: not "still to come", though it is 10:00 now
+    retry = prompt(await chat.say("nobody"))
+    assert retry["field"] == "next_try" and "10:30" in retry["text"]  # now + 30 minutes
+    out = await chat.say("09:00")
+    assert out[0]["type"] == "error" and "has passed" in out[0]["text"]
+    confirm = prompt(await chat.say(""))
+    assert "Called 25/11/2026 at 10:15" in confirm["text"]
+    done = (await chat.say("yes"))[-1]
+    assert done["type"] == "done" and "on 25/11/2026" in done["text"]
+    [attempt] = await _rows(db, WelfareCallAttempt)
+    assert attempt.called_at == dt.datetime(2026, 11, 25, 10, 15, tzinfo=LONDON)
+    assert attempt.next_attempt_at == dt.datetime(2026, 11, 27, 10, 30, tzinfo=LONDON)

@@ -84,3 +84,36 @@ def test_an_unexplained_run_counts_expected_days_only() -> None:
         dt.date(2027, 3, 31),
     ]
     assert unexplained_run(p, dt.date(2027, 4, 5)) == []
+
+
+def test_a_started_placement_without_its_letter_of_assurance_tells_the_dsl_every_school_day() -> (
+    None
+):
+    """Issue 12 item 9: whatever its due date says (moved, or not yet due), once the pupil
+    attends without a Letter of Assurance the DSL hears of it each school day; not snoozable,
+    Done ticks it. Not before the start, not once it is recorded, not on a weekend."""
+    p = _placement(letter_of_assurance_item=55)
+    snoozed = {("check:55", 20): MONDAY + dt.timedelta(days=7)}
+    found = due_nudges(_facts(p, _at(MONDAY, 8, 30), snoozes=snoozed))
+    [alert] = [n for n in found if n.kind == "letter_of_assurance_missing"]
+    assert alert.recipient_id == 20 and alert.key == "letter-missing:7:2027-03-22:20"
+    assert alert.done == "tick" and alert.subject == "check:55" and not alert.snoozable
+    assert "Letter of Assurance" in alert.text and "01/03/2027" in alert.text
+    tuesday = due_nudges(_facts(p, _at(MONDAY + dt.timedelta(days=1), 8, 30)))
+    assert [n.key for n in tuesday if n.kind == "letter_of_assurance_missing"] == [
+        "letter-missing:7:2027-03-23:20"
+    ]
+    saturday = due_nudges(_facts(p, _at(MONDAY + dt.timedelta(days=5), 9)))
+    assert [n for n in saturday if n.kind == "letter_of_assurance_missing"] == []
+    not_started = _placement(letter_of_assurance_item=55, start_date=MONDAY + dt.timedelta(days=1))
+    assert [
+        n
+        for n in due_nudges(_facts(not_started, _at(MONDAY, 9)))
+        if n.kind == "letter_of_assurance_missing"
+    ] == []
+    received = _placement(letter_of_assurance_item=None)
+    assert [
+        n
+        for n in due_nudges(_facts(received, _at(MONDAY, 9)))
+        if n.kind == "letter_of_assurance_missing"
+    ] == []

@@ -74,8 +74,15 @@ async def _make_due(session: AsyncSession, p: Placement, world: World, kind: str
     if kind == "check_overdue":
         await session.execute(
             update(ChecklistItem)
-            .where(ChecklistItem.placement_id == p.id, ChecklistItem.key == "letter_of_assurance")
+            .where(ChecklistItem.placement_id == p.id, ChecklistItem.key == "parents_informed")
             .values(status=ChecklistStatus.not_done, due_date=_day(2, 20))
+        )
+    elif kind == "letter_of_assurance_missing":
+        # Its due date moved on: the DSL still hears of it, the pupil attends without it.
+        await session.execute(
+            update(ChecklistItem)
+            .where(ChecklistItem.placement_id == p.id, ChecklistItem.key == "letter_of_assurance")
+            .values(status=ChecklistStatus.not_done, due_date=_day(3, 20))
         )
     elif kind == "qa_due":
         values = {"next_qa_due": _day(3, 5)}
@@ -109,7 +116,7 @@ async def _make_due(session: AsyncSession, p: Placement, world: World, kind: str
 
 
 KINDS = [
-    "check_overdue", "qa_due", "qa_overdue", "contact_overdue", "review_soon", "ending_soon",
+    "check_overdue", "letter_of_assurance_missing", "qa_due", "qa_overdue", "contact_overdue", "review_soon", "ending_soon",
     "part_time_review", "no_report", "welfare_overdue", "cme_risk",
 ]  # fmt: skip
 

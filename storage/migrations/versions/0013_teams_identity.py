@@ -4,7 +4,7 @@ Links made before this have no tenant; they are not trusted until confirmed by a
 from an allowed tenant (storage/services/chat_links.py).
 
 Revision ID: 0013_teams_identity
-Revises: 0010_attendance_truth
+Revises: 0011_placement_lifecycle
 Create Date: 2026-11-29
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_teams_identity"
-down_revision: str | None = "0010_attendance_truth"
+down_revision: str | None = "0011_placement_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

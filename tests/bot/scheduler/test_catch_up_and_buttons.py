@@ -81,6 +81,8 @@ async def test_after_an_hour_down_what_fell_due_is_sent_once_and_the_stale_promp
             ("digest", world.dsl.id),
             ("digest", world.la_officer.id),
             ("check_overdue", world.teacher.id),
+            # The pupil attends without a Letter of Assurance: the DSL hears each school day.
+            ("letter_of_assurance_missing", world.dsl.id),
             ("qa_overdue", world.teacher.id),
             ("contact_overdue", world.teacher.id),
             ("no_report", world.provider_staff.id),

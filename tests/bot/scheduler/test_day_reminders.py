@@ -28,7 +28,7 @@ from tests.conftest import Database
 TUESDAY = dt.date(2027, 3, 23)
 WEDNESDAY = TUESDAY + dt.timedelta(days=1)
 DAY_KINDS = {"check_overdue", "qa_due", "qa_overdue", "contact_overdue", "review_soon",
-             "ending_soon", "part_time_review"}  # fmt: skip
+             "ending_soon", "part_time_review", "letter_of_assurance_missing"}  # fmt: skip
 
 
 def _scheduler(db: Database, clock: FixedClock, instance: str = "one") -> Scheduler:
@@ -64,11 +64,12 @@ async def test_the_day_s_reminders_are_queued_once_by_the_first_pass_after_half_
     clock.set(at_london(TUESDAY, dt.time(10, 5)))
     assert (await scheduler.evaluate()).nudges >= 3
     tuesday = await _reminders(db)
+    # The Letter of Assurance: overdue for its owner, and missing for the DSL (the pupil attends).
     assert [key.split(":")[0] for key in tuesday] == [
-        "check-overdue", "contact-overdue", "qa-overdue"
+        "check-overdue", "contact-overdue", "letter-missing", "qa-overdue"
     ]  # fmt: skip
     assert all(TUESDAY.isoformat() in key for key in tuesday)
-    assert await _sweeps(db) == [(TUESDAY, "one", 3)]
+    assert await _sweeps(db) == [(TUESDAY, "one", 4)]
 
     # At 10:30 another check's due date is moved back to Monday: it is overdue now, but the
     # day's reminders are done; it is in tomorrow morning's, with the Letter of Assurance's.
@@ -91,9 +92,9 @@ async def test_the_day_s_reminders_are_queued_once_by_the_first_pass_after_half_
     clock.set(at_london(WEDNESDAY, dt.time(8, 30)))
     await scheduler.evaluate()
     wednesday = [key for key in await _reminders(db) if WEDNESDAY.isoformat() in key]
-    assert len(wednesday) == 4
+    assert len(wednesday) == 5
     assert f"check-overdue:{other}:{WEDNESDAY.isoformat()}" in " ".join(wednesday)
-    assert await _sweeps(db) == [(TUESDAY, "one", 3), (WEDNESDAY, "one", 4)]
+    assert await _sweeps(db) == [(TUESDAY, "one", 4), (WEDNESDAY, "one", 5)]
 
 
 async def test_a_sweep_that_fails_half_way_is_done_again_by_the_next_pass(
@@ -115,9 +116,9 @@ async def test_a_sweep_that_fails_half_way_is_done_again_by_the_next_pass(
 
     monkeypatch.setattr(reminder_sweeps, "queue_nudges", real)
     clock.set(at_london(TUESDAY, dt.time(8, 31)))
-    assert (await scheduler.evaluate()).nudges == 3
-    assert len(await _reminders(db)) == 3
-    assert await _sweeps(db) == [(TUESDAY, "one", 3)]
+    assert (await scheduler.evaluate()).nudges == 4
+    assert len(await _reminders(db)) == 4
+    assert await _sweeps(db) == [(TUESDAY, "one", 4)]
 
 
 async def test_a_one_off_reminder_snoozed_for_a_day_comes_once_more_on_the_next_day_s_sweep(
@@ -164,8 +165,8 @@ async def test_two_instances_at_half_past_eight_queue_the_day_s_reminders_once(
         reports = await asyncio.gather(one.evaluate(), two.evaluate())
     finally:
         await second_engine.dispose()
-    assert sorted(r.nudges for r in reports) == [0, 3]
-    assert len(await _reminders(db)) == 3
+    assert sorted(r.nudges for r in reports) == [0, 4]
+    assert len(await _reminders(db)) == 4
     [(day, instance, queued)] = await _sweeps(db)
-    assert (day, queued) == (TUESDAY, 3)
+    assert (day, queued) == (TUESDAY, 4)
     assert instance == ("one" if reports[0].nudges else "two")

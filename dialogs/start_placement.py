@@ -19,6 +19,7 @@ from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from dialogs.pupil_steps import NEW_PUPIL
 from storage.access import START_PLACEMENT_ROLES, pupils_query
 from storage.models import (
+    ChecklistStatus,
     Organisation,
     OrgKind,
     Person,

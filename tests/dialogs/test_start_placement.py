@@ -507,7 +507,7 @@ async def test_checklist_counts_agree_in_every_view(db, clock) -> None:
     planned = confirm["text"].split("Checklist: ")[1].split(" done, ")
     done_count, to_do = int(planned[0]), int(planned[1].split(" ")[0])
     assert to_do == 2
-    assert f"{to_do} check(s) are still to do" in done["text"]
+    assert f"{to_do} checks are still to do" in done["text"]
     status = (await chat.say(f"status {reference}"))[-1]["text"]
     assert (
         f"Checklist: {done_count} of {done_count + to_do} done, {to_do} to do, 1 not applicable"

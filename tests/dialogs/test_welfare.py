@@ -11,8 +11,8 @@ from sqlalchemy import select
 from storage.clock import LONDON
 from storage.models import (
     AttendanceChange,
-    AuditEntry,
     AttendanceRecord,
+    AuditEntry,
     ChronologyEntry,
     OutboxMessage,
     Person,

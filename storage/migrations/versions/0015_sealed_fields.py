@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.rebuild import foreign_keys_off
+
 revision: str = "0015_sealed_fields"
 down_revision: str | None = "0013_teams_identity"
 branch_labels: str | Sequence[str] | None = None
@@ -28,24 +30,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _upn_type(new: sa.types.TypeEngine[str], old: sa.types.TypeEngine[str]) -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        op.alter_column("pupils", "upn", type_=new, existing_type=old, existing_nullable=True)
-        return
-    # SQLite rebuilds the table, and other tables point at `pupils`: with foreign keys on, the
-    # rebuild's DROP TABLE would fail. SQLite's own recipe: foreign keys off (only possible
-    # between transactions), rebuild, check every reference still holds, foreign keys on.
-    bind = op.get_bind()
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    bind.exec_driver_sql("BEGIN IMMEDIATE")
-    with op.batch_alter_table("pupils", schema=None) as batch_op:
+    # Other tables point at `pupils`: on SQLite the rebuild needs foreign keys off.
+    with foreign_keys_off("pupils"), op.batch_alter_table("pupils", schema=None) as batch_op:
         batch_op.alter_column("upn", type_=new, existing_type=old, existing_nullable=True)
-    broken = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-    if broken:
-        raise RuntimeError(f"References broken by rebuilding pupils: {broken[:5]}")
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-    bind.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def upgrade() -> None:

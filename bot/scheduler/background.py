@@ -54,6 +54,7 @@ def scheduler_for(runtime: Runtime, deliverers: list[Deliverer]) -> Scheduler:
             digest=settings.digest_time,
         ),
         instance=instance_name(runtime),
+        audit_check=settings.audit_check_time,
     )
 
 

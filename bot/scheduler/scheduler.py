@@ -21,6 +21,7 @@ from storage.clock import Clock
 from storage.db import transaction
 from storage.rules.nudges import NudgeTimes, due_nudges
 from storage.services.audit import Change
+from storage.services.audit_chain import check_daily
 from storage.services.digest_queue import queue_digests
 from storage.services.nudge_facts import gather_facts, name_fresh
 from storage.services.nudges import not_yet_queued, queue_nudges
@@ -38,6 +39,7 @@ class PassReport:
     nudges: int = 0
     digests: int = 0
     escalations: int = 0
+    audit_chain_broken: bool = False
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def summary(self) -> str:
@@ -61,10 +63,12 @@ class Scheduler:
         times: NudgeTimes | None = None,
         instance: str | None = None,
         sleep: Sleep = asyncio.sleep,
+        audit_check: dt.time = dt.time(6, 0),
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.times = times or NudgeTimes()
+        self.audit_check = audit_check
         self.instance = instance or f"bot-{secrets.token_hex(4)}"
         self.worker = OutboxWorker(sessions, clock, deliverers, instance=self.instance, sleep=sleep)
 
@@ -91,6 +95,11 @@ class Scheduler:
                 report.escalations = len(raised)
         except IntegrityError:  # another instance raised the same call first: nothing lost
             log.info("scheduler: welfare escalations already raised by another instance")
+        # Once a day: walk the audit log's hash chain; admins are alerted on a break.
+        checked = await check_daily(
+            self.sessions, now, due=self.audit_check, instance=self.instance
+        )
+        report.audit_chain_broken = checked is not None and not checked.intact
         return report
 
     async def run_pass(self) -> PassReport:

@@ -79,7 +79,9 @@ def run_audit(args: argparse.Namespace) -> int:
             return 2
         return asyncio.run(_verify(anchors))
     if not args.placement:
-        print("Say which: `apbot audit --placement AP-XXXX` or `apbot audit verify`.", file=sys.stderr)
+        print(
+            "Say which: `apbot audit --placement AP-XXXX` or `apbot audit verify`.", file=sys.stderr
+        )
         return 2
     return asyncio.run(_audit(args.placement, args.json))
 

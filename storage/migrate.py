@@ -21,6 +21,7 @@ ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 class AppRoleError(Exception):
     """DATABASE_APP_ROLE cannot be used as the bot's restricted role (the message says why)."""
 
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

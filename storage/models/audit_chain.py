@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from sqlalchemy import event, inspect, text
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, SessionTransactionOrigin, UOWTransaction
 
 from storage.models.system import AuditEntry
 
@@ -42,21 +42,26 @@ def _utc_text(value: dt.datetime | None) -> str | None:
     return value.isoformat()
 
 
-def canonical(values: dict[str, Any]) -> bytes:
+def canonical(values: dict[str, Any], *, read_back: bool = False) -> bytes:
     """One row's contents as bytes that are the same before it is written and after it is read
     back, on either database: JSON with sorted keys, the time as naive UTC, `changes` as it
-    comes back from its JSON column."""
+    comes back from its JSON column (`read_back`: the values are that already)."""
     plain = {name: values.get(name) for name in CHAINED}
     plain["at"] = _utc_text(plain["at"])
-    # A JSON column returns what json.loads makes of what was stored (tuples become lists,
-    # number keys become strings): hash that, not what the code handed in.
-    plain["changes"] = json.loads(json.dumps(plain["changes"] if plain["changes"] is not None else {}))
+    if plain["changes"] is None:
+        plain["changes"] = {}
+    elif not read_back:
+        # A JSON column returns what json.loads makes of what was stored (tuples become lists,
+        # number keys become strings): hash that, not what the code handed in.
+        plain["changes"] = json.loads(json.dumps(plain["changes"]))
     return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def row_hash(previous: str, values: dict[str, Any]) -> str:
+def row_hash(previous: str, values: dict[str, Any], *, read_back: bool = False) -> str:
     """The hash of one row: SHA-256 over the previous row's hash, a newline, and its contents."""
-    return hashlib.sha256(previous.encode() + b"\n" + canonical(values)).hexdigest()
+    return hashlib.sha256(
+        previous.encode() + b"\n" + canonical(values, read_back=read_back)
+    ).hexdigest()
 
 
 def entry_values(entry: AuditEntry) -> dict[str, Any]:
@@ -68,12 +73,12 @@ def chain_tip(session: Session) -> tuple[int, str]:
     """The last row's `seq` and hash (0 and GENESIS for an empty log), read under the lock that
     serialises appends (see the module's docstring)."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        row = connection.execute(text("SELECT tip_seq, tip_hash FROM audit_chain_tip()")).one()
-    else:
-        row = connection.execute(
-            text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        ).first()
+    query = (
+        "SELECT tip_seq, tip_hash FROM audit_chain_tip()"
+        if connection.dialect.name == "postgresql"
+        else "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+    )
+    row = connection.execute(text(query)).first()
     if row is None or row[0] is None:
         return 0, GENESIS
     return int(row[0]), str(row[1])
@@ -88,7 +93,7 @@ def _chain_new_entries(session: Session, _context: UOWTransaction, _instances: o
     # The tip is read once a transaction (the lock is held from then on, so nobody else can
     # append); later flushes in it go on from the last row this session chained.
     seq, previous = session.info.get(TIP) or chain_tip(session)
-    for entry in sorted(new, key=lambda obj: inspect(obj).insert_order):
+    for entry in sorted(new, key=lambda obj: inspect(obj).insert_order or 0):
         seq += 1
         if entry.changes is None:  # the column's default, made explicit so it is hashed
             entry.changes = {}
@@ -98,6 +103,8 @@ def _chain_new_entries(session: Session, _context: UOWTransaction, _instances: o
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_tip(session: Session, _transaction: object) -> None:
-    """A transaction (or savepoint) ended, committed or rolled back: read the tip afresh."""
-    session.info.pop(TIP, None)
+def _forget_tip(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction (or savepoint) ended, committed or rolled back: read the tip afresh. (Not
+    for the inner transaction every flush opens and closes.)"""
+    if transaction.origin is not SessionTransactionOrigin.SUBTRANSACTION:
+        session.info.pop(TIP, None)

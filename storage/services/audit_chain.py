@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import insert_for, transaction
 from storage.models import AuditCheck, AuditEntry, Person, Role
-from storage.models.audit_chain import GENESIS, entry_values, row_hash
+from storage.models.audit_chain import CHAINED, GENESIS, row_hash
 from storage.rules.calendar import at_london, london_date
 from storage.services.outbox import Message, enqueue_many
 
@@ -79,15 +80,29 @@ class Anchor:
         return cls(int(seq), digest.strip().lower())
 
 
-def _check_row(entry: AuditEntry, seq: int, previous: str, previous_id: int | None) -> str | None:
-    """What is wrong with `entry` as the next row after (`seq` - 1, `previous`), or None."""
+@dataclass(frozen=True)
+class _Row:
+    """The columns of one audit row the walk needs (plain values: reading ORM objects would
+    make a long log's walk several times slower)."""
+
+    id: int
+    seq: int | None
+    hash: str | None
+    values: dict[str, Any]
+
+
+COLUMNS = [AuditEntry.id, AuditEntry.hash, *(getattr(AuditEntry, name) for name in CHAINED)]
+
+
+def _check_row(row: _Row, seq: int, previous: str, previous_id: int | None) -> str | None:
+    """What is wrong with `row` as the next row after (`seq` - 1, `previous`), or None."""
     after = f"row id {previous_id}" if previous_id is not None else "the start of the log"
-    if entry.seq is None or not entry.hash:
+    if row.seq is None or not row.hash:
         return "it has no place or hash in the chain: it was written outside the bot (forged)."
-    if entry.seq > seq:
-        missing = f"seq {seq}" if entry.seq == seq + 1 else f"seq {seq} to {entry.seq - 1}"
+    if row.seq > seq:
+        missing = f"seq {seq}" if row.seq == seq + 1 else f"seq {seq} to {row.seq - 1}"
         return f"the row(s) with {missing}, after {after}, are missing: removed."
-    if entry.hash != row_hash(previous, entry_values(entry)):
+    if row.hash != row_hash(previous, row.values, read_back=True):
         return (
             "its stored hash does not match its contents chained to "
             f"{after}: this row was changed or forged, or {after} was changed and given a new "
@@ -96,30 +111,39 @@ def _check_row(entry: AuditEntry, seq: int, previous: str, previous_id: int | No
     return None
 
 
+async def _rows_after(session: AsyncSession, seq: int) -> list[_Row]:
+    connection = await session.connection()
+    result = await connection.execute(
+        select(*COLUMNS).where(AuditEntry.seq > seq).order_by(AuditEntry.seq).limit(BATCH)
+    )
+    return [
+        _Row(
+            id=row.id,
+            seq=row.seq,
+            hash=row.hash,
+            values={name: row._mapping[name] for name in CHAINED},
+        )
+        for row in result
+    ]
+
+
 async def verify_chain(session: AsyncSession, *, anchors: tuple[Anchor, ...] = ()) -> ChainReport:
     """Walk the whole chain, oldest first; the first break (if any) and how far it reached."""
     wanted = {anchor.seq: anchor.hash for anchor in anchors}
     seq, previous, previous_id, rows = 0, GENESIS, None, 0
     while True:
-        batch = list(
-            await session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.seq > seq)
-                .order_by(AuditEntry.seq)
-                .limit(BATCH)
-            )
-        )
-        for entry in batch:
-            what = _check_row(entry, seq + 1, previous, previous_id)
-            if what is None and wanted.get(entry.seq, entry.hash) != entry.hash:
+        batch = await _rows_after(session, seq)
+        for row in batch:
+            what = _check_row(row, seq + 1, previous, previous_id)
+            if what is None and wanted.get(row.seq or 0, row.hash) != row.hash:
                 what = (
-                    f"the chain no longer passes through the anchor recorded for seq {entry.seq}:"
+                    f"the chain no longer passes through the anchor recorded for seq {row.seq}:"
                     " rows at or before it were changed and every later hash rewritten."
                 )
             if what is not None:
-                return ChainReport(rows, seq, previous, ChainBreak(entry.id, entry.seq, what))
-            seq, previous, previous_id, rows = entry.seq, entry.hash, entry.id, rows + 1
-        session.expunge_all()  # a long log is read a batch at a time, not held in memory
+                return ChainReport(rows, seq, previous, ChainBreak(row.id, row.seq, what))
+            assert row.seq is not None and row.hash is not None
+            seq, previous, previous_id, rows = row.seq, row.hash, row.id, rows + 1
         if len(batch) < BATCH:
             break
     # Rows with no seq at all are never reached by the walk above.
@@ -128,7 +152,10 @@ async def verify_chain(session: AsyncSession, *, anchors: tuple[Anchor, ...] = (
     )
     if unchained is not None:
         return ChainReport(
-            rows, seq, previous, ChainBreak(unchained, None, "it has no place in the chain: forged.")
+            rows,
+            seq,
+            previous,
+            ChainBreak(unchained, None, "it has no place in the chain: forged."),
         )
     beyond = [anchor for anchor in anchors if anchor.seq > seq]
     if beyond:

@@ -6,6 +6,7 @@ which row and what."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,12 +15,12 @@ from sqlalchemy import select, text
 
 from bot.cli import main
 from bot.settings import get_settings
-from storage.db import create_engine
+from storage.db import admin_execute, create_engine
 from storage.migrate import upgrade
 from storage.models import AuditEntry
 from storage.models.audit_chain import entry_values, row_hash
 from storage.services.audit_chain import Anchor, verify_chain
-from tests.conftest import TEST_KEY, Database
+from tests.conftest import BACKENDS, TEST_KEY, Database, postgres_url
 from tests.factories import build_world
 from tests.security.support import clear, database, tamper
 
@@ -180,9 +181,16 @@ def test_apbot_audit_verify_exits_non_zero_with_the_broken_row(
         asyncio.run(clear(db_url))
 
 
-def test_rows_written_before_the_chain_are_chained_by_the_migration(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    upgrade(url, "0009_reminder_sweeps")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rows_written_before_the_chain_are_chained_by_the_migration(
+    backend: str, tmp_path: Path
+) -> None:
+    scratch = f"apsg_chain_{uuid.uuid4().hex[:10]}"
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    else:
+        asyncio.run(admin_execute(postgres_url("postgres"), f'CREATE DATABASE "{scratch}"'))
+        url = postgres_url(scratch)
 
     async def write_old_rows() -> None:
         engine = create_engine(url)
@@ -203,6 +211,12 @@ def test_rows_written_before_the_chain_are_chained_by_the_migration(tmp_path: Pa
             assert [entry.seq for entry in await rows(db)] == [1, 2, 3, 4, 5]
             assert (await verify(db)).startswith("Audit log chain intact: 5 row(s) verified")
 
-    asyncio.run(write_old_rows())
-    upgrade(url)
-    asyncio.run(check())
+    try:
+        upgrade(url, "0009_reminder_sweeps")
+        asyncio.run(write_old_rows())
+        upgrade(url)
+        asyncio.run(check())
+    finally:
+        if backend == "postgres":
+            drop = f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'
+            asyncio.run(admin_execute(postgres_url("postgres"), drop))

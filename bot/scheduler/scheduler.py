@@ -48,6 +48,8 @@ class PassReport:
             f"{self.nudges} nudge(s) and {self.digests} digest(s) queued, "
             f"{self.escalations} unreached welfare call(s) raised; {d.sent} sent, "
             f"{d.retried} to retry, {d.parked} parked, {d.expired} no longer needed."
+        ) + (
+            " The audit log's hash chain is BROKEN: admins told." if self.audit_chain_broken else ""
         )
 
 

@@ -101,7 +101,10 @@ def _check_row(row: _Row, seq: int, previous: str, previous_id: int | None) -> s
         return "it has no place or hash in the chain: it was written outside the bot (forged)."
     if row.seq > seq:
         missing = f"seq {seq}" if row.seq == seq + 1 else f"seq {seq} to {row.seq - 1}"
-        return f"the row(s) with {missing}, after {after}, are missing: removed."
+        return (
+            f"the row(s) with {missing}, after {after}, are missing: removed (or this row was "
+            "written by hand with a seq of its own)."
+        )
     if row.hash != row_hash(previous, row.values, read_back=True):
         return (
             "its stored hash does not match its contents chained to "

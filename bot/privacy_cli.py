@@ -1,4 +1,4 @@
-"""`apbot audit` (read the audit trail) and `apbot purge` (retention)."""
+"""`apbot audit` (read the audit trail, verify its hash chain) and `apbot purge` (retention)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from storage.crypto import new_key
 from storage.db import transaction
 from storage.models import AuditEntry
 from storage.services.audit import Change
+from storage.services.audit_chain import Anchor, verify_chain
 from storage.services.audit_trail import placement_trail
 from storage.services.encryption import reencrypt
 from storage.services.placements import find_by_reference
@@ -21,9 +22,27 @@ from storage.services.retention import RetentionPolicy, purge
 
 
 def register(subparsers: Any) -> None:
-    audit = subparsers.add_parser("audit", help="read the audit trail of a placement")
-    audit.add_argument("--placement", required=True, metavar="AP-XXXX")
+    audit = subparsers.add_parser(
+        "audit",
+        help="read the audit trail of a placement (--placement), or check the log's hash chain "
+        "(`apbot audit verify`)",
+    )
+    audit.add_argument(
+        "verify",
+        nargs="?",
+        choices=["verify"],
+        help="walk the hash chain; exit code 1 and the first broken row if it was tampered with",
+    )
+    audit.add_argument("--placement", metavar="AP-XXXX")
     audit.add_argument("--json", action="store_true", help="one JSON object per entry")
+    audit.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="SEQ:HASH",
+        help="with verify: a head printed by an earlier verify, kept off the server; the chain "
+        "must still pass through it (repeatable)",
+    )
     audit.set_defaults(handler=run_audit)
     purge_parser = subparsers.add_parser(
         "purge", help="remove records past their retention period (try --dry-run first)"
@@ -44,7 +63,26 @@ async def _audit(reference: str, as_json: bool) -> int:
     return 0
 
 
+async def _verify(anchors: tuple[Anchor, ...]) -> int:
+    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
+        report = await verify_chain(session, anchors=anchors)
+    print(report.as_text())
+    return 0 if report.intact else 1
+
+
 def run_audit(args: argparse.Namespace) -> int:
+    if args.verify:
+        try:
+            anchors = tuple(Anchor.parse(value) for value in args.anchor)
+        except ValueError as error:
+            print(f"--anchor: {error}", file=sys.stderr)
+            return 2
+        return asyncio.run(_verify(anchors))
+    if not args.placement:
+        print(
+            "Say which: `apbot audit --placement AP-XXXX` or `apbot audit verify`.", file=sys.stderr
+        )
+        return 2
     return asyncio.run(_audit(args.placement, args.json))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from typing import Any
 
 from aiohttp import web
@@ -12,8 +13,8 @@ from aiohttp import web
 from bot.privacy_cli import encrypt_plain_values
 from bot.runtime import open_runtime
 from bot.settings import get_settings
-from storage.db import normalise_url
-from storage.migrate import upgrade
+from storage.db import is_sqlite, normalise_url
+from storage.migrate import AppRoleError, grant_app_role, upgrade
 
 log = logging.getLogger("apbot")
 
@@ -38,12 +39,25 @@ def _where(url: str) -> str:
 
 def run_migrate(args: argparse.Namespace) -> int:
     settings = get_settings()
-    upgrade(settings.database_url)
+    # As the owner of the tables; the bot itself (DATABASE_URL) may be a restricted role.
+    owner_url = settings.migration_database_url or settings.database_url
+    upgrade(owner_url)
+    if settings.database_app_role:
+        try:
+            asyncio.run(grant_app_role(owner_url, settings.database_app_role))
+        except AppRoleError as error:
+            print(error, file=sys.stderr)
+            return 1
+        if not args.quiet and not is_sqlite(normalise_url(owner_url)):
+            print(
+                f"Granted role {settings.database_app_role} what the bot needs "
+                "(the audit log: INSERT and SELECT only)."
+            )
     encrypted = asyncio.run(encrypt_plain_values())
     if encrypted and not args.quiet:
         print(f"Encrypted {sum(encrypted.values())} value(s) written before encryption.")
     if not args.quiet:
-        print(f"Database ready: {_where(settings.database_url)}.")
+        print(f"Database ready: {_where(owner_url)}.")
     return 0
 
 

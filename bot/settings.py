@@ -26,6 +26,20 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL. SQLite file by default; postgresql://... for scale.",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description=(
+            "URL `apbot migrate` connects with: on PostgreSQL the role that owns the tables "
+            "(DATABASE_URL is then the bot's own, restricted role). Unset: DATABASE_URL."
+        ),
+    )
+    database_app_role: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL role the bot runs as: `apbot migrate` grants it what the bot needs "
+            "(only INSERT and SELECT on the audit log). Unset: no grants are made."
+        ),
+    )
     host: str = Field(default="127.0.0.1", description="Address the server listens on.")
     port: int = Field(default=3978, description="Port the server listens on.")
     log_level: str = Field(default="INFO")
@@ -68,6 +82,10 @@ class Settings(BaseSettings):
     register_prompt_time: dt.time = Field(
         default=dt.time(9, 0),
         description="When providers are asked to take the register (sooner for an early deadline).",
+    )
+    audit_check_time: dt.time = Field(
+        default=dt.time(6, 0),
+        description="When the audit log's hash chain is checked, every day (admins alerted on a break).",
     )
     scheduler_enabled: bool = Field(
         default=True, description="Run the scheduler in the background of `apbot serve`."

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage import crypto
 from storage.clock import LONDON, FixedClock
 from storage.db import admin_execute, create_engine, normalise_url, session_factory
-from storage.migrate import upgrade
+from storage.migrate import grant_app_role, upgrade
 from storage.models import Base
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
@@ -28,6 +28,12 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 TEST_KEY = "q7y8b0lJwR3V2m3B3i0k6sO1pQxW9e4Zc5t7u8v9w0A="
 crypto.configure([TEST_KEY])
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+# On PostgreSQL the suite runs as production does: the tables are owned (and migrated) by one
+# role, the bot connects as another with only the rights `apbot migrate` grants it. The roles
+# are made if missing (.ci/run makes them first); TEST_POSTGRES_URL's user (a superuser) only
+# creates and drops each run's database and clears it between tests.
+POSTGRES_OWNER_ROLE = os.environ.get("TEST_POSTGRES_OWNER_ROLE", "apbot_test_owner")
+POSTGRES_APP_ROLE = os.environ.get("TEST_POSTGRES_APP_ROLE", "apbot_test_app")
 # Friday 27 November 2026, 10:00 in London: a school day.
 TEST_NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=LONDON)
 
@@ -50,22 +56,51 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def postgres_url(database: str, user: str | None = None) -> str:
+    """TEST_POSTGRES_URL's server, for `database`, as `user` (trust auth: no password)."""
+    assert POSTGRES_URL, "TEST_POSTGRES_URL is not set"
+    url = make_url(normalise_url(POSTGRES_URL)).set(database=database)
+    if user is not None:
+        url = url.set(username=user, password=None)
+    return url.render_as_string(hide_password=False)
+
+
+async def ensure_role(role: str) -> None:
+    """Create a login role unless it exists (two test runs may race to make it)."""
+    assert POSTGRES_URL
+    await admin_execute(
+        POSTGRES_URL,
+        f"DO $$ BEGIN CREATE ROLE {role} LOGIN; "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    )
+
+
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, migrated, dropped at the end."""
+def postgres_owner_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, owned and migrated by the owner role, its
+    grants made to the app role; dropped at the end. The URL connects as the owner."""
     assert POSTGRES_URL, "TEST_POSTGRES_URL is not set"
     name = f"apsg_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(admin_execute(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
-    url = (
-        make_url(normalise_url(POSTGRES_URL))
-        .set(database=name)
-        .render_as_string(hide_password=False)
+    for role in (POSTGRES_OWNER_ROLE, POSTGRES_APP_ROLE):
+        asyncio.run(ensure_role(role))
+    asyncio.run(
+        admin_execute(POSTGRES_URL, f'CREATE DATABASE "{name}" OWNER {POSTGRES_OWNER_ROLE}')
     )
+    url = postgres_url(name, POSTGRES_OWNER_ROLE)
     try:
         upgrade(url)
+        asyncio.run(grant_app_role(url, POSTGRES_APP_ROLE))
         yield url
     finally:
         asyncio.run(admin_execute(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_owner_database: str) -> str:
+    """The run's PostgreSQL database as the bot sees it: connected as the restricted app role."""
+    database = make_url(postgres_owner_database).database
+    assert database
+    return postgres_url(database, POSTGRES_APP_ROLE)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -88,8 +123,12 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     try:
         yield Database(url=db_url, engine=engine, sessions=session_factory(engine), backend=backend)
     finally:
+        await engine.dispose()
         if backend == "postgres":
             tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            database = make_url(db_url).database
+            assert database
+            engine = create_engine(postgres_url(database))  # the superuser: triggers off
             async with engine.begin() as connection:
                 # The audit log's append-only triggers refuse TRUNCATE; a test's scratch data
                 # is cleared with triggers off for this transaction only.

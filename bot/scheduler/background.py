@@ -56,6 +56,7 @@ def scheduler_for(runtime: Runtime, deliverers: list[Deliverer]) -> Scheduler:
         ),
         instance=instance_name(runtime),
         exports=export_sweep(runtime),
+        audit_check=settings.audit_check_time,
     )
 
 

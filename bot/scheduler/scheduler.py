@@ -22,6 +22,7 @@ from storage.db import transaction
 from storage.files import ExportSweep
 from storage.rules.nudges import NudgeTimes, due_nudges
 from storage.services.audit import Change
+from storage.services.audit_chain import check_daily
 from storage.services.digest_queue import queue_digests
 from storage.services.nudge_facts import gather_facts, name_fresh
 from storage.services.nudges import not_yet_queued, queue_nudges
@@ -40,6 +41,7 @@ class PassReport:
     digests: int = 0
     escalations: int = 0
     exports_removed: int = 0
+    audit_chain_broken: bool = False
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
     def summary(self) -> str:
@@ -48,6 +50,8 @@ class PassReport:
             f"{self.nudges} nudge(s) and {self.digests} digest(s) queued, "
             f"{self.escalations} unreached welfare call(s) raised; {d.sent} sent, "
             f"{d.retried} to retry, {d.parked} parked, {d.expired} no longer needed."
+        ) + (
+            " The audit log's hash chain is BROKEN: admins told." if self.audit_chain_broken else ""
         )
 
 
@@ -64,11 +68,13 @@ class Scheduler:
         instance: str | None = None,
         sleep: Sleep = asyncio.sleep,
         exports: ExportSweep | None = None,
+        audit_check: dt.time = dt.time(6, 0),
     ) -> None:
         self.sessions = sessions
         self.exports = exports
         self.clock = clock
         self.times = times or NudgeTimes()
+        self.audit_check = audit_check
         self.instance = instance or f"bot-{secrets.token_hex(4)}"
         self.worker = OutboxWorker(sessions, clock, deliverers, instance=self.instance, sleep=sleep)
 
@@ -95,6 +101,11 @@ class Scheduler:
                 report.escalations = len(raised)
         except IntegrityError:  # another instance raised the same call first: nothing lost
             log.info("scheduler: welfare escalations already raised by another instance")
+        # Once a day: walk the audit log's hash chain; admins are alerted on a break.
+        checked = await check_daily(
+            self.sessions, now, due=self.audit_check, instance=self.instance
+        )
+        report.audit_chain_broken = checked is not None and not checked.intact
         return report
 
     async def run_pass(self) -> PassReport:

@@ -33,13 +33,17 @@ from storage.models.people import Person, Pupil
 from storage.models.placements import ChecklistItem, Placement
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
 from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecord
-from storage.models.system import AuditEntry, DialogState, OutboxMessage
+from storage.models.system import AuditCheck, AuditEntry, DialogState, OutboxMessage
+
+# Every audit row written through a session is chained (registers a flush hook).
+from storage.models import audit_chain  # noqa: F401  isort: skip
 
 __all__ = [
     "CLOSED_STATUSES",
     "AttendanceChange",
     "AttendanceRecord",
     "AttendanceStatus",
+    "AuditCheck",
     "AuditEntry",
     "Base",
     "ChatChannel",

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.crypto import EncryptedJSON, EncryptedText
@@ -15,7 +25,9 @@ from storage.models.enums import OutboxStatus
 
 class AuditEntry(Base):
     """Who changed what, when, from which channel. Append-only: the application never updates
-    or deletes a row, and database triggers refuse it (migration 0003_privacy)."""
+    or deletes a row, and database triggers refuse it (migration 0003_privacy). Each row carries
+    its place in a hash chain (`seq`, `hash`), filled in as it is written (see
+    `storage.models.audit_chain`), so a row changed, removed or forged later shows."""
 
     __tablename__ = "audit_log"
 
@@ -29,6 +41,28 @@ class AuditEntry(Base):
     # A plain number, not a foreign key: the log outlives records purged after retention.
     placement_id: Mapped[int | None] = mapped_column(Integer, index=True)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The row's position in the chain: 1, 2, 3, ... with no gaps, in the order rows were written.
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # SHA-256 (hex) of the previous row's hash and this row's contents.
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheck(Base):
+    """One day's check of the audit log's hash chain (by the scheduler): how far it reached and
+    what it found. Inserted once a day, never changed."""
+
+    __tablename__ = "audit_checks"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True, autoincrement=False)
+    checked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    instance: Mapped[str] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    # The last row the chain reached intact: the next check can tell if it was later cut back.
+    head_seq: Mapped[int | None] = mapped_column(BigInteger)
+    head_hash: Mapped[str | None] = mapped_column(String(64))
+    # The first break found (None when the chain was intact).
+    broken_at_id: Mapped[int | None] = mapped_column(BigInteger)
+    problem: Mapped[str | None] = mapped_column(Text)
 
 
 class DialogState(Base):

@@ -389,9 +389,7 @@ async def absences_on_session_days(session: AsyncSession, now: dt.datetime) -> l
         .order_by(AttendanceRecord.date, AttendanceRecord.id)
     )
     calls = await session.scalars(select(WelfareCall).order_by(WelfareCall.absence_date))
-    days = [
-        (r.placement_id, r.date, f"an absence ({r.session.value}, {r.code})") for r in absences
-    ]
+    days = [(r.placement_id, r.date, f"an absence ({r.session.value}, {r.code})") for r in absences]
     days += [(c.placement_id, c.absence_date, "a welfare call") for c in calls.unique()]
     for placement_id, day, what in days:
         p = placements.get(placement_id)

@@ -30,6 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +65,7 @@ from storage.services.marks import attendance_rate, marks_for
 from storage.services.outbox import safeguarding_leads
 from storage.services.terms import calendar_for
 
+T = TypeVar("T")
 Check = Callable[[AsyncSession, dt.datetime], Awaitable[list[str]]]
 
 # Placement statuses after which nothing more is owed (`withdrawn` once that exists).
@@ -83,14 +85,33 @@ def _at(instant: dt.datetime) -> str:
     return f"{instant.astimezone(LONDON):%d/%m/%Y %H:%M}"
 
 
+# What several checks read, kept for one `check_all` in the session's `info` (checks only read).
+CACHE = "storage.invariants"
+
+
+async def _cached(session: AsyncSession, key: str, load: Callable[[], Awaitable[T]]) -> T:
+    cache = session.info.get(CACHE)
+    if cache is None:
+        return await load()
+    if key not in cache:
+        cache[key] = await load()
+    found: T = cache[key]
+    return found
+
+
 async def _placements(session: AsyncSession) -> list[Placement]:
-    rows = await session.scalars(
-        select(Placement)
-        .where(Placement.status != PlacementStatus.draft)
-        .options(selectinload(Placement.checklist))
-        .order_by(Placement.reference)
-    )
-    return list(rows.unique())
+    """Every placement past draft, with its checklist, by reference."""
+
+    async def load() -> list[Placement]:
+        rows = await session.scalars(
+            select(Placement)
+            .where(Placement.status != PlacementStatus.draft)
+            .options(selectinload(Placement.checklist))
+            .order_by(Placement.reference)
+        )
+        return list(rows.unique())
+
+    return await _cached(session, "placements", load)
 
 
 def _closed(placement: Placement) -> bool:
@@ -215,23 +236,27 @@ async def _governors_lines(
 ) -> list[tuple[Placement, PlacementLine]]:
     """Each placement's line in this term's governors' report of its commissioner (the report
     is anonymised, P1, P2..., in an order of its own: matched by that order)."""
-    today = london_date(now)
-    term = term_of(today)
-    by_commissioner: dict[int, list[Placement]] = {}
-    for p in placements:
-        # The report's own choice of placements (see `build_governors_report`).
-        if p.start_date <= term.end and (p.ended_on is None or p.ended_on >= term.start):
-            by_commissioner.setdefault(p.commissioner_id, []).append(p)
-    out = []
-    for commissioner_id, theirs in by_commissioner.items():
-        leads = await safeguarding_leads(session, commissioner_id)
-        if not leads:
-            continue
-        report = await build_governors_report(session, person=leads[0], term=term, today=today)
-        ordered = sorted(theirs, key=lambda p: _order_key(p, term))
-        assert len(ordered) == len(report.placements), "the report chose other placements"
-        out += list(zip(ordered, report.placements, strict=True))
-    return out
+
+    async def load() -> list[tuple[Placement, PlacementLine]]:
+        today = london_date(now)
+        term = term_of(today)
+        by_commissioner: dict[int, list[Placement]] = {}
+        for p in placements:
+            # The report's own choice of placements (see `build_governors_report`).
+            if p.start_date <= term.end and (p.ended_on is None or p.ended_on >= term.start):
+                by_commissioner.setdefault(p.commissioner_id, []).append(p)
+        out = []
+        for commissioner_id, theirs in by_commissioner.items():
+            leads = await safeguarding_leads(session, commissioner_id)
+            if not leads:
+                continue
+            report = await build_governors_report(session, person=leads[0], term=term, today=today)
+            ordered = sorted(theirs, key=lambda p: _order_key(p, term))
+            assert len(ordered) == len(report.placements), "the report chose other placements"
+            out += list(zip(ordered, report.placements, strict=True))
+        return out
+
+    return await _cached(session, f"governors:{now.isoformat()}", load)
 
 
 async def governors_figures(
@@ -550,13 +575,15 @@ class Violation:
 async def check_all(
     session: AsyncSession, now: dt.datetime, *, only: Collection[str] | None = None
 ) -> list[Violation]:
-    """Run every invariant (or those named in `only`) and return what is wrong. Only reads;
-    each check starts from an empty session (what one check loaded cannot colour the next),
-    so objects the caller holds from `session` are detached."""
+    """Run every invariant (or those named in `only`) and return what is wrong. Only reads
+    (what several checks need is read once)."""
     found: list[Violation] = []
-    for name, check in INVARIANTS.items():
-        if only is not None and name not in only:
-            continue
-        session.expunge_all()
-        found += [Violation(name, text) for text in await check(session, now)]
+    session.info[CACHE] = {}
+    try:
+        for name, check in INVARIANTS.items():
+            if only is not None and name not in only:
+                continue
+            found += [Violation(name, text) for text in await check(session, now)]
+    finally:
+        session.info.pop(CACHE, None)
     return found

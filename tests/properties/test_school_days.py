@@ -88,7 +88,9 @@ class SchoolDays(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         url = self.new_database()
         engine = create_engine(url)
-        self.db = Database(url=url, engine=engine, sessions=session_factory(engine), backend="")
+        self.db = Database(
+            url=url, engine=engine, sessions=session_factory(engine), backend=self.backend
+        )
         self.clock = FixedClock(FIRST_MORNING)
         self.placements: list[Placement] = []
         self.chats: dict[int, JsonChat] = {}

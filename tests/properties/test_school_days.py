@@ -113,6 +113,8 @@ class SchoolDays(RuleBasedStateMachine):
     def teardown(self) -> None:
         for name, found in self.seen.items():
             PENDING.setdefault(name, set()).update(found)
+        if self.backend == "postgres":  # the run's database is shared: leave it empty
+            self.run(self._empty_postgres())
         self.run(self.db.engine.dispose())
         self.loop.close()
 

@@ -294,7 +294,13 @@ def disagreement(figure: Figure, counts: tuple[int, int], reference: str) -> str
         and abs(figure.percent - expected) < 0.051
     ):
         return None
-    said = "nothing expected" if figure.percent is None else f"{figure.percent:g}%"
+    said = (
+        "nothing expected"
+        if figure.percent is None
+        else "nothing (it has no line for it)"
+        if figure.percent < 0
+        else f"{figure.percent:g}%"
+    )
     marks = (
         "nothing expected"
         if possible == 0

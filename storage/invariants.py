@@ -547,8 +547,9 @@ INVARIANTS: dict[str, Check] = {
 # (tests/properties/test_school_days.py) reads `status` and the check's save message and
 # compares them with the one definition of each figure, under these names.
 CHECKED_THROUGH_DIALOGS = (
-    # `status AP-XXXX`'s absent sessions in the last 4 weeks = the register marks' absences.
-    "attendance_in_status",
+    # `status AP-XXXX`'s absent sessions in the last 4 weeks = the register marks' absences;
+    # `attendance AP-XXXX`'s percentage = the marks' over its weeks.
+    "attendance_in_dialogs",
     # `status AP-XXXX`'s checklist line and the check's "N still to do" = `checklist_counts`.
     "checklist_counts_in_dialogs",
 )

@@ -53,7 +53,7 @@ from storage.models import Base, ChecklistItem, Person, Placement, Pupil, Welfar
 from storage.rules.calendar import london_date
 from storage.services import directory
 from storage.services.audit import Change
-from storage.services.marks import MarkKind, marks_for
+from storage.services.marks import MarkKind, attendance_rate, marks_for, week_of
 from tests.chat import JsonChat, converse
 from tests.conftest import BACKENDS, Database
 from tests.factories import World, build_world, place
@@ -62,6 +62,7 @@ T = TypeVar("T")
 # Monday 16 November 2026, 08:00 in London.
 FIRST_MORNING = dt.datetime(2026, 11, 16, 8, 0, tzinfo=LONDON)
 TIMES_OF_DAY = (dt.time(8, 0), dt.time(9, 45), dt.time(10, 30), dt.time(16, 0))
+VIEW_WEEKS = 4  # the weeks `attendance AP-XXXX` shows
 DAY_PATTERNS = (
     ("mon", "tue", "wed", "thu", "fri"),
     ("mon", "tue", "wed"),
@@ -321,36 +322,51 @@ class SchoolDays(RuleBasedStateMachine):
         return found + await self._status_views()
 
     async def _status_views(self) -> list[invariants.Violation]:
-        """What `status AP-XXXX` says about the placement the step was about, against the one
-        definition of each figure."""
-        found = []
+        """What `status AP-XXXX` and `attendance AP-XXXX` say about the placement the step was
+        about, against the one definition of each figure. Wording this check no longer finds
+        is reported too (the check needs updating with the view)."""
         touched, self.touched = self.touched, None
-        for p in [touched] if touched else []:
-            reply = await self.chat(self.world.dsl).say(f"status {p.reference}")
-            said = reply[-1].get("text", "")
-            absent, checklist = await self._figures(p)
-            shown = re.search(r"Absent sessions in the last 4 weeks: (\d+)", said)
-            if shown and int(shown[1]) != absent:
-                found.append(
-                    invariants.Violation(
-                        "attendance_in_status",
-                        f"{p.reference}: status says {shown[1]} absent sessions in the last 4 "
-                        f"weeks, the register marks say {absent}",
-                    )
-                )
-            counted = re.search(r"Checklist: (\d+) of (\d+) done, (\d+) to do", said)
-            expected = (checklist.done, checklist.applicable, checklist.to_do)
-            if counted and tuple(int(n) for n in counted.groups()) != expected:
-                found.append(
-                    invariants.Violation(
-                        "checklist_counts_in_dialogs",
-                        f"{p.reference}: status says {counted[0]!r}; by the one definition "
-                        f"{expected[0]} of {expected[1]} done, {expected[2]} to do",
-                    )
-                )
+        if touched is None:
+            return []
+        p, found = touched, []
+
+        def broken(name: str, text: str) -> None:
+            found.append(invariants.Violation(name, f"{p.reference}: {text}"))
+
+        dsl = self.chat(self.world.dsl)
+        said = (await dsl.say(f"status {p.reference}"))[-1].get("text", "")
+        absent, percent, checklist = await self._figures(p)
+        shown = re.search(r"Absent sessions in the last 4 weeks: (\d+)", said)
+        if shown is None:
+            broken("attendance_in_dialogs", "status shows no absent sessions in the last 4 weeks")
+        elif int(shown[1]) != absent:
+            broken(
+                "attendance_in_dialogs",
+                f"status says {shown[1]} absent sessions in the last 4 weeks, the register "
+                f"marks say {absent}",
+            )
+        counted = re.search(r"Checklist: (\d+) of (\d+) done, (\d+) to do", said)
+        expected = (checklist.done, checklist.applicable, checklist.to_do)
+        if counted is None:
+            broken("checklist_counts_in_dialogs", "status shows no checklist line")
+        elif tuple(int(n) for n in counted.groups()) != expected:
+            broken(
+                "checklist_counts_in_dialogs",
+                f"status says {counted[0]!r}; by the one definition {expected[0]} of "
+                f"{expected[1]} done, {expected[2]} to do",
+            )
+        view = (await dsl.say(f"attendance {p.reference}"))[-1]
+        if view.get("record", {}).get("percent", "missing") != percent:
+            broken(
+                "attendance_in_dialogs",
+                f"attendance says {view.get('record', {}).get('percent')}%, the register marks "
+                f"say {percent}% over the same weeks",
+            )
         return found
 
-    async def _figures(self, p: Placement) -> tuple[int, invariants.ChecklistCounts]:
+    async def _figures(self, p: Placement) -> tuple[int, float | None, invariants.ChecklistCounts]:
+        """By the one definitions: absent sessions in the last 28 days, the percentage over
+        the `attendance` view's weeks, and the checklist counts."""
         async with self.db.sessions() as session:
             placement = await session.get(Placement, p.id)
             assert placement is not None
@@ -358,16 +374,21 @@ class SchoolDays(RuleBasedStateMachine):
             rows = await marks_for(
                 session, [placement], start=since, end=self.today, today=self.today
             )
+            first_monday = week_of(self.today)[0] - dt.timedelta(weeks=VIEW_WEEKS - 1)
+            weeks = await marks_for(
+                session, [placement], start=first_monday, end=self.today, today=self.today
+            )
             items = await session.scalars(
                 select(ChecklistItem.status).where(ChecklistItem.placement_id == p.id)
             )
             counts = invariants.checklist_counts(list(items))
-        return sum(1 for r in rows if r.kind == MarkKind.absent), counts
+        absent = sum(1 for r in rows if r.kind == MarkKind.absent)
+        return absent, attendance_rate(weeks).percent, counts
 
     async def _check_save_message(self, p: Placement, done: dict[str, Any]) -> None:
         """The check dialog's "N check(s) still to do" is the one definition's to-do count."""
         said = re.search(r"(\d+) check\(s\) (?:are )?still to do", done.get("text", ""))
-        _, counts = await self._figures(p)
+        _, _, counts = await self._figures(p)
         if said and int(said[1]) != counts.to_do:
             self.seen.setdefault("checklist_counts_in_dialogs", set()).add(
                 f"{p.reference}: the check's save message says {said[1]} still to do, "

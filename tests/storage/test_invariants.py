@@ -148,7 +148,7 @@ async def test_an_unreached_welfare_call_s_entry_is_signed_by_the_dsl(
     await assert_holds(db, clock, "automatic_entries_by_system")
 
 
-@pending("3", "attendance_in_status")
+@pending("3", "attendance_in_dialogs")
 async def test_status_does_not_count_a_late_after_close_as_absent(
     db: Database, clock: FixedClock
 ) -> None:

@@ -16,8 +16,23 @@ from sqlalchemy import select
 from bot.scheduler import Scheduler
 from storage import invariants
 from storage.clock import LONDON, FixedClock
-from storage.models import ChecklistItem, Placement, PlacementStatus, WelfareCallParty
+from storage.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    ChecklistItem,
+    ChronologyKind,
+    ChronologySource,
+    Placement,
+    PlacementStatus,
+    Session,
+    WelfareCallParty,
+)
 from storage.rules.calendar import SchoolCalendar
+from storage.services.attendance import confirm_all_present
+from storage.services.audit import Change, audit_updated, snapshot
+from storage.services.chronology import add_entry
+from storage.services.outbox import enqueue
+from storage.services.placements import end_placement
 from tests.chat import JsonChat, converse
 from tests.conftest import Database
 from tests.factories import World, build_world, place
@@ -214,3 +229,117 @@ def test_a_figure_is_compared_at_the_view_s_own_precision() -> None:
         "AP-TEST: the governors' report says nothing expected for 02/11/2026–02/11/2026, "
         "the register marks say 0.0% (0 of 8 sessions)"
     )
+
+
+# --- Each invariant catches a broken record, whatever the code of the day -----------------------
+# (Written straight into the database, as a careless service might: these keep the checks
+# themselves tested once every bug above is fixed.)
+
+
+async def _found(db: Database, clock: FixedClock, name: str) -> list[str]:
+    async with db.sessions() as session:
+        return [v.text for v in await invariants.check_all(session, clock.now(), only={name})]
+
+
+@pytest.mark.breaks_invariants
+async def test_a_mark_changed_without_its_history_is_caught(
+    db: Database, clock: FixedClock
+) -> None:
+    world, jamie = await _jamie(db, clock)
+    change = Change(person_id=world.provider_staff.id, channel="test", at=clock.now())
+    async with db.sessions() as session, session.begin():
+        [am, _pm] = await confirm_all_present(
+            session, change, provider_id=world.provider.id, date=THURSDAY
+        )
+        before = snapshot(am)
+        am.status, am.code = AttendanceStatus.absent, "N"
+        await audit_updated(session, change, am, before, placement_id=jamie.id)
+    assert await _found(db, clock, "mark_changes_have_history") == [
+        f"{jamie.reference} 26/11/2026 AM: the mark changed (status present → absent, code B → N)"
+        " on 27/11/2026 10:00 with no row in the mark-change history"
+    ]
+
+
+@pytest.mark.breaks_invariants
+async def test_a_notice_queued_after_the_end_is_caught(db: Database, clock: FixedClock) -> None:
+    world, jamie = await _jamie(db, clock)
+    change = Change(person_id=world.teacher.id, channel="test", at=clock.now())
+    later = clock.now() + dt.timedelta(hours=2)
+    async with db.sessions() as session, session.begin():
+        placement = await session.get(Placement, jamie.id)
+        assert placement is not None
+        await end_placement(
+            session,
+            change,
+            placement,
+            ended_on=FRIDAY,
+            outcome="returned_to_school",
+            return_date=FRIDAY,
+            reintegration_notes=None,
+        )
+        await enqueue(
+            session,
+            key="qa-due-after-the-end",
+            kind="qa_due",
+            text="A QA visit is due.",
+            due_at=later,
+            recipient_id=world.teacher.id,
+            placement_id=jamie.id,
+        )
+    assert await _found(db, clock, "nothing_after_end") == [
+        f"{jamie.reference}: a qa_due notice was queued on 27/11/2026 12:00, after the "
+        "placement was ended (27/11/2026 10:00)"
+    ]
+
+
+@pytest.mark.breaks_invariants
+async def test_absences_on_days_without_a_session_or_ahead_are_caught(
+    db: Database, clock: FixedClock
+) -> None:
+    world, jamie = await _jamie(db, clock)
+    async with db.sessions() as session, session.begin():
+        for day in (dt.date(2026, 11, 21), dt.date(2026, 12, 1)):  # a Saturday; next Tuesday
+            session.add(
+                AttendanceRecord(
+                    placement_id=jamie.id,
+                    date=day,
+                    session=Session.am,
+                    status=AttendanceStatus.absent,
+                    code="N",
+                    reported_by_id=world.provider_staff.id,
+                    reported_at=clock.now(),
+                )
+            )
+    assert await _found(db, clock, "absences_on_session_days") == [
+        f"{jamie.reference}: an absence (AM, N) on Sat 21/11/2026, no school that day (Saturday)"
+    ]
+    assert await _found(db, clock, "absences_not_ahead") == [
+        f"{jamie.reference}: an absence for Tue 01/12/2026 was reported on 27/11/2026, before "
+        "that day"
+    ]
+
+
+@pytest.mark.breaks_invariants
+async def test_an_automatic_entry_in_a_person_s_name_is_caught(
+    db: Database, clock: FixedClock
+) -> None:
+    world, jamie = await _jamie(db, clock)
+    change = Change(person_id=world.dsl.id, channel="test", at=clock.now())
+    async with db.sessions() as session, session.begin():
+        placement = await session.get(Placement, jamie.id)
+        assert placement is not None
+        entry = await add_entry(
+            session,
+            change,
+            placement=placement,
+            kind=ChronologyKind.concern,
+            source=ChronologySource.school,
+            text="Recorded automatically by AP Safeguard. Nobody was reached.",
+            entry_date=FRIDAY,
+            shared_with=[],
+        )
+    assert await _found(db, clock, "automatic_entries_by_system") == [
+        f"{jamie.reference}: the automatic chronology entry of 27/11/2026 (says it was recorded "
+        f"automatically) is recorded as written by a dsl (person {world.dsl.id}), not by the system"
+    ]
+    assert entry.id

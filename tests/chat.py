@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import tempfile
@@ -76,3 +77,44 @@ def prompt(out: list[dict[str, Any]]) -> dict[str, Any]:
 
 def texts(out: list[dict[str, Any]]) -> str:
     return "\n".join(o.get("text", "") for o in out)
+
+
+SAID = "Said in a test."
+
+
+def answer_by_kind(prompt: dict[str, Any], plan: dict[str, str], happened: dt.date) -> str:
+    """The answer to a prompt by its field (from `plan`) or else by its kind, so that a test
+    survives a new question in a dialog: a date that something happened on is `happened`,
+    written out; a planning date takes its default; a yes/no or a confirmation is yes; a choice
+    its default or first choice; free text a sentence."""
+    field, kind, default = prompt["field"], prompt["kind"], prompt.get("default")
+    if field in plan:
+        return plan[field]
+    if kind == "date":
+        return f"{happened:%d/%m/%Y}" if default in (None, "today") else str(default)
+    if kind in ("confirm", "yesno"):
+        return "yes"
+    if kind in ("choice", "multichoice"):
+        choices = prompt.get("choices") or []
+        return str(default) if default else (str(choices[0]["value"]) if choices else "")
+    if default:
+        return str(default)
+    return "10:00" if kind == "time" else SAID
+
+
+async def converse(
+    chat: JsonChat, start: str, plan: dict[str, str], happened: dt.date
+) -> dict[str, Any] | None:
+    """Start a dialog and answer every question (`answer_by_kind`) until it is done: its final
+    reply, or None when an answer was refused (the dialog is then cancelled)."""
+    out = await chat.say(start)
+    for _ in range(60):
+        if any(reply["type"] == "error" for reply in out):
+            if out[-1]["type"] == "prompt":
+                await chat.say("cancel")
+            return None
+        if out[-1]["type"] != "prompt":
+            return out[-1]
+        out = await chat.say(answer_by_kind(out[-1], plan, happened))
+    await chat.say("cancel")
+    raise AssertionError(f"{start}: the dialog never finished: {chat.transcript[-4:]}")

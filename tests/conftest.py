@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import crypto
+from storage import crypto, invariants
 from storage.clock import LONDON, FixedClock
 from storage.db import admin_execute, create_engine, normalise_url, session_factory
 from storage.migrate import grant_app_role, upgrade
@@ -36,6 +36,39 @@ POSTGRES_OWNER_ROLE = os.environ.get("TEST_POSTGRES_OWNER_ROLE", "apbot_test_own
 POSTGRES_APP_ROLE = os.environ.get("TEST_POSTGRES_APP_ROLE", "apbot_test_app")
 # Friday 27 November 2026, 10:00 in London: a school day.
 TEST_NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=LONDON)
+# Whether a test's call phase failed (so its database is not checked again at teardown).
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
+async def check_invariants(request: pytest.FixtureRequest, database: Database) -> None:
+    """After a test that passed, the enforced invariants (`storage.invariants.ENFORCED`) must
+    hold on what it left in its database. A test that writes broken records on purpose says so
+    with `@pytest.mark.breaks_invariants`."""
+    if request.node.stash.get(CALL_FAILED, True):
+        return
+    if request.node.get_closest_marker("breaks_invariants"):
+        return
+    # The test's clock as it left it (the fixture may already be torn down; its value stays).
+    clock = getattr(request.node, "funcargs", {}).get("clock")
+    now = clock.now() if isinstance(clock, FixedClock) else TEST_NOW
+    async with database.sessions() as session:
+        found = await invariants.check_all(session, now, only=invariants.ENFORCED)
+    if found:
+        pytest.fail(
+            "The records this test left break an invariant (storage/invariants.py):\n"
+            + "\n".join(f"  {v}" for v in found),
+            pytrace=False,
+        )
 
 
 @dataclass
@@ -116,12 +149,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    """A migrated, empty database: SQLite always, PostgreSQL too when TEST_POSTGRES_URL is set."""
+async def db(db_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """A migrated, empty database: SQLite always, PostgreSQL too when TEST_POSTGRES_URL is set.
+    At teardown, the enforced invariants are checked on what the test left (`check_invariants`)."""
     backend = "sqlite" if db_url.startswith("sqlite") else "postgres"
     engine = create_engine(db_url)
     try:
-        yield Database(url=db_url, engine=engine, sessions=session_factory(engine), backend=backend)
+        database = Database(
+            url=db_url, engine=engine, sessions=session_factory(engine), backend=backend
+        )
+        yield database
+        await check_invariants(request, database)
     finally:
         await engine.dispose()
         if backend == "postgres":

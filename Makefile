@@ -39,8 +39,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## the suite on every core (each test has its own database); JOBS=0 runs it in one process
+JOBS ?= auto
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(JOBS)
 
 ## make bench: the benchmarks of issue 7 on PostgreSQL, small size (SIZE=full for the full size;
 ## BENCH_POSTGRES=URL for another server: each makes and drops its own scratch database)

@@ -215,7 +215,7 @@ class GovernorsReport:
         ticks = f"checklist {pct}% complete" if pct is not None else "no checklist items apply"
         return (
             f"{n} placement(s) with {self.providers} provider(s); {qa}; {ticks}; attendance at "
-            f"AP {self.attendance.percent_text}."
+            f"AP: {self.attendance.percent_text}."
         )
 
     @property

@@ -95,8 +95,9 @@ async def test_a_dialog_carries_on_whichever_instance_gets_each_answer(
             )
         )
         open_dialogs = await session.scalar(select(func.count()).select_from(DialogState))
-    assert [(r.date, r.session.value, r.code, r.reason) for r in records] == [
-        (day, "AM", "I", "Unwell; parent rang at 08:40")
+    # I is the school's to set: the provider's choice is kept as a proposal, the session N.
+    assert [(r.date, r.session.value, r.code, r.proposed_code, r.reason) for r in records] == [
+        (day, "AM", "N", "I", "Unwell; parent rang at 08:40")
     ]
     assert calls == 1 and open_dialogs == 0
     assert [a.recipient_id for a in alerts] == [world.dsl.id]

@@ -70,6 +70,10 @@ CLEAR_BY_DESIGN = {
     "audit_log.action": "created, updated, ...",
     "audit_log.record_type": "a table's name",
     "audit_log.changes": "values of fields not sealed",
+    "audit_log.hash": "the hash chain (SHA-256 of each row and the one before)",
+    "audit_checks.instance": "which bot process checked the chain",
+    "audit_checks.head_hash": "a hash of the chain's head",
+    "audit_checks.problem": "what the check found (row ids, never a row's contents)",
 }
 
 

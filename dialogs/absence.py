@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from sqlalchemy import select
 
 from dialogs.common import (
+    absence_code_choices,
     as_begun,
     begin_with_placement,
     chosen_placement,
@@ -81,19 +82,6 @@ def _sessions(raw: str) -> list[str]:
     if raw.strip().lower() in BOTH_WORDS:
         return ["AM", "PM"]
     return parse_multichoice(raw, SESSION_CHOICES)
-
-
-def _code_choices(ctx: DialogContext, placement: Placement) -> list[Choice]:
-    """Every absence code; those the person may not set are offered as a proposal."""
-    return [
-        Choice(
-            value=code.code,
-            label=code.label
-            if can_set_code(ctx.person, placement, code.code)
-            else f"{code.label} (the school decides)",
-        )
-        for code in codes.absence_codes()
-    ]
 
 
 def no_session_check(
@@ -214,7 +202,7 @@ class AbsentDialog(Dialog):
                 else ". A code marked 'the school decides' is sent to the school as your proposal; "
                 "the session is recorded N until they decide."
             ),
-            choices=_code_choices(ctx, placement),
+            choices=absence_code_choices(ctx, placement),
             default=DEFAULT_CODE,
         )
         code = _recorded_code(ctx, placement, answers.text("code") or DEFAULT_CODE)

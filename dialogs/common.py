@@ -10,8 +10,9 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Step
 from dialogs.parsing import AnswerError
 from dialogs.prompts import Choice, PromptKind
-from storage.access import Action, can, placements_query
+from storage.access import Action, can, can_set_code, placements_query
 from storage.models import Placement
+from storage.rules import codes
 from storage.services.placements import find_by_reference
 
 DAY_CHOICES = [
@@ -148,3 +149,16 @@ def date_between(
         return None
 
     return check
+
+
+def absence_code_choices(ctx: DialogContext, placement: Placement) -> list[Choice]:
+    """Every absence code; one only the school may set is offered to others as a proposal."""
+    return [
+        Choice(
+            value=code.code,
+            label=code.label
+            if can_set_code(ctx.person, placement, code.code)
+            else f"{code.label} (the school decides: sent as your proposal)",
+        )
+        for code in codes.absence_codes()
+    ]

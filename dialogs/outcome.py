@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from dialogs.absence import already_reported, no_session_check
 from dialogs.common import (
+    absence_code_choices,
     as_begun,
     begin_with_placement,
     chosen_placement,
@@ -127,15 +128,7 @@ class ExplainDialog(Dialog):
             PromptKind.choice,
             "Which code should it have now? (or `present`: the pupil was there after all)",
             choices=[
-                *(
-                    Choice(
-                        value=c.code,
-                        label=c.label
-                        if can_set_code(ctx.person, placement, c.code)
-                        else f"{c.label} (the school decides: sent as your proposal)",
-                    )
-                    for c in codes.absence_codes()
-                ),
+                *absence_code_choices(ctx, placement),
                 Choice(
                     value=PRESENT_AFTER_ALL,
                     label=f"Present after all: the absence was reported in error "

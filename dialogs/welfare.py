@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy import select
 
-from dialogs.common import date_between, id_of, placements_for
+from dialogs.common import absence_code_choices, date_between, id_of, placements_for
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, NothingToDo, uk_date, uk_date_long
@@ -252,15 +252,7 @@ class WelfareDialog(Dialog):
                     PromptKind.choice,
                     f"The absence is coded {current}. Which code should it have now? "
                     f"(blank keeps {current})",
-                    choices=[
-                        Choice(
-                            value=c.code,
-                            label=c.label
-                            if can_set_code(ctx.person, placement, c.code)
-                            else f"{c.label} (the school decides: sent as your proposal)",
-                        )
-                        for c in codes.absence_codes()
-                    ],
+                    choices=absence_code_choices(ctx, placement),
                     default=current,
                 )
             yield Step(

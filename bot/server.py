@@ -1,4 +1,6 @@
-"""The one aiohttp server: health now; Slack and Teams plug in here as their channels land."""
+"""The one aiohttp server: `/healthz` (database and encryption key), `/`, and the channels'
+routes: Slack's `POST /slack/events` and Teams' `POST /api/messages`, each mounted only when
+configured (otherwise a log line says it is off). `apbot serve` runs it with the scheduler."""
 
 from __future__ import annotations
 

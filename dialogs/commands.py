@@ -20,6 +20,13 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.export import ExportDialog
     from dialogs.help import HelpDialog
     from dialogs.outcome import ExplainDialog, LateDialog
+    from dialogs.reading import (
+        ChronologyDialog,
+        ContactsDialog,
+        HistoryDialog,
+        MoreDialog,
+        VisitsDialog,
+    )
     from dialogs.report import ReportDialog
     from dialogs.start_placement import StartPlacementDialog
     from dialogs.status import StatusDialog
@@ -41,6 +48,11 @@ def all_dialogs() -> list[Dialog]:
         CodesDialog(),
         ContactDialog(),
         ConcernDialog(),
+        ChronologyDialog(),
+        VisitsDialog(),
+        ContactsDialog(),
+        HistoryDialog(),
+        MoreDialog(),
         CheckDialog(),
         EndPlacementDialog(),
         WithdrawDialog(),

@@ -27,6 +27,7 @@ from storage.models import (
     ChecklistItem,
     ChecklistStatus,
     ChronologyEntry,
+    ChronologySource,
     Contact,
     Placement,
     QaVisit,
@@ -113,7 +114,8 @@ def _attempt(attempt: WelfareCallAttempt) -> str:
 
 def _chronology(entry: ChronologyEntry, ctx: DialogContext, placement: Placement) -> str:
     words = f"{entry.kind.value} (from the {SOURCES[entry.source.value]}): {entry.text}"
-    if ctx.person.role != Role.provider and placement.provider_id in (entry.shared_with or []):
+    shared = placement.provider_id in (entry.shared_with or [])
+    if shared and ctx.person.role != Role.provider and entry.source != ChronologySource.provider:
         words += " [shared with the provider]"
     return words
 

@@ -19,6 +19,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.end_placement import EndPlacementDialog
     from dialogs.export import ExportDialog
     from dialogs.help import HelpDialog
+    from dialogs.notices import NoticesDialog
     from dialogs.outcome import ExplainDialog, LateDialog
     from dialogs.reading import (
         ChronologyDialog,
@@ -61,6 +62,7 @@ def all_dialogs() -> list[Dialog]:
         AuditDialog(),
         StatusDialog(),
         DigestDialog(),
+        NoticesDialog(),
         HelpDialog(),
     ]
 

@@ -353,7 +353,7 @@ class MoreDialog(Dialog):
     title = "more"
     words = ("more", "next")
     roles = READERS
-    summary = "`more`: the next page of what you were reading"
+    summary = "the next page of what you were reading (chronology, visits, contacts, history)"
     shared_ok = True
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

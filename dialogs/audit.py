@@ -19,7 +19,7 @@ SHOWN = 30
 class AuditDialog(Dialog):
     name = "audit"
     title = "audit trail"
-    words = ("audit", "audit trail", "history")
+    words = ("audit", "audit trail")
     roles = frozenset({Role.dsl, Role.la_officer})
     summary = "`audit AP-XXXX`: who changed what on a placement, when, and from where"
 

@@ -19,7 +19,15 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.end_placement import EndPlacementDialog
     from dialogs.export import ExportDialog
     from dialogs.help import HelpDialog
+    from dialogs.notices import NoticesDialog
     from dialogs.outcome import ExplainDialog, LateDialog
+    from dialogs.reading import (
+        ChronologyDialog,
+        ContactsDialog,
+        HistoryDialog,
+        MoreDialog,
+        VisitsDialog,
+    )
     from dialogs.report import ReportDialog
     from dialogs.start_placement import StartPlacementDialog
     from dialogs.status import StatusDialog
@@ -41,6 +49,11 @@ def all_dialogs() -> list[Dialog]:
         CodesDialog(),
         ContactDialog(),
         ConcernDialog(),
+        ChronologyDialog(),
+        VisitsDialog(),
+        ContactsDialog(),
+        HistoryDialog(),
+        MoreDialog(),
         CheckDialog(),
         EndPlacementDialog(),
         WithdrawDialog(),
@@ -49,6 +62,7 @@ def all_dialogs() -> list[Dialog]:
         AuditDialog(),
         StatusDialog(),
         DigestDialog(),
+        NoticesDialog(),
         HelpDialog(),
     ]
 

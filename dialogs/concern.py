@@ -41,7 +41,7 @@ SOURCE_BY_ROLE = {
 class ConcernDialog(Dialog):
     name = "concern"
     title = "log concern"
-    words = ("concern", "chronology", "log concern", "update")
+    words = ("concern", "log concern", "update")
     roles = frozenset({Role.dsl, Role.la_officer, Role.provider})
     summary = "add a concern, action or update to a pupil's safeguarding chronology"
 

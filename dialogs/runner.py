@@ -20,6 +20,7 @@ from dialogs import wording
 from dialogs.commands import find_dialog, split_command
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step, current_step, parse_answer, to_json
+from dialogs.notices import unread_replies
 from dialogs.parsing import AnswerError, NothingToDo
 from dialogs.prompts import ErrorReply, Message, Prompt, Reply
 from storage.access import may_use_place
@@ -141,6 +142,24 @@ class DialogRunner:
             ref = secrets.token_hex(3).upper()
             log.exception("unexpected error in dialog turn (ref %s)", ref)
             return [ErrorReply(text=wording.OUR_FAULT.format(ref=ref))]
+
+    async def arrival_notices(
+        self, person_id: int, *, channel: str, conversation: str
+    ) -> list[Reply]:
+        """What to tell a person as they arrive (the terminal channel): their unread notices,
+        marked read once shown. Nothing when there are none, or when the database fails (the
+        person can still ask with `notices`)."""
+        try:
+            async with transaction(self.sessions) as session:
+                person = await session.get(Person, person_id)
+                if person is None or not person.active:
+                    return []
+                ctx = DialogContext(session, person, self.clock, channel, conversation)
+                return await unread_replies(ctx, quiet=True)
+        except Exception:
+            ref = secrets.token_hex(3).upper()
+            log.exception("could not read notices on arrival (ref %s)", ref)
+            return []
 
     async def _and_the_waiting_question(
         self,

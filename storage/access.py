@@ -181,6 +181,62 @@ def can_read_entry(
     )
 
 
+class Reading(enum.StrEnum):
+    """The parts of a placement's record that can be read in chat (`chronology`, `visits`,
+    `contacts`, `history`)."""
+
+    # Its start and its end.
+    placement = "placement"
+    # QA visits, with the pupil's voice.
+    visits = "visits"
+    # The weekly contact log.
+    contacts = "contacts"
+    # Absences and late marks as reported, and changes to marks.
+    attendance = "attendance"
+    welfare_calls = "welfare_calls"
+    chronology = "chronology"
+    # Checks ticked (or marked not applicable).
+    checklist = "checklist"
+
+
+# A provider reads its own reports (absences, mark changes, welfare calls its staff made or
+# were given) and the chronology entries shared with it: nothing else of the school's record.
+PROVIDER_READS = frozenset(
+    {Reading.placement, Reading.attendance, Reading.welfare_calls, Reading.chronology}
+)
+
+
+def readable(
+    person: Person,
+    placement: Placement,
+    *,
+    today: dt.date | None = None,
+    place: int | None = None,
+) -> frozenset[Reading]:
+    """What of this placement's record this person may read. The commissioner's safeguarding
+    leads (a school's DSLs, an LA's officers when the LA commissions) read all of it; the
+    commissioning school's teachers all but the chronology; a provider `PROVIDER_READS`, and
+    of those only its own reports (`can_read_report`) and the entries shared with it
+    (`can_read_entry`); an LA officer overseeing a school's placement only its start and end."""
+    if not can(person, Action.view, placement, today=today, place=place):
+        return frozenset()
+    if can(person, Action.read_chronology, placement, place=place):
+        return frozenset(Reading)
+    if person.role == Role.provider:
+        return PROVIDER_READS
+    if _acts_for_commissioner(person, placement):
+        return frozenset(Reading) - {Reading.chronology}
+    return frozenset({Reading.placement})
+
+
+def can_read_report(person: Person, placement: Placement, author_org: int | None) -> bool:
+    """A report (an absence, a mark change, a welfare call) whose author works for `author_org`:
+    the commissioner's side reads every one; a provider only those its own staff made."""
+    if person.role != Role.provider:
+        return True
+    return author_org is not None and author_org == person.organisation_id == placement.provider_id
+
+
 def can_start_placement(person: Person) -> bool:
     return (
         person.active

@@ -213,3 +213,115 @@ async def place(
     return await create_placement(
         session, Change(person_id=by.id, channel="test", at=clock.now()), plan
     )
+
+
+@dataclass
+class RecordToRead:
+    """A placement with something of every kind in its record, each carrying a marker word
+    that says who may read it (see `record_to_read`)."""
+
+    placement: Placement
+
+
+# Marker words in `record_to_read`, by who may read them.
+VISIT_VOICE = "VOICE-workshop"  # commissioning staff
+CONTACT_NOTE = "CONTACT-weekly"  # commissioning staff
+PRIVATE_ENTRY = "PRIVATE-worries"  # the commissioner's DSLs only
+SHARED_ENTRY = "SHARED-lunchtimes"  # DSLs, and the provider it was shared with
+PROVIDER_ENTRY = "PROVIDERNOTE-upset"  # DSLs, and the provider that wrote it
+AUTOMATIC_ENTRY = "AUTO-raised"  # DSLs only; written by the system
+PROVIDER_REPORT = "PROVREPORT-unwell"  # commissioning staff, and the provider that reported it
+SCHOOL_REPORT = "SCHOOLREPORT-dentist"  # commissioning staff only
+EVERY_MARKER = (
+    VISIT_VOICE,
+    CONTACT_NOTE,
+    PRIVATE_ENTRY,
+    SHARED_ENTRY,
+    PROVIDER_ENTRY,
+    AUTOMATIC_ENTRY,
+    PROVIDER_REPORT,
+    SCHOOL_REPORT,
+)
+
+
+async def record_to_read(db: Database, clock: Clock, world: World) -> RecordToRead:
+    """Elm Park's placement of Jamie at Pathways (from 02/11/2026) with a QA visit, a contact,
+    four chronology entries (private, shared with the provider, the provider's own, an
+    automatic one), an absence the provider reported and one the school reported."""
+    from storage.models import ChronologyKind, ChronologySource, ContactMethod, QaRating, Session
+    from storage.services.attendance import report_absence
+    from storage.services.chronology import add_entry
+    from storage.services.contacts import log_contact
+    from storage.services.visits import log_visit
+
+    def by(person: Person) -> Change:
+        return Change(person_id=person.id, channel="test", at=clock.now())
+
+    async with db.sessions() as session, session.begin():
+        placement = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=dt.date(2026, 11, 2),
+        )
+        await log_visit(
+            session,
+            by(world.teacher),
+            placement=placement,
+            visit_date=dt.date(2026, 11, 20),
+            pupil_seen=True,
+            pupil_voice=f"{VISIT_VOICE}: I like the workshop",
+            setting_safe=True,
+            register_matches=True,
+            concerns=None,
+            rating=QaRating.good,
+            actions_agreed=None,
+            next_visit_due=dt.date(2026, 12, 18),
+        )
+        await log_contact(
+            session,
+            by(world.teacher),
+            placement=placement,
+            contact_date=dt.date(2026, 11, 25),
+            method=ContactMethod.phone,
+            summary=f"{CONTACT_NOTE}: settled week",
+        )
+        entries = (
+            (world.dsl, ChronologySource.school, PRIVATE_ENTRY, [], 24, False),
+            (world.dsl, ChronologySource.school, SHARED_ENTRY, [world.provider.id], 25, False),
+            (world.provider_staff, ChronologySource.provider, PROVIDER_ENTRY, [], 26, False),
+            (world.dsl, ChronologySource.school, AUTOMATIC_ENTRY, [], 26, True),
+        )
+        for person, source, text, shared, day, automatic in entries:
+            await add_entry(
+                session,
+                Change(person_id=None if automatic else person.id, channel="test", at=clock.now()),
+                placement=placement,
+                kind=ChronologyKind.concern,
+                source=source,
+                text=f"{text}: something to note",
+                entry_date=dt.date(2026, 11, day),
+                shared_with=shared,
+                automatic=automatic,
+            )
+        await report_absence(
+            session,
+            by(world.provider_staff),
+            placement=placement,
+            date=dt.date(2026, 11, 26),
+            sessions=[Session.am],
+            code="N",
+            reason=f"{PROVIDER_REPORT}: did not arrive",
+        )
+        await report_absence(
+            session,
+            by(world.teacher),
+            placement=placement,
+            date=dt.date(2026, 11, 23),
+            sessions=[Session.pm],
+            code="M",
+            reason=f"{SCHOOL_REPORT}: appointment",
+        )
+    return RecordToRead(placement=placement)

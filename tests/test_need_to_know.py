@@ -13,7 +13,20 @@ from dialogs.runner import DialogRunner, Incoming
 from storage.models import OutboxMessage
 from tests.chat import JsonChat
 from tests.dialogs.test_start_placement import full_time_answers
-from tests.factories import build_world, place
+from tests.factories import (
+    AUTOMATIC_ENTRY,
+    CONTACT_NOTE,
+    EVERY_MARKER,
+    PRIVATE_ENTRY,
+    PROVIDER_ENTRY,
+    PROVIDER_REPORT,
+    SCHOOL_REPORT,
+    SHARED_ENTRY,
+    VISIT_VOICE,
+    build_world,
+    place,
+    record_to_read,
+)
 
 # Who may start each command on a placement commissioned by Elm Park with Pathways.
 ALLOWED = {
@@ -26,6 +39,31 @@ ALLOWED = {
     "status": {"teacher", "dsl", "provider", "la_officer"},
     "export": {"dsl"},
     "audit": {"dsl"},
+    # Reading the record: the chronology is the DSLs' (a provider reads what was shared with
+    # it and its own entries); visits and contacts are the commissioning staff's; the
+    # history is anyone's who sees the placement, each reading only their part of it.
+    "chronology": {"dsl", "provider"},
+    "visits": {"teacher", "dsl"},
+    "contacts": {"teacher", "dsl"},
+    "history": {"teacher", "dsl", "provider", "la_officer"},
+}
+
+# What each person reads in each reading command of `record_to_read` (by marker word);
+# anyone not listed for a command is refused it.
+READS = {
+    "chronology": {
+        "dsl": {PRIVATE_ENTRY, SHARED_ENTRY, PROVIDER_ENTRY, AUTOMATIC_ENTRY},
+        "provider": {SHARED_ENTRY, PROVIDER_ENTRY},
+    },
+    "visits": {"teacher": {VISIT_VOICE}, "dsl": {VISIT_VOICE}},
+    "contacts": {"teacher": {CONTACT_NOTE}, "dsl": {CONTACT_NOTE}},
+    "history": {
+        "dsl": set(EVERY_MARKER),
+        "teacher": {VISIT_VOICE, CONTACT_NOTE, PROVIDER_REPORT, SCHOOL_REPORT},
+        "provider": {SHARED_ENTRY, PROVIDER_ENTRY, PROVIDER_REPORT},
+        # An LA officer overseeing a school's placements: that it started, nothing more.
+        "la_officer": set(),
+    },
 }
 
 
@@ -63,6 +101,38 @@ async def test_every_role_against_every_command(db, clock) -> None:
                 await chat.say("cancel")
             else:
                 assert "Jamie" not in out[0]["text"] and "Testpupil" not in out[0]["text"]
+
+
+async def test_each_reading_command_shows_each_person_only_their_part(db, clock) -> None:
+    world = await build_world(db, clock)
+    record = await record_to_read(db, clock, world)
+    reference = record.placement.reference
+    people = {
+        "teacher": world.teacher,
+        "dsl": world.dsl,
+        "other_teacher": world.other_teacher,
+        "other_dsl": world.other_dsl,
+        "provider": world.provider_staff,
+        "other_provider": world.unregistered_staff,
+        "la_officer": world.la_officer,
+        "admin": world.admin,
+    }
+    for command, readers in READS.items():
+        for name, person in people.items():
+            chat = JsonChat(db, clock, person)
+            out = await chat.say(f"{command} {reference}")
+            read = out[-1].get("text", "")
+            while out[-1]["type"] == "done" and "Type more" in out[-1]["text"]:
+                out = await chat.say("more")
+                read += "\n" + out[-1]["text"]
+            seen = {marker for marker in EVERY_MARKER if marker in read}
+            if name not in readers:
+                assert out[-1]["type"] == "error", f"{name} {command}: {read}"
+                assert not seen and "Jamie" not in read, f"{name} {command}: {read}"
+                continue
+            assert out[-1]["type"] == "done", f"{name} {command}: {out[-1]}"
+            assert seen == readers[name], f"{name} {command}: saw {seen}"
+            assert reference in read
 
 
 async def test_shared_channel_messages_and_logs_never_carry_a_pupil(

@@ -147,6 +147,13 @@ class TerminalChannel:
                 f"AP Safeguard: signed in as {self.person.name} ({self.person.role.value}). "
                 "Type help to see what you can do; Ctrl-D to leave.\n"
             )
+        if not self.json_mode:
+            # Nudges, alerts and digests the person has not read yet (scripts ask: `notices`).
+            self.emit(
+                await self.runner.arrival_notices(
+                    self.person.id, channel=CHANNEL, conversation=conversation
+                )
+            )
         if waiting is not None:
             self.emit([Message(text="Carrying on where you left off."), waiting])
         while True:

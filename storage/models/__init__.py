@@ -31,6 +31,7 @@ from storage.models.keys import KeyCanary
 from storage.models.organisations import Organisation, Site
 from storage.models.people import Person, Pupil
 from storage.models.placements import ChecklistItem, Placement
+from storage.models.reading import NoticeRead, ReadingCursor
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
 from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecord
 from storage.models.system import AuditCheck, AuditEntry, DialogState, OutboxMessage
@@ -58,6 +59,7 @@ __all__ = [
     "DialogState",
     "InboundEvent",
     "KeyCanary",
+    "NoticeRead",
     "NudgeSnooze",
     "OrgKind",
     "Organisation",
@@ -70,6 +72,7 @@ __all__ = [
     "Pupil",
     "QaRating",
     "QaVisit",
+    "ReadingCursor",
     "RegistrationStatus",
     "ReminderSweep",
     "Role",

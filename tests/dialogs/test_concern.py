@@ -101,7 +101,7 @@ async def test_provider_update_goes_to_the_dsl_and_is_shared_automatically(db, c
 async def test_bad_answers_cancel_and_back(db, clock) -> None:
     world, _ = await _world(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
-    await chat.say("chronology")
+    await chat.say("concern")
     await chat.say("1")
     out = await chat.say("gossip")
     assert out[0]["type"] == "error" and prompt(out)["field"] == "kind"

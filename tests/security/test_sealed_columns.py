@@ -62,6 +62,10 @@ CLEAR_BY_DESIGN = {
     "outbox.last_error": "the platform's error code",
     "outbox.claimed_by": "a bot instance",
     "outbox.delivered_via": "slack, teams or log",
+    "reading_cursors.conversation": "the platform's conversation id",
+    "reading_cursors.reading": "chronology, visits, contacts or history",
+    "reading_cursors.reference": "a placement reference",
+    "reading_cursors.after": "the sort key of the last item read (dates and ids)",
     "pending_files.filename": "named by placement reference and date",
     "pending_files.media_type": "e.g. application/pdf",
     # The audit log's own columns; `changes` holds "(recorded)" / "(changed)" for every

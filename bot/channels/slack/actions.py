@@ -28,7 +28,7 @@ from bot.channels.slack.dedupe import action_key, first_time
 from bot.channels.slack.identity import person_for
 from dialogs.runner import Incoming
 from storage.db import transaction
-from storage.services.chat_links import find_channel
+from storage.services.shared_channels import find_channel
 
 
 def register(slack: SlackChannel) -> None:

@@ -31,8 +31,9 @@ from dialogs.runner import Incoming
 from storage.db import transaction
 from storage.models import Person, Role
 from storage.services.audit import Change
-from storage.services.chat_links import LinkError, find_channel, link_channel
 from storage.services.directory import find_organisation
+from storage.services.identity_links import LinkError
+from storage.services.shared_channels import find_channel, link_channel
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
 from dialogs.runner import Incoming
 from storage.db import DATABASE_UNREACHABLE, transaction
-from storage.services.chat_links import person_ref, save_person_ref
+from storage.services.conversation_refs import person_ref, save_person_ref
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.channels.slack.channel import PLATFORM, SlackChannel
 from storage.db import transaction
-from storage.services.chat_links import first_delivery
+from storage.services.inbound_events import first_delivery
 
 
 def event_key(body: dict[str, Any]) -> str | None:

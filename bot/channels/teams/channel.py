@@ -43,7 +43,8 @@ from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
 from storage.services import pending_files
 from storage.services.audit import Change
-from storage.services.chat_links import find_channel, first_delivery
+from storage.services.inbound_events import first_delivery
+from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
 NUDGE_ACTIONS: dict[str, ButtonAction] = {

@@ -10,9 +10,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import blocks, wording
 from bot.channels.slack.channel import CHANNEL, SlackChannel
-from bot.channels.slack.conversation import dm_where, take_turn
+from bot.channels.slack.conversation import Delivery, SlackTurns, dm_where
 from bot.channels.slack.dedupe import first_time, request_key
 from bot.channels.slack.identity import person_for
+from bot.channels.turn import answer
 from dialogs import wording as dialog_wording
 from dialogs.commands import find_dialog
 from dialogs.common import placement_label
@@ -112,4 +113,5 @@ async def handle_home_start(slack: SlackChannel, body: dict[str, Any]) -> None:
         return
     word = str((body.get("actions") or [{}])[0].get("value", "help"))
     where = await dm_where(slack, user_id)
-    await take_turn(slack, person.id, where, Incoming(text=word))
+    said = Incoming(text=word)
+    await answer(SlackTurns(slack), Delivery("start", user_id, "", said), person, where)

@@ -19,7 +19,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -65,11 +65,20 @@ class Arrival(Protocol):
         ...
 
 
-In = TypeVar("In", bound=Arrival, contravariant=True)
 A = TypeVar("A", bound=Arrival)
 
 
-class Platform(Protocol[In]):
+@dataclass(frozen=True)
+class Answered(Generic[A]):
+    """A dialog turn that ran, for the platform to show: who, where, and the replies."""
+
+    inbound: A
+    person: Person
+    where: Where
+    replies: list[Reply]
+
+
+class Platform(Protocol[A]):
     """What a chat platform does for a turn; the order is `take_turn`'s."""
 
     platform: str  # the name deliveries and links are kept under
@@ -80,42 +89,31 @@ class Platform(Protocol[In]):
     # Errors of the platform's own network: never mistaken for the database being down.
     network_errors: tuple[type[BaseException], ...]
 
-    async def identify(self, inbound: In) -> Person | str:
+    async def identify(self, inbound: A) -> Person | str:
         """The person behind this delivery, or what to tell someone who may not come in."""
         ...
 
-    async def intercept(self, inbound: In, person: Person) -> bool:
+    async def intercept(self, inbound: A, person: Person) -> bool:
         """Answer what is not a dialog turn (a link command, a nudge button); True if done."""
         ...
 
-    async def locate(self, inbound: In, person: Person) -> Where | None:
+    async def locate(self, inbound: A, person: Person) -> Where | None:
         """Where the turn runs; None when it may not run here (the person has been told)."""
         ...
 
-    async def update(
-        self, inbound: In, where: Where, person: Person, replies: Sequence[Reply]
-    ) -> None:
+    async def update(self, turn: Answered[A]) -> None:
         """Close the question just answered (its buttons or card), now that the turn moved on."""
         ...
 
-    async def send(
-        self, inbound: In, where: Where, person: Person, replies: Sequence[Reply]
-    ) -> list[str]:
+    async def send(self, turn: Answered[A]) -> list[str]:
         """Render and send the replies, with any files; the ids of the messages sent."""
         ...
 
-    async def finish(
-        self,
-        inbound: In,
-        where: Where,
-        person: Person,
-        replies: Sequence[Reply],
-        posted: Sequence[str],
-    ) -> None:
+    async def finish(self, turn: Answered[A], posted: Sequence[str]) -> None:
         """Anything after the replies: remember the question left open, point to the DM."""
         ...
 
-    async def tell(self, inbound: In, reply: Message | ErrorReply) -> None:
+    async def tell(self, inbound: A, reply: Message | ErrorReply) -> None:
         """Say one thing to the person privately, outside a dialog (no access, database down)."""
         ...
 
@@ -126,7 +124,10 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
     itself, the person is told their answer was not saved (a platform does not send a delivery
     again once it was acknowledged)."""
     try:
-        if not await _first_time(platform, inbound.delivery):
+        key = inbound.delivery
+        if key is not None and not await first_time(
+            platform.sessions, platform.clock, platform.platform, key
+        ):
             log.info("%s: dropped a delivery seen before", platform.platform)
             return None
         person = await platform.identify(inbound)
@@ -152,9 +153,10 @@ async def answer(platform: Platform[A], inbound: A, person: Person, where: Where
     """A known person's turn in a known place: run it, close the answered question, send the
     replies, and remember what is left open."""
     replies = await run_dialog(platform, person, where, inbound.said)
-    await platform.update(inbound, where, person, replies)
-    posted = await platform.send(inbound, where, person, replies)
-    await platform.finish(inbound, where, person, replies, posted)
+    turn = Answered(inbound, person, where, replies)
+    await platform.update(turn)
+    posted = await platform.send(turn)
+    await platform.finish(turn, posted)
     return replies
 
 
@@ -192,11 +194,9 @@ async def linked_place(
     return linked.organisation_id if linked is not None else None
 
 
-async def _first_time(platform: Platform[A], key: str | None) -> bool:
+async def first_time(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, platform: str, key: str
+) -> bool:
     """False for a delivery seen before (a retry, a second click, a replayed request)."""
-    if key is None:
-        return True
-    async with transaction(platform.sessions) as session:
-        return await first_delivery(
-            session, platform=platform.platform, event_id=key, at=platform.clock.now()
-        )
+    async with transaction(sessions) as session:
+        return await first_delivery(session, platform=platform, event_id=key, at=clock.now())

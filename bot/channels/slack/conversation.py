@@ -29,7 +29,7 @@ from bot.channels.slack import blocks
 from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
 from bot.channels.slack.identity import person_for
-from bot.channels.turn import Where, linked_place
+from bot.channels.turn import Answered, Where, linked_place
 from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
 from dialogs.runner import Incoming
@@ -223,7 +223,11 @@ async def _close_open_prompt(
 
 
 async def _remember_open_prompt(
-    slack: SlackChannel, person_id: int, where: Where, replies: Sequence[Reply], posted: list[str]
+    slack: SlackChannel,
+    person_id: int,
+    where: Where,
+    replies: Sequence[Reply],
+    posted: Sequence[str],
 ) -> None:
     last = replies[-1] if replies else None
     value: dict[str, Any] | None = None
@@ -304,38 +308,28 @@ class SlackTurns:
             await respond(inbound.response_url, slack_wording.NOT_HERE_ANY_MORE)
         return None
 
-    async def update(
-        self, inbound: Delivery, where: Where, person: Person, replies: Sequence[Reply]
-    ) -> None:
-        clicked = inbound.clicked
+    async def update(self, turn: Answered[Delivery]) -> None:
+        clicked = turn.inbound.clicked
         if clicked is not None:
             await close_clicked(self.slack, clicked)
-        if not where.shared:
-            said = inbound.said
+        if not turn.where.shared:
+            said = turn.inbound.said
             typed = said.text if said.value is None and clicked is None else None
             await _close_open_prompt(
                 self.slack,
-                person.id,
-                replies,
+                turn.person.id,
+                turn.replies,
                 typed=typed,
                 clicked_ts=clicked.ts if clicked else None,
             )
 
-    async def send(
-        self, inbound: Delivery, where: Where, person: Person, replies: Sequence[Reply]
-    ) -> list[str]:
-        return await say(self.slack, where, replies)
+    async def send(self, turn: Answered[Delivery]) -> list[str]:
+        return await say(self.slack, turn.where, turn.replies)
 
-    async def finish(
-        self,
-        inbound: Delivery,
-        where: Where,
-        person: Person,
-        replies: Sequence[Reply],
-        posted: Sequence[str],
-    ) -> None:
-        if not where.shared and replies:
-            await _remember_open_prompt(self.slack, person.id, where, replies, list(posted))
+    async def finish(self, turn: Answered[Delivery], posted: Sequence[str]) -> None:
+        inbound, where = turn.inbound, turn.where
+        if not where.shared and turn.replies:
+            await _remember_open_prompt(self.slack, turn.person.id, where, turn.replies, posted)
         if inbound.kind == "command" and not where.shared and inbound.response_url:
             if inbound.channel_id != where.address:
                 await respond(inbound.response_url, slack_wording.REPLIED_IN_DM)

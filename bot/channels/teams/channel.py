@@ -35,7 +35,7 @@ from bot.channels.teams.gate import LOCAL_TRIAL_TENANT, activity_tenant, tenant_
 from bot.channels.teams.identity import Refused, identify
 from bot.channels.teams.references import save_for_channel, save_for_person
 from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
-from bot.channels.turn import Where, linked_place, run_dialog, take_turn
+from bot.channels.turn import Answered, Where, first_time, linked_place, run_dialog, take_turn
 from bot.delivery import ButtonAction
 from bot.settings import Settings
 from dialogs import wording
@@ -46,7 +46,6 @@ from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
 from storage.services import pending_files
 from storage.services.audit import Change
-from storage.services.inbound_events import first_delivery
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
@@ -206,32 +205,23 @@ class TeamsChannel:
             place=place,
         )
 
-    async def update(
-        self, inbound: Delivery, where: Where, person: Person, replies: Sequence[Reply]
-    ) -> None:
-        value = card_value(inbound.turn.activity)
-        if value is not None and inbound.turn.activity.get("replyToId"):
+    async def update(self, turn: Answered[Delivery]) -> None:
+        activity = turn.inbound.turn.activity
+        value = card_value(activity)
+        if value is not None and activity.get("replyToId"):
             accepted = not any(
                 isinstance(r, ErrorReply)
                 or (isinstance(r, Message) and r.text == wording.ALREADY_ANSWERED)
-                for r in replies
+                for r in turn.replies
             )
-            await self._close_card(inbound.turn, str(value.get("question") or ""), accepted)
+            await self._close_card(turn.inbound.turn, str(value.get("question") or ""), accepted)
 
-    async def send(
-        self, inbound: Delivery, where: Where, person: Person, replies: Sequence[Reply]
-    ) -> list[str]:
-        files = await self._offer_files(person, where, replies)
-        return await inbound.turn.send(cards.render(list(replies), person_id=person.id) + files)
+    async def send(self, turn: Answered[Delivery]) -> list[str]:
+        files = await self._offer_files(turn.person, turn.where, turn.replies)
+        activities = cards.render(turn.replies, person_id=turn.person.id) + files
+        return await turn.inbound.turn.send(activities)
 
-    async def finish(
-        self,
-        inbound: Delivery,
-        where: Where,
-        person: Person,
-        replies: Sequence[Reply],
-        posted: Sequence[str],
-    ) -> None:
+    async def finish(self, turn: Answered[Delivery], posted: Sequence[str]) -> None:
         """Nothing: a card answered later is matched by its prompt id, not remembered."""
 
     async def tell(self, inbound: Delivery, reply: Message | ErrorReply) -> None:
@@ -364,12 +354,6 @@ class TeamsChannel:
         await self._remember(activity, person)
         # Teams announces an install twice (installationUpdate and conversationUpdate): greet once.
         conversation = (activity.get("conversation") or {}).get("id", "")
-        async with transaction(self.sessions) as session:
-            first = await first_delivery(
-                session,
-                platform=PLATFORM,
-                event_id=f"welcome:{conversation}:{person.id}",
-                at=self.clock.now(),
-            )
-        if first:
+        key = f"welcome:{conversation}:{person.id}"
+        if await first_time(self.sessions, self.clock, PLATFORM, key):
             await turn.send([cards.text_activity(say.WELCOME.format(name=person.name))])

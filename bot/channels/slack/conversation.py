@@ -1,4 +1,5 @@
-"""One turn of a dialog in Slack: run it, close the question just answered, post the replies.
+"""Slack's side of the turn pipeline (`bot/channels/turn.py`): `Delivery` is a request read,
+`SlackTurns` says who and where, closes the question just answered and posts the replies.
 
 A dialog runs in the person's direct message with the bot (conversation `slack:<user>`), or,
 for the dialogs allowed there, in a provider's shared channel (`slack:<channel>:<user>`). In a

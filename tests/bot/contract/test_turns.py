@@ -46,6 +46,15 @@ async def _world(db: Database, clock: FixedClock) -> tuple[World, Placement]:
     return world, placement
 
 
+async def _asked_for_the_date(driver: Driver, db: Database, clock: FixedClock) -> World:
+    """A provider has started `absent` and picked the pupil: the day is asked."""
+    world, _ = await _world(db, clock)
+    await driver.sign_in(world.provider_staff)
+    await driver.say("absent")
+    assert (await driver.say("1")).field == "date"
+    return world
+
+
 async def _report_absence(driver: Driver) -> str:
     """The provider's whole `absent` report, typed: everything the bot showed them."""
     shown = await driver.say("absent")
@@ -87,10 +96,7 @@ class TurnContract:
     async def test_cancel_mid_dialog_saves_nothing(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        world, _ = await _world(db, clock)
-        await driver.sign_in(world.provider_staff)
-        await driver.say("absent")
-        assert (await driver.say("1")).field == "date"
+        await _asked_for_the_date(driver, db, clock)
         shown = await driver.say("cancel")
         assert "Nothing was saved" in shown.text and shown.field is None
         async with db.sessions() as session:
@@ -100,10 +106,7 @@ class TurnContract:
     async def test_a_bad_answer_is_refused_and_the_question_asked_again(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        world, _ = await _world(db, clock)
-        await driver.sign_in(world.provider_staff)
-        await driver.say("absent")
-        assert (await driver.say("1")).field == "date"
+        await _asked_for_the_date(driver, db, clock)
         shown = await driver.say("the day after never")
         assert shown.field == "date", shown
         assert (await driver.say("today")).field == "sessions"
@@ -150,10 +153,7 @@ class TurnContract:
     async def test_the_database_down_mid_turn_is_said_and_nothing_is_half_saved(
         self, driver: Driver, db: Database, clock: FixedClock, faulty: FaultyDatabase
     ) -> None:
-        world, _ = await _world(db, clock)
-        await driver.sign_in(world.provider_staff)
-        await driver.say("absent")
-        assert (await driver.say("1")).field == "date"
+        await _asked_for_the_date(driver, db, clock)
         await faulty.go_away()
         try:
             shown = await driver.say("today")

@@ -59,7 +59,7 @@ from storage.migrate import upgrade_async
 from storage.models import Session
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
-from storage.services.chat_links import person_by_chat_id
+from storage.services.identity_links import person_by_chat_id
 from storage.services.placements import find_by_reference
 from tests.bot.instances import (
     DialogStuck,

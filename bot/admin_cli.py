@@ -231,7 +231,7 @@ def run_people_add(args: argparse.Namespace) -> int:
 
 def run_people_unlink_teams(args: argparse.Namespace) -> int:
     """`apbot people unlink-teams EMAIL`: after a refused Teams link, say."""
-    from storage.services.chat_links import unlink_teams_user
+    from storage.services.identity_links import unlink_teams_user
 
     async def work(runtime: Runtime) -> int:
         async with transaction(runtime.sessions) as session:

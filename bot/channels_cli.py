@@ -12,9 +12,9 @@ from bot.admin_cli import _change, _run
 from bot.channels.teams.activities import channel_id_from as teams_channel_id
 from bot.runtime import Runtime
 from storage.db import transaction
-from storage.services import chat_links
-from storage.services.chat_links import LinkError
+from storage.services import shared_channels
 from storage.services.directory import find_organisation
+from storage.services.identity_links import LinkError
 
 
 def register(subparsers: Any) -> None:
@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
     channels = subparsers.add_parser("channels", help="shared channels linked to organisations")
     commands = channels.add_subparsers(dest="channels_command", metavar="ACTION", required=True)
     link = commands.add_parser("link", help="link a shared channel to an organisation")
-    link.add_argument("--platform", choices=chat_links.PLATFORMS, default="slack")
+    link.add_argument("--platform", choices=shared_channels.PLATFORMS, default="slack")
     link.add_argument(
         "--channel",
         required=True,
@@ -32,11 +32,11 @@ def register(subparsers: Any) -> None:
     link.add_argument("--name", help="a name to show for the channel, e.g. #horizon-ap")
     link.set_defaults(handler=run_link)
     unlink = commands.add_parser("unlink", help="stop treating a channel as shared")
-    unlink.add_argument("--platform", choices=chat_links.PLATFORMS, default="slack")
+    unlink.add_argument("--platform", choices=shared_channels.PLATFORMS, default="slack")
     unlink.add_argument("--channel", required=True)
     unlink.set_defaults(handler=run_unlink)
     listing = commands.add_parser("list", help="the linked channels")
-    listing.add_argument("--platform", choices=chat_links.PLATFORMS)
+    listing.add_argument("--platform", choices=shared_channels.PLATFORMS)
     listing.add_argument("--json", action="store_true", help="one JSON array")
     listing.set_defaults(handler=run_list)
 
@@ -54,7 +54,7 @@ def run_link(args: argparse.Namespace) -> int:
                 )
                 return 2
             try:
-                channel = await chat_links.link_channel(
+                channel = await shared_channels.link_channel(
                     session,
                     _change(runtime),
                     platform=args.platform,
@@ -86,11 +86,11 @@ def run_unlink(args: argparse.Namespace) -> int:
 
     async def work(runtime: Runtime) -> int:
         async with transaction(runtime.sessions) as session:
-            channel = await chat_links.find_channel(session, args.platform, args.channel)
+            channel = await shared_channels.find_channel(session, args.platform, args.channel)
             if channel is None:
                 print(f"No {args.platform} channel {args.channel} is linked.", file=sys.stderr)
                 return 2
-            await chat_links.unlink_channel(session, _change(runtime), channel)
+            await shared_channels.unlink_channel(session, _change(runtime), channel)
         print(f"Unlinked {args.platform} channel {args.channel}.")
         return 0
 
@@ -109,7 +109,7 @@ def run_list(args: argparse.Namespace) -> int:
                     "name": c.name,
                     "organisation": c.organisation.name,
                 }
-                for c in await chat_links.list_channels(session, args.platform)
+                for c in await shared_channels.list_channels(session, args.platform)
             ]
         if args.json:
             print(json.dumps(rows))

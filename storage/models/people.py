@@ -26,7 +26,7 @@ class Person(Base):
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     teams_aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The Microsoft 365 tenant of that Teams user: a Teams user is (tenant, object id). A link
-    # with no tenant (made before it was stored) counts only once confirmed (chat_links.py).
+    # with no tenant (made before it was stored) counts only once confirmed (identity_links.py).
     teams_tenant_id: Mapped[str | None] = mapped_column(String(64))
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -14,7 +14,7 @@ from storage.models import AuditEntry, Pupil
 from storage.services import directory
 from storage.services.audit import Change, audit_updated, snapshot
 from storage.services.audit_trail import placement_trail
-from storage.services.chat_links import save_person_ref
+from storage.services.conversation_refs import save_person_ref
 from storage.services.placements import find_by_reference
 from tests.chat import JsonChat
 from tests.conftest import Database

@@ -17,7 +17,7 @@ from bot.channels.slack import wording
 from storage.clock import FixedClock
 from storage.models import ChatChannel
 from storage.services.audit import Change
-from storage.services.chat_links import unlink_channel
+from storage.services.shared_channels import unlink_channel
 from tests.bot.slack.harness import SlackWorkspace
 from tests.conftest import Database
 from tests.factories import build_world, place

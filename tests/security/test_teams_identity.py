@@ -20,7 +20,7 @@ from bot.settings import Settings
 from dialogs import wording
 from storage.models import AuditEntry, ConversationRef, OutboxMessage, Person
 from storage.services.audit import Change
-from storage.services.chat_links import link_channel
+from storage.services.shared_channels import link_channel
 from tests.bot.teams.helpers import Chat, TeamsUser
 from tests.conftest import Database
 from tests.factories import World, build_world

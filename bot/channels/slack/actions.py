@@ -13,22 +13,12 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.channels.slack import blocks, wording
-from bot.channels.slack.channel import PLATFORM, SlackChannel, sender_key
-from bot.channels.slack.conversation import (
-    Clicked,
-    Where,
-    is_direct_message,
-    respond,
-    take_turn,
-    tell_no_access,
-    tells_when_database_gone,
-)
-from bot.channels.slack.dedupe import action_key, first_time
-from bot.channels.slack.identity import person_for
+from bot.channels.slack import blocks
+from bot.channels.slack.channel import SlackChannel, sender_key
+from bot.channels.slack.conversation import Clicked, Delivery, SlackTurns
+from bot.channels.slack.dedupe import action_key
+from bot.channels.turn import take_turn
 from dialogs.runner import Incoming
-from storage.db import transaction
-from storage.services.chat_links import find_channel
 
 
 def register(slack: SlackChannel) -> None:
@@ -82,29 +72,11 @@ def read_answer(body: dict[str, Any]) -> tuple[Incoming, str]:
     return Incoming(text="", prompt_id=prompt_id), label
 
 
-@tells_when_database_gone
 async def handle_prompt_action(slack: SlackChannel, body: dict[str, Any]) -> None:
     """One click, after the acknowledgement."""
-    if not await first_time(slack, action_key(body)):
-        return
     user_id = str((body.get("user") or {}).get("id", ""))
     container: dict[str, Any] = body.get("container") or {}
     channel_id = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
-    async with transaction(slack.runtime.sessions) as session:
-        linked = await find_channel(session, PLATFORM, channel_id)
-    if linked is not None:
-        where = Where(user_id, channel_id, shared=True, place=linked.organisation_id)
-    elif is_direct_message(channel_id):
-        where = Where(user_id=user_id, channel_id=channel_id)
-    else:
-        response_url = body.get("response_url")
-        if response_url:
-            await respond(str(response_url), wording.NOT_HERE_ANY_MORE)
-        return
-    person = await person_for(slack, user_id)
-    if person is None:
-        await tell_no_access(slack, where, response_url=body.get("response_url"))
-        return
     incoming, shown = read_answer(body)
     message: dict[str, Any] = body.get("message") or {}
     clicked = Clicked(
@@ -115,4 +87,13 @@ async def handle_prompt_action(slack: SlackChannel, body: dict[str, Any]) -> Non
         answer=shown,
         original_blocks=list(message.get("blocks") or []),
     )
-    await take_turn(slack, person.id, where, incoming, clicked=clicked)
+    inbound = Delivery(
+        "action",
+        user_id,
+        channel_id,
+        incoming,
+        delivery=action_key(body),
+        response_url=body.get("response_url"),
+        clicked=clicked,
+    )
+    await take_turn(SlackTurns(slack), inbound)

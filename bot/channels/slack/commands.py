@@ -16,23 +16,17 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import wording
 from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel, sender_key
-from bot.channels.slack.conversation import (
-    Where,
-    dm_where,
-    respond,
-    take_turn,
-    tell_no_access,
-    tells_when_database_gone,
-    unescape,
-)
-from bot.channels.slack.dedupe import first_time, request_key
-from bot.channels.slack.identity import link_user, person_for
+from bot.channels.slack.conversation import Delivery, SlackTurns, respond, unescape
+from bot.channels.slack.dedupe import request_key
+from bot.channels.slack.identity import link_user
+from bot.channels.turn import take_turn
 from dialogs.runner import Incoming
 from storage.db import transaction
 from storage.models import Person, Role
 from storage.services.audit import Change
-from storage.services.chat_links import LinkError, find_channel, link_channel
 from storage.services.directory import find_organisation
+from storage.services.identity_links import LinkError
+from storage.services.shared_channels import link_channel
 
 log = logging.getLogger(__name__)
 
@@ -49,39 +43,36 @@ def register(slack: SlackChannel) -> None:
     slack.app.command(COMMAND)(on_ap)
 
 
-@tells_when_database_gone
 async def handle_command(slack: SlackChannel, body: dict[str, Any]) -> None:
     """One `/ap ...`, after the acknowledgement; a replay of the same request is dropped."""
     key = request_key(body)
-    if key is None or not await first_time(slack, key):
-        log.warning("slack: dropped a slash command sent again (or with no trigger_id)")
+    if key is None:
+        log.warning("slack: dropped a slash command with no trigger_id")
         return
-    user_id = str(body.get("user_id", ""))
-    channel_id = str(body.get("channel_id", ""))
     response_url = body.get("response_url")
     text = unescape(str(body.get("text") or "")).strip()
-    person = await person_for(slack, user_id)
-    if person is None:
-        await tell_no_access(slack, None, response_url=response_url)
-        return
-    word, _, args = text.partition(" ")
-    if word.lower() == "link":
-        await _reply(slack, response_url, await link_user(slack, person, args))
-        return
-    if word.lower() == "link-channel":
-        await _reply(slack, response_url, await _link_channel(slack, person, body, args))
-        return
-    async with transaction(slack.runtime.sessions) as session:
-        linked = await find_channel(session, PLATFORM, channel_id)
-    incoming = Incoming(text=text or "help")
-    if linked is not None:
-        here = Where(user_id, channel_id, shared=True, place=linked.organisation_id)
-        await take_turn(slack, person.id, here, incoming)
-        return
-    where = await dm_where(slack, user_id)
-    await take_turn(slack, person.id, where, incoming)
-    if channel_id != where.channel_id and response_url:
-        await respond(response_url, wording.REPLIED_IN_DM)
+
+    async def link_commands(person: Person) -> bool:
+        """`/ap link ...` and `/ap link-channel ...`, for admins: not dialogs."""
+        word, _, args = text.partition(" ")
+        if word.lower() == "link":
+            await _reply(slack, response_url, await link_user(slack, person, args))
+            return True
+        if word.lower() == "link-channel":
+            await _reply(slack, response_url, await _link_channel(slack, person, body, args))
+            return True
+        return False
+
+    inbound = Delivery(
+        "command",
+        str(body.get("user_id", "")),
+        str(body.get("channel_id", "")),
+        Incoming(text=text or "help"),
+        delivery=key,
+        response_url=response_url,
+        intercept=link_commands,
+    )
+    await take_turn(SlackTurns(slack), inbound)
 
 
 async def _reply(slack: SlackChannel, response_url: Any, text: str) -> None:

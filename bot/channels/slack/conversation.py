@@ -1,4 +1,5 @@
-"""One turn of a dialog in Slack: run it, close the question just answered, post the replies.
+"""Slack's side of the turn pipeline (`bot/channels/turn.py`): `Delivery` is a request read,
+`SlackTurns` says who and where, closes the question just answered and posts the replies.
 
 A dialog runs in the person's direct message with the bot (conversation `slack:<user>`), or,
 for the dialogs allowed there, in a provider's shared channel (`slack:<channel>:<user>`). In a
@@ -28,11 +29,14 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.channels.slack import blocks
 from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
+from bot.channels.slack.identity import person_for
+from bot.channels.turn import Answered, Where, linked_place
 from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
 from dialogs.runner import Incoming
 from storage.db import DATABASE_UNREACHABLE, transaction
-from storage.services.chat_links import person_ref, save_person_ref
+from storage.models import Person
+from storage.services.conversation_refs import person_ref, save_person_ref
 
 log = logging.getLogger(__name__)
 
@@ -50,21 +54,12 @@ def is_direct_message(channel_id: str) -> bool:
     return channel_id.startswith("D")
 
 
-@dataclass(frozen=True)
-class Where:
-    """Where one person's conversation happens: their DM with the bot, or a shared channel
-    (one linked to an organisation: `place`, whose placements alone are named there)."""
-
-    user_id: str
-    channel_id: str
-    shared: bool = False
-    place: int | None = None
-
-    @property
-    def conversation(self) -> str:
-        if self.shared:
-            return f"{PLATFORM}:{self.channel_id}:{self.user_id}"
-        return f"{PLATFORM}:{self.user_id}"
+def where_in(user_id: str, channel_id: str, *, place: int | None = None) -> Where:
+    """The person's DM (`channel_id` is the IM), or a shared channel linked to `place`."""
+    if place is not None:
+        conversation = f"{PLATFORM}:{channel_id}:{user_id}"
+        return Where(PLATFORM, conversation, channel_id, user_id, shared=True, place=place)
+    return Where(PLATFORM, f"{PLATFORM}:{user_id}", channel_id, user_id)
 
 
 @dataclass(frozen=True)
@@ -83,7 +78,7 @@ async def dm_where(slack: SlackChannel, user_id: str) -> Where:
     """The person's direct message with the bot (opened if it never was)."""
     response = await slack.client.conversations_open(users=user_id)
     channel: dict[str, Any] = response["channel"]
-    return Where(user_id=user_id, channel_id=str(channel["id"]))
+    return where_in(user_id, str(channel["id"]))
 
 
 def unescape(text: str) -> str:
@@ -97,7 +92,7 @@ async def say(slack: SlackChannel, where: Where, replies: Sequence[Reply]) -> li
     neither (a channel that is not, or no longer, linked) nothing is posted for others to see:
     every reply goes only to the person."""
     posted: list[str] = []
-    private = not where.shared and is_direct_message(where.channel_id)
+    private = not where.shared and is_direct_message(where.address)
     if not where.shared and not private:
         log.warning("slack: a reply meant for a DM was headed elsewhere; sent only to the person")
     for group in blocks.group_replies(replies):
@@ -110,7 +105,7 @@ async def say(slack: SlackChannel, where: Where, replies: Sequence[Reply]) -> li
             response = await _once_more_if_slack_failed(
                 slack,
                 slack.client.chat_postMessage,
-                channel=where.channel_id,
+                channel=where.address,
                 text=text,
                 blocks=message_blocks,
             )
@@ -119,8 +114,8 @@ async def say(slack: SlackChannel, where: Where, replies: Sequence[Reply]) -> li
             response = await _once_more_if_slack_failed(
                 slack,
                 slack.client.chat_postEphemeral,
-                channel=where.channel_id,
-                user=where.user_id,
+                channel=where.address,
+                user=where.user,
                 text=text,
                 blocks=message_blocks,
             )
@@ -158,7 +153,7 @@ async def upload_files(slack: SlackChannel, where: Where, done: Done) -> None:
     """A report's or an export's files, uploaded into the person's DM (never a shared channel)."""
     for attachment in done.files:
         await slack.client.files_upload_v2(
-            channel=where.channel_id,
+            channel=where.address,
             file=attachment.content,
             filename=attachment.filename,
             title=attachment.filename,
@@ -170,16 +165,6 @@ async def respond(response_url: str, text: str) -> None:
     await AsyncWebhookClient(response_url).send(
         text=blocks.escape(text), response_type="ephemeral", replace_original=False
     )
-
-
-async def tell_no_access(
-    slack: SlackChannel, where: Where | None, *, response_url: str | None
-) -> None:
-    """The polite access message, and nothing else."""
-    if response_url:
-        await respond(response_url, wording.NO_ACCESS)
-    elif where is not None:
-        await say(slack, where, [Message(text=wording.NO_ACCESS)])
 
 
 async def close_clicked(slack: SlackChannel, clicked: Clicked) -> None:
@@ -239,13 +224,17 @@ async def _close_open_prompt(
 
 
 async def _remember_open_prompt(
-    slack: SlackChannel, person_id: int, where: Where, replies: Sequence[Reply], posted: list[str]
+    slack: SlackChannel,
+    person_id: int,
+    where: Where,
+    replies: Sequence[Reply],
+    posted: Sequence[str],
 ) -> None:
     last = replies[-1] if replies else None
     value: dict[str, Any] | None = None
     if isinstance(last, Prompt) and posted:
         value = {
-            "channel": where.channel_id,
+            "channel": where.address,
             "ts": posted[-1],
             "prompt_id": last.prompt_id,
             "text": last.text[:2900],
@@ -256,7 +245,7 @@ async def _remember_open_prompt(
                 session,
                 platform=PLATFORM,
                 person_id=person_id,
-                conversation_id=where.channel_id,
+                conversation_id=where.address,
                 reference={OPEN_PROMPT: value},
                 at=slack.runtime.clock.now(),
             )
@@ -264,45 +253,102 @@ async def _remember_open_prompt(
         log.warning("slack: database unreachable; not remembering the question just asked")
 
 
-async def take_turn(
-    slack: SlackChannel,
-    person_id: int,
-    where: Where,
-    incoming: Incoming,
-    *,
-    clicked: Clicked | None = None,
-) -> list[Reply]:
-    """Run one turn of the person's dialog here and show the outcome in Slack."""
-    replies = await slack.runner.handle(
-        person_id,
-        incoming,
-        channel=CHANNEL,
-        conversation=where.conversation,
-        shared=where.shared,
-        place=where.place,
-    )
-    if clicked is not None:
-        await close_clicked(slack, clicked)
-    if not where.shared:
-        typed = incoming.text if incoming.value is None and clicked is None else None
-        await _close_open_prompt(
-            slack,
-            person_id,
-            replies,
-            typed=typed,
-            clicked_ts=clicked.ts if clicked else None,
-        )
-    posted = await say(slack, where, replies)
-    if not where.shared and replies:
-        await _remember_open_prompt(slack, person_id, where, replies, posted)
-    return replies
+@dataclass(frozen=True)
+class Delivery:
+    """One request from Slack, read: who, where from, what they said, the key it is seen once
+    by (`turn.take_turn` drops a repeat), and what was clicked.
+
+    `kind` says where its turn runs: a `message` in the DM it was typed in; an `action` (a
+    click) where it was clicked, if that is the DM or a linked channel; a `command` (`/ap`) in a
+    linked channel, or else the DM; `start` (a home or nudge button) in the DM. `intercept`
+    answers what is not a dialog turn (`/ap link ...`) before any of that."""
+
+    kind: str
+    user_id: str
+    channel_id: str
+    said: Incoming
+    delivery: str | None = None
+    response_url: str | None = None
+    clicked: Clicked | None = None
+    intercept: Callable[[Person], Coroutine[Any, Any, bool]] | None = None
+
+
+class SlackTurns:
+    """Slack's side of the turn pipeline (`bot.channels.turn.Platform`)."""
+
+    platform = PLATFORM
+    channel = CHANNEL
+    network_errors: tuple[type[BaseException], ...] = (aiohttp.ClientError,)
+
+    def __init__(self, slack: SlackChannel) -> None:
+        self.slack = slack
+        self.runner = slack.runner
+        self.sessions = slack.runtime.sessions
+        self.clock = slack.runtime.clock
+
+    async def identify(self, inbound: Delivery) -> Person | str:
+        person = await person_for(self.slack, inbound.user_id)
+        return person if person is not None else wording.NO_ACCESS
+
+    async def intercept(self, inbound: Delivery, person: Person) -> bool:
+        return inbound.intercept is not None and await inbound.intercept(person)
+
+    async def locate(self, inbound: Delivery, person: Person) -> Where | None:
+        if inbound.kind == "message":
+            return where_in(inbound.user_id, inbound.channel_id)
+        if inbound.kind == "start":
+            return await dm_where(self.slack, inbound.user_id)
+        place = await linked_place(self.sessions, PLATFORM, inbound.channel_id)
+        if place is not None:
+            return where_in(inbound.user_id, inbound.channel_id, place=place)
+        if inbound.kind == "command":
+            return await dm_where(self.slack, inbound.user_id)
+        if is_direct_message(inbound.channel_id):
+            return where_in(inbound.user_id, inbound.channel_id)
+        if inbound.response_url:  # a click in a channel no longer linked: nothing runs there
+            await respond(inbound.response_url, slack_wording.NOT_HERE_ANY_MORE)
+        return None
+
+    async def update(self, turn: Answered[Delivery]) -> None:
+        clicked = turn.inbound.clicked
+        if clicked is not None:
+            await close_clicked(self.slack, clicked)
+        if not turn.where.shared:
+            said = turn.inbound.said
+            typed = said.text if said.value is None and clicked is None else None
+            await _close_open_prompt(
+                self.slack,
+                turn.person.id,
+                turn.replies,
+                typed=typed,
+                clicked_ts=clicked.ts if clicked else None,
+            )
+
+    async def send(self, turn: Answered[Delivery]) -> list[str]:
+        return await say(self.slack, turn.where, turn.replies)
+
+    async def finish(self, turn: Answered[Delivery], posted: Sequence[str]) -> None:
+        inbound, where = turn.inbound, turn.where
+        if not where.shared and turn.replies:
+            await _remember_open_prompt(self.slack, turn.person.id, where, turn.replies, posted)
+        if inbound.kind == "command" and not where.shared and inbound.response_url:
+            if inbound.channel_id != where.address:
+                await respond(inbound.response_url, slack_wording.REPLIED_IN_DM)
+
+    async def tell(self, inbound: Delivery, reply: Message | ErrorReply) -> None:
+        """In the DM typed in, or privately where they clicked or typed `/ap`."""
+        try:
+            if inbound.kind == "message":
+                await say(self.slack, where_in(inbound.user_id, inbound.channel_id), [reply])
+            elif inbound.response_url:
+                await respond(inbound.response_url, reply.text)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("slack: could not tell the person either: %s", error)
 
 
 def tells_when_database_gone(handler: Handler) -> Handler:
-    """Wrap the work done for one request so that, when the database cannot be reached (before
-    the dialog runner could say so itself), the person is told their answer was not saved: in
-    the DM they typed in, or privately where they clicked or typed `/ap`. Without this they
-    would hear nothing, and Slack does not send a request again once it was acknowledged."""
+    """Wrap work for one request that is not a dialog turn (a nudge button) so that, when the
+    database cannot be reached, the person is told privately, as `turn.take_turn` does."""
 
     @functools.wraps(handler)
     async def telling(slack: SlackChannel, body: dict[str, Any]) -> None:
@@ -313,19 +359,11 @@ def tells_when_database_gone(handler: Handler) -> Handler:
         except DATABASE_UNREACHABLE:
             ref = secrets.token_hex(3).upper()
             log.exception("slack: database unreachable (ref %s)", ref)
-            await _tell_database_trouble(slack, body, wording.DATABASE_TROUBLE.format(ref=ref))
+            user_id = str((body.get("user") or {}).get("id", ""))
+            inbound = Delivery(
+                "action", user_id, "", Incoming(text=""), response_url=body.get("response_url")
+            )
+            text = wording.DATABASE_TROUBLE.format(ref=ref)
+            await SlackTurns(slack).tell(inbound, ErrorReply(text=text))
 
     return telling
-
-
-async def _tell_database_trouble(slack: SlackChannel, body: dict[str, Any], text: str) -> None:
-    event: dict[str, Any] = body.get("event") or {}
-    response_url = body.get("response_url")
-    try:
-        if event.get("channel_type") == "im" and event.get("user") and event.get("channel"):
-            where = Where(user_id=str(event["user"]), channel_id=str(event["channel"]))
-            await say(slack, where, [ErrorReply(text=text)])
-        elif response_url:
-            await respond(str(response_url), text)
-    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-        log.warning("slack: could not tell the person about it either: %s", error)

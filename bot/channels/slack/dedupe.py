@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.channels import turn
 from bot.channels.slack.channel import PLATFORM, SlackChannel
-from storage.db import transaction
-from storage.services.chat_links import first_delivery
 
 
 def event_key(body: dict[str, Any]) -> str | None:
@@ -41,7 +40,4 @@ def action_key(body: dict[str, Any]) -> str:
 
 async def first_time(slack: SlackChannel, key: str) -> bool:
     """True the first time this key is seen, False for every repeat."""
-    async with transaction(slack.runtime.sessions) as session:
-        return await first_delivery(
-            session, platform=PLATFORM, event_id=key, at=slack.runtime.clock.now()
-        )
+    return await turn.first_time(slack.runtime.sessions, slack.runtime.clock, PLATFORM, key)

@@ -10,9 +10,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import blocks, wording
 from bot.channels.slack.channel import CHANNEL, SlackChannel
-from bot.channels.slack.conversation import dm_where, take_turn
-from bot.channels.slack.dedupe import first_time, request_key
+from bot.channels.slack.conversation import Delivery, SlackTurns
+from bot.channels.slack.dedupe import request_key
 from bot.channels.slack.identity import person_for
+from bot.channels.turn import take_turn
 from dialogs import wording as dialog_wording
 from dialogs.commands import find_dialog
 from dialogs.common import placement_label
@@ -104,12 +105,9 @@ async def handle_home_start(slack: SlackChannel, body: dict[str, Any]) -> None:
     starting the same dialog twice is a thing people mean to do; only the same request sent
     again, with the same trigger_id, is dropped.)"""
     key = request_key(body)
-    if key is None or not await first_time(slack, key):
+    if key is None:
         return
     user_id = str((body.get("user") or {}).get("id", ""))
-    person = await person_for(slack, user_id)
-    if person is None:
-        return
-    word = str((body.get("actions") or [{}])[0].get("value", "help"))
-    where = await dm_where(slack, user_id)
-    await take_turn(slack, person.id, where, Incoming(text=word))
+    said = Incoming(text=str((body.get("actions") or [{}])[0].get("value", "help")))
+    # Someone unknown is not told here: their home tab already says how to get access.
+    await take_turn(SlackTurns(slack), Delivery("start", user_id, "", said, delivery=key))

@@ -19,8 +19,8 @@ from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
 from storage.db import retry_when_raced, transaction
 from storage.models import Person, Role
 from storage.services.audit import Change
-from storage.services.chat_links import LinkError, link_chat_user, person_by_chat_id
 from storage.services.directory import find_person_by_email
+from storage.services.identity_links import LinkError, link_chat_user, person_by_chat_id
 
 log = logging.getLogger(__name__)
 

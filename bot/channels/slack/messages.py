@@ -7,15 +7,9 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack.channel import SlackChannel, sender_key
-from bot.channels.slack.conversation import (
-    Where,
-    take_turn,
-    tell_no_access,
-    tells_when_database_gone,
-    unescape,
-)
-from bot.channels.slack.dedupe import event_key, first_time
-from bot.channels.slack.identity import person_for
+from bot.channels.slack.conversation import Delivery, SlackTurns, unescape
+from bot.channels.slack.dedupe import event_key
+from bot.channels.turn import take_turn
 from dialogs.runner import Incoming
 
 # Message subtypes that are a person typing (anything else: edits, joins, bot posts, ignored).
@@ -42,20 +36,17 @@ def is_typed_dm(event: dict[str, Any]) -> bool:
     )
 
 
-@tells_when_database_gone
 async def handle_message(slack: SlackChannel, body: dict[str, Any]) -> None:
     """One DM, after the acknowledgement; a repeat delivery of the same event is dropped."""
     event: dict[str, Any] = body.get("event") or {}
     if not is_typed_dm(event):
         return
-    key = event_key(body)
-    if key is not None and not await first_time(slack, key):
-        return
-    user_id = str(event["user"])
-    where = Where(user_id=user_id, channel_id=str(event.get("channel", "")))
-    person = await person_for(slack, user_id)
-    if person is None:
-        await tell_no_access(slack, where, response_url=None)
-        return
     text = unescape(str(event.get("text") or ""))
-    await take_turn(slack, person.id, where, Incoming(text=text))
+    inbound = Delivery(
+        "message",
+        str(event["user"]),
+        str(event.get("channel", "")),
+        Incoming(text=text),
+        delivery=event_key(body),
+    )
+    await take_turn(SlackTurns(slack), inbound)

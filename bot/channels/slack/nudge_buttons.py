@@ -17,13 +17,16 @@ from slack_sdk.errors import SlackApiError
 from bot.channels.slack import blocks
 from bot.channels.slack.channel import CHANNEL, SlackChannel, sender_key
 from bot.channels.slack.conversation import (
+    Delivery,
+    SlackTurns,
     dm_where,
-    take_turn,
-    tell_no_access,
+    respond,
     tells_when_database_gone,
 )
 from bot.channels.slack.dedupe import action_key, first_time
 from bot.channels.slack.identity import person_for
+from bot.channels.turn import answer
+from dialogs import wording as dialog_wording
 from dialogs.runner import Incoming
 from storage.db import transaction
 from storage.services.audit import Change
@@ -54,7 +57,8 @@ async def handle_nudge(slack: SlackChannel, body: dict[str, Any]) -> None:
     value = str(action.get("value", ""))
     person = await person_for(slack, user_id)
     if person is None:
-        await tell_no_access(slack, None, response_url=body.get("response_url"))
+        if body.get("response_url"):
+            await respond(str(body["response_url"]), dialog_wording.NO_ACCESS)
         return
     if what not in ACTIONS or not value.isdigit():
         return
@@ -81,4 +85,5 @@ async def handle_nudge(slack: SlackChannel, body: dict[str, Any]) -> None:
         log.warning("slack: could not update the nudge: %s", error.response.get("error"))
     if outcome.start_command:
         where = await dm_where(slack, user_id)
-        await take_turn(slack, person.id, where, Incoming(text=outcome.start_command))
+        said = Incoming(text=outcome.start_command)
+        await answer(SlackTurns(slack), Delivery("start", user_id, "", said), person, where)

@@ -23,8 +23,9 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
-class Where:
-    """The conversation an activity belongs to."""
+class Conversation:
+    """The conversation an activity belongs to (read from the activity; the turn pipeline's
+    neutral `bot.channels.turn.Where` is made from it)."""
 
     conversation_id: str
     kind: str  # personal, groupChat or channel
@@ -32,7 +33,7 @@ class Where:
     team_id: str | None
 
     @classmethod
-    def of(cls, activity: dict[str, Any]) -> Where:
+    def of(cls, activity: dict[str, Any]) -> Conversation:
         conversation = activity.get("conversation") or {}
         data = activity.get("channelData") or {}
         conversation_id = str(conversation.get("id") or "")

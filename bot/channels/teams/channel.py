@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,7 +21,7 @@ from bot.channels.teams import cards, files
 from bot.channels.teams import wording as say
 from bot.channels.teams.activities import (
     PLATFORM,
-    Where,
+    Conversation,
     card_value,
     incoming,
     sender,
@@ -33,6 +35,7 @@ from bot.channels.teams.gate import LOCAL_TRIAL_TENANT, activity_tenant, tenant_
 from bot.channels.teams.identity import Refused, identify
 from bot.channels.teams.references import save_for_channel, save_for_person
 from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
+from bot.channels.turn import Answered, Where, first_time, linked_place, run_dialog, take_turn
 from bot.delivery import ButtonAction
 from bot.settings import Settings
 from dialogs import wording
@@ -43,7 +46,7 @@ from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
 from storage.services import pending_files
 from storage.services.audit import Change
-from storage.services.chat_links import find_channel, first_delivery
+from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
 NUDGE_ACTIONS: dict[str, ButtonAction] = {
@@ -54,8 +57,28 @@ NUDGE_ACTIONS: dict[str, ButtonAction] = {
 }
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One message activity, read for the turn pipeline: what was said, and its id (a retry
+    from Teams repeats it)."""
+
+    turn: TeamsTurn
+    said: Incoming
+    delivery: str | None
+
+    @classmethod
+    def of(cls, turn: TeamsTurn) -> Delivery:
+        activity_id = turn.activity.get("id")
+        return cls(turn, incoming(turn.activity), str(activity_id) if activity_id else None)
+
+
 class TeamsChannel:
-    """Answers Teams: the `TurnHandler` behind the adapter at POST /api/messages."""
+    """Answers Teams: the `TurnHandler` behind the adapter at POST /api/messages, and Teams'
+    side of the turn pipeline (`bot.channels.turn.Platform`)."""
+
+    platform = PLATFORM
+    channel = PLATFORM
+    network_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(
         self,
@@ -81,7 +104,7 @@ class TeamsChannel:
             ):
                 await self._not_set_up(turn)
             elif kind == "message":
-                await self._message(turn)
+                await take_turn(self, Delivery.of(turn))
             elif kind in ("conversationUpdate", "installationUpdate"):
                 await self._installed(turn)
             elif kind == "invoke" and turn.activity.get("name") == "fileConsent/invoke":
@@ -130,7 +153,7 @@ class TeamsChannel:
 
     async def _remember(self, activity: dict[str, Any], person: Person | None) -> None:
         """Refresh the stored references from this activity (serviceUrl can change)."""
-        where = Where.of(activity)
+        where = Conversation.of(activity)
         reference = conversation_reference(activity)
         now = self.clock.now()
         async with transaction(self.sessions) as session:
@@ -141,63 +164,71 @@ class TeamsChannel:
                 if channel is not None:
                     await save_for_channel(session, channel=channel, reference=reference, at=now)
 
-    async def _first_time(self, activity: dict[str, Any]) -> bool:
-        """False for a delivery Teams retried (the same activity id again)."""
-        activity_id = activity.get("id")
-        if not activity_id:
-            return True
-        async with transaction(self.sessions) as session:
-            return await first_delivery(
-                session, platform=PLATFORM, event_id=str(activity_id), at=self.clock.now()
-            )
+    # ----- messages: the turn pipeline's steps -----------------------------------------------
 
-    # ----- messages ---------------------------------------------------------------------------
+    async def identify(self, inbound: Delivery) -> Person | str:
+        person = await self._person(inbound.turn)
+        if isinstance(person, Person):
+            return person
+        return person.text if person else wording.NO_ACCESS
 
-    async def _message(self, turn: TeamsTurn) -> None:
-        activity = turn.activity
-        if not await self._first_time(activity):
-            return
-        person = await self._person(turn)
-        if not isinstance(person, Person):
-            await turn.send([cards.text_activity(person.text if person else wording.NO_ACCESS)])
-            return
-        await self._remember(activity, person)
-        value = card_value(activity)
+    async def intercept(self, inbound: Delivery, person: Person) -> bool:
+        """Keep the conversation reference; answer a nudge's button, and refuse someone
+        else's card."""
+        turn = inbound.turn
+        await self._remember(turn.activity, person)
+        value = card_value(turn.activity)
         if value is not None and "nudge" in value:
-            await self._nudge(turn, person, value)
-            return
+            await self._nudge(inbound, person, value)
+            return True
         if value is not None and value.get("person") not in (None, person.id):
             await turn.send([cards.text_activity(say.NOT_YOUR_CARD)])
-            return
-        replies = await self._run(person, activity, incoming(activity))
+            return True
+        return False
+
+    async def locate(self, inbound: Delivery, person: Person) -> Where:
+        """This person's conversation in this chat. A chat linked to an organisation names only
+        that organisation's placements, and only its staff (and the commissioning schools')
+        may use it."""
+        conversation = Conversation.of(inbound.turn.activity)
+        user_id, aad_object_id, _ = sender(inbound.turn.activity)
+        key = conversation.key(aad_object_id or person.teams_aad_object_id or f"person-{person.id}")
+        place = None
+        if conversation.shared:
+            place = await linked_place(self.sessions, PLATFORM, conversation.shared_id)
+        return Where(
+            PLATFORM,
+            key,
+            conversation.conversation_id,
+            user_id,
+            shared=conversation.shared,
+            place=place,
+        )
+
+    async def update(self, turn: Answered[Delivery]) -> None:
+        activity = turn.inbound.turn.activity
+        value = card_value(activity)
         if value is not None and activity.get("replyToId"):
             accepted = not any(
                 isinstance(r, ErrorReply)
                 or (isinstance(r, Message) and r.text == wording.ALREADY_ANSWERED)
-                for r in replies
+                for r in turn.replies
             )
-            await self._close_card(turn, str(value.get("question") or ""), accepted)
-        files = await self._offer_files(person, activity, replies)
-        await turn.send(cards.render(replies, person_id=person.id) + files)
+            await self._close_card(turn.inbound.turn, str(value.get("question") or ""), accepted)
 
-    async def _run(self, person: Person, activity: dict[str, Any], said: Incoming) -> list[Reply]:
-        where = Where.of(activity)
-        _, aad_object_id, _ = sender(activity)
-        key = where.key(aad_object_id or person.teams_aad_object_id or f"person-{person.id}")
-        options: dict[str, Any] = {"channel": PLATFORM, "conversation": key, "shared": where.shared}
-        if where.shared:
-            # A chat linked to an organisation names only that organisation's placements, and
-            # only its staff (and the commissioning schools') may use it.
-            async with transaction(self.sessions) as session:
-                linked = await find_channel(session, PLATFORM, where.shared_id)
-            if linked is not None:
-                options["place"] = linked.organisation_id
-        if said.text.strip().lower() == "cancel" and said.prompt_id:
-            # A Cancel button on an old card must not cancel the question asked since.
-            waiting = await self.runner.active_prompt(person.id, **options)
-            if waiting is None or waiting.prompt_id != said.prompt_id:
-                return [Message(text=wording.ALREADY_ANSWERED)]
-        return await self.runner.handle(person.id, said, **options)
+    async def send(self, turn: Answered[Delivery]) -> list[str]:
+        files = await self._offer_files(turn.person, turn.where, turn.replies)
+        activities = cards.render(turn.replies, person_id=turn.person.id) + files
+        return await turn.inbound.turn.send(activities)
+
+    async def finish(self, turn: Answered[Delivery], posted: Sequence[str]) -> None:
+        """Nothing: a card answered later is matched by its prompt id, not remembered."""
+
+    async def tell(self, inbound: Delivery, reply: Message | ErrorReply) -> None:
+        try:
+            await inbound.turn.send([cards.text_activity(reply.text)])
+        except ConnectorError:
+            log.warning("could not tell the person (%s)", type(reply).__name__)
 
     async def _close_card(self, turn: TeamsTurn, question: str, accepted: bool) -> None:
         """Replace the card that was just answered, so it can't be submitted again."""
@@ -209,10 +240,11 @@ class TeamsChannel:
         except ConnectorError as error:  # the answer is saved; an old card is refused anyway
             log.warning("could not close an answered card (%s)", error.status)
 
-    async def _nudge(self, turn: TeamsTurn, person: Person, value: dict[str, Any]) -> None:
+    async def _nudge(self, inbound: Delivery, person: Person, value: dict[str, Any]) -> None:
         """A button under a nudge: Done, Snooze, Open."""
         from storage.services.nudges import act_on_nudge
 
+        turn = inbound.turn
         action = value.get("nudge")
         outbox_id = value.get("outbox_id")
         if action not in NUDGE_ACTIONS or not str(outbox_id).isdigit():
@@ -227,20 +259,22 @@ class TeamsChannel:
             await self._close_card(turn, str(value.get("question") or ""), True)
         replies: list[Reply] = [Message(text=outcome.text)]
         if outcome.start_command:
-            replies += await self._run(person, turn.activity, Incoming(text=outcome.start_command))
+            where = await self.locate(inbound, person)
+            said = Incoming(text=outcome.start_command)
+            replies += await run_dialog(self, person, where, said)
         await turn.send(cards.render(replies, person_id=person.id))
 
     # ----- files (reports, exports) ----------------------------------------------------------
 
     async def _offer_files(
-        self, person: Person, activity: dict[str, Any], replies: list[Reply]
+        self, person: Person, where: Where, replies: Sequence[Reply]
     ) -> list[dict[str, Any]]:
         """A consent card for each file a dialog produced (personal chats only: others can read
         a shared chat)."""
         attachments = [f for r in replies if isinstance(r, Done) for f in r.files]
         if not attachments:
             return []
-        if Where.of(activity).shared:
+        if where.shared:
             return [cards.text_activity(say.FILES_ONLY_IN_PERSONAL_CHAT)]
         offers = []
         async with transaction(self.sessions) as session:
@@ -303,7 +337,7 @@ class TeamsChannel:
         """The bot added to a personal chat, a group chat or a team: keep the reference, and
         greet a person in their personal chat."""
         activity = turn.activity
-        where = Where.of(activity)
+        where = Conversation.of(activity)
         bot_id = (activity.get("recipient") or {}).get("id")
         added = activity.get("action") == "add" or any(
             member.get("id") == bot_id for member in activity.get("membersAdded") or []
@@ -320,12 +354,6 @@ class TeamsChannel:
         await self._remember(activity, person)
         # Teams announces an install twice (installationUpdate and conversationUpdate): greet once.
         conversation = (activity.get("conversation") or {}).get("id", "")
-        async with transaction(self.sessions) as session:
-            first = await first_delivery(
-                session,
-                platform=PLATFORM,
-                event_id=f"welcome:{conversation}:{person.id}",
-                at=self.clock.now(),
-            )
-        if first:
+        key = f"welcome:{conversation}:{person.id}"
+        if await first_time(self.sessions, self.clock, PLATFORM, key):
             await turn.send([cards.text_activity(say.WELCOME.format(name=person.name))])

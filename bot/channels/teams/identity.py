@@ -28,14 +28,14 @@ from bot.channels.teams.activities import PLATFORM
 from storage.clock import Clock
 from storage.db import retry_when_raced, transaction
 from storage.models import Person
-from storage.services.chat_links import (
+from storage.services.directory import find_person_by_email
+from storage.services.identity_links import (
     LINK_CONFLICT_KIND,
     LinkConflict,
     link_teams_user,
     person_by_chat_id,
     tell_admins,
 )
-from storage.services.directory import find_person_by_email
 
 log = logging.getLogger(__name__)
 

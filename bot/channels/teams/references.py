@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.teams.activities import PLATFORM
 from storage.models import ChatChannel, ConversationRef
-from storage.services.chat_links import person_ref, save_person_ref
+from storage.services.conversation_refs import person_ref, save_person_ref
 
 
 class NoReference(LookupError):

@@ -1,7 +1,7 @@
 """A Teams user is (tenant id, AAD object id): the tenant is stored with the Teams link.
 
 Links made before this have no tenant; they are not trusted until confirmed by a first contact
-from an allowed tenant (storage/services/chat_links.py).
+from an allowed tenant (storage/services/identity_links.py).
 
 Revision ID: 0013_teams_identity
 Revises: 0011_placement_lifecycle

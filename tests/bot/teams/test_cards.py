@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.channels.teams.activities import Where, incoming, strip_mention
+from bot.channels.teams.activities import Conversation, incoming, strip_mention
 from bot.channels.teams.cards import closed_card, prompt_card, render
 from bot.channels.teams.retry import ConnectorError, RetryPolicy, with_retries
 from dialogs.prompts import Choice, Done, ErrorReply, Message, Prompt, PromptKind
@@ -122,7 +122,7 @@ def test_submits_and_typing_become_the_runners_answers() -> None:
 
 
 def test_conversation_keys_per_person_and_chat() -> None:
-    channel = Where.of(
+    channel = Conversation.of(
         {
             "conversation": {"id": "19:c@thread.tacv2;messageid=17", "conversationType": "channel"},
             "channelData": {"channel": {"id": "19:c@thread.tacv2"}, "team": {"id": "19:t"}},
@@ -130,7 +130,7 @@ def test_conversation_keys_per_person_and_chat() -> None:
     )
     assert channel.shared and channel.shared_id == "19:c@thread.tacv2"
     assert channel.key("aad-1") == "teams:19:c@thread.tacv2;messageid=17:aad-1"
-    personal = Where.of({"conversation": {"id": "a:" + "x" * 300}})
+    personal = Conversation.of({"conversation": {"id": "a:" + "x" * 300}})
     assert personal.personal and not personal.shared
     assert len(personal.key("aad-1")) <= 200 and personal.key("aad-1").endswith(":aad-1")
 

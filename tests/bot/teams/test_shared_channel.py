@@ -13,7 +13,7 @@ from bot.channels.teams.routes import TEAMS
 from bot.delivery import Notice, Recipient
 from storage.models import AttendanceRecord, ConversationRef
 from storage.services.audit import Change
-from storage.services.chat_links import link_channel
+from storage.services.shared_channels import link_channel
 from tests.bot.teams.helpers import Chat, TeamsUser, as_clicked, field_of, text_of
 from tests.factories import build_world, place
 

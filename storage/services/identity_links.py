@@ -1,8 +1,5 @@
-"""Who and where on a chat platform: linking a person's chat identity, linking a shared channel
-to an organisation, and remembering which platform deliveries were already handled.
-
-Platform-neutral (Slack today, Teams can use the same functions); every change is audited.
-"""
+"""Who a chat user is: a person's Slack user id or Teams (tenant, object id), linked and
+unlinked, every change audited; a refused link is told to the admins through the outbox."""
 
 from __future__ import annotations
 
@@ -12,22 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import insert_for
-from storage.models import (
-    ChatChannel,
-    ConversationRef,
-    InboundEvent,
-    Organisation,
-    Person,
-    Role,
-)
-from storage.services.audit import Change, audit, audit_created, audit_updated, snapshot
+from storage.models import Person, Role
+from storage.services.audit import Change, audit, audit_updated, snapshot
 from storage.services.outbox import enqueue
 
-PLATFORMS = ("slack", "teams")
 IDENTITY_COLUMNS = {"slack": "slack_user_id", "teams": "teams_aad_object_id"}
-
-
 TEAMS_FIRST_CONTACT = "Teams first contact from tenant {tenant}, object {object_id}"
 LINK_CONFLICT_KIND = "identity_conflict"
 
@@ -158,122 +144,3 @@ async def link_chat_user(
     setattr(person, attribute, user_id)
     await audit_updated(session, change, person, before)
     return person
-
-
-async def find_channel(
-    session: AsyncSession, platform: str, external_id: str
-) -> ChatChannel | None:
-    """The shared channel with this platform id, if it is linked to an organisation."""
-    return await session.scalar(
-        select(ChatChannel).where(
-            ChatChannel.platform == platform, ChatChannel.external_id == external_id
-        )
-    )
-
-
-async def link_channel(
-    session: AsyncSession,
-    change: Change,
-    *,
-    platform: str,
-    external_id: str,
-    organisation: Organisation,
-    name: str | None = None,
-) -> ChatChannel:
-    """Link a shared channel to an organisation (usually a provider). Linking it again to the
-    same organisation changes nothing; to another one is refused (unlink first)."""
-    if platform not in PLATFORMS:
-        raise LinkError(f"Unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}.")
-    external_id = external_id.strip()
-    if not external_id:
-        raise LinkError("Give the channel's id (e.g. C0123ABCD).")
-    existing = await find_channel(session, platform, external_id)
-    if existing is not None:
-        if existing.organisation_id != organisation.id:
-            raise LinkError(
-                f"That channel is already linked to {existing.organisation.name}; unlink it first."
-            )
-        return existing
-    channel = ChatChannel(
-        platform=platform,
-        external_id=external_id,
-        organisation_id=organisation.id,
-        name=name,
-        created_at=change.at,
-    )
-    session.add(channel)
-    await audit_created(session, change, channel)
-    await session.refresh(channel, attribute_names=["organisation"])
-    return channel
-
-
-async def unlink_channel(session: AsyncSession, change: Change, channel: ChatChannel) -> None:
-    """Forget a shared channel (the bot stops treating it as the organisation's)."""
-    await audit(session, change, action="deleted", record=channel)
-    await session.delete(channel)
-
-
-async def list_channels(session: AsyncSession, platform: str | None = None) -> list[ChatChannel]:
-    """Linked shared channels, by platform then id."""
-    query = select(ChatChannel)
-    if platform:
-        query = query.where(ChatChannel.platform == platform)
-    return list(await session.scalars(query.order_by(ChatChannel.platform, ChatChannel.id)))
-
-
-async def first_delivery(
-    session: AsyncSession, *, platform: str, event_id: str, at: dt.datetime
-) -> bool:
-    """Remember a platform delivery; True the first time, False for a repeat (a retry, a
-    second click), even when two bot instances race."""
-    values = {"platform": platform, "event_id": event_id[:200], "received_at": at}
-    statement = insert_for(session, InboundEvent).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def person_ref(
-    session: AsyncSession, platform: str, person_id: int
-) -> ConversationRef | None:
-    """A person's stored conversation reference on a platform (their DM), if any."""
-    return await session.scalar(
-        select(ConversationRef).where(
-            ConversationRef.platform == platform,
-            ConversationRef.target == f"person:{person_id}",
-        )
-    )
-
-
-async def save_person_ref(
-    session: AsyncSession,
-    *,
-    platform: str,
-    person_id: int,
-    conversation_id: str,
-    reference: dict[str, Any],
-    at: dt.datetime,
-) -> ConversationRef:
-    """Create or update a person's conversation reference, merging `reference` into what is
-    there (other keys are kept)."""
-    ref = await person_ref(session, platform, person_id)
-    if ref is None:
-        # Two first messages at once may both get here: insert if absent, then read it back.
-        await session.execute(
-            insert_for(session, ConversationRef)
-            .values(
-                platform=platform,
-                target=f"person:{person_id}",
-                person_id=person_id,
-                conversation_id=conversation_id,
-                reference={},
-                updated_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=["platform", "target"])
-        )
-        ref = await person_ref(session, platform, person_id)
-        assert ref is not None
-    ref.conversation_id = conversation_id
-    ref.reference = {**(ref.reference or {}), **reference}
-    ref.updated_at = at
-    await session.flush()
-    return ref

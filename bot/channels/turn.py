@@ -1,0 +1,202 @@
+"""One inbound turn, the same for every chat platform (Slack, Teams; a web chat or Google Chat
+would be one more adapter).
+
+    first delivery -> identify -> intercept -> locate -> run -> update -> send -> finish
+       (a retry,      (who is     (a platform  (DM, or a  (the   (close   (replies (remember
+        a replay:      it? else    command:     shared     dialog the      and      the open
+        dropped)       "ask your   link, nudge  place:     runner) answered files)  question)
+                       admin")     button)      `place`)           question)
+
+Each platform implements `Platform` over its own inbound payload (a Slack request body, a Teams
+turn): it reads who and where, and renders, sends and updates messages; this module decides the
+order, drops a delivery seen before, refuses a Cancel button on a question that has moved on,
+and tells the person when the database cannot be reached. Nothing here imports a platform SDK.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialogs import wording
+from dialogs.prompts import ErrorReply, Message, Reply
+from dialogs.runner import DialogRunner, Incoming
+from storage.clock import Clock
+from storage.db import DATABASE_UNREACHABLE, transaction
+from storage.models import Person
+from storage.services.inbound_events import first_delivery
+from storage.services.shared_channels import find_channel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where one person's turn happens, on any platform.
+
+    `conversation` is the dialog runner's key (one per person and place); `address` is where the
+    platform sends replies (a Slack channel id, a Teams conversation id); `user` is the person's
+    id on the platform. A `shared` place can be read by others, so pupils are named there by
+    placement reference only; `place` is the organisation a linked shared place belongs to
+    (only its placements are offered there)."""
+
+    platform: str
+    conversation: str
+    address: str
+    user: str = ""
+    shared: bool = False
+    place: int | None = None
+
+
+class Arrival(Protocol):
+    """What every platform's inbound payload tells the pipeline."""
+
+    @property
+    def said(self) -> Incoming: ...
+
+    @property
+    def delivery(self) -> str | None:
+        """The key of this delivery, seen once (a retry or replay repeats it); None: unchecked."""
+        ...
+
+
+A = TypeVar("A", bound=Arrival)
+
+
+@dataclass(frozen=True)
+class Answered(Generic[A]):
+    """A dialog turn that ran, for the platform to show: who, where, and the replies."""
+
+    inbound: A
+    person: Person
+    where: Where
+    replies: list[Reply]
+
+
+class Platform(Protocol[A]):
+    """What a chat platform does for a turn; the order is `take_turn`'s."""
+
+    platform: str  # the name deliveries and links are kept under
+    channel: str  # the channel the dialog runner is told
+    runner: DialogRunner
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    # Errors of the platform's own network: never mistaken for the database being down.
+    network_errors: tuple[type[BaseException], ...]
+
+    async def identify(self, inbound: A) -> Person | str:
+        """The person behind this delivery, or what to tell someone who may not come in."""
+        ...
+
+    async def intercept(self, inbound: A, person: Person) -> bool:
+        """Answer what is not a dialog turn (a link command, a nudge button); True if done."""
+        ...
+
+    async def locate(self, inbound: A, person: Person) -> Where | None:
+        """Where the turn runs; None when it may not run here (the person has been told)."""
+        ...
+
+    async def update(self, turn: Answered[A]) -> None:
+        """Close the question just answered (its buttons or card), now that the turn moved on."""
+        ...
+
+    async def send(self, turn: Answered[A]) -> list[str]:
+        """Render and send the replies, with any files; the ids of the messages sent."""
+        ...
+
+    async def finish(self, turn: Answered[A], posted: Sequence[str]) -> None:
+        """Anything after the replies: remember the question left open, point to the DM."""
+        ...
+
+    async def tell(self, inbound: A, reply: Message | ErrorReply) -> None:
+        """Say one thing to the person privately, outside a dialog (no access, database down)."""
+        ...
+
+
+async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
+    """One delivery from a person, from first-delivery check to the replies sent (None when no
+    dialog turn ran). When the database cannot be reached before the dialog runner could say so
+    itself, the person is told their answer was not saved (a platform does not send a delivery
+    again once it was acknowledged)."""
+    try:
+        key = inbound.delivery
+        if key is not None and not await first_time(
+            platform.sessions, platform.clock, platform.platform, key
+        ):
+            log.info("%s: dropped a delivery seen before", platform.platform)
+            return None
+        person = await platform.identify(inbound)
+        if not isinstance(person, Person):
+            await platform.tell(inbound, Message(text=person))
+            return None
+        if await platform.intercept(inbound, person):
+            return None
+        where = await platform.locate(inbound, person)
+        if where is None:
+            return None
+        return await answer(platform, inbound, person, where)
+    except platform.network_errors:  # an OSError too, but the platform's, not the database
+        raise
+    except DATABASE_UNREACHABLE:
+        ref = secrets.token_hex(3).upper()
+        log.exception("%s: database unreachable (ref %s)", platform.platform, ref)
+        await platform.tell(inbound, ErrorReply(text=wording.DATABASE_TROUBLE.format(ref=ref)))
+        return None
+
+
+async def answer(platform: Platform[A], inbound: A, person: Person, where: Where) -> list[Reply]:
+    """A known person's turn in a known place: run it, close the answered question, send the
+    replies, and remember what is left open."""
+    replies = await run_dialog(platform, person, where, inbound.said)
+    turn = Answered(inbound, person, where, replies)
+    await platform.update(turn)
+    posted = await platform.send(turn)
+    await platform.finish(turn, posted)
+    return replies
+
+
+async def run_dialog(
+    platform: Platform[A], person: Person, where: Where, said: Incoming
+) -> list[Reply]:
+    """The dialog runner's turn for this person here. A Cancel button on an old question must
+    not cancel the question asked since: it is refused as already answered."""
+    if said.text.strip().lower() == "cancel" and said.prompt_id:
+        waiting = await platform.runner.active_prompt(
+            person.id,
+            channel=platform.channel,
+            conversation=where.conversation,
+            shared=where.shared,
+            place=where.place,
+        )
+        if waiting is None or waiting.prompt_id != said.prompt_id:
+            return [Message(text=wording.ALREADY_ANSWERED)]
+    return await platform.runner.handle(
+        person.id,
+        said,
+        channel=platform.channel,
+        conversation=where.conversation,
+        shared=where.shared,
+        place=where.place,
+    )
+
+
+async def linked_place(
+    sessions: async_sessionmaker[AsyncSession], platform: str, external_id: str
+) -> int | None:
+    """The organisation a shared channel (or chat) is linked to, if it is."""
+    async with transaction(sessions) as session:
+        linked = await find_channel(session, platform, external_id)
+    return linked.organisation_id if linked is not None else None
+
+
+async def first_time(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, platform: str, key: str
+) -> bool:
+    """False for a delivery seen before (a retry, a second click, a replayed request)."""
+    async with transaction(sessions) as session:
+        return await first_delivery(session, platform=platform, event_id=key, at=clock.now())

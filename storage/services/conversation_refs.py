@@ -1,0 +1,60 @@
+"""A person's conversation reference on a platform (their DM or personal chat): where to reach
+them, and what the channel keeps about it (e.g. the open question's message)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import insert_for
+from storage.models import ConversationRef
+
+
+async def person_ref(
+    session: AsyncSession, platform: str, person_id: int
+) -> ConversationRef | None:
+    """A person's stored conversation reference on a platform (their DM), if any."""
+    return await session.scalar(
+        select(ConversationRef).where(
+            ConversationRef.platform == platform,
+            ConversationRef.target == f"person:{person_id}",
+        )
+    )
+
+
+async def save_person_ref(
+    session: AsyncSession,
+    *,
+    platform: str,
+    person_id: int,
+    conversation_id: str,
+    reference: dict[str, Any],
+    at: dt.datetime,
+) -> ConversationRef:
+    """Create or update a person's conversation reference, merging `reference` into what is
+    there (other keys are kept)."""
+    ref = await person_ref(session, platform, person_id)
+    if ref is None:
+        # Two first messages at once may both get here: insert if absent, then read it back.
+        await session.execute(
+            insert_for(session, ConversationRef)
+            .values(
+                platform=platform,
+                target=f"person:{person_id}",
+                person_id=person_id,
+                conversation_id=conversation_id,
+                reference={},
+                updated_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["platform", "target"])
+        )
+        ref = await person_ref(session, platform, person_id)
+        assert ref is not None
+    ref.conversation_id = conversation_id
+    ref.reference = {**(ref.reference or {}), **reference}
+    ref.updated_at = at
+    await session.flush()
+    return ref

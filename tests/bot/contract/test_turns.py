@@ -1,0 +1,210 @@
+"""The turn contract: the same scenarios, with the same assertions, through the terminal, Slack
+and Teams (one base class, one subclass per channel with its driver), so that what one channel
+does right the others cannot forget. The channels share one pipeline (bot/channels/turn.py);
+these tests hold each channel's side of it to the same behaviour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from dialogs import wording
+from storage.clock import FixedClock
+from storage.models import AttendanceRecord, DialogState, OutboxMessage, Placement
+from tests.bot.contract.drivers import Driver, SlackDriver, TeamsDriver, TerminalDriver
+from tests.bot.slack.harness import SlackWorkspace
+from tests.conftest import Database
+from tests.factories import World, build_world, place
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.faults.conftest import FaultyDatabase
+
+NOT_SAVED = "your last answer was not saved"
+REASON = "Unwell; parent rang at 08:40"
+ABSENT = {
+    "date": "today",
+    "sessions": "AM, PM",
+    "reason": REASON,
+    "code": "I",
+    "confirm": "yes",
+}
+
+
+async def _world(db: Database, clock: FixedClock) -> tuple[World, Placement]:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        placement = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=clock.now().date(),
+        )
+    return world, placement
+
+
+async def _asked_for_the_date(driver: Driver, db: Database, clock: FixedClock) -> World:
+    """A provider has started `absent` and picked the pupil: the day is asked."""
+    world, _ = await _world(db, clock)
+    await driver.sign_in(world.provider_staff)
+    await driver.say("absent")
+    assert (await driver.say("1")).field == "date"
+    return world
+
+
+async def _report_absence(driver: Driver) -> str:
+    """The provider's whole `absent` report, typed: everything the bot showed them."""
+    shown = await driver.say("absent")
+    said = [shown.text]
+    assert shown.field == "placement", shown
+    shown = await driver.say("1")
+    for _ in range(10):
+        said.append(shown.text)
+        if shown.field is None:
+            return "\n".join(said)
+        assert shown.field in ABSENT, shown
+        shown = await driver.say(ABSENT[shown.field])
+    raise AssertionError("the report never finished")
+
+
+class TurnContract:
+    """Every channel: subclasses supply `driver`."""
+
+    async def test_a_provider_reports_an_absence_and_the_dsl_is_alerted(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, placement = await _world(db, clock)
+        await driver.sign_in(world.provider_staff)
+        said = await _report_absence(driver)
+        assert "designated safeguarding lead has been alerted" in said, said
+        async with db.sessions() as session:
+            records = list(await session.scalars(select(AttendanceRecord)))
+            assert {(r.session.value, r.code, r.proposed_code) for r in records} == {
+                ("AM", "N", "I"),
+                ("PM", "N", "I"),
+            }
+            assert all(r.reason == REASON for r in records)
+            alert = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.recipient_id == world.dsl.id)
+            )
+        assert alert is not None and world.pupil.full_name in alert.text
+        assert placement.reference in alert.text
+
+    async def test_cancel_mid_dialog_saves_nothing(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        await _asked_for_the_date(driver, db, clock)
+        shown = await driver.say("cancel")
+        assert "Nothing was saved" in shown.text and shown.field is None
+        async with db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
+            assert await session.scalar(select(func.count()).select_from(AttendanceRecord)) == 0
+
+    async def test_a_bad_answer_is_refused_and_the_question_asked_again(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        await _asked_for_the_date(driver, db, clock)
+        shown = await driver.say("the day after never")
+        assert shown.field == "date", shown
+        assert (await driver.say("today")).field == "sessions"
+
+    async def test_an_old_question_clicked_after_it_moved_on_is_refused(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, _ = await _world(db, clock)
+        await driver.sign_in(world.provider_staff)
+        assert (await driver.say("absent")).field == "placement"
+        old = driver.hold()
+        assert (await driver.say("1")).field == "date"
+        shown = await driver.click(old, "1")
+        assert wording.ALREADY_ANSWERED in shown.text, shown
+        async with db.sessions() as session:
+            [state] = list(await session.scalars(select(DialogState)))
+        assert "date" not in state.answers  # still waiting on the date
+        assert (await driver.say("today")).field == "sessions"
+
+    async def test_an_old_cancel_button_does_not_cancel_the_question_asked_since(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, _ = await _world(db, clock)
+        await driver.sign_in(world.provider_staff)
+        shown = await driver.say("absent")
+        shown = await driver.say("1")
+        while shown.field != "confirm":
+            shown = await driver.say(ABSENT[str(shown.field)])
+        old = driver.hold()
+        assert (await driver.say("back")).field == "code"
+        shown = await driver.click(old, "cancel")
+        assert wording.ALREADY_ANSWERED in shown.text, shown
+        assert (await driver.say("I")).field == "confirm"  # the dialog carries on
+
+    async def test_a_person_the_bot_does_not_know_is_told_to_ask_their_admin(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        await _world(db, clock)
+        await driver.sign_in_stranger()
+        shown = await driver.say("help")
+        assert wording.NO_ACCESS in shown.text.replace("&#x27;", "'"), shown
+        assert "Here is what you can do" not in shown.text
+
+    async def test_the_database_down_mid_turn_is_said_and_nothing_is_half_saved(
+        self, driver: Driver, db: Database, clock: FixedClock, faulty: FaultyDatabase
+    ) -> None:
+        await _asked_for_the_date(driver, db, clock)
+        await faulty.go_away()
+        try:
+            shown = await driver.say("today")
+        finally:
+            await faulty.come_back()
+        assert NOT_SAVED in shown.text and "send it again" in shown.text, shown
+        async with db.sessions() as session:
+            [state] = list(await session.scalars(select(DialogState)))
+        assert "date" not in state.answers
+        assert (await driver.say("today")).field == "sessions"  # it recovered by itself
+
+    async def test_a_shared_place_names_pupils_by_reference_only(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        if not driver.has_shared_places:
+            pytest.skip(f"the {driver.name} channel has no shared place")
+        world, placement = await _world(db, clock)
+        await driver.sign_in(world.provider_staff, shared_with=world.provider)
+        said = await _report_absence(driver)
+        pupil = world.pupil
+        for private in (pupil.full_name, pupil.first_name, "Unwell", "parent rang"):
+            assert private not in said  # not even to the reporter, in a shared place
+            assert private not in driver.seen_by_others()
+        assert placement.reference in driver.seen_by_others()
+        async with db.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(AttendanceRecord)) == 2
+
+
+class TestTerminal(TurnContract):
+    @pytest.fixture
+    def driver(
+        self, faulty: FaultyDatabase, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    ) -> Driver:
+        return TerminalDriver(faulty, clock, monkeypatch)
+
+
+class TestSlack(TurnContract):
+    @pytest.fixture
+    def driver(
+        self, faulty: FaultyDatabase, clock: FixedClock, slack_on_faulty: SlackWorkspace
+    ) -> Driver:
+        return SlackDriver(faulty, clock, slack_on_faulty)
+
+
+class TestTeams(TurnContract):
+    @pytest.fixture
+    def driver(
+        self,
+        faulty: FaultyDatabase,
+        clock: FixedClock,
+        teams_on_faulty: TestClient[Any, Any],
+        connector: FakeBotConnector,
+    ) -> Driver:
+        return TeamsDriver(faulty, clock, teams_on_faulty, connector)

@@ -103,6 +103,12 @@ async def test_expect_replies_in_the_local_trial_is_400(db, connector, client) -
     await _no_turn_ran(db, connector)
 
 
+async def test_an_invoke_nobody_handles_is_400_not_501(connector, registered_bot) -> None:
+    """Found by the property below: an invoke with no name got botbuilder's 501."""
+    token = connector.token(app_id=APP_ID)
+    assert await _post(registered_bot, _activity(connector, type="invoke"), token) == 400
+
+
 async def test_random_tokens_and_fields_never_answer_500(db, connector, registered_bot) -> None:
     good = connector.token(app_id=APP_ID)
     tokens = [

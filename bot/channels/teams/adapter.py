@@ -373,6 +373,8 @@ class TeamsAdapter:
             answer = await turn
             if answer is None:
                 return web.Response(status=201)
+            if answer.status == 501:  # botbuilder's answer to an invoke nobody handles
+                return _refuse(400, "This bot does not handle that invoke.")
             return web.json_response(data=serializer_helper(answer.body), status=answer.status)
         self.work.spawn(_quietly(turn), name="teams turn", key=_conversation_key(activity))
         return web.Response(status=202)

@@ -318,6 +318,10 @@ class TeamsAdapter:
                 return await operation()
             except (HttpOperationError, ClientRequestError) as error:
                 raise _translate(error) from error
+            except DeserializationError as error:  # an answer that isn't the connector's JSON
+                raise ConnectorError(
+                    "Bot Framework connector answered something unreadable", status=None
+                ) from error
 
         if self.sleep is None:
             return await with_retries(once, policy=self.policy)

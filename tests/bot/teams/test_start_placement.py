@@ -140,3 +140,20 @@ async def test_typed_answers_work_too(db, clock, client, connector) -> None:
     said = await tess.say("cancel", chat)
     assert "Nothing was saved" in text_of(said)
     assert world.pupil.id
+
+
+async def test_a_card_the_connector_cannot_update_still_saves_the_answer(
+    db, clock, client, connector
+) -> None:
+    """Found by the property test: a card id (`..`) the connector answers with something that isn't
+    its JSON (here a plain-text 404) made the bot apologise for its own fault, though the answer
+    is what matters and closing the card is a courtesy."""
+    world = await build_world(db, clock)
+    connector.add_member("29:tess", email="teacher@elmpark.test", aad_object_id="aad-tess")
+    tess = TeamsUser(client, connector, "29:tess", "aad-tess", name="Tess Teacher")
+    chat = Chat.personal("tess")
+    await tess.say("start placement", chat)
+    _, card = connector.last_card()
+    said = await tess.submit(chat, as_clicked(card, str(world.pupil.id)), card_id="..")
+    assert "something went wrong on our side" not in text_of(said).lower()
+    assert "Which AP provider?" in text_of(said)

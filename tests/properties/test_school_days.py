@@ -43,6 +43,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
 from bot.scheduler import Scheduler
 from dialogs.commands import find_dialog
@@ -50,19 +51,19 @@ from storage import invariants
 from storage.clock import LONDON, FixedClock
 from storage.db import create_engine, session_factory
 from storage.models import Base, ChecklistItem, Person, Placement, Pupil, WelfareCallParty
+from storage.rules.attendance import AttendanceFigures, recent_window
 from storage.rules.calendar import london_date
+from storage.rules.checklist import ChecklistCounts, checklist_counts
 from storage.services import directory
 from storage.services.audit import Change
-from storage.services.marks import MarkKind, attendance_rate, marks_for, week_of
 from tests.chat import JsonChat, converse
-from tests.conftest import BACKENDS, Database
+from tests.conftest import BACKENDS, Database, postgres_url
 from tests.factories import World, build_world, place
 
 T = TypeVar("T")
 # Monday 16 November 2026, 08:00 in London.
 FIRST_MORNING = dt.datetime(2026, 11, 16, 8, 0, tzinfo=LONDON)
 TIMES_OF_DAY = (dt.time(8, 0), dt.time(9, 45), dt.time(10, 30), dt.time(16, 0))
-VIEW_WEEKS = 4  # the weeks `attendance AP-XXXX` shows
 DAY_PATTERNS = (
     ("mon", "tue", "wed", "thu", "fri"),
     ("mon", "tue", "wed"),
@@ -107,10 +108,18 @@ class SchoolDays(RuleBasedStateMachine):
         return self.loop.run_until_complete(coroutine)
 
     async def _empty_postgres(self) -> None:
+        """Empty the run's database as the superuser (the bot's role may not turn the audit
+        log's triggers off), as the `db` fixture does between tests."""
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        async with self.db.engine.begin() as connection:
-            await connection.execute(text("SET LOCAL session_replication_role = replica"))
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        database = make_url(self.db.url).database
+        assert database
+        engine = create_engine(postgres_url(database))
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("SET LOCAL session_replication_role = replica"))
+                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        finally:
+            await engine.dispose()
 
     def teardown(self) -> None:
         for name, found in self.seen.items():
@@ -166,6 +175,8 @@ class SchoolDays(RuleBasedStateMachine):
                         provider=world.provider if n % 2 == 0 else world.unregistered,
                         start=self.today + dt.timedelta(days=offset),
                         days=days,
+                        # What the days can hold (`start` refuses more than 8 hours a day).
+                        provider_hours=str(min(25, 6 * len(days))),
                         welfare=welfare,
                     )
                 )
@@ -335,18 +346,20 @@ class SchoolDays(RuleBasedStateMachine):
 
         dsl = self.chat(self.world.dsl)
         said = (await dsl.say(f"status {p.reference}"))[-1].get("text", "")
-        absent, percent, checklist = await self._figures(p)
-        shown = re.search(r"Absent sessions in the last 4 weeks: (\d+)", said)
-        if shown is None:
-            broken("attendance_in_dialogs", "status shows no absent sessions in the last 4 weeks")
-        elif int(shown[1]) != absent:
+        figures, counts = await self._figures(p)
+        line = next(
+            (line for line in said.splitlines() if line.startswith("Attendance at the provider")),
+            None,
+        )
+        if line is None:
+            broken("attendance_in_dialogs", "status shows no attendance at the provider")
+        elif figures.percent_text not in line:
             broken(
                 "attendance_in_dialogs",
-                f"status says {shown[1]} absent sessions in the last 4 weeks, the register "
-                f"marks say {absent}",
+                f"status says {line!r}; the register marks say {figures.text}",
             )
         counted = re.search(r"Checklist: (\d+) of (\d+) done, (\d+) to do", said)
-        expected = (checklist.done, checklist.applicable, checklist.to_do)
+        expected = (counts.done, counts.applicable, counts.to_do)
         if counted is None:
             broken("checklist_counts_in_dialogs", "status shows no checklist line")
         elif tuple(int(n) for n in counted.groups()) != expected:
@@ -355,44 +368,40 @@ class SchoolDays(RuleBasedStateMachine):
                 f"status says {counted[0]!r}; by the one definition {expected[0]} of "
                 f"{expected[1]} done, {expected[2]} to do",
             )
-        view = (await dsl.say(f"attendance {p.reference}"))[-1]
-        if view.get("record", {}).get("percent", "missing") != percent:
+        view = (await dsl.say(f"attendance {p.reference}"))[-1].get("record", {})
+        shown = tuple(view.get(k, "missing") for k in ("attended", "possible", "percent"))
+        if shown != (figures.attended, figures.possible, figures.percent):
             broken(
                 "attendance_in_dialogs",
-                f"attendance says {view.get('record', {}).get('percent')}%, the register marks "
-                f"say {percent}% over the same weeks",
+                f"attendance says {shown[0]} of {shown[1]} ({shown[2]}%), the register marks "
+                f"say {figures.text} over the same weeks",
             )
         return found
 
-    async def _figures(self, p: Placement) -> tuple[int, float | None, invariants.ChecklistCounts]:
-        """By the one definitions: absent sessions in the last 28 days, the percentage over
-        the `attendance` view's weeks, and the checklist counts."""
+    async def _figures(self, p: Placement) -> tuple[AttendanceFigures, ChecklistCounts]:
+        """By the one definitions: attendance at the provider over the last 4 weeks (what
+        `status` and `attendance` mean by it) and the checklist counts."""
         async with self.db.sessions() as session:
             placement = await session.get(Placement, p.id)
             assert placement is not None
-            since = self.today - dt.timedelta(days=28)
-            rows = await marks_for(
-                session, [placement], start=since, end=self.today, today=self.today
-            )
-            first_monday = week_of(self.today)[0] - dt.timedelta(weeks=VIEW_WEEKS - 1)
-            weeks = await marks_for(
-                session, [placement], start=first_monday, end=self.today, today=self.today
+            start, end = recent_window(self.today)
+            figures = await invariants.register_figures(
+                session, placement, start, end, today=self.today
             )
             items = await session.scalars(
                 select(ChecklistItem.status).where(ChecklistItem.placement_id == p.id)
             )
-            counts = invariants.checklist_counts(list(items))
-        absent = sum(1 for r in rows if r.kind == MarkKind.absent)
-        return absent, attendance_rate(weeks).percent, counts
+            counts = checklist_counts(list(items))
+        return figures, counts
 
     async def _check_save_message(self, p: Placement, done: dict[str, Any]) -> None:
-        """The check dialog's "N check(s) still to do" is the one definition's to-do count."""
-        said = re.search(r"(\d+) check\(s\) (?:are )?still to do", done.get("text", ""))
-        _, _, counts = await self._figures(p)
-        if said and int(said[1]) != counts.to_do:
-            self.seen.setdefault("checklist_counts_in_dialogs", set()).add(
-                f"{p.reference}: the check's save message says {said[1]} still to do, "
-                f"the items say {counts.to_do}"
+        """The check dialog's count of checks still to do is the one definition's."""
+        remaining = done.get("record", {}).get("remaining")
+        _, counts = await self._figures(p)
+        if remaining != counts.to_do:
+            raise AssertionError(
+                f"[checklist_counts_in_dialogs] {p.reference}: the check's save message says "
+                f"{remaining} still to do, the items say {counts.to_do}"
             )
 
 

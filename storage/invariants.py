@@ -206,11 +206,16 @@ async def register_figures(
 ) -> AttendanceFigures:
     """The register marks' figures over the days (`marks_for` and `attendance_rate`: what
     `attendance`, `status` and the marks CSV show): the one definition, as the truth."""
-    calendar = await _calendar(session, placement.commissioner_id, min(start, today))
-    rows = await marks_for(
-        session, [placement], start=start, end=end, today=today, calendar=calendar
-    )
-    return attendance_rate(rows)
+
+    async def load() -> AttendanceFigures:
+        calendar = await _calendar(session, placement.commissioner_id, min(start, today))
+        rows = await marks_for(
+            session, [placement], start=start, end=end, today=today, calendar=calendar
+        )
+        return attendance_rate(rows)
+
+    key = f"marks:{placement.id}:{start.isoformat()}:{end.isoformat()}:{today.isoformat()}"
+    return await _cached(session, key, load)
 
 
 async def _leads_of(session: AsyncSession, placements: list[Placement]) -> dict[int, Any]:

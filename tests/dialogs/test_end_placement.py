@@ -305,6 +305,7 @@ async def test_the_service_refuses_a_return_before_the_last_day(db, clock) -> No
             )
 
 
+@pytest.mark.breaks_invariants(reason="ends the placement by hand, leaving its call open")
 async def test_the_scheduler_never_escalates_a_call_of_a_placement_no_longer_active(
     db, clock
 ) -> None:

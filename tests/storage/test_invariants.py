@@ -373,3 +373,48 @@ async def test_an_automatic_entry_in_a_person_s_name_is_caught(
         f"by person {world.dsl.id}, not by the system"
     ]
     assert entry.id
+
+
+@pytest.mark.breaks_invariants
+async def test_an_entry_in_no_one_s_name_that_does_not_say_so_is_caught(
+    db: Database, clock: FixedClock
+) -> None:
+    world, jamie = await _jamie(db, clock)
+    async with db.sessions() as session, session.begin():
+        session.add(
+            ChronologyEntry(
+                pupil_id=world.pupil.id,
+                placement_id=jamie.id,
+                entry_date=FRIDAY,
+                kind=ChronologyKind.concern,
+                source=ChronologySource.school,
+                text="Nobody was reached.",
+                shared_with=[],
+                recorded_by_id=None,
+                created_at=clock.now(),
+            )
+        )
+    assert await _found(db, clock, "automatic_entries_by_system") == [
+        f"{jamie.reference}: the chronology entry of 27/11/2026 is in no person's name but does "
+        "not say it was recorded automatically ('Recorded automatically by AP Safeguard.')"
+    ]
+
+
+@pytest.mark.breaks_invariants
+async def test_an_open_welfare_call_on_an_ended_placement_is_caught(
+    db: Database, clock: FixedClock
+) -> None:
+    world, jamie = await _jamie(db, clock)
+    provider = JsonChat(db, clock, world.provider_staff)
+    assert await converse(provider, "absent", {"placement": jamie.reference}, FRIDAY)
+    async with db.sessions() as session, session.begin():
+        placement = await session.get(Placement, jamie.id)
+        assert placement is not None
+        placement.status, placement.ended_on, placement.closed_at = (
+            PlacementStatus.ended,
+            FRIDAY,
+            clock.now(),
+        )
+    assert await _found(db, clock, "nothing_after_end") == [
+        f"{jamie.reference}: 1 welfare call(s) still open"
+    ]

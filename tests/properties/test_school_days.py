@@ -275,12 +275,12 @@ class SchoolDays(RuleBasedStateMachine):
         }
         self.run(self.converse(self.staff_of(p), "late", plan, self.when(p, back, its_day)))
 
-    @precondition(lambda self: self.placements)
+    @precondition(lambda self: self.absences)
     @rule(index=st.integers(0, 3), code=st.sampled_from(["I", "M", "O"]))
     def explain(self, index: int, code: str) -> None:
-        """The DSL explains an absence (of a placement that has one, when any has)."""
+        """The DSL explains an absence of a placement that has had one reported."""
         some = [n for n, p in enumerate(self.placements) if p.id in self.absences]
-        p = self.placement(some[index % len(some)] if some else index)
+        p = self.placement(some[index % len(some)])
         plan = {"placement": p.reference, "code": code}
         self.run(self.converse(self.world.dsl, "explain", plan, self.today))
 

@@ -21,7 +21,12 @@ from storage.access import Action, can
 from storage.models import OrgKind, Placement, Role, WelfareCall, WelfareContact, WelfareNextStep
 from storage.rules import checklist
 from storage.services.lifecycle import OpenWork, open_work
-from storage.services.placements import PlacementError, end_placement
+from storage.services.placements import (
+    PlacementError,
+    end_placement,
+    last_reported_day,
+    reported_after_end,
+)
 from storage.services.welfare import CallFindings, WelfareError, can_log_call, log_attempt
 
 RETURNED = "returned_to_school"
@@ -118,6 +123,15 @@ class EndPlacementDialog(Dialog):
             if still_open
             else []
         )
+        # Not before it started, nor before a day its attendance was reported for.
+        earliest = placement.start_date
+        too_early = (
+            f"{placement.reference} started on {uk_date(placement.start_date)}; it can't end "
+            "before that."
+        )
+        reported = await last_reported_day(ctx.session, placement.id)
+        if reported is not None and reported > earliest:
+            earliest, too_early = reported, reported_after_end(placement.reference, reported)
         yield Step(
             "ended_on",
             PromptKind.date,
@@ -126,10 +140,9 @@ class EndPlacementDialog(Dialog):
             default="today",
             notes=notes,
             validate=date_between(
-                placement.start_date,
+                earliest,
                 today,
-                too_early=f"{placement.reference} started on {uk_date(placement.start_date)}; "
-                "it can't end before that.",
+                too_early=too_early,
                 too_late="Please end it on the day itself: until then I keep tracking attendance "
                 "and visits.",
             ),

@@ -2,35 +2,48 @@
 
 Each check is an async function over a database session and the time now; it returns its
 violations as plain sentences naming the placement by reference (never a pupil's name, so a
-violation can be printed in a test log). `check_all` runs them all.
+violation can be printed in a test log). `check_all` runs them all. Each check reads the records
+through the same functions the product's views use (and the product's own ready-made checks in
+`storage.services.lifecycle`), so a check and a view cannot drift apart.
 
 - `mark_changes_have_history`: every change to a mark already reported (present → absent,
-  one code → another) has a row in the mark-change history (`attendance_changes`).
-- `same_attendance_everywhere`: the figure in the digest and in the governors' report is the
-  register marks' figure (`storage.services.marks.attendance_rate`, what `attendance` and the
-  marks CSV show) over the same days.
-- `nothing_after_end`: an ended (or withdrawn) placement has no open welfare call, and nothing
-  was queued, nudged or escalated about it after it ended.
+  one code → another) has a row in the mark-change history (`attendance_changes`), made in the
+  same change.
+- `same_attendance_everywhere`: every view's attendance figure for a placement is the register
+  marks' figure (`storage.services.marks.attendance_rate`, what `attendance`, `status` and the
+  marks CSV show, by the one definition in `storage.rules.attendance`) over the view's days:
+  the digest (its data, and the figure on its line), the governors' report, the AP list and the
+  pupil-record export.
+- `nothing_after_end`: an ended or withdrawn placement has nothing open, sent, raised or
+  written automatically after it closed (`storage.services.lifecycle.after_close`), and no
+  notice was queued about it after it closed other than those a person may still cause
+  (`AFTER_END_KINDS`).
 - `absences_on_session_days`: no absence and no welfare call on a day the pupil had no session
-  at the provider (weekend, bank holiday, term break, not one of its days, outside the placement).
+  at the provider (`storage.rules.attendance.no_session_reason`: weekend, bank holiday, term
+  break, not one of its days, outside the placement).
 - `absences_not_ahead`: no absence reported for a day that had not come yet.
 - `automatic_entries_by_system`: a chronology entry the bot wrote by itself is attributed to the
-  system, never to a person.
-- `checklist_counts_agree`: the governors' report counts the checklist as the records say
-  (not-applicable items are neither done nor to do).
+  system and says so, and a person's entry is in their name
+  (`storage.services.lifecycle.misattributed_entries`); a welfare escalation the scheduler
+  raised has an automatic entry.
+- `checklist_counts_agree`: the governors' report counts each checklist by the one definition
+  (`storage.rules.checklist.checklist_counts`: not-applicable items are neither done nor to do).
 
-`ENFORCED` names the checks that hold on today's code; the test suite fails a test that breaks
-one of those. The others are run and reported by the stateful property test without failing it,
-until the fix behind each is merged: then add its name to `ENFORCED` (one line).
+Two more are checked through the dialogs by the stateful property test (storage does not call
+dialogs): `CHECKED_THROUGH_DIALOGS`.
+
+`ENFORCED` names the checks that must hold: every one of them since issue 12's fixes. The test
+suite fails a test whose records break one (`tests/conftest.py`, after every database test) and
+the stateful test fails on the step that broke it. A new invariant whose fix is still to come
+may be left out of `ENFORCED` for a while: the stateful test then reports it as a warning.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,39 +55,42 @@ from storage.models import (
     AttendanceRecord,
     AttendanceStatus,
     AuditEntry,
-    ChecklistStatus,
     ChronologyEntry,
     OutboxMessage,
-    Person,
     Placement,
     PlacementStatus,
-    Role,
     WelfareCall,
-    WelfareCallStatus,
     WelfareEscalation,
 )
+from storage.rules.attendance import (
+    AttendanceFigures,
+    no_session_reason,
+    placement_figures,
+    recent_window,
+)
 from storage.rules.calendar import SchoolCalendar, london_date
-from storage.services.digest import ATTENDANCE_WEEKS, build_digest
+from storage.rules.checklist import checklist_counts
+from storage.services.aplist import ap_list
+from storage.services.chronology import AUTOMATIC_NOTE
+from storage.services.digest import digest_from, load_digest_data
 from storage.services.governors import (
     PlacementLine,
-    _order_key,
     build_governors_report,
+    report_placements,
     term_of,
 )
+from storage.services.lifecycle import CLOSING_NOTICES, after_close, misattributed_entries
 from storage.services.marks import attendance_rate, marks_for
 from storage.services.outbox import safeguarding_leads
+from storage.services.pupil_record import pupil_record
 from storage.services.terms import calendar_for
 
 T = TypeVar("T")
 Check = Callable[[AsyncSession, dt.datetime], Awaitable[list[str]]]
 
-# Placement statuses after which nothing more is owed (`withdrawn` once that exists).
-CLOSED_STATUSES = frozenset({"ended", "withdrawn"})
-# Notices a person may still cause about a closed placement: the chronology outlives it.
-AFTER_END_KINDS = frozenset({"chronology_shared", "chronology_update", "placement_ended"})
-# People who act for an organisation: an automatic entry must never carry one of them.
-STAFF_ROLES = frozenset({Role.teacher, Role.dsl, Role.provider, Role.la_officer})
-AUTOMATIC_MARK = "Recorded automatically"
+# Notices a person may still cause about a closed placement: the chronology outlives it, and
+# the notices of its closing.
+AFTER_END_KINDS = frozenset({"chronology_shared", "chronology_update"}) | CLOSING_NOTICES
 
 
 def _d(day: dt.date) -> str:
@@ -114,8 +130,14 @@ async def _placements(session: AsyncSession) -> list[Placement]:
     return await _cached(session, "placements", load)
 
 
-def _closed(placement: Placement) -> bool:
-    return placement.status.value in CLOSED_STATUSES
+async def _calendar(session: AsyncSession, commissioner_id: int, since: dt.date) -> SchoolCalendar:
+    """The commissioner's calendar with its breaks from `since` on (a calendar looks back only
+    a few weeks from the day it is read for)."""
+    return await _cached(
+        session,
+        f"calendar:{commissioner_id}:{since.isoformat()}",
+        lambda: calendar_for(session, commissioner_id, today=since),
+    )
 
 
 # --- Marks and their history -------------------------------------------------------------------
@@ -166,208 +188,231 @@ def _same_change(row: AttendanceChange, changed: dict[str, dict[str, object]]) -
 
 
 @dataclass(frozen=True)
-class Figure:
-    """One view's attendance figure for one placement over some days (None: nothing expected)."""
+class Shown:
+    """One view's attendance figures for one placement over some days; with the view's own
+    words for it when they are read too (`words`: None when the view has no line for it)."""
 
     view: str
-    percent: float | None
+    placement: Placement
+    figures: AttendanceFigures
     start: dt.date
     end: dt.date
+    reads_words: bool = False
+    words: str | None = None
 
 
-async def _marks_figure(
-    session: AsyncSession,
-    placement: Placement,
-    start: dt.date,
-    end: dt.date,
-    *,
-    today: dt.date,
-    calendar: SchoolCalendar,
-) -> tuple[int, int]:
-    """(attended, possible) by the register marks over the days: the one definition."""
-    rows = await marks_for(
-        session, [placement], start=start, end=end, today=today, calendar=calendar
-    )
-    rate = attendance_rate(rows)
-    return rate.attended, rate.possible
+async def register_figures(
+    session: AsyncSession, placement: Placement, start: dt.date, end: dt.date, *, today: dt.date
+) -> AttendanceFigures:
+    """The register marks' figures over the days (`marks_for` and `attendance_rate`: what
+    `attendance`, `status` and the marks CSV show): the one definition, as the truth."""
+
+    async def load() -> AttendanceFigures:
+        calendar = await _calendar(session, placement.commissioner_id, min(start, today))
+        rows = await marks_for(
+            session, [placement], start=start, end=end, today=today, calendar=calendar
+        )
+        return attendance_rate(rows)
+
+    key = f"marks:{placement.id}:{start.isoformat()}:{end.isoformat()}:{today.isoformat()}"
+    return await _cached(session, key, load)
 
 
-PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+async def _leads_of(session: AsyncSession, placements: list[Placement]) -> dict[int, Any]:
+    """Each commissioner's first safeguarding lead (who gets its digest and report)."""
+    leads = {}
+    for commissioner_id in sorted({p.commissioner_id for p in placements}):
+        found = await safeguarding_leads(session, commissioner_id)
+        if found:
+            leads[commissioner_id] = found[0]
+    return leads
 
 
-def _digest_percent(lines: Sequence[str], reference: str) -> float | None:
-    """The percentage on the placement's line of the digest's attendance section (None when
-    it says nothing is expected; -1 when the digest has no line for it, never a real figure)."""
-    for line in lines:
-        if reference in line:
-            found = PERCENT.search(line)
-            return float(found[1]) if found else None
-    return -1.0
-
-
-async def digest_figures(
-    session: AsyncSession, now: dt.datetime, placements: Sequence[Placement]
-) -> list[tuple[Placement, Figure, tuple[int, int]]]:
-    """Each active placement's figure in its commissioner's lead's digest, with the marks'
-    (attended, possible) over the same days (the last 4 weeks, today left out)."""
+async def digest_figures(session: AsyncSession, now: dt.datetime) -> list[Shown]:
+    """Each active placement's attendance in its commissioner's lead's digest: from the digest's
+    own data (`load_digest_data`) by the one definition, and its line's words."""
     today = london_date(now)
-    start, end = today - dt.timedelta(weeks=ATTENDANCE_WEEKS), today - dt.timedelta(days=1)
+    start, end = recent_window(today)
+    active = [p for p in await _placements(session) if p.status == PlacementStatus.active]
     out = []
-    by_commissioner: dict[int, list[Placement]] = {}
-    for p in placements:
-        if p.status == PlacementStatus.active:
-            by_commissioner.setdefault(p.commissioner_id, []).append(p)
-    for commissioner_id, theirs in by_commissioner.items():
-        leads = await safeguarding_leads(session, commissioner_id)
-        if not leads:
-            continue
+    for commissioner_id, lead in (await _leads_of(session, active)).items():
+        data = await load_digest_data(session, [lead], now=now, days=[])
         calendar = await calendar_for(session, commissioner_id, today=today)
-        digest = await build_digest(session, leads[0], now=now, calendar=calendar)
-        section = next(s for s in digest.sections if s.title.startswith("Attendance"))
-        for p in theirs:
-            percent = _digest_percent(section.lines, p.reference)
-            counts = await _marks_figure(session, p, start, end, today=today, calendar=calendar)
-            out.append((p, Figure("digest", percent, start, end), counts))
+        digest = digest_from(data, lead, now=now, calendar=calendar)
+        lines = [
+            line
+            for section in digest.sections
+            if section.title.lower().startswith("attendance")
+            for line in section.lines
+        ]
+        for p in data.visible_to(lead):
+            if p.commissioner_id != commissioner_id:
+                continue
+            found = placement_figures(
+                p,
+                data.marks.get(p.id, {}),
+                start=start,
+                end=end,
+                today=today,
+                calendar=data.calendars.get(p.commissioner_id, calendar),
+            )
+            line = next((line for line in lines if p.reference in line), None)
+            out.append(Shown("digest", p, found, start, end, reads_words=True, words=line))
     return out
 
 
 async def _governors_lines(
-    session: AsyncSession, now: dt.datetime, placements: Sequence[Placement]
+    session: AsyncSession, now: dt.datetime
 ) -> list[tuple[Placement, PlacementLine]]:
-    """Each placement's line in this term's governors' report of its commissioner (the report
-    is anonymised, P1, P2..., in an order of its own: matched by that order)."""
+    """Each placement in this term's governors' report of its commissioner's lead, with its
+    line (`report_placements` gives the report's order)."""
 
     async def load() -> list[tuple[Placement, PlacementLine]]:
         today = london_date(now)
         term = term_of(today)
-        by_commissioner: dict[int, list[Placement]] = {}
-        for p in placements:
-            # The report's own choice of placements (see `build_governors_report`).
-            if p.start_date <= term.end and (p.ended_on is None or p.ended_on >= term.start):
-                by_commissioner.setdefault(p.commissioner_id, []).append(p)
-        out = []
-        for commissioner_id, theirs in by_commissioner.items():
-            leads = await safeguarding_leads(session, commissioner_id)
-            if not leads:
+        out: list[tuple[Placement, PlacementLine]] = []
+        for lead in (await _leads_of(session, await _placements(session))).values():
+            try:
+                report = await build_governors_report(session, person=lead, term=term, today=today)
+            except ValueError:  # not a school's lead: no governors' report
                 continue
-            report = await build_governors_report(session, person=leads[0], term=term, today=today)
-            ordered = sorted(theirs, key=lambda p: _order_key(p, term))
-            assert len(ordered) == len(report.placements), "the report chose other placements"
-            out += list(zip(ordered, report.placements, strict=True))
+            chosen = await report_placements(session, person=lead, term=term)
+            out += list(zip(chosen, report.placements, strict=True))
         return out
 
     return await _cached(session, f"governors:{now.isoformat()}", load)
 
 
-async def governors_figures(
-    session: AsyncSession, now: dt.datetime, placements: Sequence[Placement]
-) -> list[tuple[Placement, Figure, tuple[int, int]]]:
-    """Each placement's figure in this term's governors' report, with the marks' (attended,
-    possible) over the same days (the term so far, within the placement)."""
+async def governors_figures(session: AsyncSession, now: dt.datetime) -> list[Shown]:
+    """Each placement's attendance in this term's governors' report (the term so far, within
+    the placement)."""
     today = london_date(now)
     term = term_of(today)
+    return [
+        Shown(
+            "governors' report",
+            p,
+            line.attendance,
+            max(term.start, p.start_date),
+            min(term.end, today, p.ended_on or term.end),
+        )
+        for p, line in await _governors_lines(session, now)
+    ]
+
+
+async def ap_list_figures(session: AsyncSession, now: dt.datetime) -> list[Shown]:
+    """Each active placement's attendance in its commissioner's AP list (the last 4 weeks)."""
+    today = london_date(now)
+    start, end = recent_window(today)
+    active = [p for p in await _placements(session) if p.status == PlacementStatus.active]
     out = []
-    for p, line in await _governors_lines(session, now, placements):
-        calendar = await calendar_for(session, p.commissioner_id, today=today)
-        start = max(term.start, p.start_date)
-        end = min(term.end, today, p.ended_on or term.end)
-        counts = await _marks_figure(session, p, start, end, today=today, calendar=calendar)
-        out.append((p, Figure("governors' report", line.attendance_pct, start, end), counts))
+    for commissioner_id in sorted({p.commissioner_id for p in active}):
+        for provider in await ap_list(session, commissioner_id, today=today):
+            for pupil in provider.pupils:
+                if pupil.attendance is not None:
+                    out.append(Shown("AP list", pupil.placement, pupil.attendance, start, end))
     return out
 
 
-def disagreement(figure: Figure, counts: tuple[int, int], reference: str) -> str | None:
-    """A sentence when the view's figure is not the marks' figure over the same days (compared
-    at the view's own precision: whole numbers for the digest)."""
-    attended, possible = counts
-    whole = figure.percent is None or float(figure.percent).is_integer()
-    expected = (
-        None
-        if possible == 0
-        else round(100 * attended / possible)
-        if whole
-        else round(100 * attended / possible, 1)
+def _exported(figures: dict[str, Any]) -> AttendanceFigures:
+    """The pupil-record export's attendance figures, back as figures (its "not counted" adds
+    the not-possible sessions to those not counted)."""
+    return AttendanceFigures(
+        attended=figures["attended"],
+        authorised=figures["authorised_absence"],
+        unauthorised=figures["unauthorised_absence"],
+        no_report=figures["no_report"],
+        not_counted=figures["not_counted"],
     )
-    if figure.percent == expected or (
-        figure.percent is not None
-        and expected is not None
-        and abs(figure.percent - expected) < 0.051
-    ):
-        return None
-    said = (
-        "nothing expected"
-        if figure.percent is None
-        else "nothing (it has no line for it)"
-        if figure.percent < 0
-        else f"{figure.percent:g}%"
-    )
-    marks = (
-        "nothing expected"
-        if possible == 0
-        else f"{100 * attended / possible:.1f}% ({attended} of {possible} sessions)"
-    )
+
+
+async def pupil_record_figures(session: AsyncSession, now: dt.datetime) -> list[Shown]:
+    """Each placement's attendance in the export of its pupil's record (its whole length)."""
+    today = london_date(now)
+    placements = await _placements(session)
+    by_reference = {p.reference: p for p in placements}
+    out = []
+    for pupil_id, commissioner_id in sorted({(p.pupil_id, p.commissioner_id) for p in placements}):
+        record = await pupil_record(
+            session, pupil_id=pupil_id, commissioner_id=commissioner_id, today=today
+        )
+        for exported in record["placements"]:
+            p = by_reference.get(exported["reference"])
+            figures = exported.get("attendance_figures")
+            if p is None or figures is None:
+                continue
+            shown = _exported(figures)
+            if shown.percent != figures["percent"]:
+                shown = AttendanceFigures(not_possible=-1)  # says a figure its counts don't give
+            out.append(Shown("pupil-record export", p, shown, p.start_date, p.ended_on or today))
+    return out
+
+
+def _counts(figures: AttendanceFigures) -> tuple[int, ...]:
     return (
-        f"{reference}: the {figure.view} says {said} for {_d(figure.start)}–{_d(figure.end)}, "
-        f"the register marks say {marks}"
+        figures.attended,
+        figures.authorised,
+        figures.unauthorised,
+        figures.no_report,
+        figures.not_possible + figures.not_counted,
     )
+
+
+def disagreement(shown: Shown, truth: AttendanceFigures) -> str | None:
+    """A sentence when the view's figures are not the register marks' over the same days, or
+    its words do not show the marks' figure (never a pupil's name: the placement's reference)."""
+    reference = shown.placement.reference
+    span = f"{_d(shown.start)}–{_d(shown.end)}"
+    if _counts(shown.figures) != _counts(truth):
+        return (
+            f"{reference}: the {shown.view} says {shown.figures.text} for {span}, the register "
+            f"marks say {truth.text}"
+        )
+    if shown.reads_words and shown.words is None:
+        return f"{reference}: the {shown.view} has no attendance line for it ({span})"
+    if shown.reads_words and truth.percent_text not in (shown.words or ""):
+        return (
+            f"{reference}: the {shown.view}'s attendance line does not show the register marks' "
+            f"figure {truth.percent_text} ({span})"
+        )
+    return None
 
 
 async def same_attendance_everywhere(session: AsyncSession, now: dt.datetime) -> list[str]:
-    """The digest and the governors' report show the register marks' figure (the `attendance`
-    view and the marks CSV are the marks themselves)."""
-    placements = await _placements(session)
+    """The digest, the governors' report, the AP list and the pupil-record export show the
+    register marks' figures (the `attendance` view and `status` are the marks themselves, and
+    are read through the chat by the stateful test)."""
+    today = london_date(now)
     violations = []
-    for p, figure, counts in [
-        *await digest_figures(session, now, placements),
-        *await governors_figures(session, now, placements),
+    for shown in [
+        *await digest_figures(session, now),
+        *await governors_figures(session, now),
+        *await ap_list_figures(session, now),
+        *await pupil_record_figures(session, now),
     ]:
-        found = disagreement(figure, counts, p.reference)
+        truth = await register_figures(
+            session, shown.placement, shown.start, shown.end, today=today
+        )
+        found = disagreement(shown, truth)
         if found:
             violations.append(found)
     return violations
 
 
-# --- Nothing owed about an ended placement -----------------------------------------------------
-
-
-async def _closed_at(session: AsyncSession, placement: Placement) -> dt.datetime:
-    """When the placement was ended (or withdrawn) in the records: the audited change of its
-    status, else the end of its last day."""
-    for entry in await session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.record_type == "Placement",
-            AuditEntry.record_id == placement.id,
-            AuditEntry.action == "updated",
-        )
-        .order_by(AuditEntry.id)
-    ):
-        status = entry.changes.get("status")
-        if isinstance(status, dict) and status.get("to") in CLOSED_STATUSES:
-            return entry.at
-    last = placement.ended_on or placement.start_date
-    return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON)
+# --- Nothing owed about a closed placement -----------------------------------------------------
 
 
 async def nothing_after_end(session: AsyncSession, now: dt.datetime) -> list[str]:
-    """An ended placement has no open welfare call, and no nudge, alert or escalation about it
-    was queued after it ended."""
-    violations = []
+    """An ended or withdrawn placement has nothing open, sent, raised or written automatically
+    after it closed (`lifecycle.after_close`), and no notice was queued about it after it
+    closed but those a person may still cause (`AFTER_END_KINDS`)."""
+    violations = list(await after_close(session))
     for p in await _placements(session):
-        if not _closed(p):
-            continue
+        if not p.status.is_closed or p.closed_at is None:
+            continue  # after_close says so when closed_at is missing
         # A placement recorded after the fact (ended before it was entered, as the demo's
         # history is) owes nothing after its end; what its creation queued is not "after".
-        closed_at = max(await _closed_at(session, p), p.created_at)
-        for call in await session.scalars(
-            select(WelfareCall).where(
-                WelfareCall.placement_id == p.id, WelfareCall.status == WelfareCallStatus.open
-            )
-        ):
-            violations.append(
-                f"{p.reference} is {p.status.value} but its welfare call for "
-                f"{_d(call.absence_date)} is still open"
-            )
+        closed_at = max(p.closed_at, p.created_at)
         for message in await session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.placement_id == p.id, OutboxMessage.created_at > closed_at)
@@ -379,39 +424,16 @@ async def nothing_after_end(session: AsyncSession, now: dt.datetime) -> list[str
                     f"{_at(message.created_at)}, after the placement was {p.status.value} "
                     f"({_at(closed_at)})"
                 )
-        for escalation in await session.scalars(
-            select(WelfareEscalation).where(
-                WelfareEscalation.placement_id == p.id, WelfareEscalation.raised_at > closed_at
-            )
-        ):
-            violations.append(
-                f"{p.reference}: a welfare call was escalated ({escalation.reason.value}) on "
-                f"{_at(escalation.raised_at)}, after the placement was {p.status.value}"
-            )
     return violations
 
 
 # --- Absences only on days with a session ------------------------------------------------------
 
 
-def no_session(placement: Placement, day: dt.date, calendar: SchoolCalendar) -> str | None:
-    """Why the pupil had no session at the provider on `day`, or None if they had one."""
-    if day < placement.start_date:
-        return f"before the placement started ({_d(placement.start_date)})"
-    if placement.ended_on is not None and day > placement.ended_on:
-        return f"after the placement ended ({_d(placement.ended_on)})"
-    closed = calendar.reason_closed(day)
-    if closed is not None:
-        return f"no school that day ({closed})"
-    if f"{day:%a}".lower() not in placement.days:
-        return f"not one of the pupil's days at the provider ({', '.join(placement.days)})"
-    return None
-
-
 async def absences_on_session_days(session: AsyncSession, now: dt.datetime) -> list[str]:
-    """No absence and no welfare call on a day without a session at the provider."""
+    """No absence and no welfare call on a day without a session at the provider (by the one
+    definition, `storage.rules.attendance.no_session_reason`)."""
     today = london_date(now)
-    calendars: dict[int, SchoolCalendar] = {}
     violations = []
     placements = {p.id: p for p in await _placements(session)}
     absences = await session.scalars(
@@ -426,13 +448,10 @@ async def absences_on_session_days(session: AsyncSession, now: dt.datetime) -> l
         p = placements.get(placement_id)
         if p is None:
             continue
-        if p.commissioner_id not in calendars:
-            calendars[p.commissioner_id] = await calendar_for(
-                session, p.commissioner_id, today=today
-            )
-        why = no_session(p, day, calendars[p.commissioner_id])
+        calendar = await _calendar(session, p.commissioner_id, min(p.start_date, today))
+        why = no_session_reason(p, day, calendar)
         if why:
-            violations.append(f"{p.reference}: {what} on {day:%a} {_d(day)}, {why}")
+            violations.append(f"{p.reference}: {what} on {day:%a} {_d(day)}, but {why}")
     return violations
 
 
@@ -457,35 +476,42 @@ async def absences_not_ahead(session: AsyncSession, now: dt.datetime) -> list[st
 
 
 async def automatic_entries_by_system(session: AsyncSession, now: dt.datetime) -> list[str]:
-    """A chronology entry the bot wrote by itself (a welfare escalation the scheduler raised,
-    or any entry saying it was recorded automatically) is never attributed to a person."""
-    automatic: dict[int, str] = {}
+    """Every chronology entry's author matches its words (`lifecycle.misattributed_entries`:
+    one AP Safeguard wrote says so and is in no person's name; a person's is in theirs), and a
+    welfare escalation the scheduler raised (no person raised it) has an automatic entry."""
+    references = {p.id: p.reference for p in await _placements(session)}
+
+    def where(entry: ChronologyEntry) -> str:
+        return references.get(entry.placement_id or 0, f"pupil {entry.pupil_id}")
+
+    violations = []
+    for entry_id in await misattributed_entries(session):
+        entry = await session.get(ChronologyEntry, entry_id)
+        if entry is None:
+            continue
+        if entry.recorded_by_id is None:
+            violations.append(
+                f"{where(entry)}: the chronology entry of {_d(entry.entry_date)} is in no "
+                f"person's name but does not say it was recorded automatically "
+                f"({AUTOMATIC_NOTE.strip()!r})"
+            )
+        else:
+            violations.append(
+                f"{where(entry)}: the automatic chronology entry of {_d(entry.entry_date)} is "
+                f"recorded as written by person {entry.recorded_by_id}, not by the system"
+            )
     for escalation in await session.scalars(
         select(WelfareEscalation).where(
             WelfareEscalation.raised_by_id.is_(None),
             WelfareEscalation.chronology_entry_id.is_not(None),
         )
     ):
-        assert escalation.chronology_entry_id is not None
-        automatic[escalation.chronology_entry_id] = f"welfare escalation, {escalation.reason.value}"
-    entries = {e.id: e for e in await session.scalars(select(ChronologyEntry))}
-    for entry_id, said in entries.items():
-        if said.text.startswith(AUTOMATIC_MARK):
-            automatic.setdefault(entry_id, "says it was recorded automatically")
-    references = {p.id: p.reference for p in await _placements(session)}
-    violations = []
-    for entry_id, why in sorted(automatic.items()):
-        found = entries.get(entry_id)
-        if found is None:
-            continue
-        entry = found
-        recorder_id: int | None = entry.recorded_by_id
-        recorder = await session.get(Person, recorder_id) if recorder_id is not None else None
-        if recorder is not None and recorder.role in STAFF_ROLES:
+        entry = await session.get(ChronologyEntry, escalation.chronology_entry_id)
+        if entry is not None and not entry.automatic:
             violations.append(
-                f"{references.get(entry.placement_id or 0, 'pupil ' + str(entry.pupil_id))}: "
-                f"the automatic chronology entry of {_d(entry.entry_date)} ({why}) is recorded "
-                f"as written by a {recorder.role.value} (person {recorder.id}), not by the system"
+                f"{where(entry)}: the scheduler's welfare escalation "
+                f"({escalation.reason.value}) has a chronology entry in person "
+                f"{entry.recorded_by_id}'s name, not the system's"
             )
     return violations
 
@@ -493,38 +519,17 @@ async def automatic_entries_by_system(session: AsyncSession, now: dt.datetime) -
 # --- One checklist count -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChecklistCounts:
-    """The one definition: not-applicable items are neither done nor to do."""
-
-    done: int
-    to_do: int
-    not_applicable: int
-
-    @property
-    def applicable(self) -> int:
-        return self.done + self.to_do
-
-
-def checklist_counts(statuses: Collection[ChecklistStatus]) -> ChecklistCounts:
-    """Counts of a placement's checklist items by the one definition."""
-    return ChecklistCounts(
-        done=sum(s == ChecklistStatus.done for s in statuses),
-        to_do=sum(s == ChecklistStatus.not_done for s in statuses),
-        not_applicable=sum(s == ChecklistStatus.not_applicable for s in statuses),
-    )
-
-
 async def checklist_counts_agree(session: AsyncSession, now: dt.datetime) -> list[str]:
-    """The governors' report counts each placement's checklist as its items say."""
+    """The governors' report counts each placement's checklist by the one definition
+    (`checklist_counts`), and lists as missing exactly the items to do."""
     violations = []
-    for p, line in await _governors_lines(session, now, await _placements(session)):
-        counts = checklist_counts([i.status for i in p.checklist])
+    for p, line in await _governors_lines(session, now):
+        counts = checklist_counts(i.status for i in p.checklist)
         said = (line.checklist_done, line.checklist_total, len(line.missing))
         if said != (counts.done, counts.applicable, counts.to_do):
             violations.append(
                 f"{p.reference}: the governors' report counts the checklist as "
-                f"{said[0]} done of {said[1]}, {said[2]} to do; the items say "
+                f"{said[0]} done of {said[1]}, {said[2]} missing; the items say "
                 f"{counts.done} done of {counts.applicable}, {counts.to_do} to do "
                 f"({counts.not_applicable} not applicable)"
             )
@@ -544,24 +549,19 @@ INVARIANTS: dict[str, Check] = {
 }
 
 # Checks only a dialog can make (storage does not call dialogs): the stateful property test
-# (tests/properties/test_school_days.py) reads `status` and the check's save message and
-# compares them with the one definition of each figure, under these names.
+# (tests/properties/test_school_days.py) reads `status`, `attendance` and the check's save
+# message and compares them with the one definition of each figure, under these names.
 CHECKED_THROUGH_DIALOGS = (
-    # `status AP-XXXX`'s absent sessions in the last 4 weeks = the register marks' absences;
-    # `attendance AP-XXXX`'s percentage = the marks' over its weeks.
+    # `status AP-XXXX`'s "Attendance at the provider, last 4 weeks" line and `attendance
+    # AP-XXXX`'s figures = the register marks' (`register_figures`) over the last 4 weeks.
     "attendance_in_dialogs",
-    # `status AP-XXXX`'s checklist line and the check's "N still to do" = `checklist_counts`.
+    # `status AP-XXXX`'s checklist line and the check's remaining count = `checklist_counts`.
     "checklist_counts_in_dialogs",
 )
 
-# The checks that hold on today's code: a test that breaks one of these fails. Add a name when
-# the fix behind it is merged (issue 12): each of the others has a strict-xfail example in
-# tests/storage/test_invariants.py that starts passing then.
-ENFORCED: frozenset[str] = frozenset(
-    {
-        "checklist_counts_agree",
-    }
-)
+# The checks that must hold: all of them since issue 12's fixes were merged. A test that breaks
+# one fails (tests/conftest.py, after every database test; the stateful test, after every step).
+ENFORCED: frozenset[str] = frozenset({*INVARIANTS, *CHECKED_THROUGH_DIALOGS})
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,27 @@ def _order_key(placement: Placement, term: Term) -> str:
     return hashlib.sha256(f"{term.name}:{placement.reference}".encode()).hexdigest()
 
 
+async def report_placements(
+    session: AsyncSession, *, person: Person, term: Term
+) -> list[Placement]:
+    """The placements the person's report on the term covers, in the report's order (P1, P2,
+    ...): the school's placements that ran during the term and that need-to-know lets them
+    report on. (The invariant checks pair them with the report's lines.)"""
+    rows = await session.scalars(
+        select(Placement)
+        .where(
+            Placement.commissioner_id == person.organisation_id,
+            # A withdrawn placement never ran.
+            Placement.status.not_in([PlacementStatus.draft, PlacementStatus.withdrawn]),
+            Placement.start_date <= term.end,
+            or_(Placement.ended_on.is_(None), Placement.ended_on >= term.start),
+        )
+        .options(selectinload(Placement.checklist))
+    )
+    allowed = [p for p in rows.unique() if can(person, Action.report, p)]
+    return sorted(allowed, key=lambda p: _order_key(p, term))
+
+
 async def build_governors_report(
     session: AsyncSession, *, person: Person, term: Term, today: dt.date
 ) -> GovernorsReport:
@@ -246,19 +267,7 @@ async def build_governors_report(
     school = await session.get(Organisation, school_id) if school_id else None
     if school is None:
         raise ValueError("You're not linked to a school.")
-    rows = await session.scalars(
-        select(Placement)
-        .where(
-            Placement.commissioner_id == school_id,
-            # A withdrawn placement never ran.
-            Placement.status.not_in([PlacementStatus.draft, PlacementStatus.withdrawn]),
-            Placement.start_date <= term.end,
-            or_(Placement.ended_on.is_(None), Placement.ended_on >= term.start),
-        )
-        .options(selectinload(Placement.checklist))
-    )
-    allowed = [p for p in rows.unique() if can(person, Action.report, p)]
-    placements = sorted(allowed, key=lambda p: _order_key(p, term))
+    placements = await report_placements(session, person=person, term=term)
     report = GovernorsReport(school=school.name, term=term, generated_on=today)
     # Breaks from the term's start on (the calendar looks back only a few weeks from `today`).
     calendar = await calendar_for(session, school.id, today=min(term.start, today))

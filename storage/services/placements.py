@@ -8,12 +8,13 @@ import secrets
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Action, can
 from storage.clock import LONDON
 from storage.models import (
+    AttendanceRecord,
     ChecklistItem,
     ChecklistStatus,
     Organisation,
@@ -363,6 +364,22 @@ async def _check_may_move_letter(
         raise PlacementError("Please say why the Letter of Assurance is late (it is audited).")
 
 
+async def last_reported_day(session: AsyncSession, placement_id: int) -> dt.date | None:
+    """The latest day with attendance reported for the placement (present, late or absent)."""
+    found: dt.date | None = await session.scalar(
+        select(func.max(AttendanceRecord.date)).where(AttendanceRecord.placement_id == placement_id)
+    )
+    return found
+
+
+def reported_after_end(reference: str, reported: dt.date) -> str:
+    """Why a placement can't end before a day its attendance was reported for."""
+    return (
+        f"Attendance is already reported for {reference} on {reported:%a %d/%m/%Y}, so its last "
+        "day can't be before that."
+    )
+
+
 async def end_placement(
     session: AsyncSession,
     change: Change,
@@ -382,6 +399,10 @@ async def end_placement(
         raise PlacementError(f"{placement.reference} {placement.status.closed_phrase} already.")
     if ended_on < placement.start_date:
         raise PlacementError("A placement cannot end before it started.")
+    # A mark after the last day would be for a day the pupil was no longer placed there.
+    reported = await last_reported_day(session, placement.id)
+    if reported is not None and reported > ended_on:
+        raise PlacementError(reported_after_end(placement.reference, reported))
     if return_date is not None and return_date < ended_on:
         raise PlacementError(
             f"The pupil can't start back before the last day ({ended_on:%d/%m/%Y})."

@@ -117,7 +117,9 @@ async def test_only_this_providers_placements_are_offered_or_named(db, clock, wo
     assert question.field == "placement"
     offered = str(question.blocks)
     assert here.reference in offered
-    assert elsewhere.reference not in offered and world.fsm_pupil.initials not in offered
+    # Initials as the choice shows them ("AP-XXXX · JT · ..."), not as letters of a reference.
+    assert elsewhere.reference not in offered
+    assert f"· {world.fsm_pupil.initials} ·" not in offered
     await workspace.command(TEACHER, "cancel", channel=CHANNEL)
     # Typed by reference: refused as if it did not exist, here.
     await workspace.command(TEACHER, f"absent {elsewhere.reference}", channel=CHANNEL)

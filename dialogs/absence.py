@@ -122,7 +122,7 @@ class AbsentDialog(Dialog):
     name = "absent"
     title = "report absence"
     words = ("absent", "absence", "report absence", "not arrived")
-    roles = frozenset({Role.provider, Role.teacher, Role.dsl, Role.la_officer})
+    needs = Action.report_attendance
     summary = "report a pupil absent (the school's DSL is told at once)"
     shared_ok = True
 
@@ -352,7 +352,7 @@ class PresentDialog(Dialog):
     name = "present"
     title = "all present"
     words = ("present", "all present", "register")
-    roles = frozenset({Role.provider})
+    needs = Action.confirm_register
     summary = "confirm today's register: everyone expected is present (absences stay)"
     shared_ok = True
 

@@ -10,7 +10,8 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, parse_date
 from dialogs.prompts import Done, Reply
-from storage.models import Organisation, Role
+from storage.access import Task
+from storage.models import Organisation
 from storage.rules import codes
 from storage.services.aplist import ap_list, ap_list_text, can_run_aplist
 from storage.services.marks import (
@@ -81,7 +82,7 @@ class MarksDialog(_OneShot):
     name = "marks"
     title = "register marks"
     words = ("marks", "register marks")
-    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    needs = Task.see_marks
     summary = "the week's register marks for your pupils in AP (`marks last`, `marks 23/11/2026`)"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
@@ -143,7 +144,7 @@ class ApListDialog(_OneShot):
     name = "aplist"
     title = "AP list"
     words = ("aplist", "ap list", "inspection list")
-    roles = frozenset({Role.dsl, Role.la_officer})
+    needs = Task.ap_list
     summary = "the inspection-ready list of every AP your school uses"
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
@@ -220,7 +221,7 @@ class CodesDialog(_OneShot):
     name = "codes"
     title = "attendance codes"
     words = ("codes", "attendance codes", "absence codes")
-    roles = frozenset(Role)
+    needs = Task.ask
     summary = "the attendance and absence codes, and which to use for an AP placement"
     shared_ok = True
 

@@ -15,7 +15,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError
 from dialogs.prompts import Done, Reply
 from storage.access import Action, can
-from storage.models import Placement, Role, Session
+from storage.models import Placement, Session
 from storage.rules.attendance import recent_window
 from storage.services.marks import (
     MarkKind,
@@ -118,7 +118,7 @@ class AttendanceDialog(Dialog):
     name = "attendance"
     title = "attendance"
     words = ("attendance", "attendance view", "register view")
-    roles = frozenset({Role.provider, Role.teacher, Role.dsl, Role.la_officer})
+    needs = Action.view
     summary = "`attendance AP-XXXX`: the last 4 weeks as a grid, with the percentage"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

@@ -9,7 +9,6 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError
 from dialogs.prompts import Done, Reply
 from storage.access import Action, can
-from storage.models import Role
 from storage.services.audit_trail import placement_trail
 from storage.services.placements import find_by_reference
 
@@ -20,7 +19,7 @@ class AuditDialog(Dialog):
     name = "audit"
     title = "audit trail"
     words = ("audit", "audit trail")
-    roles = frozenset({Role.dsl, Role.la_officer})
+    needs = Action.report
     summary = "`audit AP-XXXX`: who changed what on a placement, when, and from where"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

@@ -19,7 +19,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, NothingToDo, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can
-from storage.models import ChecklistItem, ChecklistStatus, Placement, Role
+from storage.models import ChecklistItem, ChecklistStatus, Placement
 from storage.rules import checklist
 from storage.services.placements import PlacementError, ensure_loaded, update_checklist_item
 
@@ -71,7 +71,7 @@ class CheckDialog(Dialog):
     name = "check"
     title = "tick a check"
     words = ("check", "tick", "tick check")
-    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    needs = Action.tick_check
     summary = "tick off a safeguarding check (e.g. Letter of Assurance received)"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

@@ -42,7 +42,7 @@ class ConcernDialog(Dialog):
     name = "concern"
     title = "log concern"
     words = ("concern", "log concern", "update")
-    roles = frozenset({Role.dsl, Role.la_officer, Role.provider})
+    needs = Action.write_chronology
     summary = "add a concern, action or update to a pupil's safeguarding chronology"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

@@ -18,7 +18,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
-from storage.models import ContactMethod, Role
+from storage.models import ContactMethod
 from storage.rules import cadence
 from storage.services.contacts import ContactError, log_contact
 
@@ -41,7 +41,7 @@ class ContactDialog(Dialog):
     name = "contact"
     title = "log contact"
     words = ("contact", "log contact", "weekly contact")
-    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    needs = Action.log_contact
     summary = "log your weekly contact with a provider"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.prompts import Done, Reply
-from storage.models import Role
+from storage.access import Task
 from storage.services.digest import build_digest
 from storage.services.terms import calendar_for
 
@@ -16,7 +16,7 @@ class DigestDialog(Dialog):
     name = "digest"
     title = "digest"
     words = ("digest", "daily digest")
-    roles = frozenset({Role.dsl, Role.la_officer})
+    needs = Task.digest
     summary = "the daily safeguarding digest, now (it also arrives at 08:00 on school days)"
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:

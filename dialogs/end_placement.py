@@ -18,7 +18,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, uk_date
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action, can
-from storage.models import OrgKind, Placement, Role, WelfareCall, WelfareContact, WelfareNextStep
+from storage.models import OrgKind, Placement, WelfareCall, WelfareContact, WelfareNextStep
 from storage.rules import checklist
 from storage.services.lifecycle import OpenWork, open_work
 from storage.services.placements import (
@@ -99,7 +99,7 @@ class EndPlacementDialog(Dialog):
     name = "end"
     title = "end placement"
     words = ("end", "end placement", "finish placement")
-    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    needs = Action.end_placement
     summary = "end a placement: settle what is still open, outcome, return date, reintegration"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

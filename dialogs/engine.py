@@ -26,6 +26,7 @@ from dialogs.parsing import (
     parse_yesno,
 )
 from dialogs.prompts import Choice, Message, PromptKind, Reply
+from storage.access import Need, roles_for
 from storage.models import Role
 
 SKIP_WORDS = {"", "skip", "-", "none", "n/a"}
@@ -128,10 +129,17 @@ class Dialog:
     name: ClassVar[str]
     title: ClassVar[str]
     words: ClassVar[tuple[str, ...]]
-    roles: ClassVar[frozenset[Role]]
+    # What it needs (an action on a placement, a part of the record, a task): who may start it
+    # is decided by `storage.access.roles_for`, never by the dialog.
+    needs: ClassVar[Need]
     summary: ClassVar[str]
     # Dialogs that may run in a provider's shared channel (reference-only replies there).
     shared_ok: ClassVar[bool] = False
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """The roles that may start it (from `storage.access`)."""
+        return roles_for(self.needs)
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
         """Answers known before the first question (e.g. a reference typed after the command).

@@ -12,7 +12,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError
 from dialogs.prompts import Attachment, Choice, Done, PromptKind, Reply
 from storage.access import Action, can, placements_query
-from storage.models import Placement, Pupil, Role
+from storage.models import Placement, Pupil
 from storage.services.audit import audit
 from storage.services.placements import find_by_reference
 from storage.services.pupil_record import pupil_record
@@ -32,7 +32,7 @@ class ExportDialog(Dialog):
     name = "export"
     title = "export a pupil's record"
     words = ("export", "export pupil", "transfer file")
-    roles = frozenset({Role.dsl, Role.la_officer})
+    needs = Action.report
     summary = "a pupil's full record (JSON and PDF) for a transfer of the safeguarding file"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.prompts import Done, Reply
-from storage.models import Role
+from storage.access import Task
 
 
 class HelpDialog(Dialog):
     name = "help"
     title = "help"
     words = ("help", "?", "hi", "hello", "menu")
-    roles = frozenset(Role)
+    needs = Task.ask
     summary = "this list"
     shared_ok = True
 

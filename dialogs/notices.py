@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.prompts import Done, Message, Reply
+from storage.access import Task
 from storage.clock import LONDON
-from storage.models import OutboxMessage, Role
+from storage.models import OutboxMessage
 from storage.services.notices import mark_read, unread_notices
 
 # What each kind of notice is called in the list (the rest are "notice").
@@ -66,7 +67,7 @@ class NoticesDialog(Dialog):
     name = "notices"
     title = "notices"
     words = ("notices", "inbox")
-    roles = frozenset(Role)
+    needs = Task.ask
     summary = "your unread nudges, alerts and digests (each is marked read once shown)"
     shared_ok = True
 

@@ -26,7 +26,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, uk_date_long
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can_set_code
-from storage.models import AttendanceRecord, AttendanceStatus, Placement, Role, Session
+from storage.models import AttendanceRecord, AttendanceStatus, Placement, Session
 from storage.rules import codes
 from storage.services.attendance import mark_words, sessions_text
 from storage.services.outcomes import (
@@ -41,7 +41,6 @@ WINDOW_DAYS = 28
 # The `explain` code answer for "the pupil was there after all".
 PRESENT_AFTER_ALL = "present"
 LATE_WINDOW_DAYS = 14
-REPORTERS = frozenset({Role.provider, Role.teacher, Role.dsl, Role.la_officer})
 SESSION_CHOICES = [
     Choice(value="AM", label="AM (morning)"),
     Choice(value="PM", label="PM (afternoon)"),
@@ -89,7 +88,7 @@ class ExplainDialog(Dialog):
     name = "explain"
     title = "absence outcome"
     words = ("explain", "outcome", "absence outcome", "explain absence")
-    roles = REPORTERS
+    needs = Action.report_attendance
     summary = "give an absence its final code once the reason is known (e.g. N to I)"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
@@ -257,7 +256,7 @@ class LateDialog(Dialog):
     name = "late"
     title = "late arrival"
     words = ("late", "arrived late", "late arrival")
-    roles = REPORTERS
+    needs = Action.report_attendance
     summary = "record a late arrival (L before the register closed, U after)"
     shared_ok = True
 

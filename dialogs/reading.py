@@ -39,7 +39,6 @@ from storage.rules import checklist
 from storage.services.placements import find_by_reference
 from storage.services.reading import Item, Page, page_of, record_items, remember, where_reading
 
-READERS = frozenset({Role.teacher, Role.dsl, Role.provider, Role.la_officer})
 SPOKE_TO = {choice.value: choice.label.split(" (")[0].lower() for choice in CONTACT_CHOICES}
 NEXT_STEPS = {choice.value: choice.label.split(":")[0].lower() for choice in NEXT_STEP_CHOICES}
 SOURCES = {"school": "school", "provider": "provider", "local_authority": "local authority"}
@@ -287,7 +286,7 @@ class ChronologyDialog(ReadingDialog):
     name = "chronology"
     title = "chronology"
     words = ("chronology", "read chronology")
-    roles = frozenset({Role.dsl, Role.la_officer, Role.provider})
+    needs = Reading.chronology
     summary = (
         "`chronology AP-XXXX`: the safeguarding chronology, newest first (a provider: the "
         "entries shared with it and its own); `concern` adds an entry"
@@ -305,7 +304,7 @@ class VisitsDialog(ReadingDialog):
     name = "visits"
     title = "QA visits"
     words = ("visits", "qa visits", "read visits")
-    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    needs = Reading.visits
     summary = "`visits AP-XXXX`: the QA visits, with the pupil's voice, newest first"
     parts = frozenset({Reading.visits})
     noun = ("visit", "visits")
@@ -316,7 +315,7 @@ class ContactsDialog(ReadingDialog):
     name = "contacts"
     title = "contact log"
     words = ("contacts", "contact log", "read contacts")
-    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    needs = Reading.contacts
     summary = "`contacts AP-XXXX`: the weekly contact log, newest first"
     parts = frozenset({Reading.contacts})
     noun = ("contact", "contacts")
@@ -327,7 +326,7 @@ class HistoryDialog(ReadingDialog):
     name = "history"
     title = "history"
     words = ("history", "timeline")
-    roles = READERS
+    needs = Reading.placement
     summary = (
         "`history AP-XXXX`: the placement's timeline, newest first: start, visits, contacts, "
         "absences and mark changes, welfare calls, chronology, checks ticked, end (what you "
@@ -352,7 +351,7 @@ class MoreDialog(Dialog):
     name = "more"
     title = "more"
     words = ("more", "next")
-    roles = READERS
+    needs = Reading.placement
     summary = "the next page of what you were reading (chronology, visits, contacts, history)"
     shared_ok = True
 

@@ -9,7 +9,7 @@ from dialogs.documents.governors import governors_files
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError
 from dialogs.prompts import Choice, Done, PromptKind, Reply
-from storage.models import Role
+from storage.access import Action
 from storage.services.governors import build_governors_report, parse_term, previous_term, term_of
 
 
@@ -17,7 +17,7 @@ class ReportDialog(Dialog):
     name = "report"
     title = "governors' report"
     words = ("report", "report governors", "governors report", "governors")
-    roles = frozenset({Role.dsl, Role.la_officer})
+    needs = Action.report
     summary = "the termly report on AP for governors (anonymised; HTML, PDF and CSV)"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

@@ -17,7 +17,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, parse_hours, uk_date
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from dialogs.pupil_steps import NEW_PUPIL
-from storage.access import START_PLACEMENT_ROLES, pupils_query
+from storage.access import Task, pupils_query
 from storage.models import (
     ChecklistStatus,
     Organisation,
@@ -84,7 +84,7 @@ class StartPlacementDialog(Dialog):
     name = "start"
     title = "start placement"
     words = ("start", "start placement", "new placement", "place")
-    roles = START_PLACEMENT_ROLES
+    needs = Task.start_placement
     summary = (
         "start a placement: pupil, provider, timetable, attendance and the safeguarding checklist"
     )

@@ -14,7 +14,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Done, Reply
 from dialogs.wording import STATUS_IN_SHARED
-from storage.access import Action, can, placements_query
+from storage.access import Action, Task, can, placements_query
 from storage.models import (
     ChecklistItem,
     ChecklistStatus,
@@ -41,7 +41,7 @@ class StatusDialog(Dialog):
     name = "status"
     title = "status"
     words = ("status", "my checks", "checks", "due")
-    roles = frozenset(Role)
+    needs = Task.ask
     summary = "what is due or overdue for you; `status AP-XXXX` for one placement"
     shared_ok = True
 

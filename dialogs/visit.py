@@ -19,7 +19,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, DateSense, uk_date, uk_date_long
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action
-from storage.models import Placement, QaRating, Role
+from storage.models import Placement, QaRating
 from storage.rules import cadence
 from storage.services.outbox import safeguarding_leads
 from storage.services.visits import (
@@ -49,7 +49,7 @@ class VisitDialog(Dialog):
     name = "visit"
     title = "log QA visit"
     words = ("visit", "log visit", "qa visit")
-    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    needs = Action.log_visit
     summary = "log a QA visit: pupil seen, pupil voice, setting safe, concerns, next visit due"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

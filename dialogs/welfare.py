@@ -23,7 +23,6 @@ from storage.access import Action, can_set_code
 from storage.clock import LONDON
 from storage.models import (
     Placement,
-    Role,
     WelfareCall,
     WelfareCallStatus,
     WelfareContact,
@@ -128,7 +127,7 @@ class WelfareDialog(Dialog):
     name = "welfare"
     title = "welfare call"
     words = ("welfare", "welfare call", "call home", "log call")
-    roles = frozenset({Role.provider, Role.teacher, Role.dsl, Role.la_officer})
+    needs = Action.view
     summary = "log a welfare call home after an absence (reached or not, safe or not)"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

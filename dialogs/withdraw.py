@@ -12,7 +12,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can
-from storage.models import Placement, Role
+from storage.models import Placement
 from storage.services.lifecycle import withdraw_placement
 from storage.services.placements import PlacementError, find_by_reference
 
@@ -27,7 +27,7 @@ class WithdrawDialog(Dialog):
     name = "withdraw"
     title = "withdraw placement"
     words = ("withdraw", "withdraw placement")
-    roles = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+    needs = Action.withdraw_placement
     summary = "withdraw a placement that has not started yet (with a reason)"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:

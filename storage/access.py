@@ -57,6 +57,10 @@ class Action(enum.StrEnum):
 
 
 SCHOOL_ROLES = frozenset({Role.teacher, Role.dsl})
+# Who acts for a commissioner: a school's staff, an LA's officers (when the LA commissions).
+COMMISSIONER_ROLES = SCHOOL_ROLES | {Role.la_officer}
+# The commissioner's safeguarding leads: a school's DSLs, an LA's officers.
+SAFEGUARDING_ROLES = frozenset({Role.dsl, Role.la_officer})
 COMMISSIONER_ACTIONS = {
     Action.view,
     Action.log_visit,
@@ -79,7 +83,7 @@ PROVIDER_ACTIONS = {
     Action.confirm_register,
     Action.write_chronology,
 }
-START_PLACEMENT_ROLES = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+START_PLACEMENT_ROLES = COMMISSIONER_ROLES
 # How long after a placement ends its provider still sees it (late corrections, questions).
 PROVIDER_SEES_ENDED_DAYS = 30
 
@@ -111,7 +115,7 @@ def _acts_for_commissioner(person: Person, placement: Placement) -> bool:
 
 
 def _is_safeguarding_lead(person: Person, placement: Placement) -> bool:
-    return _acts_for_commissioner(person, placement) and person.role in (Role.dsl, Role.la_officer)
+    return _acts_for_commissioner(person, placement) and person.role in SAFEGUARDING_ROLES
 
 
 def _la_oversees(person: Person, placement: Placement) -> bool:
@@ -204,6 +208,55 @@ class Reading(enum.StrEnum):
 PROVIDER_READS = frozenset(
     {Reading.placement, Reading.attendance, Reading.welfare_calls, Reading.chronology}
 )
+
+
+class Task(enum.StrEnum):
+    """What a person may do that is not about one placement (each placement it then touches is
+    checked with `can` as usual)."""
+
+    # Start a placement, for a pupil of their own school (or LA).
+    start_placement = "start_placement"
+    # A week of register marks for the school's MIS.
+    see_marks = "see_marks"
+    # The inspection-ready list of every AP the school uses.
+    ap_list = "ap_list"
+    # The daily safeguarding digest, on demand.
+    digest = "digest"
+    # Help, what is due for me, my notices, the attendance codes: anyone the bot knows.
+    ask = "ask"
+
+
+TASK_ROLES = {
+    Task.start_placement: START_PLACEMENT_ROLES,
+    Task.see_marks: COMMISSIONER_ROLES,
+    Task.ap_list: SAFEGUARDING_ROLES,
+    Task.digest: SAFEGUARDING_ROLES,
+    Task.ask: frozenset(Role),
+}
+
+# What a command needs: an action on a placement, a part of its record to read, or a task.
+Need = Action | Reading | Task
+
+
+def roles_for(need: Need) -> frozenset[Role]:
+    """The roles that may ever do this (an action or reading: on some placement). A command
+    is refused at once to anyone else; for the rest, each placement is still checked with
+    `can` or `readable`. Read off the tables above, so `can` and this never disagree."""
+    if isinstance(need, Task):
+        return TASK_ROLES[need]
+    if isinstance(need, Reading):
+        # The chronology is the safeguarding leads'; the rest the commissioner's staff's; a
+        # provider its own part (PROVIDER_READS).
+        roles = SAFEGUARDING_ROLES if need == Reading.chronology else COMMISSIONER_ROLES
+        return roles | ({Role.provider} if need in PROVIDER_READS else set())
+    roles = SAFEGUARDING_ROLES if need in SAFEGUARDING_ACTIONS else frozenset()
+    if need in COMMISSIONER_ACTIONS:
+        roles |= COMMISSIONER_ROLES
+    if need in PROVIDER_ACTIONS:
+        roles |= {Role.provider}
+    if need == Action.view:  # an LA officer oversees its schools' placements
+        roles |= {Role.la_officer}
+    return roles
 
 
 def readable(

@@ -9,7 +9,10 @@ import logging
 import pytest
 from sqlalchemy import select
 
+from dialogs.commands import all_dialogs
+from dialogs.engine import Dialog
 from dialogs.runner import DialogRunner, Incoming
+from storage.access import roles_for
 from storage.models import OutboxMessage
 from tests.chat import JsonChat
 from tests.dialogs.test_start_placement import full_time_answers
@@ -27,6 +30,20 @@ from tests.factories import (
     place,
     record_to_read,
 )
+
+
+def test_who_may_start_each_command_is_decided_in_access() -> None:
+    """No dialog carries a role set of its own: who may start it is `storage.access`'s answer
+    for what it needs (an action, a reading or a task)."""
+    for dialog in all_dialogs():
+        own = [
+            cls.__name__
+            for cls in type(dialog).__mro__
+            if cls is not Dialog and "roles" in vars(cls)
+        ]
+        assert not own, f"{dialog.name}: role set of its own in {own}"
+        assert dialog.roles == roles_for(dialog.needs), dialog.name
+
 
 # Who may start each command on a placement commissioned by Elm Park with Pathways.
 ALLOWED = {

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from storage.access import Task, roles_for
 from storage.clock import LONDON
 from storage.models import (
     ChecklistStatus,
@@ -25,14 +26,13 @@ from storage.models import (
     Placement,
     PlacementStatus,
     QaVisit,
-    Role,
 )
 from storage.rules.attendance import AttendanceFigures, recent_window
 from storage.services.marks import attendance_rate, marks_for
 from storage.services.terms import calendar_for
 
 LETTER_OF_ASSURANCE = "letter_of_assurance"
-APLIST_ROLES = frozenset({Role.dsl, Role.la_officer})
+APLIST_ROLES = roles_for(Task.ap_list)
 
 
 def can_run_aplist(person: Person, organisation_id: int) -> bool:

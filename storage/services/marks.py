@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.access import Task, roles_for
 from storage.clock import LONDON
 from storage.models import (
     AttendanceChange,
@@ -38,7 +39,6 @@ from storage.models import (
     Person,
     Placement,
     PlacementStatus,
-    Role,
     Session,
 )
 from storage.rules import attendance, codes
@@ -47,7 +47,7 @@ from storage.rules.calendar import SchoolCalendar
 
 __all__ = ["NO_REPORT", "AttendanceFigures", "MarkKind", "SessionMark", "attendance_rate"]
 
-MARK_ROLES = frozenset({Role.teacher, Role.dsl, Role.la_officer})
+MARK_ROLES = roles_for(Task.see_marks)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,17 @@ import datetime as dt
 
 from sqlalchemy.orm import selectinload
 
-from storage.access import Action, can, can_set_code, placements_query, pupils_query
-from storage.models import Placement
+from storage.access import (
+    Action,
+    Reading,
+    can,
+    can_set_code,
+    placements_query,
+    pupils_query,
+    readable,
+    roles_for,
+)
+from storage.models import Organisation, OrgKind, Person, Placement, PlacementStatus, Role
 from tests.factories import build_world, place
 
 START = dt.date(2026, 11, 30)
@@ -107,3 +116,36 @@ async def test_who_may_set_which_code(db, clock) -> None:
         assert not can_set_code(world.unregistered_staff, ours, "N")
         assert not can_set_code(world.other_dsl, ours, "I")
         assert not can_set_code(world.dsl, ours, "H")
+
+
+def _placements() -> list[Placement]:
+    """A school's placement (the school in an LA) and an LA's own, both with provider 2."""
+    la = Organisation(id=3, kind=OrgKind.local_authority, name="Testshire", la_id=None)
+    school = Organisation(id=1, kind=OrgKind.school, name="Elm Park", la_id=la.id)
+    return [
+        Placement(
+            id=id_,
+            commissioner_id=commissioner.id,
+            commissioner=commissioner,
+            provider_id=2,
+            status=PlacementStatus.active,
+        )
+        for id_, commissioner in ((1, school), (2, la))
+    ]
+
+
+def test_roles_for_is_who_can_on_some_placement() -> None:
+    """The door to each command (`roles_for`) lets in exactly the roles that `can` (or
+    `readable`) allows on some placement: a school's staff, the provider's, the LA's."""
+    people = [
+        Person(role=role, organisation_id=org, active=True)
+        for role in Role
+        for org in (1, 2, 3, None)
+    ]
+    placements = _placements()
+    for action in Action:
+        allowed = {p.role for p in people for pl in placements if can(p, action, pl)}
+        assert roles_for(action) == allowed, action
+    for part in Reading:
+        allowed = {p.role for p in people for pl in placements if part in readable(p, pl)}
+        assert roles_for(part) == allowed, part

@@ -15,10 +15,7 @@ from sqlalchemy import select
 from dialogs.common import (
     absence_code_choices,
     as_begun,
-    begin_with_placement,
-    chosen_placement,
     date_between,
-    placement_step,
     placements_for,
     pupil_label,
     remember_shared,
@@ -33,6 +30,7 @@ from dialogs.parsing import (
     uk_date,
     uk_date_long,
 )
+from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action, can_set_code
 from storage.clock import LONDON
@@ -118,27 +116,19 @@ def _recorded_code(ctx: DialogContext, placement: Placement, code: str) -> str:
     return code if can_set_code(ctx.person, placement, code) else DEFAULT_CODE
 
 
-class AbsentDialog(Dialog):
+class AbsentDialog(PlacementDialog):
     name = "absent"
     title = "report absence"
     words = ("absent", "absence", "report absence", "not arrived")
     needs = Action.report_attendance
     summary = "report a pupil absent (the school's DSL is told at once)"
     shared_ok = True
+    which = "Which pupil is absent?"
+    nothing = "You have no pupils on active placements to report absent."
 
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        answers = await begin_with_placement(
-            ctx,
-            args,
-            Action.report_attendance,
-            nothing="You have no pupils on active placements to report absent.",
-        )
-        return remember_shared(ctx, answers)
-
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        ctx = as_begun(ctx, answers)
-        yield await placement_step(ctx, answers, Action.report_attendance, "Which pupil is absent?")
-        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         today = ctx.today
         window_start = today - dt.timedelta(days=REPORT_WINDOW_DAYS)
         too_early = (
@@ -271,7 +261,7 @@ class AbsentDialog(Dialog):
         return f"{line}\nReason: {answers.text('reason')}"
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        placement = await self.chosen(ctx, answers)
         date = answers.date("date")
         assert date is not None
         sessions = [Session(s) for s in answers.many("sessions")]

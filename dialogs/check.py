@@ -7,16 +7,14 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 from dialogs.common import (
-    begin_with_placement,
-    chosen_placement,
     date_between,
-    placement_label,
     placements_for,
     pupil_label,
 )
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step
+from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, NothingToDo, uk_date
+from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can
 from storage.models import ChecklistItem, ChecklistStatus, Placement
@@ -35,12 +33,6 @@ def open_items(placement: Placement) -> list[ChecklistItem]:
     """The placement's checks not done yet, soonest due first."""
     items = [i for i in placement.checklist if i.status == ChecklistStatus.not_done]
     return sorted(items, key=lambda i: (i.due_date or dt.date.max, i.id))
-
-
-async def _with_checklist(ctx: DialogContext, answers: Answers) -> Placement:
-    """The placement answered, with its checklist."""
-    placement = await chosen_placement(ctx, answers, Action.tick_check)
-    return await ensure_loaded(ctx.session, placement, "checklist")
 
 
 def item_label(item: ChecklistItem, today: dt.date) -> str:
@@ -67,41 +59,39 @@ def outcome_choices(
     return choices
 
 
-class CheckDialog(Dialog):
+class CheckDialog(PlacementDialog):
     name = "check"
     title = "tick a check"
     words = ("check", "tick", "tick check")
     needs = Action.tick_check
+    nothing = "You have no active placements with checks to do."
     summary = "tick off a safeguarding check (e.g. Letter of Assurance received)"
 
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        answers = await begin_with_placement(
-            ctx, args, Action.tick_check, nothing="You have no active placements with checks to do."
-        )
-        if "placement" in answers:
-            placement = await _with_checklist(ctx, answers)
-            if not open_items(placement):
-                raise NothingToDo(f"Every check for {placement.reference} is done. 👍")
-        elif not await self._with_open_items(ctx):
-            raise NothingToDo("Every check on your placements is done. Nothing to tick. 👍")
-        return answers
+    async def refuse_named(self, ctx: DialogContext, placement: Placement) -> None:
+        await ensure_loaded(ctx.session, placement, "checklist")
+        if not open_items(placement):
+            raise NothingToDo(f"Every check for {placement.reference} is done. 👍")
 
-    async def _with_open_items(self, ctx: DialogContext) -> list[Placement]:
+    async def none_offered(self, ctx: DialogContext) -> Exception:
+        if not await placements_for(ctx, Action.tick_check):
+            return await super().none_offered(ctx)
+        return NothingToDo("Every check on your placements is done. Nothing to tick. 👍")
+
+    async def offered(self, ctx: DialogContext) -> list[Placement]:
+        """Only placements with a check still to do."""
         placements = await placements_for(ctx, Action.tick_check)
         for placement in placements:
             await ensure_loaded(ctx.session, placement, "checklist")
         return [p for p in placements if open_items(p)]
 
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        # The list only while it is the question (each turn replays the steps).
-        placements = [] if "placement" in answers else await self._with_open_items(ctx)
-        yield Step(
-            "placement",
-            PromptKind.choice,
-            "Which placement?",
-            choices=[Choice(value=p.reference, label=placement_label(ctx, p)) for p in placements],
-        )
-        placement = await _with_checklist(ctx, answers)
+    async def chosen(self, ctx: DialogContext, answers: Answers) -> Placement:
+        """The placement answered, with its checklist."""
+        placement = await super().chosen(ctx, answers)
+        return await ensure_loaded(ctx.session, placement, "checklist")
+
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         today = ctx.today
         yield Step(
             "item",
@@ -154,7 +144,7 @@ class CheckDialog(Dialog):
                 )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await _with_checklist(ctx, answers)
+        placement = await self.chosen(ctx, answers)
         key = answers.text("item")
         item = next((i for i in open_items(placement) if i.key == key), None)
         if item is None:

@@ -7,9 +7,8 @@ import datetime as dt
 from collections.abc import Callable
 
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Step
 from dialogs.parsing import AnswerError
-from dialogs.prompts import Choice, PromptKind
+from dialogs.prompts import Choice
 from storage.access import Action, can, can_set_code, placements_query
 from storage.models import Placement
 from storage.rules import codes
@@ -74,44 +73,6 @@ async def placements_for(ctx: DialogContext, action: Action) -> list[Placement]:
     that channel's organisation's)."""
     rows = await ctx.session.scalars(placements_query(ctx.person, place=ctx.place))
     return [p for p in rows.unique() if can(ctx.person, action, p, place=ctx.place)]
-
-
-async def begin_with_placement(
-    ctx: DialogContext, args: str, action: Action, *, nothing: str
-) -> Answers:
-    """Start a placement-based dialog: refuse if there is nothing to act on; take a reference
-    typed after the command (`visit AP-7K3Q`) as the first answer if the person may use it."""
-    answers = Answers()
-    if args.strip():
-        placement = await find_by_reference(ctx.session, args.split()[0])
-        if placement is None or not can(ctx.person, action, placement, place=ctx.place):
-            raise AnswerError(
-                f"I can't find a placement {args.split()[0].upper()!r} that you can use here. "
-                "Check the reference, or start without it to pick from a list."
-            )
-        if placement.status.is_closed:
-            raise AnswerError(f"{placement.reference} {placement.status.closed_phrase}.")
-        answers.data["placement"] = placement.reference
-        ctx.found[placement.reference] = placement
-        return answers
-    if not await placements_for(ctx, action):
-        raise AnswerError(nothing)
-    return answers
-
-
-async def placement_step(
-    ctx: DialogContext, answers: Answers, action: Action, text: str = "Which placement?"
-) -> Step:
-    """The question "which placement?", its choices the person's active placements. Once it is
-    answered the list is not looked up again (each turn replays the steps up to the next
-    question, and the list is the costliest part of it)."""
-    placements = [] if "placement" in answers else await placements_for(ctx, action)
-    return Step(
-        field="placement",
-        kind=PromptKind.choice,
-        text=text,
-        choices=[Choice(value=p.reference, label=placement_label(ctx, p)) for p in placements],
-    )
 
 
 async def chosen_placement(ctx: DialogContext, answers: Answers, action: Action) -> Placement:

@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dialogs.common import (
-    begin_with_placement,
-    chosen_placement,
     date_between,
     placement_label,
-    placement_step,
     pupil_label,
 )
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step
+from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, uk_date
+from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
 from storage.models import ChronologyKind, ChronologySource, Placement, Role
@@ -38,26 +36,18 @@ SOURCE_BY_ROLE = {
 }
 
 
-class ConcernDialog(Dialog):
+class ConcernDialog(PlacementDialog):
     name = "concern"
     title = "log concern"
     words = ("concern", "log concern", "update")
     needs = Action.write_chronology
+    which = "Which pupil is this about?"
+    nothing = "You have no active placements to add a chronology entry for."
     summary = "add a concern, action or update to a pupil's safeguarding chronology"
 
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        return await begin_with_placement(
-            ctx,
-            args,
-            Action.write_chronology,
-            nothing="You have no active placements to add a chronology entry for.",
-        )
-
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(
-            ctx, answers, Action.write_chronology, "Which pupil is this about?"
-        )
-        placement = await chosen_placement(ctx, answers, Action.write_chronology)
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         is_provider = ctx.person.role == Role.provider
         yield Step(
             "kind",
@@ -111,7 +101,7 @@ class ConcernDialog(Dialog):
         return "\n".join(lines)
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.write_chronology)
+        placement = await self.chosen(ctx, answers)
         entry_date = answers.date("entry_date")
         assert entry_date is not None
         is_provider = ctx.person.role == Role.provider

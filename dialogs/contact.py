@@ -7,18 +7,16 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 from dialogs.common import (
-    begin_with_placement,
-    chosen_placement,
     date_between,
-    placement_step,
     pupil_label,
 )
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step
+from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, uk_date
+from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action
-from storage.models import ContactMethod
+from storage.models import ContactMethod, Placement
 from storage.rules import cadence
 from storage.services.contacts import ContactError, log_contact
 
@@ -37,26 +35,18 @@ METHOD_CHOICES = [
 OLDEST_DAYS = 60
 
 
-class ContactDialog(Dialog):
+class ContactDialog(PlacementDialog):
     name = "contact"
     title = "log contact"
     words = ("contact", "log contact", "weekly contact")
     needs = Action.log_contact
+    which = "Which placement was the contact about?"
+    nothing = "You have no active placements to log a contact for."
     summary = "log your weekly contact with a provider"
 
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        return await begin_with_placement(
-            ctx,
-            args,
-            Action.log_contact,
-            nothing="You have no active placements to log a contact for.",
-        )
-
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(
-            ctx, answers, Action.log_contact, "Which placement was the contact about?"
-        )
-        await chosen_placement(ctx, answers, Action.log_contact)
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         today = ctx.today
         yield Step(
             "contact_date",
@@ -80,7 +70,7 @@ class ContactDialog(Dialog):
         )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.log_contact)
+        placement = await self.chosen(ctx, answers)
         contact_date = answers.date("contact_date")
         assert contact_date is not None
         try:

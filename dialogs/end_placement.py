@@ -6,16 +6,14 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 from dialogs.common import (
-    begin_with_placement,
-    chosen_placement,
     date_between,
     placement_label,
-    placement_step,
     pupil_label,
 )
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step
+from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, uk_date
+from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action, can
 from storage.models import OrgKind, Placement, WelfareCall, WelfareContact, WelfareNextStep
@@ -95,25 +93,21 @@ def _refuse_not_started(ctx: DialogContext, placement: Placement) -> None:
         )
 
 
-class EndPlacementDialog(Dialog):
+class EndPlacementDialog(PlacementDialog):
     name = "end"
     title = "end placement"
     words = ("end", "end placement", "finish placement")
     needs = Action.end_placement
+    which = "Which placement is ending?"
+    nothing = "You have no active placements to end."
     summary = "end a placement: settle what is still open, outcome, return date, reintegration"
 
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        answers = await begin_with_placement(
-            ctx, args, Action.end_placement, nothing="You have no active placements to end."
-        )
-        placement = ctx.found.get(answers.text("placement") or "")
-        if placement is not None:
-            _refuse_not_started(ctx, placement)
-        return answers
+    async def refuse_named(self, ctx: DialogContext, placement: Placement) -> None:
+        _refuse_not_started(ctx, placement)
 
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(ctx, answers, Action.end_placement, "Which placement is ending?")
-        placement = await chosen_placement(ctx, answers, Action.end_placement)
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         _refuse_not_started(ctx, placement)
         today = ctx.today
         work = await open_work(ctx.session, placement)
@@ -245,7 +239,7 @@ class EndPlacementDialog(Dialog):
         return "\n".join(lines)
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.end_placement)
+        placement = await self.chosen(ctx, answers)
         ended_on = answers.date("ended_on")
         outcome = answers.text("outcome") or OTHER
         assert ended_on is not None

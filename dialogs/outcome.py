@@ -13,17 +13,13 @@ from sqlalchemy import select
 from dialogs.absence import already_reported, no_session_check
 from dialogs.common import (
     absence_code_choices,
-    as_begun,
-    begin_with_placement,
-    chosen_placement,
     date_between,
-    placement_step,
     pupil_label,
-    remember_shared,
 )
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step
+from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, uk_date_long
+from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can_set_code
 from storage.models import AttendanceRecord, AttendanceStatus, Placement, Session
@@ -84,24 +80,18 @@ def _code_label(code: str) -> str:
     return codes.get(code).label if code in codes.all_codes() else code
 
 
-class ExplainDialog(Dialog):
+class ExplainDialog(PlacementDialog):
     name = "explain"
     title = "absence outcome"
     words = ("explain", "outcome", "absence outcome", "explain absence")
     needs = Action.report_attendance
     summary = "give an absence its final code once the reason is known (e.g. N to I)"
+    which = "Which pupil's absence?"
+    nothing = "You have no pupils on active placements, so no absences to explain."
 
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        return await begin_with_placement(
-            ctx,
-            args,
-            Action.report_attendance,
-            nothing="You have no pupils on active placements, so no absences to explain.",
-        )
-
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(ctx, answers, Action.report_attendance, "Which pupil's absence?")
-        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         groups = await _absences(ctx, placement.id)
         if not groups:
             raise AnswerError(
@@ -162,7 +152,7 @@ class ExplainDialog(Dialog):
         )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        placement = await self.chosen(ctx, answers)
         groups = await _absences(ctx, placement.id)
         key = answers.text("absence") or ""
         if key not in groups:
@@ -252,29 +242,19 @@ class ExplainDialog(Dialog):
         ]
 
 
-class LateDialog(Dialog):
+class LateDialog(PlacementDialog):
     name = "late"
     title = "late arrival"
     words = ("late", "arrived late", "late arrival")
     needs = Action.report_attendance
     summary = "record a late arrival (L before the register closed, U after)"
     shared_ok = True
+    which = "Which pupil arrived late?"
+    nothing = "You have no pupils on active placements to record as late."
 
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        answers = await begin_with_placement(
-            ctx,
-            args,
-            Action.report_attendance,
-            nothing="You have no pupils on active placements to record as late.",
-        )
-        return remember_shared(ctx, answers)
-
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        ctx = as_begun(ctx, answers)
-        yield await placement_step(
-            ctx, answers, Action.report_attendance, "Which pupil arrived late?"
-        )
-        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         today = ctx.today
         calendar = await calendar_for(ctx.session, placement.commissioner_id, today=today)
         yield Step(
@@ -344,7 +324,7 @@ class LateDialog(Dialog):
         )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.report_attendance)
+        placement = await self.chosen(ctx, answers)
         date = answers.date("date")
         arrived = answers.time("arrived")
         assert date is not None and arrived is not None

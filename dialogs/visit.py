@@ -7,16 +7,14 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 from dialogs.common import (
-    begin_with_placement,
-    chosen_placement,
     date_between,
     placement_label,
-    placement_step,
     pupil_label,
 )
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step
+from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, uk_date, uk_date_long
+from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action
 from storage.models import Placement, QaRating
@@ -45,20 +43,14 @@ def _yes(value: object) -> str:
     return "yes" if value else "no"
 
 
-class VisitDialog(Dialog):
+class VisitDialog(PlacementDialog):
     name = "visit"
     title = "log QA visit"
     words = ("visit", "log visit", "qa visit")
     needs = Action.log_visit
+    which = "Which placement did you visit?"
+    nothing = "You have no active placements to log a visit for."
     summary = "log a QA visit: pupil seen, pupil voice, setting safe, concerns, next visit due"
-
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        return await begin_with_placement(
-            ctx,
-            args,
-            Action.log_visit,
-            nothing="You have no active placements to log a visit for.",
-        )
 
     async def intro(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
         # Written out: the default capitalises the title, which would turn QA into "qa".
@@ -68,9 +60,9 @@ class VisitDialog(Dialog):
             )
         ]
 
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        yield await placement_step(ctx, answers, Action.log_visit, "Which placement did you visit?")
-        placement = await chosen_placement(ctx, answers, Action.log_visit)
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         today = ctx.today
         yield Step(
             "visit_date",
@@ -199,7 +191,7 @@ class VisitDialog(Dialog):
         return "\n".join(lines)
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.log_visit)
+        placement = await self.chosen(ctx, answers)
         seen = answers.flag("pupil_seen")
         concerns = answers.text("concerns") if answers.flag("any_concerns") else None
         visit_date = answers.date("visit_date")

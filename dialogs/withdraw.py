@@ -6,72 +6,57 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from dialogs.common import chosen_placement, placement_label, placements_for, pupil_label
+from dialogs.common import placement_label, placements_for, pupil_label
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step
+from dialogs.engine import Step
 from dialogs.parsing import AnswerError, uk_date
-from dialogs.prompts import Choice, Done, PromptKind, Reply
+from dialogs.placement_dialog import PlacementDialog
+from dialogs.prompts import Done, PromptKind, Reply
 from storage.access import Action, can
 from storage.models import Placement
 from storage.services.lifecycle import withdraw_placement
-from storage.services.placements import PlacementError, find_by_reference
+from storage.services.placements import PlacementError
 
 
-async def not_started(ctx: DialogContext) -> list[Placement]:
-    """The person's active placements whose first day is still to come."""
-    placements = await placements_for(ctx, Action.withdraw_placement)
-    return [p for p in placements if p.start_date > ctx.today]
-
-
-class WithdrawDialog(Dialog):
+class WithdrawDialog(PlacementDialog):
     name = "withdraw"
     title = "withdraw placement"
     words = ("withdraw", "withdraw placement")
     needs = Action.withdraw_placement
+    which = "Which placement is withdrawn?"
+    nothing = (
+        "You have no placements still to start, so none to withdraw. To close one that "
+        "has started, type end."
+    )
     summary = "withdraw a placement that has not started yet (with a reason)"
 
-    async def begin(self, ctx: DialogContext, args: str) -> Answers:
-        if args.strip():
-            reference = args.split()[0]
-            placement = await find_by_reference(ctx.session, reference)
-            if placement is None or not can(ctx.person, Action.withdraw_placement, placement):
-                raise AnswerError(
-                    f"I can't find a placement {reference.upper()!r} that you can withdraw. "
-                    "Check the reference, or type withdraw on its own to pick from a list."
-                )
-            if placement.status.is_closed:
-                raise AnswerError(
-                    f"{placement.reference} {placement.status.closed_phrase} already."
-                )
-            if placement.start_date <= ctx.today:
-                raise AnswerError(
-                    f"{placement.reference} started on {uk_date(placement.start_date)}, so it "
-                    f"can't be withdrawn: end it instead (end {placement.reference})."
-                )
-            ctx.found[placement.reference] = placement
-            return Answers({"placement": placement.reference})
-        if not await not_started(ctx):
-            raise AnswerError(
-                "You have no placements still to start, so none to withdraw. To close one that "
-                "has started, type end."
-            )
-        return Answers()
-
-    async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
-        placements = [] if "placement" in answers else await not_started(ctx)
-        yield Step(
-            "placement",
-            PromptKind.choice,
-            "Which placement is withdrawn?",
-            choices=[
-                Choice(
-                    value=p.reference,
-                    label=f"{placement_label(ctx, p)} · starts {uk_date(p.start_date)}",
-                )
-                for p in placements
-            ],
+    def cannot_use(self, reference: str) -> str:
+        return (
+            f"I can't find a placement {reference.upper()!r} that you can withdraw. "
+            "Check the reference, or type withdraw on its own to pick from a list."
         )
-        placement = await chosen_placement(ctx, answers, Action.withdraw_placement)
+
+    def closed(self, placement: Placement) -> str:
+        return f"{placement.reference} {placement.status.closed_phrase} already."
+
+    async def refuse_named(self, ctx: DialogContext, placement: Placement) -> None:
+        if placement.start_date <= ctx.today:
+            raise AnswerError(
+                f"{placement.reference} started on {uk_date(placement.start_date)}, so it "
+                f"can't be withdrawn: end it instead (end {placement.reference})."
+            )
+
+    async def offered(self, ctx: DialogContext) -> list[Placement]:
+        """The person's active placements whose first day is still to come."""
+        placements = await placements_for(ctx, Action.withdraw_placement)
+        return [p for p in placements if p.start_date > ctx.today]
+
+    def label(self, ctx: DialogContext, placement: Placement) -> str:
+        return f"{placement_label(ctx, placement)} · starts {uk_date(placement.start_date)}"
+
+    async def after_placement(
+        self, ctx: DialogContext, answers: Answers, placement: Placement
+    ) -> AsyncIterator[Step]:
         yield Step(
             "reason",
             PromptKind.text,
@@ -94,7 +79,7 @@ class WithdrawDialog(Dialog):
         )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
-        placement = await chosen_placement(ctx, answers, Action.withdraw_placement)
+        placement = await self.chosen(ctx, answers)
         try:
             await withdraw_placement(
                 ctx.session, ctx.change, placement, reason=answers.text("reason") or ""

@@ -3,18 +3,17 @@ whole safeguarding checklist, then a summary to confirm."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from dialogs import checklist_steps, pupil_steps
-from dialogs.common import DAY_CHOICES, date_between, days_text, id_of
+from dialogs import attendance_steps, checklist_steps, pupil_steps, timetable_steps
+from dialogs.common import days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
-from dialogs.parsing import AnswerError, DateSense, parse_hours, uk_date
+from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from dialogs.pupil_steps import NEW_PUPIL
 from storage.access import Task, pupils_query
@@ -22,29 +21,19 @@ from storage.models import (
     ChecklistStatus,
     Organisation,
     OrgKind,
-    Person,
     Placement,
     PlacementStatus,
     Pupil,
-    Role,
     WelfareCallParty,
 )
-from storage.rules import checklist, codes, fulltime, start_checks
+from storage.rules import checklist, fulltime, start_checks
 from storage.services.outbox import safeguarding_leads
 from storage.services.placements import (
-    SCHOOL_STATUSES,
     PlacementError,
     PlacementPlan,
     create_placement,
     ensure_loaded,
 )
-
-
-def _whole_number(raw: str) -> int:
-    text = raw.strip()
-    if not text.isdigit() or len(text) > 2:
-        raise AnswerError("Please give a whole number, like 4.")
-    return int(text)
 
 
 def _checks_text(due: int) -> str:
@@ -69,15 +58,6 @@ def _already_placed(active: list[Placement]) -> Message:
         "count towards the full-time total (I'll ask for them as hours at another provider). If "
         "this new placement replaces it, end that one too.",
     )
-
-
-def _other_hours_problem(hours: Decimal, *, existing: Decimal, elsewhere: str) -> str | None:
-    if hours < existing:
-        return (
-            f"{elsewhere} is {fulltime.format_hours(existing)} h a week on its own: count it "
-            f"(at least {fulltime.format_hours(existing)} h)."
-        )
-    return None
 
 
 class StartPlacementDialog(Dialog):
@@ -201,189 +181,22 @@ class StartPlacementDialog(Dialog):
                 notes=warnings,
             )
             warnings = []
-        yield Step(
-            "start_date",
-            PromptKind.date,
-            "Start date? (e.g. 30/11/2026, or today)",
-            sense=DateSense.planned,
+        async for step in timetable_steps.steps(
+            answers,
+            provider=provider,
+            active=active,
+            commissioner=commissioner,
+            today=ctx.today,
             notes=warnings,
-            validate=date_between(
-                ctx.today - dt.timedelta(days=366),
-                ctx.today + dt.timedelta(days=366),
-                too_early="Please give a date within a year of today.",
-                too_late="Please give a date within a year of today.",
-            ),
-        )
-        start = answers.date("start_date")
-        assert start is not None
-        yield Step(
-            "planned_end_date",
-            PromptKind.date,
-            "Planned end date (the agreed length of the placement)?",
-            sense=DateSense.planned,
-            validate=lambda d: (
-                None if d > start else "The planned end must be after the start date."
-            ),
-        )
-        yield Step(
-            "provider_days",
-            PromptKind.multichoice,
-            "Which days will the pupil be at the provider? (e.g. mon, tue, wed)",
-            choices=DAY_CHOICES,
-        )
-        days = len(answers.many("provider_days"))
-        sessions: int | None = None
-        if provider.is_unregistered:
-            # DfE's limits for an unregistered setting count sessions (a morning or an afternoon).
-            yield Step(
-                "provider_sessions",
-                PromptKind.text,
-                f"How many sessions a week at {provider.name}? A session is a morning or an "
-                f"afternoon (blank for {2 * days}: all day on each of those days).",
-                default=str(2 * days),
-                parse=_whole_number,
-                validate=lambda n: fulltime.sessions_problem(n, days=days),
-            )
-            sessions = int(answers.get("provider_sessions"))
-        yield Step(
-            "provider_hours",
-            PromptKind.text,
-            "Hours a week at the provider?",
-            parse=parse_hours,
-            validate=lambda hours: fulltime.provider_hours_problem(
-                hours, days=days, sessions=sessions
-            ),
-        )
-        provider_hours = Decimal(answers.get("provider_hours"))
-        yield Step(
-            "school_hours",
-            PromptKind.text,
-            "Hours a week at your school (0 if none)?",
-            parse=parse_hours,
-            default="0",
-            validate=lambda hours: fulltime.week_hours_problem(provider_hours + hours),
-        )
-        school_hours = Decimal(answers.get("school_hours"))
-        # The other placements still running when this one starts count in its week.
-        running = [p for p in active if p.planned_end_date is None or p.planned_end_date >= start]
-        existing_hours = sum((p.provider_hours for p in running), Decimal(0))
-        elsewhere = ", ".join(f"{p.reference} at {p.provider.name}" for p in running)
-        yield Step(
-            "other_hours",
-            PromptKind.text,
-            "Hours a week at any other provider (0 if none)?"
-            + (
-                f" Count {elsewhere}: {fulltime.format_hours(existing_hours)} h." if running else ""
-            ),
-            parse=parse_hours,
-            default=fulltime.format_hours(existing_hours),
-            validate=lambda hours: (
-                _other_hours_problem(hours, existing=existing_hours, elsewhere=elsewhere)
-                or fulltime.week_hours_problem(provider_hours + school_hours + hours)
-            ),
-        )
-        if Decimal(answers.get("other_hours") or 0) > 0:
-            yield Step(
-                "other_providers",
-                PromptKind.text,
-                "Which other provider(s)?",
-                default=elsewhere or None,
-            )
-
-        check = fulltime.check_full_time(
-            provider_hours=provider_hours,
-            school_hours=school_hours,
-            other_hours=Decimal(answers.get("other_hours")),
-            full_time_hours=commissioner.full_time_hours,
-        )
-        notes = [Message(text=check.summary, level="info" if check.is_full_time else "warning")]
-        notes += [
-            Message(level="warning", text=text)
-            for text in fulltime.unregistered_warnings(
-                unregistered=provider.is_unregistered,
-                sessions_per_week=sessions or 0,
-                school_hours=school_hours,
-                start_date=start,
-                planned_end_date=answers.date("planned_end_date"),
-            )[1:]  # the general warning was shown with the provider
-        ]
-        if not check.is_full_time:
-            planned_end = answers.date("planned_end_date")
-            yield Step(
-                "review_date",
-                PromptKind.date,
-                "When will the part-time timetable be reviewed?",
-                sense=DateSense.planned,
-                notes=notes,
-                validate=lambda d: start_checks.review_date_problem(
-                    d, start=start, planned_end=planned_end
-                ),
-            )
-            notes = []
-
-        commissioner_is_la = commissioner.kind == OrgKind.local_authority
-        provider_is_school = provider.registration_status in SCHOOL_STATUSES
-        suggested = codes.suggested_placement_code(
-            commissioner_is_la=commissioner_is_la, provider_is_school=provider_is_school
-        )
-        yield Step(
-            "attendance_code",
-            PromptKind.choice,
-            f"Which attendance code will your register use for sessions at the provider? (blank for {suggested})",
-            choices=[
-                Choice(value=c.code, label=f"{c.code}: {c.meaning}")
-                for c in codes.placement_codes()
-            ],
-            default=suggested,
-            notes=notes,
-            validate=lambda code: codes.placement_code_problem(
-                code, provider_is_school=provider_is_school
-            ),
-        )
-        code_warning = codes.placement_code_warning(
-            answers.text("attendance_code") or "",
-            commissioner_is_la=commissioner_is_la,
-            provider_is_school=provider_is_school,
-        )
-        yield Step(
-            "absence_deadline",
-            PromptKind.time,
-            "By what time will the provider tell you the pupil hasn't arrived? (24h, blank for 09:30)",
-            default="09:30",
-            notes=[Message(level="warning", text=code_warning)] if code_warning else [],
-            validate=start_checks.absence_deadline_problem,
-        )
-        yield Step(
-            "welfare_call_party",
-            PromptKind.choice,
-            "Who makes the welfare call home when the pupil doesn't arrive?",
-            choices=[
-                Choice(value="school", label=f"{commissioner.name} (us)"),
-                Choice(value="provider", label=provider.name),
-            ],
-        )
-        if answers.get("welfare_call_party") == "school":
-            staff = await ctx.session.scalars(
-                select(Person)
-                .where(
-                    Person.organisation_id == commissioner.id,
-                    Person.active,
-                    Person.role.in_([Role.teacher, Role.dsl, Role.la_officer]),
-                )
-                .order_by(Person.name)
-            )
-            yield Step(
-                "welfare_call_person",
-                PromptKind.choice,
-                "Who at your end makes the calls?",
-                choices=[Choice(value=f"person-{p.id}", label=p.name) for p in staff.unique()],
-            )
-        yield Step(
-            "welfare_call_arrangements",
-            PromptKind.text,
-            "Describe the welfare-call arrangement: when, where, who and why (e.g. 'Provider rings "
-            "home by 10:00; if no answer, our DSL visits').",
-        )
+        ):
+            yield step
+        check = timetable_steps.full_time_check(answers, commissioner)
+        # Where no review was asked, what the check says goes with the next question.
+        notes = timetable_steps.check_notes(answers, provider, check) if check.is_full_time else []
+        async for step in attendance_steps.steps(
+            ctx, answers, commissioner=commissioner, provider=provider, notes=notes
+        ):
+            yield step
         yield Step("objectives", PromptKind.text, "What are the placement's objectives?")
         yield Step(
             "return_plan",
@@ -391,6 +204,8 @@ class StartPlacementDialog(Dialog):
             "What is the plan for the pupil's return or transition (to your school or another mainstream setting)?",
         )
         flags = pupil_steps.flags_of(pupil, answers)
+        start = answers.date("start_date")
+        assert start is not None
         async for step in checklist_steps.steps(
             answers,
             fsm_eligible="fsm_eligible" in flags,

@@ -1,0 +1,172 @@
+"""The timetable as questions, and the full-time check: dates, days and hours at the provider,
+at school and elsewhere, and when a part-time timetable is reviewed. Used by start placement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+from dialogs.common import DAY_CHOICES, date_between
+from dialogs.context import Answers
+from dialogs.engine import Step
+from dialogs.parsing import AnswerError, DateSense, parse_hours
+from dialogs.prompts import Message, PromptKind
+from storage.models import Organisation, Placement
+from storage.rules import fulltime, start_checks
+
+
+def _whole_number(raw: str) -> int:
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 2:
+        raise AnswerError("Please give a whole number, like 4.")
+    return int(text)
+
+
+def _other_hours_problem(hours: Decimal, *, existing: Decimal, elsewhere: str) -> str | None:
+    if hours < existing:
+        return (
+            f"{elsewhere} is {fulltime.format_hours(existing)} h a week on its own: count it "
+            f"(at least {fulltime.format_hours(existing)} h)."
+        )
+    return None
+
+
+def full_time_check(answers: Answers, commissioner: Organisation) -> fulltime.FullTimeCheck:
+    """The full-time check of the hours answered (every hours question answered)."""
+    return fulltime.check_full_time(
+        provider_hours=Decimal(answers.get("provider_hours")),
+        school_hours=Decimal(answers.get("school_hours")),
+        other_hours=Decimal(answers.get("other_hours")),
+        full_time_hours=commissioner.full_time_hours,
+    )
+
+
+def check_notes(
+    answers: Answers, provider: Organisation, check: fulltime.FullTimeCheck
+) -> list[Message]:
+    """What the full-time check says, and the warnings for an unregistered provider beyond
+    the general one (shown with the provider), as notes on the next question."""
+    sessions = answers.get("provider_sessions") if provider.is_unregistered else None
+    start = answers.date("start_date")
+    assert start is not None
+    notes = [Message(text=check.summary, level="info" if check.is_full_time else "warning")]
+    notes += [
+        Message(level="warning", text=text)
+        for text in fulltime.unregistered_warnings(
+            unregistered=provider.is_unregistered,
+            sessions_per_week=int(sessions) if sessions is not None else 0,
+            school_hours=Decimal(answers.get("school_hours")),
+            start_date=start,
+            planned_end_date=answers.date("planned_end_date"),
+        )[1:]  # the general warning was shown with the provider
+    ]
+    return notes
+
+
+async def steps(
+    answers: Answers,
+    *,
+    provider: Organisation,
+    active: list[Placement],
+    commissioner: Organisation,
+    today: dt.date,
+    notes: list[Message],
+) -> AsyncIterator[Step]:
+    """From the start date to the review of a part-time timetable. `active`: the pupil's other
+    placements still running (their hours count); `notes`: said before the first question."""
+    yield Step(
+        "start_date",
+        PromptKind.date,
+        "Start date? (e.g. 30/11/2026, or today)",
+        sense=DateSense.planned,
+        notes=notes,
+        validate=date_between(
+            today - dt.timedelta(days=366),
+            today + dt.timedelta(days=366),
+            too_early="Please give a date within a year of today.",
+            too_late="Please give a date within a year of today.",
+        ),
+    )
+    start = answers.date("start_date")
+    assert start is not None
+    yield Step(
+        "planned_end_date",
+        PromptKind.date,
+        "Planned end date (the agreed length of the placement)?",
+        sense=DateSense.planned,
+        validate=lambda d: None if d > start else "The planned end must be after the start date.",
+    )
+    yield Step(
+        "provider_days",
+        PromptKind.multichoice,
+        "Which days will the pupil be at the provider? (e.g. mon, tue, wed)",
+        choices=DAY_CHOICES,
+    )
+    days = len(answers.many("provider_days"))
+    sessions: int | None = None
+    if provider.is_unregistered:
+        # DfE's limits for an unregistered setting count sessions (a morning or an afternoon).
+        yield Step(
+            "provider_sessions",
+            PromptKind.text,
+            f"How many sessions a week at {provider.name}? A session is a morning or an "
+            f"afternoon (blank for {2 * days}: all day on each of those days).",
+            default=str(2 * days),
+            parse=_whole_number,
+            validate=lambda n: fulltime.sessions_problem(n, days=days),
+        )
+        sessions = int(answers.get("provider_sessions"))
+    yield Step(
+        "provider_hours",
+        PromptKind.text,
+        "Hours a week at the provider?",
+        parse=parse_hours,
+        validate=lambda hours: fulltime.provider_hours_problem(hours, days=days, sessions=sessions),
+    )
+    provider_hours = Decimal(answers.get("provider_hours"))
+    yield Step(
+        "school_hours",
+        PromptKind.text,
+        "Hours a week at your school (0 if none)?",
+        parse=parse_hours,
+        default="0",
+        validate=lambda hours: fulltime.week_hours_problem(provider_hours + hours),
+    )
+    school_hours = Decimal(answers.get("school_hours"))
+    # The other placements still running when this one starts count in its week.
+    running = [p for p in active if p.planned_end_date is None or p.planned_end_date >= start]
+    existing_hours = sum((p.provider_hours for p in running), Decimal(0))
+    elsewhere = ", ".join(f"{p.reference} at {p.provider.name}" for p in running)
+    yield Step(
+        "other_hours",
+        PromptKind.text,
+        "Hours a week at any other provider (0 if none)?"
+        + (f" Count {elsewhere}: {fulltime.format_hours(existing_hours)} h." if running else ""),
+        parse=parse_hours,
+        default=fulltime.format_hours(existing_hours),
+        validate=lambda hours: (
+            _other_hours_problem(hours, existing=existing_hours, elsewhere=elsewhere)
+            or fulltime.week_hours_problem(provider_hours + school_hours + hours)
+        ),
+    )
+    if Decimal(answers.get("other_hours") or 0) > 0:
+        yield Step(
+            "other_providers",
+            PromptKind.text,
+            "Which other provider(s)?",
+            default=elsewhere or None,
+        )
+    check = full_time_check(answers, commissioner)
+    if not check.is_full_time:
+        planned_end = answers.date("planned_end_date")
+        yield Step(
+            "review_date",
+            PromptKind.date,
+            "When will the part-time timetable be reviewed?",
+            sense=DateSense.planned,
+            notes=check_notes(answers, provider, check),
+            validate=lambda d: start_checks.review_date_problem(
+                d, start=start, planned_end=planned_end
+            ),
+        )

@@ -59,13 +59,23 @@ def as_begun(ctx: DialogContext, answers: Answers) -> DialogContext:
 
 def pupil_label(ctx: DialogContext, placement: Placement) -> str:
     """How to name the pupil here: initials in a shared channel, the name in a private chat."""
-    if ctx.shared:
+    return pupil_name(placement, shared=ctx.shared)
+
+
+def pupil_name(placement: Placement, *, shared: bool) -> str:
+    """The pupil's initials where others can read (`shared`), their name in private."""
+    if shared:
         return placement.pupil.initials
     return placement.pupil.full_name
 
 
 def placement_label(ctx: DialogContext, placement: Placement) -> str:
-    return f"{placement.reference} · {pupil_label(ctx, placement)} · {placement.provider.name}"
+    return placement_line(placement, shared=ctx.shared)
+
+
+def placement_line(placement: Placement, *, shared: bool) -> str:
+    """`AP-7K3Q · Jamie Testpupil · Pathways` (initials where others can read)."""
+    return f"{placement.reference} · {pupil_name(placement, shared=shared)} · {placement.provider.name}"
 
 
 async def placements_for(ctx: DialogContext, action: Action) -> list[Placement]:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from dialogs.common import days_text, pupil_label
+from dialogs.common import days_text, pupil_label, pupil_name
 from dialogs.context import Answers, DialogContext
 from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Done, Reply
 from dialogs.wording import STATUS_IN_SHARED
-from storage.access import Action, Task, can, placements_query
+from storage.access import Action, Task, can
 from storage.models import (
-    ChecklistItem,
     ChecklistStatus,
     ChronologyEntry,
     Contact,
@@ -24,17 +23,13 @@ from storage.models import (
     PlacementStatus,
     QaVisit,
     Role,
-    WelfareCall,
-    WelfareCallParty,
-    WelfareCallStatus,
 )
-from storage.rules import cadence, checklist
+from storage.rules import checklist
 from storage.rules.attendance import recent_window
 from storage.services.marks import attendance_rate, marks_for
+from storage.services.my_status import DueItem, DueKind, MyStatus, my_status
 from storage.services.placements import ensure_loaded, find_by_reference
 from storage.services.terms import calendar_for
-
-SOON_DAYS = 14
 
 
 class StatusDialog(Dialog):
@@ -64,109 +59,49 @@ class StatusDialog(Dialog):
                 )
             text = await placement_status(ctx, placement)
             return [Done(dialog=self.name, text=text, record={"reference": placement.reference})]
-        text, counts = await my_status(ctx)
-        return [Done(dialog=self.name, text=text, record=counts)]
+        status = await my_status(ctx.session, ctx.person, today=ctx.today, place=ctx.place)
+        text = status_text(status, shared=ctx.shared)
+        return [Done(dialog=self.name, text=text, record=status.counts())]
 
 
-async def my_status(ctx: DialogContext) -> tuple[str, dict[str, object]]:
-    """Everything due or overdue for this person, soonest first (in a shared channel: the
-    counts only, and only for that channel's organisation's placements)."""
-    today = ctx.today
-    mine = placements_query(ctx.person, place=ctx.place)
-    placements = [p for p in (await ctx.session.scalars(mine)).unique()]
-    if not placements:
-        return (
-            "You have no active placements, so nothing is due. Type help to see what you can do.",
-            {"placements": 0, "overdue": 0, "due_soon": 0},
-        )
-    by_id = {p.id: p for p in placements}
-    # (urgency, date, line): welfare calls first, then everything else soonest first.
-    lines: list[tuple[int, dt.date, str]] = []
-    overdue = due_soon = 0
-
-    if ctx.person.role != Role.provider:
-        leads = ctx.person.role in (Role.dsl, Role.la_officer)
-        query = select(ChecklistItem).where(
-            ChecklistItem.placement_id.in_(by_id),
-            ChecklistItem.status == ChecklistStatus.not_done,
-            ChecklistItem.due_date <= today + dt.timedelta(days=SOON_DAYS),
-        )
-        if not leads:
-            query = query.where(ChecklistItem.owner_id == ctx.person.id)
-        items = list(await ctx.session.scalars(query.order_by(ChecklistItem.due_date)))
-        for item in items:
-            p = by_id[item.placement_id]
-            late = item.due_date is not None and item.due_date < today
-            overdue += late
-            due_soon += not late
-            label = checklist.definition(item.key).label
-            lines.append(
-                (
-                    1,
-                    item.due_date or today,
-                    f"{'OVERDUE' if late else 'due'} {uk_date(item.due_date)}: {label} ({p.reference}, {pupil_label(ctx, p)})",
-                )
-            )
-        for p in placements:
-            state = cadence.qa_state(p.next_qa_due, today)
-            if state != "ok" and can(ctx.person, Action.log_visit, p):
-                overdue += state == "overdue"
-                due_soon += state != "overdue"
-                lines.append(
-                    (
-                        1,
-                        p.next_qa_due or today,
-                        f"{'OVERDUE' if state == 'overdue' else 'due'} {uk_date(p.next_qa_due)}: QA visit ({p.reference}, {pupil_label(ctx, p)})",
-                    )
-                )
-
-    calls = select(WelfareCall).where(
-        WelfareCall.placement_id.in_(by_id), WelfareCall.status == WelfareCallStatus.open
-    )
-    if ctx.person.role == Role.provider:
-        calls = calls.where(WelfareCall.party == WelfareCallParty.provider)
-    else:
-        calls = calls.where(
-            or_(
-                WelfareCall.assigned_to_id == ctx.person.id,
-                WelfareCall.party == WelfareCallParty.school,
-            )
-        )
-    for call in (await ctx.session.scalars(calls.order_by(WelfareCall.absence_date))).unique():
-        p = by_id[call.placement_id]
-        overdue += 1
-        lines.append(
-            (
-                0,
-                call.absence_date,
-                f"Welfare call to make: {p.reference} ({pupil_label(ctx, p)}) absent {uk_date(call.absence_date)}",
-            )
-        )
-
-    header = f"You have {len(placements)} active placement(s)."
-    if not lines:
-        return header + " Nothing is due or overdue. 👍", {
-            "placements": len(placements),
-            "overdue": 0,
-            "due_soon": 0,
-        }
-    counts: dict[str, object] = {
-        "placements": len(placements),
-        "overdue": overdue,
-        "due_soon": due_soon,
-    }
-    if ctx.shared:  # where others may be looking: how many, never which pupils
+def status_text(status: MyStatus, *, shared: bool) -> str:
+    """What is due for the person, soonest first, welfare calls before everything else (in a
+    shared channel: the counts only)."""
+    if not status.placements:
+        return "You have no active placements, so nothing is due. Type help to see what you can do."
+    header = f"You have {status.placements} active placement(s)."
+    if not status.items:
+        return header + " Nothing is due or overdue. 👍"
+    if shared:  # where others may be looking: how many, never which pupils
         return "\n".join(
-            [header, f"{overdue} overdue, {due_soon} due soon.", STATUS_IN_SHARED]
-        ), counts
-    text = "\n".join(
+            [header, f"{status.overdue} overdue, {status.due_soon} due soon.", STATUS_IN_SHARED]
+        )
+    lines = sorted(_due_line(item, status.today) for item in status.items)
+    return "\n".join(
         [
             header,
-            f"{overdue} overdue, {due_soon} due soon:",
-            *(f"• {line}" for _, _, line in sorted(lines)),
+            f"{status.overdue} overdue, {status.due_soon} due soon:",
+            *(f"• {line}" for _, _, line in lines),
         ]
     )
-    return text, counts
+
+
+def _due_line(item: DueItem, today: dt.date) -> tuple[int, dt.date, str]:
+    """(urgency, day, line): sorted, welfare calls come first, then the rest soonest first."""
+    p = item.placement
+    pupil = pupil_name(p, shared=False)
+    if item.kind == DueKind.welfare_call:
+        return (
+            0,
+            item.due or today,
+            f"Welfare call to make: {p.reference} ({pupil}) absent {uk_date(item.due)}",
+        )
+    what = checklist.definition(item.check).label if item.check else "QA visit"
+    return (
+        1,
+        item.due or today,
+        f"{'OVERDUE' if item.overdue else 'due'} {uk_date(item.due)}: {what} ({p.reference}, {pupil})",
+    )
 
 
 def _outcome(placement: Placement) -> str:

@@ -9,20 +9,21 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import blocks, wording
-from bot.channels.slack.channel import CHANNEL, SlackChannel
+from bot.channels.slack.channel import SlackChannel
 from bot.channels.slack.conversation import Delivery, SlackTurns
 from bot.channels.slack.dedupe import request_key
 from bot.channels.slack.identity import person_for
 from bot.channels.turn import take_turn
 from dialogs import wording as dialog_wording
 from dialogs.commands import find_dialog
-from dialogs.common import placement_label
-from dialogs.context import DialogContext
+from dialogs.common import placement_line
 from dialogs.runner import Incoming
-from dialogs.status import my_status
+from dialogs.status import status_text
 from storage.access import placements_query
+from storage.clock import london_today
 from storage.db import transaction
 from storage.models import Person
+from storage.services.my_status import my_status
 
 MAX_PLACEMENTS = 15
 
@@ -51,20 +52,14 @@ def _section(text: str) -> dict[str, Any]:
 async def home_blocks(slack: SlackChannel, person: Person) -> list[dict[str, Any]]:
     """The home tab's blocks for one person (private to them, so pupils are named)."""
     async with transaction(slack.runtime.sessions) as session:
-        ctx = DialogContext(
-            session=session,
-            person=person,
-            clock=slack.runtime.clock,
-            channel=CHANNEL,
-            conversation=f"{CHANNEL}:home:{person.id}",
-        )
-        status_text, _ = await my_status(ctx)
+        today = london_today(slack.runtime.clock)
+        due = status_text(await my_status(session, person, today=today), shared=False)
         placements = list((await session.scalars(placements_query(person))).unique())
-        lines = [placement_label(ctx, p) for p in placements[:MAX_PLACEMENTS]]
+        lines = [placement_line(p, shared=False) for p in placements[:MAX_PLACEMENTS]]
     view: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": wording.HOME_TITLE}},
         _section(wording.HOME_HELLO.format(first_name=person.name.split()[0])),
-        _section(status_text),
+        _section(due),
         {"type": "divider"},
         _section(wording.HOME_PLACEMENTS),
     ]

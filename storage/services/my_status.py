@@ -1,0 +1,133 @@
+"""What is due or overdue for one person: the facts behind `status` and the Slack App Home
+(each words them itself)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import SAFEGUARDING_ROLES, Action, can, placements_query
+from storage.models import (
+    ChecklistItem,
+    ChecklistStatus,
+    Person,
+    Placement,
+    Role,
+    WelfareCall,
+    WelfareCallParty,
+    WelfareCallStatus,
+)
+from storage.rules import cadence
+
+# How far ahead a check counts as due soon.
+SOON_DAYS = 14
+
+
+class DueKind(enum.StrEnum):
+    welfare_call = "welfare_call"
+    check = "check"
+    qa_visit = "qa_visit"
+
+
+@dataclasses.dataclass(frozen=True)
+class DueItem:
+    """One thing to do: a welfare call to make, a check or a QA visit due (or overdue)."""
+
+    kind: DueKind
+    placement: Placement
+    # The day it is about: the absence (a welfare call), or when it is due (None: a QA visit
+    # never planned, which counts as overdue).
+    due: dt.date | None
+    overdue: bool
+    # A check's key (`storage.rules.checklist`); None for the others.
+    check: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class MyStatus:
+    """The person's active placements and what is due on them."""
+
+    today: dt.date
+    placements: int
+    items: list[DueItem]
+
+    @property
+    def overdue(self) -> int:
+        return sum(item.overdue for item in self.items)
+
+    @property
+    def due_soon(self) -> int:
+        return sum(not item.overdue for item in self.items)
+
+    def counts(self) -> dict[str, object]:
+        return {"placements": self.placements, "overdue": self.overdue, "due_soon": self.due_soon}
+
+
+async def my_status(
+    session: AsyncSession, person: Person, *, today: dt.date, place: int | None = None
+) -> MyStatus:
+    """Everything due or overdue for this person on their active placements (`place`: only a
+    shared channel's organisation's): their checks due within SOON_DAYS (every check for a
+    safeguarding lead), QA visits due for those who log them, and the open welfare calls that
+    are theirs to make (a provider's: the provider's; the school's otherwise)."""
+    mine = placements_query(person, place=place)
+    placements = list((await session.scalars(mine)).unique())
+    by_id = {p.id: p for p in placements}
+    items: list[DueItem] = []
+    if not placements:
+        return MyStatus(today=today, placements=0, items=items)
+    if person.role != Role.provider:
+        query = select(ChecklistItem).where(
+            ChecklistItem.placement_id.in_(by_id),
+            ChecklistItem.status == ChecklistStatus.not_done,
+            ChecklistItem.due_date <= today + dt.timedelta(days=SOON_DAYS),
+        )
+        if person.role not in SAFEGUARDING_ROLES:
+            query = query.where(ChecklistItem.owner_id == person.id)
+        for item in await session.scalars(query.order_by(ChecklistItem.due_date)):
+            items.append(
+                DueItem(
+                    kind=DueKind.check,
+                    placement=by_id[item.placement_id],
+                    due=item.due_date,
+                    overdue=item.due_date is not None and item.due_date < today,
+                    check=item.key,
+                )
+            )
+        for p in placements:
+            state = cadence.qa_state(p.next_qa_due, today)
+            if state != "ok" and can(person, Action.log_visit, p):
+                items.append(
+                    DueItem(
+                        kind=DueKind.qa_visit,
+                        placement=p,
+                        due=p.next_qa_due,
+                        overdue=state == "overdue",
+                    )
+                )
+    calls = select(WelfareCall).where(
+        WelfareCall.placement_id.in_(by_id), WelfareCall.status == WelfareCallStatus.open
+    )
+    if person.role == Role.provider:
+        calls = calls.where(WelfareCall.party == WelfareCallParty.provider)
+    else:
+        calls = calls.where(
+            or_(
+                WelfareCall.assigned_to_id == person.id,
+                WelfareCall.party == WelfareCallParty.school,
+            )
+        )
+    for call in (await session.scalars(calls.order_by(WelfareCall.absence_date))).unique():
+        items.append(
+            DueItem(
+                kind=DueKind.welfare_call,
+                placement=by_id[call.placement_id],
+                due=call.absence_date,
+                overdue=True,
+            )
+        )
+    return MyStatus(today=today, placements=len(placements), items=items)

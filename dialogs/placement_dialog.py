@@ -36,6 +36,10 @@ class PlacementDialog(Dialog):
     which: ClassVar[str] = "Which placement?"
     # Said when there is no placement to pick.
     nothing: ClassVar[str]
+    # A reference typed after the command that can't be used: "I can't find a placement
+    # 'AP-7K3Q' {may_use}. Check the reference, or {to_list} to pick from a list."
+    may_use: ClassVar[str] = "that you can use here"
+    to_list: ClassVar[str] = "start without it"
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
         answers = Answers()
@@ -96,8 +100,8 @@ class PlacementDialog(Dialog):
 
     def cannot_use(self, reference: str) -> str:
         return (
-            f"I can't find a placement {reference.upper()!r} that you can use here. "
-            "Check the reference, or start without it to pick from a list."
+            f"I can't find a placement {reference.upper()!r} {self.may_use}. "
+            f"Check the reference, or {self.to_list} to pick from a list."
         )
 
     def closed(self, placement: Placement) -> str:

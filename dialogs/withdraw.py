@@ -28,13 +28,9 @@ class WithdrawDialog(PlacementDialog):
         "You have no placements still to start, so none to withdraw. To close one that "
         "has started, type end."
     )
+    may_use = "that you can withdraw"
+    to_list = "type withdraw on its own"
     summary = "withdraw a placement that has not started yet (with a reason)"
-
-    def cannot_use(self, reference: str) -> str:
-        return (
-            f"I can't find a placement {reference.upper()!r} that you can withdraw. "
-            "Check the reference, or type withdraw on its own to pick from a list."
-        )
 
     def closed(self, placement: Placement) -> str:
         return f"{placement.reference} {placement.status.closed_phrase} already."

@@ -30,7 +30,7 @@ def _field(key: str, part: str = "") -> str:
     return f"check.{key}{'.' + part if part else ''}"
 
 
-def questions_for(facts: checklist.PlacementFacts) -> list[checklist.ChecklistDefinition]:
+def questions_for(facts: checklist.ChecklistConditions) -> list[checklist.ChecklistDefinition]:
     """The items asked as questions: every applicable item the dialog doesn't settle itself."""
     return [item for item in checklist.applicable_items(facts) if not item.automatic]
 
@@ -45,7 +45,7 @@ async def steps(
     today: dt.date,
 ) -> AsyncIterator[Step]:
     """One question per item (and a follow-up for a due date or a reason)."""
-    facts = checklist.PlacementFacts(
+    facts = checklist.ChecklistConditions(
         fsm_eligible=fsm_eligible,
         commissioner_is_school=commissioner_is_school,
         other_providers_involved=other_providers_involved,
@@ -106,7 +106,7 @@ def answers_to_plan(answers: Answers) -> dict[str, ChecklistAnswer]:
 
 
 def planned_statuses(
-    answers: Answers, facts: checklist.PlacementFacts, *, is_full_time: bool
+    answers: Answers, facts: checklist.ChecklistConditions, *, is_full_time: bool
 ) -> list[ChecklistStatus]:
     """The status each applicable item will be saved with: as answered, or as the dialog
     settles it itself (an item not answered yet counts as to do)."""
@@ -123,7 +123,7 @@ def planned_statuses(
     ]
 
 
-def summary(answers: Answers, facts: checklist.PlacementFacts, *, is_full_time: bool) -> str:
+def summary(answers: Answers, facts: checklist.ChecklistConditions, *, is_full_time: bool) -> str:
     """One line: how the checklist will stand when saved (counted as every view counts it)."""
     counts = checklist.checklist_counts(planned_statuses(answers, facts, is_full_time=is_full_time))
     return (

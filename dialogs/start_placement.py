@@ -217,7 +217,7 @@ class StartPlacementDialog(Dialog):
             yield step
         # As the placement service will decide which items apply (other providers named
         # count even with no hours given).
-        facts = checklist.PlacementFacts(
+        facts = checklist.ChecklistConditions(
             fsm_eligible="fsm_eligible" in flags,
             commissioner_is_school=commissioner.kind == OrgKind.school,
             other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0

@@ -24,8 +24,8 @@ from bot.scheduler.limiter import Limiter, conversation_of
 from storage.clock import Clock
 from storage.db import transaction
 from storage.models import ChatChannel, OutboxMessage, OutboxStatus, Person, Placement
-from storage.rules import nudge_wording as say
 from storage.services.nudges import why_stale
+from storage.wording import nudges as nudge_wording
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +61,18 @@ def buttons_for(row: OutboxMessage) -> list[NoticeButton]:
     value = str(row.id)
     buttons: list[NoticeButton] = []
     if payload.get("done") == "tick":
-        buttons.append(NoticeButton(action="done", label=say.DONE, value=value))
+        buttons.append(NoticeButton(action="done", label=nudge_wording.DONE, value=value))
     elif payload.get("done") == "present":
-        buttons.append(NoticeButton(action="done", label=say.ALL_PRESENT, value=value))
+        buttons.append(NoticeButton(action="done", label=nudge_wording.ALL_PRESENT, value=value))
     if payload.get("snoozable"):
-        buttons.append(NoticeButton(action="snooze_day", label=say.SNOOZE_DAY, value=value))
-        buttons.append(NoticeButton(action="snooze_week", label=say.SNOOZE_WEEK, value=value))
+        buttons.append(
+            NoticeButton(action="snooze_day", label=nudge_wording.SNOOZE_DAY, value=value)
+        )
+        buttons.append(
+            NoticeButton(action="snooze_week", label=nudge_wording.SNOOZE_WEEK, value=value)
+        )
     if payload.get("open"):
-        buttons.append(NoticeButton(action="open", label=say.OPEN, value=value))
+        buttons.append(NoticeButton(action="open", label=nudge_wording.OPEN, value=value))
     return buttons
 
 

@@ -1,5 +1,6 @@
 """Every table of the shared database."""
 
+from storage.models.attendance_changes import AttendanceChange
 from storage.models.base import Base
 from storage.models.chat import ChatChannel, ConversationRef, InboundEvent, PendingFile
 from storage.models.enums import (
@@ -19,14 +20,6 @@ from storage.models.enums import (
     WelfareCallParty,
     WelfareCallStatus,
 )
-from storage.models.followup import (
-    AttendanceChange,
-    WelfareCallAttempt,
-    WelfareContact,
-    WelfareEscalation,
-    WelfareEscalationReason,
-    WelfareNextStep,
-)
 from storage.models.keys import KeyCanary
 from storage.models.organisations import Organisation, Site
 from storage.models.people import Person, Pupil
@@ -35,6 +28,13 @@ from storage.models.reading import NoticeRead, ReadingCursor
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
 from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecord
 from storage.models.system import AuditCheck, AuditEntry, DialogState, OutboxMessage
+from storage.models.welfare_calls import (
+    WelfareCallAttempt,
+    WelfareContact,
+    WelfareEscalation,
+    WelfareEscalationReason,
+    WelfareNextStep,
+)
 
 # Every audit row written through a session is chained (registers a flush hook).
 from storage.models import audit_chain  # noqa: F401  isort: skip

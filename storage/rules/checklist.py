@@ -31,8 +31,9 @@ FIRST_FORTNIGHT = 14
 
 
 @dataclass(frozen=True)
-class PlacementFacts:
-    """What the checklist needs to know about a placement to decide which items apply."""
+class ChecklistConditions:
+    """What the checklist needs to know about a placement to decide which items apply (the
+    conditions `ApplyWhen` tests)."""
 
     fsm_eligible: bool
     commissioner_is_school: bool
@@ -47,7 +48,7 @@ class ApplyWhen(enum.StrEnum):
     school_commissions = "school_commissions"
     other_providers_involved = "other_providers_involved"
 
-    def applies(self, facts: PlacementFacts) -> bool:
+    def applies(self, facts: ChecklistConditions) -> bool:
         """Whether an item with this condition applies to a placement with these facts."""
         if self is ApplyWhen.fsm_eligible:
             return facts.fsm_eligible
@@ -330,7 +331,7 @@ def definition(key: str) -> ChecklistDefinition:
         raise KeyError(f"Unknown checklist item {key!r}; known items are: {known}") from None
 
 
-def applicable_items(facts: PlacementFacts) -> list[ChecklistDefinition]:
+def applicable_items(facts: ChecklistConditions) -> list[ChecklistDefinition]:
     """The checklist items that apply to a placement with these facts, in the guidance's order."""
     return [item for item in ALL_ITEMS if item.applies.applies(facts)]
 

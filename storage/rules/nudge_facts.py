@@ -7,8 +7,9 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from storage.rules import nudge_wording as say
 from storage.rules.calendar import SchoolCalendar, london_date
+from storage.wording import NoticeKind
+from storage.wording import nudges as nudge_wording
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -50,7 +51,7 @@ class PlacementFacts:
 
     @property
     def who(self) -> str:
-        return say.pupil(self.pupil_name, self.reference)
+        return nudge_wording.pupil(self.pupil_name, self.reference)
 
     def expected_on(self, day: dt.date) -> bool:
         """Whether the pupil is due at the provider that day (started, on the timetable, and a
@@ -117,7 +118,7 @@ class Nudge:
     for deciding, just before sending, whether it still applies)."""
 
     key: str
-    kind: str
+    kind: NoticeKind
     recipient_id: int
     due_at: dt.datetime
     text: str

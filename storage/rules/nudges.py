@@ -22,7 +22,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from storage.rules import cadence, checklist
-from storage.rules import nudge_wording as say
 from storage.rules.calendar import SchoolCalendar, at_london, london_date
 from storage.rules.nudge_facts import (
     WEEKDAYS,
@@ -33,6 +32,8 @@ from storage.rules.nudge_facts import (
     NudgeTimes,
     PlacementFacts,
 )
+from storage.wording import NoticeKind
+from storage.wording import nudges as nudge_wording
 
 __all__ = [
     "WEEKDAYS",
@@ -75,7 +76,7 @@ def _reminder(
     due: dt.datetime,
     *,
     key: str,
-    kind: str,
+    kind: NoticeKind,
     to: int,
     text: str,
     subject: str,
@@ -121,9 +122,9 @@ def checks_overdue(f: Facts, by_id: Mapping[int, PlacementFacts]) -> Iterable[Nu
                 f,
                 due,
                 key=f"check-overdue:{check.item_id}:{f.today.isoformat()}",
-                kind="check_overdue",
+                kind=NoticeKind.check_overdue,
                 to=to,
-                text=say.check_overdue(check.label, p.who, check.due_date),
+                text=nudge_wording.check_overdue(check.label, p.who, check.due_date),
                 subject=f"check:{check.item_id}",
                 open_command=f"check {p.reference}",
                 repeats=True,
@@ -146,10 +147,10 @@ def letter_of_assurance_missing(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
     for to in f.leads.get(p.commissioner_id, ()):
         yield Nudge(
             key=f"letter-missing:{p.id}:{f.today.isoformat()}:{to}",
-            kind="letter_of_assurance_missing",
+            kind=NoticeKind.letter_of_assurance_missing,
             recipient_id=to,
             due_at=due,
-            text=say.letter_of_assurance_missing(p.who, p.provider_name, p.start_date),
+            text=nudge_wording.letter_of_assurance_missing(p.who, p.provider_name, p.start_date),
             subject=f"check:{p.letter_of_assurance_item}",
             placement_id=p.id,
             reference=p.reference,
@@ -173,9 +174,9 @@ def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
             f,
             due,
             key=f"qa-due:{p.id}:{p.next_qa_due.isoformat()}",
-            kind="qa_due",
+            kind=NoticeKind.qa_due,
             to=p.owner_id,
-            text=say.qa_due_soon(p.who, p.provider_name, p.next_qa_due),
+            text=nudge_wording.qa_due_soon(p.who, p.provider_name, p.next_qa_due),
             subject=f"qa:{p.id}",
             open_command=f"visit {ref}",
             repeats=False,
@@ -186,9 +187,9 @@ def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
             f,
             due,
             key=f"qa-overdue:{p.id}:{day}",
-            kind="qa_overdue",
+            kind=NoticeKind.qa_overdue,
             to=p.owner_id,
-            text=say.qa_overdue(p.who, p.provider_name, p.next_qa_due),
+            text=nudge_wording.qa_overdue(p.who, p.provider_name, p.next_qa_due),
             subject=f"qa:{p.id}",
             open_command=f"visit {ref}",
             repeats=True,
@@ -199,9 +200,9 @@ def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
             f,
             due,
             key=f"contact-overdue:{p.id}:{day}",
-            kind="contact_overdue",
+            kind=NoticeKind.contact_overdue,
             to=p.owner_id,
-            text=say.contact_overdue(p.who, p.provider_name, p.last_contact),
+            text=nudge_wording.contact_overdue(p.who, p.provider_name, p.last_contact),
             subject=f"contact:{p.id}",
             open_command=f"contact {ref}",
             repeats=True,
@@ -212,9 +213,9 @@ def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
             f,
             due,
             key=f"review-soon:{p.id}:{p.review_date.isoformat()}",
-            kind="review_soon",
+            kind=NoticeKind.review_soon,
             to=p.owner_id,
-            text=say.review_soon(p.who, p.review_date),
+            text=nudge_wording.review_soon(p.who, p.review_date),
             subject=f"review:{p.id}",
             open_command=f"status {ref}",
             repeats=False,
@@ -225,9 +226,9 @@ def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
             f,
             due,
             key=f"ending-soon:{p.id}:{p.planned_end_date.isoformat()}",
-            kind="ending_soon",
+            kind=NoticeKind.ending_soon,
             to=p.owner_id,
-            text=say.ending_soon(p.who, p.planned_end_date),
+            text=nudge_wording.ending_soon(p.who, p.planned_end_date),
             subject=f"end:{p.id}",
             open_command=f"status {ref}",
             repeats=False,
@@ -240,9 +241,9 @@ def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
                 f,
                 due,
                 key=f"part-time-review:{p.id}:{day}",
-                kind="part_time_review",
+                kind=NoticeKind.part_time_review,
                 to=to,
-                text=say.part_time_review_overdue(p.who, p.review_date),
+                text=nudge_wording.part_time_review_overdue(p.who, p.review_date),
                 subject=f"review:{p.id}",
                 open_command=f"status {ref}",
                 repeats=True,
@@ -272,10 +273,10 @@ def register_prompts(f: Facts) -> Iterable[Nudge]:
         for to in f.provider_staff.get(provider_id, ()):
             yield Nudge(
                 key=f"register:{provider_id}:{today.isoformat()}:{to}",
-                kind="register_prompt",
+                kind=NoticeKind.register_prompt,
                 recipient_id=to,
                 due_at=due,
-                text=say.register_prompt(references, first_deadline),
+                text=nudge_wording.register_prompt(references, first_deadline),
                 subject=f"register:{provider_id}:{today.isoformat()}",
                 open_command="absent",
                 done="present",
@@ -295,10 +296,10 @@ def no_reports(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
         for to in f.provider_staff.get(p.provider_id, ()):
             yield Nudge(
                 key=f"no-report:{p.id}:{today.isoformat()}:{to}",
-                kind="no_report",
+                kind=NoticeKind.no_report,
                 recipient_id=to,
                 due_at=deadline_at,
-                text=say.no_report_provider(p.reference, p.absence_deadline),
+                text=nudge_wording.no_report_provider(p.reference, p.absence_deadline),
                 subject=subject,
                 placement_id=p.id,
                 reference=p.reference,
@@ -310,10 +311,10 @@ def no_reports(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
         for to in f.leads.get(p.commissioner_id, ()):
             yield Nudge(
                 key=f"no-report-dsl:{p.id}:{today.isoformat()}:{to}",
-                kind="no_report_dsl",
+                kind=NoticeKind.no_report_dsl,
                 recipient_id=to,
                 due_at=deadline_at + DSL_GRACE,
-                text=say.no_report_dsl(p.who, p.provider_name, p.absence_deadline),
+                text=nudge_wording.no_report_dsl(p.who, p.provider_name, p.absence_deadline),
                 subject=subject,
                 placement_id=p.id,
                 reference=p.reference,
@@ -333,10 +334,10 @@ def welfare_calls_overdue(f: Facts, by_id: Mapping[int, PlacementFacts]) -> Iter
         for to in f.leads.get(p.commissioner_id, ()):
             yield Nudge(
                 key=f"welfare-overdue:{call.id}:{to}",
-                kind="welfare_overdue",
+                kind=NoticeKind.welfare_overdue,
                 recipient_id=to,
                 due_at=due,
-                text=say.welfare_overdue(p.who, call.absence_date, hours),
+                text=nudge_wording.welfare_overdue(p.who, call.absence_date, hours),
                 subject=f"call:{call.id}",
                 placement_id=p.id,
                 reference=p.reference,
@@ -370,10 +371,10 @@ def missing_education(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
     for to in f.leads.get(p.commissioner_id, ()):
         yield Nudge(
             key=f"cme-risk:{p.id}:{run[0].isoformat()}:{to}",
-            kind="cme_risk",
+            kind=NoticeKind.cme_risk,
             recipient_id=to,
             due_at=f.now,
-            text=say.cme_risk(p.who, run),
+            text=nudge_wording.cme_risk(p.who, run),
             subject=f"cme:{p.id}",
             placement_id=p.id,
             reference=p.reference,

@@ -44,7 +44,8 @@ from storage.services.audit import Change, audit_created, audit_updated, snapsho
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.services.placements import ensure_loaded
 from storage.services.terms import calendar_for, calendars_for
-from storage.text import sentence
+from storage.wording import NoticeKind, alerts, provider_notices
+from storage.wording.text import sentence
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SESSION_WORDS = {Session.am: "morning", Session.pm: "afternoon"}
@@ -280,16 +281,20 @@ async def _tell_register_corrected(
         await enqueue(
             session,
             key=f"register-corrected:{record.id}:{change.at.isoformat()}:{lead.id}",
-            kind="register_corrected",
+            kind=NoticeKind.register_corrected,
             recipient_id=lead.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"Register corrected: {placement.pupil.full_name} ({placement.reference}) was "
-                f"recorded {was} at {placement.provider.name} on {record.date:%a %d/%m/%Y} "
-                f"{record.session.value}, and is now reported ABSENT ({record.code}) by "
-                f"{reporter.name if reporter else 'unknown'}. Why: {why}. The pupil was not "
-                "where the register said."
+            text=alerts.register_corrected(
+                pupil=placement.pupil.full_name,
+                reference=placement.reference,
+                provider=placement.provider.name,
+                day=record.date,
+                session=record.session.value,
+                was=was,
+                code=record.code,
+                reporter=reporter.name if reporter else None,
+                why=why,
             ),
         )
 
@@ -323,9 +328,9 @@ async def _new_call(
 
 def _who_calls(placement: Placement) -> str:
     if placement.welfare_call_party == WelfareCallParty.provider:
-        return f"{placement.provider.name} makes the welfare call"
+        return alerts.who_calls_provider(placement.provider.name)
     person = placement.welfare_call_person
-    return f"{person.name if person else 'your school'} makes the welfare call"
+    return alerts.who_calls_school(person.name if person else None)
 
 
 async def _alert(
@@ -342,29 +347,24 @@ async def _alert(
     """Each safeguarding lead of the commissioner hears at once, in a DM (so with the name)."""
     reporter = await session.get(Person, change.person_id)
     date = records[0].date
-    late_text = (
-        f" Reported LATE (the deadline was {placement.absence_deadline:%H:%M})." if late else ""
-    )
-    call_text = f" {_who_calls(placement)}." if call is not None else ""
-    proposal = (
-        f" The provider proposes {codes.get(proposed).label}: that code is the school's to "
-        f"decide (type explain {placement.reference} to set it)."
-        if proposed
-        else ""
-    )
-    text = (
-        f"Absence: {placement.pupil.full_name} ({placement.reference}) is not at "
-        f"{placement.provider.name} on {date:%a %d/%m/%Y}, "
-        f"{sessions_text([r.session for r in records])}. "
-        f"Code {absence.label}. Reason: {sentence(reason) or 'not given.'} "
-        f"Reported by {reporter.name if reporter else 'unknown'}.{late_text}{call_text}"
-        f"{proposal}"
+    text = alerts.absence(
+        pupil=placement.pupil.full_name,
+        reference=placement.reference,
+        provider=placement.provider.name,
+        day=date,
+        sessions=sessions_text([r.session for r in records]),
+        code=absence.label,
+        reason=sentence(reason),
+        reporter=reporter.name if reporter else None,
+        late_deadline=placement.absence_deadline if late else None,
+        who_calls=_who_calls(placement) if call is not None else None,
+        proposed=codes.get(proposed).label if proposed else None,
     )
     for lead in await safeguarding_leads(session, placement.commissioner_id):
         await enqueue(
             session,
             key=f"absence:{placement.id}:{date.isoformat()}:{lead.id}",
-            kind="absence_alert",
+            kind=NoticeKind.absence_alert,
             recipient_id=lead.id,
             placement_id=placement.id,
             due_at=change.at,
@@ -378,19 +378,17 @@ async def _give_call(
 ) -> None:
     """Tell whoever owes the call: the provider's staff (reference only), or the named person
     at the school (unless they already heard as a safeguarding lead)."""
-    date = f"{call.absence_date:%a %d/%m/%Y}"
     if call.party == WelfareCallParty.provider:
         for person in await staff_of(session, placement.provider_id, Role.provider):
             await enqueue(
                 session,
                 key=f"welfare-call:{call.id}:{person.id}",
-                kind="welfare_call_task",
+                kind=NoticeKind.welfare_call_task,
                 recipient_id=person.id,
                 placement_id=placement.id,
                 due_at=change.at,
-                text=(
-                    f"Welfare call needed: {placement.reference} is absent {date}. "
-                    "Please call home as agreed and tell the school what you find."
+                text=provider_notices.welfare_call_task(
+                    reference=placement.reference, day=call.absence_date
                 ),
                 payload={"welfare_call_id": call.id},
             )
@@ -400,13 +398,15 @@ async def _give_call(
         await enqueue(
             session,
             key=f"welfare-call:{call.id}:{call.assigned_to_id}",
-            kind="welfare_call_task",
+            kind=NoticeKind.welfare_call_task,
             recipient_id=call.assigned_to_id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"Welfare call needed: {placement.pupil.full_name} ({placement.reference}) is "
-                f"absent from {placement.provider.name} {date}. Please call home as agreed."
+            text=alerts.welfare_call_task_school(
+                pupil=placement.pupil.full_name,
+                reference=placement.reference,
+                provider=placement.provider.name,
+                day=call.absence_date,
             ),
             payload={"welfare_call_id": call.id},
         )

@@ -21,7 +21,8 @@ from storage.db import insert_for, transaction
 from storage.models import AuditCheck, AuditEntry, Person, Role
 from storage.models.audit_chain import CHAINED, GENESIS, row_hash
 from storage.rules.calendar import at_london, london_date
-from storage.services.outbox import Message, enqueue_many
+from storage.services.outbox import MessageToQueue, enqueue_many
+from storage.wording import NoticeKind, admin_notices
 
 log = logging.getLogger(__name__)
 
@@ -234,17 +235,13 @@ async def check_daily(
         admins = await session.scalars(
             select(Person.id).where(Person.role == Role.admin, Person.active).order_by(Person.id)
         )
-        text = (
-            f"{report.problem.as_text()}\nSomeone changed the audit log outside the bot. Run "
-            "`apbot audit verify` on the server, keep a copy of the database as it is, and see "
-            "docs/audit.md for what to do next."
-        )
+        text = admin_notices.audit_chain_broken(report.problem.as_text())
         await enqueue_many(
             session,
             [
-                Message(
+                MessageToQueue(
                     key=f"audit-chain:{today.isoformat()}:{admin}",
-                    kind="audit_chain_broken",
+                    kind=NoticeKind.audit_chain_broken,
                     text=text,
                     due_at=now,
                     recipient_id=admin,

@@ -22,6 +22,7 @@ from storage.models import (
 from storage.services.audit import Change, audit_created
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.services.placements import ensure_loaded
+from storage.wording import NoticeKind, alerts, provider_notices
 
 MAX_TEXT_LENGTH = 4000
 # How an entry written by AP Safeguard itself is attributed (it has no `recorded_by_id`).
@@ -106,14 +107,17 @@ async def _alert_leads(
         await enqueue(
             session,
             key=f"chronology:{entry.id}:{lead.id}",
-            kind="chronology_update",
+            kind=NoticeKind.chronology_update,
             recipient_id=lead.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"{placement.reference}: new chronology update from {provider} about "
-                f"{placement.pupil.full_name} ({entry.kind.value}, dated "
-                f"{entry.entry_date:%d/%m/%Y}): {entry.text}"
+            text=alerts.chronology_update(
+                pupil=placement.pupil.full_name,
+                reference=placement.reference,
+                provider=provider,
+                kind=entry.kind.value,
+                day=entry.entry_date,
+                text=entry.text,
             ),
         )
 
@@ -126,13 +130,15 @@ async def _tell_provider(
         await enqueue(
             session,
             key=f"chronology-shared:{entry.id}:{person.id}",
-            kind="chronology_shared",
+            kind=NoticeKind.chronology_shared,
             recipient_id=person.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"{placement.reference}: {placement.commissioner.name} has shared a safeguarding "
-                f"chronology entry with you ({entry.kind.value}, dated "
-                f"{entry.entry_date:%d/%m/%Y}): {entry.text}"
+            text=provider_notices.chronology_shared(
+                reference=placement.reference,
+                commissioner=placement.commissioner.name,
+                kind=entry.kind.value,
+                day=entry.entry_date,
+                text=entry.text,
             ),
         )

@@ -38,8 +38,10 @@ from storage.rules.calendar import SchoolCalendar, london_date
 from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.chunks import among, chunk_size, chunks, one_of
 from storage.services.terms import calendars_for
+from storage.wording import NoticeKind
+from storage.wording import digest as digest_wording
 
-DIGEST_KIND = "digest"
+DIGEST_KIND = NoticeKind.digest
 ATTENDANCE_WEEKS = 4
 ENDING_SOON_DAYS = 14
 EXCERPT = 140
@@ -53,7 +55,7 @@ class DigestSection:
 
     title: str
     lines: list[str] = field(default_factory=list)
-    empty: str = "None."
+    empty: str = digest_wording.EMPTY_SECTION
 
     def as_dict(self) -> dict[str, object]:
         return {"title": self.title, "lines": list(self.lines), "empty": self.empty}
@@ -82,10 +84,6 @@ class Digest:
 
 def digest_key(person_id: int, day: dt.date) -> str:
     return f"digest:{person_id}:{day.isoformat()}"
-
-
-def _d(day: dt.date | None) -> str:
-    return f"{day:%a %d/%m}" if day else "not set"
 
 
 async def last_digests(
@@ -277,14 +275,11 @@ def digest_from(
 
     def who(p: Placement) -> str:
         if detail[p.id]:
-            return f"{p.pupil.full_name} ({p.reference})"
-        return f"{p.reference} ({p.commissioner.name})"
+            return digest_wording.pupil_named(p.pupil.full_name, p.reference)
+        return digest_wording.pupil_by_reference(p.reference, p.commissioner.name)
 
-    org = person.organisation.name if person.organisation else "your organisation"
-    heading = (
-        f"Daily safeguarding digest for {org}, {today:%A %d/%m/%Y}: "
-        f"{len(placements)} active placement(s)."
-    )
+    org = person.organisation.name if person.organisation else digest_wording.NO_ORGANISATION
+    heading = digest_wording.heading(org, today, len(placements))
     since = data.last_digest.get(person.id) or now - dt.timedelta(days=1)
     sections = [
         _absences(data, placements, detail, who, since, now),
@@ -309,8 +304,8 @@ def _absences(
     """Absences REPORTED since the person's previous digest, whatever day they are about (an
     absence reported on Sunday for Wednesday is in Monday's digest)."""
     section = DigestSection(
-        f"Absences reported since {since.astimezone(now.tzinfo):%a %d/%m %H:%M}",
-        empty="No absences reported.",
+        digest_wording.absences_title(since.astimezone(now.tzinfo)),
+        empty=digest_wording.NO_ABSENCES,
     )
     found = [
         (p, day, [r for r in records if since < r.reported_at <= now])
@@ -322,18 +317,23 @@ def _absences(
             continue
         first = records[0]
         sessions = " and ".join(r.session.value for r in records)
-        line = f"{who(p)}: absent {_d(day)} {sessions}, code {_code_label(first.code)}"
-        if detail[p.id]:
-            line += f"; reason: {first.reason or 'not given'}"
         call = data.day_calls.get((p.id, day))
         if call is None:
-            line += "; no welfare call task"
+            called = digest_wording.CALL_NONE
         elif call.status == WelfareCallStatus.done:
-            outcome = f": {call.outcome}" if detail[p.id] and call.outcome else ""
-            line += f"; welfare call done{outcome}"
+            called = digest_wording.call_done(call.outcome if detail[p.id] else None)
         else:
-            line += "; welfare call NOT YET DONE"
-        section.lines.append(line)
+            called = digest_wording.CALL_NOT_DONE
+        section.lines.append(
+            digest_wording.absence(
+                who(p),
+                day,
+                sessions,
+                _code_label(first.code),
+                reason=(first.reason or "") if detail[p.id] else None,
+                call=called,
+            )
+        )
     return section
 
 
@@ -345,7 +345,7 @@ def _code_label(code: str) -> str:
 
 
 def _open_calls(data: DigestData, placements: list[Placement], who: Who) -> DigestSection:
-    section = DigestSection("Welfare calls outstanding", empty="None outstanding.")
+    section = DigestSection(digest_wording.OPEN_CALLS_TITLE, empty=digest_wording.NO_OPEN_CALLS)
     by_id = {p.id: p for p in placements}
     calls = [call for p in placements for call in data.open_calls.get(p.id, [])]
     for call in sorted(calls, key=lambda call: (call.absence_date, call.id)):
@@ -353,42 +353,52 @@ def _open_calls(data: DigestData, placements: list[Placement], who: Who) -> Dige
         by = (
             p.provider.name
             if call.party == WelfareCallParty.provider
-            else (p.welfare_call_person.name if p.welfare_call_person else "the school")
+            else (
+                p.welfare_call_person.name
+                if p.welfare_call_person
+                else digest_wording.CALLER_SCHOOL
+            )
         )
-        section.lines.append(f"{who(p)}: absent {_d(call.absence_date)}, call by {by}")
+        section.lines.append(digest_wording.open_call(who(p), call.absence_date, by))
     return section
 
 
 def _overdue_checks(data: DigestData, placements: list[Placement], who: Who) -> DigestSection:
-    section = DigestSection("Overdue checks", empty="No checks overdue.")
+    section = DigestSection(
+        digest_wording.OVERDUE_CHECKS_TITLE, empty=digest_wording.NO_OVERDUE_CHECKS
+    )
     by_id = {p.id: p for p in placements}
     items = [item for p in placements for item in data.overdue.get(p.id, [])]
     for item in sorted(items, key=lambda item: (item.due_date or dt.date.min, item.id)):
         label = checklist.definition(item.key).label
-        section.lines.append(f"{who(by_id[item.placement_id])}: {label}, due {_d(item.due_date)}")
+        section.lines.append(
+            digest_wording.overdue_check(who(by_id[item.placement_id]), label, item.due_date)
+        )
     return section
 
 
 def _visits_this_week(placements: list[Placement], who: Who, today: dt.date) -> DigestSection:
-    section = DigestSection("QA visits due this week", empty="No QA visits due this week.")
+    section = DigestSection(digest_wording.VISITS_TITLE, empty=digest_wording.NO_VISITS)
     week_end = today + dt.timedelta(days=6 - today.weekday())
     due = [p for p in placements if p.next_qa_due is None or p.next_qa_due <= week_end]
     for p in sorted(due, key=lambda p: p.next_qa_due or dt.date.min):
-        late = " (OVERDUE)" if p.next_qa_due is None or p.next_qa_due < today else ""
-        section.lines.append(f"{who(p)} at {p.provider.name}: due {_d(p.next_qa_due)}{late}")
+        late = p.next_qa_due is None or p.next_qa_due < today
+        section.lines.append(
+            digest_wording.visit_due(who(p), p.provider.name, p.next_qa_due, overdue=late)
+        )
     return section
 
 
 def _ending_soon(placements: list[Placement], who: Who, today: dt.date) -> DigestSection:
     section = DigestSection(
-        f"Placements ending within {ENDING_SOON_DAYS} days", empty="None ending soon."
+        digest_wording.ending_title(ENDING_SOON_DAYS), empty=digest_wording.NONE_ENDING
     )
     horizon = today + dt.timedelta(days=ENDING_SOON_DAYS)
     ending = [
         p for p in placements if p.planned_end_date and today <= p.planned_end_date <= horizon
     ]
     for p in sorted(ending, key=lambda p: p.planned_end_date or today):
-        section.lines.append(f"{who(p)}: ends {_d(p.planned_end_date)}")
+        section.lines.append(digest_wording.ending(who(p), p.planned_end_date))
     return section
 
 
@@ -401,8 +411,8 @@ def _chronology(
     now: dt.datetime,
 ) -> DigestSection:
     section = DigestSection(
-        f"New chronology entries since {since.astimezone(now.tzinfo):%a %d/%m %H:%M}",
-        empty="No new entries.",
+        digest_wording.chronology_title(since.astimezone(now.tzinfo)),
+        empty=digest_wording.NO_CHRONOLOGY,
     )
     readable = {p.pupil_id: p for p in placements if detail[p.id]}
     entries = [
@@ -414,8 +424,14 @@ def _chronology(
     for entry in sorted(entries, key=lambda entry: (entry.created_at, entry.id)):
         text = entry.text if len(entry.text) <= EXCERPT else entry.text[: EXCERPT - 1] + "…"
         section.lines.append(
-            f"{who(readable[entry.pupil_id])}: {entry.kind.value} from the {entry.source.value.replace('_', ' ')}"
-            f"{' (' + SYSTEM_AUTHOR + ')' if entry.automatic else ''} ({_d(entry.entry_date)}): {text}"
+            digest_wording.chronology_entry(
+                who(readable[entry.pupil_id]),
+                entry.kind.value,
+                entry.source.value,
+                entry.entry_date,
+                text,
+                by=SYSTEM_AUTHOR if entry.automatic else None,
+            )
         )
     return section
 
@@ -430,7 +446,7 @@ def _attendance(
     """Attendance at the provider over the last 4 weeks, by the one definition
     (`storage.rules.attendance`): the same figure as `attendance`, `status` and the reports."""
     section = DigestSection(
-        f"Attendance over the last {ATTENDANCE_WEEKS} weeks", empty="No placements."
+        digest_wording.attendance_title(ATTENDANCE_WEEKS), empty=digest_wording.NO_PLACEMENTS
     )
     start, end = recent_window(today, ATTENDANCE_WEEKS)
     for p in placements:
@@ -442,5 +458,5 @@ def _attendance(
             today=today,
             calendar=data.calendars.get(p.commissioner_id, calendar),
         )
-        section.lines.append(f"{who(p)}: {found.text}")
+        section.lines.append(digest_wording.attendance(who(p), found.text))
     return section

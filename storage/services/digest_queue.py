@@ -29,7 +29,7 @@ from storage.models import (
 from storage.rules.calendar import SchoolCalendar, london_date
 from storage.rules.nudges import digest_due, end_of_day
 from storage.services.digest import DIGEST_KIND, digest_from, digest_key, load_digest_data
-from storage.services.outbox import Message, enqueue_many
+from storage.services.outbox import MessageToQueue, enqueue_many
 from storage.services.terms import calendars_for
 
 DSL_BATCH = 500
@@ -132,7 +132,7 @@ async def _queue_batch(
     for person, calendar, due_at in due:
         digest = digest_from(data, person, now=now, calendar=calendar)
         messages.append(
-            Message(
+            MessageToQueue(
                 key=digest_key(person.id, today),
                 kind=DIGEST_KIND,
                 text=digest.text,

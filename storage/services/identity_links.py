@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Person, Role
 from storage.services.audit import Change, audit, audit_updated, snapshot
 from storage.services.outbox import enqueue
+from storage.wording import NoticeKind
 
 IDENTITY_COLUMNS = {"slack": "slack_user_id", "teams": "teams_aad_object_id"}
 TEAMS_FIRST_CONTACT = "Teams first contact from tenant {tenant}, object {object_id}"
-LINK_CONFLICT_KIND = "identity_conflict"
+LINK_CONFLICT_KIND = NoticeKind.identity_conflict
 
 
 class LinkError(ValueError):
@@ -90,7 +91,7 @@ async def unlink_teams_user(session: AsyncSession, change: Change, person: Perso
 
 
 async def tell_admins(
-    session: AsyncSession, *, key: str, kind: str, text: str, at: dt.datetime
+    session: AsyncSession, *, key: str, kind: NoticeKind, text: str, at: dt.datetime
 ) -> int:
     """Queue a notice for every active admin (once per `key` and admin); how many were new."""
     admins = await session.scalars(

@@ -41,6 +41,7 @@ from storage.services.placements import (
     open_calls_of,
     tell_leads,
 )
+from storage.wording import NoticeKind, alerts, provider_notices
 
 MAX_REASON_LENGTH = 1000
 # What may still be sent about a placement once it has closed: the notices of its closing.
@@ -126,25 +127,25 @@ async def withdraw_placement(
         await enqueue(
             session,
             key=f"placement-withdrawn:{placement.id}:provider:{person.id}",
-            kind="placement_withdrawn",
+            kind=NoticeKind.placement_withdrawn,
             recipient_id=person.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"Placement {placement.reference} (due to start {placement.start_date:%d/%m/%Y}) "
-                "has been withdrawn by the school: the pupil will not attend. No attendance "
-                "reports are needed."
+            text=provider_notices.placement_withdrawn(
+                reference=placement.reference, start=placement.start_date
             ),
         )
     await tell_leads(
         session,
         change,
         placement,
-        kind="placement_withdrawn",
-        text=(
-            f"Placement {placement.reference} for {placement.pupil.full_name} at "
-            f"{placement.provider.name}, due to start {placement.start_date:%d/%m/%Y}, has been "
-            f"withdrawn: {words} Nothing more will be asked or sent about it."
+        kind=NoticeKind.placement_withdrawn,
+        text=alerts.placement_withdrawn(
+            reference=placement.reference,
+            pupil=placement.pupil.full_name,
+            provider=placement.provider.name,
+            start=placement.start_date,
+            words=words,
         ),
     )
     return placement

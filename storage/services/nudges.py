@@ -31,12 +31,12 @@ from storage.models import (
     WelfareCallStatus,
 )
 from storage.rules import checklist
-from storage.rules import nudge_wording as say
 from storage.rules.nudges import Nudge
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.chunks import among
-from storage.services.outbox import Message, enqueue_many
+from storage.services.outbox import MessageToQueue, enqueue_many
 from storage.services.placements import update_checklist_item
+from storage.wording import nudges as nudge_wording
 
 NudgeAction = Literal["done", "snooze_day", "snooze_week", "open"]
 SNOOZE_DAYS = {"snooze_day": 1, "snooze_week": 7}
@@ -80,7 +80,7 @@ async def queue_nudges(session: AsyncSession, nudges: Sequence[Nudge]) -> int:
     return await enqueue_many(
         session,
         [
-            Message(
+            MessageToQueue(
                 key=nudge.key,
                 kind=nudge.kind,
                 text=nudge.text,
@@ -170,21 +170,21 @@ async def act_on_nudge(
     caller's transaction. Only the person the nudge was for may act on it."""
     row = await session.get(OutboxMessage, outbox_id)
     if row is None:
-        return NudgeOutcome(text=say.GONE)
+        return NudgeOutcome(text=nudge_wording.GONE)
     if row.recipient_id is None or row.recipient_id != change.person_id:
-        return NudgeOutcome(text=say.NOT_YOURS)
+        return NudgeOutcome(text=nudge_wording.NOT_YOURS)
     payload = row.payload or {}
     open_command: str | None = payload.get("open")
     if action == "open":
         if open_command is None:
-            return NudgeOutcome(text=say.NO_DONE)
+            return NudgeOutcome(text=nudge_wording.NO_DONE)
         return NudgeOutcome(
-            text=say.OPENING.format(command=open_command), start_command=open_command
+            text=nudge_wording.OPENING.format(command=open_command), start_command=open_command
         )
     if action == "done":
         return await _done(session, change, row, payload, open_command)
     if not payload.get("snoozable"):
-        return NudgeOutcome(text=say.NOT_SNOOZABLE, start_command=None)
+        return NudgeOutcome(text=nudge_wording.NOT_SNOOZABLE, start_command=None)
     return await _snooze(session, change, row, str(payload["subject"]), SNOOZE_DAYS[action])
 
 
@@ -197,26 +197,30 @@ async def _done(
 ) -> NudgeOutcome:
     done = payload.get("done")
     if done == "present":
-        return NudgeOutcome(text=say.OPENING.format(command="present"), start_command="present")
+        return NudgeOutcome(
+            text=nudge_wording.OPENING.format(command="present"), start_command="present"
+        )
     subject = str(payload.get("subject") or "")
     if done != "tick" or not subject.startswith("check:"):
-        return NudgeOutcome(text=say.NO_DONE, start_command=open_command)
+        return NudgeOutcome(text=nudge_wording.NO_DONE, start_command=open_command)
     item = await session.get(ChecklistItem, int(subject.partition(":")[2]))
     person = await session.get(Person, change.person_id)
     placement = await session.get(Placement, item.placement_id) if item else None
     if item is None or placement is None or person is None:
-        return NudgeOutcome(text=say.GONE)
+        return NudgeOutcome(text=nudge_wording.GONE)
     label = checklist.definition(item.key).label
     if item.status != ChecklistStatus.not_done:
         return NudgeOutcome(
-            text=say.ALREADY_DONE.format(label=label, reference=placement.reference)
+            text=nudge_wording.ALREADY_DONE.format(label=label, reference=placement.reference)
         )
     if not can(person, Action.tick_check, placement):
-        return NudgeOutcome(text=say.NOT_YOURS)
+        return NudgeOutcome(text=nudge_wording.NOT_YOURS)
     await update_checklist_item(
         session, change, item, status=ChecklistStatus.done, evidence="Ticked from a reminder."
     )
-    return NudgeOutcome(text=say.TICKED.format(label=label, reference=placement.reference))
+    return NudgeOutcome(
+        text=nudge_wording.TICKED.format(label=label, reference=placement.reference)
+    )
 
 
 async def _snooze(
@@ -239,4 +243,4 @@ async def _snooze(
         before = snapshot(snooze)
         snooze.until = until
         await audit_updated(session, change, snooze, before, placement_id=row.placement_id)
-    return NudgeOutcome(text=say.SNOOZED.format(until=f"{until:%a %d/%m/%Y}"))
+    return NudgeOutcome(text=nudge_wording.SNOOZED.format(until=f"{until:%a %d/%m/%Y}"))

@@ -13,14 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_for
 from storage.models import Organisation, OrgKind, OutboxMessage, OutboxStatus, Person, Role
+from storage.wording import NoticeKind
 
 
 @dataclass(frozen=True)
-class Message:
+class MessageToQueue:
     """A message to queue (see `enqueue`)."""
 
     key: str
-    kind: str
+    kind: NoticeKind
     text: str
     due_at: dt.datetime
     recipient_id: int | None = None
@@ -31,7 +32,7 @@ class Message:
     def values(self) -> dict[str, Any]:
         return {
             "key": self.key[:200],
-            "kind": self.kind,
+            "kind": str(self.kind),
             "recipient_id": self.recipient_id,
             "channel_ref": self.channel_ref,
             "placement_id": self.placement_id,
@@ -48,7 +49,7 @@ async def enqueue(
     session: AsyncSession,
     *,
     key: str,
-    kind: str,
+    kind: NoticeKind,
     text: str,
     due_at: dt.datetime,
     recipient_id: int | None = None,
@@ -57,11 +58,13 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Insert the message unless one with the same key exists. True if it was new."""
-    message = Message(key, kind, text, due_at, recipient_id, channel_ref, placement_id, payload)
+    message = MessageToQueue(
+        key, kind, text, due_at, recipient_id, channel_ref, placement_id, payload
+    )
     return await enqueue_many(session, [message]) == 1
 
 
-async def enqueue_many(session: AsyncSession, messages: Sequence[Message]) -> int:
+async def enqueue_many(session: AsyncSession, messages: Sequence[MessageToQueue]) -> int:
     """Insert the messages whose key is not taken, a hundred rows a statement; how many were
     new. (One statement a message would be most of a national morning's pass.)"""
     created = 0

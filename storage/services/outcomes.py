@@ -28,7 +28,8 @@ from storage.rules import codes
 from storage.services.attendance import no_session_problem
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads
-from storage.text import sentence
+from storage.wording import NoticeKind, alerts
+from storage.wording.text import sentence
 
 LATE_BEFORE_CLOSE = "L"
 LATE_AFTER_CLOSE = "U"
@@ -113,16 +114,18 @@ async def propose_code(
         await enqueue(
             session,
             key=f"proposed:{first.id}:{proposed.code}:{lead.id}",
-            kind="code_proposed",
+            kind=NoticeKind.code_proposed,
             recipient_id=lead.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"Code to decide: {placement.pupil.full_name} ({placement.reference}), absent "
-                f"{first.date:%a %d/%m/%Y} {sessions} (now {first.code}). The provider proposes "
-                f"{proposed.label}. Their words: {reason.strip() or 'none given'}. Only the "
-                f"school may set that code: type explain {placement.reference} to set it, or "
-                "leave it."
+            text=alerts.code_proposed(
+                pupil=placement.pupil.full_name,
+                reference=placement.reference,
+                day=first.date,
+                sessions=sessions,
+                code=first.code,
+                proposed=proposed.label,
+                their_words=reason.strip(),
             ),
         )
 
@@ -316,14 +319,18 @@ async def _tell_leads_arrived(
         await enqueue(
             session,
             key=f"arrived:{record.id}:{lead.id}",
-            kind="absence_update",
+            kind=NoticeKind.absence_update,
             recipient_id=lead.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"Update: {placement.pupil.full_name} ({placement.reference}), reported absent "
-                f"on {record.date:%a %d/%m/%Y} {record.session.value}, has arrived at "
-                f"{placement.provider.name}. {reason}: code {record.code}."
+            text=alerts.arrived(
+                pupil=placement.pupil.full_name,
+                reference=placement.reference,
+                provider=placement.provider.name,
+                day=record.date,
+                session=record.session.value,
+                why=reason,
+                code=record.code,
             ),
         )
 

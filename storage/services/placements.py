@@ -33,6 +33,7 @@ from storage.models import (
 from storage.rules import cadence, checklist, codes, fulltime, start_checks
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+from storage.wording import NoticeKind, alerts, provider_notices
 
 # No 0/O, 1/I/L, so a reference read out over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -189,7 +190,7 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
     if not check.is_full_time and plan.review_date is None:
         raise PlacementError("A part-time timetable needs a review date.")
 
-    facts = checklist.PlacementFacts(
+    facts = checklist.ChecklistConditions(
         fsm_eligible=pupil.fsm_eligible,
         commissioner_is_school=commissioner.kind == OrgKind.school,
         other_providers_involved=plan.other_hours > 0 or bool(plan.other_providers),
@@ -265,14 +266,15 @@ async def _announce_start(
         await enqueue(
             session,
             key=f"placement-started:{placement.id}:provider:{person.id}",
-            kind="placement_started",
+            kind=NoticeKind.placement_started,
             recipient_id=person.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"New placement {placement.reference} with you from "
-                f"{placement.start_date:%d/%m/%Y} ({', '.join(placement.days)}). "
-                f"Please report any non-attendance by {placement.absence_deadline:%H:%M}."
+            text=provider_notices.placement_starts(
+                reference=placement.reference,
+                start=placement.start_date,
+                days=placement.days,
+                absence_deadline=placement.absence_deadline,
             ),
         )
     open_checks = checklist.checklist_counts(i.status for i in placement.checklist).to_do
@@ -280,14 +282,16 @@ async def _announce_start(
         await enqueue(
             session,
             key=f"placement-started:{placement.id}:dsl:{person.id}",
-            kind="placement_started",
+            kind=NoticeKind.placement_started,
             recipient_id=person.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"{pupil.full_name} starts placement {placement.reference} at "
-                f"{placement.provider.name} on {placement.start_date:%d/%m/%Y}. "
-                f"{open_checks} checklist item(s) still to do."
+            text=alerts.placement_starts(
+                pupil=pupil.full_name,
+                reference=placement.reference,
+                provider=placement.provider.name,
+                start=placement.start_date,
+                open_checks=open_checks,
             ),
         )
 
@@ -422,29 +426,26 @@ async def end_placement(
         await enqueue(
             session,
             key=f"placement-ended:{placement.id}:provider:{person.id}",
-            kind="placement_ended",
+            kind=NoticeKind.placement_ended,
             recipient_id=person.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"Placement {placement.reference} ends on {ended_on:%d/%m/%Y}. "
-                "No attendance reports are needed after that date."
-            ),
+            text=provider_notices.placement_ends(reference=placement.reference, ends=ended_on),
         )
-    calls = f" {closed} open welfare call(s) were closed as 'placement ended'." if closed else ""
     await tell_leads(
         session,
         change,
         placement,
-        kind="placement_ended",
-        text=f"Placement {placement.reference} ended on {ended_on:%d/%m/%Y}.{calls} "
-        "Reminders and alerts for it have stopped.",
+        kind=NoticeKind.placement_ended,
+        text=alerts.placement_ended(
+            reference=placement.reference, ended=ended_on, calls_closed=closed
+        ),
     )
     return placement
 
 
 async def tell_leads(
-    session: AsyncSession, change: Change, placement: Placement, *, kind: str, text: str
+    session: AsyncSession, change: Change, placement: Placement, *, kind: NoticeKind, text: str
 ) -> int:
     """A direct message to each of the commissioner's safeguarding leads (the DSLs, or the LA
     officers when the LA commissions), except the person making the change (they know)."""

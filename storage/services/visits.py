@@ -31,6 +31,7 @@ from storage.services.chronology import add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.placements import ensure_loaded
 from storage.services.terms import calendars_for
+from storage.wording import NoticeKind, alerts
 
 
 class VisitError(ValueError):
@@ -139,9 +140,11 @@ async def log_visit(
     await audit_updated(session, change, placement, before, placement_id=placement.id)
 
     then = (
-        f" {revisit_reason(setting_safe, rating).capitalize()}: a revisit is due by "
-        f"{next_visit_due:%d/%m/%Y}, and a review of the placement is now a due check (check "
-        f"{placement.reference}): decide whether it can continue safely."
+        alerts.qa_revisit_due(
+            reason=revisit_reason(setting_safe, rating),
+            due=next_visit_due,
+            reference=placement.reference,
+        )
         if revisit
         else ""
     )
@@ -238,13 +241,16 @@ async def _alert_revisit(
         await enqueue(
             session,
             key=f"qa-revisit:{visit.id}:{lead.id}",
-            kind="qa_revisit",
+            kind=NoticeKind.qa_revisit,
             recipient_id=lead.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"QA visit to {placement.pupil.full_name} ({placement.reference}) at "
-                f"{placement.provider.name} on {visit.visit_date:%d/%m/%Y}.{then}"
+            text=alerts.qa_revisit(
+                pupil=placement.pupil.full_name,
+                reference=placement.reference,
+                provider=placement.provider.name,
+                day=visit.visit_date,
+                then=then,
             ),
         )
 
@@ -284,13 +290,17 @@ async def _raise_concern(
         await enqueue(
             session,
             key=f"qa-concern:{visit.id}:{lead.id}",
-            kind="qa_concern",
+            kind=NoticeKind.qa_concern,
             recipient_id=lead.id,
             placement_id=placement.id,
             due_at=change.at,
-            text=(
-                f"Safeguarding concern from the QA visit to {placement.pupil.full_name} "
-                f"({placement.reference}) at {placement.provider.name}, {visit.visit_date:%d/%m/%Y}, "
-                f"by {by}: {text} A chronology entry has been started.{then}"
+            text=alerts.qa_concern(
+                pupil=placement.pupil.full_name,
+                reference=placement.reference,
+                provider=placement.provider.name,
+                day=visit.visit_date,
+                by=by,
+                text=text,
+                then=then,
             ),
         )

@@ -41,7 +41,9 @@ from storage.services.chronology import AUTOMATIC_NOTE, add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.outcomes import absence_code, explain_absence
 from storage.services.placements import ensure_loaded
-from storage.text import sentence
+from storage.wording import NoticeKind, alerts
+from storage.wording.alerts import ESCALATION_WORDS
+from storage.wording.text import sentence
 
 # "Not reached by the end of the school day": after this time (London) on the day of the
 # absence, an open welfare call goes to the DSL.
@@ -59,12 +61,6 @@ NEXT_STEP_WORDS = {
     WelfareNextStep.home_visit: "home visit",
     WelfareNextStep.refer_dsl: "refer to the DSL",
     WelfareNextStep.police_or_social_care: "police / children's social care",
-}
-ESCALATION_WORDS = {
-    WelfareEscalationReason.not_safe: "the pupil is NOT known to be safe",
-    WelfareEscalationReason.unreached: "nobody was reached by the end of the school day",
-    WelfareEscalationReason.refer_dsl: "the caller has referred it to you",
-    WelfareEscalationReason.police_or_social_care: "police / children's social care involved",
 }
 
 
@@ -294,16 +290,19 @@ async def _escalate(
     )
     escalation.chronology_entry_id = entry.id
     await audit_created(session, change, escalation, placement_id=placement.id)
-    text = (
-        f"URGENT welfare call: {placement.pupil.full_name} ({placement.reference}), absent from "
-        f"{placement.provider.name} on {call.absence_date:%a %d/%m/%Y}: "
-        f"{ESCALATION_WORDS[reason]}. {summary} A chronology entry has been started."
+    text = alerts.welfare_escalation(
+        pupil=placement.pupil.full_name,
+        reference=placement.reference,
+        provider=placement.provider.name,
+        day=call.absence_date,
+        reason=reason,
+        summary=summary,
     )
     for lead in leads:
         await enqueue(
             session,
             key=f"welfare-escalation:{escalation.id}:{lead.id}",
-            kind="welfare_alert",
+            kind=NoticeKind.welfare_alert,
             recipient_id=lead.id,
             placement_id=placement.id,
             due_at=change.at,

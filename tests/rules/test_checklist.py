@@ -15,17 +15,17 @@ from storage.rules.checklist import (
     SECTIONS,
     TRAVEL,
     ApplyWhen,
-    PlacementFacts,
+    ChecklistConditions,
     applicable_items,
     default_due_date,
     definition,
     items_in_section,
 )
 
-SCHOOL_PLACEMENT = PlacementFacts(
+SCHOOL_PLACEMENT = ChecklistConditions(
     fsm_eligible=False, commissioner_is_school=True, other_providers_involved=False
 )
-LA_PLACEMENT = PlacementFacts(
+LA_PLACEMENT = ChecklistConditions(
     fsm_eligible=False, commissioner_is_school=False, other_providers_involved=False
 )
 
@@ -107,7 +107,7 @@ def test_letter_of_assurance_and_policies_are_needed_before_the_pupil_starts() -
 
 def test_free_school_meals_only_when_eligible() -> None:
     assert "fsm_arranged" not in keys(applicable_items(SCHOOL_PLACEMENT))
-    eligible = PlacementFacts(
+    eligible = ChecklistConditions(
         fsm_eligible=True, commissioner_is_school=True, other_providers_involved=False
     )
     assert "fsm_arranged" in keys(applicable_items(eligible))
@@ -120,14 +120,14 @@ def test_la_notified_only_when_a_school_commissions() -> None:
 
 def test_other_providers_told_only_when_others_are_involved() -> None:
     assert "other_providers_told" not in keys(applicable_items(SCHOOL_PLACEMENT))
-    several = PlacementFacts(
+    several = ChecklistConditions(
         fsm_eligible=False, commissioner_is_school=True, other_providers_involved=True
     )
     assert "other_providers_told" in keys(applicable_items(several))
 
 
 def test_applicable_items_keep_the_guidances_order() -> None:
-    everything = PlacementFacts(
+    everything = ChecklistConditions(
         fsm_eligible=True, commissioner_is_school=True, other_providers_involved=True
     )
     assert applicable_items(everything) == list(ALL_ITEMS)

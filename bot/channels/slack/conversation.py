@@ -86,7 +86,7 @@ def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-async def say(slack: SlackChannel, where: Where, replies: Sequence[Reply]) -> list[str]:
+async def post_replies(slack: SlackChannel, where: Where, replies: Sequence[Reply]) -> list[str]:
     """Post replies: in the DM, or in a shared channel (only to the person, except a
     reference-only confirmation). Returns the ts of each message posted. Anywhere that is
     neither (a channel that is not, or no longer, linked) nothing is posted for others to see:
@@ -325,7 +325,7 @@ class SlackTurns:
             )
 
     async def send(self, turn: Answered[Delivery]) -> list[str]:
-        return await say(self.slack, turn.where, turn.replies)
+        return await post_replies(self.slack, turn.where, turn.replies)
 
     async def finish(self, turn: Answered[Delivery], posted: Sequence[str]) -> None:
         inbound, where = turn.inbound, turn.where
@@ -339,7 +339,9 @@ class SlackTurns:
         """In the DM typed in, or privately where they clicked or typed `/ap`."""
         try:
             if inbound.kind == "message":
-                await say(self.slack, where_in(inbound.user_id, inbound.channel_id), [reply])
+                await post_replies(
+                    self.slack, where_in(inbound.user_id, inbound.channel_id), [reply]
+                )
             elif inbound.response_url:
                 await respond(inbound.response_url, reply.text)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:

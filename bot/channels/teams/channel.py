@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.teams import cards, files
-from bot.channels.teams import wording as say
+from bot.channels.teams import wording as teams_wording
 from bot.channels.teams.activities import (
     PLATFORM,
     Conversation,
@@ -135,7 +135,7 @@ class TeamsChannel:
             str(activity_tenant(turn.activity))[:64],
         )
         if kind == "message":
-            await turn.send([cards.text_activity(say.ORGANISATION_NOT_SET_UP)])
+            await turn.send([cards.text_activity(teams_wording.ORGANISATION_NOT_SET_UP)])
         elif kind == "invoke":
             await turn.respond(403)
 
@@ -182,7 +182,7 @@ class TeamsChannel:
             await self._nudge(inbound, person, value)
             return True
         if value is not None and value.get("person") not in (None, person.id):
-            await turn.send([cards.text_activity(say.NOT_YOUR_CARD)])
+            await turn.send([cards.text_activity(teams_wording.NOT_YOUR_CARD)])
             return True
         return False
 
@@ -248,7 +248,7 @@ class TeamsChannel:
         action = value.get("nudge")
         outbox_id = value.get("outbox_id")
         if action not in NUDGE_ACTIONS or not str(outbox_id).isdigit():
-            await turn.send([cards.text_activity(say.NUDGES_UNAVAILABLE)])
+            await turn.send([cards.text_activity(teams_wording.NUDGES_UNAVAILABLE)])
             return
         change = Change(person_id=person.id, channel=PLATFORM, at=self.clock.now())
         async with transaction(self.sessions) as session:
@@ -275,7 +275,7 @@ class TeamsChannel:
         if not attachments:
             return []
         if where.shared:
-            return [cards.text_activity(say.FILES_ONLY_IN_PERSONAL_CHAT)]
+            return [cards.text_activity(teams_wording.FILES_ONLY_IN_PERSONAL_CHAT)]
         offers = []
         async with transaction(self.sessions) as session:
             for attachment in attachments:
@@ -292,7 +292,7 @@ class TeamsChannel:
                         file_id=held.id,
                         filename=attachment.filename,
                         size=len(attachment.content),
-                        description=say.FILE_DESCRIPTION.format(name=attachment.filename),
+                        description=teams_wording.FILE_DESCRIPTION.format(name=attachment.filename),
                     )
                 )
         return offers
@@ -309,10 +309,10 @@ class TeamsChannel:
         async with transaction(self.sessions) as session:
             held = await pending_files.find(session, file_id=int(file_id), person_id=person.id)
             if held is None:
-                message = say.FILE_GONE
+                message = teams_wording.FILE_GONE
             elif value.get("action") != "accept":
                 await session.delete(held)
-                message = say.FILE_DECLINED.format(name=held.filename)
+                message = teams_wording.FILE_DECLINED.format(name=held.filename)
             else:
                 info = value.get("uploadInfo") or {}
                 url = str(info.get("uploadUrl"))
@@ -322,7 +322,7 @@ class TeamsChannel:
                     await files.upload(url, pending_files.content_of(held))
                 except files.UploadFailed as error:
                     log.warning("Teams file upload failed: %s", error)
-                    message = say.FILE_UPLOAD_FAILED
+                    message = teams_wording.FILE_UPLOAD_FAILED
                 else:
                     await session.delete(held)
                     await turn.send([files.info_activity(info)])
@@ -356,4 +356,4 @@ class TeamsChannel:
         conversation = (activity.get("conversation") or {}).get("id", "")
         key = f"welcome:{conversation}:{person.id}"
         if await first_time(self.sessions, self.clock, PLATFORM, key):
-            await turn.send([cards.text_activity(say.WELCOME.format(name=person.name))])
+            await turn.send([cards.text_activity(teams_wording.WELCOME.format(name=person.name))])

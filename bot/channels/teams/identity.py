@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.teams import wording as say
+from bot.channels.teams import wording as teams_wording
 from bot.channels.teams.activities import PLATFORM
 from storage.clock import Clock
 from storage.db import retry_when_raced, transaction
@@ -36,6 +36,7 @@ from storage.services.identity_links import (
     person_by_chat_id,
     tell_admins,
 )
+from storage.wording import admin_notices
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ MemberLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 class Refused:
     """A first contact that matched a person whose Teams link is someone else's."""
 
-    text: str = say.LINK_REFUSED
+    text: str = teams_wording.LINK_REFUSED
 
 
 async def identify(
@@ -109,7 +110,7 @@ async def _link(
                 session,
                 key=f"{LINK_CONFLICT_KIND}:teams:{person.id}:{tenant_id}:{object_id}",
                 kind=LINK_CONFLICT_KIND,
-                text=say.LINK_CONFLICT_NOTICE.format(
+                text=admin_notices.teams_link_conflict(
                     tenant=tenant_id,
                     object_id=object_id,
                     upn=upn,

@@ -17,7 +17,7 @@ import logging
 
 from aiohttp import web
 
-from bot.channels.teams import wording as say
+from bot.channels.teams import wording as teams_wording
 from bot.channels.teams.channel import TeamsChannel
 from bot.channels.teams.gate import is_loopback
 from bot.runtime import Runtime
@@ -44,13 +44,15 @@ def check_settings(settings: Settings) -> None:
         return
     app_type = APP_TYPES.get(settings.microsoft_app_type.strip().lower())
     if app_type is None:
-        raise UnsafeTeamsSetup(say.UNKNOWN_APP_TYPE.format(app_type=settings.microsoft_app_type))
+        raise UnsafeTeamsSetup(
+            teams_wording.UNKNOWN_APP_TYPE.format(app_type=settings.microsoft_app_type)
+        )
     if settings.microsoft_app_password is None:
-        raise UnsafeTeamsSetup(say.NO_APP_PASSWORD)
+        raise UnsafeTeamsSetup(teams_wording.NO_APP_PASSWORD)
     if app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
-        raise UnsafeTeamsSetup(say.SINGLE_TENANT_NEEDS_TENANT)
+        raise UnsafeTeamsSetup(teams_wording.SINGLE_TENANT_NEEDS_TENANT)
     if not settings.allowed_teams_tenants():
-        raise UnsafeTeamsSetup(say.MULTI_TENANT_NEEDS_TENANTS)
+        raise UnsafeTeamsSetup(teams_wording.MULTI_TENANT_NEEDS_TENANTS)
 
 
 def teams_off_reason(settings: Settings) -> str | None:
@@ -58,9 +60,9 @@ def teams_off_reason(settings: Settings) -> str | None:
     if settings.microsoft_app_id:
         return None
     if not settings.teams_local_trial:
-        return say.TEAMS_OFF
+        return teams_wording.TEAMS_OFF
     if not is_loopback(settings.host):
-        return say.TEAMS_OFF_PUBLIC.format(host=settings.host)
+        return teams_wording.TEAMS_OFF_PUBLIC.format(host=settings.host)
     return None
 
 
@@ -95,7 +97,7 @@ def teams_status(app: web.Application) -> str:
     """One line for the start-up banner: whether Teams is on, and how."""
     channel = app.get(TEAMS)
     if channel is None:
-        return app.get(TEAMS_OFF, say.TEAMS_OFF)
+        return app.get(TEAMS_OFF, teams_wording.TEAMS_OFF)
     if channel.adapter.local_trial:
-        return say.TEAMS_LOCAL_TRIAL.format(url=ENDPOINT)
-    return say.TEAMS_ON.format(url=ENDPOINT, tenants=len(channel.allowed_tenants))
+        return teams_wording.TEAMS_LOCAL_TRIAL.format(url=ENDPOINT)
+    return teams_wording.TEAMS_ON.format(url=ENDPOINT, tenants=len(channel.allowed_tenants))

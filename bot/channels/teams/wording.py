@@ -56,12 +56,6 @@ LINK_REFUSED = (
     "already linked to a different Teams account. Nothing was changed; the admin has been told "
     "and will sort it out."
 )
-LINK_CONFLICT_NOTICE = (
-    "Teams sign-in refused: a Teams user (tenant {tenant}, object {object_id}) whose user "
-    "principal name is {upn} wrote to the bot, but {reason} Nothing was changed. If this is the "
-    "same person on a new account, unlink the old one (`apbot people unlink-teams {email}`) "
-    "and ask them to write again; if not, find out who it was."
-)
 
 # The start-up banner and log (routes.py).
 TEAMS_ON = "on at {url} (Bot Framework tokens checked; {tenants} tenant(s) allowed)"

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock, london_today
-from storage.demo_activity import add_activity
+from storage.demo.activity import add_activity
 from storage.models import (
     ChecklistStatus,
     Organisation,

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from bot.cli.common import change
+from bot.cli.common import CHANNEL, change
 from bot.cli.runner import Refused, on_database
 from bot.runtime import Runtime
 from storage.clock import london_today
@@ -118,7 +118,7 @@ async def rotate_key(runtime: Runtime, args: argparse.Namespace) -> int:
             AuditEntry(
                 at=runtime.clock.now(),
                 person_id=None,
-                channel="cli",
+                channel=CHANNEL,
                 action="rotated",
                 record_type="EncryptionKey",
                 record_id=0,

@@ -114,6 +114,24 @@ def parse_time(raw: str) -> dt.time:
     raise AnswerError("Please give a 24-hour time like 09:30.")
 
 
+def parse_date_time(raw: str, *, today: dt.date, sense: DateSense) -> dt.datetime:
+    """A day and a 24-hour time on one line, as a command line takes them: `01/12/2026 09:31`,
+    `2026-12-01 09:31`, `2026-12-01T09:31`, `tomorrow 9:00` (the day as `parse_date` reads it,
+    the time as `parse_time`). Naive: the caller knows the time zone."""
+    text = raw.strip()
+    match = re.fullmatch(r"(.+?)(?:\s+|(?<=\d)[Tt])(\d{1,2}(?:[:.]?\d{2})?)", text)
+    try:
+        if match is None:
+            raise AnswerError(text)
+        day = parse_date(match[1], today=today, sense=sense)
+        return dt.datetime.combine(day, parse_time(match[2]))
+    except AnswerError:
+        raise AnswerError(
+            f"{text!r} is not a day and time I can read: write it like 01/12/2026 09:31 "
+            "(or 2026-12-01 09:31)."
+        ) from None
+
+
 def parse_yesno(raw: str) -> bool:
     text = raw.strip().lower()
     if text in YES:

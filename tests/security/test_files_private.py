@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.chat_cli import chat
+from bot.cli.chat import chat
 from bot.runtime import Runtime, open_runtime
 from bot.scheduler.background import scheduler_for
 from bot.settings import Settings, get_settings

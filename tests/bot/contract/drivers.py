@@ -20,7 +20,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.channels.slack import blocks
-from bot.chat_cli import chat as terminal_chat
+from bot.cli.chat import chat as terminal_chat
 from storage.clock import FixedClock
 from storage.models import Organisation, Person
 from storage.services.audit import Change

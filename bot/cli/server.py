@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 from typing import Any
 
 from aiohttp import web
 
-from bot.privacy_cli import encrypt_plain_values
+from bot.cli.runner import opened
 from bot.runtime import open_runtime
 from bot.settings import get_settings
-from storage.db import is_sqlite, normalise_url
-from storage.migrate import AppRoleError, grant_app_role, upgrade
+from storage.db import is_sqlite, normalise_url, transaction
+from storage.migrate import grant_app_role, upgrade
+from storage.services.encryption import reencrypt
 
 log = logging.getLogger("apbot")
 
@@ -37,17 +37,19 @@ def _where(url: str) -> str:
     return f"PostgreSQL database {parsed.database} on {parsed.host}"
 
 
+async def encrypt_plain_values() -> dict[str, int]:
+    """After a migration: encrypt any value still in plain text (written before encryption)."""
+    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
+        return await reencrypt(session, only_plain=True)
+
+
 def run_migrate(args: argparse.Namespace) -> int:
     settings = get_settings()
     # As the owner of the tables; the bot itself (DATABASE_URL) may be a restricted role.
     owner_url = settings.migration_database_url or settings.database_url
     upgrade(owner_url)
     if settings.database_app_role:
-        try:
-            asyncio.run(grant_app_role(owner_url, settings.database_app_role))
-        except AppRoleError as error:
-            print(error, file=sys.stderr)
-            return 1
+        asyncio.run(grant_app_role(owner_url, settings.database_app_role))
         if not args.quiet and not is_sqlite(normalise_url(owner_url)):
             print(
                 f"Granted role {settings.database_app_role} what the bot needs "
@@ -71,7 +73,8 @@ async def serve() -> None:
     from bot.server import build_app
 
     settings = get_settings()
-    async with open_runtime(settings) as runtime:  # stops here if the key does not open the data
+    # Stops here if the database is not migrated, or the key does not open the data.
+    async with opened() as runtime:
         export_sweep(runtime).run(runtime.clock.now())  # exports past EXPORTS_KEEP_HOURS
         app = build_app(runtime)
         runner = web.AppRunner(app)

@@ -4,26 +4,11 @@ data with no Slack or Teams (so notices go to the log channel)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.settings import get_settings
-from storage.migrate import upgrade
-
-
-@pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "apsafeguard.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
-    get_settings.cache_clear()
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    assert main(["seed-demo", "--quiet"]) == 0
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_term_dates_are_imported_listed_and_respected(
@@ -57,8 +42,12 @@ def test_term_dates_are_imported_listed_and_respected(
 
     bad = demo / "bad.csv"
     bad.write_text("name,first_day,last_day\nHalf term,31/02/2027,04/03/2027\n")
-    assert main(["terms", "import", str(bad), "--org", "Oakfield Academy"]) == 1
+    assert main(["terms", "import", str(bad), "--org", "Oakfield Academy"]) == 2
     assert "Line 2: first_day '31/02/2027' is not a real date" in capsys.readouterr().err
+    assert main(["terms", "import", str(csv), "--org", "Nowhere School"]) == 2
+    assert "No organisation is called (or numbered) Nowhere School" in capsys.readouterr().err
+    assert main(["terms", "import", str(demo / "missing.csv"), "--org", "Oakfield Academy"]) == 2
+    assert "Can't read" in capsys.readouterr().err
 
 
 def test_tick_sends_through_the_log_and_nudges_list_shows_the_outbox(

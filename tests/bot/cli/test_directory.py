@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.settings import get_settings
-from storage.migrate import upgrade
 
 TABLES = (
     "organisations",
@@ -22,23 +19,6 @@ TABLES = (
     "checklist_items",
     "audit_log",
 )
-
-
-@pytest.fixture
-def database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An SQLite file the commands use (through DATABASE_URL), not yet migrated."""
-    path = tmp_path / "apsafeguard.db"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
-    get_settings.cache_clear()
-    yield path
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def migrated(database_file: Path) -> Path:
-    """The same file with every table created."""
-    upgrade(f"sqlite+aiosqlite:///{database_file}")
-    return database_file
 
 
 def _counts(path: Path) -> dict[str, int]:
@@ -52,15 +32,6 @@ def _counts(path: Path) -> dict[str, int]:
 def _rows(path: Path, query: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(path) as connection:
         return connection.execute(query).fetchall()
-
-
-def test_commands_say_to_migrate_first(
-    database_file: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["people", "list"]) == 1
-    assert "run `apbot migrate` first" in capsys.readouterr().err
-    assert main(["seed-demo"]) == 1
-    assert "The database is not set up yet" in capsys.readouterr().err
 
 
 def test_seed_demo_loads_once_then_changes_nothing(
@@ -214,20 +185,12 @@ def test_orgs_add_refuses_a_provider_without_its_registration(
 ) -> None:
     assert main(["orgs", "add", "--kind", "provider", "--name", "Pathways"]) == 2
     assert "Say how Pathways is registered" in capsys.readouterr().err
+    school = ["orgs", "add", "--kind", "school", "--name", "Elm Park School"]
+    assert main([*school, "--full-time-hours", "lots"]) == 2
+    assert capsys.readouterr().err == (
+        "--full-time-hours: Please give a number of hours a week, like 25 or 7.5.\n"
+    )
     assert _counts(migrated)["organisations"] == 0
-
-
-def test_postgresql_without_encryption_keys_is_told_what_to_set(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    monkeypatch.delenv("ENCRYPTION_KEYS", raising=False)
-    get_settings.cache_clear()
-    try:
-        assert main(["people", "list"]) == 1
-    finally:
-        get_settings.cache_clear()
-    assert "Set ENCRYPTION_KEYS" in capsys.readouterr().err
 
 
 def test_people_unlink_teams_forgets_a_teams_account_and_audits_it(

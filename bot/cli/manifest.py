@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from bot.channels.teams.manifest import ManifestError, build_package
+from bot.channels.teams.manifest import build_package
+from bot.cli.runner import Refused
 from bot.settings import get_settings
 
 
@@ -31,15 +31,9 @@ def run_teams(args: argparse.Namespace) -> int:
     """Build the package, or say what is missing."""
     app_id = args.app_id or get_settings().microsoft_app_id
     if not app_id:
-        print(
-            "No app id: set MicrosoftAppId (the bot's Azure registration) or pass --app-id.",
-            file=sys.stderr,
+        raise Refused(
+            "No app id: set MicrosoftAppId (the bot's Azure registration) or pass --app-id."
         )
-        return 2
-    try:
-        out = build_package(args.out, app_id)
-    except ManifestError as error:
-        print(str(error), file=sys.stderr)
-        return 2
+    out = build_package(args.out, app_id)
     print(f"Wrote {out}. Upload it in Teams: Apps, Manage your apps, Upload an app.")
     return 0

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
 
-from bot.runtime import open_runtime
+from bot.cli.common import CHANNEL, change
+from bot.cli.runner import Refused, on_database
+from bot.runtime import Runtime
 from storage.clock import london_today
 from storage.crypto import new_key
 from storage.db import transaction
 from storage.models import AuditEntry
-from storage.services.audit import Change
 from storage.services.audit_chain import Anchor, verify_chain
 from storage.services.audit_trail import placement_trail
 from storage.services.encryption import reencrypt
@@ -43,75 +43,60 @@ def register(subparsers: Any) -> None:
         help="with verify: a head printed by an earlier verify, kept off the server; the chain "
         "must still pass through it (repeatable)",
     )
-    audit.set_defaults(handler=run_audit)
+    audit.set_defaults(handler=on_database(audit_command))
     purge_parser = subparsers.add_parser(
         "purge", help="remove records past their retention period (try --dry-run first)"
     )
     purge_parser.add_argument("--dry-run", action="store_true", help="only say what would go")
-    purge_parser.set_defaults(handler=run_purge)
+    purge_parser.set_defaults(handler=on_database(purge_command))
     register_keys(subparsers)
 
 
-async def _audit(reference: str, as_json: bool) -> int:
-    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
-        placement = await find_by_reference(session, reference)
-        if placement is None:
-            print(f"No placement {reference.upper()}.", file=sys.stderr)
-            return 2
-        for line in await placement_trail(session, placement, limit=100_000):
-            print(json.dumps(line.__dict__, ensure_ascii=False) if as_json else line.as_text())
-    return 0
-
-
-async def _verify(anchors: tuple[Anchor, ...]) -> int:
-    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
-        report = await verify_chain(session, anchors=anchors)
-    print(report.as_text())
-    return 0 if report.intact else 1
-
-
-def run_audit(args: argparse.Namespace) -> int:
+async def audit_command(runtime: Runtime, args: argparse.Namespace) -> int:
+    """`apbot audit --placement AP-XXXX [--json]` or `apbot audit verify [--anchor SEQ:HASH]`."""
     if args.verify:
         try:
             anchors = tuple(Anchor.parse(value) for value in args.anchor)
         except ValueError as error:
-            print(f"--anchor: {error}", file=sys.stderr)
-            return 2
-        return asyncio.run(_verify(anchors))
+            raise Refused(f"--anchor: {error}") from None
+        async with transaction(runtime.sessions) as session:
+            report = await verify_chain(session, anchors=anchors)
+        print(report.as_text())
+        return 0 if report.intact else 1
     if not args.placement:
-        print(
-            "Say which: `apbot audit --placement AP-XXXX` or `apbot audit verify`.", file=sys.stderr
-        )
-        return 2
-    return asyncio.run(_audit(args.placement, args.json))
+        raise Refused("Say which: `apbot audit --placement AP-XXXX` or `apbot audit verify`.")
+    async with transaction(runtime.sessions) as session:
+        placement = await find_by_reference(session, args.placement)
+        if placement is None:
+            raise Refused(f"No placement {args.placement.upper()}.")
+        for line in await placement_trail(session, placement, limit=100_000):
+            print(json.dumps(line.__dict__, ensure_ascii=False) if args.json else line.as_text())
+    return 0
 
 
-async def _purge(dry_run: bool) -> int:
-    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
-        settings = runtime.settings
-        policy = RetentionPolicy(
-            attendance_years=settings.retention_attendance_years,
-            safeguarding_years=settings.retention_safeguarding_years,
-        )
+async def purge_command(runtime: Runtime, args: argparse.Namespace) -> int:
+    """`apbot purge [--dry-run]`."""
+    settings = runtime.settings
+    policy = RetentionPolicy(
+        attendance_years=settings.retention_attendance_years,
+        safeguarding_years=settings.retention_safeguarding_years,
+    )
+    async with transaction(runtime.sessions) as session:
         summary = await purge(
             session,
-            Change(person_id=None, channel="cli", at=runtime.clock.now()),
+            change(runtime),
             today=london_today(runtime.clock),
             policy=policy,
-            dry_run=dry_run,
+            dry_run=args.dry_run,
         )
     print(
         f"Retention: attendance {policy.attendance_years} years; safeguarding records "
         f"{policy.safeguarding_years} years after a placement ends."
     )
     print(summary.as_text())
-    if dry_run and summary.total:
+    if args.dry_run and summary.total:
         print("Run `apbot purge` (without --dry-run) to remove them; the audit log records it.")
     return 0
-
-
-def run_purge(args: argparse.Namespace) -> int:
-    return asyncio.run(_purge(args.dry_run))
 
 
 def register_keys(subparsers: Any) -> None:
@@ -125,14 +110,15 @@ def register_keys(subparsers: Any) -> None:
     rotate.set_defaults(handler=run_rotate_key)
 
 
-async def _rotate() -> int:
-    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
+async def rotate_key(runtime: Runtime, args: argparse.Namespace) -> int:
+    """`apbot rotate-key`: every encrypted value rewritten under the first key."""
+    async with transaction(runtime.sessions) as session:
         changed = await reencrypt(session, only_plain=False)
         session.add(
             AuditEntry(
                 at=runtime.clock.now(),
                 person_id=None,
-                channel="cli",
+                channel=CHANNEL,
                 action="rotated",
                 record_type="EncryptionKey",
                 record_id=0,
@@ -147,6 +133,7 @@ async def _rotate() -> int:
 
 
 def run_rotate_key(args: argparse.Namespace) -> int:
+    """`apbot rotate-key --new-key` needs no database (nor a key): it makes the first one."""
     if args.new_key:
         print(new_key())
         print(
@@ -155,10 +142,4 @@ def run_rotate_key(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 0
-    return asyncio.run(_rotate())
-
-
-async def encrypt_plain_values() -> dict[str, int]:
-    """After a migration: encrypt any value still in plain text (written before encryption)."""
-    async with open_runtime() as runtime, transaction(runtime.sessions) as session:
-        return await reencrypt(session, only_plain=True)
+    return on_database(rotate_key)(args)

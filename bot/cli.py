@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 from bot import (
     admin_cli,
-    balance_cli,
     channels_cli,
     chat_cli,
     followup_cli,
@@ -34,7 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
     channels_cli.register(subparsers)
     manifest_cli.register(subparsers)
     followup_cli.register(subparsers)
-    balance_cli.register(subparsers)
     return parser
 
 

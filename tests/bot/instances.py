@@ -355,16 +355,15 @@ async def several_instances(
     try:
         instances = []
         for n in range(1, count + 1):
-            port = free_port()
+            port, name = free_port(), f"instance-{n}"
             env = bot_environment(
                 database_url=database_url,
                 slack_api_url=slack_api_url,
                 encryption_key=encryption_key,
                 port=port,
-                name=f"instance-{n}",
+                name=name,
                 log_level=log_level,
             )
-            name = f"instance-{n}"
             instances.append(await _spawn_instance(name, ["serve"], env, folder, port))
             started.append(instances[-1])
         deadline = time.monotonic() + START_TIMEOUT

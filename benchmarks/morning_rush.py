@@ -9,8 +9,9 @@ and every school's safeguarding lead must be alerted.
 scratch database (`apsg_bench_rush_*`) is created on the PostgreSQL server and dropped at the
 end, filled with a synthetic world (rush_world.py: one active placement per report; providers'
 office staff, each reporting about five pupils one after another). Then N real `apbot serve`
-processes start behind `apbot balance` (tests/bot/instances.py), with the Slack Web API played by
-tests/fakes/slack_api.py in this process, and each report is the real absence dialog as a person
+processes start behind HAProxy run with the production config (deploy/haproxy/haproxy.cfg;
+tests/bot/instances.py; Debian's `haproxy` package must be installed), with the Slack Web API
+played by tests/fakes/slack_api.py in this process, and each report is the real absence dialog as a person
 drives it in Slack: `/ap absent AP-XXXX` (a signed slash command), the day from the date picker
 (a block action), `AM` and the reason typed in the DM (Events API messages), the code from the
 menu and Save clicked (block actions); each answer sent once the bot has asked for it. Reports
@@ -69,6 +70,7 @@ from tests.bot.instances import (
     report_absence_in_slack,
     several_instances,
 )
+from tests.bot.load_balancer import HaproxyMissing, haproxy_binary
 
 
 @dataclass(frozen=True)
@@ -227,12 +229,12 @@ async def direct_reports(
 # ----- what the instances logged ----------------------------------------------------------
 
 BENIGN = ("As you gave `client` as well, `token` will be unused",)
-LEVEL = re.compile(r" (WARNING|ERROR|CRITICAL) ")
+LEVEL = re.compile(r" (WARNING|ERROR|CRITICAL) |\[(WARNING|ALERT)\]")  # Python's, HAProxy's
 REF = re.compile(r"\b(ref [0-9A-F]{6}|[0-9a-f]{8,}|\d+)\b")
 
 
 def logged_problems(folder: Path) -> Counter[str]:
-    """Lines logged at WARNING and above by the instances and the balancer, by message."""
+    """Lines logged at WARNING and above by the instances and HAProxy, by message."""
     found: Counter[str] = Counter()
     for log in sorted(folder.glob("*.log")):
         for line in log.read_text(errors="replace").splitlines():
@@ -274,7 +276,7 @@ def print_results(
     sent = sum(slack.statuses.values())
     print(
         f"\nMorning rush: {len(outcomes):,} absence reports through Slack within "
-        f"{size.window:.0f} s; {instances} instances behind apbot balance; PostgreSQL"
+        f"{size.window:.0f} s; {instances} instances behind HAProxy; PostgreSQL"
     )
     print(
         f"{os.cpu_count()} CPUs (shared with the load generator, the fake Slack and PostgreSQL); "
@@ -444,6 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     size = SIZES[args.size]
     size = Size(args.reports or size.reports, args.window or size.window)
+    try:
+        haproxy_binary()
+    except HaproxyMissing as error:
+        print(f"{error}: the instances run behind it, as in production.", file=sys.stderr)
+        return 2
     passed = asyncio.run(run(size, args.instances, args.postgres, args.seed, args.logs))
     return 0 if passed else 1
 

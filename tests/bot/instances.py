@@ -1,8 +1,9 @@
 """Several real bot instances behind one address, for tests and benchmarks of issue 7.
 
 `several_instances` starts N `apbot serve` processes (`python -m bot serve`, configured only
-through the environment, as in production) on one database, and `apbot balance` in front of
-them; it waits until each answers `/healthz` and stops them all at the end.
+through the environment, as in production) on one database, and HAProxy in front of them with
+the production config (tests/bot/load_balancer.py); it waits until each answers `/healthz` and
+stops them all at the end.
 `WatchedSlackApi` is the fake Slack Web API (tests/fakes/slack_api.py) that also lets a caller
 wait for the next message the bot posts in a DM. `RemoteSlack` sends requests exactly as Slack
 does (built and signed by tests/bot/slack/harness.py) over HTTP to an address, and keeps each
@@ -19,7 +20,6 @@ import asyncio
 import datetime as dt
 import os
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -31,23 +31,15 @@ from typing import Any
 
 import aiohttp
 
-from bot.balancer import SERVED_BY
 from bot.channels.slack import blocks
 from bot.settings import Settings
+from tests.bot.load_balancer import SERVED_BY, free_port, start_haproxy
 from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, Posted, SlackRequests
 from tests.fakes.slack_api import FakeSlackApi
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0  # seconds for every process to answer /healthz (several start at once)
 STOP_TIMEOUT = 60.0  # seconds to finish the work in hand after Ctrl-C
-
-
-def free_port() -> int:
-    """A port nothing listens on now (the OS picks it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 # ----- the Slack side -----------------------------------------------------------------------
@@ -108,7 +100,8 @@ class WatchedSlackApi(FakeSlackApi):
 
 @dataclass(kw_only=True)
 class RemoteSlack(SlackRequests):
-    """Slack's requests, signed, sent over HTTP to `base_url` (a balancer or an instance)."""
+    """Slack's requests, signed, sent over HTTP to `base_url` (a balancer or an instance);
+    `served` keeps the name of the instance that answered each (the balancer's X-Served-By)."""
 
     base_url: str
     session: aiohttp.ClientSession
@@ -255,8 +248,9 @@ class Cluster:
         return f"http://{self.balancer.address}"
 
     @property
-    def backends(self) -> list[str]:
-        return [instance.address for instance in self.instances]
+    def names(self) -> list[str]:
+        """The instances' names, as the balancer's X-Served-By header gives them."""
+        return [instance.name for instance in self.instances]
 
     @property
     def pids(self) -> list[int]:
@@ -296,7 +290,7 @@ def bot_environment(
     return env
 
 
-async def _spawn(
+async def _spawn_instance(
     name: str, args: list[str], env: dict[str, str], folder: Path, port: int
 ) -> Process:
     log = folder / f"{name}.log"
@@ -353,32 +347,37 @@ async def several_instances(
     folder: Path,
     log_level: str = "INFO",
 ) -> AsyncIterator[Cluster]:
-    """`count` `apbot serve` processes on one database, `apbot balance` in front, all started
-    at once; yields once every one answers `/healthz`; stops them (as Ctrl-C) at the end."""
+    """`count` `apbot serve` processes on one database, started at once, then HAProxy in front
+    of them once each answers `/healthz` (so it finds them all up); yields once `/healthz`
+    answers through HAProxy; stops them all (as Ctrl-C) at the end. Raises HaproxyMissing
+    without the `haproxy` binary."""
     started: list[Process] = []
     try:
         instances = []
         for n in range(1, count + 1):
-            port = free_port()
+            port, name = free_port(), f"instance-{n}"
             env = bot_environment(
                 database_url=database_url,
                 slack_api_url=slack_api_url,
                 encryption_key=encryption_key,
                 port=port,
-                name=f"instance-{n}",
+                name=name,
                 log_level=log_level,
             )
-            instances.append(await _spawn(f"instance-{n}", ["serve"], env, folder, port))
+            instances.append(await _spawn_instance(name, ["serve"], env, folder, port))
             started.append(instances[-1])
-        port = free_port()
-        backends = [arg for i in instances for arg in ("--to", i.address)]
-        env = {**os.environ, "PYTHONPATH": str(REPOSITORY), "LOG_LEVEL": log_level}
-        balance = ["balance", "--port", str(port), *backends]
-        balancer = await _spawn("balancer", balance, env, folder, port)
-        started.append(balancer)
         deadline = time.monotonic() + START_TIMEOUT
         async with aiohttp.ClientSession() as session:
             await asyncio.gather(*(_healthy(session, p, deadline) for p in instances))
+            address = f"127.0.0.1:{free_port()}"
+            process, log = await start_haproxy(
+                address,
+                [(i.name, i.address) for i in instances],
+                folder=folder,
+                log_level="info" if log_level.upper() in {"DEBUG", "INFO"} else "warning",
+            )
+            balancer = Process("balancer", address, process, log)
+            started.append(balancer)
             await _healthy(session, balancer, deadline)  # through to an instance
         yield Cluster(instances, balancer)
     finally:

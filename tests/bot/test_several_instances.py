@@ -1,7 +1,8 @@
 """Several instances behind one address (issue 7): three real `apbot serve` processes share one
-PostgreSQL database behind `apbot balance`. A provider reports an absence in Slack, and each of
-their answers lands on a different instance than the one before: the dialog carries on as if
-there were one bot, and the absence is stored once."""
+PostgreSQL database behind HAProxy, run with the production config (deploy/haproxy/). A
+provider reports an absence in Slack, and each of their answers lands on a different instance
+than the one before: the dialog carries on as if there were one bot, and the absence is stored
+once."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.bot.instances import (
     report_absence_in_slack,
     several_instances,
 )
+from tests.bot.load_balancer import require_haproxy
 from tests.conftest import TEST_KEY, Database
 from tests.factories import build_world, place
 
@@ -37,6 +39,7 @@ async def test_a_dialog_carries_on_whichever_instance_gets_each_answer(
 ) -> None:
     if db.backend != "postgres":
         pytest.skip("several instances share PostgreSQL; SQLite runs one instance")
+    require_haproxy()
     world = await build_world(db, clock)
     today = london_today(SystemClock())  # the instances run on the real clock
     day = _last_weekday(today)
@@ -73,7 +76,7 @@ async def test_a_dialog_carries_on_whichever_instance_gets_each_answer(
     # Every answer was acknowledged, each by a different instance than the one before.
     assert slack.statuses == {200: 6}
     assert all(a != b for a, b in zip(slack.served, slack.served[1:], strict=False))
-    assert set(slack.served) == set(cluster.backends)
+    assert set(slack.served) == set(cluster.names)
     # The provider saw each question in order, then the confirmation; every answered
     # question lost its buttons, whichever instance asked it and whichever closed it.
     assert report.questions == ["date", "sessions", "reason", "code", "confirm", None]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.balancer import Balancer
 from bot.channels.teams.deliverer import TeamsDeliverer
 from bot.channels.teams.routes import TEAMS, teams_status
 from bot.runtime import Runtime
@@ -24,6 +24,7 @@ from bot.server import build_app
 from bot.settings import Settings
 from storage.models import AuditEntry, ConversationRef, DialogState, Person
 from storage.services.outbox import enqueue
+from tests.bot.load_balancer import require_haproxy, running_haproxy
 from tests.bot.scheduler.helpers import clock_sleep
 from tests.bot.teams.helpers import Chat, TeamsUser
 from tests.conftest import Database
@@ -62,17 +63,23 @@ async def test_a_request_passed_on_by_a_proxy_is_refused(db, clock, connector) -
     await _nothing_happened(db, world)
 
 
-async def test_a_request_through_apbot_balance_is_refused(db, clock, connector) -> None:
-    """The README's balancer on this machine passes requests on: the instance sees a loopback
-    peer, and must still refuse them."""
+async def test_a_request_through_the_load_balancer_is_refused(
+    db, clock, connector, tmp_path
+) -> None:
+    """The production load balancer (HAProxy with deploy/haproxy/haproxy.cfg) on this machine
+    passes requests on: the instance sees a loopback peer, and must still refuse them."""
+    require_haproxy()
     world = await build_world(db, clock)
     async with await local_trial(db, clock) as bot:
-        balancer = Balancer([f"127.0.0.1:{bot.port}"])
-        async with TestClient(TestServer(balancer.app(), host="127.0.0.1")) as front:
-            mallory = _mallory(front, connector, world)
-            response = await front.post(
-                "/api/messages", json=mallory.activity(Chat.personal("m"), text="help")
-            )
+        mallory = _mallory(bot, connector, world)
+        async with (
+            running_haproxy([("web1", f"127.0.0.1:{bot.port}")], folder=tmp_path) as front,
+            aiohttp.ClientSession() as http,
+            http.post(
+                front.url + "/api/messages",
+                json=mallory.activity(Chat.personal("m"), text="help"),
+            ) as response,
+        ):
             assert response.status == 403
         await bot.app[TEAMS].adapter.work.drain()
     assert connector.sent == []
@@ -80,7 +87,7 @@ async def test_a_request_through_apbot_balance_is_refused(db, clock, connector) 
 
 
 async def test_a_caller_on_another_machine_is_refused(db, clock, connector) -> None:
-    """The server listens on a LAN address (as the README's balancer example did): a caller
+    """The server listens on a LAN address (as an old README's balancer example did): a caller
     reaching it there is not on this machine."""
     lan = this_machines_other_address()
     if lan is None:

@@ -9,7 +9,7 @@ and every school's safeguarding lead must be alerted.
 scratch database (`apsg_bench_rush_*`) is created on the PostgreSQL server and dropped at the
 end, filled with a synthetic world (rush_world.py: one active placement per report; providers'
 office staff, each reporting about five pupils one after another). Then N real `apbot serve`
-processes start behind `apbot balance` (tests/bot/instances.py), with the Slack Web API played by
+processes start behind `apbot balance` (tests/support/instances.py), with the Slack Web API played by
 tests/fakes/slack_api.py in this process, and each report is the real absence dialog as a person
 drives it in Slack: `/ap absent AP-XXXX` (a signed slash command), the day from the date picker
 (a block action), `AM` and the reason typed in the DM (Events API messages), the code from the
@@ -61,7 +61,7 @@ from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from storage.services.identity_links import person_by_chat_id
 from storage.services.placements import find_by_reference
-from tests.bot.instances import (
+from tests.support.instances import (
     DialogStuck,
     RemoteSlack,
     Step,

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from dialogs.runner import DialogRunner, Incoming
 from storage.models import OutboxMessage
-from tests.chat import JsonChat
-from tests.dialogs.test_start_placement import full_time_answers
-from tests.factories import (
+from tests.support.answers import full_time_answers
+from tests.support.chat import JsonChat
+from tests.support.factories import (
     AUTOMATIC_ENTRY,
     CONTACT_NOTE,
     EVERY_MARKER,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from storage.access import Action, can, can_set_code, placements_query, pupils_query
 from storage.models import Placement
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
 
 START = dt.date(2026, 11, 30)
 

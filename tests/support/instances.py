@@ -5,7 +5,7 @@ through the environment, as in production) on one database, and `apbot balance` 
 them; it waits until each answers `/healthz` and stops them all at the end.
 `WatchedSlackApi` is the fake Slack Web API (tests/fakes/slack_api.py) that also lets a caller
 wait for the next message the bot posts in a DM. `RemoteSlack` sends requests exactly as Slack
-does (built and signed by tests/bot/slack/harness.py) over HTTP to an address, and keeps each
+does (built and signed by tests/support/slack.py) over HTTP to an address, and keeps each
 acknowledgement's latency and the instance that served it. `report_absence_in_slack` is a
 provider reporting one absence, step by step, as a person in Slack would: each answer only once
 the question is there.
@@ -34,8 +34,8 @@ import aiohttp
 from bot.balancer import SERVED_BY
 from bot.channels.slack import blocks
 from bot.settings import Settings
-from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, Posted, SlackRequests
 from tests.fakes.slack_api import FakeSlackApi
+from tests.support.slack import BOT_TOKEN, SIGNING_SECRET, Posted, SlackRequests
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0  # seconds for every process to answer /healthz (several start at once)

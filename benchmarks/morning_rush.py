@@ -10,7 +10,7 @@ scratch database (`apsg_bench_rush_*`) is created on the PostgreSQL server and d
 end, filled with a synthetic world (rush_world.py: one active placement per report; providers'
 office staff, each reporting about five pupils one after another). Then N real `apbot serve`
 processes start behind HAProxy run with the production config (deploy/haproxy/haproxy.cfg;
-tests/bot/instances.py; Debian's `haproxy` package must be installed), with the Slack Web API
+tests/support/instances.py; Debian's `haproxy` package must be installed), with the Slack Web API
 played by tests/fakes/slack_api.py in this process, and each report is the real absence dialog as a person
 drives it in Slack: `/ap absent AP-XXXX` (a signed slash command), the day from the date picker
 (a block action), `AM` and the reason typed in the DM (Events API messages), the code from the
@@ -62,7 +62,7 @@ from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from storage.services.identity_links import person_by_chat_id
 from storage.services.placements import find_by_reference
-from tests.bot.instances import (
+from tests.support.instances import (
     DialogStuck,
     RemoteSlack,
     Step,
@@ -70,7 +70,7 @@ from tests.bot.instances import (
     report_absence_in_slack,
     several_instances,
 )
-from tests.bot.load_balancer import HaproxyMissing, haproxy_binary
+from tests.support.load_balancer import HaproxyMissing, haproxy_binary
 
 
 @dataclass(frozen=True)

@@ -4,38 +4,33 @@ PostgreSQL, an injected clock, and a demo school to talk to."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import crypto, invariants
-from storage.clock import LONDON, FixedClock
-from storage.db import admin_execute, create_engine, normalise_url, session_factory
+from storage.clock import FixedClock
+from storage.db import admin_execute, create_engine, session_factory
 from storage.migrate import grant_app_role, upgrade
 from storage.models import Base
+from tests.support.database import (
+    BACKENDS,
+    POSTGRES_APP_ROLE,
+    POSTGRES_OWNER_ROLE,
+    POSTGRES_URL,
+    TEST_KEY,
+    TEST_NOW,
+    Database,
+    ensure_role,
+    postgres_url,
+)
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
-# Tests encrypt with a fixed key (production keys come from ENCRYPTION_KEYS).
-TEST_KEY = "q7y8b0lJwR3V2m3B3i0k6sO1pQxW9e4Zc5t7u8v9w0A="
 crypto.configure([TEST_KEY])
-BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
-# On PostgreSQL the suite runs as production does: the tables are owned (and migrated) by one
-# role, the bot connects as another with only the rights `apbot migrate` grants it. The roles
-# are made if missing (.ci/run makes them first); TEST_POSTGRES_URL's user (a superuser) only
-# creates and drops each run's database and clears it between tests.
-POSTGRES_OWNER_ROLE = os.environ.get("TEST_POSTGRES_OWNER_ROLE", "apbot_test_owner")
-POSTGRES_APP_ROLE = os.environ.get("TEST_POSTGRES_APP_ROLE", "apbot_test_app")
-# Friday 27 November 2026, 10:00 in London: a school day.
-TEST_NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=LONDON)
 # Whether a test's call phase failed (so its database is not checked again at teardown).
 CALL_FAILED = pytest.StashKey[bool]()
 
@@ -71,41 +66,12 @@ async def check_invariants(request: pytest.FixtureRequest, database: Database) -
         )
 
 
-@dataclass
-class Database:
-    """A migrated, empty database for one test."""
-
-    url: str
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    backend: str
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file, copied for each test (migrating every time would be slow)."""
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
     return path
-
-
-def postgres_url(database: str, user: str | None = None) -> str:
-    """TEST_POSTGRES_URL's server, for `database`, as `user` (trust auth: no password)."""
-    assert POSTGRES_URL, "TEST_POSTGRES_URL is not set"
-    url = make_url(normalise_url(POSTGRES_URL)).set(database=database)
-    if user is not None:
-        url = url.set(username=user, password=None)
-    return url.render_as_string(hide_password=False)
-
-
-async def ensure_role(role: str) -> None:
-    """Create a login role unless it exists (two test runs may race to make it)."""
-    assert POSTGRES_URL
-    await admin_execute(
-        POSTGRES_URL,
-        f"DO $$ BEGIN CREATE ROLE {role} LOGIN; "
-        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
-    )
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ from dialogs.engine import Dialog
 from dialogs.runner import DialogRunner, Incoming
 from storage.access import roles_for
 from storage.models import OutboxMessage
-from tests.chat import JsonChat
-from tests.dialogs.test_start_placement import full_time_answers
-from tests.factories import (
+from tests.support.answers import full_time_answers
+from tests.support.chat import JsonChat
+from tests.support.factories import (
     AUTOMATIC_ENTRY,
     CONTACT_NOTE,
     EVERY_MARKER,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from bot import balance_cli  # `apbot balance`, until a real load balancer replaces it
 from bot.cli import (
     channels,
     chat,
@@ -31,7 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in COMMAND_GROUPS:
         group.register(subparsers)
-    balance_cli.register(subparsers)
     return parser
 
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.bot.load_balancer import (
+from tests.support.load_balancer import (
     PRODUCTION_CONFIG,
     SERVED_BY,
     balancer_config,

@@ -15,15 +15,15 @@ from sqlalchemy import func, select
 
 from storage.clock import SystemClock, london_today
 from storage.models import AttendanceRecord, DialogState, OutboxMessage, WelfareCall
-from tests.bot.instances import (
+from tests.support.database import TEST_KEY, Database
+from tests.support.factories import build_world, place
+from tests.support.instances import (
     RemoteSlack,
     WatchedSlackApi,
     report_absence_in_slack,
     several_instances,
 )
-from tests.bot.load_balancer import require_haproxy
-from tests.conftest import TEST_KEY, Database
-from tests.factories import build_world, place
+from tests.support.load_balancer import require_haproxy
 
 PROVIDER = "UPROVIDER"
 

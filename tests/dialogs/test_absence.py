@@ -22,9 +22,9 @@ from storage.models import (
     WelfareCallParty,
     WelfareCallStatus,
 )
-from tests.chat import JsonChat, prompt, texts
-from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.support.chat import JsonChat, prompt, texts
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
 
 START = dt.date(2026, 11, 2)
 TODAY = dt.date(2026, 11, 27)

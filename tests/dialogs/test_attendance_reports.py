@@ -13,8 +13,8 @@ import pytest
 from bot.cli import main
 from bot.settings import get_settings
 from storage.demo import seed_demo
-from tests.chat import JsonChat
-from tests.conftest import TEST_KEY, Database
+from tests.support.chat import JsonChat
+from tests.support.database import TEST_KEY, Database
 
 OAKFIELD_DSL = "dsl@oakfield.example"
 

@@ -27,9 +27,9 @@ from storage.services.audit import Change
 from storage.services.marks import report_of
 from storage.services.outcomes import record_late
 from storage.services.terms import import_breaks
-from tests.chat import JsonChat, prompt
-from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.support.chat import JsonChat, prompt
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
 
 START = dt.date(2026, 11, 2)
 MONDAY, TUESDAY, WEDNESDAY, THURSDAY = (dt.date(2026, 11, 23 + n) for n in range(4))

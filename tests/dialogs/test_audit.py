@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.chat import JsonChat
-from tests.factories import build_world, place
+from tests.support.chat import JsonChat
+from tests.support.factories import build_world, place
 
 
 async def test_dsl_reads_the_trail(db, clock) -> None:

@@ -10,26 +10,9 @@ from sqlalchemy import select
 from storage.models import AuditEntry, ChecklistItem, ChecklistStatus, Placement
 from storage.services.audit import Change
 from storage.services.placements import PlacementError, update_checklist_item
-from tests.chat import JsonChat, prompt
-from tests.conftest import Database
-from tests.factories import World, build_world, place
-
-START = dt.date(2026, 11, 2)
-
-
-async def _world(db: Database, clock, *, all_done: bool = False) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=START,
-            all_done=all_done,
-        )
-    return world, placement
+from tests.support.chat import JsonChat, prompt
+from tests.support.database import Database
+from tests.support.world import jamie_at_pathways
 
 
 async def _item(db: Database, placement: Placement, key: str) -> ChecklistItem:
@@ -44,7 +27,7 @@ async def _item(db: Database, placement: Placement, key: str) -> ChecklistItem:
 
 
 async def test_teacher_ticks_the_letter_of_assurance(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say("tick")
     assert prompt(out)["field"] == "placement"
@@ -76,7 +59,7 @@ async def test_teacher_ticks_the_letter_of_assurance(db, clock) -> None:
 
 
 async def test_not_applicable_needs_a_reason_and_new_dates_are_not_in_the_past(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     await chat.answer_all(
         {
@@ -104,7 +87,7 @@ async def test_not_applicable_needs_a_reason_and_new_dates_are_not_in_the_past(d
 
 
 async def test_bad_choices_back_and_cancel(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     await chat.say(f"tick check {placement.reference}")
     out = await chat.say("the kitchen sink")
@@ -128,7 +111,7 @@ async def test_the_letter_of_assurance_is_never_not_applicable_and_only_a_dsl_mo
 ) -> None:
     """Issue 12 item 9: no "not applicable" for the Letter of Assurance; a teacher can only
     tick it; the DSL may move its due date, saying why, and the reason is in the audit log."""
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     teacher = await JsonChat.as_email(db, clock, world.teacher.email)
     await teacher.say(f"check {placement.reference}")
     outcome = prompt(await teacher.say("letter_of_assurance"))
@@ -189,7 +172,7 @@ async def test_the_letter_of_assurance_is_never_not_applicable_and_only_a_dsl_mo
 
 
 async def test_nothing_to_tick_and_need_to_know(db, clock) -> None:
-    world, placement = await _world(db, clock, all_done=True)
+    world, placement = await jamie_at_pathways(db, clock, all_done=True)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     nothing = await chat.say("check")
     assert nothing[-1]["type"] == "message" and "Nothing to tick" in nothing[-1]["text"]

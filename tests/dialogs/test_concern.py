@@ -12,31 +12,13 @@ from storage.models import (
     ChronologyKind,
     ChronologySource,
     OutboxMessage,
-    Placement,
 )
-from tests.chat import JsonChat, prompt
-from tests.conftest import Database
-from tests.factories import World, build_world, place
-
-START = dt.date(2026, 11, 2)
-
-
-async def _world(db: Database, clock) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=START,
-        )
-    return world, placement
+from tests.support.chat import JsonChat, prompt
+from tests.support.world import jamie_at_pathways
 
 
 async def test_dsl_adds_a_concern_and_shares_it_with_the_provider(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     out = await chat.answer_all(
         {
@@ -74,7 +56,7 @@ async def test_dsl_adds_a_concern_and_shares_it_with_the_provider(db, clock) -> 
 
 
 async def test_provider_update_goes_to_the_dsl_and_is_shared_automatically(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
     out = await chat.say(f"update {placement.reference}")
     assert prompt(out)["field"] == "kind" and prompt(out)["default"] == "update"
@@ -99,7 +81,7 @@ async def test_provider_update_goes_to_the_dsl_and_is_shared_automatically(db, c
 
 
 async def test_bad_answers_cancel_and_back(db, clock) -> None:
-    world, _ = await _world(db, clock)
+    world, _ = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     await chat.say("concern")
     await chat.say("1")
@@ -150,7 +132,7 @@ async def test_bad_answers_cancel_and_back(db, clock) -> None:
 
 
 async def test_only_the_commissioning_dsl_sees_and_writes_the_chronology(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     teacher = await JsonChat.as_email(db, clock, world.teacher.email)
     refused = await teacher.say("concern")
     assert refused[-1]["type"] == "error" and "isn't available to teachers" in refused[-1]["text"]

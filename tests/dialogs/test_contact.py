@@ -6,30 +6,13 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from storage.models import AuditEntry, Contact, ContactMethod, DialogState, Placement
-from tests.chat import JsonChat, prompt
-from tests.conftest import Database
-from tests.factories import World, build_world, place
-
-START = dt.date(2026, 11, 2)
-
-
-async def _world(db: Database, clock) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=START,
-        )
-    return world, placement
+from storage.models import AuditEntry, Contact, ContactMethod, DialogState
+from tests.support.chat import JsonChat, prompt
+from tests.support.world import jamie_at_pathways
 
 
 async def test_teacher_logs_a_weekly_contact(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.answer_all(
         {
@@ -57,7 +40,7 @@ async def test_teacher_logs_a_weekly_contact(db, clock) -> None:
 
 
 async def test_bad_answers_are_asked_again(db, clock) -> None:
-    world, _ = await _world(db, clock)
+    world, _ = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     await chat.say("contact")
     await chat.say("1")
@@ -83,7 +66,7 @@ async def test_bad_answers_are_asked_again(db, clock) -> None:
 
 
 async def test_cancel_saves_nothing(db, clock) -> None:
-    world, _ = await _world(db, clock)
+    world, _ = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     await chat.say("log contact")
     await chat.say("1")
@@ -97,7 +80,7 @@ async def test_cancel_saves_nothing(db, clock) -> None:
 
 
 async def test_a_teacher_cannot_see_another_schools_placement(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     other = await JsonChat.as_email(db, clock, world.other_teacher.email)
     refused = await other.say(f"contact {placement.reference}")
     assert refused[-1]["type"] == "error" and placement.reference in refused[-1]["text"]

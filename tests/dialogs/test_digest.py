@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from storage.clock import FixedClock
-from tests.chat import JsonChat
-from tests.conftest import Database
-from tests.factories import build_world, place
+from tests.support.chat import JsonChat
+from tests.support.database import Database
+from tests.support.factories import build_world, place
 
 
 async def test_a_dsl_gets_the_digest_now_and_a_teacher_is_refused(

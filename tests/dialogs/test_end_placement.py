@@ -23,26 +23,11 @@ from storage.models import (
 from storage.services.audit import Change
 from storage.services.lifecycle import after_close
 from storage.services.placements import PlacementError, end_placement
-from tests.bot.scheduler.helpers import RecordingDeliverer
-from tests.chat import JsonChat, prompt
-from tests.conftest import TEST_NOW, Database
-from tests.factories import World, build_world, place
-
-START = dt.date(2026, 11, 2)
-
-
-async def _world(db: Database, clock) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=START,
-        )
-    return world, placement
+from tests.support.chat import JsonChat, prompt
+from tests.support.database import TEST_NOW, Database
+from tests.support.factories import World
+from tests.support.scheduler import RecordingDeliverer
+from tests.support.world import jamie_at_pathways
 
 
 async def _stored(db: Database, placement: Placement) -> Placement:
@@ -53,7 +38,7 @@ async def _stored(db: Database, placement: Placement) -> Placement:
 
 
 async def test_teacher_ends_a_placement_with_a_return_to_school(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say("end placement")
     assert prompt(out)["field"] == "placement"
@@ -102,7 +87,7 @@ async def test_teacher_ends_a_placement_with_a_return_to_school(db, clock) -> No
 
 
 async def test_moving_to_another_ap_skips_the_return_date(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     out = await chat.answer_all(
         {
@@ -122,7 +107,7 @@ async def test_moving_to_another_ap_skips_the_return_date(db, clock) -> None:
 
 
 async def test_bad_dates_and_cancel(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     await chat.say(f"end {placement.reference}")
     for bad, words in (
@@ -147,7 +132,7 @@ async def test_bad_dates_and_cancel(db, clock) -> None:
 
 
 async def test_another_school_cannot_end_it(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     other = await JsonChat.as_email(db, clock, world.other_dsl.email)
     refused = await other.say(f"end {placement.reference}")
     assert refused[-1]["type"] == "error" and placement.reference in refused[-1]["text"]
@@ -203,7 +188,7 @@ async def test_ending_lists_what_is_open_and_closes_the_welfare_call_as_placemen
     """Issue 12 item 2: `end` shows the open welfare call and the missing Letter of Assurance,
     makes the teacher settle the call (they don't make it: close as "placement ended"), the
     DSL is told, and afterwards nothing is raised, nudged or escalated for the placement."""
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     await _report_n(db, clock, world)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say(f"end {placement.reference}")
@@ -248,7 +233,7 @@ async def test_ending_lists_what_is_open_and_closes_the_welfare_call_as_placemen
 
 
 async def test_the_dsl_logs_the_open_call_while_ending(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     await _report_n(db, clock, world)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     await chat.answer_all(
@@ -289,7 +274,7 @@ async def test_the_dsl_logs_the_open_call_while_ending(db, clock) -> None:
 
 
 async def test_the_service_refuses_a_return_before_the_last_day(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     async with db.sessions() as session, session.begin():
         stored = await session.get(Placement, placement.id)
         assert stored is not None
@@ -311,7 +296,7 @@ async def test_the_scheduler_never_escalates_a_call_of_a_placement_no_longer_act
 ) -> None:
     """Issue 12 item 2: even a call left open (e.g. from before this version) on an ended
     placement is not raised with the DSL, and no automatic chronology entry is written."""
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     await _report_n(db, clock, world)
     async with db.sessions() as session, session.begin():
         await session.execute(
@@ -338,7 +323,7 @@ async def test_the_scheduler_never_escalates_a_call_of_a_placement_no_longer_act
 async def test_the_last_day_can_t_be_before_a_day_with_attendance_reported(db, clock) -> None:
     """A mark after the last day would be for a day the pupil was no longer placed there (an
     absence and a welfare call on a day with no session): refused with the day, and re-asked."""
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
     out = await provider.say("present")
     while out[-1]["type"] == "prompt":

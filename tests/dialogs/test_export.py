@@ -10,12 +10,12 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from storage.models import AuditEntry
-from tests.chat import JsonChat
-from tests.dialogs.test_report import _school_with_ap
+from tests.support.chat import JsonChat
+from tests.support.world import school_with_ap
 
 
 async def test_dsl_exports_the_whole_record(db, clock) -> None:
-    world, first, _ = await _school_with_ap(db, clock)
+    world, first, _ = await school_with_ap(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     out = await chat.say(f"export {first.reference}")
     assert out[-1]["kind"] == "confirm" and "secure transfer" in out[-1]["text"]
@@ -40,7 +40,7 @@ async def test_dsl_exports_the_whole_record(db, clock) -> None:
 
 
 async def test_nobody_else_can_export(db, clock) -> None:
-    world, first, _ = await _school_with_ap(db, clock)
+    world, first, _ = await school_with_ap(db, clock)
     for person in (world.teacher, world.provider_staff):
         out = await (await JsonChat.as_email(db, clock, person.email)).say(
             f"export {first.reference}"

@@ -14,8 +14,8 @@ from bot.channels.terminal import TerminalChannel
 from dialogs.runner import DialogRunner, Incoming
 from storage.models import NoticeRead, OutboxMessage, OutboxStatus
 from storage.services.outbox import enqueue
-from tests.chat import JsonChat
-from tests.factories import build_world
+from tests.support.chat import JsonChat
+from tests.support.factories import build_world
 
 
 async def _queue(db, clock, world) -> None:

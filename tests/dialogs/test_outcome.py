@@ -19,26 +19,12 @@ from storage.models import (
 )
 from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
-from tests.chat import JsonChat, prompt
-from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.support.chat import JsonChat, prompt
+from tests.support.database import Database
+from tests.support.factories import World
+from tests.support.world import jamie_at_pathways
 
-START = dt.date(2026, 11, 2)
 TODAY = dt.date(2026, 11, 27)
-
-
-async def _world(db: Database, clock) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=START,
-        )
-    return world, placement
 
 
 async def _absent(
@@ -60,7 +46,7 @@ async def _absent(
 
 
 async def test_late_before_the_register_closed_is_l_and_closes_the_welfare_call(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     await _absent(db, world, placement.reference, TODAY, Session.am)
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
     await chat.say("late")
@@ -92,7 +78,7 @@ async def test_late_before_the_register_closed_is_l_and_closes_the_welfare_call(
 
 
 async def test_late_after_the_register_closed_is_u(db, clock) -> None:
-    world, _ = await _world(db, clock)
+    world, _ = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
     out = await chat.answer_all(
         {"placement": "1", "date": "", "session": "AM", "arrived": "10:40", "after_close": "",
@@ -106,7 +92,7 @@ async def test_late_after_the_register_closed_is_u(db, clock) -> None:
 
 
 async def test_the_school_explains_an_absence_later_keeping_its_history(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     await _absent(db, world, placement.reference, TODAY, Session.am, Session.pm)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say(f"explain {placement.reference}")
@@ -129,7 +115,7 @@ async def test_the_school_explains_an_absence_later_keeping_its_history(db, cloc
 
 
 async def test_the_attendance_grid_and_percentage(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     await _absent(
         db, world, placement.reference, TODAY - dt.timedelta(days=1), Session.am, Session.pm
     )

@@ -11,8 +11,8 @@ from storage.models import ContactMethod
 from storage.services.audit import Change
 from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.contacts import log_contact
-from tests.chat import JsonChat
-from tests.factories import (
+from tests.support.chat import JsonChat
+from tests.support.factories import (
     AUTOMATIC_ENTRY,
     CONTACT_NOTE,
     PRIVATE_ENTRY,

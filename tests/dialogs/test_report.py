@@ -8,64 +8,11 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from storage.models import QaRating, Session
-from storage.services.attendance import report_absence
+from storage.models import QaRating
 from storage.services.audit import Change
 from storage.services.visits import log_visit
-from tests.chat import JsonChat
-from tests.factories import build_world, place
-
-
-async def _school_with_ap(db, clock):  # type: ignore[no-untyped-def]
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        pupil = await session.get(type(world.pupil), world.pupil.id)
-        pupil.upn = "A123456789012"
-        pupil.date_of_birth = dt.date(2012, 3, 14)
-        first = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=dt.date(2026, 9, 7),
-        )
-        second = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.fsm_pupil,
-            provider=world.unregistered,
-            start=dt.date(2026, 10, 5),
-            provider_hours="10",
-            school_hours="10",
-            days=("tue", "wed"),
-        )
-        change = Change(person_id=world.teacher.id, channel="test", at=clock.now())
-        await log_visit(
-            session,
-            change,
-            placement=first,
-            visit_date=dt.date(2026, 10, 1),
-            pupil_seen=True,
-            pupil_voice="Jamie says the farm days are the best bit.",
-            setting_safe=True,
-            register_matches=True,
-            concerns=None,
-            rating=QaRating.good,
-            actions_agreed=None,
-            next_visit_due=dt.date(2026, 11, 5),
-        )
-        await report_absence(  # the school's own staff may code it I (illness)
-            session,
-            Change(person_id=world.teacher.id, channel="test", at=clock.now()),
-            placement=first,
-            date=dt.date(2026, 11, 26),
-            sessions=[Session.am, Session.pm],
-            code="I",
-            reason="Jamie Testpupil has flu",
-        )
-    return world, first, second
+from tests.support.chat import JsonChat
+from tests.support.world import school_with_ap
 
 
 def _pdf_text(path: Path) -> tuple[int, str]:
@@ -74,7 +21,7 @@ def _pdf_text(path: Path) -> tuple[int, str]:
 
 
 async def test_governors_report_is_right_and_anonymous(db, clock) -> None:
-    world, first, second = await _school_with_ap(db, clock)
+    world, first, second = await school_with_ap(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     out = await chat.say("report governors this term")
     done = out[-1]
@@ -115,7 +62,7 @@ async def test_governors_report_is_right_and_anonymous(db, clock) -> None:
 
 
 async def test_only_safeguarding_leads_can_have_it(db, clock) -> None:
-    world, _, _ = await _school_with_ap(db, clock)
+    world, _, _ = await school_with_ap(db, clock)
     for email in (world.teacher.email, world.provider_staff.email):
         out = await (await JsonChat.as_email(db, clock, email)).say("report governors")
         assert out[0]["type"] == "error" and "isn't available" in out[0]["text"]
@@ -124,7 +71,7 @@ async def test_only_safeguarding_leads_can_have_it(db, clock) -> None:
 async def test_a_term_with_no_placements_or_far_away_never_crashes(db, clock) -> None:
     """Issue 12 item 4: spring 2027 (still to come) used to raise a ValueError in the QA
     cadence rules; a term with no placements says so, not "checklist 100% complete"."""
-    world, _, _ = await _school_with_ap(db, clock)
+    world, _, _ = await school_with_ap(db, clock)
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     coming = (await chat.say("report governors spring 2027"))[-1]
     assert coming["type"] == "done", coming
@@ -146,7 +93,7 @@ async def test_a_term_with_no_placements_or_far_away_never_crashes(db, clock) ->
 
 async def test_the_headline_counts_placements_short_of_visits_not_visits(db, clock) -> None:
     """Issue 12 item 4: three visits to one pupil must not hide another pupil's none."""
-    world, first, _ = await _school_with_ap(db, clock)
+    world, first, _ = await school_with_ap(db, clock)
     async with db.sessions() as session, session.begin():
         placement = await session.get(type(first), first.id)
         assert placement is not None

@@ -14,9 +14,9 @@ from dialogs.prompts import Prompt
 from dialogs.runner import DialogRunner, Incoming
 from storage.db import create_engine, session_factory
 from storage.models import DialogState, Placement
-from tests.chat import JsonChat, prompt
-from tests.dialogs.test_start_placement import full_time_answers
-from tests.factories import build_world, place
+from tests.support.answers import full_time_answers
+from tests.support.chat import JsonChat, prompt
+from tests.support.factories import build_world, place
 
 
 async def _to_confirm(chat: JsonChat, answers: dict[str, str]) -> dict:

@@ -17,56 +17,9 @@ from storage.models import (
     Placement,
     Pupil,
 )
-from tests.chat import JsonChat, prompt, texts
-from tests.factories import build_world, place
-
-CHECKLIST_ALL_DONE = {
-    f"check.{key}": "done"
-    for key in (
-        "letter_of_assurance",
-        "checks_sighted",
-        "our_policy_shared",
-        "ap_policy_received",
-        "issue_sharing_agreed",
-        "chronology_shared",
-        "plans_shared",
-        "other_providers_told",
-        "fsm_arranged",
-        "parents_informed",
-        "length_and_return_agreed",
-        "la_notified",
-        "absence_sharing_agreed",
-        "travel_provider_qa",
-        "travel_policy_shared",
-    )
-}
-
-
-def full_time_answers(pupil_id: int, provider_id: int) -> dict[str, str]:
-    return {
-        "pupil": f"pupil-{pupil_id}",
-        "provider": f"provider-{provider_id}",
-        "site": "1",
-        "start_date": "30/11/2026",
-        "planned_end_date": "05/02/2027",
-        "provider_days": "mon, tue, wed, thu, fri",
-        "provider_hours": "25",
-        "school_hours": "7.5",
-        "other_hours": "",
-        "attendance_code": "",
-        "absence_deadline": "",
-        "welfare_call_party": "provider",
-        "welfare_call_arrangements": "Provider rings home by 10:00; if no answer our DSL visits.",
-        "objectives": "Re-engage with maths and English; reduce suspensions.",
-        "return_plan": "Phased return from February half-term.",
-        **CHECKLIST_ALL_DONE,
-        "check.letter_of_assurance": "not yet",
-        "check.letter_of_assurance.due": "",
-        "check.travel_provider_qa": "na",
-        "check.travel_provider_qa.reason": "Pupil walks; no transport arranged.",
-        "check.letter_of_assurance.evidence": "skip",
-        "confirm": "yes",
-    }
+from tests.support.answers import full_time_answers
+from tests.support.chat import JsonChat, prompt, texts
+from tests.support.factories import build_world, place
 
 
 async def test_teacher_starts_a_full_time_placement(db, clock) -> None:

@@ -19,25 +19,8 @@ from storage.models import (
     QaRating,
     QaVisit,
 )
-from tests.chat import JsonChat, prompt, texts
-from tests.conftest import Database
-from tests.factories import World, build_world, place
-
-START = dt.date(2026, 11, 2)  # a Monday, some weeks before the test clock's Friday 27/11/2026
-
-
-async def _world_with_placement(db: Database, clock) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=START,
-        )
-    return world, placement
+from tests.support.chat import JsonChat, prompt, texts
+from tests.support.world import jamie_at_pathways
 
 
 def visit_answers(**overrides: str) -> dict[str, str]:
@@ -59,7 +42,7 @@ def visit_answers(**overrides: str) -> dict[str, str]:
 
 
 async def test_teacher_logs_a_visit_with_a_concern(db, clock) -> None:
-    world, placement = await _world_with_placement(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.answer_all(
         visit_answers(
@@ -124,7 +107,7 @@ async def test_teacher_logs_a_visit_with_a_concern(db, clock) -> None:
 
 
 async def test_a_next_visit_later_than_half_a_term_is_refused(db, clock) -> None:
-    world, _ = await _world_with_placement(db, clock)
+    world, _ = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say("visit")
     answers = visit_answers()
@@ -144,7 +127,7 @@ async def test_a_next_visit_later_than_half_a_term_is_refused(db, clock) -> None
 
 
 async def test_pupil_not_seen_and_unsafe_setting_raise_a_concern(db, clock) -> None:
-    world, _ = await _world_with_placement(db, clock)
+    world, _ = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.answer_all(
         visit_answers(
@@ -191,7 +174,7 @@ async def test_pupil_not_seen_and_unsafe_setting_raise_a_concern(db, clock) -> N
 
 
 async def test_bad_answers_are_asked_again_and_text_is_stored_as_typed(db, clock) -> None:
-    world, _ = await _world_with_placement(db, clock)
+    world, _ = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     assert prompt(await chat.say("visit"))["field"] == "placement"
     unknown = await chat.say("AP-NOPE")
@@ -236,7 +219,7 @@ async def test_bad_answers_are_asked_again_and_text_is_stored_as_typed(db, clock
 
 
 async def test_cancel_saves_nothing_and_back_asks_again(db, clock) -> None:
-    world, placement = await _world_with_placement(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say(f"visit {placement.reference.lower()}")
     assert prompt(out)["field"] == "visit_date"  # the reference answered the first question
@@ -255,7 +238,7 @@ async def test_cancel_saves_nothing_and_back_asks_again(db, clock) -> None:
 
 
 async def test_only_the_commissioning_school_can_log_a_visit(db, clock) -> None:
-    world, placement = await _world_with_placement(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     other = await JsonChat.as_email(db, clock, world.other_teacher.email)
     refused = await other.say(f"visit {placement.reference}")
     assert refused[-1]["type"] == "error" and placement.reference in refused[-1]["text"]
@@ -275,7 +258,7 @@ async def test_only_the_commissioning_school_can_log_a_visit(db, clock) -> None:
 async def test_on_sunday_fri_is_the_visit_just_made_and_the_next_friday_for_the_next_one(
     db, clock
 ) -> None:
-    world, _ = await _world_with_placement(db, clock)
+    world, _ = await jamie_at_pathways(db, clock)
     clock.set(dt.datetime(2026, 11, 29, 18, 0))
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.answer_all(
@@ -290,7 +273,7 @@ async def test_an_inadequate_rating_and_a_register_mismatch_become_due_checks(db
     """Issue 12 item 12: rated inadequate (setting safe): the DSL is alerted, the revisit is
     within 5 school days (later is refused) and a review is due; "register matches: no" asks
     what differed and makes it a follow-up check for the visitor."""
-    world, placement = await _world_with_placement(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     await chat.say("visit")
     for answer in ("1", "", "yes", "Fine.", "yes", "no"):

@@ -30,43 +30,10 @@ from storage.services.audit import Change
 from storage.services.digest import build_digest
 from storage.services.lifecycle import misattributed_entries
 from storage.services.welfare import escalate_unreached, unreached_welfare_calls
-from tests.chat import JsonChat, prompt
-from tests.conftest import Database
-from tests.factories import World, build_world, place
-
-START = dt.date(2026, 11, 2)
-
-
-async def _world(db: Database, clock) -> tuple[World, Placement]:
-    """Jamie at Pathways; Pathways makes the welfare calls."""
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=START,
-        )
-    return world, placement
-
-
-async def _report_n(db: Database, clock, world: World) -> None:
-    """The provider reports Jamie absent all day, reason not yet known (N)."""
-    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
-    out = await chat.answer_all(
-        {
-            "placement": "1",
-            "date": "",
-            "sessions": "both",
-            "reason": "not known",
-            "code": "",
-            "confirm": "yes",
-        },
-        start="absent",
-    )
-    assert out[-1]["type"] == "done" and out[-1]["record"]["code"] == "N"
+from tests.support.answers import report_n
+from tests.support.chat import JsonChat, prompt
+from tests.support.database import Database
+from tests.support.world import jamie_at_pathways
 
 
 async def _rows(db: Database, model):  # type: ignore[no-untyped-def]
@@ -75,8 +42,8 @@ async def _rows(db: Database, model):  # type: ignore[no-untyped-def]
 
 
 async def test_not_reached_then_parent_says_ill_so_i_is_proposed_to_the_school(db, clock) -> None:
-    world, placement = await _world(db, clock)
-    await _report_n(db, clock, world)
+    world, placement = await jamie_at_pathways(db, clock)
+    await report_n(db, clock, world)
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
 
     # First try, 10:15: nobody answers. A time still to come is refused and asked again.
@@ -160,8 +127,8 @@ async def test_not_reached_then_parent_says_ill_so_i_is_proposed_to_the_school(d
 
 
 async def test_not_safe_alerts_the_dsl_at_once_and_starts_the_chronology(db, clock) -> None:
-    world, placement = await _world(db, clock)
-    await _report_n(db, clock, world)
+    world, placement = await jamie_at_pathways(db, clock)
+    await report_n(db, clock, world)
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
     # Step by step, to see a bad answer asked again.
     await chat.say("welfare")
@@ -216,8 +183,8 @@ async def test_not_safe_alerts_the_dsl_at_once_and_starts_the_chronology(db, clo
 
 
 async def test_not_reached_by_the_end_of_the_school_day_goes_to_the_dsl_once(db, clock) -> None:
-    world, placement = await _world(db, clock)
-    await _report_n(db, clock, world)
+    world, placement = await jamie_at_pathways(db, clock)
+    await report_n(db, clock, world)
     async with db.sessions() as session:
         before = await unreached_welfare_calls(
             session, now=dt.datetime(2026, 11, 27, 15, 29, tzinfo=LONDON)
@@ -260,8 +227,8 @@ async def test_not_reached_by_the_end_of_the_school_day_goes_to_the_dsl_once(db,
 
 
 async def test_only_whoever_was_agreed_and_the_dsl_may_log_the_call(db, clock) -> None:
-    world, placement = await _world(db, clock)
-    await _report_n(db, clock, world)
+    world, placement = await jamie_at_pathways(db, clock)
+    await report_n(db, clock, world)
     teacher = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await teacher.say("welfare")
     assert out[-1]["type"] == "message" and "no open welfare calls" in out[-1]["text"]
@@ -281,7 +248,7 @@ async def test_a_call_logged_days_later_records_its_own_day_and_never_a_past_nex
     """Issue 12 item 11: a call about Wednesday 25/11 logged on Friday 27/11 asks which day it
     was made and records that day; "nobody reached" proposes a next try from now, not in the
     past (it used to propose 25/11's time + 30 minutes, stamped today)."""
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock)
     async with db.sessions() as session, session.begin():
         stored = await session.get(Placement, placement.id)
         assert stored is not None

@@ -11,30 +11,16 @@ from bot.scheduler.scheduler import Scheduler
 from storage.clock import LONDON, FixedClock
 from storage.models import AuditEntry, OutboxMessage, Placement, PlacementStatus
 from storage.services.lifecycle import after_close
-from tests.bot.scheduler.helpers import RecordingDeliverer
-from tests.chat import JsonChat, prompt
-from tests.conftest import TEST_NOW, Database
-from tests.factories import World, build_world, place
+from tests.support.chat import JsonChat, prompt
+from tests.support.database import TEST_NOW
+from tests.support.scheduler import RecordingDeliverer
+from tests.support.world import jamie_at_pathways
 
 NEXT_MONDAY = dt.date(2026, 11, 30)
 
 
-async def _world(db: Database, clock, start: dt.date = NEXT_MONDAY) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=start,
-        )
-    return world, placement
-
-
 async def test_a_placement_not_started_is_withdrawn_and_nothing_more_is_sent(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock, start=NEXT_MONDAY)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say("withdraw")
     choice = prompt(out)["choices"][0]
@@ -89,7 +75,7 @@ async def test_a_placement_not_started_is_withdrawn_and_nothing_more_is_sent(db,
 
 
 async def test_a_started_placement_is_ended_not_withdrawn(db, clock) -> None:
-    world, placement = await _world(db, clock, start=dt.date(2026, 11, 2))
+    world, placement = await jamie_at_pathways(db, clock, start=dt.date(2026, 11, 2))
     chat = await JsonChat.as_email(db, clock, world.dsl.email)
     refused = await chat.say(f"withdraw {placement.reference}")
     assert refused[-1]["type"] == "error"
@@ -100,7 +86,7 @@ async def test_a_started_placement_is_ended_not_withdrawn(db, clock) -> None:
 
 
 async def test_ending_one_not_started_points_to_withdraw(db, clock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock, start=NEXT_MONDAY)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say(f"end {placement.reference}")
     assert out[-1]["type"] == "error" and f"withdraw {placement.reference}" in out[-1]["text"]

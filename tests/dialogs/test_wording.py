@@ -12,9 +12,9 @@ from bot.channels.terminal import TerminalChannel, render_text
 from dialogs.prompts import Message
 from dialogs.runner import DialogRunner
 from storage.models import OutboxMessage
-from tests.chat import JsonChat, prompt, texts
-from tests.conftest import Database
-from tests.factories import build_world, place
+from tests.support.chat import JsonChat, prompt, texts
+from tests.support.database import Database
+from tests.support.factories import build_world, place
 
 
 def _human(db: Database, clock, person) -> TerminalChannel:

@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 from dialogs import wording
 from storage.clock import FixedClock
 from storage.models import AuditEntry, Contact, DialogState
-from tests.bot.slack.harness import SlackWorkspace
-from tests.bot.teams.helpers import Chat, TeamsUser, text_of
-from tests.chat import JsonChat, prompt
-from tests.conftest import Database
-from tests.dialogs.test_contact import START
-from tests.factories import World, build_world, place
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.faults.conftest import FaultyDatabase
+from tests.support.chat import JsonChat, prompt
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
+from tests.support.faulty import FaultyDatabase
+from tests.support.slack import SlackWorkspace
+from tests.support.teams import Chat, TeamsUser, text_of
+from tests.support.world import START
 
 TEACHER = "UTEACHER"
 SUMMARY = "Spoke to the key worker: a good week, full attendance."

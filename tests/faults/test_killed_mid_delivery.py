@@ -28,12 +28,11 @@ from bot.scheduler.background import deliverers_for, scheduler_for
 from bot.server import build_app
 from storage.clock import LONDON, FixedClock
 from storage.models import OutboxStatus
-from tests.bot.scheduler.helpers import clock_sleep
-from tests.bot.scheduler.test_channel_delivery import _row, _slack_setup
-from tests.bot.slack.conftest import slack_settings
-from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET
-from tests.conftest import TEST_KEY, Database
 from tests.fakes.slack_api import FakeSlackApi
+from tests.support.database import TEST_KEY, Database
+from tests.support.nudges import outbox_row, slack_setup
+from tests.support.scheduler import clock_sleep
+from tests.support.slack import BOT_TOKEN, SIGNING_SECRET, slack_settings
 
 # Saturday: no digest or school-day reminder is owed, only the nudge this test queues.
 KILLED_AT = dt.datetime(2026, 11, 28, 10, 0, tzinfo=LONDON)
@@ -59,7 +58,7 @@ async def test_a_nudge_whose_sender_was_killed_is_sent_once_after_the_lease(
     db: Database, clock: FixedClock, slack_api: FakeSlackApi, tmp_path: Path
 ) -> None:
     clock.set(KILLED_AT)
-    await _slack_setup(db, clock)
+    await slack_setup(db, clock)
     held = slack_api.hold("chat.postMessage")
     child = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "tick", "--at", f"{KILLED_AT:%Y-%m-%d %H:%M}",
@@ -76,7 +75,7 @@ async def test_a_nudge_whose_sender_was_killed_is_sent_once_after_the_lease(
     child.kill()  # SIGKILL: no clean-up, no "finally"
     assert await exited == -9
 
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.claimed_by, row.attempts) == (OutboxStatus.pending, "doomed", 0)
     assert row.claimed_until == KILLED_AT + dt.timedelta(minutes=5)
     # Slack got the request and posts it, but nobody is left to hear the answer.
@@ -103,5 +102,5 @@ async def test_a_nudge_whose_sender_was_killed_is_sent_once_after_the_lease(
 
     posted = slack_api.calls_to("chat.postMessage")
     assert len(posted) == 2 and {c.args["channel"] for c in posted} == {"UDEE"}
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.attempts, row.claimed_by) == (OutboxStatus.sent, 1, None)

@@ -33,16 +33,15 @@ from bot.runtime import Runtime
 from bot.scheduler import OutboxWorker
 from storage.clock import FixedClock
 from storage.models import OutboxStatus
-from tests.bot.scheduler.helpers import clock_sleep
-from tests.bot.scheduler.test_channel_delivery import _nudge_for, _row, _slack_setup
-from tests.bot.slack.conftest import slack_settings
-from tests.bot.slack.harness import SlackWorkspace
-from tests.bot.teams.helpers import Chat, TeamsUser
-from tests.conftest import Database
-from tests.factories import build_world
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import FakeSlackApi
-from tests.faults.conftest import Waits
+from tests.support.database import Database
+from tests.support.factories import build_world
+from tests.support.faulty import Waits
+from tests.support.nudges import nudge_for, outbox_row, slack_setup
+from tests.support.scheduler import clock_sleep
+from tests.support.slack import SlackWorkspace, slack_settings
+from tests.support.teams import Chat, TeamsUser
 
 NUDGE = "QA visit OVERDUE for AP-TEST."
 RETRY_AFTER = dt.timedelta(seconds=120)
@@ -64,7 +63,7 @@ def _posts(api: FakeSlackApi) -> list[tuple[int, bool]]:
 async def test_slack_500_then_429_the_nudge_arrives_once(
     db: Database, clock: FixedClock, slack_api: FakeSlackApi
 ) -> None:
-    await _slack_setup(db, clock)
+    await slack_setup(db, clock)
     slack = _slack(db, clock, slack_api)
     worker = OutboxWorker(
         db.sessions, clock, [SlackDeliverer(slack.client)], sleep=clock_sleep(clock)
@@ -73,7 +72,7 @@ async def test_slack_500_then_429_the_nudge_arrives_once(
     slack_api.rate_limit(1, retry_after=120, method="chat.postMessage")
 
     await worker.deliver_due()  # Slack is down: HTTP 500
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.attempts) == (OutboxStatus.pending, 1)
     assert "500" in (row.last_error or "")
     assert row.next_attempt_at == clock.now() + dt.timedelta(minutes=1)
@@ -86,7 +85,7 @@ async def test_slack_500_then_429_the_nudge_arrives_once(
     # row goes back to the outbox until then, rather than the wait being spent in the request.
     report = await worker.deliver_due()
     assert (report.sent, report.retried, slack.rate_limits.waits) == (0, 1, [])
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.next_attempt_at) == (OutboxStatus.pending, start + RETRY_AFTER)
     clock.advance(RETRY_AFTER - dt.timedelta(seconds=1))
     assert (await worker.deliver_due()).sent == 0  # not before Slack said
@@ -98,14 +97,14 @@ async def test_slack_500_then_429_the_nudge_arrives_once(
 
     assert _posts(slack_api) == [(500, False), (429, False), (200, True)]
     assert [c.args["text"] for c in slack_api.calls_to("chat.postMessage")] == [NUDGE]
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.attempts, row.last_error) == (OutboxStatus.sent, 3, None)
 
 
 async def test_slack_timing_out_the_nudge_is_sent_again_never_dropped(
     db: Database, clock: FixedClock, slack_api: FakeSlackApi
 ) -> None:
-    await _slack_setup(db, clock)
+    await slack_setup(db, clock)
     slack = _slack(db, clock, slack_api)
     slack.client.timeout = 1  # seconds (30 in production): the fault is real, only shorter
     worker = OutboxWorker(
@@ -115,7 +114,7 @@ async def test_slack_timing_out_the_nudge_is_sent_again_never_dropped(
 
     report = await worker.deliver_due()  # Slack never answers: the client gives up
     assert (report.sent, report.retried) == (0, 1)
-    row = await _row(db)
+    row = await outbox_row(db)
     assert row.status == OutboxStatus.pending and "TimeoutError" in (row.last_error or "")
     # Slack did post it after all, too late for its answer to be heard.
     held.release()
@@ -130,7 +129,7 @@ async def test_slack_timing_out_the_nudge_is_sent_again_never_dropped(
 
     # At least once: the person may see it twice, never zero times, never a third time.
     assert len(slack_api.calls_to("chat.postMessage")) == 2
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.attempts) == (OutboxStatus.sent, 2)
 
 
@@ -143,7 +142,7 @@ async def _tess_in_teams(
     connector.add_member("29:tess", email="teacher@elmpark.test", aad_object_id="aad-tess")
     await TeamsUser(client, connector, "29:tess", "aad-tess").say("help", Chat.personal("tess"))
     connector.clear()
-    await _nudge_for(db, clock, world.teacher.id)
+    await nudge_for(db, clock, world.teacher.id)
     teams = client.app[TEAMS]
     return OutboxWorker(
         db.sessions, clock, [TeamsDeliverer(teams.adapter, db.sessions)], sleep=clock_sleep(clock)
@@ -168,7 +167,7 @@ async def test_teams_500_then_a_long_429_the_nudge_arrives_once(
     await worker.deliver_due()  # 500: not retried at once, the worker's backoff
     clock.advance(dt.timedelta(minutes=1))
     await worker.deliver_due()  # 429 asking for a minute: longer than a pass waits
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.attempts) == (OutboxStatus.pending, 2)
     assert row.next_attempt_at == clock.now() + dt.timedelta(seconds=60)
     clock.advance(dt.timedelta(seconds=59))
@@ -184,7 +183,7 @@ async def test_teams_500_then_a_long_429_the_nudge_arrives_once(
     assert [c.status for c in connector.sent] == [500, 429, 200]
     assert _cards(connector) == [NUDGE]
     assert waits.seconds == []  # nothing waited inside a pass: the outbox held it
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.attempts, row.delivered_via) == (OutboxStatus.sent, 3, "teams")
 
 
@@ -209,7 +208,7 @@ async def test_teams_connection_dropped_the_nudge_is_sent_again_at_once(
     assert report.sent == 1 and waits.seconds == [1.0]
     assert [c.status for c in connector.sent] == [0, 200]
     assert _cards(connector) == [NUDGE]
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.attempts) == (OutboxStatus.sent, 1)
 
 

@@ -21,12 +21,12 @@ from sqlalchemy.engine import make_url
 
 from bot.channels.teams.routes import TEAMS
 from storage.clock import FixedClock
-from tests.bot.slack.harness import SlackWorkspace
-from tests.bot.teams.helpers import Chat, TeamsUser, text_of
-from tests.conftest import Database
-from tests.factories import build_world
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.faults.conftest import Waits
+from tests.support.database import Database
+from tests.support.factories import build_world
+from tests.support.faulty import Waits
+from tests.support.slack import SlackWorkspace
+from tests.support.teams import Chat, TeamsUser, text_of
 
 SLACK_DEADLINE = 3.0  # seconds: Slack shows the person an error after this
 TEAMS_DEADLINE = 15.0

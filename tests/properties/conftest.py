@@ -9,13 +9,13 @@ import pytest
 
 from storage.clock import FixedClock
 from storage.models import Placement
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
 
 # The channels' own fixtures (a signed Slack workspace; the Teams app and its fake connector),
 # shared rather than copied.
-from tests.bot.slack.conftest import slack_api, workspace
-from tests.bot.teams.conftest import client, connector, waits
-from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.support.slack import slack_api, workspace
+from tests.support.teams import client, connector, waits
 
 __all__ = ["client", "connector", "slack_api", "waits", "workspace"]
 

@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 from dialogs.commands import all_dialogs
 from storage.clock import FixedClock
 from storage.models import Person
-from tests.chat import JsonChat
-from tests.conftest import Database
-from tests.factories import World
-from tests.properties.invariants import (
+from tests.support.chat import JsonChat
+from tests.support.database import Database
+from tests.support.factories import World
+from tests.support.invariants import (
     assert_nothing_logged,
     assert_records_whole,
     assert_replies_are_clear,
     dialog_states,
 )
-from tests.properties.strategies import random_answer
+from tests.support.strategies import random_answer
 
 PROPERTY_SETTINGS = settings(
     max_examples=30,

@@ -5,7 +5,7 @@ random sequence of what happens in a school week: a provider reports an absence,
 register, records a late arrival; someone logs a welfare call; the DSL explains an absence or
 ticks a check; a teacher logs a QA visit, ends or withdraws a placement; the scheduler runs at a
 time of day, and the clock moves on a day. Everything a person does goes through the `--json`
-terminal channel (`tests.chat.JsonChat`), answering each question by its kind and field, so a
+terminal channel (`tests.support.chat.JsonChat`), answering each question by its kind and field, so a
 new question in a dialog does not break the test.
 
 After every step `storage.invariants.check_all` runs, plus the checks only a dialog can show
@@ -57,9 +57,9 @@ from storage.rules.calendar import SchoolCalendar, london_date
 from storage.rules.checklist import ChecklistCounts, checklist_counts
 from storage.services import directory
 from storage.services.audit import Change
-from tests.chat import JsonChat, converse
-from tests.conftest import BACKENDS, Database, postgres_url
-from tests.factories import World, build_world, place
+from tests.support.chat import JsonChat, converse
+from tests.support.database import BACKENDS, Database, postgres_url
+from tests.support.factories import World, build_world, place
 
 T = TypeVar("T")
 # Monday 16 November 2026, 08:00 in London.

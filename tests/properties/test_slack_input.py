@@ -14,16 +14,16 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.channels.slack import blocks
-from tests.bot.slack.harness import SlackWorkspace
-from tests.conftest import Database
-from tests.factories import World
 from tests.fakes.slack_api import TEAM_ID
-from tests.properties.invariants import (
+from tests.support.database import Database
+from tests.support.factories import World
+from tests.support.invariants import (
     assert_no_fault_of_ours,
     assert_nothing_logged,
     assert_records_whole,
 )
-from tests.properties.strategies import any_text, json_values, prompt_ids, random_answer, typed
+from tests.support.slack import SlackWorkspace
+from tests.support.strategies import any_text, json_values, prompt_ids, random_answer, typed
 
 PROPERTY_SETTINGS = settings(
     max_examples=40,

@@ -11,16 +11,16 @@ from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.bot.teams.helpers import Chat, TeamsUser, text_of
-from tests.conftest import Database
-from tests.factories import World
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.properties.invariants import (
+from tests.support.database import Database
+from tests.support.factories import World
+from tests.support.invariants import (
     assert_no_fault_of_ours,
     assert_nothing_logged,
     assert_records_whole,
 )
-from tests.properties.strategies import any_text, json_values, prompt_ids, random_answer, typed
+from tests.support.strategies import any_text, json_values, prompt_ids, random_answer, typed
+from tests.support.teams import Chat, TeamsUser, text_of
 
 PROPERTY_SETTINGS = settings(
     max_examples=25,

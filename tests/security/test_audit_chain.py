@@ -20,9 +20,9 @@ from storage.migrate import upgrade
 from storage.models import AuditEntry
 from storage.models.audit_chain import entry_values, row_hash
 from storage.services.audit_chain import Anchor, verify_chain
-from tests.conftest import BACKENDS, TEST_KEY, Database, postgres_url
-from tests.factories import build_world
-from tests.security.support import clear, database, tamper
+from tests.support.database import BACKENDS, TEST_KEY, Database, postgres_url
+from tests.support.factories import build_world
+from tests.support.tamper import clear, database, tamper
 
 
 async def verify(db: Database, *anchors: Anchor) -> str:

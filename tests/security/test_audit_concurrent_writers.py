@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from storage.models import AuditEntry
 from storage.services.audit_chain import verify_chain
-from tests.conftest import Database
+from tests.support.database import Database
 
 
 def _entry(clock, action: str) -> AuditEntry:  # type: ignore[no-untyped-def]

@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 from bot.scheduler import Scheduler
 from storage.models import AuditCheck, AuditEntry
 from storage.rules.calendar import at_london
-from tests.bot.scheduler.helpers import RecordingDeliverer, clock_sleep
-from tests.factories import build_world
-from tests.security.support import tamper
+from tests.support.factories import build_world
+from tests.support.scheduler import RecordingDeliverer, clock_sleep
+from tests.support.tamper import tamper
 
 SATURDAY = dt.date(2026, 11, 28)
 SUNDAY = SATURDAY + dt.timedelta(days=1)

@@ -16,8 +16,8 @@ from bot.cli import main
 from bot.settings import get_settings
 from storage.migrate import AppRoleError, grant_app_role
 from storage.models import AuditEntry
-from tests.conftest import POSTGRES_APP_ROLE, POSTGRES_OWNER_ROLE, TEST_KEY, postgres_url
-from tests.factories import build_world
+from tests.support.database import POSTGRES_APP_ROLE, POSTGRES_OWNER_ROLE, TEST_KEY, postgres_url
+from tests.support.factories import build_world
 
 REFUSED = (
     "UPDATE audit_log SET action = 'tampered'",

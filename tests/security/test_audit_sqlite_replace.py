@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from storage.models import AuditEntry
 from storage.services.audit_chain import verify_chain
-from tests.factories import build_world
+from tests.support.factories import build_world
 
 COLUMNS = (
     "id, at, person_id, channel, action, record_type, record_id, placement_id, changes, seq, hash"

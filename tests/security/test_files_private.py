@@ -21,8 +21,8 @@ from bot.scheduler.background import scheduler_for
 from bot.settings import Settings, get_settings
 from storage.migrate import upgrade_async
 from storage.models import Pupil
-from tests.chat import JsonChat
-from tests.factories import build_world, place
+from tests.support.chat import JsonChat
+from tests.support.factories import build_world, place
 
 
 def mode(path: Path) -> int:

@@ -18,7 +18,7 @@ from bot.runtime import Runtime
 from bot.server import build_app
 from bot.settings import Settings
 from storage import crypto
-from tests.factories import build_world
+from tests.support.factories import build_world
 
 
 def apbot(

@@ -16,9 +16,9 @@ from storage.services.audit import Change, audit_updated, snapshot
 from storage.services.audit_trail import placement_trail
 from storage.services.conversation_refs import save_person_ref
 from storage.services.placements import find_by_reference
-from tests.chat import JsonChat
-from tests.conftest import Database
-from tests.factories import build_world
+from tests.support.chat import JsonChat
+from tests.support.database import Database
+from tests.support.factories import build_world
 
 # What people type about the pupil, each distinctive enough to find in a dump.
 TYPED = {

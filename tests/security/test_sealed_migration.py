@@ -19,7 +19,7 @@ from bot.settings import get_settings
 from storage.db import admin_execute, create_engine, normalise_url, session_factory
 from storage.migrate import upgrade
 from storage.models import ChecklistItem, Contact, ConversationRef, Placement, Pupil, QaVisit
-from tests.conftest import BACKENDS, POSTGRES_URL, TEST_KEY
+from tests.support.database import BACKENDS, POSTGRES_URL, TEST_KEY
 
 BEFORE = "0009_reminder_sweeps"  # the last revision with these fields in clear
 AT = "2026-11-27 10:00:00"

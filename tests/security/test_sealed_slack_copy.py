@@ -14,10 +14,10 @@ from bot.runtime import Runtime
 from bot.server import build_app
 from bot.settings import Settings
 from storage.models import ConversationRef
-from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, SlackWorkspace
-from tests.conftest import Database
-from tests.factories import build_world, place
 from tests.fakes.slack_api import FakeSlackApi
+from tests.support.database import Database
+from tests.support.factories import build_world, place
+from tests.support.slack import BOT_TOKEN, SIGNING_SECRET, SlackWorkspace
 
 PROVIDER = "UPROVIDER"
 DISCLOSURE = "mum says he was hit at home"

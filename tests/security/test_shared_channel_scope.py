@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from storage.clock import FixedClock
 from storage.models import DialogState, Placement
-from tests.bot.slack.harness import Posted, SlackWorkspace
-from tests.conftest import Database
-from tests.factories import World, build_world, place
-from tests.security.slack_world import slack_workspace
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
+from tests.support.slack import Posted, SlackWorkspace
+from tests.support.slack_world import slack_workspace
 
 ADMIN, PATHWAYS, WHEELS, TEACHER, OTHER_TEACHER, DSL = (
     "UADMIN",

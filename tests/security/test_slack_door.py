@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from dialogs import wording
 from storage.clock import FixedClock
 from storage.models import Person
-from tests.bot.slack.harness import SlackWorkspace
-from tests.conftest import Database
-from tests.factories import build_world
-from tests.security.slack_world import post_raw, signed_headers, slack_workspace
+from tests.support.database import Database
+from tests.support.factories import build_world
+from tests.support.slack import SlackWorkspace
+from tests.support.slack_world import post_raw, signed_headers, slack_workspace
 
 TEACHER = "UTEACHER"
 DISCLOSURE = "Reason: mum says he was hit at home"

@@ -17,10 +17,10 @@ from storage.access import PROVIDER_SEES_ENDED_DAYS, placements_query
 from storage.clock import FixedClock
 from storage.services.audit import Change
 from storage.services.placements import end_placement
-from tests.bot.slack.harness import SlackWorkspace
-from tests.conftest import Database
-from tests.factories import build_world, place
-from tests.security.slack_world import slack_workspace
+from tests.support.database import Database
+from tests.support.factories import build_world, place
+from tests.support.slack import SlackWorkspace
+from tests.support.slack_world import slack_workspace
 
 PROVIDER, DSL = "UPROVIDER", "UDSL"
 

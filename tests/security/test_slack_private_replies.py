@@ -18,10 +18,10 @@ from storage.clock import FixedClock
 from storage.models import ChatChannel
 from storage.services.audit import Change
 from storage.services.shared_channels import unlink_channel
-from tests.bot.slack.harness import SlackWorkspace
-from tests.conftest import Database
-from tests.factories import build_world, place
-from tests.security.slack_world import slack_workspace
+from tests.support.database import Database
+from tests.support.factories import build_world, place
+from tests.support.slack import SlackWorkspace
+from tests.support.slack_world import slack_workspace
 
 ADMIN, PROVIDER = "UADMIN", "UPROVIDER"
 CHANNEL = "CPATHWAYS"

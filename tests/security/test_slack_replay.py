@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 
 from storage.clock import FixedClock
 from storage.models import DialogState
-from tests.bot.slack.harness import SlackWorkspace
-from tests.conftest import Database
-from tests.factories import build_world, place
 from tests.fakes.slack_api import TEAM_ID
-from tests.security.slack_world import slack_workspace
+from tests.support.database import Database
+from tests.support.factories import build_world, place
+from tests.support.slack import SlackWorkspace
+from tests.support.slack_world import slack_workspace
 
 PROVIDER = "UPROVIDER"
 

@@ -21,11 +21,11 @@ from dialogs import wording
 from storage.models import AuditEntry, ConversationRef, OutboxMessage, Person
 from storage.services.audit import Change
 from storage.services.shared_channels import link_channel
-from tests.bot.teams.helpers import Chat, TeamsUser
-from tests.conftest import Database
-from tests.factories import World, build_world
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.security.conftest import APP_ID, local_trial
+from tests.support.database import Database
+from tests.support.factories import World, build_world
+from tests.support.teams import Chat, TeamsUser
+from tests.support.teams_apps import APP_ID, local_trial
 
 
 async def _person(db: Database, person_id: int) -> Person:

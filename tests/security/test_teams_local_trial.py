@@ -24,13 +24,13 @@ from bot.server import build_app
 from bot.settings import Settings
 from storage.models import AuditEntry, ConversationRef, DialogState, Person
 from storage.services.outbox import enqueue
-from tests.bot.load_balancer import require_haproxy, running_haproxy
-from tests.bot.scheduler.helpers import clock_sleep
-from tests.bot.teams.helpers import Chat, TeamsUser
-from tests.conftest import Database
-from tests.factories import World, build_world
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.security.conftest import APP_ID, local_trial, this_machines_other_address
+from tests.support.database import Database
+from tests.support.factories import World, build_world
+from tests.support.load_balancer import require_haproxy, running_haproxy
+from tests.support.scheduler import clock_sleep
+from tests.support.teams import Chat, TeamsUser
+from tests.support.teams_apps import APP_ID, local_trial, this_machines_other_address
 
 
 async def _nothing_happened(db: Database, world: World) -> None:

@@ -21,11 +21,11 @@ from bot.channels.teams.routes import TEAMS
 from bot.runtime import Runtime
 from bot.server import build_app
 from storage.models import DialogState
-from tests.bot.teams.helpers import Chat, TeamsUser
-from tests.conftest import Database
 from tests.fakes.bot_connector import KEY_ID, FakeBotConnector
-from tests.properties.strategies import json_values
-from tests.security.conftest import APP_ID, app_id_settings
+from tests.support.database import Database
+from tests.support.strategies import json_values
+from tests.support.teams import Chat, TeamsUser
+from tests.support.teams_apps import APP_ID, app_id_settings
 
 
 def _activity(connector: FakeBotConnector, **fields: Any) -> dict[str, Any]:

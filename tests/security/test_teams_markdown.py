@@ -16,10 +16,10 @@ from bot.scheduler import OutboxWorker
 from storage.models import Session
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
-from tests.bot.scheduler.helpers import clock_sleep
-from tests.bot.teams.helpers import Chat, TeamsUser, text_of
-from tests.factories import build_world, place
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.support.factories import build_world, place
+from tests.support.scheduler import clock_sleep
+from tests.support.teams import Chat, TeamsUser, text_of
 
 PHISH = "[Open the portal](https://phish.example)"
 # A markdown link: [words](address), its brackets not escaped.

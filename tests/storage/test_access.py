@@ -17,7 +17,7 @@ from storage.access import (
     roles_for,
 )
 from storage.models import Organisation, OrgKind, Person, Placement, PlacementStatus, Role
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
 
 START = dt.date(2026, 11, 30)
 

@@ -28,7 +28,7 @@ from storage.services.attendance import (
 )
 from storage.services.audit import Change
 from storage.services.placements import end_placement
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
 
 START = dt.date(2026, 11, 2)
 FRIDAY = dt.date(2026, 11, 27)

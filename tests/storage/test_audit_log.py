@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from storage.models import AuditEntry
-from tests.factories import build_world
+from tests.support.factories import build_world
 
 
 async def test_audit_rows_cannot_be_changed_or_deleted(db, clock) -> None:

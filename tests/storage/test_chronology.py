@@ -19,7 +19,7 @@ from storage.models import (
 from storage.services import chronology
 from storage.services.audit import Change
 from storage.services.chronology import ChronologyError, add_entry
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
 
 START = dt.date(2026, 11, 2)
 TODAY = dt.date(2026, 11, 27)

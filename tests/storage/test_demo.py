@@ -22,7 +22,7 @@ from storage.models import (
     Role,
     Site,
 )
-from tests.conftest import Database
+from tests.support.database import Database
 
 TABLES = (Organisation, Site, Person, Pupil, Placement, ChecklistItem, AuditEntry)
 

@@ -20,8 +20,8 @@ from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
 from storage.services.chronology import add_entry
 from storage.services.digest import build_digest
-from tests.conftest import Database
-from tests.factories import build_world, place
+from tests.support.database import Database
+from tests.support.factories import build_world, place
 
 MONDAY, TUESDAY = dt.date(2027, 3, 22), dt.date(2027, 3, 23)
 

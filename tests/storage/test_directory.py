@@ -13,7 +13,7 @@ from storage.models import AuditEntry, Organisation, OrgKind, Person, Registrati
 from storage.services import directory
 from storage.services.audit import Change
 from storage.services.directory import DirectoryError
-from tests.conftest import Database
+from tests.support.database import Database
 
 
 def _change(clock: FixedClock) -> Change:

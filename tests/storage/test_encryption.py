@@ -12,9 +12,9 @@ from storage import crypto
 from storage.models import DialogState, OutboxMessage, Pupil
 from storage.services.encryption import encrypted_columns, reencrypt
 from storage.services.outbox import enqueue
-from tests.chat import JsonChat
-from tests.conftest import TEST_KEY
-from tests.factories import build_world
+from tests.support.chat import JsonChat
+from tests.support.database import TEST_KEY
+from tests.support.factories import build_world
 
 
 @pytest.fixture

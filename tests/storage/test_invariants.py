@@ -41,9 +41,9 @@ from storage.services.audit import Change, audit_updated, snapshot
 from storage.services.chronology import AUTOMATIC_NOTE, add_entry
 from storage.services.outbox import enqueue
 from storage.services.placements import end_placement
-from tests.chat import JsonChat, converse, texts
-from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.support.chat import JsonChat, converse, texts
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
 
 START = dt.date(2026, 11, 2)  # a Monday
 THURSDAY = dt.date(2026, 11, 26)

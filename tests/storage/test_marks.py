@@ -19,8 +19,8 @@ from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
 from storage.services.marks import MarkKind, school_marks
 from storage.services.outcomes import explain_absence, record_late
-from tests.conftest import TEST_KEY, Database
-from tests.factories import World, build_world, place
+from tests.support.database import TEST_KEY, Database
+from tests.support.factories import World, build_world, place
 
 # Monday 4 May 2026 is the early May bank holiday.
 MONDAY = dt.date(2026, 5, 4)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from storage.services.my_status import DueKind, my_status
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
 
 TODAY = dt.date(2026, 11, 27)
 

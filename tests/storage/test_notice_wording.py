@@ -13,7 +13,7 @@ from storage.clock import FixedClock
 from storage.demo import seed_demo
 from storage.models import OutboxMessage
 from storage.wording import WORDED_BY, NoticeKind
-from tests.conftest import Database
+from tests.support.database import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 # Calls that queue a notice (or make a nudge that will be queued), and so take its `text`.

@@ -27,8 +27,8 @@ from storage.models import (
 from storage.rules.nudges import NudgeTimes, due_nudges
 from storage.services.chunks import chunks
 from storage.services.nudge_facts import gather_facts, with_pupil_names
-from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
 
 TUESDAY = dt.date(2027, 3, 2)
 START = dt.date(2027, 1, 11)

@@ -18,7 +18,7 @@ from storage.models import (
 from storage.services.audit import Change
 from storage.services.placements import end_placement
 from storage.services.retention import RetentionPolicy, purge
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
 
 
 async def _count(session, model) -> int:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from bot.cli.runner import NOT_MIGRATED, OUT_OF_DATE, run
 from bot.settings import get_settings
 from storage import crypto
 from storage.migrate import alembic_config, upgrade
-from tests.conftest import TEST_KEY
+from tests.support.database import TEST_KEY
 
 # Every command that reads or writes records, as an operator would type it.
 ON_THE_DATABASE = [

@@ -3,10 +3,12 @@ so that "the database is down mid-turn" is one scenario like the others."""
 
 from __future__ import annotations
 
-from tests.faults.conftest import (  # noqa: F401  (fixtures, shared with tests/faults)
+from tests.support.faulty import (
     connector,
     faulty,
     slack_api,
     slack_on_faulty,
     teams_on_faulty,
 )
+
+__all__ = ["connector", "faulty", "slack_api", "slack_on_faulty", "teams_on_faulty"]

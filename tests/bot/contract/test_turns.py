@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from dialogs import wording
 from storage.clock import FixedClock
 from storage.models import AttendanceRecord, DialogState, OutboxMessage, Placement
-from tests.bot.contract.drivers import Driver, SlackDriver, TeamsDriver, TerminalDriver
-from tests.bot.slack.harness import SlackWorkspace
-from tests.conftest import Database
-from tests.factories import World, build_world, place
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.faults.conftest import FaultyDatabase
+from tests.support.database import Database
+from tests.support.drivers import Driver, SlackDriver, TeamsDriver, TerminalDriver
+from tests.support.factories import World
+from tests.support.faulty import FaultyDatabase
+from tests.support.slack import SlackWorkspace
+from tests.support.world import jamie_at_pathways
 
 NOT_SAVED = "your last answer was not saved"
 REASON = "Unwell; parent rang at 08:40"
@@ -33,17 +34,8 @@ ABSENT = {
 
 
 async def _world(db: Database, clock: FixedClock) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=clock.now().date(),
-        )
-    return world, placement
+    """Jamie at Pathways from today."""
+    return await jamie_at_pathways(db, clock, start=clock.now().date())
 
 
 async def _asked_for_the_date(driver: Driver, db: Database, clock: FixedClock) -> World:

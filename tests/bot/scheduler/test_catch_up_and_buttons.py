@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.delivery import DeliveryFailed
 from bot.scheduler import Scheduler
-from storage.clock import LONDON, FixedClock
+from storage.clock import FixedClock
 from storage.models import (
     AuditEntry,
     ChecklistItem,
@@ -17,33 +17,16 @@ from storage.models import (
     NudgeSnooze,
     OutboxMessage,
     OutboxStatus,
-    Placement,
 )
 from storage.rules.calendar import at_london
 from storage.services.attendance import confirm_all_present
 from storage.services.audit import Change
 from storage.services.nudges import act_on_nudge
-from tests.bot.scheduler.helpers import RecordingDeliverer, clock_sleep
-from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.support.database import Database
+from tests.support.scheduler import RecordingDeliverer, clock_sleep
+from tests.support.world import letter_of_assurance_outstanding
 
 TUESDAY = dt.date(2027, 3, 23)
-
-
-async def _world(db: Database, clock: FixedClock) -> tuple[World, Placement]:
-    clock.set(dt.datetime(2027, 3, 1, 8, 0, tzinfo=LONDON))
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,
-            start=dt.date(2027, 3, 1), all_done=True,
-        )  # fmt: skip
-        await session.execute(
-            update(ChecklistItem)
-            .where(ChecklistItem.placement_id == placement.id, ChecklistItem.key == "letter_of_assurance")
-            .values(status=ChecklistStatus.not_done, due_date=dt.date(2027, 3, 19))
-        )  # fmt: skip
-    return world, placement
 
 
 def _at(hhmm: str) -> dt.datetime:
@@ -61,7 +44,7 @@ async def _kinds(db: Database) -> dict[str, OutboxMessage]:
 async def test_after_an_hour_down_what_fell_due_is_sent_once_and_the_stale_prompt_is_not(
     db: Database, clock: FixedClock
 ) -> None:
-    world, _ = await _world(db, clock)
+    world, _ = await letter_of_assurance_outstanding(db, clock)
     channel = RecordingDeliverer(clock)
     scheduler = Scheduler(db.sessions, clock, [channel], sleep=clock_sleep(clock))
     clock.set(_at("07:30"))
@@ -95,7 +78,7 @@ async def test_after_an_hour_down_what_fell_due_is_sent_once_and_the_stale_promp
 async def test_a_queued_nudge_that_no_longer_applies_is_not_sent(
     db: Database, clock: FixedClock
 ) -> None:
-    world, _ = await _world(db, clock)
+    world, _ = await letter_of_assurance_outstanding(db, clock)
     channel = RecordingDeliverer(clock, reaches=lambda r: r.person_id == world.provider_staff.id)
     scheduler = Scheduler(db.sessions, clock, [channel], sleep=clock_sleep(clock))
     # Slack is down for the provider at 09:30 (retry in an hour); the register comes in at 09:40.
@@ -132,7 +115,7 @@ async def _nudge(db: Database, kind: str, person_id: int) -> int:
 
 
 async def test_done_ticks_the_check_and_records_who(db: Database, clock: FixedClock) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await letter_of_assurance_outstanding(db, clock)
     clock.set(_at("08:30"))
     await Scheduler(
         db.sessions, clock, [RecordingDeliverer(clock)], sleep=clock_sleep(clock)
@@ -167,7 +150,7 @@ async def test_done_ticks_the_check_and_records_who(db: Database, clock: FixedCl
 async def test_open_starts_the_right_dialog_and_alerts_cannot_be_snoozed(
     db: Database, clock: FixedClock
 ) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await letter_of_assurance_outstanding(db, clock)
     clock.set(_at("10:00"))
     await Scheduler(
         db.sessions, clock, [RecordingDeliverer(clock)], sleep=clock_sleep(clock)

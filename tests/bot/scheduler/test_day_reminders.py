@@ -18,12 +18,12 @@ from storage.rules.calendar import at_london
 from storage.services import reminder_sweeps
 from storage.services.audit import Change
 from storage.services.nudges import act_on_nudge
-from tests.bot.scheduler.helpers import RecordingDeliverer, clock_sleep
+from tests.support.database import Database
+from tests.support.scheduler import RecordingDeliverer, clock_sleep
 
 # The world: a placement with no contact and no QA visit yet, its Letter of Assurance overdue
 # since Friday 19/03.
-from tests.bot.scheduler.test_catch_up_and_buttons import _world
-from tests.conftest import Database
+from tests.support.world import letter_of_assurance_outstanding
 
 TUESDAY = dt.date(2027, 3, 23)
 WEDNESDAY = TUESDAY + dt.timedelta(days=1)
@@ -54,7 +54,7 @@ async def _sweeps(db: Database) -> list[tuple[dt.date, str, int]]:
 async def test_the_day_s_reminders_are_queued_once_by_the_first_pass_after_half_past_eight(
     db: Database, clock: FixedClock
 ) -> None:
-    _, placement = await _world(db, clock)
+    _, placement = await letter_of_assurance_outstanding(db, clock)
     scheduler = _scheduler(db, clock)
     clock.set(at_london(TUESDAY, dt.time(8, 29)))
     await scheduler.evaluate()
@@ -100,7 +100,7 @@ async def test_the_day_s_reminders_are_queued_once_by_the_first_pass_after_half_
 async def test_a_sweep_that_fails_half_way_is_done_again_by_the_next_pass(
     db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await _world(db, clock)
+    await letter_of_assurance_outstanding(db, clock)
     scheduler = _scheduler(db, clock)
     real = reminder_sweeps.queue_nudges
 
@@ -124,7 +124,7 @@ async def test_a_sweep_that_fails_half_way_is_done_again_by_the_next_pass(
 async def test_a_one_off_reminder_snoozed_for_a_day_comes_once_more_on_the_next_day_s_sweep(
     db: Database, clock: FixedClock
 ) -> None:
-    world, placement = await _world(db, clock)
+    world, placement = await letter_of_assurance_outstanding(db, clock)
     async with db.sessions() as session, session.begin():
         await session.execute(
             update(Placement)
@@ -154,7 +154,7 @@ async def test_two_instances_at_half_past_eight_queue_the_day_s_reminders_once(
 ) -> None:
     if db.backend != "postgres":
         pytest.skip("several instances share PostgreSQL; SQLite runs one instance")
-    await _world(db, clock)
+    await letter_of_assurance_outstanding(db, clock)
     second_engine = create_engine(db.url)
     try:
         one = _scheduler(db, clock, "one")

@@ -31,9 +31,9 @@ from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
 from storage.services.contacts import log_contact
 from storage.services.nudges import act_on_nudge
-from tests.bot.scheduler.helpers import RecordingDeliverer, clock_sleep
-from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
+from tests.support.scheduler import RecordingDeliverer, clock_sleep
 
 MY_KINDS = {
     "digest", "qa_due", "qa_overdue", "contact_overdue", "check_overdue", "register_prompt",

@@ -18,9 +18,9 @@ from storage.rules.calendar import at_london
 from storage.services import directory
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
-from tests.bot.scheduler.helpers import RecordingDeliverer
-from tests.conftest import Database
-from tests.factories import build_world, place
+from tests.support.database import Database
+from tests.support.factories import build_world, place
+from tests.support.scheduler import RecordingDeliverer
 
 DAY = dt.date(2027, 3, 23)  # a Tuesday in term
 

@@ -12,9 +12,9 @@ from bot.scheduler import OutboxWorker
 from storage.clock import FixedClock
 from storage.models import OutboxMessage, OutboxStatus
 from storage.services.outbox import enqueue
-from tests.bot.scheduler.helpers import RecordingDeliverer, clock_sleep
-from tests.conftest import Database
-from tests.factories import build_world
+from tests.support.database import Database
+from tests.support.factories import build_world
+from tests.support.scheduler import RecordingDeliverer, clock_sleep
 
 
 async def _queue(

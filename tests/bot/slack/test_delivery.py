@@ -10,8 +10,8 @@ from bot.channels.slack.delivery import SlackDeliverer
 from bot.delivery import DeliveryFailed, Notice, NoticeButton, Recipient
 from storage.models import ChecklistItem, ChecklistStatus, OutboxMessage
 from storage.services.outbox import enqueue
-from tests.bot.slack.harness import Posted
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
+from tests.support.slack import Posted
 
 TEACHER = "UTEACHER"
 BUTTONS = [

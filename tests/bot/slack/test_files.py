@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from tests.dialogs.test_report import _school_with_ap
+from tests.support.world import school_with_ap
 
 DSL = "UDSL"
 
 
 async def test_governors_report_is_uploaded_to_the_dsl(db, clock, workspace) -> None:
-    world, _, _ = await _school_with_ap(db, clock)
+    world, _, _ = await school_with_ap(db, clock)
     workspace.api.add_user(DSL, email=world.dsl.email)
     assert await workspace.dm(DSL, "report governors this term") == 200
     completed = workspace.api.calls_to("files.completeUploadExternal")

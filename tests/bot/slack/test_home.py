@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dialogs import wording
-from tests.bot.slack.harness import Posted
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
+from tests.support.slack import Posted
 
 TEACHER = "UTEACHER"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from bot.channels.slack.manifest import BOT_EVENTS, BOT_SCOPES, COMMAND, Manifest
-from tests.factories import build_world
+from tests.support.factories import build_world
 
 MANIFEST = Path(__file__).parents[3] / "manifest" / "slack" / "manifest.yml"
 

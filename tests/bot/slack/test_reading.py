@@ -4,14 +4,14 @@ them in the terminal (escaped, split to fit), a page at a time."""
 from __future__ import annotations
 
 from storage.services.chronology import SYSTEM_AUTHOR
-from tests.bot.slack.harness import SlackWorkspace
-from tests.factories import (
+from tests.support.factories import (
     AUTOMATIC_ENTRY,
     PRIVATE_ENTRY,
     VISIT_VOICE,
     build_world,
     record_to_read,
 )
+from tests.support.slack import SlackWorkspace
 
 DSL = "UDSL"
 

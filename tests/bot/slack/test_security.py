@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from dialogs import wording
 from storage.models import AttendanceRecord, ChatChannel, DialogState, Person
-from tests.bot.slack.harness import SlackWorkspace
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
+from tests.support.slack import SlackWorkspace
 
 TEACHER = "UTEACHER"
 PROVIDER = "UPROVIDER"

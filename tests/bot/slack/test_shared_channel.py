@@ -10,8 +10,8 @@ from bot.channels.slack.delivery import SlackDeliverer
 from bot.delivery import Notice, Recipient
 from dialogs import wording
 from storage.models import AttendanceRecord, ChatChannel, OutboxMessage, WelfareCall
-from tests.bot.slack.harness import SlackWorkspace
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
+from tests.support.slack import SlackWorkspace
 
 ADMIN, PROVIDER, DSL, TEACHER = "UADMIN", "UPROVIDER", "UDSL", "UTEACHER"
 CHANNEL = "CPATHWAYS"

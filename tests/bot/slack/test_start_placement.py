@@ -14,10 +14,10 @@ from bot.channels.slack.manifest import METHOD_SCOPES
 from storage.models import AuditEntry, ChecklistItem, OutboxMessage, Placement
 from storage.services import directory
 from storage.services.audit import Change
-from tests.bot.slack.harness import Posted, SlackWorkspace
-from tests.chat import JsonChat
-from tests.dialogs.test_start_placement import full_time_answers
-from tests.factories import build_world
+from tests.support.answers import full_time_answers
+from tests.support.chat import JsonChat
+from tests.support.factories import build_world
+from tests.support.slack import Posted, SlackWorkspace
 
 TEACHER = "UTEACHER"
 # Placement columns that differ between two placements by design.

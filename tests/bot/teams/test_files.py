@@ -4,8 +4,8 @@ Accept, shown as a file; never offered in a shared chat."""
 from __future__ import annotations
 
 from bot.channels.teams.files import FILE_CONSENT, FILE_INFO
-from tests.bot.teams.helpers import Chat, TeamsUser
-from tests.dialogs.test_report import _school_with_ap
+from tests.support.teams import Chat, TeamsUser
+from tests.support.world import school_with_ap
 
 
 def _consents(activities: list[dict]) -> list[dict]:  # type: ignore[type-arg]
@@ -43,7 +43,7 @@ async def _answer(dee: TeamsUser, consent: dict, action: str) -> int:  # type: i
 async def test_the_governors_report_is_offered_then_uploaded_on_accept(
     db, clock, client, connector
 ) -> None:
-    world, _, _ = await _school_with_ap(db, clock)
+    world, _, _ = await school_with_ap(db, clock)
     connector.add_member("29:dee", email=world.dsl.email, aad_object_id="aad-dee")
     dee = TeamsUser(client, connector, "29:dee", "aad-dee")
     said = await dee.say("report governors this term", Chat.personal("dee"))
@@ -74,7 +74,7 @@ async def test_the_governors_report_is_offered_then_uploaded_on_accept(
 
 
 async def test_no_files_in_a_shared_chat(db, clock, client, connector) -> None:
-    world, _, _ = await _school_with_ap(db, clock)
+    world, _, _ = await school_with_ap(db, clock)
     connector.add_member("29:dee", email=world.dsl.email, aad_object_id="aad-dee")
     dee = TeamsUser(client, connector, "29:dee", "aad-dee")
     said = await dee.say("report governors this term", Chat.group("chat-1"))

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from dialogs import wording
 from storage.models import ConversationRef
-from tests.bot.teams.helpers import Chat, TeamsUser
-from tests.factories import build_world
+from tests.support.factories import build_world
+from tests.support.teams import Chat, TeamsUser
 
 
 async def test_five_first_messages_at_once(db, clock, client, connector) -> None:

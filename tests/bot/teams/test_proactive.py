@@ -12,8 +12,8 @@ from bot.channels.teams.routes import TEAMS
 from bot.delivery import DeliveryFailed, Notice, NoticeButton, Recipient
 from storage.models import ConversationRef, OutboxMessage
 from storage.services.outbox import enqueue
-from tests.bot.teams.helpers import BOT, Chat, TeamsUser, action, text_of
-from tests.factories import build_world
+from tests.support.factories import build_world
+from tests.support.teams import BOT, Chat, TeamsUser, action, text_of
 
 
 def _notice(

@@ -4,14 +4,14 @@ automatic entry's author and UK dates."""
 from __future__ import annotations
 
 from storage.services.chronology import SYSTEM_AUTHOR
-from tests.bot.teams.helpers import Chat, TeamsUser, text_of
-from tests.factories import (
+from tests.support.factories import (
     AUTOMATIC_ENTRY,
     PRIVATE_ENTRY,
     SHARED_ENTRY,
     build_world,
     record_to_read,
 )
+from tests.support.teams import Chat, TeamsUser, text_of
 
 
 async def test_the_dsl_reads_the_chronology_in_a_personal_chat(

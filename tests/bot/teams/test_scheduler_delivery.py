@@ -14,13 +14,12 @@ from bot.channels.teams.routes import TEAMS
 from bot.scheduler import OutboxWorker
 from storage.clock import FixedClock
 from storage.models import OutboxStatus
-from tests.bot.scheduler.helpers import clock_sleep
-from tests.bot.scheduler.test_channel_delivery import _nudge_for, _row
-from tests.bot.teams.conftest import Waits
-from tests.bot.teams.helpers import Chat, TeamsUser
-from tests.conftest import Database
-from tests.factories import build_world
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.support.database import Database
+from tests.support.factories import build_world
+from tests.support.nudges import nudge_for, outbox_row
+from tests.support.scheduler import clock_sleep
+from tests.support.teams import Chat, TeamsUser, Waits
 
 
 async def _tess_in_teams(
@@ -30,7 +29,7 @@ async def _tess_in_teams(
     connector.add_member("29:tess", email="teacher@elmpark.test", aad_object_id="aad-tess")
     await TeamsUser(client, connector, "29:tess", "aad-tess").say("help", Chat.personal("tess"))
     connector.clear()
-    await _nudge_for(db, clock, world.teacher.id)
+    await nudge_for(db, clock, world.teacher.id)
     return world.teacher.id
 
 
@@ -56,7 +55,7 @@ async def test_teams_429_with_retry_after_is_waited_out(
     assert [a["attachments"][0]["content"]["body"][0]["text"] for a in connector.delivered()] == [
         "QA visit OVERDUE for AP-TEST."
     ]
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.delivered_via) == (OutboxStatus.sent, "teams")
 
 
@@ -79,7 +78,7 @@ async def test_teams_failing_five_times_is_parked_not_lost(
     for _ in range(8):
         await worker.deliver_due()
         clock.advance(dt.timedelta(hours=2))
-    row = await _row(db)
+    row = await outbox_row(db)
     assert (row.status, row.attempts) == (OutboxStatus.parked, 5)
     assert "500" in (row.last_error or "")
     assert connector.delivered() == []

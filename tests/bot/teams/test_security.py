@@ -15,8 +15,8 @@ from bot.server import build_app
 from bot.settings import Settings
 from dialogs import wording
 from storage.models import AuditEntry, ConversationRef, DialogState, Person
-from tests.bot.teams.helpers import Chat, TeamsUser
-from tests.factories import build_world
+from tests.support.factories import build_world
+from tests.support.teams import Chat, TeamsUser
 
 APP_ID = "6f1b7c2e-8a55-4a3d-9a0c-2b1d3e4f5a6b"
 TENANT_ID = "tenant-1"

@@ -14,8 +14,8 @@ from bot.delivery import Notice, Recipient
 from storage.models import AttendanceRecord, ConversationRef
 from storage.services.audit import Change
 from storage.services.shared_channels import link_channel
-from tests.bot.teams.helpers import Chat, TeamsUser, as_clicked, field_of, text_of
-from tests.factories import build_world, place
+from tests.support.factories import build_world, place
+from tests.support.teams import Chat, TeamsUser, as_clicked, field_of, text_of
 
 START = dt.date(2026, 11, 2)
 CHANNEL_ID = "19:3f1c0ffee0a64c4e8d2b7a5c9e1f0a2b@thread.tacv2"

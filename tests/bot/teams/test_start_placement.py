@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from storage.models import AuditEntry, ChecklistItem, Placement
 from storage.services import directory
 from storage.services.audit import Change
-from tests.bot.teams.helpers import Chat, TeamsUser, as_clicked, field_of, text_of
-from tests.chat import JsonChat
-from tests.dialogs.test_start_placement import full_time_answers
-from tests.factories import build_world
+from tests.support.answers import full_time_answers
+from tests.support.chat import JsonChat
+from tests.support.factories import build_world
+from tests.support.teams import Chat, TeamsUser, as_clicked, field_of, text_of
 
 SKIP_COLUMNS = {"id", "reference", "pupil_id", "placement_id", "created_at", "updated_at"}
 

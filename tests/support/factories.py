@@ -27,7 +27,7 @@ from storage.models import (
 from storage.services import directory
 from storage.services.audit import Change
 from storage.services.placements import ChecklistAnswer, PlacementPlan, create_placement
-from tests.conftest import Database
+from tests.support.database import Database
 
 
 @dataclass

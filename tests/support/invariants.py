@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from storage.models import AttendanceRecord, ChecklistItem, DialogState, Placement
-from tests.conftest import Database
+from tests.support.database import Database
 
 REPLY_TYPES = {"prompt", "message", "error", "done"}
 # The openings of the two apologies for faults that are ours, not the person's.

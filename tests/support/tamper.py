@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import create_engine, session_factory
 from storage.models import Base
-from tests.conftest import Database, postgres_url
+from tests.support.database import Database, postgres_url
 
 
 @asynccontextmanager

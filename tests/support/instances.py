@@ -2,11 +2,11 @@
 
 `several_instances` starts N `apbot serve` processes (`python -m bot serve`, configured only
 through the environment, as in production) on one database, and HAProxy in front of them with
-the production config (tests/bot/load_balancer.py); it waits until each answers `/healthz` and
+the production config (tests/support/load_balancer.py); it waits until each answers `/healthz` and
 stops them all at the end.
 `WatchedSlackApi` is the fake Slack Web API (tests/fakes/slack_api.py) that also lets a caller
 wait for the next message the bot posts in a DM. `RemoteSlack` sends requests exactly as Slack
-does (built and signed by tests/bot/slack/harness.py) over HTTP to an address, and keeps each
+does (built and signed by tests/support/slack.py) over HTTP to an address, and keeps each
 acknowledgement's latency and the instance that served it. `report_absence_in_slack` is a
 provider reporting one absence, step by step, as a person in Slack would: each answer only once
 the question is there.
@@ -33,9 +33,9 @@ import aiohttp
 
 from bot.channels.slack import blocks
 from bot.settings import Settings
-from tests.bot.load_balancer import SERVED_BY, free_port, start_haproxy
-from tests.bot.slack.harness import BOT_TOKEN, SIGNING_SECRET, Posted, SlackRequests
 from tests.fakes.slack_api import FakeSlackApi
+from tests.support.load_balancer import SERVED_BY, free_port, start_haproxy
+from tests.support.slack import BOT_TOKEN, SIGNING_SECRET, Posted, SlackRequests
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0  # seconds for every process to answer /healthz (several start at once)

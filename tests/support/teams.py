@@ -1,17 +1,28 @@
 """Talking to the bot as Teams does: real Activity JSON posted to /api/messages, replies read
-back from the fake connector (the activities' serviceUrl)."""
+back from the fake connector (the activities' serviceUrl).
+
+The fixtures `connector` (the fake Bot Framework connector), `waits` and `client` (the bot's web
+app with Teams as a local trial) are here too; a conftest.py that wants them imports them.
+"""
 
 from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp.test_utils import TestClient
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.teams.routes import TEAMS
+from bot.runtime import Runtime
+from bot.server import build_app
+from bot.settings import Settings
+from storage.clock import FixedClock
 from tests.fakes.bot_connector import FakeBotConnector
+from tests.support.database import Database
 
 BOT = {"id": "28:ap-safeguard-bot", "name": "AP Safeguard"}
 TENANT = {"id": "tenant-1"}
@@ -194,3 +205,42 @@ def as_clicked(card: dict[str, Any], typed: str) -> dict[str, Any]:
         day, month, year = typed.strip().split("/")
         return fill(card, f"{year}-{int(month):02d}-{int(day):02d}")
     return fill(card, typed)
+
+
+@dataclass
+class Waits:
+    """The pauses the retry policy asked for (recorded, not slept)."""
+
+    seconds: list[float]
+
+    async def __call__(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeBotConnector]:
+    """The Bot Framework connector, faked by a local server."""
+    async with FakeBotConnector() as fake:
+        yield fake
+
+
+@pytest.fixture
+def waits() -> Waits:
+    return Waits([])
+
+
+@pytest.fixture
+async def client(
+    db: Database, clock: FixedClock, waits: Waits
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The bot's whole web app (as `apbot serve` builds it), Teams as a local trial (no app id)."""
+    runtime = Runtime(
+        Settings(database_url=db.url, host="127.0.0.1", teams_local_trial=True),
+        db.engine,
+        db.sessions,
+        clock,
+    )
+    app = build_app(runtime)
+    app[TEAMS].adapter.sleep = waits
+    async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
+        yield test_client

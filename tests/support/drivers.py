@@ -1,5 +1,5 @@
-"""One small driver per channel over the existing harnesses (tests/chat.py, the Slack workspace
-of tests/bot/slack/harness.py, the Teams user of tests/bot/teams/helpers.py), so that the same
+"""One small driver per channel over the existing harnesses (tests/support/chat.py, the Slack
+workspace of tests/support/slack.py, the Teams user of tests/support/teams.py), so that the same
 scenario runs through the terminal, Slack and Teams (nautobot-chatops' pattern).
 
 A driver speaks as one person: `say` is typing (in Slack's shared channel `/ap ...`, in a Teams
@@ -25,8 +25,12 @@ from storage.clock import FixedClock
 from storage.models import Organisation, Person
 from storage.services.audit import Change
 from storage.services.shared_channels import link_channel
-from tests.bot.slack.harness import Posted, SlackWorkspace
-from tests.bot.teams.helpers import (
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.support.chat import JsonChat, texts
+from tests.support.database import TEST_KEY
+from tests.support.faulty import FaultyDatabase
+from tests.support.slack import Posted, SlackWorkspace
+from tests.support.teams import (
     Chat,
     TeamsUser,
     as_clicked,
@@ -35,10 +39,6 @@ from tests.bot.teams.helpers import (
     fill,
     text_of,
 )
-from tests.chat import JsonChat, texts
-from tests.conftest import TEST_KEY
-from tests.fakes.bot_connector import FakeBotConnector
-from tests.faults.conftest import FaultyDatabase
 
 STRANGER_EMAIL = "nobody@nowhere.example"
 

@@ -5,8 +5,11 @@ scenario tests do), with a local fake of the Slack Web API on the other side.
 Slack would: form- or JSON-encoded, signed with the signing secret (v0 HMAC-SHA256 of
 `v0:{timestamp}:{body}`), and waits for the work the bot does after acknowledging. The
 requests themselves are `SlackRequests`, which only says how a request is built; where it goes
-is up to `post` (here the app in this process; tests/bot/instances.py: real `apbot serve`
+is up to `post` (here the app in this process; tests/support/instances.py: real `apbot serve`
 processes over HTTP).
+
+The fixtures `slack_api` (the fake Web API) and `workspace` (our app with Slack on, on the test
+database) are here too; a conftest.py that wants them imports them.
 """
 
 from __future__ import annotations
@@ -15,17 +18,24 @@ import itertools
 import json
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from aiohttp.test_utils import TestClient
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.signature import SignatureVerifier
 
 from bot.channels.slack import blocks
 from bot.channels.slack.app import SLACK
 from bot.channels.slack.channel import SlackChannel
+from bot.runtime import Runtime
+from bot.server import build_app
+from bot.settings import Settings
+from storage.clock import FixedClock
 from tests.fakes.slack_api import TEAM_ID, Call, FakeSlackApi
+from tests.support.database import Database
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -265,3 +275,39 @@ class SlackWorkspace(SlackRequests):
         await response.read()
         await self.slack.work.drain()
         return response.status
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[FakeSlackApi]:
+    """The Slack Web API, faked by a local server that records every call."""
+    async with FakeSlackApi() as api:
+        yield api
+
+
+def slack_settings(db: Database, api: FakeSlackApi) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=db.url,
+        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
+        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_api_url=api.api_url,
+    )
+
+
+@pytest.fixture
+async def workspace(
+    db: Database, clock: FixedClock, slack_api: FakeSlackApi
+) -> AsyncIterator[SlackWorkspace]:
+    """Our app on a local port with Slack on; waits Slack asks for are recorded, not slept."""
+    runtime = Runtime(
+        settings=slack_settings(db, slack_api), engine=db.engine, sessions=db.sessions, clock=clock
+    )
+    async with TestClient(TestServer(build_app(runtime))) as client:
+        workspace = SlackWorkspace(client=client, api=slack_api)
+
+        async def no_sleep(seconds: float) -> None:
+            return None
+
+        workspace.slack.rate_limits.sleep = no_sleep
+        yield workspace
+        await workspace.slack.work.drain()

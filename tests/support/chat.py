@@ -15,7 +15,7 @@ from bot.channels.terminal import TerminalChannel
 from dialogs.runner import DialogRunner
 from storage.clock import Clock
 from storage.models import Person
-from tests.conftest import Database
+from tests.support.database import Database
 
 
 class JsonChat:

@@ -1,5 +1,5 @@
 """A Slack workspace for the security tests: our app in this process, the Slack Web API faked
-locally, and requests signed as Slack signs them (see tests/bot/slack/harness.py). Settings can
+locally, and requests signed as Slack signs them (see tests/support/slack.py). Settings can
 be changed per test (e.g. the accepted workspace)."""
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.runtime import Runtime
 from bot.server import build_app
 from storage.clock import FixedClock
-from tests.bot.slack.conftest import slack_settings
-from tests.bot.slack.harness import SIGNING_SECRET, SlackWorkspace
-from tests.conftest import Database
 from tests.fakes.slack_api import FakeSlackApi
+from tests.support.database import Database
+from tests.support.slack import SIGNING_SECRET, SlackWorkspace, slack_settings
 
 
 @asynccontextmanager

@@ -1,0 +1,129 @@
+"""Named scenarios: the worlds tests start from, each built once, here, on the test world of
+tests/support/factories.py (two schools in one LA, a registered and an unregistered provider,
+everyone's roles, three pupils). A test says which it wants by name instead of building it:
+
+    world, placement = await jamie_at_pathways(db, clock)
+
+- `jamie_at_pathways`: a school with a DSL, a teacher, a provider and one active placement
+  (Elm Park's Jamie at Pathways from Monday 02/11/2026, five days, Pathways makes the welfare
+  calls).
+- `school_with_ap`: a school with two placements and a term's history (a QA visit, an absence),
+  Jamie with a UPN and a date of birth: what the governors' report and the exports read.
+- `letter_of_assurance_outstanding`: in March 2027, a placement whose checks are all done but
+  the Letter of Assurance (due Friday 19/03/2027), no QA visit nor contact yet: what the day's
+  reminders are about.
+- `record_to_read` (in factories.py): a placement with something of every kind in its record,
+  each marked with who may read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import update
+
+from storage.clock import LONDON, Clock, FixedClock
+from storage.models import ChecklistItem, ChecklistStatus, Placement, QaRating, Session
+from storage.services.attendance import report_absence
+from storage.services.audit import Change
+from storage.services.visits import log_visit
+from tests.support.database import Database
+from tests.support.factories import World, build_world, place
+
+# A Monday, some weeks before the test clock's Friday 27/11/2026.
+START = dt.date(2026, 11, 2)
+
+
+async def jamie_at_pathways(
+    db: Database, clock: Clock, *, start: dt.date = START, all_done: bool = False
+) -> tuple[World, Placement]:
+    """The test world, and Jamie (Elm Park) placed at Pathways by the teacher from `start`,
+    Monday to Friday, Pathways making the welfare calls; with every check done if `all_done`."""
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        placement = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=start,
+            all_done=all_done,
+        )
+    return world, placement
+
+
+async def school_with_ap(db: Database, clock: Clock) -> tuple[World, Placement, Placement]:
+    """Jamie (UPN A123456789012, born 14/03/2012) at Pathways since 07/09/2026, with a good QA
+    visit on 01/10 and a day off with flu on 26/11 (coded I by the school); Robin at the
+    unregistered Wheels Workshop on Tuesdays and Wednesdays since 05/10/2026."""
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        pupil = await session.get(type(world.pupil), world.pupil.id)
+        assert pupil is not None
+        pupil.upn = "A123456789012"
+        pupil.date_of_birth = dt.date(2012, 3, 14)
+        first = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=dt.date(2026, 9, 7),
+        )
+        second = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.fsm_pupil,
+            provider=world.unregistered,
+            start=dt.date(2026, 10, 5),
+            provider_hours="10",
+            school_hours="10",
+            days=("tue", "wed"),
+        )
+        change = Change(person_id=world.teacher.id, channel="test", at=clock.now())
+        await log_visit(
+            session,
+            change,
+            placement=first,
+            visit_date=dt.date(2026, 10, 1),
+            pupil_seen=True,
+            pupil_voice="Jamie says the farm days are the best bit.",
+            setting_safe=True,
+            register_matches=True,
+            concerns=None,
+            rating=QaRating.good,
+            actions_agreed=None,
+            next_visit_due=dt.date(2026, 11, 5),
+        )
+        await report_absence(  # the school's own staff may code it I (illness)
+            session,
+            Change(person_id=world.teacher.id, channel="test", at=clock.now()),
+            placement=first,
+            date=dt.date(2026, 11, 26),
+            sessions=[Session.am, Session.pm],
+            code="I",
+            reason="Jamie Testpupil has flu",
+        )
+    return world, first, second
+
+
+async def letter_of_assurance_outstanding(
+    db: Database, clock: FixedClock
+) -> tuple[World, Placement]:
+    """The clock set to Monday 01/03/2027 08:00; Jamie at Pathways from that day, every check
+    done but the Letter of Assurance, due Friday 19/03/2027; no QA visit nor contact yet."""
+    clock.set(dt.datetime(2027, 3, 1, 8, 0, tzinfo=LONDON))
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        placement = await place(
+            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,
+            start=dt.date(2027, 3, 1), all_done=True,
+        )  # fmt: skip
+        await session.execute(
+            update(ChecklistItem)
+            .where(ChecklistItem.placement_id == placement.id, ChecklistItem.key == "letter_of_assurance")
+            .values(status=ChecklistStatus.not_done, due_date=dt.date(2027, 3, 19))
+        )  # fmt: skip
+    return world, placement

@@ -1,7 +1,8 @@
 """The turn contract: the same scenarios, with the same assertions, through the terminal, Slack
 and Teams (one base class, one subclass per channel with its driver), so that what one channel
 does right the others cannot forget. The channels share one pipeline (bot/channels/turn.py);
-these tests hold each channel's side of it to the same behaviour."""
+these tests hold each channel's side of it to the same behaviour. Each channel runs the nudge
+buttons' contract too (`nudge_contract.py`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dialogs import wording
 from storage.clock import FixedClock
 from storage.models import AttendanceRecord, DialogState, OutboxMessage, Placement
 from tests.bot.contract.drivers import Driver, SlackDriver, TeamsDriver, TerminalDriver
+from tests.bot.contract.nudge_contract import NudgeButtonContract
 from tests.bot.slack.harness import SlackWorkspace
 from tests.conftest import Database
 from tests.factories import World, build_world, place
@@ -182,7 +184,7 @@ class TurnContract:
             assert await session.scalar(select(func.count()).select_from(AttendanceRecord)) == 2
 
 
-class TestTerminal(TurnContract):
+class TestTerminal(TurnContract, NudgeButtonContract):
     @pytest.fixture
     def driver(
         self, faulty: FaultyDatabase, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
@@ -190,7 +192,7 @@ class TestTerminal(TurnContract):
         return TerminalDriver(faulty, clock, monkeypatch)
 
 
-class TestSlack(TurnContract):
+class TestSlack(TurnContract, NudgeButtonContract):
     @pytest.fixture
     def driver(
         self, faulty: FaultyDatabase, clock: FixedClock, slack_on_faulty: SlackWorkspace
@@ -198,7 +200,7 @@ class TestSlack(TurnContract):
         return SlackDriver(faulty, clock, slack_on_faulty)
 
 
-class TestTeams(TurnContract):
+class TestTeams(TurnContract, NudgeButtonContract):
     @pytest.fixture
     def driver(
         self,

@@ -23,8 +23,9 @@ from storage.models import (
 from storage.rules import nudge_wording as say
 from storage.services.outbox import enqueue
 from tests.bot.contract.drivers import Driver
+from tests.bot.contract.world import placed_world
 from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.factories import World
 from tests.faults.conftest import FaultyDatabase
 
 DUE = "Letter of Assurance is due: please chase it."
@@ -42,16 +43,8 @@ class Nudged:
 
 
 async def _nudged(driver: Driver, db: Database, clock: FixedClock) -> Nudged:
-    world = await build_world(db, clock)
+    world, placement = await placed_world(db, clock)
     async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=clock.now().date(),
-        )
         check = await session.scalar(
             select(ChecklistItem.id).where(
                 ChecklistItem.placement_id == placement.id,

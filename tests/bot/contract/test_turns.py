@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 
 from dialogs import wording
 from storage.clock import FixedClock
-from storage.models import AttendanceRecord, DialogState, OutboxMessage, Placement
+from storage.models import AttendanceRecord, DialogState, OutboxMessage
 from tests.bot.contract.drivers import Driver, SlackDriver, TeamsDriver, TerminalDriver
 from tests.bot.contract.nudge_contract import NudgeButtonContract
+from tests.bot.contract.world import placed_world
 from tests.bot.slack.harness import SlackWorkspace
 from tests.conftest import Database
-from tests.factories import World, build_world, place
+from tests.factories import World
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.faults.conftest import FaultyDatabase
 
@@ -34,23 +35,9 @@ ABSENT = {
 }
 
 
-async def _world(db: Database, clock: FixedClock) -> tuple[World, Placement]:
-    world = await build_world(db, clock)
-    async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=clock.now().date(),
-        )
-    return world, placement
-
-
 async def _asked_for_the_date(driver: Driver, db: Database, clock: FixedClock) -> World:
     """A provider has started `absent` and picked the pupil: the day is asked."""
-    world, _ = await _world(db, clock)
+    world, _ = await placed_world(db, clock)
     await driver.sign_in(world.provider_staff)
     await driver.say("absent")
     assert (await driver.say("1")).field == "date"
@@ -78,7 +65,7 @@ class TurnContract:
     async def test_a_provider_reports_an_absence_and_the_dsl_is_alerted(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        world, placement = await _world(db, clock)
+        world, placement = await placed_world(db, clock)
         await driver.sign_in(world.provider_staff)
         said = await _report_absence(driver)
         assert "designated safeguarding lead has been alerted" in said, said
@@ -116,7 +103,7 @@ class TurnContract:
     async def test_an_old_question_clicked_after_it_moved_on_is_refused(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        world, _ = await _world(db, clock)
+        world, _ = await placed_world(db, clock)
         await driver.sign_in(world.provider_staff)
         assert (await driver.say("absent")).field == "placement"
         old = driver.hold()
@@ -131,7 +118,7 @@ class TurnContract:
     async def test_an_old_cancel_button_does_not_cancel_the_question_asked_since(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        world, _ = await _world(db, clock)
+        world, _ = await placed_world(db, clock)
         await driver.sign_in(world.provider_staff)
         shown = await driver.say("absent")
         shown = await driver.say("1")
@@ -146,7 +133,7 @@ class TurnContract:
     async def test_a_person_the_bot_does_not_know_is_told_to_ask_their_admin(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        await _world(db, clock)
+        await placed_world(db, clock)
         await driver.sign_in_stranger()
         shown = await driver.say("help")
         assert wording.NO_ACCESS in shown.text.replace("&#x27;", "'"), shown
@@ -172,7 +159,7 @@ class TurnContract:
     ) -> None:
         if not driver.has_shared_places:
             pytest.skip(f"the {driver.name} channel has no shared place")
-        world, placement = await _world(db, clock)
+        world, placement = await placed_world(db, clock)
         await driver.sign_in(world.provider_staff, shared_with=world.provider)
         said = await _report_absence(driver)
         pupil = world.pupil

@@ -2,7 +2,8 @@
 
 Human mode prints questions with numbered choices. `--json` mode reads one JSON object (or a
 plain line) per input line and writes one JSON object per output line, so tests and scripts
-can drive every dialog.
+can drive every dialog, and press a nudge's buttons (`{"nudge": "done", "outbox_id": 12}`).
+Each line is one turn of the pipeline every channel shares (`bot/channels/terminal_platform.py`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from typing import TextIO
 
 from pydantic import BaseModel, ValidationError
 
-from dialogs import wording
+from bot.channels.nudge_actions import Pressed
+from bot.channels.terminal_platform import PLATFORM, Line, TerminalTurns, conversation_for
+from bot.channels.turn import take_turn
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, PromptKind, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
 from storage.files import private_folder, write_private
 from storage.models import Person
 
-CHANNEL = "terminal"
+CHANNEL = PLATFORM
 
 HINTS = {
     PromptKind.multichoice: "pick any, separated by commas",
@@ -44,10 +47,8 @@ class JsonIn(BaseModel):
     text: str = ""
     value: str | list[str] | None = None
     prompt_id: str | None = None
-
-
-def conversation_for(person: Person) -> str:
-    return f"{CHANNEL}:{person.id}"
+    nudge: str | None = None  # a nudge's button: done, snooze_day, snooze_week or open
+    outbox_id: int | str | None = None  # the nudge it is under
 
 
 def render_text(reply: Reply) -> str:
@@ -82,16 +83,19 @@ def render_json(reply: Reply) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def parse_json_line(line: str) -> Incoming:
-    """`{"text": "..."}`, `{"value": [...], "prompt_id": "..."}`, or a plain line of text."""
+def parse_json_line(line: str, person: Person) -> Line:
+    """`{"text": "..."}`, `{"value": [...], "prompt_id": "..."}`, a nudge's button
+    (`{"nudge": "done", "outbox_id": 12}`), or a plain line of text."""
     stripped = line.strip()
     if stripped.startswith("{"):
         try:
             data = JsonIn.model_validate_json(stripped)
         except ValidationError:
-            return Incoming(text=stripped)
-        return Incoming(text=data.text, value=data.value, prompt_id=data.prompt_id)
-    return Incoming(text=line.rstrip("\r\n"))
+            return Line(Incoming(text=stripped))
+        if data.nudge is not None:
+            return Line.pressing(person, Pressed(data.nudge, str(data.outbox_id)))
+        return Line(Incoming(text=data.text, value=data.value, prompt_id=data.prompt_id))
+    return Line(Incoming(text=line.rstrip("\r\n")))
 
 
 class TerminalChannel:
@@ -165,20 +169,16 @@ class TerminalChannel:
                 if not self.json_mode:
                     self.stdout.write("\nBye. Anything you were in the middle of is kept.\n")
                 return 0
-            self.emit(await self.turn(line))
+            await self.turn(line)
 
     async def turn(self, line: str) -> list[Reply]:
-        """One line in, the replies out (a blank line in human mode means "the default")."""
-        conversation = conversation_for(self.person)
-        incoming = parse_json_line(line) if self.json_mode else Incoming(text=line.rstrip("\r\n"))
-        if not incoming.text.strip() and incoming.value is None and not self.json_mode:
-            waiting = await self.runner.active_prompt(
-                self.person.id, conversation=conversation, channel=CHANNEL
-            )
-            if waiting is None:
-                return []
-            if waiting.default is None and not waiting.optional:
-                return [ErrorReply(text=wording.ANSWER_NEEDED), waiting]
-        return await self.runner.handle(
-            self.person.id, incoming, channel=CHANNEL, conversation=conversation
-        )
+        """One line in, as a turn of the pipeline; the replies printed (a blank line in human
+        mode means "the default")."""
+        if self.json_mode:
+            read = parse_json_line(line, self.person)
+        else:
+            typed = line.rstrip("\r\n")
+            read = Line(Incoming(text=typed), blank=not typed.strip())
+        turns = TerminalTurns(self)
+        await take_turn(turns, read)
+        return turns.shown

@@ -164,7 +164,8 @@ async def run_dialog(
     platform: Platform[A], person: Person, where: Where, said: Incoming
 ) -> list[Reply]:
     """The dialog runner's turn for this person here. A Cancel button on an old question must
-    not cancel the question asked since: it is refused as already answered."""
+    not cancel the question asked since: it is refused as already answered, and the question
+    waiting is asked again (as the runner does for any other old click)."""
     if said.text.strip().lower() == "cancel" and said.prompt_id:
         waiting = await platform.runner.active_prompt(
             person.id,
@@ -173,8 +174,10 @@ async def run_dialog(
             shared=where.shared,
             place=where.place,
         )
-        if waiting is None or waiting.prompt_id != said.prompt_id:
+        if waiting is None:
             return [Message(text=wording.ALREADY_ANSWERED)]
+        if waiting.prompt_id != said.prompt_id:
+            return [Message(text=wording.ALREADY_ANSWERED), waiting]
     return await platform.runner.handle(
         person.id,
         said,

@@ -80,6 +80,7 @@ async def tick_command(runtime: Runtime, args: argparse.Namespace) -> int:
 
 def _row_json(row: OutboxMessage, email: str | None) -> dict[str, Any]:
     return {
+        "id": row.id,  # what a nudge's button in `apbot chat --json` names (`outbox_id`)
         "key": row.key,
         "kind": row.kind,
         "recipient": email or row.channel_ref,

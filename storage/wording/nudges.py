@@ -106,5 +106,8 @@ SNOOZED = "OK, I won't remind you about this before {until}."
 NOT_SNOOZABLE = "A safeguarding alert can't be snoozed; please deal with it or hand it on."
 NOT_YOURS = "That reminder was for someone else, so I left it alone."
 GONE = "I can't find that reminder any more."
+UNAVAILABLE = (
+    "Sorry, I couldn't act on that button just now; nothing was changed. Please try again later."
+)
 NO_DONE = "Nothing to tick here; let's record it properly instead."
 OPENING = "Opening {command}."

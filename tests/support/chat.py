@@ -44,12 +44,9 @@ class JsonChat:
     async def say(self, text: str | dict[str, Any]) -> list[dict[str, Any]]:
         """Send one line (plain text, or a JSON object); return the JSON objects written back."""
         line = text if isinstance(text, str) else json.dumps(text)
-        replies = await self.channel.turn(line + "\n")
-        out = []
-        for reply in replies:
-            self.channel.stdout = io.StringIO()
-            self.channel.emit([reply])
-            out.append(json.loads(self.channel.stdout.getvalue()))
+        self.channel.stdout = io.StringIO()
+        await self.channel.turn(line + "\n")
+        out = [json.loads(printed) for printed in self.channel.stdout.getvalue().splitlines()]
         self.transcript.extend(out)
         return out
 

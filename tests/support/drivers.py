@@ -4,12 +4,16 @@ scenario runs through the terminal, Slack and Teams (nautobot-chatops' pattern).
 
 A driver speaks as one person: `say` is typing (in Slack's shared channel `/ap ...`, in a Teams
 channel an @mention), `click` answers a question held earlier the way the platform's buttons or
-cards do (a digit: that choice). Each step returns what the bot showed that person (`Shown`).
+cards do (a digit: that choice). `nudge` delivers a nudge with its buttons (Done, Snooze 1 day,
+Snooze 1 week, Open) the way the scheduler does, `press` presses one (as whoever speaks now),
+and `press_again` sends that very press once more (a replay). Each step returns what the bot
+showed that person (`Shown`).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import sys
 import tempfile
 from abc import ABC, abstractmethod
@@ -20,7 +24,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.channels.slack import blocks
+from bot.channels.slack.delivery import SlackDeliverer
+from bot.channels.teams.deliverer import TeamsDeliverer
+from bot.channels.teams.routes import TEAMS
 from bot.cli.chat import chat as terminal_chat
+from bot.delivery import Notice, NoticeButton, Recipient
 from storage.clock import FixedClock
 from storage.models import Organisation, Person
 from storage.services.audit import Change
@@ -33,6 +41,7 @@ from tests.support.slack import Posted, SlackWorkspace
 from tests.support.teams import (
     Chat,
     TeamsUser,
+    action,
     as_clicked,
     cards_in,
     field_of,
@@ -41,6 +50,24 @@ from tests.support.teams import (
 )
 
 STRANGER_EMAIL = "nobody@nowhere.example"
+NUDGE_BUTTONS = [
+    NoticeButton(action="done", label="Done", value="check"),
+    NoticeButton(action="snooze_day", label="Snooze 1 day", value="check"),
+    NoticeButton(action="snooze_week", label="Snooze 1 week", value="check"),
+    NoticeButton(action="open", label="Open", value="check"),
+]
+
+
+def nudge_notice(outbox_id: int, text: str, recipient: Recipient) -> Notice:
+    """A nudge as the scheduler hands it to a platform, with its four buttons."""
+    return Notice(
+        outbox_id=outbox_id,
+        key=f"nudge-{outbox_id}",
+        kind="check_due",
+        text=text,
+        recipient=recipient,
+        buttons=NUDGE_BUTTONS,
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,18 @@ class Driver(ABC):
     async def click(self, held: Any, answer: str) -> Shown:
         """Answer a held question with its buttons (or card); a digit picks that choice."""
 
+    @abstractmethod
+    async def nudge(self, outbox_id: int, text: str) -> Any:
+        """Deliver the nudge `outbox_id` (with its buttons) to the person signed in; it, held."""
+
+    @abstractmethod
+    async def press(self, held: Any, button: str) -> Shown:
+        """Press a held nudge's button (`done`, `snooze_day`, `snooze_week`, `open`)."""
+
+    @abstractmethod
+    async def press_again(self) -> Shown:
+        """Send the last press once more, as it was (a replay)."""
+
     def seen_by_others(self) -> str:
         """Everything others in the shared place could read."""
         raise NotImplementedError
@@ -108,6 +147,7 @@ class TerminalDriver(Driver):
         super().__init__(faulty, clock)
         self.monkeypatch = monkeypatch
         self.chat: JsonChat | None = None
+        self.pressed: dict[str, Any] = {}
 
     async def sign_in(self, person: Person, *, shared_with: Organisation | None = None) -> None:
         assert shared_with is None, "the terminal has no shared place"
@@ -149,6 +189,18 @@ class TerminalDriver(Driver):
             return self._shown(await self.chat.say({"value": value, "prompt_id": prompt_id}))
         return self._shown(await self.chat.say({"text": answer, "prompt_id": prompt_id}))
 
+    async def nudge(self, outbox_id: int, text: str) -> Any:
+        return outbox_id  # the terminal has no messages to deliver: a script names the nudge
+
+    async def press(self, held: Any, button: str) -> Shown:
+        self.pressed = {"nudge": button, "outbox_id": held}
+        return await self.press_again()
+
+    async def press_again(self) -> Shown:
+        if self.chat is None:
+            return await self._stranger(json.dumps(self.pressed))
+        return self._shown(await self.chat.say(self.pressed))
+
 
 class SlackDriver(Driver):
     name = "slack"
@@ -159,6 +211,7 @@ class SlackDriver(Driver):
         self.slack = slack
         self.user = ""
         self.channel: str | None = None
+        self.pressed: tuple[str, Any, dict[str, Any]] | None = None
 
     async def sign_in(self, person: Person, *, shared_with: Organisation | None = None) -> None:
         self.user = f"U{person.id:04d}"
@@ -172,7 +225,9 @@ class SlackDriver(Driver):
         self.user, self.channel = "USTRANGER", None
         self.slack.api.add_user(self.user, email=STRANGER_EMAIL)
 
-    async def _step(self, send: Any) -> Shown:
+    async def _step(self, send: Any, *, updated: bool = False) -> Shown:
+        """What one request showed the person: messages, private answers and, with `updated`,
+        what the messages it changed say now."""
         before = len(self.slack.api.calls)
         await send
         new = self.slack.api.calls[before:]
@@ -183,6 +238,8 @@ class SlackDriver(Driver):
         ]
         words = [p.words + "\n" + p.text for p in posted]
         words += [str(c.args.get("text", "")) for c in new if c.method == "response_url"]
+        if updated:
+            words += [str(c.args.get("text", "")) for c in new if c.method == "chat.update"]
         field = posted[-1].field if posted else None
         return Shown("\n".join(words), field)
 
@@ -209,6 +266,23 @@ class SlackDriver(Driver):
             action = {"type": "button", "block_id": block_id, **button}
             return await self._step(self.slack.act(self.user, held, action))
         return await self._step(self.slack.click(self.user, held, answer))
+
+    async def nudge(self, outbox_id: int, text: str) -> Any:
+        person = int(self.user.removeprefix("U"))
+        me = Recipient(person_id=person, slack_user_id=self.user)
+        await SlackDeliverer(self.slack.slack.client).send(nudge_notice(outbox_id, text, me))
+        return self.slack.last(user=self.user)
+
+    async def press(self, held: Any, button: str) -> Shown:
+        block_id, element = next(
+            (b, e) for b, e in held.elements() if e.get("action_id") == f"{blocks.NUDGE}{button}"
+        )
+        self.pressed = (self.user, held, {"type": "button", "block_id": block_id, **element})
+        return await self.press_again()
+
+    async def press_again(self) -> Shown:
+        assert self.pressed is not None
+        return await self._step(self.slack.act(*self.pressed), updated=True)
 
     def seen_by_others(self) -> str:
         public = [p for p in self.slack.posted(channel=self.SHARED) if not p.ephemeral]
@@ -238,6 +312,7 @@ class TeamsDriver(Driver):
         self.user: TeamsUser | None = None
         self.chat = Chat.personal("nobody")
         self.shared = False
+        self.pressed: dict[str, Any] | None = None
 
     def _as(self, user_id: str, aad: str, email: str) -> None:
         self.connector.add_member(user_id, email=email, aad_object_id=aad)
@@ -274,6 +349,29 @@ class TeamsDriver(Driver):
         card_id, card = held
         data = fill(card, button="Cancel") if answer == "cancel" else as_clicked(card, answer)
         return self._shown(await self.user.submit(self.chat, data, card_id=card_id))
+
+    async def nudge(self, outbox_id: int, text: str) -> Any:
+        assert self.user is not None
+        await self.say("help")  # Teams lets a bot write only where it has been spoken to
+        person = int(self.user.user_id.removeprefix("29:p"))
+        teams = self.client.app[TEAMS]
+        deliverer = TeamsDeliverer(teams.adapter, teams.sessions)
+        await deliverer.send(nudge_notice(outbox_id, text, Recipient(person_id=person)))
+        return self.connector.last_card()
+
+    async def press(self, held: Any, button: str) -> Shown:
+        assert self.user is not None
+        card_id, card = held
+        label = next(b.label for b in NUDGE_BUTTONS if b.action == button)
+        data = action(card, label)["data"]
+        self.pressed = self.user.activity(self.chat, value=data, replyToId=card_id)
+        return await self.press_again()
+
+    async def press_again(self) -> Shown:
+        assert self.user is not None and self.pressed is not None
+        before = len(self.connector.delivered())
+        assert await self.user.post(self.pressed) in (200, 201, 202)
+        return self._shown(self.connector.delivered()[before:])
 
     def seen_by_others(self) -> str:
         updated = [u.body for u in self.connector.updates()]

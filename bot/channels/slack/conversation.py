@@ -14,9 +14,7 @@ at most one message in the DM has buttons that count.
 
 from __future__ import annotations
 
-import functools
 import logging
-import secrets
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.channels.nudge_actions import Pressed, press
 from bot.channels.slack import blocks
 from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
@@ -39,8 +38,6 @@ from storage.models import Person
 from storage.services.conversation_refs import person_ref, save_person_ref
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[SlackChannel, dict[str, Any]], Coroutine[Any, Any, None]]
 
 # Dialogs whose closing confirmation is written for a shared channel to read.
 POSTED_IN_SHARED = frozenset({"absent", "present"})
@@ -185,6 +182,20 @@ async def close_clicked(slack: SlackChannel, clicked: Clicked) -> None:
         log.warning("slack: could not update the answered message: %s", error.response.get("error"))
 
 
+async def close_nudge(slack: SlackChannel, clicked: Clicked, outcome: str) -> None:
+    """Say on the nudge what its button did, without its buttons (its words stay)."""
+    kept = [b for b in clicked.original_blocks if b.get("type") == "section"]
+    try:
+        await slack.client.chat_update(
+            channel=clicked.channel_id,
+            ts=str(clicked.ts or ""),
+            text=blocks.escape(outcome),
+            blocks=[*kept, blocks.note(outcome)],
+        )
+    except SlackApiError as error:  # the action is saved; a stale nudge is only cosmetic
+        log.warning("slack: could not update the nudge: %s", error.response.get("error"))
+
+
 async def _close_open_prompt(
     slack: SlackChannel,
     person_id: int,
@@ -260,8 +271,10 @@ class Delivery:
 
     `kind` says where its turn runs: a `message` in the DM it was typed in; an `action` (a
     click) where it was clicked, if that is the DM or a linked channel; a `command` (`/ap`) in a
-    linked channel, or else the DM; `start` (a home or nudge button) in the DM. `intercept`
-    answers what is not a dialog turn (`/ap link ...`) before any of that."""
+    linked channel, or else the DM; `start` (a home button, a dialog a nudge button opens) in the
+    DM. `intercept` answers what is not a dialog turn (`/ap link ...`) before any of that, and
+    `nudge` (a nudge's button, `clicked` its message) is pressed there
+    (`bot.channels.nudge_actions`)."""
 
     kind: str
     user_id: str
@@ -271,10 +284,12 @@ class Delivery:
     response_url: str | None = None
     clicked: Clicked | None = None
     intercept: Callable[[Person], Coroutine[Any, Any, bool]] | None = None
+    nudge: Pressed | None = None
 
 
 class SlackTurns:
-    """Slack's side of the turn pipeline (`bot.channels.turn.Platform`)."""
+    """Slack's side of the turn pipeline (`bot.channels.turn.Platform`, with the nudge buttons'
+    `bot.channels.nudge_actions.NudgeButtons`)."""
 
     platform = PLATFORM
     channel = CHANNEL
@@ -291,6 +306,9 @@ class SlackTurns:
         return person if person is not None else wording.NO_ACCESS
 
     async def intercept(self, inbound: Delivery, person: Person) -> bool:
+        if inbound.nudge is not None:
+            await press(self, inbound, person, inbound.nudge)
+            return True
         return inbound.intercept is not None and await inbound.intercept(person)
 
     async def locate(self, inbound: Delivery, person: Person) -> Where | None:
@@ -335,6 +353,13 @@ class SlackTurns:
             if inbound.channel_id != where.address:
                 await respond(inbound.response_url, slack_wording.REPLIED_IN_DM)
 
+    async def close_nudge(self, inbound: Delivery, outcome: str) -> None:
+        if inbound.clicked is not None:
+            await close_nudge(self.slack, inbound.clicked, outcome)
+
+    def opened(self, inbound: Delivery, said: Incoming) -> Delivery:
+        return Delivery("start", inbound.user_id, "", said)
+
     async def tell(self, inbound: Delivery, reply: Message | ErrorReply) -> None:
         """In the DM typed in, or privately where they clicked or typed `/ap`."""
         try:
@@ -346,26 +371,3 @@ class SlackTurns:
                 await respond(inbound.response_url, reply.text)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             log.warning("slack: could not tell the person either: %s", error)
-
-
-def tells_when_database_gone(handler: Handler) -> Handler:
-    """Wrap work for one request that is not a dialog turn (a nudge button) so that, when the
-    database cannot be reached, the person is told privately, as `turn.take_turn` does."""
-
-    @functools.wraps(handler)
-    async def telling(slack: SlackChannel, body: dict[str, Any]) -> None:
-        try:
-            await handler(slack, body)
-        except aiohttp.ClientError:  # an OSError too, but Slack's network, not the database
-            raise
-        except DATABASE_UNREACHABLE:
-            ref = secrets.token_hex(3).upper()
-            log.exception("slack: database unreachable (ref %s)", ref)
-            user_id = str((body.get("user") or {}).get("id", ""))
-            inbound = Delivery(
-                "action", user_id, "", Incoming(text=""), response_url=body.get("response_url")
-            )
-            text = wording.DATABASE_TROUBLE.format(ref=ref)
-            await SlackTurns(slack).tell(inbound, ErrorReply(text=text))
-
-    return telling

@@ -1,39 +1,26 @@
 """The buttons under a nudge (Done, Snooze 1 day, Snooze 1 week, Open).
 
-A click acts on exactly the outbox message it came with (`value` = its id), through the
-scheduler's `act_on_nudge`; the nudge is then updated to say what happened, without buttons,
-and a dialog to carry on with (e.g. `visit AP-7K3Q`) starts in the person's DM as if typed.
+A click is read here into a `Delivery` and run through the turn pipeline like any other click
+(first delivery, identify, database trouble); what the button does is the same on every platform
+(`bot.channels.nudge_actions`): it acts on exactly the outbox message it came with (`value` = its
+id), the nudge is then updated to say what happened, without buttons, and a dialog to carry on
+with (e.g. `visit AP-7K3Q`) starts in the person's DM as if typed.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from typing import Any, cast
+from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.errors import SlackApiError
 
+from bot.channels.nudge_actions import Pressed
 from bot.channels.slack import blocks
-from bot.channels.slack.channel import CHANNEL, SlackChannel, sender_key
-from bot.channels.slack.conversation import (
-    Delivery,
-    SlackTurns,
-    dm_where,
-    respond,
-    tells_when_database_gone,
-)
-from bot.channels.slack.dedupe import action_key, first_time
-from bot.channels.slack.identity import person_for
-from bot.channels.turn import answer
-from dialogs import wording as dialog_wording
+from bot.channels.slack.channel import SlackChannel, sender_key
+from bot.channels.slack.conversation import Clicked, Delivery, SlackTurns
+from bot.channels.slack.dedupe import action_key
+from bot.channels.turn import take_turn
 from dialogs.runner import Incoming
-from storage.db import transaction
-from storage.services.audit import Change
-
-log = logging.getLogger(__name__)
-
-ACTIONS = ("done", "snooze_day", "snooze_week", "open")
 
 
 def register(slack: SlackChannel) -> None:
@@ -46,44 +33,37 @@ def register(slack: SlackChannel) -> None:
     slack.app.action(re.compile(f"^{blocks.NUDGE}"))(on_nudge)
 
 
-@tells_when_database_gone
-async def handle_nudge(slack: SlackChannel, body: dict[str, Any]) -> None:
-    """One nudge button, after the acknowledgement; a second click is dropped."""
-    if not await first_time(slack, action_key(body)):
-        return
+def read_press(body: dict[str, Any]) -> Delivery:
+    """A nudge button's click, read: who, which button on which outbox message, and the nudge
+    message clicked (to say on it what happened)."""
     user_id = str((body.get("user") or {}).get("id", ""))
     action: dict[str, Any] = body["actions"][0]
-    what = str(action.get("action_id", "")).removeprefix(blocks.NUDGE)
-    value = str(action.get("value", ""))
-    person = await person_for(slack, user_id)
-    if person is None:
-        if body.get("response_url"):
-            await respond(str(body["response_url"]), dialog_wording.NO_ACCESS)
-        return
-    if what not in ACTIONS or not value.isdigit():
-        return
-    # Imported here: the scheduler owns the nudges service.
-    from storage.services.nudges import NudgeAction, act_on_nudge
-
-    async with transaction(slack.runtime.sessions) as session:
-        change = Change(person_id=person.id, channel=CHANNEL, at=slack.runtime.clock.now())
-        outcome = await act_on_nudge(
-            session, change, outbox_id=int(value), action=cast(NudgeAction, what)
-        )
     container: dict[str, Any] = body.get("container") or {}
     channel_id = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
-    original = list((body.get("message") or {}).get("blocks") or [])
-    kept = [b for b in original if b.get("type") == "section"]
-    try:
-        await slack.client.chat_update(
-            channel=channel_id,
-            ts=str(container.get("message_ts", "")),
-            text=blocks.escape(outcome.text),
-            blocks=[*kept, blocks.note(outcome.text)],
-        )
-    except SlackApiError as error:  # the action is saved; a stale nudge is only cosmetic
-        log.warning("slack: could not update the nudge: %s", error.response.get("error"))
-    if outcome.start_command:
-        where = await dm_where(slack, user_id)
-        said = Incoming(text=outcome.start_command)
-        await answer(SlackTurns(slack), Delivery("start", user_id, "", said), person, where)
+    clicked = Clicked(
+        channel_id=channel_id,
+        ts=container.get("message_ts"),
+        ephemeral=bool(container.get("is_ephemeral")),
+        response_url=body.get("response_url"),
+        answer=str((action.get("text") or {}).get("text", "")),
+        original_blocks=list((body.get("message") or {}).get("blocks") or []),
+    )
+    pressed = Pressed(
+        action=str(action.get("action_id", "")).removeprefix(blocks.NUDGE),
+        outbox_id=str(action.get("value", "")),
+    )
+    return Delivery(
+        "nudge",
+        user_id,
+        channel_id,
+        Incoming(text=""),
+        delivery=action_key(body),
+        response_url=body.get("response_url"),
+        clicked=clicked,
+        nudge=pressed,
+    )
+
+
+async def handle_nudge(slack: SlackChannel, body: dict[str, Any]) -> None:
+    """One nudge button, after the acknowledgement; a second click is dropped."""
+    await take_turn(SlackTurns(slack), read_press(body))

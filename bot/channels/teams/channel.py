@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.nudge_actions import Pressed, press
 from bot.channels.teams import cards, files
 from bot.channels.teams import wording as teams_wording
 from bot.channels.teams.activities import (
@@ -35,8 +36,7 @@ from bot.channels.teams.gate import LOCAL_TRIAL_TENANT, activity_tenant, tenant_
 from bot.channels.teams.identity import Refused, identify
 from bot.channels.teams.references import save_for_channel, save_for_person
 from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
-from bot.channels.turn import Answered, Where, first_time, linked_place, run_dialog, take_turn
-from bot.delivery import ButtonAction
+from bot.channels.turn import Answered, Where, first_time, linked_place, take_turn
 from bot.settings import Settings
 from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Reply
@@ -45,36 +45,36 @@ from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
 from storage.services import pending_files
-from storage.services.audit import Change
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
-NUDGE_ACTIONS: dict[str, ButtonAction] = {
-    "done": "done",
-    "snooze_day": "snooze_day",
-    "snooze_week": "snooze_week",
-    "open": "open",
-}
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message activity, read for the turn pipeline: what was said, and its id (a retry
-    from Teams repeats it)."""
+    """One message activity, read for the turn pipeline: what was said, its id (a retry from
+    Teams repeats it), and the nudge button pressed, if it is one (`bot.channels.nudge_actions`)."""
 
     turn: TeamsTurn
     said: Incoming
     delivery: str | None
+    nudge: Pressed | None = None
 
     @classmethod
     def of(cls, turn: TeamsTurn) -> Delivery:
         activity_id = turn.activity.get("id")
-        return cls(turn, incoming(turn.activity), str(activity_id) if activity_id else None)
+        value = card_value(turn.activity)
+        pressed = None
+        if value is not None and "nudge" in value:
+            pressed = Pressed(str(value.get("nudge")), str(value.get("outbox_id")))
+        said = incoming(turn.activity)
+        return cls(turn, said, str(activity_id) if activity_id else None, pressed)
 
 
 class TeamsChannel:
     """Answers Teams: the `TurnHandler` behind the adapter at POST /api/messages, and Teams'
-    side of the turn pipeline (`bot.channels.turn.Platform`)."""
+    side of the turn pipeline (`bot.channels.turn.Platform`, with the nudge buttons'
+    `bot.channels.nudge_actions.NudgeButtons`)."""
 
     platform = PLATFORM
     channel = PLATFORM
@@ -177,10 +177,10 @@ class TeamsChannel:
         else's card."""
         turn = inbound.turn
         await self._remember(turn.activity, person)
-        value = card_value(turn.activity)
-        if value is not None and "nudge" in value:
-            await self._nudge(inbound, person, value)
+        if inbound.nudge is not None:
+            await press(self, inbound, person, inbound.nudge)
             return True
+        value = card_value(turn.activity)
         if value is not None and value.get("person") not in (None, person.id):
             await turn.send([cards.text_activity(teams_wording.NOT_YOUR_CARD)])
             return True
@@ -208,7 +208,8 @@ class TeamsChannel:
     async def update(self, turn: Answered[Delivery]) -> None:
         activity = turn.inbound.turn.activity
         value = card_value(activity)
-        if value is not None and activity.get("replyToId"):
+        # A nudge's card was closed when its button was pressed (`close_nudge`).
+        if value is not None and "nudge" not in value and activity.get("replyToId"):
             accepted = not any(
                 isinstance(r, ErrorReply)
                 or (isinstance(r, Message) and r.text == wording.ALREADY_ANSWERED)
@@ -223,6 +224,17 @@ class TeamsChannel:
 
     async def finish(self, turn: Answered[Delivery], posted: Sequence[str]) -> None:
         """Nothing: a card answered later is matched by its prompt id, not remembered."""
+
+    async def close_nudge(self, inbound: Delivery, outcome: str) -> None:
+        """Close the nudge's card, and say what its button did."""
+        turn = inbound.turn
+        if turn.activity.get("replyToId"):
+            value = card_value(turn.activity) or {}
+            await self._close_card(turn, str(value.get("question") or ""), True)
+        await turn.send([cards.text_activity(outcome)])
+
+    def opened(self, inbound: Delivery, said: Incoming) -> Delivery:
+        return Delivery(inbound.turn, said, None)
 
     async def tell(self, inbound: Delivery, reply: Message | ErrorReply) -> None:
         try:
@@ -239,30 +251,6 @@ class TeamsChannel:
             )
         except ConnectorError as error:  # the answer is saved; an old card is refused anyway
             log.warning("could not close an answered card (%s)", error.status)
-
-    async def _nudge(self, inbound: Delivery, person: Person, value: dict[str, Any]) -> None:
-        """A button under a nudge: Done, Snooze, Open."""
-        from storage.services.nudges import act_on_nudge
-
-        turn = inbound.turn
-        action = value.get("nudge")
-        outbox_id = value.get("outbox_id")
-        if action not in NUDGE_ACTIONS or not str(outbox_id).isdigit():
-            await turn.send([cards.text_activity(teams_wording.NUDGES_UNAVAILABLE)])
-            return
-        change = Change(person_id=person.id, channel=PLATFORM, at=self.clock.now())
-        async with transaction(self.sessions) as session:
-            outcome = await act_on_nudge(
-                session, change, outbox_id=int(str(outbox_id)), action=NUDGE_ACTIONS[action]
-            )
-        if turn.activity.get("replyToId"):
-            await self._close_card(turn, str(value.get("question") or ""), True)
-        replies: list[Reply] = [Message(text=outcome.text)]
-        if outcome.start_command:
-            where = await self.locate(inbound, person)
-            said = Incoming(text=outcome.start_command)
-            replies += await run_dialog(self, person, where, said)
-        await turn.send(cards.render(replies, person_id=person.id))
 
     # ----- files (reports, exports) ----------------------------------------------------------
 

@@ -33,10 +33,6 @@ WELCOME = (
     "Hello {name}, I'm AP Safeguard. I help your school keep Alternative Provision placements "
     "safe: type help to see what you can do."
 )
-NUDGES_UNAVAILABLE = (
-    "Sorry, I couldn't act on that button just now; nothing was changed. Please try again later."
-)
-
 FILES_ONLY_IN_PERSONAL_CHAT = (
     "Files are sent only in your personal chat with me, where no one else can read them. "
     "Ask me there."

@@ -63,6 +63,7 @@ def test_tick_sends_through_the_log_and_nudges_list_shows_the_outbox(
 
     assert main(["nudges", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
+    assert len({r["id"] for r in rows}) == len(rows)  # what a terminal's nudge press names
     assert {"key", "kind", "recipient", "due", "status", "attempts", "last_error"} <= set(rows[0])
     digests = [r for r in rows if r["kind"] == "digest"]
     assert {r["recipient"] for r in digests} >= {

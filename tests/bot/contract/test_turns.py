@@ -1,7 +1,8 @@
 """The turn contract: the same scenarios, with the same assertions, through the terminal, Slack
 and Teams (one base class, one subclass per channel with its driver), so that what one channel
 does right the others cannot forget. The channels share one pipeline (bot/channels/turn.py);
-these tests hold each channel's side of it to the same behaviour."""
+these tests hold each channel's side of it to the same behaviour. Each channel runs the nudge
+buttons' contract too (`nudge_contract.py`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from sqlalchemy import func, select
 
 from dialogs import wording
 from storage.clock import FixedClock
-from storage.models import AttendanceRecord, DialogState, OutboxMessage, Placement
+from storage.models import AttendanceRecord, DialogState, OutboxMessage
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.database import Database
 from tests.support.drivers import Driver, SlackDriver, TeamsDriver, TerminalDriver
 from tests.support.factories import World
 from tests.support.faulty import FaultyDatabase
+from tests.support.nudge_contract import NudgeButtonContract
 from tests.support.slack import SlackWorkspace
 from tests.support.world import jamie_at_pathways
 
@@ -33,14 +35,9 @@ ABSENT = {
 }
 
 
-async def _world(db: Database, clock: FixedClock) -> tuple[World, Placement]:
-    """Jamie at Pathways from today."""
-    return await jamie_at_pathways(db, clock, start=clock.now().date())
-
-
 async def _asked_for_the_date(driver: Driver, db: Database, clock: FixedClock) -> World:
     """A provider has started `absent` and picked the pupil: the day is asked."""
-    world, _ = await _world(db, clock)
+    world, _ = await jamie_at_pathways(db, clock, start=clock.now().date())
     await driver.sign_in(world.provider_staff)
     await driver.say("absent")
     assert (await driver.say("1")).field == "date"
@@ -68,7 +65,7 @@ class TurnContract:
     async def test_a_provider_reports_an_absence_and_the_dsl_is_alerted(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        world, placement = await _world(db, clock)
+        world, placement = await jamie_at_pathways(db, clock, start=clock.now().date())
         await driver.sign_in(world.provider_staff)
         said = await _report_absence(driver)
         assert "designated safeguarding lead has been alerted" in said, said
@@ -106,7 +103,7 @@ class TurnContract:
     async def test_an_old_question_clicked_after_it_moved_on_is_refused(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        world, _ = await _world(db, clock)
+        world, _ = await jamie_at_pathways(db, clock, start=clock.now().date())
         await driver.sign_in(world.provider_staff)
         assert (await driver.say("absent")).field == "placement"
         old = driver.hold()
@@ -121,7 +118,7 @@ class TurnContract:
     async def test_an_old_cancel_button_does_not_cancel_the_question_asked_since(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        world, _ = await _world(db, clock)
+        world, _ = await jamie_at_pathways(db, clock, start=clock.now().date())
         await driver.sign_in(world.provider_staff)
         shown = await driver.say("absent")
         shown = await driver.say("1")
@@ -136,7 +133,7 @@ class TurnContract:
     async def test_a_person_the_bot_does_not_know_is_told_to_ask_their_admin(
         self, driver: Driver, db: Database, clock: FixedClock
     ) -> None:
-        await _world(db, clock)
+        await jamie_at_pathways(db, clock, start=clock.now().date())
         await driver.sign_in_stranger()
         shown = await driver.say("help")
         assert wording.NO_ACCESS in shown.text.replace("&#x27;", "'"), shown
@@ -162,7 +159,7 @@ class TurnContract:
     ) -> None:
         if not driver.has_shared_places:
             pytest.skip(f"the {driver.name} channel has no shared place")
-        world, placement = await _world(db, clock)
+        world, placement = await jamie_at_pathways(db, clock, start=clock.now().date())
         await driver.sign_in(world.provider_staff, shared_with=world.provider)
         said = await _report_absence(driver)
         pupil = world.pupil
@@ -174,7 +171,7 @@ class TurnContract:
             assert await session.scalar(select(func.count()).select_from(AttendanceRecord)) == 2
 
 
-class TestTerminal(TurnContract):
+class TestTerminal(TurnContract, NudgeButtonContract):
     @pytest.fixture
     def driver(
         self, faulty: FaultyDatabase, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
@@ -182,7 +179,7 @@ class TestTerminal(TurnContract):
         return TerminalDriver(faulty, clock, monkeypatch)
 
 
-class TestSlack(TurnContract):
+class TestSlack(TurnContract, NudgeButtonContract):
     @pytest.fixture
     def driver(
         self, faulty: FaultyDatabase, clock: FixedClock, slack_on_faulty: SlackWorkspace
@@ -190,7 +187,7 @@ class TestSlack(TurnContract):
         return SlackDriver(faulty, clock, slack_on_faulty)
 
 
-class TestTeams(TurnContract):
+class TestTeams(TurnContract, NudgeButtonContract):
     @pytest.fixture
     def driver(
         self,

@@ -17,8 +17,8 @@ The CPU counted is this process's (`time.process_time`, so aiosqlite's threads t
 thread the fakes run in (their own event loop, measured with `time.thread_time`); what is left
 is the bot plus the small cost of building and posting the requests. The first report of each
 path is a warm-up, not counted. Printed: CPU ms per report, and the ratio to `direct`.
-`--profile slack|teams` prints cProfile's top functions (cumulative) for that path on the first
-database, for the performance notes (docs/performance.md).
+`--profile direct|slack|teams` prints cProfile's top functions (CPU time, cumulative and own)
+for that path on the first database, for the performance notes (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -321,13 +321,15 @@ async def main(reports: int, postgres: str | None, profile_path: str | None) -> 
             for path in ("direct", "slack", "teams"):
                 profile = None
                 if path == profile_path and backend == backends[0]:
-                    profile = cProfile.Profile()
+                    profile = cProfile.Profile(time.process_time)
                 results.append(
                     await run_path(path, backend, postgres, folder, fakes, reports, profile)
                 )
                 if profile is not None:
                     print(f"--- cProfile, {path} on {backend}, {reports} reports ---")
-                    pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+                    stats = pstats.Stats(profile)
+                    stats.sort_stats("cumulative").print_stats(40)
+                    stats.sort_stats("tottime").print_stats(25)
     finally:
         fakes.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,6 +1,7 @@
 """Running dialogs: one incoming answer in, replies out, state saved in the database.
 
-Each turn is one transaction. A dialog's state row carries a version; an answer to an older
+Each turn is one transaction (`handle`), or part of the caller's (`handle_in`: a chat turn's
+one transaction, see bot/channels/turn.py). A dialog's state row carries a version; an answer to an older
 question (a second click on the same button, a retried delivery) is refused rather than saved
 twice, and two turns racing on the same state cannot both win.
 """
@@ -97,47 +98,67 @@ class DialogRunner:
         shared: bool = False,
         place: int | None = None,
     ) -> list[Reply]:
-        """Answer one message. Never raises for anything a person can cause. `place`: the
+        """Answer one message, in a transaction of its own. Never raises for anything a person
+        can cause, nor when the database cannot be reached (the reply says so). `place`: the
         organisation a shared channel belongs to (only its placements are named there)."""
-        incoming = incoming.cleaned()
         try:
             async with transaction(self.sessions) as session:
-                person = await session.get(Person, person_id)
-                if person is None or not person.active:
-                    return [ErrorReply(text=wording.NO_ACCESS)]
-                ctx = DialogContext(
-                    session=session,
-                    person=person,
-                    clock=self.clock,
+                return await self.handle_in(
+                    session,
+                    person_id,
+                    incoming,
                     channel=channel,
                     conversation=conversation,
                     shared=shared,
                     place=place,
                 )
-                return await self._turn(ctx, incoming)
-        except _FinishRefused as refused:
-            return await self._undo_last(
-                person_id,
-                str(refused),
-                channel=channel,
-                conversation=conversation,
-                shared=shared,
-                place=place,
-            )
-        except AnswerError as error:  # a refusal from a dialog: nothing was saved
-            return await self._and_the_waiting_question(
-                [ErrorReply(text=str(error))], person_id, channel, conversation, shared, place
-            )
-        except _Crossed:
-            return await self._and_the_waiting_question(
-                [Message(text=wording.CROSSED)], person_id, channel, conversation, shared, place
-            )
-        except StaleDataError:
-            return [Message(text=wording.ALREADY_ANSWERED)]
         except DATABASE_UNREACHABLE:  # dialogs do no other I/O: an OSError is the connection
             ref = secrets.token_hex(3).upper()
             log.exception("database error in dialog turn (ref %s)", ref)
             return [ErrorReply(text=wording.DATABASE_TROUBLE.format(ref=ref))]
+
+    async def handle_in(
+        self,
+        session: AsyncSession,
+        person_id: int,
+        incoming: Incoming,
+        *,
+        channel: str,
+        conversation: str,
+        shared: bool = False,
+        place: int | None = None,
+    ) -> list[Reply]:
+        """Answer one message inside the caller's transaction (a chat turn's one transaction,
+        with its first-delivery check and identity). The dialog's changes are made in a
+        savepoint: an answer refused, or a save that fails, rolls back the dialog's part alone
+        and the question is asked again in the same transaction. Raises only when the database
+        cannot be reached (`DATABASE_UNREACHABLE`): the caller's transaction is lost then."""
+        incoming = incoming.cleaned()
+        person = await session.get(Person, person_id)
+        if person is None or not person.active:
+            return [ErrorReply(text=wording.NO_ACCESS)]
+        ctx = DialogContext(
+            session=session,
+            person=person,
+            clock=self.clock,
+            channel=channel,
+            conversation=conversation,
+            shared=shared,
+            place=place,
+        )
+        try:
+            async with session.begin_nested():
+                return await self._turn(ctx, incoming)
+        except _FinishRefused as refused:
+            return await self._undo_last(ctx, str(refused))
+        except AnswerError as error:  # a refusal from a dialog: nothing was saved
+            return await self._and_the_waiting_question(ctx, [ErrorReply(text=str(error))])
+        except _Crossed:
+            return await self._and_the_waiting_question(ctx, [Message(text=wording.CROSSED)])
+        except StaleDataError:
+            return [Message(text=wording.ALREADY_ANSWERED)]
+        except DATABASE_UNREACHABLE:
+            raise
         except Exception:
             ref = secrets.token_hex(3).upper()
             log.exception("unexpected error in dialog turn (ref %s)", ref)
@@ -162,19 +183,11 @@ class DialogRunner:
             return []
 
     async def _and_the_waiting_question(
-        self,
-        replies: list[Reply],
-        person_id: int,
-        channel: str,
-        conversation: str,
-        shared: bool,
-        place: int | None = None,
+        self, ctx: DialogContext, replies: list[Reply]
     ) -> list[Reply]:
         """In the middle of a dialog, ask the question it is waiting on again after `replies`."""
         try:
-            waiting = await self.active_prompt(
-                person_id, conversation=conversation, channel=channel, shared=shared, place=place
-            )
+            waiting = await self._waiting(ctx)
         except AnswerError:
             waiting = None
         return [*replies, waiting] if waiting is not None else replies
@@ -187,21 +200,35 @@ class DialogRunner:
         channel: str,
         shared: bool = False,
         place: int | None = None,
+        session: AsyncSession | None = None,
     ) -> Prompt | None:
-        """The question waiting for this person here, if any (to show it again)."""
-        async with transaction(self.sessions) as session:
-            person = await session.get(Person, person_id)
-            state = await self._state(session, person_id, conversation)
-            if person is None or state is None:
-                return None
-            dialog = find_dialog(state.dialog)
-            if dialog is None:
-                return None
-            ctx = DialogContext(
-                session, person, self.clock, channel, conversation, shared, place=place
-            )
-            step, _ = await current_step(dialog, ctx, Answers(state.answers))
-            return _prompt(dialog, state, step) if step else None
+        """The question waiting for this person here, if any (to show it again); in `session`
+        when given (a chat turn's transaction), else in a transaction of its own."""
+        if session is None:
+            async with transaction(self.sessions) as own:
+                return await self.active_prompt(
+                    person_id,
+                    conversation=conversation,
+                    channel=channel,
+                    shared=shared,
+                    place=place,
+                    session=own,
+                )
+        person = await session.get(Person, person_id)
+        if person is None:
+            return None
+        ctx = DialogContext(session, person, self.clock, channel, conversation, shared, place=place)
+        return await self._waiting(ctx)
+
+    async def _waiting(self, ctx: DialogContext) -> Prompt | None:
+        state = await self._state(ctx.session, ctx.person.id, ctx.conversation)
+        if state is None:
+            return None
+        dialog = find_dialog(state.dialog)
+        if dialog is None:
+            return None
+        step, _ = await current_step(dialog, ctx, Answers(state.answers))
+        return _prompt(dialog, state, step) if step else None
 
     async def _state(
         self, session: AsyncSession, person_id: int, conversation: str
@@ -334,39 +361,24 @@ class DialogRunner:
             # Roll the whole turn back (nothing half-saved), then re-ask in a fresh transaction.
             raise _FinishRefused(str(error)) from error
 
-    async def _undo_last(
-        self,
-        person_id: int,
-        message: str,
-        *,
-        channel: str,
-        conversation: str,
-        shared: bool,
-        place: int | None = None,
-    ) -> list[Reply]:
-        """After a refused save: forget the last answer and ask that question again."""
-        async with transaction(self.sessions) as session:
-            person = await session.get(Person, person_id)
-            state = await self._state(session, person_id, conversation)
-            if person is None or state is None:
-                return [ErrorReply(text=message)]
-            dialog = find_dialog(state.dialog)
-            if dialog is None:
-                return [ErrorReply(text=message)]
-            answers = Answers(state.answers)
-            history = list(state.history)
-            if history:
-                answers.data.pop(history.pop(), None)
-            self._save(state, answers, history)
-            await session.flush()
-            ctx = DialogContext(
-                session, person, self.clock, channel, conversation, shared, place=place
-            )
-            step, _ = await current_step(dialog, ctx, answers)
-            replies: list[Reply] = [ErrorReply(text=message)]
-            if step is not None:
-                replies.append(_prompt(dialog, state, step))
-            return replies
+    async def _undo_last(self, ctx: DialogContext, message: str) -> list[Reply]:
+        """After a refused save (rolled back): forget the last answer and ask that question
+        again."""
+        state = await self._state(ctx.session, ctx.person.id, ctx.conversation)
+        dialog = find_dialog(state.dialog) if state is not None else None
+        if state is None or dialog is None:
+            return [ErrorReply(text=message)]
+        answers = Answers(state.answers)
+        history = list(state.history)
+        if history:
+            answers.data.pop(history.pop(), None)
+        self._save(state, answers, history)
+        await ctx.session.flush()
+        step, _ = await current_step(dialog, ctx, answers)
+        replies: list[Reply] = [ErrorReply(text=message)]
+        if step is not None:
+            replies.append(_prompt(dialog, state, step))
+        return replies
 
     def _save(self, state: DialogState, answers: Answers, history: list[str]) -> None:
         state.answers = dict(answers.data)

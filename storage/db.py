@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -68,14 +69,29 @@ def ensure_sqlite_folder(url: str) -> None:
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
+# A pooled connection unused for longer than this is checked (a round trip) before it is used
+# again: the server may have been restarted, or a firewall dropped it, meanwhile. One in use
+# more recently is not (SQLAlchemy's `pool_pre_ping` would ping on every checkout: a round trip
+# and 9 % of a chat turn's CPU). A connection that fails anyway is noticed by SQLAlchemy, which
+# then throws away every connection of the pool made before: that turn is told the database
+# could not be reached, and the next one connects afresh.
+IDLE_BEFORE_PING = 30.0  # seconds
+# PostgreSQL connections are also replaced after an hour, whatever they did meanwhile.
+RECYCLE_AFTER = 3600  # seconds
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for the URL, with foreign keys enforced on SQLite as on PostgreSQL."""
     url = normalise_url(url)
     ensure_sqlite_folder(url)
-    kwargs: dict[str, object] = {"echo": echo, "pool_pre_ping": True}
+    kwargs: dict[str, object] = {"echo": echo}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs["pool_recycle"] = RECYCLE_AFTER
     engine = create_async_engine(url, **kwargs)
+    if not is_sqlite(url):  # a local file cannot be dropped by a network
+        _ping_after_idle(engine)
     if is_sqlite(url):
         database = sqlite_file(url)
 
@@ -98,6 +114,27 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only when it sat idle (see IDLE_BEFORE_PING)."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _alive(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception:  # any failure: this connection is not to be trusted
+            alive = False
+        if not alive:  # the pool throws it away and takes (or makes) another
+            raise exc.DisconnectionError("a pooled connection went away while idle")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.nudge_actions import Pressed, press
-from bot.channels.turn import Answered, Where
+from bot.channels.turn import Answered, Known, Where
 from dialogs import wording
 from dialogs.prompts import ErrorReply, Message, Reply
 from dialogs.runner import DialogRunner, Incoming
@@ -77,6 +77,14 @@ class TerminalTurns:
     def show(self, replies: list[Reply]) -> None:
         self.shown += replies
         self.screen.emit(replies)
+
+    async def recognise(self, session: AsyncSession, inbound: Line) -> Known | None:
+        """A typed answer is the `--as` person's turn at once; a button press or a blank line
+        takes the long way (`intercept` has something to say about it)."""
+        if inbound.nudge is not None or inbound.blank:
+            return None
+        person = self.screen.person
+        return Known(person, await self.locate(inbound, person))
 
     async def identify(self, inbound: Line) -> Person | str:
         return self.screen.person

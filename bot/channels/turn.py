@@ -11,6 +11,13 @@ Each platform implements `Platform` over its own inbound payload (a Slack reques
 turn): it reads who and where, and renders, sends and updates messages; this module decides the
 order, drops a delivery seen before, refuses a Cancel button on a question that has moved on,
 and tells the person when the database cannot be reached. Nothing here imports a platform SDK.
+
+A turn is one database transaction: first delivery, who (`recognise`, from the database alone),
+where, the dialog, and what the platform keeps about the conversation are read and written
+together, and the replies are sent after it committed (never while it is open). A turn that
+needs more first (someone never seen before, whom the platform is asked about; a command
+such as `/ap link`; a nudge's button) takes the long way: the first-delivery check commits on
+its own, then identify, intercept, locate and the dialog each in a transaction of their own.
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -69,13 +76,25 @@ A = TypeVar("A", bound=Arrival)
 
 
 @dataclass(frozen=True)
+class Known:
+    """Who and where, found in the turn's transaction, and what the platform read there about
+    the conversation for later (Slack: the question left open in the DM)."""
+
+    person: Person
+    where: Where
+    kept: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Answered(Generic[A]):
-    """A dialog turn that ran, for the platform to show: who, where, and the replies."""
+    """A dialog turn that ran, for the platform to show: who, where, the replies, and what the
+    platform kept from the turn's transaction (empty on the long way)."""
 
     inbound: A
     person: Person
     where: Where
     replies: list[Reply]
+    kept: dict[str, Any] = field(default_factory=dict)
 
 
 class Platform(Protocol[A]):
@@ -88,6 +107,11 @@ class Platform(Protocol[A]):
     clock: Clock
     # Errors of the platform's own network: never mistaken for the database being down.
     network_errors: tuple[type[BaseException], ...]
+
+    async def recognise(self, session: AsyncSession, inbound: A) -> Known | None:
+        """Who and where, from the database alone (no platform call), inside the turn's
+        transaction, when nothing else has to happen before the dialog; None: the long way."""
+        ...
 
     async def identify(self, inbound: A) -> Person | str:
         """The person behind this delivery, or what to tell someone who may not come in."""
@@ -124,22 +148,22 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
     itself, the person is told their answer was not saved (a platform does not send a delivery
     again once it was acknowledged)."""
     try:
-        key = inbound.delivery
-        if key is not None and not await first_time(
-            platform.sessions, platform.clock, platform.platform, key
-        ):
-            log.info("%s: dropped a delivery seen before", platform.platform)
-            return None
-        person = await platform.identify(inbound)
-        if not isinstance(person, Person):
-            await platform.tell(inbound, Message(text=person))
-            return None
-        if await platform.intercept(inbound, person):
-            return None
-        where = await platform.locate(inbound, person)
-        if where is None:
-            return None
-        return await answer(platform, inbound, person, where)
+        async with transaction(platform.sessions) as session:
+            key = inbound.delivery
+            if key is not None and not await first_delivery(
+                session, platform=platform.platform, event_id=key, at=platform.clock.now()
+            ):
+                log.info("%s: dropped a delivery seen before", platform.platform)
+                return None
+            known = await platform.recognise(session, inbound)
+            if known is not None:
+                replies = await run_dialog(
+                    platform, known.person, known.where, inbound.said, session=session
+                )
+        if known is None:
+            return await the_long_way(platform, inbound)
+        turn = Answered(inbound, known.person, known.where, replies, known.kept)
+        return await show(platform, turn)
     except platform.network_errors:  # an OSError too, but the platform's, not the database
         raise
     except DATABASE_UNREACHABLE:
@@ -149,22 +173,47 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
         return None
 
 
+async def the_long_way(platform: Platform[A], inbound: A) -> list[Reply] | None:
+    """A turn whose delivery was checked (and kept) already, that needs the platform or a
+    command first: each step on its own."""
+    person = await platform.identify(inbound)
+    if not isinstance(person, Person):
+        await platform.tell(inbound, Message(text=person))
+        return None
+    if await platform.intercept(inbound, person):
+        return None
+    where = await platform.locate(inbound, person)
+    if where is None:
+        return None
+    return await answer(platform, inbound, person, where)
+
+
 async def answer(platform: Platform[A], inbound: A, person: Person, where: Where) -> list[Reply]:
-    """A known person's turn in a known place: run it, close the answered question, send the
-    replies, and remember what is left open."""
+    """A known person's turn in a known place: run it (in a transaction of its own), close the
+    answered question, send the replies, and remember what is left open."""
     replies = await run_dialog(platform, person, where, inbound.said)
-    turn = Answered(inbound, person, where, replies)
+    return await show(platform, Answered(inbound, person, where, replies))
+
+
+async def show(platform: Platform[A], turn: Answered[A]) -> list[Reply]:
+    """After the dialog's transaction: close the answered question, send, finish."""
     await platform.update(turn)
     posted = await platform.send(turn)
     await platform.finish(turn, posted)
-    return replies
+    return turn.replies
 
 
 async def run_dialog(
-    platform: Platform[A], person: Person, where: Where, said: Incoming
+    platform: Platform[A],
+    person: Person,
+    where: Where,
+    said: Incoming,
+    *,
+    session: AsyncSession | None = None,
 ) -> list[Reply]:
-    """The dialog runner's turn for this person here. A Cancel button on an old question must
-    not cancel the question asked since: it is refused as already answered, and the question
+    """The dialog runner's turn for this person here: in `session` (the turn's transaction)
+    when given, else in a transaction of its own. A Cancel button on an old question must not
+    cancel the question asked since: it is refused as already answered, and the question
     waiting is asked again (as the runner does for any other old click)."""
     if said.text.strip().lower() == "cancel" and said.prompt_id:
         waiting = await platform.runner.active_prompt(
@@ -173,11 +222,22 @@ async def run_dialog(
             conversation=where.conversation,
             shared=where.shared,
             place=where.place,
+            session=session,
         )
         if waiting is None:
             return [Message(text=wording.ALREADY_ANSWERED)]
         if waiting.prompt_id != said.prompt_id:
             return [Message(text=wording.ALREADY_ANSWERED), waiting]
+    if session is not None:
+        return await platform.runner.handle_in(
+            session,
+            person.id,
+            said,
+            channel=platform.channel,
+            conversation=where.conversation,
+            shared=where.shared,
+            place=where.place,
+        )
     return await platform.runner.handle(
         person.id,
         said,

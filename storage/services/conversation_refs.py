@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_for
@@ -58,3 +58,26 @@ async def save_person_ref(
     ref.updated_at = at
     await session.flush()
     return ref
+
+
+async def replace_person_ref(
+    session: AsyncSession,
+    *,
+    platform: str,
+    person_id: int,
+    conversation_id: str,
+    reference: dict[str, Any],
+    at: dt.datetime,
+) -> bool:
+    """Overwrite a person's stored reference with one UPDATE, read nowhere first (a chat turn
+    read it in its own transaction a moment ago); False when they have none yet."""
+    result = await session.execute(
+        update(ConversationRef)
+        .where(
+            ConversationRef.platform == platform,
+            ConversationRef.target == f"person:{person_id}",
+        )
+        .values(conversation_id=conversation_id, reference=reference, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

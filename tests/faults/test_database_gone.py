@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
+import storage.db
 from dialogs import wording
 from storage.clock import FixedClock
 from storage.models import AuditEntry, Contact, DialogState
@@ -174,3 +175,28 @@ async def test_in_teams_the_person_is_told_and_the_bot_recovers(
     await faulty.come_back()
 
     assert "Here is what you can do" in text_of(await tess.say("help", chat))
+
+
+@pytest.mark.parametrize("idle", [True, False])
+async def test_a_connection_dropped_while_idle_is_not_used_after_a_pause(
+    db: Database,
+    faulty: FaultyDatabase,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    idle: bool,
+) -> None:
+    """The server restarts while nobody types: after a pause (IDLE_BEFORE_PING) the pooled
+    connections are checked before use, so the next answer is saved; within the pause they are
+    trusted (no round trip per turn), and a dead one costs that one answer."""
+    if faulty.proxy is None:
+        pytest.skip("an SQLite file is not dropped by a network")
+    _, chat, _ = await _to_the_last_question(db, faulty, clock)
+    await faulty.go_away()  # every connection the bot holds is dropped
+    await faulty.come_back()
+    monkeypatch.setattr(storage.db, "IDLE_BEFORE_PING", 0.0 if idle else 3600.0)
+
+    out = await chat.say(SUMMARY)
+    if idle:
+        assert out[-1]["type"] == "done", out
+    else:
+        assert out[-1]["type"] == "error" and NOT_SAVED in out[-1]["text"]

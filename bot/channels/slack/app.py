@@ -125,10 +125,24 @@ def mount_slack(app: web.Application, runtime: Runtime) -> SlackChannel | None:
     app[SLACK] = slack
     app.router.add_post(EVENTS_PATH, slack_events)
 
+    async def open_session(_: web.Application) -> None:
+        # One HTTP session, and its kept-alive connections, for every Web API call of the
+        # process (bolt's, the replies', the deliverer's): without it slack_sdk opens a session
+        # and a TCP (and TLS) connection for each call.
+        timeout = aiohttp.ClientTimeout(total=slack.client.timeout)
+        slack.client.session = aiohttp.ClientSession(timeout=timeout)
+
     async def finish_work(_: web.Application) -> None:
         await slack.work.drain()
 
+    async def close_session(_: web.Application) -> None:
+        if slack.client.session is not None:
+            await slack.client.session.close()
+            slack.client.session = None
+
+    app.on_startup.append(open_session)
     app.on_shutdown.append(finish_work)
+    app.on_cleanup.append(close_session)
     log.info(wording.SLACK_ON_HTTP.format(url=EVENTS_PATH))
     return slack
 

@@ -23,25 +23,31 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.nudge_actions import Pressed, press
 from bot.channels.slack import blocks
 from bot.channels.slack import wording as slack_wording
 from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel
 from bot.channels.slack.identity import person_for
-from bot.channels.turn import Answered, Where, linked_place
+from bot.channels.turn import Answered, Known, Where, linked_place
 from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
 from dialogs.runner import Incoming
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
-from storage.services.conversation_refs import person_ref, save_person_ref
+from storage.services.conversation_refs import person_ref, replace_person_ref, save_person_ref
+from storage.services.identity_links import person_by_chat_id
+from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
 
 # Dialogs whose closing confirmation is written for a shared channel to read.
 POSTED_IN_SHARED = frozenset({"absent", "present"})
 OPEN_PROMPT = "open_prompt"
+# What `SlackTurns.recognise` keeps from the turn's transaction: the person's stored reference
+# (its open question), or None when they have none yet.
+STORED_REFERENCE = "reference"
 RETRY_REPLY_AFTER = 1.0  # seconds before a reply Slack failed to take is posted again
 
 
@@ -203,15 +209,20 @@ async def _close_open_prompt(
     *,
     typed: str | None,
     clicked_ts: str | None,
+    kept: dict[str, Any],
 ) -> None:
-    """Take the buttons off the last question asked in the DM, now that the turn moved on."""
-    try:
-        async with transaction(slack.runtime.sessions) as session:
-            ref = await person_ref(session, PLATFORM, person_id)
-            open_prompt = (ref.reference or {}).get(OPEN_PROMPT) if ref else None
-    except DATABASE_UNREACHABLE:  # only cosmetic: the replies (saying so) still go out
-        log.warning("slack: database unreachable; the last question keeps its buttons")
-        return
+    """Take the buttons off the last question asked in the DM, now that the turn moved on.
+    The question is as the turn's transaction read it (`kept`), or else read now."""
+    if STORED_REFERENCE in kept:
+        open_prompt = (kept[STORED_REFERENCE] or {}).get(OPEN_PROMPT)
+    else:
+        try:
+            async with transaction(slack.runtime.sessions) as session:
+                ref = await person_ref(session, PLATFORM, person_id)
+                open_prompt = (ref.reference or {}).get(OPEN_PROMPT) if ref else None
+        except DATABASE_UNREACHABLE:  # only cosmetic: the replies (saying so) still go out
+            log.warning("slack: database unreachable; the last question keeps its buttons")
+            return
     if not open_prompt or not replies or open_prompt.get("ts") == clicked_ts:
         return
     asked_again = any(
@@ -240,7 +251,11 @@ async def _remember_open_prompt(
     where: Where,
     replies: Sequence[Reply],
     posted: Sequence[str],
+    kept: dict[str, Any],
 ) -> None:
+    """Remember the question just posted (its ts), to take its buttons off later. When the
+    turn's transaction read the stored reference (`kept`), one UPDATE writes it back, and
+    nothing is written when nothing changed."""
     last = replies[-1] if replies else None
     value: dict[str, Any] | None = None
     if isinstance(last, Prompt) and posted:
@@ -250,15 +265,28 @@ async def _remember_open_prompt(
             "prompt_id": last.prompt_id,
             "text": last.text[:2900],
         }
+    stored = kept.get(STORED_REFERENCE)
+    if stored is not None and stored.get(OPEN_PROMPT) == value:
+        return
     try:
         async with transaction(slack.runtime.sessions) as session:
+            at = slack.runtime.clock.now()
+            if stored is not None and await replace_person_ref(
+                session,
+                platform=PLATFORM,
+                person_id=person_id,
+                conversation_id=where.address,
+                reference={**stored, OPEN_PROMPT: value},
+                at=at,
+            ):
+                return
             await save_person_ref(
                 session,
                 platform=PLATFORM,
                 person_id=person_id,
                 conversation_id=where.address,
                 reference={OPEN_PROMPT: value},
-                at=slack.runtime.clock.now(),
+                at=at,
             )
     except DATABASE_UNREACHABLE:  # the replies are posted; closing them later is cosmetic
         log.warning("slack: database unreachable; not remembering the question just asked")
@@ -301,6 +329,28 @@ class SlackTurns:
         self.sessions = slack.runtime.sessions
         self.clock = slack.runtime.clock
 
+    async def recognise(self, session: AsyncSession, inbound: Delivery) -> Known | None:
+        """A typed DM, or a click in the DM or a linked channel, from someone linked already;
+        with their stored reference (the question left open in the DM). Anything else (a
+        command, a first contact, a click where nothing runs) takes the long way."""
+        if inbound.intercept is not None or inbound.kind not in ("message", "action"):
+            return None
+        person = await person_by_chat_id(session, PLATFORM, inbound.user_id)
+        if person is None:
+            return None
+        where = where_in(inbound.user_id, inbound.channel_id)
+        if inbound.kind == "action":
+            linked = await find_channel(session, PLATFORM, inbound.channel_id)
+            if linked is not None:
+                where = where_in(inbound.user_id, inbound.channel_id, place=linked.organisation_id)
+            elif not is_direct_message(inbound.channel_id):
+                return None
+        kept: dict[str, Any] = {}
+        if not where.shared:
+            ref = await person_ref(session, PLATFORM, person.id)
+            kept[STORED_REFERENCE] = dict(ref.reference or {}) if ref is not None else None
+        return Known(person, where, kept)
+
     async def identify(self, inbound: Delivery) -> Person | str:
         person = await person_for(self.slack, inbound.user_id)
         return person if person is not None else wording.NO_ACCESS
@@ -340,6 +390,7 @@ class SlackTurns:
                 turn.replies,
                 typed=typed,
                 clicked_ts=clicked.ts if clicked else None,
+                kept=turn.kept,
             )
 
     async def send(self, turn: Answered[Delivery]) -> list[str]:
@@ -348,7 +399,9 @@ class SlackTurns:
     async def finish(self, turn: Answered[Delivery], posted: Sequence[str]) -> None:
         inbound, where = turn.inbound, turn.where
         if not where.shared and turn.replies:
-            await _remember_open_prompt(self.slack, turn.person.id, where, turn.replies, posted)
+            await _remember_open_prompt(
+                self.slack, turn.person.id, where, turn.replies, posted, turn.kept
+            )
         if inbound.kind == "command" and not where.shared and inbound.response_url:
             if inbound.channel_id != where.address:
                 await respond(inbound.response_url, slack_wording.REPLIED_IN_DM)

@@ -14,6 +14,9 @@ are switched off so that there is one policy, and it honours Retry-After.
 Microsoft's token-signing keys are fetched by `_SigningKeys` (aiohttp, with a timeout, one
 fetch at a time) instead of botbuilder's blocking `requests.get` with no timeout, which would
 stop every other conversation while it waited.
+
+Connector clients are made once per service URL and kept (`_ConnectorClients`), not made
+afresh for every turn, and msrest's retry-list building is made cheap (`safe_codes` below).
 """
 
 from __future__ import annotations
@@ -35,10 +38,18 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
-from botframework.connector.auth import AuthenticationConstants, JwtTokenExtractor
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import (
+    AuthenticationConstants,
+    ClaimsIdentity,
+    ConnectorFactory,
+    JwtTokenExtractor,
+    UserTokenClient,
+)
 from jwt import InvalidTokenError, PyJWTError, get_unverified_header  # botbuilder's token library
 from jwt.algorithms import RSAAlgorithm
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
+from msrest.universal_http.requests import ClientRetryPolicy
 
 from bot.channels.teams.gate import TEAMS_CHANNEL, is_loopback_url, local_caller_refusal
 from bot.channels.teams.retry import (
@@ -189,6 +200,56 @@ class _KeysByAddress(dict[str, Any]):
 
 JwtTokenExtractor.metadataCache = _KeysByAddress()
 
+# msrest 0.7.1 (`universal_http/requests.py`) builds every client's retry list as
+# `[i for i in range(999) if i not in self.safe_codes]`, with `safe_codes` a class-wide list of
+# 500 codes: half a million comparisons each time a connector client is made (botbuilder made
+# two per turn: 27 % of a Teams turn's CPU). The same codes as a frozenset give the same list.
+# (Our own policy replaces that retry list anyway: `_no_builtin_retries`.)
+ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
+
+
+class _ConnectorClients(ConnectorFactory):
+    """botbuilder's connector factory, but one client per service URL and audience, kept for
+    the adapter's life: botbuilder makes a new one (with its own HTTP session, so a new
+    connection) for every turn."""
+
+    def __init__(self, made: dict[tuple[Any, ...], ConnectorClient]) -> None:
+        self._made = made
+        self._factory: ConnectorFactory | None = None
+
+    def around(self, factory: ConnectorFactory) -> _ConnectorClients:
+        wrapped = _ConnectorClients(self._made)
+        wrapped._factory = factory
+        return wrapped
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        assert self._factory is not None
+        # The factory is made for the bot's app id (the claims'): one bot, but keyed to be sure.
+        key = (getattr(self._factory, "_app_id", None), service_url, audience)
+        client = self._made.get(key)
+        if client is None:
+            client = await self._factory.create(service_url, audience)
+            self._made[key] = client
+        return client
+
+
+def _user_token_client_once(
+    create: Callable[[ClaimsIdentity], Awaitable[UserTokenClient]],
+) -> Callable[[ClaimsIdentity], Awaitable[UserTokenClient]]:
+    """botbuilder's `create_user_token_client`, one client per app id (made for every turn
+    otherwise, though only sign-in prompts use it, and this bot has none)."""
+    made: dict[str | None, UserTokenClient] = {}
+
+    async def once(claims: ClaimsIdentity) -> UserTokenClient:
+        app_id = claims.get_claim_value(
+            AuthenticationConstants.AUDIENCE_CLAIM
+        ) or claims.get_claim_value(AuthenticationConstants.APP_ID_CLAIM)
+        if app_id not in made:
+            made[app_id] = await create(claims)
+        return made[app_id]
+
+    return once
+
 
 def _translate(error: Exception) -> ConnectorError:
     if isinstance(error, HttpOperationError):
@@ -303,7 +364,12 @@ class TeamsAdapter:
                 JwtTokenExtractor.metadataCache[microsoft] = _SigningKeys(
                     openid_metadata_url, timeout=key_fetch_timeout
                 )
-        self._adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(configuration))
+        authentication = ConfigurationBotFrameworkAuthentication(configuration)
+        authentication.create_user_token_client = _user_token_client_once(
+            authentication.create_user_token_client
+        )
+        self._adapter = CloudAdapter(authentication)
+        self._connectors = _ConnectorClients({})
         self._bot = _Bot(self)
         self.handler = handler
         self.work = Work(label="teams")
@@ -372,6 +438,8 @@ class TeamsAdapter:
         except Exception as error:  # botbuilder says "not valid" with bare Exceptions too
             log.info("Teams: token refused (%s)", type(error).__name__)
             return _refuse(401, "Unauthorized.")
+        if checked.connector_factory is not None:
+            checked.connector_factory = self._connectors.around(checked.connector_factory)
         turn = self._adapter.process_activity(checked, activity, self._bot.on_turn)
         if activity.type == ActivityTypes.invoke:
             answer = await turn

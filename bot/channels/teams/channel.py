@@ -36,7 +36,14 @@ from bot.channels.teams.gate import LOCAL_TRIAL_TENANT, activity_tenant, tenant_
 from bot.channels.teams.identity import Refused, identify
 from bot.channels.teams.references import save_for_channel, save_for_person
 from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
-from bot.channels.turn import Answered, Where, first_time, linked_place, take_turn
+from bot.channels.turn import (
+    Answered,
+    Known,
+    Where,
+    first_time,
+    linked_place,
+    take_turn,
+)
 from bot.settings import Settings
 from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Reply
@@ -45,6 +52,7 @@ from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
 from storage.services import pending_files
+from storage.services.identity_links import person_by_chat_id
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
@@ -139,6 +147,11 @@ class TeamsChannel:
         elif kind == "invoke":
             await turn.respond(403)
 
+    def _tenant(self, activity: dict[str, Any]) -> str | None:
+        return activity_tenant(activity) or (
+            LOCAL_TRIAL_TENANT if self.adapter.local_trial else None
+        )
+
     async def _person(self, turn: TeamsTurn) -> Person | Refused | None:
         user_id, aad_object_id, _ = sender(turn.activity)
         return await identify(
@@ -146,25 +159,52 @@ class TeamsChannel:
             self.clock,
             user_id=user_id,
             aad_object_id=aad_object_id,
-            tenant_id=activity_tenant(turn.activity)
-            or (LOCAL_TRIAL_TENANT if self.adapter.local_trial else None),
+            tenant_id=self._tenant(turn.activity),
             lookup=turn.member,
         )
 
     async def _remember(self, activity: dict[str, Any], person: Person | None) -> None:
         """Refresh the stored references from this activity (serviceUrl can change)."""
+        async with transaction(self.sessions) as session:
+            await self._remember_in(session, activity, person)
+
+    async def _remember_in(
+        self, session: AsyncSession, activity: dict[str, Any], person: Person | None
+    ) -> int | None:
+        """The same, in `session`; the organisation a linked shared chat belongs to."""
         where = Conversation.of(activity)
         reference = conversation_reference(activity)
         now = self.clock.now()
-        async with transaction(self.sessions) as session:
-            if where.personal and person is not None:
-                await save_for_person(session, person_id=person.id, reference=reference, at=now)
-            elif where.shared:
-                channel = await find_channel(session, PLATFORM, where.shared_id)
-                if channel is not None:
-                    await save_for_channel(session, channel=channel, reference=reference, at=now)
+        if where.personal and person is not None:
+            await save_for_person(session, person_id=person.id, reference=reference, at=now)
+        elif where.shared:
+            channel = await find_channel(session, PLATFORM, where.shared_id)
+            if channel is not None:
+                await save_for_channel(session, channel=channel, reference=reference, at=now)
+                return channel.organisation_id
+        return None
 
     # ----- messages: the turn pipeline's steps -----------------------------------------------
+
+    async def recognise(self, session: AsyncSession, inbound: Delivery) -> Known | None:
+        """A message from someone linked already (by tenant and object id), that is not a
+        nudge's button or someone else's card: their reference kept, and where, in the turn's
+        transaction. Anyone else takes the long way."""
+        activity = inbound.turn.activity
+        value = card_value(activity)
+        if value is not None and "nudge" in value:
+            return None
+        _, aad_object_id, _ = sender(activity)
+        tenant_id = self._tenant(activity)
+        if not aad_object_id or not tenant_id:
+            return None
+        person = await person_by_chat_id(session, PLATFORM, aad_object_id, tenant_id=tenant_id)
+        if person is None:
+            return None
+        if value is not None and value.get("person") not in (None, person.id):
+            return None
+        place = await self._remember_in(session, activity, person)
+        return Known(person, self._where(inbound, person, place))
 
     async def identify(self, inbound: Delivery) -> Person | str:
         person = await self._person(inbound.turn)
@@ -191,11 +231,15 @@ class TeamsChannel:
         that organisation's placements, and only its staff (and the commissioning schools')
         may use it."""
         conversation = Conversation.of(inbound.turn.activity)
-        user_id, aad_object_id, _ = sender(inbound.turn.activity)
-        key = conversation.key(aad_object_id or person.teams_aad_object_id or f"person-{person.id}")
         place = None
         if conversation.shared:
             place = await linked_place(self.sessions, PLATFORM, conversation.shared_id)
+        return self._where(inbound, person, place)
+
+    def _where(self, inbound: Delivery, person: Person, place: int | None) -> Where:
+        conversation = Conversation.of(inbound.turn.activity)
+        user_id, aad_object_id, _ = sender(inbound.turn.activity)
+        key = conversation.key(aad_object_id or person.teams_aad_object_id or f"person-{person.id}")
         return Where(
             PLATFORM,
             key,

@@ -1,0 +1,60 @@
+"""What one typed answer costs the database in Slack: once the person is known, a turn is one
+transaction (first delivery, who, the dialog, the open question read), and at most one short
+one after the replies are posted (the open question remembered). See docs/performance.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from storage.models import AttendanceRecord
+from tests.support.factories import build_world, place
+from tests.support.slack import Posted
+
+PROVIDER = "UPROVIDER"
+ANSWERS = {"date": "today", "sessions": "AM, PM", "reason": "Unwell", "code": "I", "confirm": "yes"}
+
+
+async def test_a_known_persons_turn_is_one_transaction_and_one_short_write(
+    db, clock, workspace
+) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        await place(
+            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,
+            start=clock.now().date(),
+        )  # fmt: skip
+    workspace.api.add_user(PROVIDER, email=world.provider_staff.email)
+    assert await workspace.dm(PROVIDER, "help") == 200  # the first contact: linked by email
+    begun: list[Any] = []
+
+    def count(connection: Any) -> None:
+        begun.append(connection)
+
+    event.listen(db.engine.sync_engine, "begin", count)
+
+    turns = 0
+    said = "absent"
+    for _ in range(10):
+        before = len(workspace.api.calls)
+        assert await workspace.dm(PROVIDER, said) == 200
+        turns += 1
+        posted = [
+            Posted.from_call(c)
+            for c in workspace.api.calls[before:]
+            if c.method == "chat.postMessage"
+        ]
+        field = posted[-1].field if posted else None
+        if field is None:
+            break
+        said = "1" if field == "placement" else ANSWERS[field]
+
+    event.remove(db.engine.sync_engine, "begin", count)
+    async with db.sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(AttendanceRecord))
+    assert stored == 2  # the report went through: AM and PM
+    assert turns == 7
+    # One per turn, and one short one after it writing back the question left open (each new
+    # question, to take its buttons off later; after the last turn, none). It was 5 or 6 a turn.
+    assert len(begun) == 2 * turns

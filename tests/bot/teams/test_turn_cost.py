@@ -1,0 +1,51 @@
+"""What one typed answer costs the database in Teams: once the person is known, a turn is one
+transaction (first delivery, who, the conversation reference kept, the dialog); the replies
+go to the connector after it. See docs/performance.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, func, select
+
+from storage.models import AttendanceRecord
+from tests.support.factories import build_world, place
+from tests.support.teams import Chat, TeamsUser, cards_in, field_of
+
+ANSWERS = {"date": "today", "sessions": "AM, PM", "reason": "Unwell", "code": "I", "confirm": "yes"}
+
+
+async def test_a_known_persons_turn_is_one_transaction(db, clock, client, connector) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        await place(
+            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,
+            start=clock.now().date(),
+        )  # fmt: skip
+    person = world.provider_staff
+    connector.add_member("29:provider", email=person.email, aad_object_id="aad-provider")
+    user = TeamsUser(client, connector, "29:provider", "aad-provider")
+    chat = Chat.personal("29:provider")
+    await user.say("help", chat)  # the first contact: linked by user principal name
+    begun: list[Any] = []
+
+    def count(connection: Any) -> None:
+        begun.append(connection)
+
+    event.listen(db.engine.sync_engine, "begin", count)
+    turns = 0
+    said = "absent"
+    for _ in range(10):
+        found = cards_in(await user.say(said, chat))
+        turns += 1
+        field = field_of(found[-1]) if found and found[-1].get("actions") else None
+        if field is None:
+            break
+        said = "1" if field == "placement" else ANSWERS[field]
+    event.remove(db.engine.sync_engine, "begin", count)
+
+    async with db.sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(AttendanceRecord))
+    assert stored == 2  # the report went through: AM and PM
+    assert turns == 7
+    assert len(begun) == turns  # it was 4 a turn

@@ -67,7 +67,7 @@ async def read_attendance(
     first, _ = recent_window(today)
     days = _window_days(first, today)
     # Weekends and days closed for some school: not counted by the query (see the docstring).
-    unique = {id(c): c for c in calendars.values()}.values()
+    unique = set(calendars.values())  # equal when their breaks are: most schools share their LA's
     closed_somewhere = [d for d in days if any(c.reason_closed(d) for c in unique)]
     left_out = sorted({d for d in days if d.weekday() >= 5} | set(closed_somewhere))
     by_id = {p.id: p for p in placements}
@@ -109,8 +109,9 @@ async def read_attendance(
     figures = {}
     for p in placements:
         calendar = calendars[p.id]
-        # Placements alike (start, end, timetable, calendar) are due the same sessions.
-        alike = (id(calendar), p.start_date, p.ended_on, p.provider_days)
+        # Placements alike (start within the window, end, timetable, calendar) are due the
+        # same sessions: most started before the window, and share their school's calendar.
+        alike = (calendar, max(first, p.start_date), p.ended_on, p.provider_days)
         if alike not in due:
             due[alike] = due_sessions(
                 p, start=first, end=today - dt.timedelta(days=1), calendar=calendar

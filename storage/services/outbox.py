@@ -68,24 +68,25 @@ async def enqueue(
 async def enqueue_many(session: AsyncSession, messages: Sequence[Message]) -> int:
     """Insert the messages whose key is not taken; how many were new.
 
-    One INSERT ... ON CONFLICT (key) DO NOTHING, compiled once and given every row:
-    SQLAlchemy sends it as multi-row statements of up to `INSERT_PAGE` rows each
-    ("insertmanyvalues"), so a national morning's 20,000 reminders are a few statements. (A
-    statement built per hundred rows with `.values(rows)` was compiled anew each time: most
-    of the 08:30 pass.) The key's unique index keeps each message once, whichever instance
-    inserts it first."""
-    if not messages:
-        return 0
+    One INSERT ... ON CONFLICT (key) DO NOTHING, compiled once and given `INSERT_PAGE` rows at
+    a time, each page one multi-row statement (SQLAlchemy's "insertmanyvalues"), so a national
+    morning's 20,000 reminders are about 20 statements and only a page's encrypted rows are in
+    memory at once. (A statement built per hundred rows with `.values(rows)` was compiled anew
+    each time: most of the 08:30 pass.) The key's unique index keeps each message once,
+    whichever instance inserts it first."""
     statement = (
         insert_for(session, OutboxMessage.__table__)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxMessage.__table__.c.id)
     )
-    rows = [message.values() for message in messages]
-    result = await session.execute(
-        statement, rows, execution_options={"insertmanyvalues_page_size": INSERT_PAGE}
-    )
-    return len(result.all())
+    created = 0
+    for start in range(0, len(messages), INSERT_PAGE):
+        rows = [message.values() for message in messages[start : start + INSERT_PAGE]]
+        result = await session.execute(
+            statement, rows, execution_options={"insertmanyvalues_page_size": INSERT_PAGE}
+        )
+        created += len(result.all())
+    return created
 
 
 async def safeguarding_leads(session: AsyncSession, organisation_id: int) -> list[Person]:

@@ -65,7 +65,6 @@ from storage.models import (
 from storage.rules.attendance import (
     AttendanceFigures,
     no_session_reason,
-    placement_figures,
     recent_window,
 )
 from storage.rules.calendar import SchoolCalendar, london_date
@@ -229,8 +228,9 @@ async def _leads_of(session: AsyncSession, placements: list[Placement]) -> dict[
 
 
 async def digest_figures(session: AsyncSession, now: dt.datetime) -> list[Shown]:
-    """Each active placement's attendance in its commissioner's lead's digest: from the digest's
-    own data (`load_digest_data`) by the one definition, and its line's words."""
+    """Each active placement's attendance in its commissioner's lead's digest: the figures the
+    digest's own data holds (`load_digest_data`, counted by the database), and its line's
+    words."""
     today = london_date(now)
     start, end = recent_window(today)
     active = [p for p in await _placements(session) if p.status == PlacementStatus.active]
@@ -248,14 +248,7 @@ async def digest_figures(session: AsyncSession, now: dt.datetime) -> list[Shown]
         for p in data.visible_to(lead):
             if p.commissioner_id != commissioner_id:
                 continue
-            found = placement_figures(
-                p,
-                data.marks.get(p.id, {}),
-                start=start,
-                end=end,
-                today=today,
-                calendar=data.calendars.get(p.commissioner_id, calendar),
-            )
+            found = data.attendance[p.id]  # counted by the database (`read_attendance`)
             line = next((line for line in lines if p.reference in line), None)
             out.append(Shown("digest", p, found, start, end, reads_words=True, words=line))
     return out

@@ -151,7 +151,8 @@ def session_mark(
     own = placement.attendance_code
     other_register = _placement_not_counted(placement)
     if report is not None and WEEKDAYS[day.weekday()] in placement.days:
-        present = report.status == "present" or (report.status == "late" and report.code == "L")
+        present = _present(report)
+        counting = reported_counting(placement, report)
         if other_register:
             what = "attended" if present else f"absent, reported {report.code}"
             return Mark(
@@ -159,7 +160,7 @@ def session_mark(
                 MarkKind.attended if present else MarkKind.absent,
                 f"At a school where the pupil is also registered ({what}): that school's "
                 f"register counts it; {own} on yours, not counted",
-                "not_counted",
+                counting,
             )
         if present:
             late = report.status == "late"
@@ -168,13 +169,12 @@ def session_mark(
                 if late
                 else "Attended: confirmed by provider"
             )
-            return Mark(own, MarkKind.attended, note, codes.get(own).counting)
-        counting = codes.get(report.code).counting if report.code in codes.all_codes() else None
+            return Mark(own, MarkKind.attended, note, counting)
         return Mark(
             report.code,
             MarkKind.absent,
             f"Absent (reported by provider): {_code_meaning(report.code)}",
-            counting or "unauthorised_absence",
+            counting,
         )
     if WEEKDAYS[day.weekday()] not in placement.days:
         if _part_time_only_at_provider(placement):
@@ -200,14 +200,36 @@ def session_mark(
             NO_REPORT,
             MarkKind.no_report,
             f"No report from provider: chase them ({own} on your register, not counted)",
-            "not_counted",
+            unreported_counting(placement),
         )
     return Mark(
         NO_REPORT,
         MarkKind.no_report,
         "No report from provider: chase them before coding",
-        "no_report",
+        unreported_counting(placement),
     )
+
+
+def _present(report: Report) -> bool:
+    return report.status == "present" or (report.status == "late" and report.code == "L")
+
+
+def reported_counting(placement: PlacementTimetable, report: Report) -> str:
+    """How a session counts that the provider reported, on a day the pupil was due there (rule
+    3): D's sessions not at all, attended as the placement's own code, an absence as its code
+    (a code we do not know as unauthorised)."""
+    if _placement_not_counted(placement):
+        return "not_counted"
+    if _present(report):
+        return codes.get(placement.attendance_code).counting
+    known = codes.all_codes().get(report.code)
+    return (known.counting if known else None) or "unauthorised_absence"
+
+
+def unreported_counting(placement: PlacementTimetable) -> str:
+    """How a session counts that was due before today and never reported: no report (a
+    possible session, not attended), or not counted for a D placement."""
+    return "not_counted" if _placement_not_counted(placement) else "no_report"
 
 
 @dataclass(frozen=True)
@@ -333,6 +355,40 @@ def placement_figures(
         placement, reports, start=start, end=end, today=today, calendar=calendar
     )
     return figures(mark.counting for _, _, mark in marks)
+
+
+def due_sessions(
+    placement: PlacementTimetable, *, start: dt.date, end: dt.date, calendar: SchoolCalendar
+) -> int:
+    """How many sessions from `start` to `end` the pupil was due at the provider (rule 1:
+    `no_session_reason` is None)."""
+    days = 0
+    day = start
+    while day <= end:
+        if no_session_reason(placement, day, calendar) is None:
+            days += 1
+        day += dt.timedelta(days=1)
+    return days * len(SESSIONS)
+
+
+def figures_from_counts(
+    placement: PlacementTimetable,
+    reported: Mapping[Report, int],
+    *,
+    reported_before_today: int,
+    due_before_today: int,
+) -> AttendanceFigures:
+    """The same figures as `placement_figures`, from counts rather than a mark per session, for
+    a database that counts the reports (`storage.services.digest`): `reported` is how many
+    sessions had each report, among the sessions up to today on which the pupil was due at the
+    provider; `reported_before_today` how many of them were before today, of the
+    `due_before_today` due before today (the rest had no report; today's unreported sessions
+    are not counted yet)."""
+    totals = dict.fromkeys(_FIELD.values(), 0)
+    for report, sessions in reported.items():
+        totals[_FIELD[reported_counting(placement, report)]] += sessions
+    totals[_FIELD[unreported_counting(placement)]] += due_before_today - reported_before_today
+    return AttendanceFigures(**totals)
 
 
 def recent_window(today: dt.date, weeks: int = ATTENDANCE_WEEKS) -> tuple[dt.date, dt.date]:

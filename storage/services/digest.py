@@ -33,8 +33,9 @@ from storage.models import (
     WelfareCallStatus,
 )
 from storage.rules import checklist, codes
-from storage.rules.attendance import Report, placement_figures, recent_window
+from storage.rules.attendance import AttendanceFigures
 from storage.rules.calendar import SchoolCalendar, london_date
+from storage.services.attendance_counts import read_attendance
 from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.chunks import among, chunk_size, chunks, one_of
 from storage.services.terms import calendars_for
@@ -122,8 +123,8 @@ class DigestData:
     open_calls: dict[int, list[WelfareCall]]
     overdue: dict[int, list[ChecklistItem]]
     entries: dict[int, list[ChronologyEntry]]
-    # Placement id -> (date, "AM"/"PM") -> what was reported, over the attendance window.
-    marks: dict[int, dict[tuple[dt.date, str], Report]]
+    # Placement id -> its attendance over the last 4 weeks (`read_attendance`).
+    attendance: dict[int, AttendanceFigures]
     last_digest: dict[int, dt.datetime]
     # Each commissioner's calendar (its term breaks): attendance counts by the pupil's school.
     calendars: dict[int, SchoolCalendar] = field(default_factory=dict)
@@ -166,7 +167,7 @@ async def load_digest_data(
         open_calls={},
         overdue={},
         entries={},
-        marks={},
+        attendance={},
         last_digest=await last_digests(session, [person.id for person in people], now),
     )
     data.calendars = await calendars_for(
@@ -175,6 +176,12 @@ async def load_digest_data(
     since = min([now - dt.timedelta(days=1), *data.last_digest.values()])
     for ids in chunks((p.id for p in placements), chunk_size(session)):
         await _read_records(session, data, ids, today=today, since=since, now=now)
+    data.attendance = await read_attendance(
+        session,
+        placements,
+        calendars={p.id: data.calendars[p.commissioner_id] for p in placements},
+        today=today,
+    )
     for pupils in among(session, ChronologyEntry.pupil_id, [p.pupil_id for p in placements]):
         for entry in await session.scalars(
             select(ChronologyEntry).where(
@@ -196,8 +203,8 @@ async def _read_records(
     since: dt.datetime,
     now: dt.datetime,
 ) -> None:
-    """Add the absences reported since `since`, their welfare calls, the open welfare calls,
-    overdue checks and attendance of these placements."""
+    """Add the absences reported since `since`, their welfare calls, the open welfare calls
+    and overdue checks of these placements."""
     days: set[dt.date] = set()
     for record in await session.scalars(
         select(AttendanceRecord)
@@ -236,21 +243,6 @@ async def _read_records(
         )
     ):
         data.overdue.setdefault(item.placement_id, []).append(item)
-    first, _ = recent_window(today, ATTENDANCE_WEEKS)
-    for placement_id, day, which, status, code in await session.execute(
-        select(
-            AttendanceRecord.placement_id,
-            AttendanceRecord.date,
-            AttendanceRecord.session,
-            AttendanceRecord.status,
-            AttendanceRecord.code,
-        ).where(
-            one_of(session, AttendanceRecord.placement_id, ids),
-            AttendanceRecord.date >= first,
-            AttendanceRecord.date <= today,
-        )
-    ):
-        data.marks.setdefault(placement_id, {})[(day, which.value)] = Report(status.value, code)
 
 
 async def build_digest(
@@ -288,7 +280,7 @@ def digest_from(
         _visits_this_week(placements, who, today),
         _ending_soon(placements, who, today),
         _chronology(data, placements, detail, who, since, now),
-        _attendance(data, placements, who, today, calendar),
+        _attendance(data, placements, who),
     ]
     return Digest(heading=heading, sections=sections)
 
@@ -436,27 +428,13 @@ def _chronology(
     return section
 
 
-def _attendance(
-    data: DigestData,
-    placements: list[Placement],
-    who: Who,
-    today: dt.date,
-    calendar: SchoolCalendar,
-) -> DigestSection:
+def _attendance(data: DigestData, placements: list[Placement], who: Who) -> DigestSection:
     """Attendance at the provider over the last 4 weeks, by the one definition
     (`storage.rules.attendance`): the same figure as `attendance`, `status` and the reports."""
     section = DigestSection(
         digest_wording.attendance_title(ATTENDANCE_WEEKS), empty=digest_wording.NO_PLACEMENTS
     )
-    start, end = recent_window(today, ATTENDANCE_WEEKS)
     for p in placements:
-        found = placement_figures(
-            p,
-            data.marks.get(p.id, {}),
-            start=start,
-            end=end,
-            today=today,
-            calendar=data.calendars.get(p.commissioner_id, calendar),
-        )
+        found = data.attendance.get(p.id, AttendanceFigures())
         section.lines.append(digest_wording.attendance(who(p), found.text))
     return section

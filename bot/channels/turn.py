@@ -228,24 +228,15 @@ async def run_dialog(
             return [Message(text=wording.ALREADY_ANSWERED)]
         if waiting.prompt_id != said.prompt_id:
             return [Message(text=wording.ALREADY_ANSWERED), waiting]
+    here: dict[str, Any] = {
+        "channel": platform.channel,
+        "conversation": where.conversation,
+        "shared": where.shared,
+        "place": where.place,
+    }
     if session is not None:
-        return await platform.runner.handle_in(
-            session,
-            person.id,
-            said,
-            channel=platform.channel,
-            conversation=where.conversation,
-            shared=where.shared,
-            place=where.place,
-        )
-    return await platform.runner.handle(
-        person.id,
-        said,
-        channel=platform.channel,
-        conversation=where.conversation,
-        shared=where.shared,
-        place=where.place,
-    )
+        return await platform.runner.handle_in(session, person.id, said, **here)
+    return await platform.runner.handle(person.id, said, **here)
 
 
 async def linked_place(

@@ -254,6 +254,8 @@ class DialogRunner:
             return [Message(text=wording.ALREADY_ANSWERED)]
         word, args = split_command(incoming.text if incoming.value is None else str(incoming.raw))
         dialog = find_dialog(word)
+        if dialog is None and word.lower() in CANCEL_WORDS | BACK_WORDS:
+            return [Message(text=wording.NOTHING_TO_CANCEL)]
         if dialog is None:
             return [ErrorReply(text=wording.unknown_command(word))]
         if ctx.person.role not in dialog.roles:

@@ -49,6 +49,11 @@ ROLE_NAMES = {
 }
 
 
+NOTHING_TO_CANCEL = (
+    "There is nothing in progress to cancel or go back in. Type help to see what you can do."
+)
+
+
 def unknown_command(word: str) -> str:
     shown = word.strip()[:40] or "that"
     return f"I don't know {shown!r}. Type help to see what I can do."

@@ -170,3 +170,12 @@ async def test_a_nul_character_typed_is_dropped_not_sent_to_the_database(db, clo
     assert out[0]["type"] == "error" and "couldn't reach the database" not in out[0]["text"]
     out = await chat.say("help\x00")
     assert "Here is what you can do" in out[-1]["text"]
+
+
+@pytest.mark.parametrize("word", ["cancel", "back"])
+async def test_cancel_or_back_with_nothing_in_progress_says_so(db, clock, word) -> None:
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await chat.say(word)
+    assert out[-1]["type"] == "message"
+    assert out[-1]["text"] == wording.NOTHING_TO_CANCEL

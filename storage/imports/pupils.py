@@ -198,19 +198,29 @@ async def import_pupils(
     return report
 
 
-def _match(pupil_line: PupilLine, held: _Held) -> Pupil | str | None:
-    """The held pupil this line is, None if new, or why it cannot be told."""
+def _match(pupil_line: PupilLine, held: _Held, matched: dict[int, int]) -> Pupil | str | None:
+    """The held pupil this line is, None if new, or why it cannot be told. After the UPN,
+    legal name and date of birth; then legal name alone, for a pupil held without a date of
+    birth (one added in chat: `start` does not ask it), who then gets it from the file."""
     if pupil_line.upn and pupil_line.upn in held.by_upn:
         return held.by_upn[pupil_line.upn]
     same = held.by_name.get(pupil_line.name_key, [])
-    without_other_upn = [p for p in same if not (p.upn and pupil_line.upn)]
-    if len(without_other_upn) > 1:
+    candidates = [p for p in same if not (p.upn and pupil_line.upn)]
+    if len(candidates) > 1:
         return "more than one pupil here has this name and date of birth; add the UPN"
-    if without_other_upn:
-        return without_other_upn[0]
+    if candidates:
+        return candidates[0]
     if same:
         return "a pupil with this name and date of birth has a different UPN here"
-    return None
+    first, last, _ = pupil_line.name_key
+    undated = [
+        p
+        for p in held.by_name.get((first, last, None), [])
+        if p.id not in matched and not (p.upn and pupil_line.upn)
+    ]
+    if len(undated) > 1:
+        return "more than one pupil here has this name and no date of birth; add the UPN"
+    return undated[0] if undated else None
 
 
 async def _import_line(
@@ -238,7 +248,7 @@ async def _import_line(
     if pupil_line.date_of_birth >= change.at.astimezone(LONDON).date():
         report.refuse(line.number, "Date of birth: must be in the past")
         return
-    found = _match(pupil_line, held)
+    found = _match(pupil_line, held, matched)
     if isinstance(found, str):
         report.refuse(line.number, found)
         return

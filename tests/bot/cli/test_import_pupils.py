@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select, text
 
 from storage.imports.pupils import upn_check_letter
-from storage.models import AuditEntry, Pupil
+from storage.models import AuditEntry, Organisation, Pupil
+from storage.services import directory
+from storage.services.audit import Change
 from tests.support.cli import GIAS_SAMPLE, PUPILS_SAMPLE, Apbot, write_csv
-from tests.support.database import Database
+from tests.support.database import TEST_NOW, Database
 
 HEADING = "UPN,Legal Surname,Legal Forename,Date of Birth,Year Group,FSM,EHCP,CP,CiN,Looked After"
 
@@ -149,3 +151,26 @@ async def test_pupils_do_not_belong_to_a_provider(apbot: Apbot, northbrook: None
 
     assert ran.code == 2
     assert "Horizon Learning Centre is an AP provider" in ran.err
+
+
+async def test_a_pupil_added_in_chat_without_a_birthday_is_matched_by_name(
+    db: Database, apbot: Apbot, northbrook: None
+) -> None:
+    async with db.sessions() as session, session.begin():
+        oakfield = await session.scalar(select(Organisation).where(Organisation.urn == "999001"))
+        assert oakfield is not None
+        await directory.add_pupil(
+            session,
+            Change(None, "slack", TEST_NOW),
+            home_org_id=oakfield.id,
+            first_name="Callum",
+            last_name="Price",
+            year_group=11,
+        )  # as `start` adds a pupil: no date of birth, no UPN
+
+    ran = await apbot("import", "pupils", str(PUPILS_SAMPLE), "--org", "999001")
+
+    assert "Imported pupils: 5 added, 1 updated, 0 unchanged, 0 refused." in ran.out
+    pupils = await _pupils(db)
+    assert len(pupils) == 6
+    assert pupils["Callum Price"].date_of_birth == dt.date(2011, 6, 21)

@@ -23,7 +23,7 @@ from storage.imports import (
     import_pupils,
     import_staff,
 )
-from storage.models import Organisation
+from storage.models import Organisation, OrgKind
 
 
 def register(subparsers: Any) -> None:
@@ -48,9 +48,12 @@ def register(subparsers: Any) -> None:
         help="schools, PRUs, AP academies and free schools from GIAS's establishment export",
     )
     orgs.add_argument("file", type=Path, metavar="FILE.csv")
-    orgs.add_argument("--la", dest="la_code", help="only the establishments of this LA code")
+    orgs.add_argument(
+        "--la", dest="la_code", metavar="CODE", help="only the establishments of this LA code"
+    )
     orgs.add_argument(
         "--la-org",
+        metavar="LA",
         help="the local authority they sit in, by name or id (default: by the file's LA name)",
     )
     orgs.add_argument("--dry-run", action="store_true", help="check the file; change nothing")
@@ -113,7 +116,7 @@ async def import_organisations(runtime: Runtime, args: argparse.Namespace) -> in
 
     async def work(session: AsyncSession) -> ImportReport:
         la = await organisation_named(session, args.la_org) if args.la_org else None
-        if la is not None and la.kind.value != "local_authority":
+        if la is not None and la.kind != OrgKind.local_authority:
             raise Refused(f"{la.name} is not a local authority.")
         return await import_establishments(
             session, change(runtime), text=text, la_code=args.la_code, la=la

@@ -111,7 +111,13 @@ async def import_staff(
 ) -> ImportReport:
     """Add or update the staff of `organisation` from the CSV `text` (the caller commits, or
     rolls back for a dry run)."""
-    lines = read_lines(text, COLUMNS, required=("email", "role"), labels=LABELS)
+    lines = read_lines(
+        text,
+        COLUMNS,
+        required=("email", "role"),
+        labels=LABELS,
+        one_of=("name", "first_name", "last_name"),
+    )
     report = ImportReport("staff")
     seen: dict[str, int] = {}
     for line in lines:

@@ -95,9 +95,11 @@ def read_lines(
     *,
     required: Sequence[str],
     labels: Mapping[str, str],
+    one_of: Sequence[str] = (),
 ) -> list[Line]:
     """The file's lines, each with the values of `columns` (field: headings it may have). A
-    column in `required` that the heading lacks refuses the whole file; blank lines are skipped."""
+    column in `required` that the heading lacks, or none of `one_of`, refuses the whole file;
+    blank lines are skipped."""
     reader = csv.reader(io.StringIO(text))
     try:
         headings = next(reader)
@@ -115,6 +117,8 @@ def read_lines(
                 where[name] = keys.index(heading_key(heading))
                 break
     missing = [name for name in required if name not in where]
+    if one_of and not any(name in where for name in one_of):
+        missing.append(one_of[0])
     if missing:
         wanted = "; ".join(
             f"{labels[name]} (a column headed {' or '.join(repr(h) for h in columns[name][:3])})"

@@ -158,3 +158,15 @@ def test_the_demo_schools_staff_are_the_sample_file(
     assert capsys.readouterr().out.splitlines() == [
         "Imported staff: 2 added, 0 updated, 3 unchanged, 0 refused."
     ]
+
+
+async def test_a_file_without_a_name_column_changes_nothing(
+    db: Database, apbot: Apbot, northbrook: None, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path, "staff.csv", "Email,Role", "jo@oakfield.example,Teacher")
+
+    ran = await apbot("import", "staff", str(path), "--org", "999001")
+
+    assert ran.code == 2
+    assert ran.err.startswith("The file has no column for: Name (a column headed 'Name'")
+    assert await _staff(db) == {}

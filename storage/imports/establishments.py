@@ -137,7 +137,7 @@ async def import_establishments(
             )
     report = ImportReport("establishments")
     seen: dict[str, int] = {}
-    closed = 0
+    closed = not_schools = 0
     local_authorities: dict[str, Organisation] = {}
     for line in lines:
         try:
@@ -152,6 +152,7 @@ async def import_establishments(
             continue
         seen[establishment.urn] = line.number
         if heading_key(establishment.type) in NOT_SCHOOLS:
+            not_schools += 1
             continue
         held = await _held(session, establishment)
         if heading_key(establishment.status) == CLOSED and held is None:
@@ -170,6 +171,11 @@ async def import_establishments(
             )
     if closed:
         report.notes.append(f"{closed} closed establishment(s) skipped.")
+    if not_schools:
+        report.notes.append(
+            f"{not_schools} establishment(s) that are not schools (universities, overseas, "
+            "Welsh, miscellaneous) skipped."
+        )
     return report
 
 

@@ -70,6 +70,7 @@ async def test_bad_lines_are_refused_by_number_and_a_dry_run_changes_nothing(
         "999001,999,Northbrook,Oakfield Academy,Academy converter,Open,,Oakfield Lane,Northbrook,NB2 4QT",
         "99900,999,Northbrook,Short URN School,Community school,Open,,,,",
         "999005,999,Northbrook,,Community school,Open,1234,,,",
+        "999006,999,Northbrook,University of Northbrook,Higher education institutions,Open,,,,",
         encoding="utf-8-sig",
     )
 
@@ -80,6 +81,8 @@ async def test_bad_lines_are_refused_by_number_and_a_dry_run_changes_nothing(
         "line 3: URN: a URN is 6 digits; '99900' is not",
         "line 4: UKPRN: a UKPRN is 8 digits; '1234' is not; EstablishmentName: missing",
         "Set up the local authority Northbrook (the file's LA name).",
+        "1 establishment(s) that are not schools (universities, overseas, Welsh, miscellaneous) "
+        "skipped.",
         "Would import establishments: 1 added, 0 updated, 0 unchanged, 2 refused.",
         "Dry run: nothing was changed.",
     ]

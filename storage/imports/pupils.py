@@ -1,7 +1,7 @@
 """`apbot import pupils`: a school's (or LA's) pupils from its MIS export.
 
 A pupil is matched by UPN, or, on a line without one (or one not held yet), by legal name and
-date of birth. New pupils are added, changed ones updated, none removed. A column the file does
+date of birth, then by legal name for a pupil held without a date of birth. New pupils are added, changed ones updated, none removed. A column the file does
 not have (often the CP, CiN and looked-after flags) leaves what is held alone. Names and UPNs
 are sealed at rest by the model, as everywhere; UPNs are compared here, after decrypting, since
 they cannot be looked up in SQL."""

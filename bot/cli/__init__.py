@@ -10,6 +10,7 @@ from bot.cli import (
     channels,
     chat,
     directory,
+    imports,
     manifest,
     privacy,
     runner,
@@ -19,7 +20,17 @@ from bot.cli import (
 )
 
 # In the order `apbot --help` lists them.
-COMMAND_GROUPS = (server, chat, directory, scheduler, privacy, channels, manifest, school_csv)
+COMMAND_GROUPS = (
+    server,
+    chat,
+    directory,
+    imports,
+    scheduler,
+    privacy,
+    channels,
+    manifest,
+    school_csv,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

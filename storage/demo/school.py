@@ -252,12 +252,12 @@ async def _add_people(session: AsyncSession, change: Change, demo: _Demo) -> Non
 
 async def _add_pupils(session: AsyncSession, change: Change, demo: _Demo, today: dt.date) -> None:
     pupils: tuple[_PupilRow, ...] = (
-        ("tyler", "oakfield", "Tyler", "Ashdown", 10, (3, 14), "Z999000000101", {"fsm_eligible"}),
-        ("maisie", "oakfield", "Maisie", "Holt", 9, (11, 2), "Z999000000102", {"ehcp"}),
+        ("tyler", "oakfield", "Tyler", "Ashdown", 10, (3, 14), "P999000000101", {"fsm_eligible"}),
+        ("maisie", "oakfield", "Maisie", "Holt", 9, (11, 2), "D999000000102", {"ehcp"}),
         ("callum", "oakfield", "Callum", "Price", 11, (6, 21), None, set()),
         ("leah", "oakfield", "Leah", "Marsh", 8, (9, 30), None, {"cin_plan"}),
-        ("aaliyah", "riverside", "Aaliyah", "Moss", 8, (1, 9), "Z999000000201", {"cp_plan"}),
-        ("kai", "la", "Kai", "Donovan", 10, (7, 17), "Z999000000301", {"looked_after"}),
+        ("aaliyah", "riverside", "Aaliyah", "Moss", 8, (1, 9), "B999000000201", {"cp_plan"}),
+        ("kai", "la", "Kai", "Donovan", 10, (7, 17), "N999000000301", {"looked_after"}),
     )  # fmt: skip
     for key, home, first, last, year, (month, day), upn, flags in pupils:
         demo.pupils[key] = await directory.add_pupil(

@@ -4,14 +4,17 @@ The migrated and demo files are copies of ones made once per run (migrating is s
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.settings import get_settings
+from tests.support.cli import Apbot, Ran
+from tests.support.database import TEST_KEY, Database
 
 DATABASE = "apsafeguard.db"
 
@@ -58,3 +61,25 @@ def demo(database_file: Path, demo_template: Path) -> Path:
     for made in demo_template.iterdir():
         shutil.copy2(made, database_file.parent / made.name)
     return database_file.parent
+
+
+@pytest.fixture
+async def apbot(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> AsyncIterator[Apbot]:
+    """`apbot` commands on the test's database (SQLite, and PostgreSQL when TEST_POSTGRES_URL
+    is set), named by DATABASE_URL as an operator's would be. Each runs in a thread of its own,
+    as from a shell (the command runs its own event loop); the test reads the records in `db`."""
+    monkeypatch.setenv("DATABASE_URL", db.url)
+    monkeypatch.setenv("ENCRYPTION_KEYS", TEST_KEY)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    get_settings.cache_clear()
+
+    async def run(*argv: str) -> Ran:
+        capsys.readouterr()
+        code = await asyncio.to_thread(main, list(argv))
+        captured = capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+    yield run
+    get_settings.cache_clear()

@@ -58,7 +58,7 @@ class ContactDialog(PlacementDialog):
         yield Step(
             "with_whom",
             PromptKind.choice,
-            "Who was the contact with? (blank for the provider)",
+            "Who was the contact with?",
             choices=[
                 Choice(
                     value=ContactWith.provider.value, label=f"Provider ({placement.provider.name})"

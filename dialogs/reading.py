@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import ClassVar
 
 from dialogs.common import pupil_label
-from dialogs.contact import METHOD_LABELS
+from dialogs.contact import METHOD_LABELS, WITH_LABELS
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, NothingToDo
@@ -145,7 +145,10 @@ def item_text(item: Item, ctx: DialogContext, placement: Placement) -> str:
             words = "QA visit: " + _visit(record)
         case "contact":
             assert isinstance(record, Contact)
-            words = f"contact ({METHOD_LABELS[record.method].lower()}): {record.summary}"
+            words = (
+                f"contact with {WITH_LABELS[record.with_whom]} "
+                f"({METHOD_LABELS[record.method].lower()}): {record.summary}"
+            )
         case "absence":
             words = _absence(record)
         case "mark_change":
@@ -316,7 +319,9 @@ class ContactsDialog(ReadingDialog):
     title = "contact log"
     words = ("contacts", "contact log", "read contacts")
     needs = Reading.contacts
-    summary = "`contacts AP-XXXX`: the weekly contact log, newest first"
+    summary = (
+        "`contacts AP-XXXX`: the contact log (provider, parents or carers, the pupil), newest first"
+    )
     parts = frozenset({Reading.contacts})
     noun = ("contact", "contacts")
     refusal = "the contact log is for the commissioning school's staff."

@@ -18,7 +18,6 @@ from storage.access import Action, Task, can
 from storage.models import (
     ChecklistStatus,
     ChronologyEntry,
-    Contact,
     Placement,
     PlacementStatus,
     QaVisit,
@@ -26,6 +25,7 @@ from storage.models import (
 )
 from storage.rules import checklist
 from storage.rules.attendance import recent_window
+from storage.services.contacts import last_provider_contact
 from storage.services.marks import attendance_rate, marks_for
 from storage.services.my_status import DueItem, DueKind, MyStatus, my_status
 from storage.services.placements import ensure_loaded, find_by_reference
@@ -146,9 +146,8 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         last_visit = await ctx.session.scalar(
             select(func.max(QaVisit.visit_date)).where(QaVisit.placement_id == p.id)
         )
-        last_contact = await ctx.session.scalar(
-            select(func.max(Contact.contact_date)).where(Contact.placement_id == p.id)
-        )
+        # The weekly contact is the provider's; a parent's or the pupil's does not count.
+        last_contact = await last_provider_contact(ctx.session, p)
         lines.append(
             f"QA visits: last {uk_date(last_visit) if last_visit else 'none yet'}, next due {uk_date(p.next_qa_due)}"
         )

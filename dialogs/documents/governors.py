@@ -30,6 +30,10 @@ CSV_COLUMNS = [
     "sessions_not_reported",
     "latest_qa_rating",
     "return_plan_agreed",
+    # Contacts during the term, counted apart by who they were with.
+    "contacts_provider",
+    "contacts_parents_carers",
+    "contacts_pupil",
 ]
 
 
@@ -89,6 +93,9 @@ def governors_csv(report: GovernorsReport) -> str:
                 p.unreported,
                 p.latest_rating or "",
                 "yes" if p.return_plan_agreed else "no",
+                p.contacts.provider,
+                p.contacts.parent_carer,
+                p.contacts.pupil,
             ]
         )
     return out.getvalue()

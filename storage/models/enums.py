@@ -120,6 +120,15 @@ class ContactMethod(enum.StrEnum):
     video = "video"
 
 
+class ContactWith(enum.StrEnum):
+    """Who a contact was with: the guidance asks for ongoing contact with all three. Only the
+    provider contact is the weekly interaction the "no weekly contact" nudge is about."""
+
+    provider = "provider"
+    parent_carer = "parent_carer"
+    pupil = "pupil"
+
+
 class OutboxStatus(enum.StrEnum):
     pending = "pending"
     sent = "sent"

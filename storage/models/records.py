@@ -14,6 +14,7 @@ from storage.models.enums import (
     ChronologyKind,
     ChronologySource,
     ContactMethod,
+    ContactWith,
     QaRating,
     Session,
     WelfareCallParty,
@@ -48,7 +49,8 @@ class QaVisit(Base):
 
 
 class Contact(Base):
-    """The regular (weekly) interaction with the provider, apart from attendance and concerns."""
+    """Contact about a placement with the provider (the regular, weekly interaction), a parent
+    or carer, or the pupil: apart from attendance and concerns."""
 
     __tablename__ = "contacts"
     # Each placement's latest contact (the weekly-contact rule) without reading its history.
@@ -61,6 +63,12 @@ class Contact(Base):
     # Indexed: the weekly-contact rule looks for placements without a contact this week.
     contact_date: Mapped[dt.date] = mapped_column(Date, index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    # Rows from before 0020_contact_with were all with the provider.
+    with_whom: Mapped[ContactWith] = mapped_column(
+        enum_column(ContactWith, "contact_with"),
+        default=ContactWith.provider,
+        server_default=ContactWith.provider.value,
+    )
     method: Mapped[ContactMethod] = mapped_column(enum_column(ContactMethod, "contact_method"))
     summary: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

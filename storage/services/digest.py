@@ -38,6 +38,7 @@ from storage.rules.calendar import SchoolCalendar, london_date
 from storage.services.attendance_counts import read_attendance
 from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.chunks import among, chunk_size, chunks, one_of
+from storage.services.contacts import ContactCounts, contact_counts
 from storage.services.terms import calendars_for
 from storage.wording import NoticeKind
 from storage.wording import digest as digest_wording
@@ -45,6 +46,8 @@ from storage.wording import digest as digest_wording
 DIGEST_KIND = NoticeKind.digest
 ATTENDANCE_WEEKS = 4
 ENDING_SOON_DAYS = 14
+# Contacts counted over the last week (the weekly contact's interval), today included.
+CONTACT_DAYS = 7
 EXCERPT = 140
 
 Who = Callable[[Placement], str]
@@ -128,6 +131,8 @@ class DigestData:
     last_digest: dict[int, dt.datetime]
     # Each commissioner's calendar (its term breaks): attendance counts by the pupil's school.
     calendars: dict[int, SchoolCalendar] = field(default_factory=dict)
+    # Placement id -> its contacts over the last CONTACT_DAYS days, by who they were with.
+    contacts: dict[int, ContactCounts] = field(default_factory=dict)
     by_scope: dict[ScopeKey, list[Placement]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,6 +177,12 @@ async def load_digest_data(
     )
     data.calendars = await calendars_for(
         session, {p.commissioner_id for p in placements}, today=today
+    )
+    data.contacts = await contact_counts(
+        session,
+        [p.id for p in placements],
+        start=today - dt.timedelta(days=CONTACT_DAYS - 1),
+        end=today,
     )
     since = min([now - dt.timedelta(days=1), *data.last_digest.values()])
     for ids in chunks((p.id for p in placements), chunk_size(session)):
@@ -258,7 +269,8 @@ def digest_from(
     data: DigestData, person: Person, *, now: dt.datetime, calendar: SchoolCalendar
 ) -> Digest:
     """The digest for `person` as of `now`: yesterday's absences with reasons and welfare-call
-    outcomes, welfare calls outstanding, overdue checks, QA visits due this week, placements
+    outcomes, welfare calls outstanding, overdue checks, QA visits due this week, contacts over
+    the last week (with the provider, parents or carers and the pupil, counted apart), placements
     ending within 14 days, new chronology entries since their last digest, and each pupil's
     attendance over the last 4 weeks."""
     today = london_date(now)
@@ -278,6 +290,7 @@ def digest_from(
         _open_calls(data, placements, who),
         _overdue_checks(data, placements, who),
         _visits_this_week(placements, who, today),
+        _contacts(data, placements, who),
         _ending_soon(placements, who, today),
         _chronology(data, placements, detail, who, since, now),
         _attendance(data, placements, who),
@@ -377,6 +390,20 @@ def _visits_this_week(placements: list[Placement], who: Who, today: dt.date) -> 
         late = p.next_qa_due is None or p.next_qa_due < today
         section.lines.append(
             digest_wording.visit_due(who(p), p.provider.name, p.next_qa_due, overdue=late)
+        )
+    return section
+
+
+def _contacts(data: DigestData, placements: list[Placement], who: Who) -> DigestSection:
+    """Each placement's contacts over the last week: with the provider (the weekly contact),
+    parents or carers, and the pupil, each counted on its own."""
+    section = DigestSection(
+        digest_wording.contacts_title(CONTACT_DAYS), empty=digest_wording.NO_PLACEMENTS
+    )
+    for p in placements:
+        found = data.contacts.get(p.id, ContactCounts())
+        section.lines.append(
+            digest_wording.contacts(who(p), found.provider, found.parent_carer, found.pupil)
         )
     return section
 

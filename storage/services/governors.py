@@ -28,6 +28,7 @@ from storage.models import (
 )
 from storage.rules import attendance, cadence, checklist
 from storage.rules.attendance import AttendanceFigures
+from storage.services.contacts import ContactCounts, contact_counts
 from storage.services.marks import report_of
 from storage.services.terms import calendar_for
 
@@ -114,6 +115,8 @@ class PlacementLine:
     attendance: AttendanceFigures
     latest_rating: str | None
     return_plan_agreed: bool
+    # Contacts during the term with the provider, parents or carers and the pupil, apart.
+    contacts: ContactCounts = field(default_factory=ContactCounts)
 
     # Attendance at the provider, by the one definition (`storage.rules.attendance`).
     @property
@@ -187,6 +190,11 @@ class GovernorsReport:
         return sum(p.qa_short for p in self.placements)
 
     @property
+    def contacts(self) -> ContactCounts:
+        """Contacts during the term across all placements, by who they were with."""
+        return sum((p.contacts for p in self.placements), ContactCounts())
+
+    @property
     def not_started(self) -> bool:
         """The term is still to come: nothing can be due in it yet."""
         return self.generated_on < self.term.start
@@ -213,9 +221,11 @@ class GovernorsReport:
             qa = f"every placement had the QA visits due ({self.qa_done} made)"
         pct = self.checklist_pct
         ticks = f"checklist {pct}% complete" if pct is not None else "no checklist items apply"
+        c = self.contacts
         return (
             f"{n} placement(s) with {self.providers} provider(s); {qa}; {ticks}; attendance at "
-            f"AP: {self.attendance.percent_text}."
+            f"AP: {self.attendance.percent_text}; contacts with providers {c.provider}, parents "
+            f"or carers {c.parent_carer}, pupils {c.pupil}."
         )
 
     @property
@@ -272,6 +282,9 @@ async def build_governors_report(
     # Breaks from the term's start on (the calendar looks back only a few weeks from `today`).
     calendar = await calendar_for(session, school.id, today=min(term.start, today))
     weekly: dict[dt.date, AttendanceFigures] = defaultdict(AttendanceFigures)
+    contacts = await contact_counts(
+        session, [p.id for p in placements], start=term.start, end=term.end
+    )
     for number, placement in enumerate(placements, start=1):
         window_start = max(term.start, placement.start_date)
         window_end = min(term.end, today, placement.ended_on or term.end)
@@ -349,6 +362,7 @@ async def build_governors_report(
                 attendance=figures,
                 latest_rating=visits[-1].rating.value.replace("_", " ") if visits else None,
                 return_plan_agreed=bool(placement.return_plan),
+                contacts=contacts.get(placement.id, ContactCounts()),
             )
         )
     report.weekly_attendance = [

@@ -28,6 +28,7 @@ from storage.models import (
     ChecklistItem,
     ChecklistStatus,
     Contact,
+    ContactWith,
     Organisation,
     OrgKind,
     Person,
@@ -194,12 +195,15 @@ def candidate_ids(
             ),
             select(Placement.id).where(ACTIVE, Placement.review_date <= soon),
             select(Placement.id).where(ACTIVE, Placement.planned_end_date.between(today, soon)),
-            # No contact for a week (counted from the start when there has been none).
+            # No contact with the provider for a week (counted from the start when there has
+            # been none); a parent's or the pupil's contact is not the weekly interaction.
             select(Placement.id).where(
                 ACTIVE,
                 Placement.start_date < contact_since,
                 ~exists().where(
-                    Contact.placement_id == Placement.id, Contact.contact_date >= contact_since
+                    Contact.placement_id == Placement.id,
+                    Contact.with_whom == ContactWith.provider,
+                    Contact.contact_date >= contact_since,
                 ),
             ),
         ]
@@ -299,7 +303,7 @@ async def gather_facts(
     provider = aliased(Organisation)
     last_contact = (
         select(func.max(Contact.contact_date))
-        .where(Contact.placement_id == Placement.id)
+        .where(Contact.placement_id == Placement.id, Contact.with_whom == ContactWith.provider)
         .scalar_subquery()
     )
     reported_today = exists().where(

@@ -196,7 +196,9 @@ async def pupil_record(
                     | {"visitor": v.visitor.name}
                     for v in visits.unique()
                 ],
-                "contacts": [_row(c, "contact_date", "method", "summary") for c in contacts],
+                "contacts": [
+                    _row(c, "contact_date", "with_whom", "method", "summary") for c in contacts
+                ],
                 "attendance": [
                     _row(
                         a,

@@ -45,6 +45,10 @@ VISITS_TITLE = "QA visits due this week"
 NO_VISITS = "No QA visits due this week."
 
 
+def contacts_title(days: int) -> str:
+    return f"Contacts over the last {days} days"
+
+
 def ending_title(days: int) -> str:
     return f"Placements ending within {days} days"
 
@@ -105,6 +109,12 @@ def overdue_check(who: str, label: str, due: dt.date | None) -> str:
 
 def visit_due(who: str, provider: str, due: dt.date | None, *, overdue: bool) -> str:
     return f"{who} at {provider}: due {day(due)}{' (OVERDUE)' if overdue else ''}"
+
+
+def contacts(who: str, provider: int, parents: int, pupil: int) -> str:
+    """Contacts with the provider, parents or carers and the pupil, counted apart (the weekly
+    contact is the provider's: its own nudge says when it is overdue)."""
+    return f"{who}: provider {provider}, parents or carers {parents}, pupil {pupil}"
 
 
 def ending(who: str, ends: dt.date | None) -> str:

@@ -54,7 +54,10 @@ async def test_a_visit_shows_the_pupils_voice_and_a_contact_its_summary(db, cloc
     assert VISIT_VOICE in visits and "setting safe: yes" in visits and "rating: good" in visits
     assert "next visit due 18/12/2026, by Tess Teacher" in visits
     contacts = (await teacher.say(f"contacts {record.placement.reference}"))[-1]["text"]
-    assert f"• 25/11/2026 · contact (phone call): {CONTACT_NOTE}: settled week" in contacts
+    assert (
+        f"• 25/11/2026 · contact with the provider (phone call): {CONTACT_NOTE}: settled week"
+        in contacts
+    )
 
 
 async def test_the_history_is_the_whole_timeline_for_the_dsl_and_less_for_others(db, clock) -> None:

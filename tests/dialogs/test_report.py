@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from pathlib import Path
 
 from pypdf import PdfReader
 
-from storage.models import QaRating
+from storage.models import ContactMethod, ContactWith, QaRating
 from storage.services.audit import Change
+from storage.services.contacts import log_contact
 from storage.services.visits import log_visit
 from tests.support.chat import JsonChat
 from tests.support.world import school_with_ap
@@ -126,3 +128,51 @@ async def test_the_headline_counts_placements_short_of_visits_not_visits(db, clo
 
 def _read(path: str) -> str:
     return Path(path).read_text()
+
+
+async def test_contacts_with_provider_parents_and_pupil_are_counted_apart(db, clock) -> None:
+    """Issue 16 item 5: the term's contacts, by who they were with, in every file."""
+    world, first, _ = await school_with_ap(db, clock)
+    async with db.sessions() as session, session.begin():
+        placement = await session.get(type(first), first.id)
+        assert placement is not None
+        change = Change(person_id=world.teacher.id, channel="test", at=clock.now())
+        for day, with_whom in (
+            (dt.date(2026, 8, 28), ContactWith.provider),  # the summer term: not counted
+            (dt.date(2026, 9, 14), ContactWith.provider),
+            (dt.date(2026, 10, 12), ContactWith.provider),
+            (dt.date(2026, 11, 2), ContactWith.provider),
+            (dt.date(2026, 11, 9), ContactWith.parent_carer),
+            (dt.date(2026, 11, 10), ContactWith.parent_carer),
+            (dt.date(2026, 11, 20), ContactWith.pupil),
+        ):
+            await log_contact(session, change, placement=placement, contact_date=day,
+                              with_whom=with_whom, method=ContactMethod.phone,
+                              summary="Mum says Jamie sleeps badly.")  # fmt: skip
+    chat = JsonChat(db, clock, world.dsl)
+    done = (await chat.say("report governors this term"))[-1]
+    assert "contacts with providers 3, parents or carers 2, pupils 1." in done["text"]
+    files = {Path(f["path"]).suffix: Path(f["path"]) for f in done["files"]}
+    html = files[".html"].read_text()
+    assert "3 · 2 · 1" in html and "contacts with providers · parents or carers · pupils" in html
+    assert (
+        "Contacts this term: 3 with the provider, 2 with parents or carers, 1 with the pupil"
+        in html
+    )
+    assert "0 with the provider, 0 with parents or carers, 0 with the pupil" in html  # Robin
+    _, pdf = _pdf_text(files[".pdf"])
+    assert "3 with the provider, 2 with parents or carers, 1 with the pupil" in " ".join(
+        pdf.split()
+    )
+    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text())))
+    counts = {
+        row["provider"]: (
+            row["contacts_provider"],
+            row["contacts_parents_carers"],
+            row["contacts_pupil"],
+        )
+        for row in rows
+    }
+    assert counts == {"Pathways AP Academy": ("3", "2", "1"), "Wheels Workshop": ("0", "0", "0")}
+    for text in (html, pdf, files[".csv"].read_text()):
+        assert "sleeps badly" not in text and "Jamie" not in text

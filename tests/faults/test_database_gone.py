@@ -45,6 +45,7 @@ async def _to_the_last_question(
     chat = await JsonChat.as_email(faulty.for_bot, clock, world.teacher.email)
     await chat.say("contact")
     await chat.say("1")
+    await chat.say("provider")
     await chat.say("yesterday")
     question = prompt(await chat.say("phone"))
     assert question["field"] == "summary"
@@ -139,7 +140,7 @@ async def test_in_slack_the_person_is_told_and_the_bot_recovers(
         )  # fmt: skip
     slack.api.add_user(TEACHER, email=world.teacher.email)
     await slack.dm(TEACHER, "contact")
-    for answer in ("1", "yesterday", "phone"):
+    for answer in ("1", "provider", "yesterday", "phone"):
         await slack.dm(TEACHER, answer)
     question = slack.last(user=TEACHER)
     assert question.field == "summary"

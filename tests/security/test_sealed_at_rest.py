@@ -137,6 +137,7 @@ async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
     out = await dsl.answer_all(
         {
             "placement": reference,
+            "with_whom": "Parent or carer",
             "contact_date": "yesterday",
             "method": "Phone call",
             "summary": TYPED["summary"],

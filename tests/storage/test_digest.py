@@ -12,6 +12,8 @@ from storage.models import (
     ChecklistStatus,
     ChronologyKind,
     ChronologySource,
+    ContactMethod,
+    ContactWith,
     Placement,
     Session,
 )
@@ -19,9 +21,11 @@ from storage.rules.calendar import SchoolCalendar
 from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
 from storage.services.chronology import add_entry
+from storage.services.contacts import log_contact
 from storage.services.digest import build_digest
 from tests.support.database import Database
 from tests.support.factories import build_world, place
+from tests.support.world import jamie_at_pathways
 
 MONDAY, TUESDAY = dt.date(2027, 3, 22), dt.date(2027, 3, 23)
 
@@ -104,3 +108,39 @@ async def test_the_digest_says_what_a_dsl_needs_at_a_glance(
         f"{jamie.reference} (Elm Park School): absent Mon 22/03 AM and PM, code I: Illness (not medical or dental appointment)"
         in la_text
     )
+
+
+async def test_the_digest_counts_contacts_with_the_provider_parents_and_the_pupil_apart(
+    db: Database, clock: FixedClock
+) -> None:
+    """Issue 16 item 5: two calls with a parent must not read as contact with the provider."""
+    world, jamie = await jamie_at_pathways(db, clock)  # today: Friday 27/11/2026
+    async with db.sessions() as session, session.begin():
+        placement = await session.get(Placement, jamie.id)
+        assert placement is not None
+        change = Change(world.teacher.id, "test", clock.now())
+        for day, with_whom in (
+            (19, ContactWith.provider),  # 8 days ago: before the week counted
+            (21, ContactWith.provider),
+            (23, ContactWith.parent_carer),
+            (26, ContactWith.parent_carer),
+            (27, ContactWith.pupil),
+        ):
+            await log_contact(session, change, placement=placement,
+                              contact_date=dt.date(2026, 11, day), with_whom=with_whom,
+                              method=ContactMethod.phone, summary="Spoke.")  # fmt: skip
+    async with db.sessions() as session:
+        dsl = await session.get(type(world.dsl), world.dsl.id)
+        officer = await session.get(type(world.la_officer), world.la_officer.id)
+        assert dsl is not None and officer is not None
+        digest = await build_digest(session, dsl, now=clock.now(), calendar=SchoolCalendar())
+        la_digest = await build_digest(session, officer, now=clock.now(), calendar=SchoolCalendar())
+
+    sections = {s["title"]: s["lines"] for s in digest.sections_payload}
+    assert sections["Contacts over the last 7 days"] == [
+        f"Jamie Testpupil ({jamie.reference}): provider 1, parents or carers 2, pupil 1"
+    ]
+    la_sections = {s["title"]: s["lines"] for s in la_digest.sections_payload}
+    assert la_sections["Contacts over the last 7 days"] == [
+        f"{jamie.reference} (Elm Park School): provider 1, parents or carers 2, pupil 1"
+    ]

@@ -18,6 +18,7 @@ from storage.models import (
     ChecklistStatus,
     Contact,
     ContactMethod,
+    ContactWith,
     Placement,
     Session,
     WelfareCall,
@@ -140,6 +141,32 @@ async def test_only_the_placement_with_something_due_is_read_and_nudged(
     assert kind in {n.kind for n in nudges}
     assert {n.placement_id for n in nudges} == {busy.id}
     assert quiet.id not in {p.id for p in facts.placements}
+
+
+async def test_a_contact_with_a_parent_or_the_pupil_is_not_the_weekly_contact(
+    db: Database, clock: FixedClock
+) -> None:
+    """The weekly interaction the guidance asks for is with the provider: calls with a parent
+    and the pupil yesterday leave the provider contact overdue (the last one on 20 February)."""
+    clock.set(dt.datetime(2027, 1, 4, 9, 0, tzinfo=LONDON))
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        busy = await _quiet(session, clock, world, by=world.dsl, pupil=world.fsm_pupil)
+        await _make_due(session, busy, world, "contact_overdue")
+        for with_whom in (ContactWith.parent_carer, ContactWith.pupil):
+            session.add(
+                Contact(placement_id=busy.id, contact_date=_day(3, 1), person_id=world.dsl.id,
+                        with_whom=with_whom, method=ContactMethod.phone, summary="Fine.",
+                        created_at=clock.now())
+            )  # fmt: skip
+    async with db.sessions() as session:
+        facts = await with_pupil_names(
+            session, await gather_facts(session, AT, NudgeTimes()), [busy.id]
+        )
+    [placement] = facts.placements
+    assert placement.last_contact == _day(2, 20)
+    [nudge] = [n for n in due_nudges(facts) if n.kind == "contact_overdue"]
+    assert "20/02" in nudge.text, nudge.text
 
 
 async def test_names_are_read_for_the_nudges_written(db: Database, clock: FixedClock) -> None:

@@ -14,7 +14,13 @@ from sqlalchemy import func, select
 
 from dialogs import wording
 from storage.clock import FixedClock
-from storage.models import AttendanceRecord, DialogState, OutboxMessage
+from storage.models import (
+    AttendanceRecord,
+    Contact,
+    ContactWith,
+    DialogState,
+    OutboxMessage,
+)
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.database import Database
 from tests.support.drivers import Driver, SlackDriver, TeamsDriver, TerminalDriver
@@ -33,6 +39,8 @@ ABSENT = {
     "code": "I",
     "confirm": "yes",
 }
+
+CONTACT = {"contact_date": "today", "method": "phone", "summary": "Mum says he is sleeping better"}
 
 
 async def _asked_for_the_date(driver: Driver, db: Database, clock: FixedClock) -> World:
@@ -81,6 +89,29 @@ class TurnContract:
             )
         assert alert is not None and world.pupil.full_name in alert.text
         assert placement.reference in alert.text
+
+    async def test_a_teacher_logs_a_contact_with_a_parent_apart_from_the_providers(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, placement = await jamie_at_pathways(db, clock, start=clock.now().date())
+        await driver.sign_in(world.teacher)
+        assert (await driver.say("contact")).field == "placement"
+        shown = await driver.say("1")
+        assert shown.field == "with_whom" and "Who was the contact with?" in shown.text, shown
+        shown = await driver.click(driver.hold(), "2")  # "Parent or carer", by its button
+        for _ in range(5):
+            if shown.field is None:
+                break
+            assert shown.field in CONTACT, shown
+            shown = await driver.say(CONTACT[shown.field])
+        assert "Saved your contact with a parent or carer" in shown.text, shown
+        assert "It is not the weekly contact with Pathways AP Academy" in shown.text, shown
+        async with db.sessions() as session:
+            [contact] = list(await session.scalars(select(Contact)))
+        assert contact.with_whom == ContactWith.parent_carer
+        assert contact.summary == CONTACT["summary"]
+        log = await driver.say(f"contacts {placement.reference}")
+        assert "contact with a parent or carer (phone call): Mum says he is sleeping" in log.text
 
     async def test_cancel_mid_dialog_saves_nothing(
         self, driver: Driver, db: Database, clock: FixedClock

@@ -48,6 +48,7 @@ from bot.channels.teams.routes import TEAMS
 from bot.runtime import Runtime
 from bot.server import build_app
 from bot.settings import Settings
+from storage import crypto
 from storage.clock import FixedClock
 from storage.db import create_engine, normalise_url, session_factory, transaction
 from storage.migrate import upgrade_async
@@ -313,6 +314,7 @@ async def teams_path(
 
 async def main(reports: int, postgres: str | None, profile_path: str | None) -> None:
     backends = ["postgres", "sqlite"] if postgres else ["sqlite"]
+    crypto.configure([crypto.new_key()])  # pupils' names and the answers are encrypted at rest
     fakes = FakesThread()
     folder = Path(tempfile.mkdtemp(prefix="apbot-turn-cost-"))
     results: list[Measured] = []

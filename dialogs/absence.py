@@ -137,7 +137,16 @@ class AbsentDialog(PlacementDialog):
             else f"Please pick a day in the last {REPORT_WINDOW_DAYS} days; for older absences, "
             "tell the school directly."
         )
-        calendar = await calendar_for(ctx.session, placement.commissioner_id, today=today)
+        # The calendar only while the day is the question: only the question being answered
+        # is checked (an answer is checked once, when given), and each turn replays the steps.
+        calendar = (
+            SchoolCalendar()
+            if "date" in answers
+            else await ctx.once(
+                ("calendar", placement.commissioner_id, today),
+                lambda: calendar_for(ctx.session, placement.commissioner_id, today=today),
+            )
+        )
         yield Step(
             "date",
             PromptKind.date,
@@ -196,7 +205,9 @@ class AbsentDialog(PlacementDialog):
             default=DEFAULT_CODE,
         )
         code = _recorded_code(ctx, placement, answers.text("code") or DEFAULT_CODE)
-        existing = await already_reported(ctx, placement, date)
+        existing = await ctx.once(
+            ("marks", placement.id, date), lambda: already_reported(ctx, placement, date)
+        )
         changing = [
             existing[Session(s)]
             for s in answers.many("sessions")

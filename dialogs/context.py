@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock, london_now
 from storage.models import Person, Placement
 from storage.services.audit import Change
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,6 +32,9 @@ class DialogContext:
     # Records already looked up in this turn (by reference), so replaying the steps to the
     # next question does not fetch them again.
     found: dict[str, Placement] = field(default_factory=dict)
+    # Other reads made while replaying the steps (a calendar, a day's marks, the list to pick
+    # from), kept for this turn only by `once`: every turn reads afresh, and the save re-checks.
+    memo: dict[Hashable, Any] = field(default_factory=dict)
 
     @property
     def now(self) -> dt.datetime:
@@ -41,6 +47,20 @@ class DialogContext:
     @property
     def change(self) -> Change:
         return Change(person_id=self.person.id, channel=self.channel, at=self.clock.now())
+
+    async def once(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`'s result, read once in this turn under `key` (the steps are replayed two
+        or three times a turn, and would otherwise read the same rows each time). Only for
+        reads that nothing in the turn changes before the dialog's save; `forget` after a
+        rollback."""
+        if key not in self.memo:
+            self.memo[key] = await load()
+        return self.memo[key]
+
+    def forget(self) -> None:
+        """Drop what this turn has read (after its changes were rolled back)."""
+        self.memo.clear()
+        self.found.clear()
 
 
 class Answers:

@@ -53,7 +53,7 @@ class PlacementDialog(Dialog):
             await self.refuse_named(ctx, placement)
             answers.data["placement"] = placement.reference
             ctx.found[placement.reference] = placement
-        elif not await self.offered(ctx):
+        elif not await self._offered_once(ctx):
             raise await self.none_offered(ctx)
         return remember_shared(ctx, answers)
 
@@ -61,7 +61,7 @@ class PlacementDialog(Dialog):
         ctx = as_begun(ctx, answers)
         # The list only while it is the question: each turn replays the steps up to the next
         # question, and the list is the costliest part of it.
-        placements = [] if "placement" in answers else await self.offered(ctx)
+        placements = [] if "placement" in answers else await self._offered_once(ctx)
         yield Step(
             field="placement",
             kind=PromptKind.choice,
@@ -85,6 +85,16 @@ class PlacementDialog(Dialog):
     async def offered(self, ctx: DialogContext) -> list[Placement]:
         """The placements to pick from."""
         return await placements_for(ctx, self.needs)
+
+    async def _offered_once(self, ctx: DialogContext) -> list[Placement]:
+        """`offered`, read once a turn (`begin` and the first question's replays share it)."""
+        placements = await ctx.once(
+            ("offered", self.name, ctx.shared, ctx.place), lambda: self.offered(ctx)
+        )
+        # The one picked from them is checked again by `chosen`, without reading it again.
+        for placement in placements:
+            ctx.found.setdefault(placement.reference, placement)
+        return placements
 
     def label(self, ctx: DialogContext, placement: Placement) -> str:
         """How a placement is offered."""

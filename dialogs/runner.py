@@ -150,10 +150,13 @@ class DialogRunner:
             async with session.begin_nested():
                 return await self._turn(ctx, incoming)
         except _FinishRefused as refused:
+            ctx.forget()  # what the turn read may have changed in the part rolled back
             return await self._undo_last(ctx, str(refused))
         except AnswerError as error:  # a refusal from a dialog: nothing was saved
+            ctx.forget()
             return await self._and_the_waiting_question(ctx, [ErrorReply(text=str(error))])
         except _Crossed:
+            ctx.forget()
             return await self._and_the_waiting_question(ctx, [Message(text=wording.CROSSED)])
         except StaleDataError:
             return [Message(text=wording.ALREADY_ANSWERED)]
@@ -304,9 +307,9 @@ class DialogRunner:
         if word in CANCEL_WORDS and not stale:  # before anything else: a way out always works
             await ctx.session.delete(state)
             return [Message(text=wording.CANCELLED.format(title=dialog.title))]
-        step, _ = await current_step(dialog, ctx, answers)
+        step, reached = await current_step(dialog, ctx, answers)
         if step is None:  # every answer is in but saving failed last time: try again
-            return await self._finish(ctx, dialog, state, answers)
+            return await self._finish(ctx, dialog, state, answers, reached)
         current_id = _prompt(dialog, state, step).prompt_id
         if incoming.prompt_id and incoming.prompt_id != current_id:
             return [Message(text=wording.ALREADY_ANSWERED), _prompt(dialog, state, step)]
@@ -324,9 +327,9 @@ class DialogRunner:
         answers.data[step.field] = to_json(value)
         self._save(state, answers, [*state.history, step.field])
         await ctx.session.flush()
-        following, _ = await current_step(dialog, ctx, answers)
+        following, reached = await current_step(dialog, ctx, answers)
         if following is None:
-            return await self._finish(ctx, dialog, state, answers)
+            return await self._finish(ctx, dialog, state, answers, reached)
         return [*following.notes, _prompt(dialog, state, following)]
 
     async def _back(self, ctx: DialogContext, dialog: Dialog, state: DialogState) -> list[Reply]:
@@ -350,9 +353,15 @@ class DialogRunner:
         return [*replies, *step.notes, _prompt(dialog, state, step)]
 
     async def _finish(
-        self, ctx: DialogContext, dialog: Dialog, state: DialogState, answers: Answers
+        self,
+        ctx: DialogContext,
+        dialog: Dialog,
+        state: DialogState,
+        answers: Answers,
+        reached: list[str],
     ) -> list[Reply]:
-        _, reached = await current_step(dialog, ctx, answers)
+        """Save: `reached` is every field the walk to the end passed (answers the dialog no
+        longer reaches, after a `back`, are dropped)."""
         kept = Answers({k: v for k, v in answers.data.items() if k in reached})
         # Claim the state first: of two racing turns only one deletes it, the other fails.
         await ctx.session.delete(state)

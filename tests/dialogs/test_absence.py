@@ -4,8 +4,9 @@ the runner directly for a provider's shared channel)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from dialogs.prompts import Done, ErrorReply, Prompt, Reply
 from dialogs.runner import DialogRunner, Incoming
@@ -22,6 +23,8 @@ from storage.models import (
     WelfareCallParty,
     WelfareCallStatus,
 )
+from storage.services.audit import Change
+from storage.services.placements import end_placement
 from tests.support.chat import JsonChat, prompt, texts
 from tests.support.database import Database
 from tests.support.factories import World, build_world, place
@@ -429,3 +432,70 @@ async def test_the_reporter_is_told_when_no_safeguarding_lead_can_be_alerted(db,
     for answer in ("27/11/2026", "AM", "Not known", "", "yes"):
         out = await chat.say(answer)
     assert out[-1]["type"] == "done" and "nobody there was alerted" in out[-1]["text"]
+
+
+async def test_each_answer_reads_the_placement_once_and_the_calendar_only_for_the_day(
+    db, clock
+) -> None:
+    """The steps are replayed two or three times a turn; what they read is read once a turn,
+    and the school calendar only while the day is the question (docs/performance.md)."""
+    world, _, _ = await _world(db, clock)
+    runner = DialogRunner(db.sessions, clock)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    reads: dict[str, tuple[int, int, int]] = {}
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        for answer in ("absent", "1", "today", "both", "Unwell", "I", "yes"):
+            statements.clear()
+            replies = await runner.handle(
+                world.provider_staff.id,
+                Incoming(text=answer),
+                channel="terminal",
+                conversation="dm",
+            )
+            assert not any(isinstance(r, ErrorReply) for r in replies), replies
+            reads[answer] = tuple(  # type: ignore[assignment]
+                sum(f"FROM {table}" in s for s in statements)
+                for table in ("placements", "term_breaks", "attendance")
+            )
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert isinstance(replies[-1], Done)
+    assert reads["absent"] == (1, 0, 0)  # the list to pick from, once
+    assert reads["1"] == (1, 1, 0)  # the list again (it was the question), the calendar
+    assert reads["today"] == (1, 1, 0)  # the placement re-checked; the day checked
+    for answer in ("both", "Unwell"):
+        assert reads[answer] == (1, 0, 0), (answer, reads)
+    assert reads["I"] == (1, 0, 1)  # the day's marks: is any being changed?
+    # The last: the marks once for the question; the save checks the day and the marks itself.
+    assert reads["yes"] == (1, 1, 2), reads
+
+
+async def test_a_placement_ended_before_the_last_answer_is_not_reported(db, clock) -> None:
+    world, ours, _ = await _world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    await chat.say("absent")
+    for answer in ("1", "today", "both", "Unwell", "I"):
+        out = await chat.say(answer)
+    assert prompt(out)["field"] == "confirm"
+    async with db.sessions() as session, session.begin():  # ended by the school meanwhile
+        ended = await session.get(Placement, ours.id)
+        assert ended is not None
+        await end_placement(
+            session,
+            Change(person_id=world.teacher.id, channel="terminal", at=clock.now()),
+            ended,
+            ended_on=TODAY,
+            outcome="other",
+            return_date=None,
+            reintegration_notes="Moved away",
+        )
+    out = await chat.say("yes")
+    assert out[0]["type"] == "error" and "no longer available" in out[0]["text"], out
+    assert await _records(db) == []
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(WelfareCall)) == 0

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from storage import invariants
 from storage.models import (
     AuditEntry,
     ChronologyEntry,
@@ -147,6 +148,12 @@ async def test_ending_or_suspending_is_recorded_and_hands_over(db, clock) -> Non
         )
         about_concerns = sorted(kind for kind in own if kind != "placement_started")
         assert about_concerns == ["chronology_update", "review_now", "review_now"]
+        # Each decision on the record (invariant `concern_decisions_recorded`)...
+        assert await invariants.check_all(session, clock.now()) == []
+        # ...which a decision without its chronology entry breaks.
+        await session.execute(update(ConcernReview).values(decision_entry_id=None))
+        [broken, _] = await invariants.check_all(session, clock.now())
+        assert broken.invariant == "concern_decisions_recorded"
 
 
 async def test_need_to_know_for_decide(db, clock) -> None:

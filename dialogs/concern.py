@@ -94,7 +94,7 @@ class ConcernDialog(PlacementDialog):
                 "severity",
                 PromptKind.choice,
                 "Is it one of these? If so the designated safeguarding lead is asked to review "
-                "the placement now. (blank for none of these)",
+                "the placement now.",
                 choices=SEVERITY_CHOICES,
                 default=NOT_SERIOUS,
             )

@@ -95,7 +95,7 @@ def _due_line(item: DueItem, today: dt.date) -> tuple[int, dt.date, str]:
     if item.kind == DueKind.review and item.severity is not None:
         what = SEVERITY_WORDS[item.severity]
         return (
-            0,
+            -1,
             item.due or today,
             f"DECIDE NOW: serious concern for {p.reference} ({pupil}), {what}, logged "
             f"{uk_date(item.due)}: decide {p.reference}",

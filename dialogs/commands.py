@@ -15,6 +15,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.check import CheckDialog
     from dialogs.concern import ConcernDialog
     from dialogs.contact import ContactDialog
+    from dialogs.decide import DecideDialog
     from dialogs.digest import DigestDialog
     from dialogs.end_placement import EndPlacementDialog
     from dialogs.export import ExportDialog
@@ -49,6 +50,7 @@ def all_dialogs() -> list[Dialog]:
         CodesDialog(),
         ContactDialog(),
         ConcernDialog(),
+        DecideDialog(),
         ChronologyDialog(),
         VisitsDialog(),
         ContactsDialog(),

@@ -25,6 +25,7 @@ from storage.models import (
 )
 from storage.rules import checklist
 from storage.rules.attendance import recent_window
+from storage.services.concern_reviews import SEVERITY_WORDS
 from storage.services.contacts import last_provider_contact
 from storage.services.marks import attendance_rate, marks_for
 from storage.services.my_status import DueItem, DueKind, MyStatus, my_status
@@ -87,9 +88,18 @@ def status_text(status: MyStatus, *, shared: bool) -> str:
 
 
 def _due_line(item: DueItem, today: dt.date) -> tuple[int, dt.date, str]:
-    """(urgency, day, line): sorted, welfare calls come first, then the rest soonest first."""
+    """(urgency, day, line): sorted, reviews to decide and welfare calls come first, then the
+    rest soonest first."""
     p = item.placement
     pupil = pupil_name(p, shared=False)
+    if item.kind == DueKind.review and item.severity is not None:
+        what = SEVERITY_WORDS[item.severity]
+        return (
+            -1,
+            item.due or today,
+            f"DECIDE NOW: serious concern for {p.reference} ({pupil}), {what}, logged "
+            f"{uk_date(item.due)}: decide {p.reference}",
+        )
     if item.kind == DueKind.welfare_call:
         return (
             0,

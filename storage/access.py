@@ -45,6 +45,10 @@ class Action(enum.StrEnum):
     log_contact = "log_contact"
     read_chronology = "read_chronology"
     write_chronology = "write_chronology"
+    # Log a concern: anyone on the placement (a teacher too); it reaches the DSLs at once.
+    log_concern = "log_concern"
+    # Decide a serious concern's "review this placement now": the safeguarding leads only.
+    decide_review = "decide_review"
     tick_check = "tick_check"
     end_placement = "end_placement"
     # Close a placement that has not started yet (started by mistake, or called off).
@@ -66,6 +70,7 @@ COMMISSIONER_ACTIONS = {
     Action.log_visit,
     Action.report_attendance,
     Action.log_contact,
+    Action.log_concern,
     Action.tick_check,
     Action.end_placement,
     Action.withdraw_placement,
@@ -74,6 +79,7 @@ SAFEGUARDING_ACTIONS = {
     Action.move_letter_due,
     Action.read_chronology,
     Action.write_chronology,
+    Action.decide_review,
     Action.see_flags,
     Action.report,
 }
@@ -82,6 +88,7 @@ PROVIDER_ACTIONS = {
     Action.report_attendance,
     Action.confirm_register,
     Action.write_chronology,
+    Action.log_concern,
 }
 START_PLACEMENT_ROLES = COMMISSIONER_ROLES
 # How long after a placement ends its provider still sees it (late corrections, questions).

@@ -56,6 +56,8 @@ from storage.models import (
     AttendanceStatus,
     AuditEntry,
     ChronologyEntry,
+    ChronologyKind,
+    ConcernReview,
     OutboxMessage,
     Placement,
     PlacementStatus,
@@ -509,6 +511,49 @@ async def automatic_entries_by_system(session: AsyncSession, now: dt.datetime) -
     return violations
 
 
+# --- A serious concern is decided, on the record ----------------------------------------------
+
+
+async def concern_decisions_recorded(session: AsyncSession, now: dt.datetime) -> list[str]:
+    """Every "review this placement now" comes from a concern in its placement's chronology,
+    none was raised after its placement closed, and a decided one says what was decided, by
+    whom, in an action entry of the same placement's chronology."""
+    references = {p.id: p for p in await _placements(session)}
+    violations = []
+    for review in await session.scalars(select(ConcernReview).order_by(ConcernReview.id)):
+        placement = references.get(review.placement_id)
+        where = placement.reference if placement else f"placement {review.placement_id}"
+        concern = await session.get(ChronologyEntry, review.chronology_entry_id)
+        if (
+            concern is None
+            or concern.kind != ChronologyKind.concern
+            or concern.placement_id != review.placement_id
+        ):
+            violations.append(f"{where}: review {review.id} is not raised by a concern of its own")
+        if placement and placement.closed_at and review.raised_at > placement.closed_at:
+            violations.append(f"{where}: review {review.id} raised {_at(review.raised_at)}, "
+                              "after the placement closed")  # fmt: skip
+        if review.decided_at is None:
+            continue
+        entry = (
+            await session.get(ChronologyEntry, review.decision_entry_id)
+            if review.decision_entry_id
+            else None
+        )
+        if (
+            review.decision is None
+            or review.decided_by_id is None
+            or entry is None
+            or entry.kind != ChronologyKind.action
+            or entry.placement_id != review.placement_id
+        ):
+            violations.append(
+                f"{where}: review {review.id} decided {_at(review.decided_at)} without its "
+                "decision, its decider or its chronology entry"
+            )
+    return violations
+
+
 # --- One checklist count -----------------------------------------------------------------------
 
 
@@ -538,6 +583,7 @@ INVARIANTS: dict[str, Check] = {
     "absences_on_session_days": absences_on_session_days,
     "absences_not_ahead": absences_not_ahead,
     "automatic_entries_by_system": automatic_entries_by_system,
+    "concern_decisions_recorded": concern_decisions_recorded,
     "checklist_counts_agree": checklist_counts_agree,
 }
 

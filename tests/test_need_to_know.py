@@ -50,7 +50,8 @@ ALLOWED = {
     "visit": {"teacher", "dsl"},
     "absent": {"teacher", "dsl", "provider"},
     "contact": {"teacher", "dsl"},
-    "concern": {"dsl", "provider"},
+    # A teacher logs concerns (for the DSL), without reading the chronology.
+    "concern": {"teacher", "dsl", "provider"},
     "check": {"teacher", "dsl"},
     "end": {"teacher", "dsl"},
     "status": {"teacher", "dsl", "provider", "la_officer"},
@@ -206,6 +207,7 @@ async def test_shared_channel_messages_and_logs_never_carry_a_pupil(
         {
             "placement": reference,
             "kind": "concern",
+            "severity": "none",
             "entry_date": "",
             "text": "Jamie Testpupil disclosed worries at home.",
             "share_with_provider": "no",

@@ -3,6 +3,7 @@
 from storage.models.attendance_changes import AttendanceChange
 from storage.models.base import Base
 from storage.models.chat import ChatChannel, ConversationRef, InboundEvent, PendingFile
+from storage.models.concern_reviews import ConcernReview, ConcernSeverity, ReviewDecision
 from storage.models.enums import (
     CLOSED_STATUSES,
     AttendanceStatus,
@@ -54,6 +55,8 @@ __all__ = [
     "ChronologyEntry",
     "ChronologyKind",
     "ChronologySource",
+    "ConcernReview",
+    "ConcernSeverity",
     "Contact",
     "ContactMethod",
     "ContactWith",
@@ -77,6 +80,7 @@ __all__ = [
     "ReadingCursor",
     "RegistrationStatus",
     "ReminderSweep",
+    "ReviewDecision",
     "Role",
     "Session",
     "Site",

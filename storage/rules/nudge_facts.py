@@ -86,6 +86,17 @@ class CallFacts:
 
 
 @dataclass(frozen=True)
+class ReviewFacts:
+    """A serious concern's "review this placement now", not yet decided."""
+
+    id: int
+    placement_id: int
+    # What made it serious, in words ("a disclosure").
+    what: str
+    raised_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything the rules look at, as of `now` (an aware instant). `placements` may be just
     the candidates, the active placements with something that can be due now: a placement left
@@ -95,6 +106,7 @@ class Facts:
     placements: tuple[PlacementFacts, ...] = ()
     overdue_checks: tuple[CheckFacts, ...] = ()
     open_calls: tuple[CallFacts, ...] = ()
+    open_reviews: tuple[ReviewFacts, ...] = ()
     # Commissioner id -> its safeguarding leads (a school's DSLs, an LA's officers).
     leads: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     # Provider id -> its staff who take the register.

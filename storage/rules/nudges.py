@@ -31,6 +31,7 @@ from storage.rules.nudge_facts import (
     Nudge,
     NudgeTimes,
     PlacementFacts,
+    ReviewFacts,
 )
 from storage.wording import NoticeKind
 from storage.wording import nudges as nudge_wording
@@ -43,6 +44,7 @@ __all__ = [
     "Nudge",
     "NudgeTimes",
     "PlacementFacts",
+    "ReviewFacts",
     "digest_due",
     "due_nudges",
 ]
@@ -50,6 +52,8 @@ __all__ = [
 SOON_DAYS = 14
 DSL_GRACE = dt.timedelta(minutes=30)
 WELFARE_GRACE = dt.timedelta(hours=2)
+# A serious concern's review not decided within the hour: the leads are nudged, then each day.
+REVIEW_GRACE = dt.timedelta(hours=1)
 REGISTER_LEAD = dt.timedelta(minutes=30)
 CME_RUN_DAYS = 3
 # How far back the missing-education rule looks for a run of unexplained absence.
@@ -345,6 +349,39 @@ def welfare_calls_overdue(f: Facts, by_id: Mapping[int, PlacementFacts]) -> Iter
             )
 
 
+def reviews_undecided(f: Facts, by_id: Mapping[int, PlacementFacts]) -> Iterable[Nudge]:
+    """A serious concern's review still undecided an hour after it was raised goes to the
+    commissioner's safeguarding leads again, and then every day at the reminder time until it
+    is decided (urgent: every day, not only school days, and never snoozed)."""
+    for review in f.open_reviews:
+        p = by_id.get(review.placement_id)
+        if p is None:
+            continue
+        first = review.raised_at + REVIEW_GRACE
+        daily = at_london(f.today, f.times.reminders)
+        if f.now >= daily and london_date(first) < f.today:
+            due, key, expires = daily, f.today.isoformat(), end_of_day(f.today)
+        elif f.now >= first:
+            due, key, expires = first, "first", None
+        else:
+            continue
+        for to in f.leads.get(p.commissioner_id, ()):
+            yield Nudge(
+                key=f"review-undecided:{review.id}:{key}:{to}",
+                kind=NoticeKind.review_undecided,
+                recipient_id=to,
+                due_at=due,
+                text=nudge_wording.review_undecided(
+                    p.who, p.reference, review.what, london_date(review.raised_at)
+                ),
+                subject=f"review:{review.id}",
+                placement_id=p.id,
+                reference=p.reference,
+                open_command=f"decide {p.reference}",
+                expires_at=expires,
+            )
+
+
 def unexplained_run(p: PlacementFacts, today: dt.date) -> list[dt.date]:
     """The latest run of consecutive expected days (school days on the pupil's timetable) with
     an unexplained absence (N or O), oldest first. Today counts only once it is reported."""
@@ -386,7 +423,7 @@ def due_nudges(f: Facts, *, reminders: bool = True, timely: bool = True) -> list
     """Every nudge owed at `f.now`, less the ones a person snoozed, each key once: the day's
     `reminders` (checks, QA visits, contact, reviews and ends: first due at the reminder time,
     keyed by the day or date) and the `timely` ones (register, no report, welfare calls,
-    missing education: due at a time of day). The scheduler asks for the two apart, the
+    serious concerns not decided, missing education: due at a time of day). The scheduler asks for the two apart, the
     reminders once a day."""
     by_id = {p.id: p for p in f.placements}
     found: list[Nudge] = []
@@ -398,6 +435,7 @@ def due_nudges(f: Facts, *, reminders: bool = True, timely: bool = True) -> list
     if timely:
         found += register_prompts(f)
         found += welfare_calls_overdue(f, by_id)
+        found += reviews_undecided(f, by_id)
         for p in f.placements:
             found += no_reports(p, f)
             found += missing_education(p, f)

@@ -24,6 +24,7 @@ from storage.models import (
     ChecklistItem,
     ChecklistStatus,
     ChronologyEntry,
+    ConcernReview,
     OutboxMessage,
     Person,
     Placement,
@@ -38,6 +39,7 @@ from storage.rules.calendar import SchoolCalendar, london_date
 from storage.services.attendance_counts import read_attendance
 from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.chunks import among, chunk_size, chunks, one_of
+from storage.services.concern_reviews import SEVERITY_WORDS
 from storage.services.contacts import ContactCounts, contact_counts
 from storage.services.terms import calendars_for
 from storage.wording import NoticeKind
@@ -133,6 +135,8 @@ class DigestData:
     calendars: dict[int, SchoolCalendar] = field(default_factory=dict)
     # Placement id -> its contacts over the last CONTACT_DAYS days, by who they were with.
     contacts: dict[int, ContactCounts] = field(default_factory=dict)
+    # Placement id -> its serious concerns' reviews still to decide.
+    reviews: dict[int, list[ConcernReview]] = field(default_factory=dict)
     by_scope: dict[ScopeKey, list[Placement]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -254,6 +258,12 @@ async def _read_records(
         )
     ):
         data.overdue.setdefault(item.placement_id, []).append(item)
+    for review in await session.scalars(
+        select(ConcernReview)
+        .where(one_of(session, ConcernReview.placement_id, ids), ConcernReview.decided_at.is_(None))
+        .order_by(ConcernReview.raised_at, ConcernReview.id)
+    ):
+        data.reviews.setdefault(review.placement_id, []).append(review)
 
 
 async def build_digest(
@@ -269,8 +279,9 @@ def digest_from(
     data: DigestData, person: Person, *, now: dt.datetime, calendar: SchoolCalendar
 ) -> Digest:
     """The digest for `person` as of `now`: yesterday's absences with reasons and welfare-call
-    outcomes, welfare calls outstanding, overdue checks, QA visits due this week, contacts over
-    the last week (with the provider, parents or carers and the pupil, counted apart), placements
+    outcomes, serious concerns still to decide, welfare calls outstanding, overdue checks, QA
+    visits due this week, contacts over the last week (with the provider, parents or carers and
+    the pupil, counted apart), placements
     ending within 14 days, new chronology entries since their last digest, and each pupil's
     attendance over the last 4 weeks."""
     today = london_date(now)
@@ -287,6 +298,7 @@ def digest_from(
     since = data.last_digest.get(person.id) or now - dt.timedelta(days=1)
     sections = [
         _absences(data, placements, detail, who, since, now),
+        _reviews(data, placements, detail, who),
         _open_calls(data, placements, who),
         _overdue_checks(data, placements, who),
         _visits_this_week(placements, who, today),
@@ -365,6 +377,22 @@ def _open_calls(data: DigestData, placements: list[Placement], who: Who) -> Dige
             )
         )
         section.lines.append(digest_wording.open_call(who(p), call.absence_date, by))
+    return section
+
+
+def _reviews(
+    data: DigestData, placements: list[Placement], detail: dict[int, bool], who: Who
+) -> DigestSection:
+    """Serious concerns still to decide: for the safeguarding leads who decide them (an LA
+    officer overseeing a school's placement does not see them: the school's DSL decides)."""
+    section = DigestSection(digest_wording.REVIEWS_TITLE, empty=digest_wording.NO_REVIEWS)
+    for p in placements:
+        for review in data.reviews.get(p.id, []) if detail[p.id] else []:
+            section.lines.append(
+                digest_wording.review_waiting(
+                    who(p), SEVERITY_WORDS[review.severity], review.raised_at, p.reference
+                )
+            )
     return section
 
 

@@ -11,9 +11,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import SAFEGUARDING_ROLES, Action, can, placements_query
+from storage.clock import LONDON
 from storage.models import (
     ChecklistItem,
     ChecklistStatus,
+    ConcernSeverity,
     Person,
     Placement,
     Role,
@@ -22,12 +24,15 @@ from storage.models import (
     WelfareCallStatus,
 )
 from storage.rules import cadence
+from storage.services.concern_reviews import open_reviews
 
 # How far ahead a check counts as due soon.
 SOON_DAYS = 14
 
 
 class DueKind(enum.StrEnum):
+    # A serious concern's "review this placement now", for the safeguarding leads to decide.
+    review = "review"
     welfare_call = "welfare_call"
     check = "check"
     qa_visit = "qa_visit"
@@ -45,6 +50,8 @@ class DueItem:
     overdue: bool
     # A check's key (`storage.rules.checklist`); None for the others.
     check: str | None = None
+    # A review's kind of serious concern; None for the others.
+    severity: ConcernSeverity | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,9 +78,10 @@ async def my_status(
     session: AsyncSession, person: Person, *, today: dt.date, place: int | None = None
 ) -> MyStatus:
     """Everything due or overdue for this person on their active placements (`place`: only a
-    shared channel's organisation's): their checks due within SOON_DAYS (every check for a
-    safeguarding lead), QA visits due for those who log them, and the open welfare calls that
-    are theirs to make (a provider's: the provider's; the school's otherwise)."""
+    shared channel's organisation's): a serious concern's review still to decide (for the
+    safeguarding leads), their checks due within SOON_DAYS (every check for a safeguarding
+    lead), QA visits due for those who log them, and the open welfare calls that are theirs to
+    make (a provider's: the provider's; the school's otherwise)."""
     mine = placements_query(person, place=place)
     placements = list((await session.scalars(mine)).unique())
     by_id = {p.id: p for p in placements}
@@ -109,6 +117,18 @@ async def my_status(
                         overdue=state == "overdue",
                     )
                 )
+    deciding = [p.id for p in placements if can(person, Action.decide_review, p)]
+    for placement_id, reviews in (await open_reviews(session, deciding)).items():
+        for review in reviews:
+            items.append(
+                DueItem(
+                    kind=DueKind.review,
+                    placement=by_id[placement_id],
+                    due=review.raised_at.astimezone(LONDON).date(),
+                    overdue=True,
+                    severity=review.severity,
+                )
+            )
     calls = select(WelfareCall).where(
         WelfareCall.placement_id.in_(by_id), WelfareCall.status == WelfareCallStatus.open
     )

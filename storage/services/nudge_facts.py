@@ -2,8 +2,8 @@
 
 The rules see only the *candidates*: active placements with something that can be due today
 (an overdue check, a QA visit due within a week, a review or planned end within 14 days, an
-open welfare call, a recent unexplained absence, no contact for a week, no register yet in the
-register window). Each kind is found through an index on what falls due, so a pass reads what
+open welfare call, a serious concern not yet decided, a recent unexplained absence, no contact
+for a week, no register yet in the register window). Each kind is found through an index on what falls due, so a pass reads what
 is due, not every placement; the two rules about something *missing* (no weekly contact, no
 register) are anti-joins that probe an index per active placement and return only the ones
 missing it. No list of every id is sent to the database.
@@ -27,6 +27,7 @@ from storage.models import (
     AttendanceStatus,
     ChecklistItem,
     ChecklistStatus,
+    ConcernReview,
     Contact,
     ContactWith,
     Organisation,
@@ -54,9 +55,11 @@ from storage.rules.nudges import (
     Nudge,
     NudgeTimes,
     PlacementFacts,
+    ReviewFacts,
     due_nudges,
 )
 from storage.services.chunks import among
+from storage.services.concern_reviews import SEVERITY_WORDS
 from storage.services.nudges import active_snoozes
 from storage.services.terms import calendars_for
 
@@ -166,6 +169,10 @@ def candidate_ids(
         kinds += [
             select(WelfareCall.placement_id.label("id")).where(
                 WelfareCall.status == WelfareCallStatus.open
+            ),
+            # A serious concern's review not yet decided.
+            select(ConcernReview.placement_id.label("id")).where(
+                ConcernReview.decided_at.is_(None)
             ),
             # A missing-education run needs three days at least.
             select(unexplained.c.placement_id.label("id"))
@@ -418,6 +425,20 @@ async def gather_facts(
         if timely
         else ()
     )
+    reviews = (
+        await session.execute(
+            select(
+                ConcernReview.id,
+                ConcernReview.placement_id,
+                ConcernReview.severity,
+                ConcernReview.raised_at,
+            )
+            .join(Placement, Placement.id == ConcernReview.placement_id)
+            .where(ConcernReview.decided_at.is_(None), ACTIVE)
+        )
+        if timely
+        else ()
+    )
     return Facts(
         now=now,
         placements=placements,
@@ -438,6 +459,15 @@ async def gather_facts(
                 id=call_id, placement_id=placement_id, absence_date=day, created_at=created_at
             )
             for call_id, placement_id, day, created_at in calls
+        ),
+        open_reviews=tuple(
+            ReviewFacts(
+                id=review_id,
+                placement_id=placement_id,
+                what=SEVERITY_WORDS[severity],
+                raised_at=raised_at,
+            )
+            for review_id, placement_id, severity, raised_at in reviews
         ),
         leads=await leads_by_organisation(session, {p.commissioner_id for p in placements}),
         provider_staff=(

@@ -22,6 +22,7 @@ from storage.models import (
     AttendanceRecord,
     ChecklistItem,
     ChecklistStatus,
+    ConcernReview,
     NudgeSnooze,
     OutboxMessage,
     Person,
@@ -138,6 +139,12 @@ async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime)
         call = await session.scalar(select(WelfareCall.status).where(WelfareCall.id == int(rest)))
         if call != WelfareCallStatus.open:
             return "the welfare call was made"
+    elif kind == "review":
+        decided = await session.scalar(
+            select(ConcernReview.decided_at).where(ConcernReview.id == int(rest))
+        )
+        if decided is not None:
+            return "the placement was reviewed"
     elif kind == "report":
         placement_id, _, day = rest.partition(":")
         reported = await session.scalar(

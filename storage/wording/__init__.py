@@ -42,6 +42,8 @@ class NoticeKind(enum.StrEnum):
     no_report_dsl = "no_report_dsl"
     welfare_overdue = "welfare_overdue"
     cme_risk = "cme_risk"
+    # A serious concern's review, not yet decided (urgent, until it is).
+    review_undecided = "review_undecided"
     # Alerts and notices sent as something happens.
     absence_alert = "absence_alert"
     register_corrected = "register_corrected"
@@ -51,6 +53,8 @@ class NoticeKind(enum.StrEnum):
     absence_update = "absence_update"
     chronology_update = "chronology_update"
     chronology_shared = "chronology_shared"
+    # A serious concern: the safeguarding lead is asked to review the placement now.
+    review_now = "review_now"
     qa_revisit = "qa_revisit"
     qa_concern = "qa_concern"
     placement_started = "placement_started"
@@ -77,6 +81,7 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     NoticeKind.no_report_dsl: (nudges.no_report_dsl,),
     NoticeKind.welfare_overdue: (nudges.welfare_overdue,),
     NoticeKind.cme_risk: (nudges.cme_risk,),
+    NoticeKind.review_undecided: (nudges.review_undecided,),
     NoticeKind.absence_alert: (alerts.absence,),
     NoticeKind.register_corrected: (alerts.register_corrected,),
     NoticeKind.welfare_call_task: (
@@ -86,7 +91,8 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     NoticeKind.welfare_alert: (alerts.welfare_escalation,),
     NoticeKind.code_proposed: (alerts.code_proposed,),
     NoticeKind.absence_update: (alerts.arrived,),
-    NoticeKind.chronology_update: (alerts.chronology_update,),
+    NoticeKind.chronology_update: (alerts.chronology_update, alerts.concern_logged),
+    NoticeKind.review_now: (alerts.review_now,),
     NoticeKind.chronology_shared: (provider_notices.chronology_shared,),
     NoticeKind.qa_revisit: (alerts.qa_revisit,),
     NoticeKind.qa_concern: (alerts.qa_concern,),

@@ -136,6 +136,22 @@ def chronology_update(
     )
 
 
+def concern_logged(*, pupil: str, reference: str, by: str | None, day: dt.date, text: str) -> str:
+    """Someone at the school (a teacher, another DSL) logged a concern (its words, in full)."""
+    who = by or "Someone at your school"
+    return f"{reference}: {who} logged a concern about {pupil} (dated {day:%d/%m/%Y}): {text}"
+
+
+def review_now(*, pupil: str, reference: str, what: str) -> str:
+    """A serious concern: the safeguarding lead decides about the placement now (the kind of
+    concern only; its words are in the chronology)."""
+    return (
+        f"URGENT: review this placement now. A serious concern was logged for {pupil} "
+        f"({reference}): {what}. Decide whether it continues (with actions), is suspended or "
+        f"ends: decide {reference}. The concern is in the chronology (chronology {reference})."
+    )
+
+
 def qa_revisit_due(*, reason: str, due: dt.date, reference: str) -> str:
     """What a QA visit that needs a revisit adds to its alert."""
     return (

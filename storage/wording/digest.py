@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from storage.clock import LONDON
+
 NO_ORGANISATION = "your organisation"
 NOT_SET = "not set"
 
@@ -37,6 +39,8 @@ def absences_title(since: dt.datetime) -> str:
 
 
 NO_ABSENCES = "No absences reported."
+REVIEWS_TITLE = "Serious concerns to decide (review the placement now)"
+NO_REVIEWS = "None waiting."
 OPEN_CALLS_TITLE = "Welfare calls outstanding"
 NO_OPEN_CALLS = "None outstanding."
 OVERDUE_CHECKS_TITLE = "Overdue checks"
@@ -94,6 +98,10 @@ CALL_NOT_DONE = "; welfare call NOT YET DONE"
 def call_done(outcome: str | None) -> str:
     """`outcome`: None for a reader who may not see it."""
     return f"; welfare call done{f': {outcome}' if outcome else ''}"
+
+
+def review_waiting(who: str, what: str, raised: dt.datetime, reference: str) -> str:
+    return f"{who}: {what}, logged {raised.astimezone(LONDON):%a %d/%m %H:%M}: decide {reference}"
 
 
 def open_call(who: str, absent_on: dt.date, caller: str) -> str:

@@ -85,6 +85,14 @@ def welfare_overdue(who: str, absence_date: dt.date, hours: int) -> str:
     )
 
 
+def review_undecided(who: str, reference: str, what: str, raised: dt.date) -> str:
+    return (
+        f"URGENT, still to decide: a serious concern for {who} ({what}, {_d(raised)}) needs your "
+        f"decision on the placement: continue with actions, suspend or end. Type decide "
+        f"{reference} to record it."
+    )
+
+
 def cme_risk(who: str, days: list[dt.date]) -> str:
     listed = ", ".join(f"{day:%a %d/%m}" for day in days)
     return (

@@ -24,6 +24,7 @@ async def test_dsl_adds_a_concern_and_shares_it_with_the_provider(db, clock) -> 
         {
             "placement": "1",
             "kind": "concern",
+            "severity": "none",
             "entry_date": "26/11/2026",
             "text": "Jamie said he was pushed by an older pupil on the bus home.",
             "share_with_provider": "yes",
@@ -134,7 +135,8 @@ async def test_bad_answers_cancel_and_back(db, clock) -> None:
 async def test_only_the_commissioning_dsl_sees_and_writes_the_chronology(db, clock) -> None:
     world, placement = await jamie_at_pathways(db, clock)
     teacher = await JsonChat.as_email(db, clock, world.teacher.email)
-    refused = await teacher.say("concern")
+    # A teacher may log a concern, but not read the chronology.
+    refused = await teacher.say(f"chronology {placement.reference}")
     assert refused[-1]["type"] == "error" and "isn't available to teachers" in refused[-1]["text"]
     other_dsl = await JsonChat.as_email(db, clock, world.other_dsl.email)
     stranger = await other_dsl.say(f"concern {placement.reference}")
@@ -147,6 +149,7 @@ async def test_only_the_commissioning_dsl_sees_and_writes_the_chronology(db, clo
         {
             "placement": "1",
             "kind": "concern",
+            "severity": "none",
             "entry_date": "",
             "text": "Disclosure recorded.",
             "share_with_provider": "no",

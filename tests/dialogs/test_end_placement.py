@@ -240,6 +240,7 @@ async def test_the_dsl_logs_the_open_call_while_ending(db, clock) -> None:
         {
             "placement": placement.reference,
             "kind": "concern",
+            "severity": "none",
             "entry_date": "",
             "text": "Older brother seen waiting outside the provider at the end of the day.",
             "share_with_provider": "no",

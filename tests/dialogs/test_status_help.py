@@ -72,5 +72,7 @@ async def test_help_lists_only_what_the_role_can_do(db, clock) -> None:
         "text"
     ]
     assert "• absent" in provider and "• present" in provider and "• start" not in provider
-    assert "• start" in teacher and "• visit" in teacher and "• concern" not in teacher
+    assert "• start" in teacher and "• visit" in teacher and "• concern" in teacher
+    # A teacher logs concerns but neither reads the chronology nor decides on a placement.
+    assert "• chronology" not in teacher and "• decide" not in teacher
     assert "cancel" in teacher and "27/11/2026" in teacher

@@ -63,6 +63,8 @@ async def test_access_matrix(db, clock) -> None:
             Action.log_contact: {"teacher", "dsl"},
             Action.read_chronology: {"dsl"},
             Action.write_chronology: {"dsl", "provider"},
+            Action.log_concern: {"teacher", "dsl", "provider"},
+            Action.decide_review: {"dsl"},
             Action.tick_check: {"teacher", "dsl"},
             Action.end_placement: {"teacher", "dsl"},
             Action.see_flags: {"dsl"},

@@ -16,10 +16,12 @@ from dialogs import wording
 from storage.clock import FixedClock
 from storage.models import (
     AttendanceRecord,
+    ConcernReview,
     Contact,
     ContactWith,
     DialogState,
     OutboxMessage,
+    ReviewDecision,
 )
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.database import Database
@@ -200,6 +202,36 @@ class TurnContract:
         assert placement.reference in driver.seen_by_others()
         async with db.sessions() as session:
             assert await session.scalar(select(func.count()).select_from(AttendanceRecord)) == 2
+
+    async def test_a_teachers_serious_concern_is_decided_by_the_dsl(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, placement = await jamie_at_pathways(db, clock, start=clock.now().date())
+        ref = placement.reference
+        await driver.sign_in(world.teacher)
+        concern = {
+            "severity": "disclosure",
+            "entry_date": "today",
+            "text": "Said an adult at home hurts him.",
+            "confirm": "yes",
+        }
+        shown = await driver.say(f"concern {ref}")
+        for _ in range(6):
+            if shown.field is None:
+                break
+            shown = await driver.say(concern[shown.field])
+        assert "review the placement now" in shown.text, shown
+        await driver.sign_in(world.dsl)
+        decision = {"decision": "suspend", "actions": "Strategy meeting first.", "confirm": "yes"}
+        shown = await driver.say(f"decide {ref}")
+        for _ in range(6):
+            if shown.field is None:
+                break
+            shown = await driver.say(decision[shown.field])
+        assert "suspend the placement" in shown.text, shown
+        async with db.sessions() as session:
+            review = await session.scalar(select(ConcernReview))
+            assert review is not None and review.decision == ReviewDecision.suspend
 
 
 class TestTerminal(TurnContract, NudgeButtonContract):

@@ -16,10 +16,21 @@ from bot.cli import (
     scheduler,
     school_csv,
     server,
+    worker,
 )
 
 # In the order `apbot --help` lists them.
-COMMAND_GROUPS = (server, chat, directory, scheduler, privacy, channels, manifest, school_csv)
+COMMAND_GROUPS = (
+    server,
+    worker,
+    chat,
+    directory,
+    scheduler,
+    privacy,
+    channels,
+    manifest,
+    school_csv,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -188,8 +188,8 @@ async def the_long_way(platform: Platform[A], inbound: A) -> list[Reply] | None:
     delivery is recorded at the end, with the dialog's changes (or after the command)."""
     person = await platform.identify(inbound)
     if not isinstance(person, Person):
+        await _seen_and_done(platform, inbound)  # before telling: told once at most
         await platform.tell(inbound, Message(text=person))
-        await _seen_and_done(platform, inbound)
         return None
     if await platform.intercept(inbound, person):
         await _seen_and_done(platform, inbound)

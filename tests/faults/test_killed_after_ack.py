@@ -26,12 +26,13 @@ from tests.support.database import TEST_KEY, Database
 from tests.support.factories import build_world
 from tests.support.instances import KillableBot, RemoteSlack, WatchedSlackApi, bot_environment
 from tests.support.load_balancer import free_port
-from tests.support.teams import BOT, TENANT, Chat
+from tests.support.teams import BOT, TENANT, Chat, text_of
 
 SLACK_USER = "UKILLED"
 TEAMS_USER = "29:killed"
 TEAMS_AAD = "aad-killed"
 MESSAGES = 3  # per platform
+HELP = "Here is what you can do"
 WITHIN = 60.0  # seconds for every reply to arrive after the last restart
 
 
@@ -79,7 +80,7 @@ async def test_every_message_acknowledged_before_a_kill_gets_exactly_one_reply(
     world = await build_world(db, clock)
     postgres = db.backend == "postgres"
     async with WatchedSlackApi() as api, FakeBotConnector() as connector:
-        api.add_user(SLACK_USER, email=world.provider_staff.email)
+        api.add_user(SLACK_USER, email=world.teacher.email)
         connector.add_member(TEAMS_USER, email=world.teacher.email, aad_object_id=TEAMS_AAD)
         port = free_port()
         env = bot_environment(
@@ -114,10 +115,12 @@ async def test_every_message_acknowledged_before_a_kill_gets_exactly_one_reply(
                 await bot.stop()
 
     # Exactly one reply to each message: the help text, once, on each platform.
-    slack_replies = api.posts_in(f"D{SLACK_USER}")
-    assert len(slack_replies) == MESSAGES, [p.text for p in slack_replies]
-    teams_replies = connector.delivered()
+    slack_replies = [posted.text for posted in api.posts_in(f"D{SLACK_USER}")]
+    assert len(slack_replies) == MESSAGES, slack_replies
+    assert all(HELP in reply for reply in slack_replies), slack_replies
+    teams_replies = [text_of([activity]) for activity in connector.delivered()]
     assert len(teams_replies) == MESSAGES, teams_replies
+    assert all(HELP in reply for reply in teams_replies), teams_replies
     # Each delivery recorded once; nothing acknowledged is still waiting.
     async with db.sessions() as session:
         seen = list(await session.scalars(select(InboundEvent.platform)))

@@ -9,6 +9,7 @@ and its workspace before a listener sees it (see door.py). Listeners acknowledge
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -18,6 +19,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.inbound import Handler
 from bot.channels.slack import actions, commands, door, home, messages, nudge_buttons, wording
 from bot.channels.slack.channel import HonourRetryAfter, SlackChannel
 from bot.channels.work import Work
@@ -67,7 +69,20 @@ def create_slack(runtime: Runtime) -> SlackChannel | None:
     app.use(door.workspace_check(lambda: installed_workspace(slack)))
     for feature in (commands, messages, actions, home, nudge_buttons):
         feature.register(slack)
+    for kind, handler in list(slack.inbound.handlers.items()):
+        slack.inbound.handle(kind, _knowing_the_workspace(slack, handler))
     return slack
+
+
+def _knowing_the_workspace(slack: SlackChannel, handler: Handler) -> Handler:
+    """A kept turn may run in a process no request has reached (`apbot worker`, or after a
+    restart): who belongs to the workspace is known first (`installed_workspace`, once)."""
+
+    async def run(body: dict[str, Any]) -> None:
+        await installed_workspace(slack)
+        await handler(body)
+
+    return run
 
 
 async def installed_workspace(slack: SlackChannel) -> door.Workspace | None:

@@ -113,6 +113,9 @@ class InboundQueue:
         self.holder = holder_name(settings)
         self.handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
+        # Deliveries waiting to be kept, and the task keeping them (see `_keep`).
+        self._to_keep: list[tuple[inbound_queue.Delivery, asyncio.Future[tuple[int, bool]]]] = []
+        self._keeper: asyncio.Future[None] | None = None
 
     def handle(self, kind: str, handler: Handler) -> None:
         """How to run a turn of this kind, from its stored payload."""
@@ -147,17 +150,36 @@ class InboundQueue:
     async def _keep(
         self, kind: str, payload: dict[str, Any], sender: str | None
     ) -> tuple[int, bool]:
-        async with transaction(self.sessions) as session:
-            return await inbound_queue.enqueue(
-                session,
-                platform=self.platform,
-                kind=kind,
-                sender=sender or "",
-                payload=payload,
-                at=self.clock.now(),
-                holder=self.holder if self.runs_turns else None,
-                lease=self.lease,
-            )
+        """Keep one delivery: with the others arriving at the same moment, in one INSERT and
+        one commit (a group commit: under a rush one round trip keeps many deliveries)."""
+        delivery = inbound_queue.Delivery(self.platform, kind, sender or "", payload)
+        kept: asyncio.Future[tuple[int, bool]] = asyncio.get_running_loop().create_future()
+        self._to_keep.append((delivery, kept))
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.ensure_future(self._keep_waiting())
+        return await kept
+
+    async def _keep_waiting(self) -> None:
+        """Write what is waiting to be kept, a batch at a time, until nothing is."""
+        while self._to_keep:
+            batch, self._to_keep = self._to_keep, []
+            try:
+                async with transaction(self.sessions) as session:
+                    results = await inbound_queue.enqueue(
+                        session,
+                        [delivery for delivery, _ in batch],
+                        at=self.clock.now(),
+                        holder=self.holder if self.runs_turns else None,
+                        lease=self.lease,
+                    )
+            except Exception as error:  # each waiting acknowledgement decides what to do
+                for _, kept in batch:
+                    if not kept.done():
+                        kept.set_exception(error)
+                continue
+            for (_, kept), result in zip(batch, results, strict=True):
+                if not kept.done():
+                    kept.set_result(result)
 
     async def _kept_late(
         self, keeping: asyncio.Future[tuple[int, bool]], kind: str, payload: dict[str, Any]

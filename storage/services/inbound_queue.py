@@ -10,9 +10,11 @@ once; on PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two of them off the same row.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, literal, or_, select, text, update
+from sqlalchemy import delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,42 +25,61 @@ def _postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One verified delivery to keep: its platform, kind of turn, sender and payload."""
+
+    platform: str
+    kind: str
+    sender: str
+    payload: dict[str, Any]
+
+
 async def enqueue(
     session: AsyncSession,
+    deliveries: Sequence[Delivery],
     *,
-    platform: str,
-    kind: str,
-    sender: str,
-    payload: dict[str, Any],
     at: dt.datetime,
     holder: str | None,
     lease: dt.timedelta,
-) -> tuple[int, bool]:
-    """Keep one delivery until its turn has run; its id, and whether `holder` holds it already
-    (it does when it asked to and the sender has no earlier turn waiting: it runs it at once).
+) -> list[tuple[int, bool]]:
+    """Keep deliveries until their turns have run (one INSERT for them all, in order); for
+    each, its id and whether `holder` holds it already (it does when it asked to and the
+    sender has no earlier turn waiting: it runs it at once).
 
     On PostgreSQL the commit does not wait for the write-ahead log to reach the disk
-    (`synchronous_commit = off`, for this transaction only): the row survives the bot's
+    (`synchronous_commit = off`, for this transaction only): the rows survive the bot's
     process dying at any point, and only a crash of PostgreSQL itself (or its machine) could
     lose the last fraction of a second of acknowledgements."""
     if _postgres(session):
         await session.execute(text("SET LOCAL synchronous_commit = off"))
-    ours = holder is not None and not await session.scalar(
-        select(literal(1)).where(exists().where(QueuedTurn.sender == sender))
-    )
-    row = QueuedTurn(
-        platform=platform,
-        kind=kind,
-        sender=sender,
-        payload=payload,
-        received_at=at,
-        claimed_by=holder if ours else None,
-        lease_until=at + lease if ours else None,
-        attempts=1 if ours else 0,
-    )
-    session.add(row)
+    busy: set[str] = set()
+    if holder is not None:
+        senders = {d.sender for d in deliveries}
+        busy = set(
+            await session.scalars(
+                select(QueuedTurn.sender).where(QueuedTurn.sender.in_(senders)).distinct()
+            )
+        )
+    rows = []
+    for delivery in deliveries:
+        ours = holder is not None and delivery.sender not in busy
+        busy.add(delivery.sender)  # a sender's later delivery in this batch waits its turn
+        rows.append(
+            QueuedTurn(
+                platform=delivery.platform,
+                kind=delivery.kind,
+                sender=delivery.sender,
+                payload=delivery.payload,
+                received_at=at,
+                claimed_by=holder if ours else None,
+                lease_until=at + lease if ours else None,
+                attempts=1 if ours else 0,
+            )
+        )
+    session.add_all(rows)
     await session.flush()
-    return row.id, ours
+    return [(row.id, row.claimed_by is not None) for row in rows]
 
 
 async def claim(

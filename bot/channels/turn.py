@@ -12,12 +12,14 @@ turn): it reads who and where, and renders, sends and updates messages; this mod
 order, drops a delivery seen before, refuses a Cancel button on a question that has moved on,
 and tells the person when the database cannot be reached. Nothing here imports a platform SDK.
 
-A turn is one database transaction: the kept delivery forgotten (`bot.channels.inbound`), first delivery, who (`recognise`, from the database alone),
-where, the dialog, and what the platform keeps about the conversation are read and written
-together, and the replies are sent after it committed (never while it is open). A turn that
-needs more first (someone never seen before, whom the platform is asked about; a command
-such as `/ap link`; a nudge's button) takes the long way: the first-delivery check commits on
-its own, then identify, intercept, locate and the dialog each in a transaction of their own.
+A turn is one database transaction: first delivery, who (`recognise`, from the database
+alone), where, the dialog, what the platform keeps about the conversation, and the kept
+delivery forgotten (`bot.channels.inbound`) are read and written together, and the replies
+are sent after it committed (never while it is open). A turn that needs more first (someone
+never seen before, whom the platform is asked about; a command such as `/ap link`; a nudge's
+button) takes the long way: identify, intercept, locate and the dialog each in a transaction
+of their own; for a kept delivery the first-delivery key is written with the dialog (or after
+the command), so a process killed on the way runs it again.
 """
 
 from __future__ import annotations

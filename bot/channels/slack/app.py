@@ -2,7 +2,8 @@
 
 Events, the `/ap` command and interactivity all arrive at `POST /slack/events`, where every
 request's signature is checked (and any older than 5 minutes refused) before bolt reads it,
-and its workspace before a listener sees it (see door.py). Listeners acknowledge at once and do their work afterwards (see work.py). With
+and its workspace before a listener sees it (see door.py). Listeners keep the request in the
+inbound queue, acknowledge, and the turn runs afterwards (see bot/channels/inbound.py). With
 `SLACK_APP_TOKEN` set, the same app also runs over Socket Mode (see socket_mode.py).
 """
 

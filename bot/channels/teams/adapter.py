@@ -409,9 +409,10 @@ class TeamsAdapter:
         with an app id) or not from this machine (403, local trial); anything that is not a
         Teams activity (400, 403, 415). 503 when Microsoft's signing keys can't be fetched.
 
-        A message (or any activity that needs no answer in the HTTP response) is acknowledged
-        with 202 as soon as it is checked; the turn runs afterwards in `work`, one
-        conversation's turns in order, and its replies go to the connector as usual. Invokes
+        A message (or any activity that needs no answer in the HTTP response) is kept in the
+        inbound queue (`inbound`, with the claims its token proved) and acknowledged with 202;
+        the turn runs afterwards (`replay`), one conversation's turns in order, and its replies
+        go to the connector as usual. Invokes
         (a file consent, say) carry their answer in the HTTP response, so they are answered
         after the turn."""
         if "application/json" not in request.headers.get("Content-Type", ""):

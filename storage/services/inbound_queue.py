@@ -45,7 +45,7 @@ async def enqueue(
 ) -> list[tuple[int, bool]]:
     """Keep deliveries until their turns have run (one INSERT for them all, in order); for
     each, its id and whether `holder` holds it already (it does when it asked to and the
-    sender has no earlier turn waiting: it runs it at once).
+    sender has no earlier turn waiting that someone else holds: it runs it at once).
 
     On PostgreSQL the commit does not wait for the write-ahead log to reach the disk
     (`synchronous_commit = off`, for this transaction only): the rows survive the bot's
@@ -53,18 +53,27 @@ async def enqueue(
     lose the last fraction of a second of acknowledgements."""
     if _postgres(session):
         await session.execute(text("SET LOCAL synchronous_commit = off"))
+    # Senders with a turn waiting that `holder` does not hold: their next turn waits for it
+    # (claimed later, in order). A sender whose earlier turns `holder` holds is run here too,
+    # after them (the caller runs one sender's turns one after another).
     busy: set[str] = set()
     if holder is not None:
         senders = {d.sender for d in deliveries}
         busy = set(
             await session.scalars(
-                select(QueuedTurn.sender).where(QueuedTurn.sender.in_(senders)).distinct()
+                select(QueuedTurn.sender)
+                .where(
+                    QueuedTurn.sender.in_(senders),
+                    or_(QueuedTurn.claimed_by.is_(None), QueuedTurn.claimed_by != holder),
+                )
+                .distinct()
             )
         )
     rows = []
     for delivery in deliveries:
         ours = holder is not None and delivery.sender not in busy
-        busy.add(delivery.sender)  # a sender's later delivery in this batch waits its turn
+        if not ours:
+            busy.add(delivery.sender)  # so their later deliveries wait too
         rows.append(
             QueuedTurn(
                 platform=delivery.platform,

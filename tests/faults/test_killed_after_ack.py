@@ -5,8 +5,11 @@ with the process is a person's answer silently gone. Here real processes run on 
 database (`apbot serve`; on PostgreSQL, the web process only acknowledges and an `apbot worker`
 runs the turns), Slack and the Bot Framework connector played by the local fakes. Each signed
 Slack DM and each Teams activity is sent, and as soon as its acknowledgement arrives every
-process is killed with SIGKILL and started again. At the end every message has had exactly one
-reply, each delivery is recorded once, and nothing is left in the inbound queue.
+process is killed with SIGKILL and started again; its reply must then come from the restarted
+processes before the next message is sent (so a kill never lands inside an earlier message's
+turn: one killed between its commit and its reply would lose the reply, which is sent at most
+once; see docs/architecture.md). At the end every message has had exactly one reply, each
+delivery is recorded once, and nothing is left in the inbound queue.
 """
 
 from __future__ import annotations
@@ -54,22 +57,21 @@ def _teams_message(connector: FakeBotConnector, text: str) -> dict[str, Any]:
     }
 
 
-async def _all_replied(api: WatchedSlackApi, connector: FakeBotConnector, db: Database) -> None:
-    """Wait until both platforms have had MESSAGES replies and the queue is empty."""
+async def _replied(
+    api: WatchedSlackApi, connector: FakeBotConnector, db: Database, *, slack: int, teams: int
+) -> None:
+    """Wait until Slack and Teams have had this many replies and the queue is empty."""
     deadline = time.monotonic() + WITHIN
     while True:
         async with db.sessions() as session:
             waiting = await session.scalar(select(func.count()).select_from(QueuedTurn))
-        if (
-            api.count_in(f"D{SLACK_USER}") >= MESSAGES
-            and len(connector.delivered()) >= MESSAGES
-            and waiting == 0
-        ):
+        got_slack, got_teams = api.count_in(f"D{SLACK_USER}"), len(connector.delivered())
+        if got_slack >= slack and got_teams >= teams and waiting == 0:
             return
         if time.monotonic() > deadline:
             raise TimeoutError(
-                f"after {WITHIN:.0f} s: {api.count_in(f'D{SLACK_USER}')} Slack replies, "
-                f"{len(connector.delivered())} Teams replies, {waiting} turns waiting"
+                f"after {WITHIN:.0f} s: {got_slack} of {slack} Slack replies, "
+                f"{got_teams} of {teams} Teams replies, {waiting} turns waiting"
             )
         await asyncio.sleep(0.2)  # polling the fakes and the database, with a deadline
 
@@ -101,13 +103,14 @@ async def test_every_message_acknowledged_before_a_kill_gets_exactly_one_reply(
                     assert await slack.dm(SLACK_USER, "help") == 200
                     await bot.kill()  # right after Slack's 200
                     await bot.start()
+                    await _replied(api, connector, db, slack=n + 1, teams=n)
                     async with http.post(
                         bot.url + "/api/messages", json=_teams_message(connector, "help")
                     ) as response:
                         assert response.status == 202, n
                     await bot.kill()  # right after Teams' 202
                 await bot.start()
-                await _all_replied(api, connector, db)
+                await _replied(api, connector, db, slack=MESSAGES, teams=MESSAGES)
                 await asyncio.sleep(3 * 2)  # two leases: a turn run twice would show now
             except Exception as error:
                 raise AssertionError(f"{error}\n{bot.logs()}") from error

@@ -36,7 +36,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -170,6 +170,7 @@ class Server:
     base: str
     connector_url: str = ""
     response_url: str = ""
+    extra: list[str] = field(default_factory=list)  # what its READY line said after the port
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -181,7 +182,7 @@ class Server:
                 await self.process.wait()
 
 
-async def start_server(*args: str) -> Server:
+async def start_server(*args: str, env: dict[str, str] | None = None) -> Server:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -189,6 +190,7 @@ async def start_server(*args: str) -> Server:
         *args,
         stdout=asyncio.subprocess.PIPE,
         cwd=REPOSITORY,
+        env={**os.environ, **(env or {})},
     )
     assert process.stdout is not None
     while True:
@@ -197,7 +199,7 @@ async def start_server(*args: str) -> Server:
             raise SystemExit(f"the {args[0]} server did not start (see its output above)")
         if line.startswith("READY "):
             parts = line.split()
-            return Server(process, f"http://127.0.0.1:{parts[1]}", *parts[2:4])
+            return Server(process, f"http://127.0.0.1:{parts[1]}", *parts[2:4], extra=parts[2:])
 
 
 # ----- one case ---------------------------------------------------------------------------
@@ -256,6 +258,7 @@ async def run_case(
     concurrency: int,
     total: int,
     numbers: itertools.count[int],
+    fakes: Server,
 ) -> Result:
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -265,6 +268,8 @@ async def run_case(
             if kind == "baseline":
                 return 0
             async with session.post(server.base + "/_bench/drain") as response:
+                await response.read()
+            async with session.get(fakes.base + "/counts") as response:
                 calls = await response.json()
             return int(calls["slack_calls"]) + int(calls["teams_calls"])
 
@@ -308,7 +313,7 @@ def print_table(results: list[Result], total: int, backend: str) -> None:
             print(f"  {r.kind:<16} p99 {r.percentile(99):7.1f} ms: {met}")
 
 
-async def run(size: str, postgres: str | None) -> None:
+async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
     from sqlalchemy.engine import make_url
 
     from storage.db import normalise_url
@@ -331,11 +336,27 @@ async def run(size: str, postgres: str | None) -> None:
             ]
         else:
             server_args += ["--database-url", f"sqlite+aiosqlite:///{folder}/bench.db"]
+        fakes = await start_server("fakes")
+        slack_api_url, connector_url, response_url = fakes.extra
+        server_args += [
+            "--slack-api-url",
+            slack_api_url,
+            "--connector-url",
+            connector_url,
+            "--response-url",
+            response_url,
+        ]
         baseline = await start_server("baseline")
+        worker: Server | None = None
         try:
-            bot = await start_server(*server_args)
+            if separate_worker:  # the bot only acknowledges; `apbot worker` runs the turns
+                bot = await start_server(*server_args, env={"SERVE_RUNS_TURNS": "false"})
+                worker = await start_server("worker", *server_args[1:])
+            else:
+                bot = await start_server(*server_args)
         except BaseException:
             await baseline.stop()
+            await fakes.stop()
             raise
         try:
             numbers = itertools.count(1)
@@ -348,10 +369,15 @@ async def run(size: str, postgres: str | None) -> None:
             ]
             for kind, make, server in cases:
                 for concurrency in CONCURRENCY:
-                    results.append(await run_case(kind, make, server, concurrency, total, numbers))
+                    results.append(
+                        await run_case(kind, make, server, concurrency, total, numbers, fakes)
+                    )
         finally:
             await bot.stop()
+            if worker is not None:
+                await worker.stop()
             await baseline.stop()
+            await fakes.stop()
             if scratch and postgres:
                 await _admin(postgres, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
     print_table(results, total, "PostgreSQL" if postgres else "SQLite (file)")
@@ -366,8 +392,13 @@ def main(argv: list[str] | None = None) -> int:
         help="a PostgreSQL server to create a scratch database on, e.g. "
         "postgresql://postgres@127.0.0.1:5432/postgres",
     )
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="the bot only acknowledges (SERVE_RUNS_TURNS=false); a worker process runs the turns",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(run(args.size, args.postgres))
+    asyncio.run(run(args.size, args.postgres, args.separate_worker))
     return 0
 
 

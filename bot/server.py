@@ -9,7 +9,9 @@ import logging
 from aiohttp import web
 from sqlalchemy import text
 
-from bot.channels.slack.app import mount_slack
+from bot.channels.inbound import InboundQueue
+from bot.channels.slack.app import SLACK, mount_slack
+from bot.channels.teams.routes import TEAMS
 from bot.channels.teams.routes import mount as mount_teams
 from bot.runtime import Runtime
 from storage.services.encryption import key_opens_data
@@ -76,3 +78,13 @@ def build_app(runtime: Runtime) -> web.Application:
         app, runtime
     )  # POST /api/messages when configured, or a log line saying Teams is off
     return app
+
+
+def turn_queues(app: web.Application) -> list[InboundQueue]:
+    """The inbound queue of each channel served (Slack, Teams), for a worker to run."""
+    queues = []
+    if SLACK in app:
+        queues.append(app[SLACK].inbound)
+    if TEAMS in app:
+        queues.append(app[TEAMS].inbound)
+    return queues

@@ -91,6 +91,26 @@ class Settings(BaseSettings):
         default=True, description="Run the scheduler in the background of `apbot serve`."
     )
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
+    durable_inbound: bool = Field(
+        default=True,
+        description=(
+            "Keep each delivery in the database before acknowledging it, so a killed process "
+            "loses nothing acknowledged (false: the turn is held in memory only, as before)."
+        ),
+    )
+    serve_runs_turns: bool = Field(
+        default=True,
+        description=(
+            "`apbot serve` runs the turns it acknowledges (false, on PostgreSQL: it only "
+            "acknowledges, and `apbot worker` processes run the turns)."
+        ),
+    )
+    inbound_lease_seconds: float = Field(
+        default=30.0, gt=0, description="How long a worker holds a turn before another may take it."
+    )
+    inbound_poll_seconds: float = Field(
+        default=0.5, gt=0, description="How often a worker looks for turns others acknowledged."
+    )
     instance_name: str | None = Field(
         default=None, description="This instance's name in the outbox (default: host and pid)."
     )

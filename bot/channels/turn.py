@@ -12,12 +12,14 @@ turn): it reads who and where, and renders, sends and updates messages; this mod
 order, drops a delivery seen before, refuses a Cancel button on a question that has moved on,
 and tells the person when the database cannot be reached. Nothing here imports a platform SDK.
 
-A turn is one database transaction: first delivery, who (`recognise`, from the database alone),
-where, the dialog, and what the platform keeps about the conversation are read and written
-together, and the replies are sent after it committed (never while it is open). A turn that
-needs more first (someone never seen before, whom the platform is asked about; a command
-such as `/ap link`; a nudge's button) takes the long way: the first-delivery check commits on
-its own, then identify, intercept, locate and the dialog each in a transaction of their own.
+A turn is one database transaction: first delivery, who (`recognise`, from the database
+alone), where, the dialog, what the platform keeps about the conversation, and the kept
+delivery forgotten (`bot.channels.inbound`) are read and written together, and the replies
+are sent after it committed (never while it is open). A turn that needs more first (someone
+never seen before, whom the platform is asked about; a command such as `/ap link`; a nudge's
+button) takes the long way: identify, intercept, locate and the dialog each in a transaction
+of their own; for a kept delivery the first-delivery key is written with the dialog (or after
+the command), so a process killed on the way runs it again.
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.inbound import forget_running_turn, running_kept_turn
 from dialogs import wording
 from dialogs.prompts import ErrorReply, Message, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
-from storage.services.inbound_events import first_delivery
+from storage.services.inbound_events import first_delivery, forget_delivery
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
@@ -154,12 +157,20 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
                 session, platform=platform.platform, event_id=key, at=platform.clock.now()
             ):
                 log.info("%s: dropped a delivery seen before", platform.platform)
+                await forget_running_turn(session)
                 return None
             known = await platform.recognise(session, inbound)
             if known is not None:
                 replies = await run_dialog(
                     platform, known.person, known.where, inbound.said, session=session
                 )
+                # The kept delivery is done when the dialog's changes are: a process killed
+                # before this commits runs the turn again; after, it does not.
+                await forget_running_turn(session)
+            elif key is not None and running_kept_turn():
+                # The long way, for a kept delivery: seen once its dialog has run (`answer`),
+                # so that a process killed on the way runs it again.
+                await forget_delivery(session, platform=platform.platform, event_id=key)
         if known is None:
             return await the_long_way(platform, inbound)
         turn = Answered(inbound, known.person, known.where, replies, known.kept)
@@ -175,23 +186,53 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
 
 async def the_long_way(platform: Platform[A], inbound: A) -> list[Reply] | None:
     """A turn whose delivery was checked (and kept) already, that needs the platform or a
-    command first: each step on its own."""
+    command first: each step on its own. For a delivery kept in the inbound queue, the first
+    delivery is recorded at the end, with the dialog's changes (or after the command)."""
     person = await platform.identify(inbound)
     if not isinstance(person, Person):
+        await _seen_and_done(platform, inbound)  # before telling: told once at most
         await platform.tell(inbound, Message(text=person))
         return None
     if await platform.intercept(inbound, person):
+        await _seen_and_done(platform, inbound)
         return None
     where = await platform.locate(inbound, person)
     if where is None:
+        await _seen_and_done(platform, inbound)
         return None
     return await answer(platform, inbound, person, where)
+
+
+async def _seen_and_done(platform: Platform[A], inbound: A) -> None:
+    """A kept delivery that needed no dialog: recorded as seen, and forgotten, together."""
+    if not running_kept_turn():
+        return
+    async with transaction(platform.sessions) as session:
+        if inbound.delivery is not None:
+            await first_delivery(
+                session,
+                platform=platform.platform,
+                event_id=inbound.delivery,
+                at=platform.clock.now(),
+            )
+        await forget_running_turn(session)
 
 
 async def answer(platform: Platform[A], inbound: A, person: Person, where: Where) -> list[Reply]:
     """A known person's turn in a known place: run it (in a transaction of its own), close the
     answered question, send the replies, and remember what is left open."""
-    replies = await run_dialog(platform, person, where, inbound.said)
+    if not running_kept_turn():
+        replies = await run_dialog(platform, person, where, inbound.said)
+        return await show(platform, Answered(inbound, person, where, replies))
+    async with transaction(platform.sessions) as session:
+        key = inbound.delivery
+        if key is not None and not await first_delivery(
+            session, platform=platform.platform, event_id=key, at=platform.clock.now()
+        ):
+            await forget_running_turn(session)
+            return []
+        replies = await run_dialog(platform, person, where, inbound.said, session=session)
+        await forget_running_turn(session)
     return await show(platform, Answered(inbound, person, where, replies))
 
 

@@ -17,11 +17,13 @@ from bot.cli import (
     scheduler,
     school_csv,
     server,
+    worker,
 )
 
 # In the order `apbot --help` lists them.
 COMMAND_GROUPS = (
     server,
+    worker,
     chat,
     directory,
     imports,

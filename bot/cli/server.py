@@ -70,7 +70,7 @@ async def serve() -> None:
     from bot.channels.slack.socket_mode import start_socket_mode
     from bot.channels.teams.routes import teams_status
     from bot.scheduler.background import export_sweep, start_scheduler
-    from bot.server import build_app
+    from bot.server import build_app, turn_queues
 
     settings = get_settings()
     # Stops here if the database is not migrated, or the key does not open the data.
@@ -83,6 +83,14 @@ async def serve() -> None:
         await site.start()
         slack_socket = await start_socket_mode(app)
         scheduler = start_scheduler(app, runtime)  # nudges and digests, a pass every minute
+        # The turns acknowledged by this process (or by one that died) are run here, unless
+        # separate `apbot worker` processes run them (SERVE_RUNS_TURNS=false).
+        runs_turns = settings.serve_runs_turns and settings.durable_inbound
+        stop_turns = asyncio.Event()
+        turn_workers = [
+            asyncio.create_task(queue.run(stop_turns), name=f"{queue.platform} turns")
+            for queue in (turn_queues(app) if runs_turns else [])
+        ]
         base = f"http://{settings.host}:{settings.port}"
         print(
             f"AP Safeguard is listening on {base} ({_where(settings.database_url)}).\n"
@@ -90,6 +98,7 @@ async def serve() -> None:
             f"  Slack:      {slack_status(app)}\n"
             f"  Teams:      {teams_status(app)}\n"
             f"  Scheduler:  {'on, every minute' if scheduler else 'off (SCHEDULER_ENABLED=false)'}\n"
+            f"  Turns:      {'run by `apbot worker`' if settings.durable_inbound and not runs_turns else 'run here'}\n"
             "  Try it now: in another terminal, run `make chat` to talk to the bot as a demo\n"
             "              teacher (or `make chat AS=dsl@oakfield.example`).\n"
             "  Stop with Ctrl-C.",
@@ -98,6 +107,8 @@ async def serve() -> None:
         try:
             await asyncio.Event().wait()
         finally:
+            stop_turns.set()
+            await asyncio.gather(*turn_workers)
             if scheduler is not None:
                 await scheduler.stop()
             if slack_socket is not None:

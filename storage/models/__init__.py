@@ -2,7 +2,13 @@
 
 from storage.models.attendance_changes import AttendanceChange
 from storage.models.base import Base
-from storage.models.chat import ChatChannel, ConversationRef, InboundEvent, PendingFile
+from storage.models.chat import (
+    ChatChannel,
+    ConversationRef,
+    InboundEvent,
+    PendingFile,
+    QueuedTurn,
+)
 from storage.models.concern_reviews import ConcernReview, ConcernSeverity, ReviewDecision
 from storage.models.enums import (
     CLOSED_STATUSES,
@@ -77,6 +83,7 @@ __all__ = [
     "Pupil",
     "QaRating",
     "QaVisit",
+    "QueuedTurn",
     "ReadingCursor",
     "RegistrationStatus",
     "ReminderSweep",

@@ -64,6 +64,26 @@ class InboundEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
 
 
+class QueuedTurn(Base):
+    """A delivery acknowledged to the platform whose turn has not run yet (`inbound_queue`):
+    what a worker needs to run it (the verified payload, encrypted, as it can quote what a
+    person typed about a pupil), whose turn it is (`sender`: one person's turns run in order),
+    and which process holds it until when (`lease_until`; a process that dies lets go when it
+    expires). Deleted once the turn has run."""
+
+    __tablename__ = "inbound_queue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(40))
+    sender: Mapped[str] = mapped_column(String(300), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+
+
 class PendingFile(Base):
     """A file (a report, an export) waiting for a person to accept it in Teams, which asks
     before a bot may put a file in their OneDrive. Encrypted; removed once sent or declined."""

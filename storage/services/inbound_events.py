@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_for
@@ -20,3 +21,13 @@ async def first_delivery(
     statement = insert_for(session, InboundEvent).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def forget_delivery(session: AsyncSession, *, platform: str, event_id: str) -> None:
+    """Undo `first_delivery` in the same transaction (the delivery is recorded later, with
+    what it changes)."""
+    await session.execute(
+        delete(InboundEvent).where(
+            InboundEvent.platform == platform, InboundEvent.event_id == event_id[:200]
+        )
+    )

@@ -382,3 +382,55 @@ async def several_instances(
         yield Cluster(instances, balancer)
     finally:
         await asyncio.gather(*(_stop(p) for p in started))
+
+
+# ----- one bot, killed and started again (tests/faults/test_killed_after_ack.py) --------------
+
+
+@dataclass
+class KillableBot:
+    """`apbot serve` on a fixed port (and, when `worker_too`, an `apbot worker` beside it, the
+    web process then only acknowledging: `SERVE_RUNS_TURNS=false`), that can be killed with
+    SIGKILL and started again, as a crash and a restart by systemd would."""
+
+    env: dict[str, str]
+    folder: Path
+    port: int
+    worker_too: bool
+    running: list[Process] = field(default_factory=list)
+    starts: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        """Start the processes; return once the web process answers `/healthz`."""
+        self.starts += 1
+        web_env = {**self.env, "SERVE_RUNS_TURNS": "false" if self.worker_too else "true"}
+        web = await _spawn_instance(
+            f"web-{self.starts}", ["serve"], web_env, self.folder, self.port
+        )
+        self.running = [web]
+        if self.worker_too:
+            worker = await _spawn_instance(
+                f"worker-{self.starts}", ["worker"], self.env, self.folder, self.port
+            )
+            self.running.append(worker)
+        async with aiohttp.ClientSession() as session:
+            await _healthy(session, web, time.monotonic() + START_TIMEOUT)
+
+    async def kill(self) -> None:
+        """SIGKILL every process at once: nothing is finished, nothing flushed."""
+        for process in self.running:
+            if process.process.returncode is None:
+                os.kill(process.process.pid, signal.SIGKILL)
+        for process in self.running:
+            await process.process.wait()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(_stop(p) for p in self.running))
+
+    def logs(self, lines: int = 40) -> str:
+        logs = sorted(self.folder.glob("*.log"))
+        return "\n".join(Path(log).read_text(errors="replace")[-4000:] for log in logs)

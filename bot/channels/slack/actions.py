@@ -27,10 +27,10 @@ def register(slack: SlackChannel) -> None:
     async def on_prompt_action(ack: AsyncAck, body: dict[str, Any]) -> None:
         action = (body.get("actions") or [{}])[0]
         if action.get("action_id") != blocks.CHECKS:  # ticking a box only changes the state
-            slack.work.spawn(
-                handle_prompt_action(slack, body), name="prompt action", key=sender_key(body)
-            )
+            await slack.inbound.accept("prompt action", body, sender=sender_key(body))
         await ack()
+
+    slack.inbound.handle("prompt action", lambda body: handle_prompt_action(slack, body))
 
     slack.app.action(re.compile(r"^prompt_"))(on_prompt_action)
 

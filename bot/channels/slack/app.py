@@ -2,13 +2,15 @@
 
 Events, the `/ap` command and interactivity all arrive at `POST /slack/events`, where every
 request's signature is checked (and any older than 5 minutes refused) before bolt reads it,
-and its workspace before a listener sees it (see door.py). Listeners acknowledge at once and do their work afterwards (see work.py). With
+and its workspace before a listener sees it (see door.py). Listeners keep the request in the
+inbound queue, acknowledge, and the turn runs afterwards (see bot/channels/inbound.py). With
 `SLACK_APP_TOKEN` set, the same app also runs over Socket Mode (see socket_mode.py).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -18,6 +20,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.inbound import Handler
 from bot.channels.slack import actions, commands, door, home, messages, nudge_buttons, wording
 from bot.channels.slack.channel import HonourRetryAfter, SlackChannel
 from bot.channels.work import Work
@@ -67,7 +70,20 @@ def create_slack(runtime: Runtime) -> SlackChannel | None:
     app.use(door.workspace_check(lambda: installed_workspace(slack)))
     for feature in (commands, messages, actions, home, nudge_buttons):
         feature.register(slack)
+    for kind, handler in list(slack.inbound.handlers.items()):
+        slack.inbound.handle(kind, _knowing_the_workspace(slack, handler))
     return slack
+
+
+def _knowing_the_workspace(slack: SlackChannel, handler: Handler) -> Handler:
+    """A kept turn may run in a process no request has reached (`apbot worker`, or after a
+    restart): who belongs to the workspace is known first (`installed_workspace`, once)."""
+
+    async def run(body: dict[str, Any]) -> None:
+        await installed_workspace(slack)
+        await handler(body)
+
+    return run
 
 
 async def installed_workspace(slack: SlackChannel) -> door.Workspace | None:

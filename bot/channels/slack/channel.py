@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -16,6 +16,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.inbound import InboundQueue
 from bot.channels.slack.door import Workspace
 from bot.channels.work import Work
 from bot.runtime import Runtime
@@ -100,6 +101,17 @@ class SlackChannel:
     socket_mode: bool = False
     # The workspace the bot is installed in, once known (see app.installed_workspace).
     workspace: Workspace | None = None
+    # Every acknowledged delivery is kept here before the 200 (see bot/channels/inbound.py).
+    inbound: InboundQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbound = InboundQueue(
+            platform=PLATFORM,
+            settings=self.runtime.settings,
+            sessions=self.runtime.sessions,
+            clock=self.runtime.clock,
+            work=self.work,
+        )
 
 
 def sender_key(body: dict[str, Any]) -> str | None:

@@ -37,9 +37,10 @@ def register(slack: SlackChannel) -> None:
     """Listen for `/ap`."""
 
     async def on_ap(ack: AsyncAck, body: dict[str, Any]) -> None:
-        slack.work.spawn(handle_command(slack, body), name=COMMAND, key=sender_key(body))
+        await slack.inbound.accept(COMMAND, body, sender=sender_key(body))
         await ack()
 
+    slack.inbound.handle(COMMAND, lambda body: handle_command(slack, body))
     slack.app.command(COMMAND)(on_ap)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import blocks, wording
-from bot.channels.slack.channel import SlackChannel
+from bot.channels.slack.channel import SlackChannel, sender_key
 from bot.channels.slack.conversation import Delivery, SlackTurns
 from bot.channels.slack.dedupe import request_key
 from bot.channels.slack.identity import person_for
@@ -38,8 +38,10 @@ def register(slack: SlackChannel) -> None:
         await ack()
 
     async def on_home_start(ack: AsyncAck, body: dict[str, Any]) -> None:
-        slack.work.spawn(handle_home_start(slack, body), name="home start")
+        await slack.inbound.accept("home start", body, sender=sender_key(body))
         await ack()
+
+    slack.inbound.handle("home start", lambda body: handle_home_start(slack, body))
 
     slack.app.event("app_home_opened")(on_home_opened)
     slack.app.action(re.compile(f"^{blocks.HOME_START}"))(on_home_start)

@@ -20,9 +20,11 @@ def register(slack: SlackChannel) -> None:
     """Listen for messages in the bot's DMs (`message.im`)."""
 
     async def on_message(ack: AsyncAck, body: dict[str, Any]) -> None:
-        slack.work.spawn(handle_message(slack, body), name="message", key=sender_key(body))
+        if is_typed_dm(body.get("event") or {}):
+            await slack.inbound.accept("message", body, sender=sender_key(body))
         await ack()
 
+    slack.inbound.handle("message", lambda body: handle_message(slack, body))
     slack.app.event("message")(on_message)
 
 

@@ -27,9 +27,10 @@ def register(slack: SlackChannel) -> None:
     """Listen for `nudge_*` actions."""
 
     async def on_nudge(ack: AsyncAck, body: dict[str, Any]) -> None:
-        slack.work.spawn(handle_nudge(slack, body), name="nudge", key=sender_key(body))
+        await slack.inbound.accept("nudge", body, sender=sender_key(body))
         await ack()
 
+    slack.inbound.handle("nudge", lambda body: handle_nudge(slack, body))
     slack.app.action(re.compile(f"^{blocks.NUDGE}"))(on_nudge)
 
 

@@ -40,6 +40,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
+    AuthenticateRequestResult,
     AuthenticationConstants,
     ClaimsIdentity,
     ConnectorFactory,
@@ -64,6 +65,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+ACTIVITY = "activity"  # the kind of turn kept in the inbound queue
 WireActivity = dict[str, Any]
 
 
@@ -86,6 +88,12 @@ class TeamsTurn(Protocol):
 
     async def respond(self, status: int) -> None:
         """Answer an invoke activity (a file consent, say) with this HTTP status."""
+        ...
+
+
+class Keeper(Protocol):
+    async def accept(self, kind: str, payload: dict[str, Any], *, sender: str | None) -> None:
+        """Keep a checked activity before it is acknowledged (`bot.channels.inbound`)."""
         ...
 
 
@@ -373,6 +381,9 @@ class TeamsAdapter:
         self._bot = _Bot(self)
         self.handler = handler
         self.work = Work(label="teams")
+        # Where a checked activity is kept before the 202 (its turn then runs from there,
+        # through `replay`); None: the turn runs from memory in `work`.
+        self.inbound: Keeper | None = None
         self.sleep = sleep
         self.policy = policy or RetryPolicy()
 
@@ -398,9 +409,10 @@ class TeamsAdapter:
         with an app id) or not from this machine (403, local trial); anything that is not a
         Teams activity (400, 403, 415). 503 when Microsoft's signing keys can't be fetched.
 
-        A message (or any activity that needs no answer in the HTTP response) is acknowledged
-        with 202 as soon as it is checked; the turn runs afterwards in `work`, one
-        conversation's turns in order, and its replies go to the connector as usual. Invokes
+        A message (or any activity that needs no answer in the HTTP response) is kept in the
+        inbound queue (`inbound`, with the claims its token proved) and acknowledged with 202;
+        the turn runs afterwards (`replay`), one conversation's turns in order, and its replies
+        go to the connector as usual. Invokes
         (a file consent, say) carry their answer in the HTTP response, so they are answered
         after the turn."""
         if "application/json" not in request.headers.get("Content-Type", ""):
@@ -448,8 +460,38 @@ class TeamsAdapter:
             if answer.status == 501:  # botbuilder's answer to an invoke nobody handles
                 return _refuse(400, "This bot does not handle that invoke.")
             return web.json_response(data=serializer_helper(answer.body), status=answer.status)
-        self.work.spawn(_quietly(turn), name="teams turn", key=_conversation_key(activity))
+        if self.inbound is None:
+            self.work.spawn(_quietly(turn), name="teams turn", key=_conversation_key(activity))
+            return web.Response(status=202)
+        turn.close()  # it runs from what is kept, in `replay`
+        kept = {
+            "activity": wire,
+            "claims": checked.claims_identity.claims,
+            "authenticated": checked.claims_identity.is_authenticated,
+            "authentication_type": checked.claims_identity.authentication_type,
+            "audience": checked.audience,
+            "caller_id": checked.caller_id,
+        }
+        await self.inbound.accept(ACTIVITY, kept, sender=_conversation_key(activity))
         return web.Response(status=202)
+
+    async def replay(self, kept: dict[str, Any]) -> None:
+        """Run the turn of an activity checked and kept by `process` (in this process or in
+        another, before or after a restart): the token was checked then, and what it proved
+        (its claims) was kept with the activity."""
+        identity = ClaimsIdentity(
+            kept["claims"], kept["authenticated"], kept.get("authentication_type")
+        )
+        checked = AuthenticateRequestResult()
+        checked.claims_identity = identity
+        checked.audience = kept.get("audience")
+        checked.caller_id = kept.get("caller_id")
+        authentication = self._adapter.bot_framework_authentication
+        checked.connector_factory = self._connectors.around(
+            authentication.create_connector_factory(identity)
+        )
+        activity = Activity().deserialize(kept["activity"])
+        await self._adapter.process_activity(checked, activity, self._bot.on_turn)
 
     def may_send_to(self, url: str | None) -> bool:
         """Whether the bot may send to this address (a serviceUrl, an upload URL): any that

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.inbound import InboundQueue
 from bot.channels.nudge_actions import Pressed, press
 from bot.channels.teams import cards, files
 from bot.channels.teams import wording as teams_wording
@@ -28,6 +29,7 @@ from bot.channels.teams.activities import (
     sender,
 )
 from bot.channels.teams.adapter import (
+    ACTIVITY,
     TeamsAdapter,
     TeamsTurn,
     conversation_reference,
@@ -101,6 +103,16 @@ class TeamsChannel:
         self.clock = clock
         self.runner = DialogRunner(sessions, clock)
         self.adapter = TeamsAdapter(settings, self, sleep=sleep, policy=policy)
+        # Every acknowledged activity is kept before the 202 (see bot/channels/inbound.py).
+        self.inbound = InboundQueue(
+            platform=PLATFORM,
+            settings=settings,
+            sessions=sessions,
+            clock=clock,
+            work=self.adapter.work,
+        )
+        self.inbound.handle(ACTIVITY, self.adapter.replay)
+        self.adapter.inbound = self.inbound
         self.allowed_tenants = settings.allowed_teams_tenants()
 
     async def on_activity(self, turn: TeamsTurn) -> None:

@@ -1,0 +1,265 @@
+"""Acknowledged means kept: each delivery a channel acknowledges is first written to the
+inbound queue (`storage.services.inbound_queue`), so a process killed after the acknowledgement
+loses nothing (Slack and Teams never send again what was acknowledged).
+
+    web request -> verified -> `accept`: one short INSERT, committed -> 200 / 202
+                                    |
+    a worker (this process, or `apbot worker`) -> the turn -> the row deleted
+
+- `accept` writes the row and, when this process runs turns and the sender has no earlier
+  turn waiting, holds it at once and runs it here (no round trip through the table).
+- `run` is the worker's loop: every `inbound_poll_seconds` (or at once, when a turn of this
+  process finishes) it claims the turns nobody holds: those acknowledged by a process that
+  runs no turns, a sender's next turn, and those whose holder died (its lease ran out). It
+  renews the leases of what it holds while the turns wait or run.
+- A turn runs once in effect: the turn's own transaction records its delivery key
+  (`inbound_events`), so a turn run again after its holder died mid-way is dropped as "seen
+  before" if it had committed, and runs if it had not.
+- When the database cannot take the row, the turn runs from memory as before (and tells the
+  person their answer was not saved, as it always has when the database is down).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.work import DEFAULT_LIMIT, Work
+from bot.settings import Settings
+from storage.clock import Clock
+from storage.db import DATABASE_UNREACHABLE, transaction
+from storage.services import inbound_queue
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+# Seconds the acknowledgement waits for the delivery to be kept (Slack gives up after 3).
+KEEP_WITHIN = 1.0
+# A turn that killed its process this many times is dropped (logged), not tried for ever.
+MAX_ATTEMPTS = 5
+
+
+class KeptTurn:
+    """The kept delivery whose turn is running in this task (`RUNNING`): the turn's own
+    transaction deletes it (`forget_in`), so its dialog's changes and the "done" mark commit
+    together; whatever a turn does not forget that way is forgotten after it."""
+
+    def __init__(self, turn_id: int) -> None:
+        self.turn_id = turn_id
+        self.forgotten = False
+
+    async def forget_in(self, session: AsyncSession) -> None:
+        """Delete it in `session`: forgotten once that commits (a rollback keeps it)."""
+        await inbound_queue.finish(session, self.turn_id)
+
+        def committed(_: Any) -> None:
+            self.forgotten = True
+
+        event.listen(session.sync_session, "after_commit", committed, once=True)
+
+
+RUNNING: contextvars.ContextVar[KeptTurn | None] = contextvars.ContextVar(
+    "running_kept_turn", default=None
+)
+
+
+def running_kept_turn() -> bool:
+    """Whether this task runs a turn kept in the inbound queue."""
+    return RUNNING.get() is not None
+
+
+async def forget_running_turn(session: AsyncSession) -> None:
+    """In a turn's transaction: the kept delivery it runs is done when this commits."""
+    kept = RUNNING.get()
+    if kept is not None and not kept.forgotten:
+        await kept.forget_in(session)
+
+
+def holder_name(settings: Settings) -> str:
+    """This process, as the queue names who holds a turn (a restarted process is a new one)."""
+    return f"{settings.instance_name or socket.gethostname()}:{os.getpid()}"
+
+
+class InboundQueue:
+    """One platform's durable hand-off from acknowledgement to turn, and its worker."""
+
+    def __init__(
+        self,
+        *,
+        platform: str,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        work: Work,
+    ) -> None:
+        self.platform = platform
+        self.sessions = sessions
+        self.clock = clock
+        self.work = work
+        self.durable = settings.durable_inbound
+        self.runs_turns = settings.serve_runs_turns
+        self.lease = dt.timedelta(seconds=settings.inbound_lease_seconds)
+        self.poll_seconds = settings.inbound_poll_seconds
+        self.holder = holder_name(settings)
+        self.handlers: dict[str, Handler] = {}
+        self._wake = asyncio.Event()
+        # Deliveries waiting to be kept, and the task keeping them (see `_keep`).
+        self._to_keep: list[tuple[inbound_queue.Delivery, asyncio.Future[tuple[int, bool]]]] = []
+        self._keeper: asyncio.Future[None] | None = None
+
+    def handle(self, kind: str, handler: Handler) -> None:
+        """How to run a turn of this kind, from its stored payload."""
+        self.handlers[kind] = handler
+
+    async def accept(self, kind: str, payload: dict[str, Any], *, sender: str | None) -> None:
+        """Keep a verified delivery, before it is acknowledged; its turn runs afterwards.
+
+        The acknowledgement waits for the row at most `KEEP_WITHIN` seconds: a database held
+        by someone else must not make Slack (3 s) or Teams (15 s) give up on us. Past that the
+        delivery is acknowledged anyway and kept (then run) once the database answers; until
+        then only this process holds it, as before the queue existed."""
+        handler = self.handlers[kind]
+        if not self.durable:
+            self.work.spawn(handler(payload), name=kind, key=sender)
+            return
+        keeping = asyncio.ensure_future(self._keep(kind, payload, sender))
+        done, _ = await asyncio.wait([keeping], timeout=KEEP_WITHIN)
+        if not done:
+            log.warning("%s: the database is slow; acknowledged before kept", self.platform)
+            self.work.spawn(self._kept_late(keeping, kind, payload), name=kind, key=sender)
+            return
+        try:
+            turn_id, ours = keeping.result()
+        except DATABASE_UNREACHABLE:  # run it from memory: it will say the database is down
+            log.warning("%s: could not keep a delivery; running it from memory", self.platform)
+            self.work.spawn(handler(payload), name=kind, key=sender)
+            return
+        if ours:
+            self._start(turn_id, kind, payload, sender)
+
+    async def _keep(
+        self, kind: str, payload: dict[str, Any], sender: str | None
+    ) -> tuple[int, bool]:
+        """Keep one delivery: with the others arriving at the same moment, in one INSERT and
+        one commit (a group commit: under a rush one round trip keeps many deliveries)."""
+        delivery = inbound_queue.Delivery(self.platform, kind, sender or "", payload)
+        kept: asyncio.Future[tuple[int, bool]] = asyncio.get_running_loop().create_future()
+        self._to_keep.append((delivery, kept))
+        if self._keeper is None or self._keeper.done():
+            self._keeper = asyncio.ensure_future(self._keep_waiting())
+        return await kept
+
+    async def _keep_waiting(self) -> None:
+        """Write what is waiting to be kept, a batch at a time, until nothing is."""
+        while self._to_keep:
+            batch, self._to_keep = self._to_keep, []
+            try:
+                async with transaction(self.sessions) as session:
+                    results = await inbound_queue.enqueue(
+                        session,
+                        [delivery for delivery, _ in batch],
+                        at=self.clock.now(),
+                        holder=self.holder if self.runs_turns else None,
+                        lease=self.lease,
+                    )
+            except Exception as error:  # each waiting acknowledgement decides what to do
+                for _, kept in batch:
+                    if not kept.done():
+                        kept.set_exception(error)
+                continue
+            for (_, kept), result in zip(batch, results, strict=True):
+                if not kept.done():
+                    kept.set_result(result)
+
+    async def _kept_late(
+        self, keeping: asyncio.Future[tuple[int, bool]], kind: str, payload: dict[str, Any]
+    ) -> None:
+        """A delivery acknowledged before it was kept: its turn, once it is."""
+        try:
+            turn_id, ours = await keeping
+        except DATABASE_UNREACHABLE:
+            log.warning("%s: could not keep a delivery; running it from memory", self.platform)
+            await self.handlers[kind](payload)
+            return
+        if ours:
+            await self._run_turn(turn_id, kind, payload)
+
+    def _start(self, turn_id: int, kind: str, payload: dict[str, Any], sender: str | None) -> None:
+        self.work.spawn(self._run_turn(turn_id, kind, payload), name=kind, key=sender or None)
+
+    async def _run_turn(self, turn_id: int, kind: str, payload: dict[str, Any]) -> None:
+        """Run one kept turn, then forget it (also when it failed: a bug is logged with a
+        reference, as before, rather than run again and again)."""
+        kept = KeptTurn(turn_id)
+        RUNNING.set(kept)  # this task's own context (Work runs each turn in a task)
+        try:
+            await self.handlers[kind](payload)
+        finally:
+            try:
+                if not kept.forgotten:  # the long way, a click, a failure: forgotten here
+                    async with transaction(self.sessions) as session:
+                        await kept.forget_in(session)
+            except DATABASE_UNREACHABLE:  # kept: run again after the lease, dropped as seen
+                log.warning("%s: could not forget turn %s", self.platform, turn_id)
+            self._wake.set()  # the sender's next turn may be waiting for this one
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """The worker: claim the turns nobody holds and run them, until `stop` is set."""
+        renewed = self.clock.now()
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self._claim_some()
+                now = self.clock.now()
+                if now - renewed > self.lease / 3:
+                    async with transaction(self.sessions) as session:
+                        await inbound_queue.renew(
+                            session, holder=self.holder, at=now, lease=self.lease
+                        )
+                    renewed = now
+            except DATABASE_UNREACHABLE as error:
+                log.warning("%s: worker can't reach the database (%s)", self.platform, error)
+            waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waits, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
+            for waiting in waits:
+                waiting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiting
+
+    async def _claim_some(self) -> None:
+        free = DEFAULT_LIMIT - self.work.pending
+        if free <= 0:
+            return
+        async with transaction(self.sessions) as session:
+            claimed = await inbound_queue.claim(
+                session,
+                platform=self.platform,
+                holder=self.holder,
+                at=self.clock.now(),
+                lease=self.lease,
+                limit=free,
+            )
+            turns = [(t.id, t.kind, t.payload, t.sender, t.attempts) for t in claimed]
+            for turn_id, kind, _, _, attempts in turns:
+                if attempts > MAX_ATTEMPTS or kind not in self.handlers:
+                    log.error(
+                        "%s: dropped turn %s (%s, tried %s times)",
+                        self.platform,
+                        turn_id,
+                        kind,
+                        attempts,
+                    )
+                    await inbound_queue.finish(session, turn_id)
+        for turn_id, kind, payload, sender, attempts in turns:
+            if attempts <= MAX_ATTEMPTS and kind in self.handlers:
+                self._start(turn_id, kind, payload, sender)

@@ -1,0 +1,143 @@
+"""The inbound queue (`inbound_queue`): deliveries acknowledged to a platform whose turn has not
+run yet. A row is written before the acknowledgement, claimed by a worker for a while (its
+lease), and deleted once the turn has run; a worker that dies lets go when its lease expires.
+
+One sender's rows run one at a time, oldest first: only the oldest row of each sender (its
+head) can be claimed. Several workers (processes, machines) claim different senders' heads at
+once; on PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two of them off the same row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import QueuedTurn
+
+
+def _postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One verified delivery to keep: its platform, kind of turn, sender and payload."""
+
+    platform: str
+    kind: str
+    sender: str
+    payload: dict[str, Any]
+
+
+async def enqueue(
+    session: AsyncSession,
+    deliveries: Sequence[Delivery],
+    *,
+    at: dt.datetime,
+    holder: str | None,
+    lease: dt.timedelta,
+) -> list[tuple[int, bool]]:
+    """Keep deliveries until their turns have run (one INSERT for them all, in order); for
+    each, its id and whether `holder` holds it already (it does when it asked to and the
+    sender has no earlier turn waiting that someone else holds: it runs it at once).
+
+    On PostgreSQL the commit does not wait for the write-ahead log to reach the disk
+    (`synchronous_commit = off`, for this transaction only): the rows survive the bot's
+    process dying at any point, and only a crash of PostgreSQL itself (or its machine) could
+    lose the last fraction of a second of acknowledgements."""
+    if _postgres(session):
+        await session.execute(text("SET LOCAL synchronous_commit = off"))
+    # Senders with a turn waiting that `holder` does not hold: their next turn waits for it
+    # (claimed later, in order). A sender whose earlier turns `holder` holds is run here too,
+    # after them (the caller runs one sender's turns one after another).
+    busy: set[str] = set()
+    if holder is not None:
+        senders = {d.sender for d in deliveries}
+        busy = set(
+            await session.scalars(
+                select(QueuedTurn.sender)
+                .where(
+                    QueuedTurn.sender.in_(senders),
+                    or_(QueuedTurn.claimed_by.is_(None), QueuedTurn.claimed_by != holder),
+                )
+                .distinct()
+            )
+        )
+    rows = []
+    for delivery in deliveries:
+        ours = holder is not None and delivery.sender not in busy
+        if not ours:
+            busy.add(delivery.sender)  # so their later deliveries wait too
+        rows.append(
+            QueuedTurn(
+                platform=delivery.platform,
+                kind=delivery.kind,
+                sender=delivery.sender,
+                payload=delivery.payload,
+                received_at=at,
+                claimed_by=holder if ours else None,
+                lease_until=at + lease if ours else None,
+                attempts=1 if ours else 0,
+            )
+        )
+    session.add_all(rows)
+    await session.flush()
+    return [(row.id, row.claimed_by is not None) for row in rows]
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    platform: str,
+    holder: str,
+    at: dt.datetime,
+    lease: dt.timedelta,
+    limit: int,
+) -> list[QueuedTurn]:
+    """Up to `limit` turns for `holder` to run, oldest first: each sender's oldest row, when
+    nobody holds it (or its holder's lease has run out)."""
+    earlier = aliased(QueuedTurn)
+    heads = (
+        select(QueuedTurn)
+        .where(
+            QueuedTurn.platform == platform,
+            or_(QueuedTurn.lease_until.is_(None), QueuedTurn.lease_until < at),
+            ~exists().where(earlier.sender == QueuedTurn.sender, earlier.id < QueuedTurn.id),
+        )
+        .order_by(QueuedTurn.id)
+        .limit(limit)
+    )
+    if _postgres(session):
+        heads = heads.with_for_update(skip_locked=True, of=QueuedTurn)
+    rows = list(await session.scalars(heads))
+    for row in rows:
+        row.claimed_by = holder
+        row.lease_until = at + lease
+        row.attempts += 1
+    await session.flush()
+    return rows
+
+
+async def renew(
+    session: AsyncSession, *, holder: str, at: dt.datetime, lease: dt.timedelta
+) -> None:
+    """Keep holding what `holder` holds (turns waiting for a free slot, or running long)."""
+    await session.execute(
+        update(QueuedTurn).where(QueuedTurn.claimed_by == holder).values(lease_until=at + lease)
+    )
+
+
+async def finish(session: AsyncSession, turn_id: int) -> None:
+    """The turn has run: forget the delivery, and what it said."""
+    await session.execute(delete(QueuedTurn).where(QueuedTurn.id == turn_id))
+
+
+async def waiting(session: AsyncSession) -> int:
+    """How many acknowledged deliveries have not run yet (for tests and operations)."""
+    return int(await session.scalar(select(func.count()).select_from(QueuedTurn)) or 0)

@@ -57,7 +57,7 @@ from storage import crypto
 from storage.clock import SystemClock, london_today
 from storage.db import create_engine, normalise_url, session_factory, transaction
 from storage.migrate import upgrade_async
-from storage.models import Session
+from storage.models import RegisterSession
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from storage.services.identity_links import person_by_chat_id
@@ -216,7 +216,7 @@ async def direct_reports(
                 assert person is not None and placement is not None
                 change = Change(person.id, "benchmark", dt.datetime.now(dt.UTC))
                 await report_absence(
-                    session, change, placement=placement, date=day, sessions=[Session.am],
+                    session, change, placement=placement, date=day, sessions=[RegisterSession.am],
                     code="I", reason=REASON,
                 )  # fmt: skip
             latencies.append((time.perf_counter() - started) * 1000)

@@ -52,7 +52,7 @@ from storage import crypto
 from storage.clock import FixedClock
 from storage.db import create_engine, normalise_url, session_factory, transaction
 from storage.migrate import upgrade_async
-from storage.models import AttendanceRecord, Placement, Session
+from storage.models import AttendanceRecord, Placement, RegisterSession
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from tests.fakes.bot_connector import FakeBotConnector
@@ -187,7 +187,7 @@ async def direct(db: Database, world: Any, placement: Placement, clock: FixedClo
             Change(person_id=world.provider_staff.id, channel="slack", at=clock.now()),
             placement=found,
             date=clock.now().date(),
-            sessions=[Session.am, Session.pm],
+            sessions=[RegisterSession.am, RegisterSession.pm],
             code="I",
             reason=ANSWERS["reason"],
         )

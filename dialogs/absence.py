@@ -38,8 +38,8 @@ from storage.models import (
     AttendanceRecord,
     AttendanceStatus,
     Placement,
+    RegisterSession,
     Role,
-    Session,
     WelfareCall,
     WelfareCallParty,
     WelfareCallStatus,
@@ -101,7 +101,7 @@ def no_session_check(
 
 async def already_reported(
     ctx: DialogContext, placement: Placement, date: dt.date
-) -> dict[Session, AttendanceRecord]:
+) -> dict[RegisterSession, AttendanceRecord]:
     """The sessions of that day already reported, by session."""
     rows = await ctx.session.scalars(
         select(AttendanceRecord).where(
@@ -209,12 +209,12 @@ class AbsentDialog(PlacementDialog):
             ("marks", placement.id, date), lambda: already_reported(ctx, placement, date)
         )
         changing = [
-            existing[Session(s)]
+            existing[RegisterSession(s)]
             for s in answers.many("sessions")
-            if Session(s) in existing
+            if RegisterSession(s) in existing
             and (
-                existing[Session(s)].status != AttendanceStatus.absent
-                or existing[Session(s)].code != code
+                existing[RegisterSession(s)].status != AttendanceStatus.absent
+                or existing[RegisterSession(s)].code != code
             )
         ]
         if changing:
@@ -255,7 +255,7 @@ class AbsentDialog(PlacementDialog):
             if ctx.shared
             else f"{placement.reference} ({pupil_label(ctx, placement)})"
         )
-        sessions = sessions_text([Session(s) for s in answers.many("sessions")])
+        sessions = sessions_text([RegisterSession(s) for s in answers.many("sessions")])
         chosen = answers.text("code") or DEFAULT_CODE
         code = _recorded_code(ctx, placement, chosen)
         line = f"Report {who} absent on {uk_date_long(date)}, {sessions}, code {code}"
@@ -275,7 +275,7 @@ class AbsentDialog(PlacementDialog):
         placement = await self.chosen(ctx, answers)
         date = answers.date("date")
         assert date is not None
-        sessions = [Session(s) for s in answers.many("sessions")]
+        sessions = [RegisterSession(s) for s in answers.many("sessions")]
         try:
             records = await report_absence(
                 ctx.session,
@@ -489,7 +489,7 @@ async def _already_absent(
             AttendanceRecord.status == AttendanceStatus.absent,
         )
     )
-    sessions: dict[int, list[Session]] = {}
+    sessions: dict[int, list[RegisterSession]] = {}
     for row in rows:
         sessions.setdefault(row.placement_id, []).append(row.session)
     return {pid: sessions_text(found) for pid, found in sessions.items()}

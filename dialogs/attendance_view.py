@@ -15,7 +15,7 @@ from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError
 from dialogs.prompts import Done, Reply
 from storage.access import Action, can
-from storage.models import Placement, Session
+from storage.models import Placement, RegisterSession
 from storage.rules.attendance import recent_window
 from storage.services.marks import (
     MarkKind,
@@ -57,7 +57,7 @@ def grid(rows: list[SessionMark], first_monday: dt.date, weeks: int) -> list[dic
         days = []
         for offset in range(5):
             day = monday + dt.timedelta(days=offset)
-            am, pm = by_day.get((day, Session.am)), by_day.get((day, Session.pm))
+            am, pm = by_day.get((day, RegisterSession.am)), by_day.get((day, RegisterSession.pm))
             days.append(
                 {
                     "date": day.isoformat(),

@@ -22,7 +22,7 @@ from dialogs.parsing import AnswerError, DateSense, uk_date_long
 from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can_set_code
-from storage.models import AttendanceRecord, AttendanceStatus, Placement, Session
+from storage.models import AttendanceRecord, AttendanceStatus, Placement, RegisterSession
 from storage.rules import codes
 from storage.services.attendance import mark_words, sessions_text
 from storage.services.outcomes import (
@@ -45,7 +45,7 @@ SESSION_CHOICES = [
 
 async def _absences(
     ctx: DialogContext, placement_id: int
-) -> dict[str, tuple[dt.date, str, list[Session]]]:
+) -> dict[str, tuple[dt.date, str, list[RegisterSession]]]:
     """Recent absences grouped by day and code: `2026-11-27:N` -> (date, code, sessions)."""
     rows = await ctx.session.scalars(
         select(AttendanceRecord)
@@ -56,7 +56,7 @@ async def _absences(
         )
         .order_by(AttendanceRecord.date.desc(), AttendanceRecord.session)
     )
-    groups: dict[str, tuple[dt.date, str, list[Session]]] = {}
+    groups: dict[str, tuple[dt.date, str, list[RegisterSession]]] = {}
     for row in rows:
         key = f"{row.date.isoformat()}:{row.code}"
         groups.setdefault(key, (row.date, row.code, []))[2].append(row.session)
@@ -208,7 +208,7 @@ class ExplainDialog(PlacementDialog):
         placement: Placement,
         date: dt.date,
         old: str,
-        sessions: list[Session],
+        sessions: list[RegisterSession],
     ) -> list[Reply]:
         try:
             changes = await present_after_all(
@@ -308,7 +308,7 @@ class LateDialog(PlacementDialog):
         )
         day = answers.date("date") or today
         existing = (await already_reported(ctx, placement, day)).get(
-            Session(answers.text("session") or "AM")
+            RegisterSession(answers.text("session") or "AM")
         )
         change = (
             f"\nThis changes the session from {mark_words(existing)} (kept in the mark's history)."
@@ -328,7 +328,7 @@ class LateDialog(PlacementDialog):
         date = answers.date("date")
         arrived = answers.time("arrived")
         assert date is not None and arrived is not None
-        which = Session(answers.text("session") or "AM")
+        which = RegisterSession(answers.text("session") or "AM")
         try:
             record, closed = await record_late(
                 ctx.session,

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import LONDON
-from storage.models import ContactMethod, Person, Placement, QaRating, Session
+from storage.models import ContactMethod, Person, Placement, QaRating, RegisterSession
 from storage.rules.calendar import SchoolCalendar
 from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
@@ -90,7 +90,7 @@ async def add_activity(
                 Change(person_id=staff.id, channel=DEMO_CHANNEL, at=at),
                 placement=part_time,
                 date=day,
-                sessions=[Session.am, Session.pm],
+                sessions=[RegisterSession.am, RegisterSession.pm],
                 code="N",
                 reason="Did not arrive; no message from home.",
             )

@@ -77,7 +77,7 @@ class WelfareCallParty(enum.StrEnum):
     provider = "provider"
 
 
-class Session(enum.StrEnum):
+class RegisterSession(enum.StrEnum):
     am = "AM"
     pm = "PM"
 

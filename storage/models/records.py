@@ -16,7 +16,7 @@ from storage.models.enums import (
     ContactMethod,
     ContactWith,
     QaRating,
-    Session,
+    RegisterSession,
     WelfareCallParty,
     WelfareCallStatus,
 )
@@ -87,7 +87,7 @@ class AttendanceRecord(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), index=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)
-    session: Mapped[Session] = mapped_column(enum_column(Session, "session"))
+    session: Mapped[RegisterSession] = mapped_column(enum_column(RegisterSession, "session"))
     status: Mapped[AttendanceStatus] = mapped_column(
         enum_column(AttendanceStatus, "attendance_status")
     )

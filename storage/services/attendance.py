@@ -31,8 +31,8 @@ from storage.models import (
     Person,
     Placement,
     PlacementStatus,
+    RegisterSession,
     Role,
-    Session,
     WelfareCall,
     WelfareCallParty,
     WelfareCallStatus,
@@ -48,7 +48,7 @@ from storage.wording import NoticeKind, alerts, provider_notices
 from storage.wording.text import sentence
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SESSION_WORDS = {Session.am: "morning", Session.pm: "afternoon"}
+SESSION_WORDS = {RegisterSession.am: "morning", RegisterSession.pm: "afternoon"}
 
 
 class AttendanceError(ValueError):
@@ -103,14 +103,14 @@ def mark_words(record: AttendanceRecord) -> str:
     return f"{record.status.value} ({record.code})"
 
 
-def sessions_text(sessions: list[Session]) -> str:
+def sessions_text(sessions: list[RegisterSession]) -> str:
     """`AM and PM`, or one of them."""
-    return " and ".join(s.value for s in sorted(set(sessions), key=list(Session).index))
+    return " and ".join(s.value for s in sorted(set(sessions), key=list(RegisterSession).index))
 
 
 async def _existing(
     session: AsyncSession, placement_id: int, date: dt.date
-) -> dict[Session, AttendanceRecord]:
+) -> dict[RegisterSession, AttendanceRecord]:
     rows = await session.scalars(
         select(AttendanceRecord).where(
             AttendanceRecord.placement_id == placement_id, AttendanceRecord.date == date
@@ -132,7 +132,7 @@ async def report_absence(
     *,
     placement: Placement,
     date: dt.date,
-    sessions: list[Session],
+    sessions: list[RegisterSession],
     code: str,
     reason: str,
     change_reason: str | None = None,
@@ -168,7 +168,7 @@ async def report_absence(
         proposed, absence = chosen.code, codes.get(UNEXPLAINED_CODE)
     late = deadline_passed(placement, date, change.at)
     existing = await _existing(session, placement.id, date)
-    wanted = sorted(set(sessions), key=list(Session).index)
+    wanted = sorted(set(sessions), key=list(RegisterSession).index)
     changing = [
         existing[which]
         for which in wanted
@@ -443,7 +443,7 @@ async def confirm_all_present(
             continue
         existing = await _existing(session, placement.id, date)
         late = deadline_passed(placement, date, change.at)
-        for which in Session:
+        for which in RegisterSession:
             if which in existing:
                 continue
             record = AttendanceRecord(

@@ -39,7 +39,7 @@ from storage.models import (
     Person,
     Placement,
     PlacementStatus,
-    Session,
+    RegisterSession,
 )
 from storage.rules import attendance, codes
 from storage.rules.attendance import NO_REPORT, AttendanceFigures, MarkKind, Report
@@ -56,7 +56,7 @@ class SessionMark:
 
     placement: Placement
     date: dt.date
-    session: Session
+    session: RegisterSession
     mark: str
     kind: MarkKind
     note: str
@@ -122,7 +122,7 @@ async def marks_for(
         day = start
         while day <= end:
             if day.weekday() < 5 and in_placement(placement, day):
-                for which in Session:
+                for which in RegisterSession:
                     record = records.get((placement.id, day, which))
                     found = attendance.session_mark(
                         placement, day, report_of(record), calendar=calendar, today=today

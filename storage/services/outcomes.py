@@ -20,7 +20,7 @@ from storage.models import (
     AttendanceStatus,
     Person,
     Placement,
-    Session,
+    RegisterSession,
     WelfareCall,
     WelfareCallStatus,
 )
@@ -134,7 +134,7 @@ async def absences_on(
     session: AsyncSession,
     placement_id: int,
     date: dt.date,
-    sessions: list[Session] | None = None,
+    sessions: list[RegisterSession] | None = None,
 ) -> list[AttendanceRecord]:
     """The sessions reported absent that day (AM first), optionally only those given."""
     query = select(AttendanceRecord).where(
@@ -143,7 +143,7 @@ async def absences_on(
         AttendanceRecord.status == AttendanceStatus.absent,
     )
     rows = [r for r in await session.scalars(query) if sessions is None or r.session in sessions]
-    return sorted(rows, key=lambda r: list(Session).index(r.session))
+    return sorted(rows, key=lambda r: list(RegisterSession).index(r.session))
 
 
 async def explain_absence(
@@ -154,7 +154,7 @@ async def explain_absence(
     date: dt.date,
     code: str,
     reason: str,
-    sessions: list[Session] | None = None,
+    sessions: list[RegisterSession] | None = None,
     only_unexplained: bool = False,
     source: str = "explain",
 ) -> list[AttendanceChange]:
@@ -206,7 +206,7 @@ async def present_after_all(
     *,
     placement: Placement,
     date: dt.date,
-    sessions: list[Session],
+    sessions: list[RegisterSession],
     reason: str,
 ) -> list[AttendanceChange]:
     """The pupil was there after all: sessions reported absent become present (the placement's
@@ -243,7 +243,7 @@ async def record_late(
     *,
     placement: Placement,
     date: dt.date,
-    which: Session,
+    which: RegisterSession,
     arrived_at: dt.time,
     after_close: bool,
 ) -> tuple[AttendanceRecord, WelfareCall | None]:

@@ -18,7 +18,7 @@ from storage.models import (
     OutboxMessage,
     Person,
     Placement,
-    Session,
+    RegisterSession,
     WelfareCall,
     WelfareCallParty,
     WelfareCallStatus,
@@ -104,8 +104,8 @@ async def test_provider_reports_an_absence_and_the_dsl_is_alerted(db, clock) -> 
 
     records = await _records(db)
     assert [(r.session, r.status, r.code) for r in records] == [
-        (Session.am, AttendanceStatus.absent, "N"),
-        (Session.pm, AttendanceStatus.absent, "N"),
+        (RegisterSession.am, AttendanceStatus.absent, "N"),
+        (RegisterSession.pm, AttendanceStatus.absent, "N"),
     ]
     assert all(r.late_report and r.welfare_call_needed for r in records)
     assert all(r.reported_by_id == world.provider_staff.id for r in records)
@@ -167,8 +167,8 @@ async def test_a_repeated_report_updates_rather_than_duplicates(db, clock) -> No
     assert again[-1]["type"] == "done" and again[-1]["record"]["proposed_code"] == "I"
     records = await _records(db)
     assert [(r.session, r.code, r.proposed_code) for r in records] == [
-        (Session.am, "N", "I"),
-        (Session.pm, "N", "I"),
+        (RegisterSession.am, "N", "I"),
+        (RegisterSession.pm, "N", "I"),
     ]
     # The AM correction keeps its on-time report; the PM report came after the deadline.
     assert [r.late_report for r in records] == [False, True]
@@ -370,11 +370,11 @@ async def test_present_marks_expected_pupils_and_keeps_absences(db, clock) -> No
     assert done["record"]["still_absent"] == [jamie.reference]
 
     rows = {(r.placement_id, r.session): r for r in await _records(db)}
-    assert rows[(jamie.id, Session.am)].status == AttendanceStatus.absent
-    assert rows[(jamie.id, Session.am)].code == "N"
-    assert rows[(jamie.id, Session.pm)].status == AttendanceStatus.present
-    assert rows[(robin.id, Session.am)].status == AttendanceStatus.present
-    assert rows[(robin.id, Session.pm)].code == "B"
+    assert rows[(jamie.id, RegisterSession.am)].status == AttendanceStatus.absent
+    assert rows[(jamie.id, RegisterSession.am)].code == "N"
+    assert rows[(jamie.id, RegisterSession.pm)].status == AttendanceStatus.present
+    assert rows[(robin.id, RegisterSession.am)].status == AttendanceStatus.present
+    assert rows[(robin.id, RegisterSession.pm)].code == "B"
     assert not any(pid == mondays.id for pid, _ in rows)
     # Confirming again changes nothing.
     again = await provider.answer_all({"date": "", "confirm": "yes"}, start="all present")

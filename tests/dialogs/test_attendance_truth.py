@@ -17,7 +17,7 @@ from storage.models import (
     AttendanceStatus,
     OutboxMessage,
     Placement,
-    Session,
+    RegisterSession,
     WelfareCall,
 )
 from storage.rules.attendance import placement_figures, recent_window
@@ -206,9 +206,9 @@ async def test_no_absence_late_or_register_on_a_day_with_no_session(db, clock) -
         change = Change(world.provider_staff.id, "test", clock.now())
         for attempt in (
             report_absence(session, change, placement=stored, date=dt.date(2026, 11, 29),
-                           sessions=[Session.am], code="N", reason=""),
+                           sessions=[RegisterSession.am], code="N", reason=""),
             record_late(session, change, placement=stored, date=dt.date(2026, 11, 20),
-                        which=Session.am, arrived_at=dt.time(9, 50), after_close=True),
+                        which=RegisterSession.am, arrived_at=dt.time(9, 50), after_close=True),
         ):  # fmt: skip
             try:
                 await attempt
@@ -266,7 +266,7 @@ async def test_an_absence_reported_late_is_in_the_next_digest(db, clock) -> None
         stored = await session.get(Placement, placement.id)
         assert stored is not None
         await report_absence(session, Change(world.provider_staff.id, "test", clock.now()),
-                             placement=stored, date=WEDNESDAY, sessions=[Session.am, Session.pm],
+                             placement=stored, date=WEDNESDAY, sessions=[RegisterSession.am, RegisterSession.pm],
                              code="N", reason="Forgot to report it")  # fmt: skip
     clock.set(dt.datetime(2026, 11, 30, 8, 0, tzinfo=LONDON))  # Monday's digest
     dsl = await JsonChat.as_email(db, clock, world.dsl.email)
@@ -304,15 +304,15 @@ async def test_every_view_shows_the_same_attendance(db, clock) -> None:
         assert stored is not None and stored_robin is not None
         stored_robin.attendance_code = "D"
         provider = Change(world.provider_staff.id, "test", clock.now())
-        await record_late(session, provider, placement=stored, date=TUESDAY, which=Session.am,
+        await record_late(session, provider, placement=stored, date=TUESDAY, which=RegisterSession.am,
                           arrived_at=dt.time(10, 15), after_close=True)  # fmt: skip
         for day in (MONDAY, TUESDAY, THURSDAY):
             await confirm_all_present(session, provider, provider_id=world.provider.id, date=day)
         await report_absence(session, Change(world.teacher.id, "test", clock.now()), placement=stored,
-                             date=WEDNESDAY, sessions=[Session.am, Session.pm], code="I",
+                             date=WEDNESDAY, sessions=[RegisterSession.am, RegisterSession.pm], code="I",
                              reason="Flu")  # fmt: skip
         await report_absence(session, provider, placement=stored_robin, date=WEDNESDAY,
-                             sessions=[Session.am], code="N", reason="")  # fmt: skip
+                             sessions=[RegisterSession.am], code="N", reason="")  # fmt: skip
     expected = "62.5%"
     not_counted = "not counted (another school's register)"
     async with db.sessions() as session:

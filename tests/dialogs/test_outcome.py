@@ -13,7 +13,7 @@ from storage.models import (
     AttendanceRecord,
     OutboxMessage,
     Placement,
-    Session,
+    RegisterSession,
     WelfareCall,
     WelfareCallStatus,
 )
@@ -28,7 +28,7 @@ TODAY = dt.date(2026, 11, 27)
 
 
 async def _absent(
-    db: Database, world: World, reference: str, day: dt.date, *sessions: Session
+    db: Database, world: World, reference: str, day: dt.date, *sessions: RegisterSession
 ) -> None:
     at = dt.datetime.combine(day, dt.time(9, 15), LONDON)
     async with db.sessions() as session, session.begin():
@@ -47,7 +47,7 @@ async def _absent(
 
 async def test_late_before_the_register_closed_is_l_and_closes_the_welfare_call(db, clock) -> None:
     world, placement = await jamie_at_pathways(db, clock)
-    await _absent(db, world, placement.reference, TODAY, Session.am)
+    await _absent(db, world, placement.reference, TODAY, RegisterSession.am)
     chat = await JsonChat.as_email(db, clock, world.provider_staff.email)
     await chat.say("late")
     await chat.say("1")
@@ -88,12 +88,12 @@ async def test_late_after_the_register_closed_is_u(db, clock) -> None:
     assert out[-1]["record"]["code"] == "U"
     async with db.sessions() as session:
         record = await session.scalar(select(AttendanceRecord))
-        assert record is not None and record.code == "U" and record.session == Session.am
+        assert record is not None and record.code == "U" and record.session == RegisterSession.am
 
 
 async def test_the_school_explains_an_absence_later_keeping_its_history(db, clock) -> None:
     world, placement = await jamie_at_pathways(db, clock)
-    await _absent(db, world, placement.reference, TODAY, Session.am, Session.pm)
+    await _absent(db, world, placement.reference, TODAY, RegisterSession.am, RegisterSession.pm)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     out = await chat.say(f"explain {placement.reference}")
     assert prompt(out)["field"] == "absence"
@@ -117,7 +117,12 @@ async def test_the_school_explains_an_absence_later_keeping_its_history(db, cloc
 async def test_the_attendance_grid_and_percentage(db, clock) -> None:
     world, placement = await jamie_at_pathways(db, clock)
     await _absent(
-        db, world, placement.reference, TODAY - dt.timedelta(days=1), Session.am, Session.pm
+        db,
+        world,
+        placement.reference,
+        TODAY - dt.timedelta(days=1),
+        RegisterSession.am,
+        RegisterSession.pm,
     )
     async with db.sessions() as session, session.begin():
         await confirm_all_present(

@@ -17,7 +17,7 @@ from storage.models import (
     OutboxMessage,
     Person,
     Placement,
-    Session,
+    RegisterSession,
     WelfareCall,
     WelfareCallAttempt,
     WelfareCallStatus,
@@ -96,8 +96,8 @@ async def test_not_reached_then_parent_says_ill_so_i_is_proposed_to_the_school(d
 
     records = await _rows(db, AttendanceRecord)
     assert [(r.session, r.code, r.proposed_code) for r in records] == [
-        (Session.am, "N", "I"),
-        (Session.pm, "N", "I"),
+        (RegisterSession.am, "N", "I"),
+        (RegisterSession.pm, "N", "I"),
     ]
     assert await _rows(db, AttendanceChange) == []
     [proposal] = [m for m in await _rows(db, OutboxMessage) if m.kind == "code_proposed"]
@@ -257,7 +257,7 @@ async def test_a_call_logged_days_later_records_its_own_day_and_never_a_past_nex
             Change(person_id=world.provider_staff.id, channel="test", at=clock.now()),
             placement=stored,
             date=dt.date(2026, 11, 25),
-            sessions=[Session.am, Session.pm],
+            sessions=[RegisterSession.am, RegisterSession.pm],
             code="N",
             reason="not known",
         )

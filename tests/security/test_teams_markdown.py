@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from bot.channels.teams.deliverer import TeamsDeliverer
 from bot.channels.teams.routes import TEAMS
 from bot.scheduler import OutboxWorker
-from storage.models import Session
+from storage.models import RegisterSession
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from tests.fakes.bot_connector import FakeBotConnector
@@ -47,7 +47,7 @@ async def test_an_absence_reason_reaches_the_dsl_as_words_not_a_link(
             Change(person_id=world.provider_staff.id, channel="teams", at=clock.now()),
             placement=placement,
             date=clock.now().date(),
-            sessions=[Session.am],
+            sessions=[RegisterSession.am],
             code="N",
             reason=f"Unwell. {PHISH} *urgent*",
         )

@@ -16,7 +16,7 @@ from storage.models import (
     AuditEntry,
     OutboxMessage,
     Placement,
-    Session,
+    RegisterSession,
     WelfareCall,
     WelfareCallStatus,
 )
@@ -60,11 +60,11 @@ async def test_report_absence_records_each_session_and_starts_one_call(db, clock
             change,
             placement=placement,
             date=FRIDAY,
-            sessions=[Session.pm, Session.am, Session.am],
+            sessions=[RegisterSession.pm, RegisterSession.am, RegisterSession.am],
             code="i",
             reason="  Temperature  ",
         )
-        assert [r.session for r in records] == [Session.am, Session.pm]
+        assert [r.session for r in records] == [RegisterSession.am, RegisterSession.pm]
         assert all(r.code == "I" and r.reason == "Temperature" for r in records)
         assert all(r.late_report for r in records)  # 10:00 is after 09:30
         # A second report for the afternoon updates that row and opens no second call.
@@ -73,7 +73,7 @@ async def test_report_absence_records_each_session_and_starts_one_call(db, clock
             change,
             placement=placement,
             date=FRIDAY,
-            sessions=[Session.pm],
+            sessions=[RegisterSession.pm],
             code="M",
             reason="Dentist",
             change_reason="Mum rang back: it was the dentist",
@@ -115,7 +115,7 @@ async def test_absence_refusals(db, clock) -> None:
             values: dict = {
                 "placement": placement,
                 "date": FRIDAY,
-                "sessions": [Session.am],
+                "sessions": [RegisterSession.am],
                 "code": "N",
                 "reason": "Not known",
             }
@@ -211,20 +211,22 @@ async def test_all_present_marks_only_expected_sessions_and_keeps_absences(db, c
             change,
             placement=every_day,
             date=FRIDAY,
-            sessions=[Session.pm],
+            sessions=[RegisterSession.pm],
             code="M",
             reason="Dentist",
         )
         created = await confirm_all_present(
             session, change, provider_id=world.provider.id, date=FRIDAY
         )
-        assert [(r.placement_id, r.session) for r in created] == [(every_day.id, Session.am)]
+        assert [(r.placement_id, r.session) for r in created] == [
+            (every_day.id, RegisterSession.am)
+        ]
         assert created[0].status == AttendanceStatus.present and created[0].code == "B"
         assert created[0].late_report is True and created[0].welfare_call_needed is False
         rows = {
             (r.placement_id, r.session): r for r in await session.scalars(select(AttendanceRecord))
         }
-        assert rows[(every_day.id, Session.pm)].status == AttendanceStatus.absent
+        assert rows[(every_day.id, RegisterSession.pm)].status == AttendanceStatus.absent
         for skipped in (mondays, not_started, elsewhere):
             assert not any(pid == skipped.id for pid, _ in rows)
         assert (

@@ -13,7 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from storage.clock import FixedClock
-from storage.models import AttendanceRecord, AttendanceStatus, Placement, Session, TermBreakRecord
+from storage.models import (
+    AttendanceRecord,
+    AttendanceStatus,
+    Placement,
+    RegisterSession,
+    TermBreakRecord,
+)
 from storage.rules.attendance import Report, placement_figures, recent_window
 from storage.services.attendance_counts import read_attendance
 from storage.services.terms import calendars_for
@@ -95,8 +101,8 @@ async def test_counted_by_the_database_as_by_the_definition(
         day = first - dt.timedelta(days=3)  # the weekend before the window too
         while day <= today:
             for p in placements:
-                for which in (Session.am, Session.pm):
-                    if (day == today and which == Session.pm) or seeded.random() < 0.15:
+                for which in (RegisterSession.am, RegisterSession.pm):
+                    if (day == today and which == RegisterSession.pm) or seeded.random() < 0.15:
                         continue  # not reported (yet)
                     status, code = seeded.choice(REPORTS)
                     session.add(

@@ -15,7 +15,7 @@ from storage.models import (
     ContactMethod,
     ContactWith,
     Placement,
-    Session,
+    RegisterSession,
 )
 from storage.rules.calendar import SchoolCalendar
 from storage.services.attendance import confirm_all_present, report_absence
@@ -55,7 +55,7 @@ async def test_the_digest_says_what_a_dsl_needs_at_a_glance(
         assert p is not None
         # The school's own staff may code the illness I (a provider would propose it).
         await report_absence(session, Change(world.teacher.id, "test", monday), placement=p,
-                             date=MONDAY, sessions=[Session.am, Session.pm], code="I", reason="Tummy bug")  # fmt: skip
+                             date=MONDAY, sessions=[RegisterSession.am, RegisterSession.pm], code="I", reason="Tummy bug")  # fmt: skip
         await confirm_all_present(session, Change(world.unregistered_staff.id, "test", monday),
                                   provider_id=world.unregistered.id, date=MONDAY)  # fmt: skip
         q = await session.get(Placement, robin.id)

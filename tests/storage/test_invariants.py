@@ -28,7 +28,7 @@ from storage.models import (
     OutboxMessage,
     Placement,
     PlacementStatus,
-    Session,
+    RegisterSession,
     WelfareCall,
     WelfareCallParty,
     WelfareCallStatus,
@@ -332,7 +332,7 @@ async def test_absences_on_days_without_a_session_or_ahead_are_caught(
                 AttendanceRecord(
                     placement_id=jamie.id,
                     date=day,
-                    session=Session.am,
+                    session=RegisterSession.am,
                     status=AttendanceStatus.absent,
                     code="N",
                     reported_by_id=world.provider_staff.id,

@@ -14,7 +14,7 @@ import pytest
 from bot.cli import main
 from bot.settings import get_settings
 from storage.clock import LONDON, FixedClock
-from storage.models import Session
+from storage.models import RegisterSession
 from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
 from storage.services.marks import MarkKind, school_marks
@@ -83,7 +83,7 @@ async def _week(db: Database) -> tuple[World, dict[str, int]]:
             at(2, 9, 25, pathways.id),
             placement=jamie,
             date=wednesday,
-            sessions=[Session.am, Session.pm],
+            sessions=[RegisterSession.am, RegisterSession.pm],
             code="N",
             reason="not known",
         )
@@ -103,7 +103,7 @@ async def _week(db: Database) -> tuple[World, dict[str, int]]:
             at(3, 9, 25, pathways.id),
             placement=jamie,
             date=thursday,
-            which=Session.am,
+            which=RegisterSession.am,
             arrived_at=dt.time(9, 20),
             after_close=False,
         )
@@ -115,7 +115,7 @@ async def _week(db: Database) -> tuple[World, dict[str, int]]:
             at(3, 10, 45, wheels.id),
             placement=robin,
             date=thursday,
-            which=Session.am,
+            which=RegisterSession.am,
             arrived_at=dt.time(10, 40),
             after_close=True,
         )
@@ -144,8 +144,16 @@ async def test_a_realistic_week_has_exactly_the_marks_the_rules_say(db) -> None:
         grid = [
             (am.mark, pm.mark)
             for am, pm in zip(
-                [r for r in rows if r.placement.id == placement_id and r.session == Session.am],
-                [r for r in rows if r.placement.id == placement_id and r.session == Session.pm],
+                [
+                    r
+                    for r in rows
+                    if r.placement.id == placement_id and r.session == RegisterSession.am
+                ],
+                [
+                    r
+                    for r in rows
+                    if r.placement.id == placement_id and r.session == RegisterSession.pm
+                ],
                 strict=True,
             )
         ]

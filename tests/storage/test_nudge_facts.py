@@ -20,7 +20,7 @@ from storage.models import (
     ContactMethod,
     ContactWith,
     Placement,
-    Session,
+    RegisterSession,
     WelfareCall,
     WelfareCallParty,
     WelfareCallStatus,
@@ -44,7 +44,7 @@ async def _mark(session: AsyncSession, p: Placement, world: World, day: dt.date,
     absent = code != "B"
     session.add(
         AttendanceRecord(
-            placement_id=p.id, date=day, session=Session.am,
+            placement_id=p.id, date=day, session=RegisterSession.am,
             status=AttendanceStatus.absent if absent else AttendanceStatus.present, code=code,
             reported_by_id=world.provider_staff.id,
             reported_at=dt.datetime.combine(day, dt.time(9, 5), tzinfo=LONDON),

@@ -13,7 +13,7 @@ from storage.models import (
     ChecklistItem,
     Placement,
     Pupil,
-    Session,
+    RegisterSession,
 )
 from storage.services.audit import Change
 from storage.services.placements import end_placement
@@ -63,7 +63,7 @@ async def test_purge_removes_only_what_is_past_retention(db, clock) -> None:
                 AttendanceRecord(
                     placement_id=placement.id,
                     date=day,
-                    session=Session.am,
+                    session=RegisterSession.am,
                     status=AttendanceStatus.present,
                     code="B",
                     reported_by_id=world.provider_staff.id,

@@ -248,7 +248,13 @@ async def record_to_read(db: Database, clock: Clock, world: World) -> RecordToRe
     """Elm Park's placement of Jamie at Pathways (from 02/11/2026) with a QA visit, a contact,
     four chronology entries (private, shared with the provider, the provider's own, an
     automatic one), an absence the provider reported and one the school reported."""
-    from storage.models import ChronologyKind, ChronologySource, ContactMethod, QaRating, Session
+    from storage.models import (
+        ChronologyKind,
+        ChronologySource,
+        ContactMethod,
+        QaRating,
+        RegisterSession,
+    )
     from storage.services.attendance import report_absence
     from storage.services.chronology import add_entry
     from storage.services.contacts import log_contact
@@ -311,7 +317,7 @@ async def record_to_read(db: Database, clock: Clock, world: World) -> RecordToRe
             by(world.provider_staff),
             placement=placement,
             date=dt.date(2026, 11, 26),
-            sessions=[Session.am],
+            sessions=[RegisterSession.am],
             code="N",
             reason=f"{PROVIDER_REPORT}: did not arrive",
         )
@@ -320,7 +326,7 @@ async def record_to_read(db: Database, clock: Clock, world: World) -> RecordToRe
             by(world.teacher),
             placement=placement,
             date=dt.date(2026, 11, 23),
-            sessions=[Session.pm],
+            sessions=[RegisterSession.pm],
             code="M",
             reason=f"{SCHOOL_REPORT}: appointment",
         )

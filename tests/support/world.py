@@ -23,7 +23,7 @@ import datetime as dt
 from sqlalchemy import update
 
 from storage.clock import LONDON, Clock, FixedClock
-from storage.models import ChecklistItem, ChecklistStatus, Placement, QaRating, Session
+from storage.models import ChecklistItem, ChecklistStatus, Placement, QaRating, RegisterSession
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from storage.services.visits import log_visit
@@ -102,7 +102,7 @@ async def school_with_ap(db: Database, clock: Clock) -> tuple[World, Placement, 
             Change(person_id=world.teacher.id, channel="test", at=clock.now()),
             placement=first,
             date=dt.date(2026, 11, 26),
-            sessions=[Session.am, Session.pm],
+            sessions=[RegisterSession.am, RegisterSession.pm],
             code="I",
             reason="Jamie Testpupil has flu",
         )

@@ -24,7 +24,7 @@ from storage.models import (
     ContactMethod,
     OutboxMessage,
     Placement,
-    Session,
+    RegisterSession,
 )
 from storage.rules.calendar import at_london
 from storage.services.attendance import confirm_all_present, report_absence
@@ -98,7 +98,7 @@ async def test_every_nudge_arrives_once_at_the_right_time_across_easter_and_the_
             assert p is not None
             await report_absence(
                 session, Change(world.provider_staff.id, "test", clock.now()), placement=p,
-                date=DAYS[day], sessions=[Session.am, Session.pm], code="N", reason="",
+                date=DAYS[day], sessions=[RegisterSession.am, RegisterSession.pm], code="N", reason="",
             )  # fmt: skip
 
     async def teacher_snoozes_the_check() -> None:

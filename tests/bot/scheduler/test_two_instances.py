@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.scheduler import Scheduler
 from storage.clock import LONDON, FixedClock
 from storage.db import create_engine, session_factory
-from storage.models import OutboxMessage, OutboxStatus, Placement, Session
+from storage.models import OutboxMessage, OutboxStatus, Placement, RegisterSession
 from storage.rules.calendar import at_london
 from storage.services import directory
 from storage.services.attendance import report_absence
@@ -66,7 +66,7 @@ async def test_two_instances_create_and_deliver_each_nudge_exactly_once(
                         assert p is not None
                         await report_absence(
                             session, Change(world.provider_staff.id, "test", moment),
-                            placement=p, date=DAY, sessions=[Session.am], code="N", reason="",
+                            placement=p, date=DAY, sessions=[RegisterSession.am], code="N", reason="",
                         )  # fmt: skip
             await asyncio.gather(*(instance.run_pass() for instance in instances))
             moment += dt.timedelta(minutes=5)

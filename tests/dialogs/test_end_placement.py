@@ -26,7 +26,7 @@ from storage.services.placements import PlacementError, end_placement
 from tests.support.chat import JsonChat, prompt
 from tests.support.database import TEST_NOW, Database
 from tests.support.factories import World
-from tests.support.scheduler import RecordingDeliverer
+from tests.support.scheduler import RecordingDeliverer, clock_sleep
 from tests.support.world import jamie_at_pathways
 
 
@@ -162,7 +162,7 @@ async def _sent_after_end(db: Database, placement: Placement) -> list[str]:
     """What the scheduler sent, over the next school days, about the ended placement (after
     what was queued up to its end has gone)."""
     now = FixedClock(TEST_NOW)
-    await Scheduler(db.sessions, now, [RecordingDeliverer(now)]).run_pass()
+    await Scheduler(db.sessions, now, [RecordingDeliverer(now)], sleep=clock_sleep(now)).run_pass()
     return await _sent_later(db, placement)
 
 
@@ -176,7 +176,7 @@ async def _sent_later(db: Database, placement: Placement) -> list[str]:
     ):
         at = FixedClock(dt.datetime.combine(day, time, tzinfo=LONDON))
         deliverer = RecordingDeliverer(at)
-        report = await Scheduler(db.sessions, at, [deliverer]).run_pass()
+        report = await Scheduler(db.sessions, at, [deliverer], sleep=clock_sleep(at)).run_pass()
         assert report.escalations == 0
         sent += [n.kind for n in deliverer.sent if n.placement_reference == placement.reference]
     return sent

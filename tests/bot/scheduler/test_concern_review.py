@@ -8,7 +8,7 @@ import datetime as dt
 from bot.scheduler.scheduler import Scheduler
 from storage.clock import LONDON
 from tests.support.chat import JsonChat
-from tests.support.scheduler import RecordingDeliverer
+from tests.support.scheduler import RecordingDeliverer, clock_sleep
 from tests.support.world import jamie_at_pathways
 
 
@@ -27,7 +27,7 @@ async def test_an_undecided_review_is_nudged_and_in_the_digest_until_decided(db,
         start=f"concern {ref}",
     )  # fmt: skip
     sent = RecordingDeliverer(clock)
-    scheduler = Scheduler(db.sessions, clock, [sent])
+    scheduler = Scheduler(db.sessions, clock, [sent], sleep=clock_sleep(clock))
 
     def review_nudges() -> list[str]:
         return [n.key for n in sent.sent if n.kind == "review_undecided"]

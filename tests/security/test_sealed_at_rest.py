@@ -16,6 +16,7 @@ from storage.services.audit import Change, audit_updated, snapshot
 from storage.services.audit_trail import placement_trail
 from storage.services.conversation_refs import save_person_ref
 from storage.services.placements import find_by_reference
+from tests.support.answers import CHECKLIST_ALL_DONE
 from tests.support.chat import JsonChat
 from tests.support.database import Database
 from tests.support.factories import build_world
@@ -38,24 +39,6 @@ TYPED = {
     "slack_copy": "Reason: mum says he was hit at home",
 }
 BIRTHDAY = dt.date(2013, 4, 17)
-
-CHECKS = (
-    "letter_of_assurance",
-    "checks_sighted",
-    "our_policy_shared",
-    "ap_policy_received",
-    "issue_sharing_agreed",
-    "chronology_shared",
-    "plans_shared",
-    "other_providers_told",
-    "fsm_arranged",
-    "parents_informed",
-    "length_and_return_agreed",
-    "la_notified",
-    "absence_sharing_agreed",
-    "travel_provider_qa",
-    "travel_policy_shared",
-)
 
 
 async def _dump(db: Database) -> list[tuple[str, str, str]]:
@@ -108,7 +91,7 @@ async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
         "welfare_call_arrangements": TYPED["welfare_call_arrangements"],
         "objectives": TYPED["objectives"],
         "return_plan": TYPED["return_plan"],
-        **{f"check.{key}": "done" for key in CHECKS},
+        **CHECKLIST_ALL_DONE,
         "check.letter_of_assurance.evidence": TYPED["evidence"],
         "check.travel_provider_qa": "na",
         "check.travel_provider_qa.reason": TYPED["na_reason"],

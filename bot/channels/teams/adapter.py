@@ -365,8 +365,10 @@ class TeamsAdapter:
         configuration = _Configuration(
             APP_ID=self.app_id,
             APP_PASSWORD=password.get_secret_value() if password else "",
-            # botbuilder's "authentication disabled" needs the multi-tenant factory.
-            APP_TYPE=settings.microsoft_app_type if self.app_id else "MultiTenant",
+            # SingleTenant, UserAssignedMSI (botbuilder 4.17.1's managed-identity credentials:
+            # tokens from Azure where the bot runs, no password) or MultiTenant; botbuilder's
+            # "authentication disabled" (the local trial) needs the multi-tenant factory.
+            APP_TYPE=settings.microsoft_app_type.strip() if self.app_id else "MultiTenant",
             APP_TENANTID=settings.microsoft_app_tenant_id,
         )
         if openid_metadata_url:  # Microsoft's metadata addresses, served from there instead

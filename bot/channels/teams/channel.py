@@ -9,6 +9,7 @@ organisation's channel notices go.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Sequence
@@ -62,6 +63,7 @@ from storage.services.identity_links import (
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
+MAPPED_TENANT_KEPT = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ class TeamsChannel:
         self.inbound.handle(ACTIVITY, self.adapter.replay)
         self.adapter.inbound = self.inbound
         self.allowed_tenants = settings.allowed_teams_tenants()
+        # Tenants found mapped, and until when that is taken as read (see `_tenant_served`).
+        self._mapped_until: dict[str, dt.datetime] = {}
 
     async def on_activity(self, turn: TeamsTurn) -> None:
         """One activity from Teams. Never raises for anything a person can cause."""
@@ -154,14 +158,26 @@ class TeamsChannel:
 
     async def _tenant_served(self, activity: dict[str, Any]) -> bool:
         """A tenant is let in when it is listed (no database read) or mapped to an organisation
-        (`apbot tenants link`). Who is recognised there is decided per person (`identity.py`)."""
+        (`apbot tenants link`). Who is recognised there is decided per person, from the
+        database, in the turn (`teams_tenant_admits`): so a tenant found mapped is taken as
+        mapped for a minute without reading again (a turn stays one transaction), and one
+        unmapped meanwhile is still told "ask your admin" by that check."""
         if self._tenant_listed(activity):
             return True
         tenant = activity_tenant(activity)
         if not tenant:
             return False
+        now = self.clock.now()
+        until = self._mapped_until.get(tenant)
+        if until is not None and now < until:
+            return True
         async with transaction(self.sessions) as session:
-            return await teams_tenant_mapped(session, tenant)
+            mapped = await teams_tenant_mapped(session, tenant)
+        if mapped:
+            self._mapped_until[tenant] = now + MAPPED_TENANT_KEPT
+        else:
+            self._mapped_until.pop(tenant, None)
+        return mapped
 
     async def _not_set_up(self, turn: TeamsTurn) -> None:
         """An activity from a tenant that is neither listed nor mapped: nothing of it is read or kept (the

@@ -121,8 +121,9 @@ async def test_a_listed_tenant_that_is_not_mapped_recognises_only_whoever_runs_t
 
 
 async def test_a_person_linked_in_a_tenant_no_longer_mapped_to_their_school_is_refused(
-    db, clock
+    db, clock, caplog
 ) -> None:
+    caplog.set_level(logging.INFO)
     world = await build_world(db, clock)
     await map_tenant(db, clock, SCHOOL_TENANT, world.school)
     async with (
@@ -146,7 +147,8 @@ async def test_a_person_linked_in_a_tenant_no_longer_mapped_to_their_school_is_r
             )
         still_mapped = await tess.say("status", Chat.personal("tess"))
 
-        # Unmapped altogether: the tenant is not let in at all.
+        # Unmapped altogether: a minute on, the tenant is not let in at all.
+        clock.advance(dt.timedelta(minutes=2))
         async with db.sessions() as session, session.begin():
             await workspaces.unlink_workspace(
                 session,
@@ -160,6 +162,7 @@ async def test_a_person_linked_in_a_tenant_no_longer_mapped_to_their_school_is_r
 
     assert [a.get("text") for a in still_mapped] == [say.ORGANISATION_NOT_SET_UP]
     assert [a.get("text") for a in unmapped] == [say.ORGANISATION_NOT_SET_UP]
+    assert f"tenant '{SCHOOL_TENANT}' is not allowed" in caplog.text
 
 
 async def test_a_provider_in_its_own_tenant_reports_an_absence_in_its_channel(db, clock) -> None:

@@ -43,6 +43,7 @@ from storage.models.welfare_calls import (
     WelfareEscalationReason,
     WelfareNextStep,
 )
+from storage.models.workspaces import WorkspaceLink
 
 # Every audit row written through a session is chained (registers a flush hook).
 from storage.models import audit_chain  # noqa: F401  isort: skip
@@ -100,4 +101,5 @@ __all__ = [
     "WelfareEscalation",
     "WelfareEscalationReason",
     "WelfareNextStep",
+    "WorkspaceLink",
 ]

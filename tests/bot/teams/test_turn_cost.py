@@ -10,14 +10,44 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from storage.models import AttendanceRecord
+from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.factories import build_world, place
-from tests.support.teams import Chat, TeamsUser, cards_in, field_of
+from tests.support.teams import (
+    LA_TENANT,
+    PROVIDER_TENANT,
+    Chat,
+    TeamsUser,
+    cards_in,
+    field_of,
+    map_tenant,
+)
+from tests.support.teams_apps import local_trial
 
 ANSWERS = {"date": "today", "sessions": "AM, PM", "reason": "Unwell", "code": "I", "confirm": "yes"}
 
 
 async def test_a_known_persons_turn_is_one_transaction(db, clock, client, connector) -> None:
+    await _absence_costs_one_transaction_a_turn(db, clock, client, connector)
+
+
+async def test_in_a_tenant_mapped_but_not_listed_a_turn_is_still_one_transaction(db, clock) -> None:
+    """The mapping lets the tenant in (read once a minute at most); who the person is in that
+    tenant is checked in the turn's own transaction."""
+    async with (
+        await local_trial(db, clock, teams_allowed_tenants=LA_TENANT) as client,
+        FakeBotConnector(tenant_id=PROVIDER_TENANT) as connector,
+    ):
+        await _absence_costs_one_transaction_a_turn(
+            db, clock, client, connector, tenant=PROVIDER_TENANT
+        )
+
+
+async def _absence_costs_one_transaction_a_turn(
+    db, clock, client, connector, *, tenant: str | None = None
+) -> None:
     world = await build_world(db, clock)
+    if tenant:
+        await map_tenant(db, clock, tenant, world.school, world.provider)
     async with db.sessions() as session, session.begin():
         await place(
             session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,

@@ -34,6 +34,7 @@ from storage.models.people import Person, Pupil
 from storage.models.placements import ChecklistItem, Placement
 from storage.models.reading import NoticeRead, ReadingCursor
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
+from storage.models.slack_installations import slack_bots, slack_installations, slack_oauth_states
 from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecord
 from storage.models.system import AuditCheck, AuditEntry, DialogState, OutboxMessage
 from storage.models.welfare_calls import (
@@ -48,6 +49,9 @@ from storage.models.welfare_calls import (
 from storage.models import audit_chain  # noqa: F401  isort: skip
 
 __all__ = [
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
     "CLOSED_STATUSES",
     "AttendanceChange",
     "AttendanceRecord",

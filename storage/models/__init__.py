@@ -34,8 +34,8 @@ from storage.models.people import Person, Pupil
 from storage.models.placements import ChecklistItem, Placement
 from storage.models.reading import NoticeRead, ReadingCursor
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
-from storage.models.slack_installations import slack_bots, slack_installations, slack_oauth_states
 from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecord
+from storage.models.slack_installations import slack_bots, slack_installations, slack_oauth_states
 from storage.models.system import AuditCheck, AuditEntry, DialogState, OutboxMessage
 from storage.models.welfare_calls import (
     WelfareCallAttempt,
@@ -44,14 +44,12 @@ from storage.models.welfare_calls import (
     WelfareEscalationReason,
     WelfareNextStep,
 )
+from storage.models.workspaces import WorkspaceLink
 
 # Every audit row written through a session is chained (registers a flush hook).
 from storage.models import audit_chain  # noqa: F401  isort: skip
 
 __all__ = [
-    "slack_bots",
-    "slack_installations",
-    "slack_oauth_states",
     "CLOSED_STATUSES",
     "AttendanceChange",
     "AttendanceRecord",
@@ -104,4 +102,8 @@ __all__ = [
     "WelfareEscalation",
     "WelfareEscalationReason",
     "WelfareNextStep",
+    "WorkspaceLink",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
 ]

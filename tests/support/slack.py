@@ -101,6 +101,8 @@ class SlackRequests:
 
     api: FakeSlackApi
     secret: str = SIGNING_SECRET
+    # The workspace the requests come from (its people's team; with several, each has its own).
+    team_id: str = TEAM_ID
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Slack's trigger_ids are unique; a repeated one is a replay and is dropped by the bot, so
     # two workspaces in one test (or a restart) must not make the same ones.
@@ -131,7 +133,7 @@ class SlackRequests:
         body = urlencode(
             {
                 "token": "legacy",
-                "team_id": TEAM_ID,
+                "team_id": self.team_id,
                 "team_domain": "ap-test",
                 "channel_id": channel or f"D{user}",
                 "channel_name": channel_name,
@@ -150,13 +152,13 @@ class SlackRequests:
         return json.dumps(
             {
                 "token": "legacy",
-                "team_id": TEAM_ID,
+                "team_id": self.team_id,
                 "api_app_id": "A0001",
                 "event": event,
                 "type": "event_callback",
                 "event_id": event_id or f"Ev{next(self._ids):08d}",
                 "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
+                "authorizations": [{"team_id": self.team_id, "user_id": "UBOT", "is_bot": True}],
             }
         )
 
@@ -195,10 +197,10 @@ class SlackRequests:
         """`user` uses an element of `message` (a block_actions payload, form-encoded)."""
         payload = {
             "type": "block_actions",
-            "user": {"id": user, "team_id": TEAM_ID},
+            "user": {"id": user, "team_id": self.team_id},
             "api_app_id": "A0001",
             "token": "legacy",
-            "team": {"id": TEAM_ID, "domain": "ap-test"},
+            "team": {"id": self.team_id, "domain": "ap-test"},
             "trigger_id": f"trigger.{self._run}.{next(self._ids)}",
             "container": {
                 "type": "message",

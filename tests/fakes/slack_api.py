@@ -41,6 +41,7 @@ Reused by the scheduler's delivery tests: nothing here depends on the bot.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -317,6 +318,9 @@ class FakeSlackApi:
             error = failures.pop(0)
             self.calls.append(Call(method, args, ok=False, authorization=auth))
             return web.json_response({"ok": False, "error": error})
+        if method == "oauth.v2.access" and (auth or "").startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")  # type: ignore[index]
+            args = {**args, "client_id": client_id, "client_secret": secret}
         team = self.team_of(auth)
         body = self._wrong_workspace(method, args, auth, team) or self._answer(method, args, team)
         self.calls.append(

@@ -20,7 +20,7 @@ Slack's "Allow" page gives (a one-time code for our redirect URL); `oauth.v2.acc
 code for a bot token of that workspace only. Every call is recorded with the workspace its
 token belongs to (`Call.team`; any other token is the single workspace's, `TEAM_ID`), and
 Slack's rules are kept: a DM is opened or posted to, a user's home tab published, only with a
-token of the user's own workspace; a channel added with `add_channel` is posted in only with a
+token of the user's own workspace (when it is one added here); a channel added with `add_channel` is posted in only with a
 token of a workspace whose bot is in it; a revoked token gets `token_revoked`.
 
     async with FakeSlackApi() as slack_api:
@@ -351,7 +351,9 @@ class FakeSlackApi:
                 return None
             user = channel[1:] if channel.startswith("D") else channel
         known = self.users.get(user or "")
-        if known is not None and known["team_id"] != team:
+        # (A member of a workspace that never installed the app, met in a Slack Connect
+        # channel, can be written to by any: only installed workspaces' members are checked.)
+        if known is not None and known["team_id"] in self.workspaces and known["team_id"] != team:
             return {"ok": False, "error": "channel_not_found"}
         return None
 

@@ -44,7 +44,7 @@ from bot.channels.slack import (
 )
 from bot.channels.slack.channel import HonourRetryAfter, SlackChannel, in_its_workspace
 from bot.channels.slack.installations import Installations, StoredBotAuthorize
-from bot.channels.slack.manifest import BOT_SCOPES
+from bot.channels.slack.manifest import BOT_SCOPES, REDIRECT_PATH
 from bot.channels.work import Work
 from bot.runtime import Runtime
 from dialogs.runner import DialogRunner
@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
-REDIRECT_PATH = "/slack/oauth_redirect"
 SLACK = web.AppKey("slack", SlackChannel)
 
 

@@ -148,14 +148,19 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field(
         default="SingleTenant",
         alias="MicrosoftAppType",
-        description="SingleTenant (needs MicrosoftAppTenantId), or MultiTenant for an existing "
-        "registration (needs TEAMS_ALLOWED_TENANTS).",
+        description="SingleTenant (needs MicrosoftAppTenantId); UserAssignedMSI, a user-assigned "
+        "managed identity (MicrosoftAppId is its client id; needs MicrosoftAppTenantId, no "
+        "password); or MultiTenant for a registration made before July 2025 (needs "
+        "TEAMS_ALLOWED_TENANTS).",
     )
     microsoft_app_tenant_id: str | None = Field(default=None, alias="MicrosoftAppTenantId")
     teams_allowed_tenants: str = Field(
         default="",
-        description="Comma-separated Microsoft 365 tenant ids whose people may use the bot "
-        "(default: the app's own tenant, MicrosoftAppTenantId).",
+        description="Comma-separated Microsoft 365 tenant ids let in besides those mapped to "
+        "organisations (`apbot tenants link`); default: the app's own tenant, "
+        "MicrosoftAppTenantId. While no tenant is mapped (the quick start), everyone in these "
+        "tenants is matched by user principal name; once tenants are mapped, only whoever runs "
+        "the bot (a person with no organisation) is recognised here unless it is mapped too.",
     )
     teams_local_trial: bool = Field(
         default=False,

@@ -18,6 +18,7 @@ from bot.cli import (
     school_csv,
     server,
     worker,
+    workspaces,
 )
 
 # In the order `apbot --help` lists them.
@@ -30,6 +31,7 @@ COMMAND_GROUPS = (
     scheduler,
     privacy,
     channels,
+    workspaces,
     manifest,
     school_csv,
 )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Person, Role
+from storage.models import Person, Role, WorkspaceLink
 from storage.services.audit import Change, audit, audit_updated, snapshot
 from storage.services.outbox import enqueue
 from storage.wording import NoticeKind
@@ -40,6 +40,49 @@ async def person_by_chat_id(
             return None
         query = query.where(Person.teams_tenant_id == tenant_id)
     return await session.scalar(query)
+
+
+async def teams_tenant_admits(
+    session: AsyncSession, *, person: Person, tenant_id: str, listed: bool
+) -> bool:
+    """Whether `person` may be recognised in this Microsoft 365 tenant (docs/rollout.md):
+
+    - the tenant is mapped to their organisation (`apbot tenants link`); or
+    - the tenant is `listed` (TEAMS_ALLOWED_TENANTS, by default the bot's own tenant) and either
+      no tenant is mapped at all yet (the quick start: one school, one tenant) or the person
+      belongs to no organisation (whoever runs the bot).
+
+    So once tenants are mapped, a person of school A writing from school B's tenant is not
+    school A's person, whatever their user principal name says."""
+    mapped = set(
+        await session.scalars(
+            select(WorkspaceLink.organisation_id).where(
+                WorkspaceLink.platform == "teams", WorkspaceLink.external_id == tenant_id
+            )
+        )
+    )
+    if person.organisation_id is not None and person.organisation_id in mapped:
+        return True
+    if not listed:
+        return False
+    if person.organisation_id is None:
+        return True
+    if mapped:
+        return False
+    any_mapped = await session.scalar(
+        select(WorkspaceLink.id).where(WorkspaceLink.platform == "teams").limit(1)
+    )
+    return any_mapped is None
+
+
+async def teams_tenant_mapped(session: AsyncSession, tenant_id: str) -> bool:
+    """Whether this Microsoft 365 tenant is mapped to any organisation (then it is let in)."""
+    found = await session.scalar(
+        select(WorkspaceLink.id)
+        .where(WorkspaceLink.platform == "teams", WorkspaceLink.external_id == tenant_id)
+        .limit(1)
+    )
+    return found is not None
 
 
 async def link_teams_user(

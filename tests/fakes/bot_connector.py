@@ -17,7 +17,7 @@ lands here, in the connector's real wire format (the Bot Framework v3 REST API):
 
 Use it as an async context manager (it listens on 127.0.0.1 on a free port):
 
-    async with FakeBotConnector() as connector:
+    async with FakeBotConnector() as connector:   # tenant_id="..." for another tenant
         connector.add_member("29:abc", email="tess@school.test", aad_object_id="...")
         connector.fail_next(2, status=429, retry_after=3)   # the next two calls get 429
         held = connector.hold()       # the next new message waits, unanswered, until
@@ -98,6 +98,9 @@ class FakeBotConnector:
     host: str = "127.0.0.1"
     # The channels its signing key is endorsed for (Microsoft's keys each list theirs).
     endorsements: list[str] = field(default_factory=lambda: ["msteams"])
+    # The Microsoft 365 tenant whose users it serves: a second fake, with its own serviceUrl,
+    # stands in for a second tenant (as Teams gives each conversation its region's serviceUrl).
+    tenant_id: str = "tenant-1"
 
     # ----- set-up ---------------------------------------------------------------------------
 
@@ -139,15 +142,17 @@ class FakeBotConnector:
         upn: str | None = None,
         aad_object_id: str | None = None,
         name: str = "Someone",
+        tenant_id: str | None = None,
     ) -> None:
-        """Someone the member lookup knows (Teams returns their email and UPN)."""
+        """Someone the member lookup knows (Teams returns their email, UPN and tenant; by
+        default this connector's tenant)."""
         self.members[user_id] = {
             "id": user_id,
             "name": name,
             "aadObjectId": aad_object_id,
             "email": email,
             "userPrincipalName": upn or email,
-            "tenantId": "tenant-1",
+            "tenantId": tenant_id or self.tenant_id,
         }
 
     @property

@@ -8,17 +8,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.channels.teams.adapter import TeamsAdapter
 from bot.channels.teams.routes import TEAMS
-from bot.runtime import Runtime
-from bot.server import build_app
 from storage.clock import FixedClock
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.database import Database
 from tests.support.teams import connector
-from tests.support.teams_apps import app_id_settings, local_trial
+from tests.support.teams_apps import local_trial, registered
 
 __all__ = ["client", "connector", "registered_bot"]
 
@@ -29,13 +26,9 @@ async def registered_bot(
 ) -> AsyncIterator[TestClient[Any, Any]]:
     """The whole web app with an app id; tokens are checked against the fake's signing keys
     (for the rest of the test run: botbuilder keeps keys per process)."""
-    settings = app_id_settings(db)
-    app = build_app(Runtime(settings, db.engine, db.sessions, clock))
-    channel = app[TEAMS]
-    channel.adapter = TeamsAdapter(settings, channel, openid_metadata_url=connector.openid_url)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with registered(db, clock, connector) as client:
         yield client
-        await channel.adapter.work.drain()
+        await client.app[TEAMS].adapter.work.drain()
 
 
 @pytest.fixture

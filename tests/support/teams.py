@@ -21,11 +21,20 @@ from bot.runtime import Runtime
 from bot.server import build_app
 from bot.settings import Settings
 from storage.clock import FixedClock
+from storage.models import Organisation
+from storage.services import workspaces
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.database import Database
 
 BOT = {"id": "28:ap-safeguard-bot", "name": "AP Safeguard"}
 TENANT = {"id": "tenant-1"}
+# Microsoft 365 tenants as an LA's deployment meets them: each school and provider its own
+# (tenant ids are GUIDs; `apbot tenants link` maps them to organisations).
+SCHOOL_TENANT = "a1a1a1a1-0000-4000-8000-000000000001"
+OTHER_SCHOOL_TENANT = "b2b2b2b2-0000-4000-8000-000000000002"
+PROVIDER_TENANT = "c3c3c3c3-0000-4000-8000-000000000003"
+UNMAPPED_TENANT = "d4d4d4d4-0000-4000-8000-000000000004"
+LA_TENANT = "e5e5e5e5-0000-4000-8000-000000000005"  # the bot's own (MicrosoftAppTenantId)
 _ids = itertools.count(1)
 
 
@@ -45,7 +54,7 @@ class Chat:
         conversation_id = f"{channel_id};messageid={thread}" if thread else channel_id
         return cls(
             {"id": conversation_id, "conversationType": "channel", "isGroup": True},
-            {"team": {"id": team_id}, "channel": {"id": channel_id}, "tenant": TENANT},
+            {"team": {"id": team_id}, "channel": {"id": channel_id}},
         )
 
     @classmethod
@@ -55,15 +64,18 @@ class Chat:
 
 @dataclass
 class TeamsUser:
-    """One Teams user posting activities through the bot's endpoint."""
+    """One Teams user posting activities through the bot's endpoint, from the connector's
+    tenant (or `tenant`), with the connector's serviceUrl."""
 
     client: TestClient[Any, Any]
     connector: FakeBotConnector
     user_id: str
     aad_object_id: str | None
     name: str = "Teams User"
+    tenant: str | None = None
 
     def activity(self, chat: Chat, **fields: Any) -> dict[str, Any]:
+        tenant = {"id": self.tenant or self.connector.tenant_id}
         return {
             "type": "message",
             "id": f"incoming-{next(_ids)}-{uuid.uuid4().hex[:6]}",
@@ -72,8 +84,8 @@ class TeamsUser:
             "channelId": "msteams",
             "from": {"id": self.user_id, "name": self.name, "aadObjectId": self.aad_object_id},
             "recipient": BOT,
-            "conversation": {**chat.conversation, "tenantId": TENANT["id"]},
-            "channelData": {"tenant": TENANT, **chat.channel_data},
+            "conversation": {**chat.conversation, "tenantId": tenant["id"]},
+            "channelData": {**chat.channel_data, "tenant": tenant},
             "locale": "en-GB",
             **fields,
         }
@@ -108,6 +120,20 @@ class TeamsUser:
         status = await self.post(self.activity(chat, value=data, replyToId=card_id))
         assert status in (200, 201, 202), status
         return self.connector.delivered()[before:]
+
+
+async def map_tenant(db: Database, clock: FixedClock, tenant: str, *orgs: Organisation) -> None:
+    """Map a tenant to organisations, as `apbot tenants link TENANT --org ...` does."""
+    async with db.sessions() as session, session.begin():
+        for org in orgs:
+            await workspaces.link_workspace(
+                session,
+                platform="teams",
+                external_id=tenant,
+                organisation_id=org.id,
+                by_person_id=None,
+                at=clock.now(),
+            )
 
 
 def cards_in(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:

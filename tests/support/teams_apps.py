@@ -9,10 +9,13 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.channels.teams.adapter import TeamsAdapter
+from bot.channels.teams.routes import TEAMS
 from bot.runtime import Runtime
 from bot.server import build_app
 from bot.settings import Settings
 from storage.clock import FixedClock
+from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.database import Database
 
 APP_ID = "6f1b7c2e-8a55-4a3d-9a0c-2b1d3e4f5a6b"
@@ -20,15 +23,27 @@ TENANT_ID = "tenant-1"
 
 
 def app_id_settings(db: Database, **more: Any) -> Settings:
-    """A single-tenant bot registration, as docs/teams-setup.md has it."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=db.url,
-        MicrosoftAppId=APP_ID,
-        MicrosoftAppPassword="secret",  # type: ignore[arg-type]
-        MicrosoftAppTenantId=TENANT_ID,
+    """A single-tenant bot registration, as docs/teams-setup.md has it (`more` overrides)."""
+    given: dict[str, Any] = {
+        "database_url": db.url,
+        "MicrosoftAppId": APP_ID,
+        "MicrosoftAppPassword": "secret",
+        "MicrosoftAppTenantId": TENANT_ID,
         **more,
-    )
+    }
+    return Settings(_env_file=None, **given)  # type: ignore[call-arg]
+
+
+def registered(
+    db: Database, clock: FixedClock, connector: FakeBotConnector, **more: Any
+) -> TestClient[Any, Any]:
+    """The whole web app with an app id (`app_id_settings(db, **more)`), its tokens checked
+    against the fake connector's signing keys (start it with `async with`)."""
+    settings = app_id_settings(db, **more)
+    app = build_app(Runtime(settings, db.engine, db.sessions, clock))
+    channel = app[TEAMS]
+    channel.adapter = TeamsAdapter(settings, channel, openid_metadata_url=connector.openid_url)
+    return TestClient(TestServer(app, host="127.0.0.1"))
 
 
 def local_trial_settings(db: Database, **more: Any) -> Settings:

@@ -52,7 +52,12 @@ from jwt.algorithms import RSAAlgorithm
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from msrest.universal_http.requests import ClientRetryPolicy
 
-from bot.channels.teams.gate import TEAMS_CHANNEL, is_loopback_url, local_caller_refusal
+from bot.channels.teams.gate import (
+    TEAMS_CHANNEL,
+    activity_tenant,
+    is_loopback_url,
+    local_caller_refusal,
+)
 from bot.channels.teams.retry import (
     ConnectorError,
     RetryPolicy,
@@ -360,8 +365,10 @@ class TeamsAdapter:
         configuration = _Configuration(
             APP_ID=self.app_id,
             APP_PASSWORD=password.get_secret_value() if password else "",
-            # botbuilder's "authentication disabled" needs the multi-tenant factory.
-            APP_TYPE=settings.microsoft_app_type if self.app_id else "MultiTenant",
+            # SingleTenant, UserAssignedMSI (botbuilder 4.17.1's managed-identity credentials:
+            # tokens from Azure where the bot runs, no password) or MultiTenant; botbuilder's
+            # "authentication disabled" (the local trial) needs the multi-tenant factory.
+            APP_TYPE=settings.microsoft_app_type.strip() if self.app_id else "MultiTenant",
             APP_TENANTID=settings.microsoft_app_tenant_id,
         )
         if openid_metadata_url:  # Microsoft's metadata addresses, served from there instead
@@ -502,21 +509,26 @@ class TeamsAdapter:
         self, reference: dict[str, Any], activities: list[WireActivity]
     ) -> list[str]:
         """Send messages into a stored conversation (a person's chat, a channel); their ids.
-        Raises `ConnectorError` when the connector refuses after the retries."""
+        Each goes to the conversation's own serviceUrl and names its own tenant (a deployment
+        serves many schools' tenants). Raises `ConnectorError` when the connector refuses
+        after the retries."""
         if not self.may_send_to(reference.get("serviceUrl")):
             raise ConnectorError(
                 "Teams local trial: a stored conversation is not on this machine", status=403
             )
+        tenant = reference_tenant(reference)
+        continuation = ConversationReference().deserialize(reference)
+        if tenant and continuation.conversation is not None:
+            continuation.conversation.tenant_id = tenant
         ids: list[str] = []
 
         async def deliver(context: TurnContext) -> None:
             _no_builtin_retries(context)
             context.activity.id = None  # a new message, not a reply to the made-up continuation
-            ids.extend(await _Turn(context, self.call).send(activities))
+            sent = [_in_tenant(activity, tenant) for activity in activities]
+            ids.extend(await _Turn(context, self.call).send(sent))
 
-        await self._adapter.continue_conversation(
-            ConversationReference().deserialize(reference), deliver, bot_app_id=self.app_id
-        )
+        await self._adapter.continue_conversation(continuation, deliver, bot_app_id=self.app_id)
         return ids
 
 
@@ -547,9 +559,34 @@ def _conversation_key(activity: Activity) -> str:
 
 
 def conversation_reference(activity: WireActivity) -> dict[str, Any]:
-    """The reference to keep for messaging this conversation later (serviceUrl included),
-    pointing at the conversation itself rather than at this one message."""
+    """The reference to keep for messaging this conversation later (serviceUrl and tenant
+    included), pointing at the conversation itself rather than at this one message."""
     reference = TurnContext.get_conversation_reference(Activity().deserialize(activity))
     reference.activity_id = None
     result: dict[str, Any] = reference.serialize()
+    # botbuilder 4.17.1 reads a conversation's tenant as `tenantID`, and Teams writes
+    # `tenantId`: it would be lost, so it is kept here as Teams writes it.
+    tenant = activity_tenant(activity)
+    if tenant and isinstance(result.get("conversation"), dict):
+        result["conversation"]["tenantId"] = tenant
     return result
+
+
+def reference_tenant(reference: dict[str, Any]) -> str | None:
+    """The Microsoft 365 tenant of a stored conversation reference (None for one stored
+    before tenants were kept; it is refreshed at the conversation's next message)."""
+    conversation = reference.get("conversation")
+    if not isinstance(conversation, dict):
+        return None
+    tenant = conversation.get("tenantId") or conversation.get("tenantID")
+    return str(tenant) if tenant else None
+
+
+def _in_tenant(activity: WireActivity, tenant: str | None) -> WireActivity:
+    """A proactive activity naming its conversation's tenant, as Teams asks
+    (`channelData.tenant.id`)."""
+    if not tenant:
+        return activity
+    data = dict(activity.get("channelData") or {})
+    data.setdefault("tenant", {"id": tenant})
+    return {**activity, "channelData": data}

@@ -35,7 +35,7 @@ from bot.channels.teams.adapter import (
     conversation_reference,
 )
 from bot.channels.teams.gate import LOCAL_TRIAL_TENANT, activity_tenant, tenant_allowed
-from bot.channels.teams.identity import Refused, identify
+from bot.channels.teams.identity import Identified, identify
 from bot.channels.teams.references import save_for_channel, save_for_person
 from bot.channels.teams.retry import ConnectorError, RetryPolicy, Sleep
 from bot.channels.turn import (
@@ -54,7 +54,11 @@ from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
 from storage.services import pending_files
-from storage.services.identity_links import person_by_chat_id
+from storage.services.identity_links import (
+    person_by_chat_id,
+    teams_tenant_admits,
+    teams_tenant_mapped,
+)
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
@@ -119,9 +123,7 @@ class TeamsChannel:
         """One activity from Teams. Never raises for anything a person can cause."""
         kind = turn.activity.get("type")
         try:
-            if not tenant_allowed(
-                turn.activity, self.allowed_tenants, local_trial=self.adapter.local_trial
-            ):
+            if not await self._tenant_served(turn.activity):
                 await self._not_set_up(turn)
             elif kind == "message":
                 await take_turn(self, Delivery.of(turn))
@@ -145,8 +147,24 @@ class TeamsChannel:
 
     # ----- who, and where to reach them -------------------------------------------------------
 
+    def _tenant_listed(self, activity: dict[str, Any]) -> bool:
+        """The activity's tenant is in TEAMS_ALLOWED_TENANTS (by default the bot's own; in the
+        local trial with no list, any)."""
+        return tenant_allowed(activity, self.allowed_tenants, local_trial=self.adapter.local_trial)
+
+    async def _tenant_served(self, activity: dict[str, Any]) -> bool:
+        """A tenant is let in when it is listed (no database read) or mapped to an organisation
+        (`apbot tenants link`). Who is recognised there is decided per person (`identity.py`)."""
+        if self._tenant_listed(activity):
+            return True
+        tenant = activity_tenant(activity)
+        if not tenant:
+            return False
+        async with transaction(self.sessions) as session:
+            return await teams_tenant_mapped(session, tenant)
+
     async def _not_set_up(self, turn: TeamsTurn) -> None:
-        """An activity from a tenant that is not allowed: nothing of it is read or kept (the
+        """An activity from a tenant that is neither listed nor mapped: nothing of it is read or kept (the
         log names the tenant, never the content); a message gets a polite answer."""
         kind = turn.activity.get("type")
         log.warning(
@@ -164,7 +182,7 @@ class TeamsChannel:
             LOCAL_TRIAL_TENANT if self.adapter.local_trial else None
         )
 
-    async def _person(self, turn: TeamsTurn) -> Person | Refused | None:
+    async def _person(self, turn: TeamsTurn) -> Identified:
         user_id, aad_object_id, _ = sender(turn.activity)
         return await identify(
             self.sessions,
@@ -172,6 +190,7 @@ class TeamsChannel:
             user_id=user_id,
             aad_object_id=aad_object_id,
             tenant_id=self._tenant(turn.activity),
+            tenant_listed=self._tenant_listed(turn.activity),
             lookup=turn.member,
         )
 
@@ -213,6 +232,10 @@ class TeamsChannel:
         person = await person_by_chat_id(session, PLATFORM, aad_object_id, tenant_id=tenant_id)
         if person is None:
             return None
+        if not await teams_tenant_admits(
+            session, person=person, tenant_id=tenant_id, listed=self._tenant_listed(activity)
+        ):
+            return None  # the long way, where they are told to ask their admin (and logged)
         if value is not None and value.get("person") not in (None, person.id):
             return None
         place = await self._remember_in(session, activity, person)

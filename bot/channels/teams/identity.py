@@ -9,7 +9,11 @@ Framework when the bot has an app id). The channel lets in only allowed tenants;
   when the member is in the same tenant. The link is then stored and audited as made by that
   first contact ("Teams first contact from tenant T, object X"), never in the person's name;
 - a person already linked to another Teams user (or a user linked to another person) is never
-  relinked: refused, and the admins are told through the outbox.
+  relinked: refused, and the admins are told through the outbox;
+- either way, only within a tenant mapped to the person's organisation (`apbot tenants link`;
+  `teams_tenant_admits` says when a tenant listed in TEAMS_ALLOWED_TENANTS is enough). A
+  person found in another tenant is told to ask their admin, and the log names the tenant and
+  the person's record number, never what they wrote.
 
 Anyone else is unknown and gets nothing but the message saying how to get access.
 """
@@ -34,6 +38,7 @@ from storage.services.identity_links import (
     LinkConflict,
     link_teams_user,
     person_by_chat_id,
+    teams_tenant_admits,
     tell_admins,
 )
 from storage.wording import admin_notices
@@ -50,6 +55,30 @@ class Refused:
     text: str = teams_wording.LINK_REFUSED
 
 
+@dataclass(frozen=True)
+class OutsideTenant:
+    """A person found, but in a Microsoft 365 tenant not mapped to their organisation."""
+
+    text: str = teams_wording.ORGANISATION_NOT_SET_UP
+
+
+Identified = Person | Refused | OutsideTenant | None
+
+
+async def admitted(
+    session: AsyncSession, person: Person, tenant_id: str, *, tenant_listed: bool
+) -> bool:
+    """Whether `person` may be recognised in this tenant; logged (without content) if not."""
+    if await teams_tenant_admits(session, person=person, tenant_id=tenant_id, listed=tenant_listed):
+        return True
+    log.warning(
+        "Teams: person %s not recognised in tenant %r (not mapped to their organisation)",
+        person.id,
+        tenant_id[:64],
+    )
+    return False
+
+
 async def identify(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
@@ -57,15 +86,21 @@ async def identify(
     user_id: str,
     aad_object_id: str | None,
     tenant_id: str | None,
+    tenant_listed: bool,
     lookup: MemberLookup,
-) -> Person | Refused | None:
+) -> Identified:
     """The active person this Teams user is; `Refused` when linking them was refused (the
-    admins are told); None when unknown."""
+    admins are told); `OutsideTenant` when the tenant is not mapped to their organisation;
+    None when unknown. `tenant_listed`: the tenant is in TEAMS_ALLOWED_TENANTS."""
     if not tenant_id:
         return None
     if aad_object_id:
         async with transaction(sessions) as session:
             person = await person_by_chat_id(session, PLATFORM, aad_object_id, tenant_id=tenant_id)
+            if person is not None and not await admitted(
+                session, person, tenant_id, tenant_listed=tenant_listed
+            ):
+                return OutsideTenant()
         if person is not None:
             return person
     member = await lookup(user_id) if user_id else None  # an HTTP call: outside any transaction
@@ -79,7 +114,7 @@ async def identify(
     if aad_object_id and member.get("aadObjectId") not in (None, aad_object_id):
         return None  # the lookup describes someone else
     return await retry_when_raced(
-        lambda: _link(sessions, clock, tenant_id, str(object_id), str(upn)),
+        lambda: _link(sessions, clock, tenant_id, str(object_id), str(upn), tenant_listed),
         what=f"teams: linking {user_id}",
     )
 
@@ -90,16 +125,21 @@ async def _link(
     tenant_id: str,
     object_id: str,
     upn: str,
-) -> Person | Refused | None:
+    tenant_listed: bool,
+) -> Identified:
     """The person with this user principal name, linked to (tenant, object id), in one
-    transaction (two first messages at once may race here)."""
+    transaction (two first messages at once may race here); never outside a tenant mapped to
+    their organisation."""
     async with transaction(sessions) as session:
         person = await person_by_chat_id(session, PLATFORM, object_id, tenant_id=tenant_id)
-        if person is not None:
+        if person is None:
+            person = await find_person_by_email(session, upn)
+            if person is None or not person.active:
+                return None
+        if not await admitted(session, person, tenant_id, tenant_listed=tenant_listed):
+            return OutsideTenant()
+        if person.teams_aad_object_id == object_id and person.teams_tenant_id == tenant_id:
             return person
-        person = await find_person_by_email(session, upn)
-        if person is None or not person.active:
-            return None
         try:
             return await link_teams_user(
                 session, person=person, tenant_id=tenant_id, object_id=object_id, at=clock.now()

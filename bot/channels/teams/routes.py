@@ -2,9 +2,11 @@
 
 Teams is served in one of two ways, or not at all (docs/teams-setup.md):
 
-- with an app id (`MicrosoftAppId`): every request's Bot Framework token is validated, only
-  Teams' own channel and the allowed tenants (`TEAMS_ALLOWED_TENANTS`, by default the
-  single-tenant app's own) are let in;
+- with an app id (`MicrosoftAppId`; `MicrosoftAppType` SingleTenant, the default, or
+  UserAssignedMSI, or MultiTenant for a registration made before July 2025): every request's
+  Bot Framework token is validated, only Teams' own channel and the tenants listed
+  (`TEAMS_ALLOWED_TENANTS`, by default the app's own) or mapped to an organisation
+  (`apbot tenants link`) are let in;
 - as a local trial (`TEAMS_LOCAL_TRIAL=true`, on in `make run`), without an app id, on a
   loopback `HOST` only: requests straight from this machine only (`gate.py`).
 
@@ -28,7 +30,13 @@ log = logging.getLogger(__name__)
 TEAMS = web.AppKey("teams", TeamsChannel)
 TEAMS_OFF = web.AppKey("teams_off", str)  # why Teams is not served, when it is not
 ENDPOINT = "/api/messages"
-APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant"}
+APP_TYPES = {
+    "singletenant": "SingleTenant",
+    "userassignedmsi": "UserAssignedMSI",
+    "multitenant": "MultiTenant",
+}
+# Types whose credentials live in one tenant, MicrosoftAppTenantId.
+ONE_TENANT_TYPES = frozenset({"SingleTenant", "UserAssignedMSI"})
 
 __all__ = ["ENDPOINT", "TEAMS", "UnsafeTeamsSetup", "check_settings", "is_loopback", "mount"]
 
@@ -47,10 +55,11 @@ def check_settings(settings: Settings) -> None:
         raise UnsafeTeamsSetup(
             teams_wording.UNKNOWN_APP_TYPE.format(app_type=settings.microsoft_app_type)
         )
-    if settings.microsoft_app_password is None:
+    # A managed identity has no secret: Azure gives the bot its tokens where it runs.
+    if settings.microsoft_app_password is None and app_type != "UserAssignedMSI":
         raise UnsafeTeamsSetup(teams_wording.NO_APP_PASSWORD)
-    if app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
-        raise UnsafeTeamsSetup(teams_wording.SINGLE_TENANT_NEEDS_TENANT)
+    if app_type in ONE_TENANT_TYPES and not settings.microsoft_app_tenant_id:
+        raise UnsafeTeamsSetup(teams_wording.ONE_TENANT_NEEDS_TENANT.format(app_type=app_type))
     if not settings.allowed_teams_tenants():
         raise UnsafeTeamsSetup(teams_wording.MULTI_TENANT_NEEDS_TENANTS)
 

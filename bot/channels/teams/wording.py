@@ -54,7 +54,10 @@ LINK_REFUSED = (
 )
 
 # The start-up banner and log (routes.py).
-TEAMS_ON = "on at {url} (Bot Framework tokens checked; {tenants} tenant(s) allowed)"
+TEAMS_ON = (
+    "on at {url} (Bot Framework tokens checked; {tenants} tenant(s) listed in "
+    "TEAMS_ALLOWED_TENANTS, and those mapped to organisations: apbot tenants list)"
+)
 TEAMS_LOCAL_TRIAL = (
     "local trial at {url}: no app id, so it answers only requests from this machine "
     "(Microsoft 365 Agents Playground)"
@@ -69,15 +72,18 @@ TEAMS_OFF_PUBLIC = (
 )
 UNKNOWN_APP_TYPE = (
     "Refusing to start: MicrosoftAppType is {app_type!r}; use SingleTenant (with "
-    "MicrosoftAppTenantId) or MultiTenant (with TEAMS_ALLOWED_TENANTS). See docs/teams-setup.md."
+    "MicrosoftAppTenantId), UserAssignedMSI (a user-assigned managed identity, with "
+    "MicrosoftAppTenantId), or MultiTenant (an existing registration, with "
+    "TEAMS_ALLOWED_TENANTS). See docs/teams-setup.md."
 )
 NO_APP_PASSWORD = (
     "Refusing to start: MicrosoftAppId is set but MicrosoftAppPassword is not. Give the bot's "
     "client secret (docs/teams-setup.md)."
 )
-SINGLE_TENANT_NEEDS_TENANT = (
-    "Refusing to start: MicrosoftAppType is SingleTenant (the default) but MicrosoftAppTenantId "
-    "is not set. Give your Microsoft 365 tenant id (docs/teams-setup.md)."
+ONE_TENANT_NEEDS_TENANT = (
+    "Refusing to start: MicrosoftAppType is {app_type} (SingleTenant is the default) but "
+    "MicrosoftAppTenantId is not set. Give the tenant id the bot is registered in "
+    "(docs/teams-setup.md)."
 )
 MULTI_TENANT_NEEDS_TENANTS = (
     "Refusing to start: a MultiTenant bot needs TEAMS_ALLOWED_TENANTS, the tenant ids whose "

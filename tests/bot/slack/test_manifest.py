@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-
 from sqlalchemy import select
 
 from bot.channels.slack.manifest import BOT_EVENTS, BOT_SCOPES, COMMAND, REDIRECT_PATH, Manifest

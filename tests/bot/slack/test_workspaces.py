@@ -72,9 +72,7 @@ async def test_each_workspace_is_answered_with_its_own_token(db, clock) -> None:
             stored = set(
                 await connection.scalars(select(type_coerce(slack_bots.c.bot_token, Text)))
             ) | set(
-                await connection.scalars(
-                    select(type_coerce(slack_installations.c.bot_token, Text))
-                )
+                await connection.scalars(select(type_coerce(slack_installations.c.bot_token, Text)))
             )
         assert stored and all(s.startswith("enc1:") for s in stored)
         assert not stored & set(tokens.values())
@@ -99,7 +97,10 @@ async def test_each_workspace_is_answered_with_its_own_token(db, clock) -> None:
         # The scheduler's messages too: each with the recipient's workspace's token.
         slack = school.slack
         deliverer = SlackDeliverer(slack.base_client, slack.installations)
-        for person, user, team in ((world.teacher, TEACHER, SCHOOL), (world.provider_staff, OFFICE, PROVIDER)):
+        for person, user, team in (
+            (world.teacher, TEACHER, SCHOOL),
+            (world.provider_staff, OFFICE, PROVIDER),
+        ):
             recipient = Recipient(person_id=person.id, slack_user_id=user, slack_team_id=team)
             await deliverer.send(
                 Notice(outbox_id=1, key="k", kind="digest", text="Hello", recipient=recipient)
@@ -149,7 +150,9 @@ async def test_a_provider_reports_an_absence_from_its_own_workspace_in_a_slack_c
             channel_platform="slack", channel_external_id=SHARED, slack_team_id=SCHOOL
         )
         await deliverer.send(
-            Notice(outbox_id=1, key="k", kind="register_prompt", text="Register", recipient=recipient)
+            Notice(
+                outbox_id=1, key="k", kind="register_prompt", text="Register", recipient=recipient
+            )
         )
         assert bot.api.calls_to("chat.postMessage")[-1].team == SCHOOL
 
@@ -158,7 +161,7 @@ async def test_someone_from_an_installed_but_unmapped_workspace_is_told_to_ask_t
     db, clock, caplog
 ) -> None:
     async with oauth_slack(db, clock) as bot:
-        world, school, provider = await _two_workspaces(db, clock, bot)
+        world, _school, provider = await _two_workspaces(db, clock, bot)
         elsewhere = await bot.install(STRANGER, name="Somewhere else")
         # Even with the email of a person of ours: the workspace is mapped to nobody.
         bot.api.add_user(OUTSIDER, email=world.other_teacher.email, team_id=STRANGER)

@@ -270,7 +270,7 @@ def mount_slack(app: web.Application, runtime: Runtime) -> SlackChannel | None:
     app.on_startup.append(open_session)
     app.on_shutdown.append(finish_work)
     app.on_cleanup.append(close_session)
-    log.info(wording.SLACK_ON_HTTP.format(url=EVENTS_PATH))
+    log.info(slack_status(app))
     return slack
 
 
@@ -279,6 +279,11 @@ def slack_status(app: web.Application) -> str:
     slack = app.get(SLACK)
     if slack is None:
         return wording.SLACK_OFF
-    if slack.socket_mode:
-        return wording.SLACK_ON_SOCKET
-    return wording.SLACK_ON_HTTP.format(url=EVENTS_PATH)
+    status = (
+        wording.SLACK_ON_SOCKET
+        if slack.socket_mode
+        else wording.SLACK_ON_HTTP.format(url=EVENTS_PATH)
+    )
+    if slack.installations is not None:
+        status += wording.SLACK_MANY_WORKSPACES.format(url=INSTALL_PATH)
+    return status

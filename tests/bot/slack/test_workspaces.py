@@ -10,6 +10,7 @@ import logging
 from sqlalchemy import select, type_coerce
 from sqlalchemy.types import Text
 
+from bot.channels.slack.app import slack_status
 from bot.channels.slack.delivery import SlackDeliverer
 from bot.delivery import Notice, Recipient
 from dialogs import wording
@@ -239,3 +240,5 @@ async def test_installing_tells_the_admins_how_to_map_the_workspace(db, clock) -
             )
         assert notice is not None and notice.recipient_id == world.admin.id
         assert f"apbot workspaces link slack {STRANGER}" in notice.text
+        # `apbot serve` says where workspaces install the app.
+        assert "can install the app at GET /slack/install" in slack_status(bot.client.app)

@@ -77,6 +77,16 @@ class OAuthStates(AsyncSQLAlchemyOAuthStateStore):
     async def create_tables(self) -> None:
         raise NotImplementedError("the tables are made by `apbot migrate`")
 
+    async def async_issue(self, *args: Any, **kwargs: Any) -> str:
+        """A new state; the expired ones (installs begun and never finished) go first."""
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                delete(slack_oauth_states).where(slack_oauth_states.c.expire_at <= now)
+            )
+        state: str = await super().async_issue(*args, **kwargs)
+        return state
+
     async def async_consume(self, state: str) -> bool:
         """Whether `state` was issued here, has not expired, and was not used before: deleted in
         the same statement that finds it (no window for a second callback with it)."""

@@ -114,7 +114,7 @@ def create_slack(runtime: Runtime) -> SlackChannel | None:
         installations=installations,
     )
     if installations is not None:
-        success, failure = lifecycle.installed_callbacks(slack, installations)
+        success, failure = lifecycle.installed_callbacks(slack)
         oauth_flow = app.oauth_flow
         assert oauth_flow is not None
         oauth_flow.settings.callback_options = AsyncCallbackOptions(

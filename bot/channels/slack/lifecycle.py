@@ -18,7 +18,6 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy import select
 
 from bot.channels.slack.channel import SlackChannel
-from bot.channels.slack.installations import Installations
 from storage.db import transaction
 from storage.models import Organisation
 from storage.services.identity_links import tell_admins
@@ -82,7 +81,7 @@ async def handle_removed(slack: SlackChannel, body: dict[str, Any]) -> None:
         )
 
 
-def installed_callbacks(slack: SlackChannel, installations: Installations) -> tuple[Any, Any]:
+def installed_callbacks(slack: SlackChannel) -> tuple[Any, Any]:
     """bolt's OAuth success and failure handlers: the admins are told of a new installation;
     a failed one is logged by its reason only (never the code or the state)."""
 

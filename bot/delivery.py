@@ -31,6 +31,8 @@ class Recipient(BaseModel):
     name: str | None = None
     email: str | None = None
     slack_user_id: str | None = None
+    # The Slack workspace of that user, or whose bot posts in the channel (many workspaces).
+    slack_team_id: str | None = None
     teams_aad_object_id: str | None = None
     # A shared channel: its platform (`slack`, `teams`) and the platform's id for it.
     channel_platform: str | None = None

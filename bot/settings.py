@@ -132,6 +132,15 @@ class Settings(BaseSettings):
         description="The Enterprise Grid organisation (E...) accepted; unset: auth.test's.",
     )
 
+    # Slack in many workspaces (docs/slack-setup.md, "OAuth"): with both set, each workspace
+    # installs the app with "Add to Slack" (/slack/install) and SLACK_BOT_TOKEN is not used.
+    slack_client_id: str | None = Field(
+        default=None, description="The app's Client ID (Basic Information > App Credentials)."
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None, description="The app's Client Secret (Basic Information > App Credentials)."
+    )
+
     # Microsoft Teams / Bot Framework (docs/teams-setup.md). Teams is served with an app id, or
     # for a local trial (the Agents Playground) on a loopback HOST; otherwise it is off.
     microsoft_app_id: str | None = Field(default=None, alias="MicrosoftAppId")
@@ -158,6 +167,10 @@ class Settings(BaseSettings):
         description="Without an app id, serve /api/messages to callers on this machine only "
         "(Microsoft 365 Agents Playground); only on a loopback HOST. On in `make run`.",
     )
+
+    def slack_oauth(self) -> bool:
+        """Whether Slack serves many workspaces, each installed through OAuth."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     def allowed_teams_tenants(self) -> frozenset[str]:
         """The tenant ids allowed in: TEAMS_ALLOWED_TENANTS, or else the app's own tenant."""

@@ -34,7 +34,7 @@ def deliverers_for(app: web.Application, runtime: Runtime) -> list[Deliverer]:
 
     found: list[Deliverer] = []
     if SLACK in app:
-        found.append(SlackDeliverer(app[SLACK].client))
+        found.append(SlackDeliverer(app[SLACK].base_client, app[SLACK].installations))
     if TEAMS in app:
         found.append(TeamsDeliverer(app[TEAMS].adapter, runtime.sessions))
     if SLACK not in app and not runtime.settings.microsoft_app_id:

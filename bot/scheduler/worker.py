@@ -88,6 +88,7 @@ async def notice_for(session: AsyncSession, row: OutboxMessage) -> Notice:
                     Person.name,
                     Person.email,
                     Person.slack_user_id,
+                    Person.slack_team_id,
                     Person.teams_aad_object_id,
                 ).where(Person.id == row.recipient_id)
             )
@@ -98,13 +99,16 @@ async def notice_for(session: AsyncSession, row: OutboxMessage) -> Notice:
                 name=person.name,
                 email=person.email,
                 slack_user_id=person.slack_user_id,
+                slack_team_id=person.slack_team_id,
                 teams_aad_object_id=person.teams_aad_object_id,
             )
     elif row.channel_ref and row.channel_ref.startswith("channel:"):
         channel = await session.get(ChatChannel, int(row.channel_ref.partition(":")[2]))
         if channel is not None:
             recipient = Recipient(
-                channel_platform=channel.platform, channel_external_id=channel.external_id
+                channel_platform=channel.platform,
+                channel_external_id=channel.external_id,
+                slack_team_id=channel.workspace_id,
             )
     reference = (row.payload or {}).get("reference")
     if reference is None and row.placement_id is not None:

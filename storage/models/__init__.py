@@ -35,6 +35,7 @@ from storage.models.placements import ChecklistItem, Placement
 from storage.models.reading import NoticeRead, ReadingCursor
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
 from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecord
+from storage.models.slack_installations import slack_bots, slack_installations, slack_oauth_states
 from storage.models.system import AuditCheck, AuditEntry, DialogState, OutboxMessage
 from storage.models.welfare_calls import (
     WelfareCallAttempt,
@@ -102,4 +103,7 @@ __all__ = [
     "WelfareEscalationReason",
     "WelfareNextStep",
     "WorkspaceLink",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
 ]

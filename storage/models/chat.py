@@ -25,6 +25,9 @@ class ChatChannel(Base):
     external_id: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    # Slack: the workspace (team id) whose installation of the bot posts there (the one the
+    # channel was linked through); None with a single workspace, and in Teams.
+    workspace_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -24,6 +24,9 @@ class Person(Base):
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The Slack workspace (team id) that user belongs to: messages to them are sent with that
+    # workspace's bot token when the app is installed in several (None: the single workspace).
+    slack_team_id: Mapped[str | None] = mapped_column(String(32))
     teams_aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The Microsoft 365 tenant of that Teams user: a Teams user is (tenant, object id). A link
     # with no tenant (made before it was stored) counts only once confirmed (identity_links.py).

@@ -159,10 +159,18 @@ async def _lock(session: AsyncSession, person: Person) -> None:
 
 
 async def link_chat_user(
-    session: AsyncSession, change: Change, *, person: Person, platform: str, user_id: str
+    session: AsyncSession,
+    change: Change,
+    *,
+    person: Person,
+    platform: str,
+    user_id: str,
+    slack_team_id: str | None = None,
 ) -> Person:
-    """Record that `user_id` on `platform` is `person`. Refuses to take an id linked to someone
-    else, or to overwrite a person's different existing link (an admin unlinks first)."""
+    """Record that `user_id` on `platform` is `person` (a Slack user with their workspace,
+    `slack_team_id`, when known: messages to them go with that workspace's token). Refuses to
+    take an id linked to someone else, or to overwrite a person's different existing link (an
+    admin unlinks first)."""
     attribute = IDENTITY_COLUMNS[platform]
     column = getattr(Person, attribute)
     # Lock the person's row first, and read it again: several first messages at once each try
@@ -178,13 +186,16 @@ async def link_chat_user(
     if holder is not None and holder.id != person.id:
         raise LinkError(f"That {platform.title()} user is already linked to {holder.email}.")
     current = getattr(person, attribute)
-    if current == user_id:
+    new_team = platform == "slack" and slack_team_id and person.slack_team_id != slack_team_id
+    if current == user_id and not new_team:
         return person
-    if current:
+    if current and current != user_id:
         raise LinkError(
             f"{person.email} is already linked to another {platform.title()} user ({current})."
         )
     before = snapshot(person)
     setattr(person, attribute, user_id)
+    if new_team:
+        person.slack_team_id = slack_team_id
     await audit_updated(session, change, person, before)
     return person

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChatChannel, Organisation
-from storage.services.audit import Change, audit, audit_created
+from storage.services.audit import Change, audit, audit_created, audit_updated, snapshot
 from storage.services.identity_links import LinkError
 
 PLATFORMS = ("slack", "teams")
@@ -32,9 +32,12 @@ async def link_channel(
     external_id: str,
     organisation: Organisation,
     name: str | None = None,
+    workspace_id: str | None = None,
 ) -> ChatChannel:
-    """Link a shared channel to an organisation (usually a provider). Linking it again to the
-    same organisation changes nothing; to another one is refused (unlink first)."""
+    """Link a shared channel to an organisation (usually a provider); `workspace_id`: the Slack
+    workspace whose bot posts there (many workspaces). Linking it again to the same
+    organisation changes nothing (but notes a workspace not known before); to another one is
+    refused (unlink first)."""
     if platform not in PLATFORMS:
         raise LinkError(f"Unknown platform {platform!r}: use one of {', '.join(PLATFORMS)}.")
     external_id = external_id.strip()
@@ -46,12 +49,17 @@ async def link_channel(
             raise LinkError(
                 f"That channel is already linked to {existing.organisation.name}; unlink it first."
             )
+        if workspace_id and existing.workspace_id is None:
+            before = snapshot(existing)
+            existing.workspace_id = workspace_id
+            await audit_updated(session, change, existing, before)
         return existing
     channel = ChatChannel(
         platform=platform,
         external_id=external_id,
         organisation_id=organisation.id,
         name=name,
+        workspace_id=workspace_id,
         created_at=change.at,
     )
     session.add(channel)

@@ -8,7 +8,8 @@ conversation), in one place, for a DSL or a data protection officer to review.
   escalations, QA concerns, chronology updates, placements starting and ending);
 - `provider_notices.py`: notices to a provider's staff (placement reference only, never a name);
 - `digest.py`: the daily digest to DSLs and LA officers;
-- `admin_notices.py`: notices to the bot's admins (audit log changed, refused Teams sign-in);
+- `admin_notices.py`: notices to the bot's admins (audit log changed, refused Teams sign-in, a
+  Slack workspace added or removed the app);
 - `text.py`: how typed text is put into these sentences.
 
 `NoticeKind` lists every kind of notice the outbox can hold; `WORDED_BY` says which functions
@@ -65,6 +66,8 @@ class NoticeKind(enum.StrEnum):
     # To admins.
     audit_chain_broken = "audit_chain_broken"
     identity_conflict = "identity_conflict"
+    slack_workspace_installed = "slack_workspace_installed"
+    slack_workspace_removed = "slack_workspace_removed"
 
 
 WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
@@ -105,4 +108,6 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     NoticeKind.digest: (digest.heading,),
     NoticeKind.audit_chain_broken: (admin_notices.audit_chain_broken,),
     NoticeKind.identity_conflict: (admin_notices.teams_link_conflict,),
+    NoticeKind.slack_workspace_installed: (admin_notices.slack_workspace_installed,),
+    NoticeKind.slack_workspace_removed: (admin_notices.slack_workspace_removed,),
 }

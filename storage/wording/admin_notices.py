@@ -20,3 +20,31 @@ def teams_link_conflict(*, tenant: str, object_id: str, upn: str, reason: str, e
         "is the same person on a new account, unlink the old one (`apbot people unlink-teams "
         f"{email}`) and ask them to write again; if not, find out who it was."
     )
+
+
+def slack_workspace_installed(*, team_id: str, name: str, mapped_to: list[str]) -> str:
+    """A Slack workspace added the app ("Add to Slack"); its people are answered only once it
+    is mapped to their organisation."""
+    if mapped_to:
+        return (
+            f"AP Safeguard was added to the Slack workspace {name or team_id} ({team_id}), "
+            f"which is mapped to {', '.join(mapped_to)}. Nothing else to do."
+        )
+    return (
+        f"AP Safeguard was added to the Slack workspace {name or team_id} ({team_id}). Nobody "
+        "there can use it until you map it to the organisation whose staff use it: "
+        f'`apbot workspaces link slack {team_id} "Organisation name"`. If you do not know '
+        "this workspace, remove the app from it in Slack instead."
+    )
+
+
+def slack_workspace_removed(*, team_id: str, name: str, how: str) -> str:
+    """A Slack workspace removed the app, or revoked its token: its token is deleted, its
+    people and channels are kept."""
+    return (
+        f"AP Safeguard was {how} in the Slack workspace {name or team_id} ({team_id}). Its "
+        "token is deleted, so the bot can no longer answer or remind anyone there; the people "
+        "and channels linked to it, and everything they recorded, are kept. Reminders for them "
+        "go by another way they can be reached, or wait in the outbox. To carry on in Slack, "
+        "someone there adds the app again (the install link in docs/slack-setup.md)."
+    )

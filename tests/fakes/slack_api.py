@@ -15,6 +15,14 @@ HTTP 429 with a `Retry-After` header when rate limited):
 Arguments may arrive as JSON, a form or a query string (the SDK uses all three); each call is
 recorded with them merged into one dict, `blocks` decoded from JSON when sent as a string.
 
+Several workspaces (OAuth): `add_workspace("T2", name=...)` makes one; `grant("T2")` is what
+Slack's "Allow" page gives (a one-time code for our redirect URL); `oauth.v2.access` swaps the
+code for a bot token of that workspace only. Every call is recorded with the workspace its
+token belongs to (`Call.team`; any other token is the single workspace's, `TEAM_ID`), and
+Slack's rules are kept: a DM is opened or posted to, a user's home tab published, only with a
+token of the user's own workspace (when it is one added here); a channel added with `add_channel` is posted in only with a
+token of a workspace whose bot is in it; a revoked token gets `token_revoked`.
+
     async with FakeSlackApi() as slack_api:
         slack_api.add_user("U1", email="tess@school.test")
         slack_api.rate_limit(2, retry_after=3, method="chat.postMessage")  # next 2 calls: 429
@@ -33,6 +41,7 @@ Reused by the scheduler's delivery tests: nothing here depends on the bot.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -59,6 +68,23 @@ class Call:
     ok: bool = True
     authorization: str | None = None
     response: dict[str, Any] = field(default_factory=dict)
+    # The workspace whose token the call was made with.
+    team: str | None = None
+
+
+@dataclass
+class FakeWorkspace:
+    """A workspace that can install the app, and the bot token it was given."""
+
+    team_id: str
+    name: str
+    enterprise_id: str | None = None
+    token: str | None = None
+    revoked: bool = False
+
+    @property
+    def bot_user_id(self) -> str:
+        return f"UBOT{self.team_id}"
 
 
 @dataclass
@@ -83,11 +109,55 @@ class FakeSlackApi:
     _every_hold: list[Hold] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: TestServer | None = None
+    workspaces: dict[str, FakeWorkspace] = field(default_factory=dict)
+    # Channel id -> the workspaces whose bot is in it (only channels added with add_channel).
+    channels: dict[str, set[str]] = field(default_factory=dict)
+    _codes: dict[str, str] = field(default_factory=dict)
 
     # --- setting it up -------------------------------------------------------------------
 
+    def add_workspace(
+        self, team_id: str, *, name: str = "", enterprise_id: str | None = None
+    ) -> FakeWorkspace:
+        """A Slack workspace that can add the app (`grant`)."""
+        workspace = FakeWorkspace(team_id, name or team_id, enterprise_id)
+        self.workspaces[team_id] = workspace
+        return workspace
+
+    def grant(self, team_id: str) -> str:
+        """An admin of `team_id` clicks "Allow": the one-time code Slack sends back with them."""
+        code = f"code-{team_id}-{next(self._ts)}"
+        self._codes[code] = team_id
+        return code
+
+    def revoke(self, team_id: str) -> None:
+        """The workspace removes the app: its token stops working."""
+        self.workspaces[team_id].revoked = True
+
+    def add_channel(self, channel_id: str, *, teams: list[str]) -> None:
+        """A channel (a Slack Connect channel, with several) the bots of `teams` are in."""
+        self.channels[channel_id] = set(teams)
+
+    def team_of(self, authorization: str | None) -> str | None:
+        """The workspace a token belongs to (None: revoked or none)."""
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        for workspace in self.workspaces.values():
+            if workspace.token == token:
+                return None if workspace.revoked else workspace.team_id
+        return TEAM_ID if token else None
+
+    def calls_by(self, team_id: str) -> list[Call]:
+        """The calls made with a token of this workspace."""
+        return [c for c in self.calls if c.team == team_id]
+
     def add_user(
-        self, user_id: str, *, email: str | None, name: str = "", bot: bool = False
+        self,
+        user_id: str,
+        *,
+        email: str | None,
+        name: str = "",
+        bot: bool = False,
+        team_id: str = TEAM_ID,
     ) -> None:
         """A workspace member `users.info` knows (email None: no email on the profile)."""
         profile: dict[str, Any] = {"real_name": name or user_id, "display_name": name}
@@ -95,7 +165,7 @@ class FakeSlackApi:
             profile["email"] = email
         self.users[user_id] = {
             "id": user_id,
-            "team_id": TEAM_ID,
+            "team_id": team_id,
             "name": name or user_id.lower(),
             "deleted": False,
             "is_bot": bot,
@@ -248,16 +318,61 @@ class FakeSlackApi:
             error = failures.pop(0)
             self.calls.append(Call(method, args, ok=False, authorization=auth))
             return web.json_response({"ok": False, "error": error})
-        body = self._answer(method, args)
+        if method == "oauth.v2.access" and (auth or "").startswith("Basic "):
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")  # type: ignore[index]
+            args = {**args, "client_id": client_id, "client_secret": secret}
+        team = self.team_of(auth)
+        body = self._wrong_workspace(method, args, auth, team) or self._answer(method, args, team)
         self.calls.append(
-            Call(method, args, ok=bool(body.get("ok")), authorization=auth, response=body)
+            Call(
+                method, args, ok=bool(body.get("ok")), authorization=auth, response=body, team=team
+            )
         )
         return web.json_response(body)
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _wrong_workspace(
+        self, method: str, args: dict[str, Any], auth: str | None, team: str | None
+    ) -> dict[str, Any] | None:
+        """Slack's answer to a call made with the wrong workspace's token (None: it is right)."""
+        if method == "oauth.v2.access":
+            return None
+        if team is None:
+            return {"ok": False, "error": "token_revoked" if auth else "not_authed"}
+        user = None
+        if method == "conversations.open":
+            user = str(args.get("users", "")).split(",")[0]
+        elif method == "views.publish":
+            user = str(args.get("user_id", ""))
+        elif method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            channel = str(args.get("channel", ""))
+            if channel in self.channels:
+                if team not in self.channels[channel]:
+                    return {"ok": False, "error": "not_in_channel"}
+                return None
+            user = channel[1:] if channel.startswith("D") else channel
+        known = self.users.get(user or "")
+        # (A member of a workspace that never installed the app, met in a Slack Connect
+        # channel, can be written to by any: only installed workspaces' members are checked.)
+        if known is not None and known["team_id"] in self.workspaces and known["team_id"] != team:
+            return {"ok": False, "error": "channel_not_found"}
+        return None
+
+    def _answer(self, method: str, args: dict[str, Any], team: str | None) -> dict[str, Any]:
         ts = f"1700000000.{next(self._ts):06d}"
         match method:
             case "auth.test":
+                installed = self.workspaces.get(team or "")
+                if installed is not None:
+                    return {
+                        "ok": True,
+                        "url": f"https://{installed.team_id.lower()}.slack.com/",
+                        "team": installed.name,
+                        "user": "apsafeguard",
+                        "team_id": installed.team_id,
+                        "user_id": installed.bot_user_id,
+                        "bot_id": f"B{installed.team_id}",
+                        "is_enterprise_install": False,
+                    }
                 return {
                     "ok": True,
                     "url": "https://ap-test.slack.com/",
@@ -268,6 +383,8 @@ class FakeSlackApi:
                     "bot_id": BOT_ID,
                     "is_enterprise_install": False,
                 }
+            case "oauth.v2.access":
+                return self._exchange(args)
             case "users.info":
                 user = self.users.get(str(args.get("user")))
                 return (
@@ -309,6 +426,32 @@ class FakeSlackApi:
             case "views.publish":
                 return {"ok": True, "view": {"id": "V0001", **(args.get("view") or {})}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _exchange(self, args: dict[str, Any]) -> dict[str, Any]:
+        """`oauth.v2.access`: a granted code (once) for a new bot token of its workspace."""
+        team_id = self._codes.pop(str(args.get("code", "")), None)
+        if team_id is None:
+            return {"ok": False, "error": "invalid_code"}
+        if not args.get("client_id") or not args.get("client_secret"):
+            return {"ok": False, "error": "invalid_client_id"}
+        workspace = self.workspaces[team_id]
+        workspace.token = f"xoxb-{team_id}-{next(self._ts)}"
+        workspace.revoked = False
+        enterprise = (
+            {"id": workspace.enterprise_id, "name": "Grid"} if workspace.enterprise_id else None
+        )
+        return {
+            "ok": True,
+            "app_id": "A0001",
+            "authed_user": {"id": f"UADMIN{team_id}"},
+            "scope": "chat:write,commands,im:history,im:write,users:read,users:read.email",
+            "token_type": "bot",
+            "access_token": workspace.token,
+            "bot_user_id": workspace.bot_user_id,
+            "team": {"id": team_id, "name": workspace.name},
+            "enterprise": enterprise,
+            "is_enterprise_install": False,
+        }
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]

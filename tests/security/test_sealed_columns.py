@@ -85,6 +85,32 @@ CLEAR_BY_DESIGN = {
     "audit_checks.instance": "which bot process checked the chain",
     "audit_checks.head_hash": "a hash of the chain's head",
     "audit_checks.problem": "what the check found (row ids, never a row's contents)",
+    # Slack installations (slack_sdk's columns; every token and webhook URL is sealed).
+    "people.slack_team_id": "the Slack workspace of that user, to pick its bot token",
+    "chat_channels.workspace_id": "the Slack workspace whose bot token posts there",
+    **{
+        f"{table}.{column}": "Slack's ids, names and scopes of an installation"
+        for table in ("slack_installations", "slack_bots")
+        for column in (
+            "client_id",
+            "app_id",
+            "enterprise_id",
+            "enterprise_name",
+            "team_id",
+            "team_name",
+            "bot_id",
+            "bot_user_id",
+            "bot_scopes",
+        )
+    },
+    "slack_installations.enterprise_url": "the Grid organisation's Slack address",
+    "slack_installations.user_id": "the Slack user who installed the app",
+    "slack_installations.user_scopes": "scopes",
+    "slack_installations.incoming_webhook_channel": "a channel name",
+    "slack_installations.incoming_webhook_channel_id": "a channel id",
+    "slack_installations.incoming_webhook_configuration_url": "a Slack settings page",
+    "slack_installations.token_type": "bot or user",
+    "slack_oauth_states.state": "a one-time random value, minutes long",
 }
 
 

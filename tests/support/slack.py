@@ -101,6 +101,8 @@ class SlackRequests:
 
     api: FakeSlackApi
     secret: str = SIGNING_SECRET
+    # The workspace the requests come from (its people's team; with several, each has its own).
+    team_id: str = TEAM_ID
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # Slack's trigger_ids are unique; a repeated one is a replay and is dropped by the bot, so
     # two workspaces in one test (or a restart) must not make the same ones.
@@ -131,7 +133,7 @@ class SlackRequests:
         body = urlencode(
             {
                 "token": "legacy",
-                "team_id": TEAM_ID,
+                "team_id": self.team_id,
                 "team_domain": "ap-test",
                 "channel_id": channel or f"D{user}",
                 "channel_name": channel_name,
@@ -150,13 +152,13 @@ class SlackRequests:
         return json.dumps(
             {
                 "token": "legacy",
-                "team_id": TEAM_ID,
+                "team_id": self.team_id,
                 "api_app_id": "A0001",
                 "event": event,
                 "type": "event_callback",
-                "event_id": event_id or f"Ev{next(self._ids):08d}",
+                "event_id": event_id or f"Ev{self.team_id}{next(self._ids):08d}",
                 "event_time": int(time.time()),
-                "authorizations": [{"team_id": TEAM_ID, "user_id": "UBOT", "is_bot": True}],
+                "authorizations": [{"team_id": self.team_id, "user_id": "UBOT", "is_bot": True}],
             }
         )
 
@@ -195,10 +197,10 @@ class SlackRequests:
         """`user` uses an element of `message` (a block_actions payload, form-encoded)."""
         payload = {
             "type": "block_actions",
-            "user": {"id": user, "team_id": TEAM_ID},
+            "user": {"id": user, "team_id": self.team_id},
             "api_app_id": "A0001",
             "token": "legacy",
-            "team": {"id": TEAM_ID, "domain": "ap-test"},
+            "team": {"id": self.team_id, "domain": "ap-test"},
             "trigger_id": f"trigger.{self._run}.{next(self._ids)}",
             "container": {
                 "type": "message",
@@ -311,3 +313,43 @@ async def workspace(
         workspace.slack.rate_limits.sleep = no_sleep
         yield workspace
         await workspace.slack.work.drain()
+
+
+async def report_absence(
+    workspace: SlackRequests, user: str, channel: str, reference: str, reason: str
+) -> Posted:
+    """`user` reports an absence for today, both sessions, illness, in a linked channel with
+    `/ap absent` (every question answered by its own buttons); the confirmation the bot posts
+    for the channel to see."""
+    await workspace.command(user, "absent", channel=channel, channel_name="shared")
+    await workspace.click(user, workspace.last(channel=channel), reference)
+    await workspace.click(user, workspace.last(channel=channel), "today")
+    sessions = workspace.last(channel=channel)
+    checks = next(e for _, e in sessions.elements() if e["action_id"] == blocks.CHECKS)
+    submit = next(e for _, e in sessions.elements() if e["action_id"] == blocks.SUBMIT)
+    state = {
+        sessions.prompt_id: {
+            blocks.CHECKS: {"type": "checkboxes", "selected_options": checks["options"]}
+        }
+    }
+    await workspace.act(user, sessions, {"block_id": sessions.prompt_id, **submit}, state=state)
+    asked = workspace.last(channel=channel)
+    text_box = {
+        "type": "plain_text_input",
+        "block_id": asked.prompt_id,
+        "action_id": blocks.TEXT,
+        "value": reason,
+    }
+    await workspace.act(user, asked, text_box)
+    code = workspace.last(channel=channel)
+    select_block, menu = next((b, e) for b, e in code.elements() if e["type"] == "static_select")
+    illness = next(o for o in menu["options"] if o["value"] == "I")
+    picked = {
+        "type": "static_select",
+        "block_id": select_block,
+        "action_id": menu["action_id"],
+        "selected_option": illness,
+    }
+    await workspace.act(user, code, picked)
+    await workspace.click(user, workspace.last(channel=channel), "Save")
+    return workspace.last(channel=channel)

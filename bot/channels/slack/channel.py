@@ -1,11 +1,19 @@
 """What the Slack channel holds while the bot runs: the bolt app, the Web API client (with its
-rate-limit handling), the dialog runner, and the work done after each acknowledgement."""
+rate-limit handling), the dialog runner, and the work done after each acknowledgement.
+
+With one workspace (`SLACK_BOT_TOKEN`) there is one client. With many (OAuth), each turn runs
+with its own workspace's client: `SlackChannel.client` is the client of the request whose turn
+is running (`answering`, set around each kept turn by `app.py`), and the token-less base client
+anywhere else (which is only ever given a token explicitly: installs, deliveries).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.inbound import InboundQueue
 from bot.channels.slack.door import Workspace
+from bot.channels.slack.installations import Installations, RequestWorkspace
 from bot.channels.work import Work
 from bot.runtime import Runtime
 from dialogs.runner import DialogRunner
@@ -88,19 +97,42 @@ class HonourRetryAfter(AsyncRetryHandler):
         state.increment_current_attempt()
 
 
+# The workspace of the request whose turn runs in this task (OAuth mode); see `answering`.
+REQUEST: contextvars.ContextVar[RequestWorkspace | None] = contextvars.ContextVar(
+    "slack_request_workspace", default=None
+)
+
+
+def request_workspace() -> RequestWorkspace | None:
+    """The workspace of the request being answered in this task (None with one workspace)."""
+    return REQUEST.get()
+
+
+@asynccontextmanager
+async def answering(found: RequestWorkspace) -> AsyncIterator[None]:
+    """Within: `SlackChannel.client` is this workspace's, and identity checks its mapping."""
+    token = REQUEST.set(found)
+    try:
+        yield
+    finally:
+        REQUEST.reset(token)
+
+
 @dataclass
 class SlackChannel:
     """The running Slack channel. Built by `bot.channels.slack.app.create_slack`."""
 
     runtime: Runtime
     app: AsyncApp
-    client: AsyncWebClient
+    base_client: AsyncWebClient
     runner: DialogRunner
     work: Work
     rate_limits: HonourRetryAfter
     socket_mode: bool = False
     # The workspace the bot is installed in, once known (see app.installed_workspace).
     workspace: Workspace | None = None
+    # OAuth mode (many workspaces): where their installations are kept; None with one token.
+    installations: Installations | None = None
     # Every acknowledged delivery is kept here before the 200 (see bot/channels/inbound.py).
     inbound: InboundQueue = field(init=False)
 
@@ -112,6 +144,30 @@ class SlackChannel:
             clock=self.runtime.clock,
             work=self.work,
         )
+
+    @property
+    def client(self) -> AsyncWebClient:
+        """The Web API client to answer with: the running request's workspace's, else the
+        base client (with one workspace, the only one, holding its token)."""
+        found = REQUEST.get()
+        return found.client if found is not None else self.base_client
+
+
+async def in_its_workspace(
+    slack: SlackChannel, body: dict[str, Any], work: Callable[[], Awaitable[None]]
+) -> None:
+    """Run `work` for a request with its own workspace's client (OAuth mode; with one
+    workspace, as it is). A request whose workspace has no installation any more (removed
+    between the acknowledgement and the turn) is dropped, logged without its content."""
+    if slack.installations is None:
+        await work()
+        return
+    found = await slack.installations.request_workspace(body)
+    if found is None:
+        log.warning("slack: a kept request's workspace has no installation now; not answered")
+        return
+    async with answering(found):
+        await work()
 
 
 def sender_key(body: dict[str, Any]) -> str | None:

@@ -15,7 +15,13 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import wording
-from bot.channels.slack.channel import CHANNEL, PLATFORM, SlackChannel, sender_key
+from bot.channels.slack.channel import (
+    CHANNEL,
+    PLATFORM,
+    SlackChannel,
+    request_workspace,
+    sender_key,
+)
 from bot.channels.slack.conversation import Delivery, SlackTurns, respond, unescape
 from bot.channels.slack.dedupe import request_key
 from bot.channels.slack.identity import link_user
@@ -81,6 +87,13 @@ async def _reply(slack: SlackChannel, response_url: Any, text: str) -> None:
         await respond(str(response_url), text)
 
 
+def _posting_workspace() -> str | None:
+    """With many workspaces: the workspace whose installation the link was made through (its
+    bot is in the channel: it can post there later, on its own)."""
+    found = request_workspace()
+    return found.team_id if found is not None else None
+
+
 async def _link_channel(slack: SlackChannel, admin: Person, body: dict[str, Any], args: str) -> str:
     """`/ap link-channel Provider Name`, run in the provider's shared channel."""
     if admin.role != Role.admin:
@@ -101,6 +114,7 @@ async def _link_channel(slack: SlackChannel, admin: Person, body: dict[str, Any]
                 external_id=channel_id,
                 organisation=organisation,
                 name=body.get("channel_name"),
+                workspace_id=_posting_workspace(),
             )
         except LinkError as error:
             return str(error)

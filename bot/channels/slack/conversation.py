@@ -335,6 +335,8 @@ class SlackTurns:
         command, a first contact, a click where nothing runs) takes the long way."""
         if inbound.intercept is not None or inbound.kind not in ("message", "action"):
             return None
+        if self.slack.installations is not None:
+            return None  # many workspaces: the sender's workspace mapping is checked (identify)
         person = await person_by_chat_id(session, PLATFORM, inbound.user_id)
         if person is None:
             return None

@@ -10,7 +10,10 @@ for the workspace the bot is installed in, before bolt reads it.
   deeper than Slack ever nests, or is `null`, is refused with 400 (bolt would answer 500).
 - **Workspace** (`check_workspace`, a bolt middleware, so Socket Mode has it too): the request's
   team and enterprise must be the installed workspace's (`SLACK_TEAM_ID` /
-  `SLACK_ENTERPRISE_ID`, or what `auth.test` says the bot token belongs to).
+  `SLACK_ENTERPRISE_ID`, or what `auth.test` says the bot token belongs to). With many
+  workspaces (OAuth), `installation_check` instead, before bolt's authorize: the request's
+  installation (its team, or its Grid organisation) must be stored; who may use it is then
+  decided by the workspace mapping (identity.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -52,6 +56,7 @@ TOO_OLD = Refusal(401, "the request was signed more than five minutes ago (or in
 NOT_UTF8 = Refusal(400, "the body is not UTF-8")
 NOT_SLACK_SHAPED = Refusal(400, "the body is not shaped like a request from Slack")
 OTHER_WORKSPACE = Refusal(403, "the request is from a workspace this bot is not installed in")
+NOT_INSTALLED = Refusal(403, "the request is from a workspace with no installation of the app")
 
 
 def check_signature(
@@ -162,3 +167,30 @@ def workspace_check(
         return response
 
     return check_workspace
+
+
+InstalledLookup = Callable[[str | None, str | None, bool], Awaitable[bool]]
+# Requests Slack sends before anything is installed, answered by bolt without a token.
+NO_WORKSPACE_NEEDED = ("url_verification",)
+
+
+def installation_check(installed: InstalledLookup) -> Callable[..., Awaitable[BoltResponse]]:
+    """A bolt `before_authorize` middleware for many workspaces: a request whose team (or Grid
+    organisation) has no installation stored is refused with 403 before anything else reads
+    it, and logged without its content (a signature proves only that it came from Slack, from
+    any workspace that ever added the app)."""
+
+    async def check_installed(
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        if body.get("type") in NO_WORKSPACE_NEEDED or body.get("ssl_check") == "1":
+            return await next()
+        grid_install = bool(context.is_enterprise_install)
+        if not await installed(context.team_id, context.enterprise_id, grid_install):
+            refused(NOT_INSTALLED)
+            return BoltResponse(status=NOT_INSTALLED.status, body={"error": "Not installed"})
+        return await next()
+
+    return check_installed

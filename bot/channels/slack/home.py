@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.slack import blocks, wording
-from bot.channels.slack.channel import SlackChannel, sender_key
+from bot.channels.slack.channel import SlackChannel, in_its_workspace, sender_key
 from bot.channels.slack.conversation import Delivery, SlackTurns
 from bot.channels.slack.dedupe import request_key
 from bot.channels.slack.identity import person_for
@@ -34,7 +34,10 @@ def register(slack: SlackChannel) -> None:
     async def on_home_opened(ack: AsyncAck, body: dict[str, Any]) -> None:
         event = body.get("event") or {}
         if event.get("tab", "home") == "home":
-            slack.work.spawn(publish_home(slack, str(event.get("user", ""))), name="home")
+            user_id = str(event.get("user", ""))
+            slack.work.spawn(
+                in_its_workspace(slack, body, lambda: publish_home(slack, user_id)), name="home"
+            )
         await ack()
 
     async def on_home_start(ack: AsyncAck, body: dict[str, Any]) -> None:

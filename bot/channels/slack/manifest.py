@@ -7,7 +7,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 COMMAND = "/ap"
-BOT_EVENTS = frozenset({"app_home_opened", "message.im"})
+BOT_EVENTS = frozenset({"app_home_opened", "message.im", "app_uninstalled", "tokens_revoked"})
+# Where Slack sends an installer back to ("Add to Slack", many workspaces; served by app.py).
+REDIRECT_PATH = "/slack/oauth_redirect"
 # Every Web API method the bot calls, and the bot scope it needs (None: no scope needed).
 METHOD_SCOPES: dict[str, str | None] = {
     "auth.test": None,

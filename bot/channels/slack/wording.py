@@ -5,6 +5,7 @@ from __future__ import annotations
 SLACK_OFF = "Slack is off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on)"
 SLACK_ON_HTTP = "Slack is on: events, /ap and buttons at POST {url}"
 SLACK_ON_SOCKET = "Slack is on in Socket Mode (no public URL needed)"
+SLACK_MANY_WORKSPACES = "; many workspaces: each can install the app at GET {url}"
 
 REPLIED_IN_DM = "I've replied in our direct message, so nothing here is seen by others."
 TYPE_IN_DM = "Reply with a message to answer."

@@ -2,7 +2,7 @@
 organisation) and each Microsoft 365 tenant mapped to the organisation(s) whose people use it.
 
 Revision ID: 0024_workspace_links
-Revises: 0022_inbound_queue
+Revises: 0023_slack_installations
 Create Date: 2026-11-29
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024_workspace_links"
-down_revision: str | None = "0022_inbound_queue"
+down_revision: str | None = "0023_slack_installations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -45,3 +45,8 @@ def chronology_shared(
         f"{reference}: {commissioner} has shared a safeguarding chronology entry with you "
         f"({kind}, dated {day:%d/%m/%Y}): {text}"
     )
+
+
+def placement_changed(*, reference: str, what: str) -> str:
+    """The school changed the arrangements: what changed, by reference, never the pupil."""
+    return f"Placement {reference} has changed: {what}."

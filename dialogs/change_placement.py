@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from dialogs import attendance_steps, objective_steps, timetable_steps
 from dialogs.common import date_between, id_of, placement_label, pupil_label
@@ -25,6 +24,7 @@ from storage.models import (
     Placement,
     PlacementChangeKind,
     PlacementStatus,
+    Site,
     WelfareCallParty,
 )
 from storage.rules import start_checks
@@ -41,17 +41,16 @@ from storage.services.placement_changes import (
 Kind = PlacementChangeKind
 
 
-async def _provider(ctx: DialogContext, placement: Placement) -> Organisation:
-    """The provider with its sites (read once a turn)."""
+async def _sites(ctx: DialogContext, placement: Placement) -> list[Site]:
+    """The provider's sites (read once a turn)."""
 
-    async def load() -> Organisation:
-        provider = await ctx.session.get(
-            Organisation, placement.provider_id, options=[selectinload(Organisation.sites)]
+    async def load() -> list[Site]:
+        rows = await ctx.session.scalars(
+            select(Site).where(Site.provider_id == placement.provider_id).order_by(Site.id)
         )
-        assert provider is not None
-        return provider
+        return list(rows)
 
-    return await ctx.once(("change-provider", placement.provider_id), load)
+    return await ctx.once(("change-sites", placement.provider_id), load)
 
 
 async def _others(ctx: DialogContext, placement: Placement) -> list[Placement]:
@@ -91,20 +90,21 @@ class ChangePlacementDialog(PlacementDialog):
     async def after_placement(
         self, ctx: DialogContext, answers: Answers, placement: Placement
     ) -> AsyncIterator[Step]:
-        provider = await _provider(ctx, placement)
+        provider = placement.provider
+        sites = await _sites(ctx, placement)
         choices = [Choice(value=Kind.timetable.value, label="Days and hours (timetable)")]
-        if len(provider.sites) > 1:
+        if len(sites) > 1:
             choices.append(Choice(value=Kind.site.value, label="Site"))
         choices += [
             Choice(value=Kind.planned_end.value, label="Planned end date"),
             Choice(value=Kind.review_date.value, label="Review date"),
-            Choice(value=Kind.absence_deadline.value, label="Absence-report deadline"),
-            Choice(value=Kind.welfare_calls.value, label="Who makes welfare calls"),
+            Choice(value=Kind.absence_deadline.value, label="Absence deadline (when the provider reports non-attendance)"),
+            Choice(value=Kind.welfare_calls.value, label="Welfare calls (who makes them, and how)"),
             Choice(value=Kind.objectives.value, label="Objectives (with target dates)"),
         ]
         yield Step("what", PromptKind.choice, "What is changing?", choices=choices)
         kind = Kind(answers.text("what"))
-        async for step in self._new_value(ctx, answers, placement, provider, kind):
+        async for step in self._new_value(ctx, answers, placement, provider, sites, kind):
             yield step
         yield Step(
             "reason",
@@ -123,6 +123,7 @@ class ChangePlacementDialog(PlacementDialog):
         answers: Answers,
         placement: Placement,
         provider: Organisation,
+        sites: list[Site],
         kind: Kind,
     ) -> AsyncIterator[Step]:
         today = ctx.today
@@ -145,7 +146,8 @@ class ChangePlacementDialog(PlacementDialog):
                     "Which site will the pupil attend now?",
                     choices=[
                         Choice(value=f"site-{s.id}", label=f"{s.name}, {s.address}")
-                        for s in provider.sites
+                        for s in sites
+                        if s.id != placement.site_id
                     ],
                 )
             case Kind.planned_end:

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from dialogs.common import pupil_label
 from dialogs.contact import METHOD_LABELS, WITH_LABELS
+from dialogs.end_placement import outcome_labels
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, NothingToDo
@@ -30,12 +31,14 @@ from storage.models import (
     ChronologySource,
     Contact,
     Placement,
+    PlacementChange,
     QaVisit,
     Role,
     WelfareCall,
     WelfareCallAttempt,
 )
 from storage.rules import checklist
+from storage.services.placement_changes import CHANGE_LABELS
 from storage.services.placements import find_by_reference
 from storage.services.reading import Item, Page, page_of, record_items, remember, where_reading
 
@@ -139,8 +142,19 @@ def item_text(item: Item, ctx: DialogContext, placement: Placement) -> str:
             )
         case "end":
             words = f"placement {placement.status.closed_phrase.removeprefix('has ')}"
-            if placement.end_outcome:
+            destination = outcome_labels(placement).get(placement.end_outcome or "")
+            if destination:
+                words += f" (next: {destination})"
+            elif placement.end_outcome:
                 words += f" ({placement.end_outcome.replace('_', ' ')})"
+            if placement.pupil_view_at_end:
+                words += f"; the pupil's view: {placement.pupil_view_at_end}"
+        case "change":
+            assert isinstance(record, PlacementChange)
+            words = (
+                f"changed the {CHANGE_LABELS[record.kind]}: was {record.before}; now "
+                f"{record.after}; why: {record.reason}"
+            )
         case "visit":
             words = "QA visit: " + _visit(record)
         case "contact":
@@ -333,9 +347,9 @@ class HistoryDialog(ReadingDialog):
     words = ("history", "timeline")
     needs = Reading.placement
     summary = (
-        "`history AP-XXXX`: the placement's timeline, newest first: start, visits, contacts, "
-        "absences and mark changes, welfare calls, chronology, checks ticked, end (what you "
-        "may see of each)"
+        "`history AP-XXXX`: the placement's timeline, newest first: start, changes, visits, "
+        "contacts, absences and mark changes, welfare calls, chronology, checks ticked, end "
+        "(what you may see of each)"
     )
     parts = frozenset(Reading)
     noun = ("event", "events")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Reading, can_read_entry, can_read_report, readable
+from storage.clock import LONDON
 from storage.db import insert_for
 from storage.models import (
     AttendanceChange,
@@ -28,6 +29,7 @@ from storage.models import (
     Contact,
     Person,
     Placement,
+    PlacementChange,
     QaVisit,
     ReadingCursor,
     WelfareCall,
@@ -41,7 +43,7 @@ PAGE_SIZE = 10
 @dataclass(frozen=True)
 class Item:
     """One thing in a placement's record: `what` it is (start, end, visit, contact, absence,
-    mark_change, welfare_call, welfare_attempt, chronology, check), the day it is about, and
+    mark_change, welfare_call, welfare_attempt, chronology, check, change), the day it is about, and
     the record itself. `author` is who recorded it (SYSTEM_AUTHOR for an automatic entry)."""
 
     part: Reading
@@ -203,8 +205,18 @@ async def record_items(
         if Reading.checklist in wanted
         else []
     )
+    placement_changes = (
+        list(
+            await session.scalars(
+                select(PlacementChange).where(PlacementChange.placement_id == pid)
+            )
+        )
+        if Reading.changes in wanted
+        else []
+    )
     people = await _people(
         session,
+        [c.changed_by_id for c in placement_changes] +
         [c.person_id for c in contacts]
         + [a.reported_by_id for a in attendance]
         + [c.changed_by_id for c in changes]
@@ -321,6 +333,18 @@ async def record_items(
                 check.id,
                 check,
                 name(check.done_by_id),
+            )
+        )
+    for placement_change in placement_changes:
+        items.append(
+            Item(
+                Reading.changes,
+                "change",
+                placement_change.changed_at.astimezone(LONDON).date(),
+                placement_change.changed_at,
+                placement_change.id,
+                placement_change,
+                name(placement_change.changed_by_id),
             )
         )
     items.sort(key=lambda item: item.key, reverse=True)

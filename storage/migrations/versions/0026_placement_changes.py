@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.rebuild import foreign_keys_off
+
 revision: str = "0026_placement_changes"
 down_revision: str | None = "0022_inbound_queue"
 branch_labels: str | Sequence[str] | None = None
@@ -143,7 +145,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("placements", schema=None) as batch_op:
+    # The placements' objectives text was kept in step with the list, so nothing typed is lost
+    # but the target dates and the progress judged at visits.
+    with (
+        foreign_keys_off("placements"),
+        op.batch_alter_table("placements", schema=None) as batch_op,
+    ):
         batch_op.drop_column("pupil_view_at_end")
     with op.batch_alter_table("objective_reviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_objective_reviews_visit_id"))

@@ -50,9 +50,7 @@ async def steps(
         commissioner_is_la=commissioner_is_la,
         provider_is_school=provider_is_school,
     )
-    yield deadline_step(
-        notes=[Message(level="warning", text=code_warning)] if code_warning else []
-    )
+    yield deadline_step(notes=[Message(level="warning", text=code_warning)] if code_warning else [])
     async for step in welfare_steps(ctx, answers, commissioner=commissioner, provider=provider):
         yield step
 

@@ -98,12 +98,15 @@ class ChangePlacementDialog(PlacementDialog):
         choices += [
             Choice(value=Kind.planned_end.value, label="Planned end date"),
             Choice(value=Kind.review_date.value, label="Review date"),
-            Choice(value=Kind.absence_deadline.value, label="Absence deadline (when the provider reports non-attendance)"),
+            Choice(
+                value=Kind.absence_deadline.value,
+                label="Absence deadline (when the provider reports non-attendance)",
+            ),
             Choice(value=Kind.welfare_calls.value, label="Welfare calls (who makes them, and how)"),
             Choice(value=Kind.objectives.value, label="Objectives (with target dates)"),
         ]
         yield Step("what", PromptKind.choice, "What is changing?", choices=choices)
-        kind = Kind(answers.text("what"))
+        kind = Kind(answers.get("what"))
         async for step in self._new_value(ctx, answers, placement, provider, sites, kind):
             yield step
         yield Step(
@@ -222,9 +225,7 @@ class ChangePlacementDialog(PlacementDialog):
             case Kind.site:
                 return PlacementUpdate(kind=kind, site_id=id_of(answers.text("site")))
             case Kind.planned_end:
-                return PlacementUpdate(
-                    kind=kind, planned_end_date=answers.date("planned_end_date")
-                )
+                return PlacementUpdate(kind=kind, planned_end_date=answers.date("planned_end_date"))
             case Kind.review_date:
                 return PlacementUpdate(kind=kind, review_date=answers.date("review_date"))
             case Kind.absence_deadline:
@@ -271,9 +272,7 @@ class ChangePlacementDialog(PlacementDialog):
         match kind:
             case Kind.timetable:
                 days = ", ".join(update.provider_days)
-                review = (
-                    f"; review {uk_date(update.review_date)}" if update.review_date else ""
-                )
+                review = f"; review {uk_date(update.review_date)}" if update.review_date else ""
                 return f"{days}, {update.provider_hours} h a week at the provider{review}"
             case Kind.site:
                 return "the site picked"
@@ -284,7 +283,11 @@ class ChangePlacementDialog(PlacementDialog):
             case Kind.absence_deadline:
                 return f"{update.absence_deadline:%H:%M}"
             case Kind.welfare_calls:
-                who = "the school" if update.welfare_call_party == WelfareCallParty.school else "the provider"
+                who = (
+                    "the school"
+                    if update.welfare_call_party == WelfareCallParty.school
+                    else "the provider"
+                )
                 return f"by {who}: {update.welfare_call_arrangements}"
             case Kind.objectives:
                 return "\n" + "\n".join(
@@ -295,7 +298,7 @@ class ChangePlacementDialog(PlacementDialog):
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
         placement = await self.chosen(ctx, answers)
-        kind = Kind(answers.text("what"))
+        kind = Kind(answers.get("what"))
         try:
             record = await change_placement(
                 ctx.session,

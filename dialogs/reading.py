@@ -13,8 +13,8 @@ from typing import ClassVar
 
 from dialogs.common import pupil_label
 from dialogs.contact import METHOD_LABELS, WITH_LABELS
-from dialogs.end_placement import outcome_labels
 from dialogs.context import Answers, DialogContext
+from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, NothingToDo
 from dialogs.prompts import Done, Reply

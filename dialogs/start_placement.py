@@ -273,8 +273,7 @@ class StartPlacementDialog(Dialog):
         lines += [
             f"Attendance code: {answers.get('attendance_code')}; absences reported by {answers.get('absence_deadline')}",
             f"Welfare calls: {answers.get('welfare_call_party')}: {answers.get('welfare_call_arrangements')}",
-            "Objectives:\n"
-            + objectives_text(objective_steps.agreed(answers)),
+            "Objectives:\n" + objectives_text(objective_steps.agreed(answers)),
             checklist_line,
         ]
         return "\n".join(lines)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
+from dialogs import objective_steps
 from dialogs.common import (
     date_between,
     placement_label,
     pupil_label,
 )
-from dialogs import objective_steps
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, uk_date, uk_date_long
@@ -211,7 +211,7 @@ class VisitDialog(PlacementDialog):
             f"Next visit due by: {uk_date(answers.date('next_visit_due'))}",
         ]
         judged = [
-            f"objective {number}: {ObjectiveProgress(answers.text(field)).label}"
+            f"objective {number}: {ObjectiveProgress(answers.get(field)).label}"
             for number in range(1, 11)
             if (field := objective_steps.progress_field(number)) in answers
         ]
@@ -253,7 +253,7 @@ class VisitDialog(PlacementDialog):
                 visit_id=visit.id,
                 progress={
                     objective.id: (
-                        ObjectiveProgress(answers.text(objective_steps.progress_field(number))),
+                        ObjectiveProgress(answers.get(objective_steps.progress_field(number))),
                         answers.text(objective_steps.progress_field(number, "note")),
                     )
                     for number, objective in enumerate(objectives, start=1)

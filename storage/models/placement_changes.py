@@ -88,7 +88,9 @@ class PlacementObjective(Base):
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(EncryptedText)
     target_date: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[ObjectiveStatus] = mapped_column(enum_column(ObjectiveStatus, "objective_status"))
+    status: Mapped[ObjectiveStatus] = mapped_column(
+        enum_column(ObjectiveStatus, "objective_status")
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 

@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.access import Action, can
+from storage.clock import LONDON
 from storage.models import (
     AttendanceRecord,
     ChecklistStatus,
+    ObjectiveProgress,
     Organisation,
     Person,
-    ObjectiveProgress,
     Placement,
     PlacementChange,
     PlacementStatus,
@@ -31,7 +32,6 @@ from storage.models import (
 from storage.rules import attendance, cadence, checklist
 from storage.rules.attendance import AttendanceFigures
 from storage.services.contacts import ContactCounts, contact_counts
-from storage.clock import LONDON
 from storage.services.marks import report_of
 from storage.services.placement_changes import CHANGE_LABELS, current_objectives, latest_progress
 from storage.services.terms import calendar_for
@@ -249,7 +249,11 @@ class GovernorsReport:
         ticks = f"checklist {pct}% complete" if pct is not None else "no checklist items apply"
         c = self.contacts
         achieved, objectives = self.objectives
-        aims = f"objectives achieved {achieved} of {objectives}" if objectives else "no objectives recorded"
+        aims = (
+            f"objectives achieved {achieved} of {objectives}"
+            if objectives
+            else "no objectives recorded"
+        )
         return (
             f"{n} placement(s) with {self.providers} provider(s); {qa}; {ticks}; attendance at "
             f"AP: {self.attendance.percent_text}; {aims}; contacts with providers "

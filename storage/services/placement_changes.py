@@ -45,7 +45,13 @@ MAX_OBJECTIVES = 10
 SAFEGUARDING_CHANGES = frozenset(
     {PlacementChangeKind.welfare_calls, PlacementChangeKind.absence_deadline}
 )
-DAY_NAMES = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday"}
+DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+}
 
 
 class ChangeError(ValueError):
@@ -188,12 +194,11 @@ def provider_words(kind: PlacementChangeKind, placement: Placement) -> str:
         case PlacementChangeKind.review_date:
             return f"the timetable is now reviewed on {_date(placement.review_date)}"
         case PlacementChangeKind.absence_deadline:
-            return (
-                "please now report any non-attendance by "
-                f"{placement.absence_deadline:%H:%M}"
-            )
+            return f"please now report any non-attendance by {placement.absence_deadline:%H:%M}"
         case PlacementChangeKind.welfare_calls:
-            who = "you" if placement.welfare_call_party == WelfareCallParty.provider else "the school"
+            who = (
+                "you" if placement.welfare_call_party == WelfareCallParty.provider else "the school"
+            )
             return f"welfare calls home are now made by {who}; the school will confirm the details"
         case PlacementChangeKind.objectives:
             return "the placement's objectives have changed; the school will share them with you"
@@ -258,18 +263,25 @@ def _problem(placement: Placement, update: PlacementUpdate, today: dt.date) -> s
                 )
         case PlacementChangeKind.review_date:
             if update.review_date is None:
-                return None if placement.is_full_time else "A part-time timetable needs a review date."
+                return (
+                    None if placement.is_full_time else "A part-time timetable needs a review date."
+                )
             if update.review_date < today:
                 return "The review can't be in the past."
             return start_checks.review_date_problem(
-                update.review_date, start=placement.start_date, planned_end=placement.planned_end_date
+                update.review_date,
+                start=placement.start_date,
+                planned_end=placement.planned_end_date,
             )
         case PlacementChangeKind.absence_deadline:
             if update.absence_deadline is None:
                 return "Please give the time."
             return start_checks.absence_deadline_problem(update.absence_deadline)
         case PlacementChangeKind.welfare_calls:
-            if update.welfare_call_party is None or not (update.welfare_call_arrangements or "").strip():
+            if (
+                update.welfare_call_party is None
+                or not (update.welfare_call_arrangements or "").strip()
+            ):
                 return "Please say who makes the welfare calls, and the arrangement."
         case PlacementChangeKind.objectives:
             if not any(o.text.strip() for o in update.objectives):

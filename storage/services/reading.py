@@ -216,8 +216,8 @@ async def record_items(
     )
     people = await _people(
         session,
-        [c.changed_by_id for c in placement_changes] +
-        [c.person_id for c in contacts]
+        [c.changed_by_id for c in placement_changes]
+        + [c.person_id for c in contacts]
         + [a.reported_by_id for a in attendance]
         + [c.changed_by_id for c in changes]
         + [c.assigned_to_id for c in calls]

@@ -92,14 +92,16 @@ async def test_a_shorter_week_becomes_part_time_needs_a_review_and_the_provider_
     assert (await chat.say("skip"))[0]["type"] == "error"
     confirm = prompt(await chat.say("Agreed at the review meeting: mornings at school."))
     assert "Changing: days and hours" in confirm["text"]
-    assert "Was: Monday, Tuesday, Wednesday, Thursday, Friday at the provider, 25 h" in (
-        confirm["text"]
+    assert (
+        "Was: Monday, Tuesday, Wednesday, Thursday, Friday at the provider, 25 h"
+        in (confirm["text"])
     )
     assert "Part-time timetable: 22.5 h of 32.5 h" in confirm["text"]
     done = (await chat.say("yes"))[-1]
     assert done["type"] == "done" and done["record"]["is_full_time"] is False
-    assert "part-time timetable (C2 for sessions not attended), reviewed by 18/12/2026" in (
-        done["text"]
+    assert (
+        "part-time timetable (C2 for sessions not attended), reviewed by 18/12/2026"
+        in (done["text"])
     )
 
     stored = await _stored(db, placement)
@@ -276,9 +278,7 @@ async def test_back_and_cancel_save_nothing(db, clock) -> None:
     assert await _told(db) == []
 
 
-async def test_an_ended_placement_and_other_peoples_placements_cannot_be_changed(
-    db, clock
-) -> None:
+async def test_an_ended_placement_and_other_peoples_placements_cannot_be_changed(db, clock) -> None:
     world, placement = await jamie_at_pathways(db, clock)
     for person in (world.other_teacher, world.other_dsl, world.provider_staff, world.admin):
         out = await JsonChat(db, clock, person).say(f"change {placement.reference}")

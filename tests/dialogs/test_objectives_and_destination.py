@@ -93,7 +93,7 @@ async def test_start_asks_a_target_date_for_each_objective(db, clock) -> None:
 
 
 async def test_a_qa_visit_records_progress_against_each_objective(db, clock) -> None:
-    world, placement = await _with_objectives(db, clock)
+    world, _ = await _with_objectives(db, clock)
     chat = JsonChat(db, clock, world.teacher)
     out = await chat.answer_all(VISIT, start="visit")
     assert out[-1]["type"] == "done"
@@ -135,7 +135,7 @@ async def test_a_qa_visit_records_progress_against_each_objective(db, clock) -> 
 async def test_the_governors_report_shows_progress_and_support_not_checklist_items(
     db, clock
 ) -> None:
-    world, placement = await _with_objectives(db, clock)
+    world, _ = await _with_objectives(db, clock)
     await JsonChat(db, clock, world.teacher).answer_all(VISIT, start="visit")
     chat = JsonChat(db, clock, world.dsl)
     done = (await chat.answer_all({"term": "1"}, start="report"))[-1]
@@ -157,9 +157,7 @@ async def test_the_governors_report_shows_progress_and_support_not_checklist_ite
         assert "Attend every session" not in document and "Jamie" not in document
 
 
-async def test_ending_asks_the_pupils_view_and_a_neet_destination_tells_the_dsl(
-    db, clock
-) -> None:
+async def test_ending_asks_the_pupils_view_and_a_neet_destination_tells_the_dsl(db, clock) -> None:
     world, placement = await jamie_at_pathways(db, clock)
     chat = JsonChat(db, clock, world.teacher)
     await chat.say(f"end {placement.reference}")

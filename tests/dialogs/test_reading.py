@@ -13,8 +13,8 @@ from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.contacts import log_contact
 from tests.support.chat import JsonChat
 from tests.support.factories import (
-    CHANGE_REASON,
     AUTOMATIC_ENTRY,
+    CHANGE_REASON,
     CONTACT_NOTE,
     PRIVATE_ENTRY,
     PROVIDER_ENTRY,

@@ -255,14 +255,14 @@ async def record_to_read(db: Database, clock: Clock, world: World) -> RecordToRe
         ChronologyKind,
         ChronologySource,
         ContactMethod,
+        PlacementChangeKind,
         QaRating,
         RegisterSession,
     )
-    from storage.models import PlacementChangeKind
     from storage.services.attendance import report_absence
     from storage.services.chronology import add_entry
-    from storage.services.placement_changes import PlacementUpdate, change_placement
     from storage.services.contacts import log_contact
+    from storage.services.placement_changes import PlacementUpdate, change_placement
     from storage.services.visits import log_visit
 
     def by(person: Person) -> Change:

@@ -72,7 +72,9 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("target_date", sa.Date(), nullable=True),
-        sa.Column("status", _enum("objective_status", "open", "achieved", "replaced"), nullable=False),
+        sa.Column(
+            "status", _enum("objective_status", "open", "achieved", "replaced"), nullable=False
+        ),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["placement_id"],

@@ -5,8 +5,11 @@ pupil's own view and their destination (NEET: the DSL is told)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from pathlib import Path
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from storage.models import (
@@ -192,3 +195,38 @@ async def test_ending_asks_the_pupils_view_and_a_neet_destination_tells_the_dsl(
         "placement ended (next: Not in education, employment or training (NEET): the DSL is "
         "told); the pupil's view: I didn't like it there"
     ) in history["text"]
+
+
+async def test_the_export_carries_objectives_progress_changes_view_and_destination(
+    db, clock
+) -> None:
+    world, placement = await _with_objectives(db, clock)
+    await JsonChat(db, clock, world.teacher).answer_all(VISIT, start="visit")
+    teacher = JsonChat(db, clock, world.teacher)
+    await teacher.say(f"end {placement.reference}")
+    await teacher.say("")
+    await teacher.say("further education")
+    await teacher.say("College will suit me better.")
+    await teacher.say("Starts at Testtown College in January; file sent.")
+    assert (await teacher.say("yes"))[-1]["type"] == "done"
+
+    dsl = JsonChat(db, clock, world.dsl)
+    await dsl.say(f"export {placement.reference}")
+    done = (await dsl.say("yes"))[-1]
+    files = {Path(f["path"]).suffix: Path(f["path"]) for f in done["files"]}
+    [record] = json.loads(files[".json"].read_text())["placements"]
+    assert record["end_outcome"] == "further_education"
+    assert record["pupil_view_at_end"] == "College will suit me better."
+    assert [(o["text"], o["target_date"], o["status"]) for o in record["objective_list"]] == [
+        ("Attend every session", "2026-12-18", "open"),
+        ("Finish the maths unit", "2027-01-08", "achieved"),
+    ]
+    assert record["objective_list"][0]["progress"][0]["progress"] == "good_progress"
+    assert [(c["kind"], c["reason"]) for c in record["changes"]] == [
+        ("objectives", "Agreed at the review meeting.")
+    ]
+    pdf = "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(files[".pdf"].read_bytes())).pages
+    )
+    assert "College will suit me better." in pdf and "Destination: further education" in pdf
+    assert "Changes to the arrangements" in pdf

@@ -85,7 +85,7 @@ def outcome_labels(placement: Placement) -> dict[str, str]:
         OTHER_AP: "Moved to another AP",
         FURTHER_EDUCATION: "Further education or training",
         EMPLOYMENT: "Employment with training (e.g. an apprenticeship)",
-        NEET: "Not in education, employment or training (NEET): the DSL is told",
+        NEET: "Not in education, employment or training (NEET)",
         MOVED_AWAY: "Moved away",
         OTHER: "Other",
     }
@@ -280,7 +280,14 @@ class EndPlacementDialog(PlacementDialog):
         except (PlacementError, WelfareError) as error:
             raise AnswerError(str(error)) from error
         label = outcome_labels(placement)[outcome]
+        label = label[:1].lower() + label[1:]
         back = f", starting back {uk_date(return_date)}" if return_date else ""
+        if outcome == NEET:
+            back += (
+                ". Your DSL has been told"
+                if not can(ctx.person, Action.read_chronology, placement)
+                else ". The other safeguarding leads have been told"
+            )
         closed = sum(1 for c in work.calls if answers.get(_call_field(c)) != LOG_CALL)
         calls = (
             f" {closed} open welfare call(s) closed as 'placement ended'; the DSL is told."
@@ -292,7 +299,7 @@ class EndPlacementDialog(PlacementDialog):
                 dialog=self.name,
                 text=(
                     f"Ended {placement.reference} ({pupil_label(ctx, placement)}) on "
-                    f"{uk_date(ended_on)}: {label.lower()}{back}.{calls} Reminders for it have "
+                    f"{uk_date(ended_on)}: {label}{back}.{calls} Reminders for it have "
                     "stopped."
                 ),
                 record={

@@ -17,15 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import (
-    ObjectiveReview,
-    PlacementChange,
-    PlacementObjective,
     AttendanceChange,
     AttendanceRecord,
     ChronologyEntry,
     Contact,
+    ObjectiveReview,
     Person,
     Placement,
+    PlacementChange,
+    PlacementObjective,
     Pupil,
     QaVisit,
     WelfareCall,

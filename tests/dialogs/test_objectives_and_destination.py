@@ -181,7 +181,10 @@ async def test_ending_asks_the_pupils_view_and_a_neet_destination_tells_the_dsl(
     confirm = prompt(await chat.say("Family declined a college place; referred to the LA."))
     assert "The pupil's view: I didn't like it there" in confirm["text"]
     assert "not in education, employment or training: the DSL is told" in confirm["text"]
-    assert (await chat.say("yes"))[-1]["type"] == "done"
+    done = (await chat.say("yes"))[-1]
+    assert (
+        "not in education, employment or training (NEET). Your DSL has been told." in (done["text"])
+    )
     async with db.sessions() as session:
         stored = await session.get(Placement, placement.id)
         assert stored is not None and stored.end_outcome == "neet"
@@ -192,8 +195,8 @@ async def test_ending_asks_the_pupils_view_and_a_neet_destination_tells_the_dsl(
     assert told.recipient_id == world.dsl.id and placement.reference in told.text
     history = (await JsonChat(db, clock, world.dsl).say(f"history {placement.reference}"))[-1]
     assert (
-        "placement ended (next: Not in education, employment or training (NEET): the DSL is "
-        "told); the pupil's view: I didn't like it there"
+        "placement ended (next: Not in education, employment or training (NEET)); the pupil's "
+        "view: I didn't like it there"
     ) in history["text"]
 
 

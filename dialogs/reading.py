@@ -30,6 +30,7 @@ from storage.models import (
     ChronologyEntry,
     ChronologySource,
     Contact,
+    ObjectiveReview,
     Placement,
     PlacementChange,
     QaVisit,
@@ -51,7 +52,7 @@ def _yes(value: bool | None) -> str:
     return "not known" if value is None else ("yes" if value else "no")
 
 
-def _visit(visit: QaVisit) -> str:
+def _visit(visit: QaVisit, progress: tuple[tuple[int, ObjectiveReview], ...] = ()) -> str:
     seen = (
         f'pupil seen: yes; the pupil\'s voice: "{visit.pupil_voice}"'
         if visit.pupil_seen
@@ -67,6 +68,9 @@ def _visit(visit: QaVisit) -> str:
         parts.append(f"concerns: {visit.concerns}")
     if visit.actions_agreed:
         parts.append(f"actions agreed: {visit.actions_agreed}")
+    for number, review in progress:
+        note = f" ({review.note})" if review.note else ""
+        parts.append(f"objective {number}: {review.progress.label}{note}")
     parts.append(f"next visit due {visit.next_visit_due:%d/%m/%Y}")
     return "; ".join(parts)
 
@@ -156,7 +160,7 @@ def item_text(item: Item, ctx: DialogContext, placement: Placement) -> str:
                 f"{record.after}; why: {record.reason}"
             )
         case "visit":
-            words = "QA visit: " + _visit(record)
+            words = "QA visit: " + _visit(record, item.progress)
         case "contact":
             assert isinstance(record, Contact)
             words = (

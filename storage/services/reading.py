@@ -27,9 +27,11 @@ from storage.models import (
     ChecklistStatus,
     ChronologyEntry,
     Contact,
+    ObjectiveReview,
     Person,
     Placement,
     PlacementChange,
+    PlacementObjective,
     QaVisit,
     ReadingCursor,
     WelfareCall,
@@ -55,6 +57,8 @@ class Item:
     author: str | None = None
     # Whose job it is (an open welfare call's assignee), when not yet done.
     assigned: str | None = None
+    # A QA visit's judgements of progress: (the objective's number, the review), in order.
+    progress: tuple[tuple[int, ObjectiveReview], ...] = ()
 
     @property
     def key(self) -> list[Any]:
@@ -124,6 +128,22 @@ async def record_items(
             items.append(Item(Reading.placement, "end", placement.ended_on, closed, pid, placement))
 
     if Reading.visits in wanted:
+        numbers = {
+            objective.id: objective.position
+            for objective in await session.scalars(
+                select(PlacementObjective).where(PlacementObjective.placement_id == pid)
+            )
+        }
+        judged: dict[int, list[tuple[int, ObjectiveReview]]] = {}
+        for review in await session.scalars(
+            select(ObjectiveReview)
+            .where(ObjectiveReview.placement_id == pid, ObjectiveReview.visit_id.is_not(None))
+            .order_by(ObjectiveReview.id)
+        ):
+            assert review.visit_id is not None
+            judged.setdefault(review.visit_id, []).append(
+                (numbers.get(review.objective_id, 0), review)
+            )
         for visit in (
             await session.scalars(select(QaVisit).where(QaVisit.placement_id == pid))
         ).unique():
@@ -136,6 +156,7 @@ async def record_items(
                     visit.id,
                     visit,
                     visit.visitor.name,
+                    progress=tuple(sorted(judged.get(visit.id, []), key=lambda j: j[0])),
                 )
             )
 

@@ -121,6 +121,11 @@ async def test_a_qa_visit_records_progress_against_each_objective(db, clock) -> 
     ]
     assert all(r.visit_id == out[-1]["record"]["visit_id"] for r in reviews)
     assert [o.status for o in objectives] == [ObjectiveStatus.open, ObjectiveStatus.achieved]
+    visits = (await chat.say("visits " + out[-1]["record"]["reference"]))[-1]["text"]
+    assert (
+        "objective 1: good progress (Has attended every session for three weeks.); "
+        "objective 2: achieved; next visit due"
+    ) in visits
 
     # The next visit asks only about the objective still open.
     again = await chat.say("visit")

@@ -180,29 +180,16 @@ def describe(
 
 def provider_words(kind: PlacementChangeKind, placement: Placement) -> str:
     """What the provider is told changed: arrangements only, never the pupil or free text."""
-    match kind:
-        case PlacementChangeKind.timetable:
-            return (
-                f"the pupil is now with you on {_days(placement.days)}, "
-                f"{fulltime.format_hours(placement.provider_hours)} h a week"
-            )
-        case PlacementChangeKind.site:
-            site = placement.site
-            return f"the pupil now attends your site {site.name}" if site else "the site changed"
-        case PlacementChangeKind.planned_end:
-            return f"the planned end is now {_date(placement.planned_end_date)}"
-        case PlacementChangeKind.review_date:
-            return f"the timetable is now reviewed on {_date(placement.review_date)}"
-        case PlacementChangeKind.absence_deadline:
-            return f"please now report any non-attendance by {placement.absence_deadline:%H:%M}"
-        case PlacementChangeKind.welfare_calls:
-            who = (
-                "you" if placement.welfare_call_party == WelfareCallParty.provider else "the school"
-            )
-            return f"welfare calls home are now made by {who}; the school will confirm the details"
-        case PlacementChangeKind.objectives:
-            return "the placement's objectives have changed; the school will share them with you"
-    raise AssertionError(kind)  # pragma: no cover - every kind is handled
+    return provider_notices.what_changed(
+        kind.value,
+        days=_days(placement.days),
+        hours=fulltime.format_hours(placement.provider_hours),
+        site=placement.site.name if placement.site else None,
+        planned_end=placement.planned_end_date,
+        review=placement.review_date,
+        deadline=placement.absence_deadline,
+        provider_calls=placement.welfare_call_party == WelfareCallParty.provider,
+    )
 
 
 async def set_objectives(
@@ -517,8 +504,8 @@ async def _announce(
                 reference=placement.reference,
                 pupil=placement.pupil.full_name,
                 what=CHANGE_LABELS[record.kind],
-                before=record.before or "",
-                after=record.after or "",
+                before=record.before,
+                after=record.after,
                 reason=record.reason,
             ),
         )

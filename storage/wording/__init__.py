@@ -106,6 +106,7 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     ),
     NoticeKind.placement_changed: (
         provider_notices.placement_changed,
+        provider_notices.what_changed,
         alerts.placement_changed,
     ),
     NoticeKind.pupil_neet: (alerts.pupil_neet,),

@@ -208,12 +208,12 @@ def placement_withdrawn(
 
 
 def placement_changed(
-    *, reference: str, pupil: str, what: str, before: str, after: str, reason: str
+    *, reference: str, pupil: str, what: str, before: str | None, after: str | None, reason: str
 ) -> str:
     """A change to the safeguarding arrangements (welfare calls, the absence deadline)."""
     return (
-        f"The {what} for {pupil}'s placement {reference} changed. Was: {before}. Now: {after}. "
-        f"Why: {reason}"
+        f"The {what} for {pupil}'s placement {reference} changed. Was: {before or 'not set'}. "
+        f"Now: {after or 'not set'}. Why: {reason}"
     )
 
 

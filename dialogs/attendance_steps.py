@@ -1,6 +1,6 @@
 """The attendance arrangements as questions: the register code for sessions at the provider,
 when the provider says the pupil hasn't arrived, and who makes the welfare call home. Used by
-start placement."""
+start placement, and by change placement (`deadline_step`, `welfare_steps`)."""
 
 from __future__ import annotations
 
@@ -50,14 +50,28 @@ async def steps(
         commissioner_is_la=commissioner_is_la,
         provider_is_school=provider_is_school,
     )
-    yield Step(
+    yield deadline_step(notes=[Message(level="warning", text=code_warning)] if code_warning else [])
+    async for step in welfare_steps(ctx, answers, commissioner=commissioner, provider=provider):
+        yield step
+
+
+def deadline_step(*, notes: list[Message], default: str = "09:30") -> Step:
+    """By what time the provider says the pupil hasn't arrived."""
+    return Step(
         "absence_deadline",
         PromptKind.time,
-        "By what time will the provider tell you the pupil hasn't arrived? (24h, blank for 09:30)",
-        default="09:30",
-        notes=[Message(level="warning", text=code_warning)] if code_warning else [],
+        "By what time will the provider tell you the pupil hasn't arrived? "
+        f"(24h, blank for {default})",
+        default=default,
+        notes=notes,
         validate=start_checks.absence_deadline_problem,
     )
+
+
+async def welfare_steps(
+    ctx: DialogContext, answers: Answers, *, commissioner: Organisation, provider: Organisation
+) -> AsyncIterator[Step]:
+    """Who makes the welfare call home, and the arrangement (when, where, who and why)."""
     yield Step(
         "welfare_call_party",
         PromptKind.choice,

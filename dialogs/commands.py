@@ -12,6 +12,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.attendance_reports import ApListDialog, CodesDialog, MarksDialog
     from dialogs.attendance_view import AttendanceDialog
     from dialogs.audit import AuditDialog
+    from dialogs.change_placement import ChangePlacementDialog
     from dialogs.check import CheckDialog
     from dialogs.concern import ConcernDialog
     from dialogs.contact import ContactDialog
@@ -57,6 +58,7 @@ def all_dialogs() -> list[Dialog]:
         HistoryDialog(),
         MoreDialog(),
         CheckDialog(),
+        ChangePlacementDialog(),
         EndPlacementDialog(),
         WithdrawDialog(),
         ReportDialog(),

@@ -31,6 +31,10 @@ RETURNED = "returned_to_school"
 MAINSTREAM = "moved_to_mainstream"
 SPECIAL = "moved_to_special_school"
 OTHER_AP = "moved_to_other_ap"
+FURTHER_EDUCATION = "further_education"
+EMPLOYMENT = "employment_with_training"
+NEET = "neet"
+MOVED_AWAY = "moved_away"
 OTHER = "other"
 # Outcomes after which the pupil is back in mainstream education, so a return date is asked.
 RETURN_OUTCOMES = {RETURNED, MAINSTREAM}
@@ -75,10 +79,14 @@ def outcome_labels(placement: Placement) -> dict[str, str]:
     """The outcomes in the commissioner's words (an LA has no 'our school')."""
     own = "our school" if placement.commissioner.kind == OrgKind.school else "their home school"
     return {
-        RETURNED: f"Returned to {own}",
+        RETURNED: f"Returned to {own} full-time",
         MAINSTREAM: "Moved to another mainstream school",
         SPECIAL: "Moved to a special school",
         OTHER_AP: "Moved to another AP",
+        FURTHER_EDUCATION: "Further education or training",
+        EMPLOYMENT: "Employment with training (e.g. an apprenticeship)",
+        NEET: "Not in education, employment or training (NEET)",
+        MOVED_AWAY: "Moved away",
         OTHER: "Other",
     }
 
@@ -174,6 +182,12 @@ class EndPlacementDialog(PlacementDialog):
             )
         else:
             notes_text = "Where is the pupil going, and what was handed over? (brief notes)"
+        yield Step(
+            "pupil_view",
+            PromptKind.text,
+            "In the pupil's own words, what did they think of the placement? (If you couldn't "
+            "ask them, say why.)",
+        )
         yield Step("reintegration_notes", PromptKind.text, notes_text)
         yield Step("confirm", PromptKind.confirm, self._summary(ctx, answers, placement, work))
 
@@ -226,7 +240,10 @@ class EndPlacementDialog(PlacementDialog):
         ]
         if answers.get("return_date"):
             lines.append(f"Starts back: {uk_date(answers.date('return_date'))}")
+        lines.append(f"The pupil's view: {answers.text('pupil_view')}")
         lines.append(f"Notes: {answers.text('reintegration_notes')}")
+        if answers.text("outcome") == NEET:
+            lines.append("The pupil is not in education, employment or training: the DSL is told.")
         logged = [c for c in work.calls if answers.get(_call_field(c)) == LOG_CALL]
         if logged:
             lines.append(f"Welfare calls logged now: {len(logged)}")
@@ -257,11 +274,20 @@ class EndPlacementDialog(PlacementDialog):
                 outcome=outcome,
                 return_date=return_date,
                 reintegration_notes=answers.text("reintegration_notes"),
+                pupil_view=answers.text("pupil_view"),
+                neet=outcome == NEET,
             )
         except (PlacementError, WelfareError) as error:
             raise AnswerError(str(error)) from error
         label = outcome_labels(placement)[outcome]
+        label = label[:1].lower() + label[1:]
         back = f", starting back {uk_date(return_date)}" if return_date else ""
+        if outcome == NEET:
+            back += (
+                ". Your DSL has been told"
+                if not can(ctx.person, Action.read_chronology, placement)
+                else ". The other safeguarding leads have been told"
+            )
         closed = sum(1 for c in work.calls if answers.get(_call_field(c)) != LOG_CALL)
         calls = (
             f" {closed} open welfare call(s) closed as 'placement ended'; the DSL is told."
@@ -273,7 +299,7 @@ class EndPlacementDialog(PlacementDialog):
                 dialog=self.name,
                 text=(
                     f"Ended {placement.reference} ({pupil_label(ctx, placement)}) on "
-                    f"{uk_date(ended_on)}: {label.lower()}{back}.{calls} Reminders for it have "
+                    f"{uk_date(ended_on)}: {label}{back}.{calls} Reminders for it have "
                     "stopped."
                 ),
                 record={

@@ -14,6 +14,7 @@ from typing import ClassVar
 from dialogs.common import pupil_label
 from dialogs.contact import METHOD_LABELS, WITH_LABELS
 from dialogs.context import Answers, DialogContext
+from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, NothingToDo
 from dialogs.prompts import Done, Reply
@@ -29,13 +30,16 @@ from storage.models import (
     ChronologyEntry,
     ChronologySource,
     Contact,
+    ObjectiveReview,
     Placement,
+    PlacementChange,
     QaVisit,
     Role,
     WelfareCall,
     WelfareCallAttempt,
 )
 from storage.rules import checklist
+from storage.services.placement_changes import CHANGE_LABELS
 from storage.services.placements import find_by_reference
 from storage.services.reading import Item, Page, page_of, record_items, remember, where_reading
 
@@ -48,7 +52,7 @@ def _yes(value: bool | None) -> str:
     return "not known" if value is None else ("yes" if value else "no")
 
 
-def _visit(visit: QaVisit) -> str:
+def _visit(visit: QaVisit, progress: tuple[tuple[int, ObjectiveReview], ...] = ()) -> str:
     seen = (
         f'pupil seen: yes; the pupil\'s voice: "{visit.pupil_voice}"'
         if visit.pupil_seen
@@ -64,6 +68,9 @@ def _visit(visit: QaVisit) -> str:
         parts.append(f"concerns: {visit.concerns}")
     if visit.actions_agreed:
         parts.append(f"actions agreed: {visit.actions_agreed}")
+    for number, review in progress:
+        note = f" ({review.note})" if review.note else ""
+        parts.append(f"objective {number}: {review.progress.label}{note}")
     parts.append(f"next visit due {visit.next_visit_due:%d/%m/%Y}")
     return "; ".join(parts)
 
@@ -139,10 +146,21 @@ def item_text(item: Item, ctx: DialogContext, placement: Placement) -> str:
             )
         case "end":
             words = f"placement {placement.status.closed_phrase.removeprefix('has ')}"
-            if placement.end_outcome:
+            destination = outcome_labels(placement).get(placement.end_outcome or "")
+            if destination:
+                words += f" (next: {destination})"
+            elif placement.end_outcome:
                 words += f" ({placement.end_outcome.replace('_', ' ')})"
+            if placement.pupil_view_at_end:
+                words += f"; the pupil's view: {placement.pupil_view_at_end}"
+        case "change":
+            assert isinstance(record, PlacementChange)
+            words = (
+                f"changed the {CHANGE_LABELS[record.kind]}: was {record.before}; now "
+                f"{record.after}; why: {record.reason}"
+            )
         case "visit":
-            words = "QA visit: " + _visit(record)
+            words = "QA visit: " + _visit(record, item.progress)
         case "contact":
             assert isinstance(record, Contact)
             words = (
@@ -333,9 +351,9 @@ class HistoryDialog(ReadingDialog):
     words = ("history", "timeline")
     needs = Reading.placement
     summary = (
-        "`history AP-XXXX`: the placement's timeline, newest first: start, visits, contacts, "
-        "absences and mark changes, welfare calls, chronology, checks ticked, end (what you "
-        "may see of each)"
+        "`history AP-XXXX`: the placement's timeline, newest first: start, changes, visits, "
+        "contacts, absences and mark changes, welfare calls, chronology, checks ticked, end "
+        "(what you may see of each)"
     )
     parts = frozenset(Reading)
     noun = ("event", "events")

@@ -64,6 +64,9 @@ class ReportDialog(Dialog):
                     "term": term.name,
                     "placements": len(report.placements),
                     "attendance": {p.label: p.attendance_text for p in report.placements},
+                    "objectives": {
+                        p.label: [o.text for o in p.objectives] for p in report.placements
+                    },
                 },
                 files=files,
             )

@@ -9,7 +9,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from dialogs import attendance_steps, checklist_steps, pupil_steps, timetable_steps
+from dialogs import (
+    attendance_steps,
+    checklist_steps,
+    objective_steps,
+    pupil_steps,
+    timetable_steps,
+)
 from dialogs.common import days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
@@ -28,6 +34,7 @@ from storage.models import (
 )
 from storage.rules import checklist, fulltime, start_checks
 from storage.services.outbox import safeguarding_leads
+from storage.services.placement_changes import objectives_text
 from storage.services.placements import (
     PlacementError,
     PlacementPlan,
@@ -197,15 +204,18 @@ class StartPlacementDialog(Dialog):
             ctx, answers, commissioner=commissioner, provider=provider, notes=notes
         ):
             yield step
-        yield Step("objectives", PromptKind.text, "What are the placement's objectives?")
+        start = answers.date("start_date")
+        assert start is not None
+        async for step in objective_steps.steps(
+            answers, earliest=start, planned_end=answers.date("planned_end_date")
+        ):
+            yield step
         yield Step(
             "return_plan",
             PromptKind.text,
             "What is the plan for the pupil's return or transition (to your school or another mainstream setting)?",
         )
         flags = pupil_steps.flags_of(pupil, answers)
-        start = answers.date("start_date")
-        assert start is not None
         async for step in checklist_steps.steps(
             answers,
             fsm_eligible="fsm_eligible" in flags,
@@ -263,6 +273,7 @@ class StartPlacementDialog(Dialog):
         lines += [
             f"Attendance code: {answers.get('attendance_code')}; absences reported by {answers.get('absence_deadline')}",
             f"Welfare calls: {answers.get('welfare_call_party')}: {answers.get('welfare_call_arrangements')}",
+            "Objectives:\n" + objectives_text(objective_steps.agreed(answers)),
             checklist_line,
         ]
         return "\n".join(lines)
@@ -308,6 +319,7 @@ class StartPlacementDialog(Dialog):
                 welfare_call_person_id=id_of(answers.text("welfare_call_person")),
                 welfare_call_arrangements=answers.text("welfare_call_arrangements"),
                 objectives=answers.text("objectives"),
+                objective_list=objective_steps.agreed(answers),
                 return_plan=answers.text("return_plan"),
                 checklist=checklist_steps.answers_to_plan(answers),
             )

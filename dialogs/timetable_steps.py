@@ -1,5 +1,6 @@
 """The timetable as questions, and the full-time check: dates, days and hours at the provider,
-at school and elsewhere, and when a part-time timetable is reviewed. Used by start placement."""
+at school and elsewhere, and when a part-time timetable is reviewed. Used by start placement,
+and by change placement for a new timetable (`week_steps`)."""
 
 from __future__ import annotations
 
@@ -43,12 +44,19 @@ def full_time_check(answers: Answers, commissioner: Organisation) -> fulltime.Fu
 
 
 def check_notes(
-    answers: Answers, provider: Organisation, check: fulltime.FullTimeCheck
+    answers: Answers,
+    provider: Organisation,
+    check: fulltime.FullTimeCheck,
+    *,
+    start: dt.date | None = None,
+    planned_end: dt.date | None = None,
 ) -> list[Message]:
     """What the full-time check says, and the warnings for an unregistered provider beyond
-    the general one (shown with the provider), as notes on the next question."""
+    the general one (shown with the provider), as notes on the next question. The dates are
+    the answers' (`start_date`, `planned_end_date`) unless given (a placement's, in `change`)."""
     sessions = answers.get("provider_sessions") if provider.is_unregistered else None
-    start = answers.date("start_date")
+    start = start or answers.date("start_date")
+    planned_end = planned_end or answers.date("planned_end_date")
     assert start is not None
     notes = [Message(text=check.summary, level="info" if check.is_full_time else "warning")]
     notes += [
@@ -58,7 +66,7 @@ def check_notes(
             sessions_per_week=int(sessions) if sessions is not None else 0,
             school_hours=Decimal(answers.get("school_hours")),
             start_date=start,
-            planned_end_date=answers.date("planned_end_date"),
+            planned_end_date=planned_end,
         )[1:]  # the general warning was shown with the provider
     ]
     return notes
@@ -97,6 +105,31 @@ async def steps(
         sense=DateSense.planned,
         validate=lambda d: None if d > start else "The planned end must be after the start date.",
     )
+    async for step in week_steps(
+        answers,
+        provider=provider,
+        active=active,
+        commissioner=commissioner,
+        start=start,
+        planned_end=answers.date("planned_end_date"),
+    ):
+        yield step
+
+
+async def week_steps(
+    answers: Answers,
+    *,
+    provider: Organisation,
+    active: list[Placement],
+    commissioner: Organisation,
+    start: dt.date,
+    planned_end: dt.date | None,
+    earliest_review: dt.date | None = None,
+) -> AsyncIterator[Step]:
+    """The week: days and hours at the provider, at school and elsewhere, and the review of a
+    part-time timetable (used by `start`, and by `change` for a new timetable). `active`: the
+    pupil's other placements still running (their hours count); `earliest_review`: a review
+    can't be before this day (today, when a running placement's timetable changes)."""
     yield Step(
         "provider_days",
         PromptKind.multichoice,
@@ -159,14 +192,15 @@ async def steps(
         )
     check = full_time_check(answers, commissioner)
     if not check.is_full_time:
-        planned_end = answers.date("planned_end_date")
         yield Step(
             "review_date",
             PromptKind.date,
             "When will the part-time timetable be reviewed?",
             sense=DateSense.planned,
-            notes=check_notes(answers, provider, check),
-            validate=lambda d: start_checks.review_date_problem(
-                d, start=start, planned_end=planned_end
+            notes=check_notes(answers, provider, check, start=start, planned_end=planned_end),
+            validate=lambda d: (
+                "The review can't be in the past."
+                if earliest_review is not None and d < earliest_review
+                else start_checks.review_date_problem(d, start=start, planned_end=planned_end)
             ),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
+from dialogs import objective_steps
 from dialogs.common import (
     date_between,
     placement_label,
@@ -17,9 +18,16 @@ from dialogs.parsing import AnswerError, DateSense, uk_date, uk_date_long
 from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
 from storage.access import Action
-from storage.models import Placement, QaRating
+from storage.models import (
+    ObjectiveProgress,
+    ObjectiveStatus,
+    Placement,
+    PlacementObjective,
+    QaRating,
+)
 from storage.rules import cadence
 from storage.services.outbox import safeguarding_leads
+from storage.services.placement_changes import ChangeError, current_objectives, record_progress
 from storage.services.visits import (
     VisitError,
     log_visit,
@@ -37,6 +45,16 @@ RATING_LABELS = {
 RATING_CHOICES = [
     Choice(value=rating.value, label=label) for rating, label in RATING_LABELS.items()
 ]
+
+
+async def _open_objectives(ctx: DialogContext, placement: Placement) -> list[PlacementObjective]:
+    """The placement's objectives not yet achieved (read once a turn)."""
+
+    async def load() -> list[PlacementObjective]:
+        objectives = await current_objectives(ctx.session, placement.id)
+        return [o for o in objectives if o.status == ObjectiveStatus.open]
+
+    return await ctx.once(("visit-objectives", placement.id), load)
 
 
 def _yes(value: object) -> str:
@@ -130,6 +148,10 @@ class VisitDialog(PlacementDialog):
             "Any actions agreed with the provider? (optional: type skip)",
             optional=True,
         )
+        async for step in objective_steps.progress_steps(
+            answers, await _open_objectives(ctx, placement)
+        ):
+            yield step
         interval = qa_interval_days(placement)
         suggested = cadence.next_qa_due(visit_date, interval_days=interval)
         latest = cadence.latest_allowed_next_visit(visit_date, interval_days=interval)
@@ -188,6 +210,13 @@ class VisitDialog(PlacementDialog):
             f"Actions agreed: {_short(answers.text('actions_agreed')) or 'none'}",
             f"Next visit due by: {uk_date(answers.date('next_visit_due'))}",
         ]
+        judged = [
+            f"objective {number}: {ObjectiveProgress(answers.get(field)).label}"
+            for number in range(1, 11)
+            if (field := objective_steps.progress_field(number)) in answers
+        ]
+        if judged:
+            lines.insert(-1, "Progress: " + "; ".join(judged))
         return "\n".join(lines)
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
@@ -216,7 +245,22 @@ class VisitDialog(PlacementDialog):
                 if answers.flag("register_matches")
                 else answers.text("register_difference"),
             )
-        except VisitError as error:
+            objectives = await _open_objectives(ctx, placement)
+            await record_progress(
+                ctx.session,
+                ctx.change,
+                placement=placement,
+                visit_id=visit.id,
+                progress={
+                    objective.id: (
+                        ObjectiveProgress(answers.get(objective_steps.progress_field(number))),
+                        answers.text(objective_steps.progress_field(number, "note")),
+                    )
+                    for number, objective in enumerate(objectives, start=1)
+                    if answers.text(objective_steps.progress_field(number))
+                },
+            )
+        except (VisitError, ChangeError) as error:
             raise AnswerError(str(error)) from error
         concern_raised = bool(visit.concerns) or not visit.setting_safe
         revisit = cadence.needs_revisit(

@@ -51,6 +51,8 @@ class Action(enum.StrEnum):
     decide_review = "decide_review"
     tick_check = "tick_check"
     end_placement = "end_placement"
+    # Change an active placement's arrangements (`change`): the commissioner's staff.
+    change_placement = "change_placement"
     # Close a placement that has not started yet (started by mistake, or called off).
     withdraw_placement = "withdraw_placement"
     # Postpone the Letter of Assurance: the DSL's decision alone, with a reason.
@@ -73,6 +75,7 @@ COMMISSIONER_ACTIONS = {
     Action.log_concern,
     Action.tick_check,
     Action.end_placement,
+    Action.change_placement,
     Action.withdraw_placement,
 }
 SAFEGUARDING_ACTIONS = {
@@ -208,6 +211,8 @@ class Reading(enum.StrEnum):
     chronology = "chronology"
     # Checks ticked (or marked not applicable).
     checklist = "checklist"
+    # Changes to the arrangements after the start (`change`), with who, when and why.
+    changes = "changes"
 
 
 # A provider reads its own reports (absences, mark changes, welfare calls its staff made or

@@ -28,6 +28,10 @@ through the same functions the product's views use (and the product's own ready-
   raised has an automatic entry.
 - `checklist_counts_agree`: the governors' report counts each checklist by the one definition
   (`storage.rules.checklist.checklist_counts`: not-applicable items are neither done nor to do).
+- `timetable_checked`: an active placement is full-time exactly when its hours make the
+  full-time week (`storage.rules.fulltime.check_full_time`), however often its timetable was
+  changed, and a part-time one has a review date; every change to a placement (`change`) was
+  made while it was active.
 
 Two more are checked through the dialogs by the stateful property test (storage does not call
 dialogs): `CHECKED_THROUGH_DIALOGS`.
@@ -60,10 +64,12 @@ from storage.models import (
     ConcernReview,
     OutboxMessage,
     Placement,
+    PlacementChange,
     PlacementStatus,
     WelfareCall,
     WelfareEscalation,
 )
+from storage.rules import fulltime
 from storage.rules.attendance import (
     AttendanceFigures,
     no_session_reason,
@@ -574,6 +580,41 @@ async def checklist_counts_agree(session: AsyncSession, now: dt.datetime) -> lis
     return violations
 
 
+# --- A changed timetable is checked again ------------------------------------------------------
+
+
+async def timetable_checked(session: AsyncSession, now: dt.datetime) -> list[str]:
+    """An active placement's full-time flag is the full-time check of its hours, a part-time
+    one has a review date, and no change was made to a placement after it closed."""
+    violations = []
+    placements = await _placements(session)
+    for p in placements:
+        if p.status != PlacementStatus.active:
+            continue
+        check = fulltime.check_full_time(
+            provider_hours=p.provider_hours,
+            school_hours=p.school_hours,
+            other_hours=p.other_hours,
+            full_time_hours=p.full_time_hours,
+        )
+        if check.is_full_time != p.is_full_time:
+            violations.append(
+                f"{p.reference}: stored as {'full' if p.is_full_time else 'part'}-time, but its "
+                f"hours say: {check.summary}"
+            )
+        if not p.is_full_time and p.review_date is None:
+            violations.append(f"{p.reference}: a part-time timetable with no review date")
+    by_id = {p.id: p for p in placements}
+    for change in await session.scalars(select(PlacementChange).order_by(PlacementChange.id)):
+        placement = by_id.get(change.placement_id)
+        if placement and placement.closed_at and change.changed_at > placement.closed_at:
+            violations.append(
+                f"{placement.reference}: its {change.kind.value} changed {_at(change.changed_at)}, "
+                "after it closed"
+            )
+    return violations
+
+
 # --- All of them -------------------------------------------------------------------------------
 
 INVARIANTS: dict[str, Check] = {
@@ -585,6 +626,7 @@ INVARIANTS: dict[str, Check] = {
     "automatic_entries_by_system": automatic_entries_by_system,
     "concern_decisions_recorded": concern_decisions_recorded,
     "checklist_counts_agree": checklist_counts_agree,
+    "timetable_checked": timetable_checked,
 }
 
 # Checks only a dialog can make (storage does not call dialogs): the stateful property test

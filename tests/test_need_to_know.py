@@ -18,6 +18,7 @@ from tests.support.answers import full_time_answers
 from tests.support.chat import JsonChat
 from tests.support.factories import (
     AUTOMATIC_ENTRY,
+    CHANGE_REASON,
     CONTACT_NOTE,
     EVERY_MARKER,
     PRIVATE_ENTRY,
@@ -54,6 +55,8 @@ ALLOWED = {
     "concern": {"teacher", "dsl", "provider"},
     "check": {"teacher", "dsl"},
     "end": {"teacher", "dsl"},
+    # Changing the arrangements: the commissioning school's staff.
+    "change": {"teacher", "dsl"},
     "status": {"teacher", "dsl", "provider", "la_officer"},
     "export": {"dsl"},
     "audit": {"dsl"},
@@ -77,7 +80,7 @@ READS = {
     "contacts": {"teacher": {CONTACT_NOTE}, "dsl": {CONTACT_NOTE}},
     "history": {
         "dsl": set(EVERY_MARKER),
-        "teacher": {VISIT_VOICE, CONTACT_NOTE, PROVIDER_REPORT, SCHOOL_REPORT},
+        "teacher": {VISIT_VOICE, CONTACT_NOTE, PROVIDER_REPORT, SCHOOL_REPORT, CHANGE_REASON},
         "provider": {SHARED_ENTRY, PROVIDER_ENTRY, PROVIDER_REPORT},
         # An LA officer overseeing a school's placements: that it started, nothing more.
         "la_officer": set(),

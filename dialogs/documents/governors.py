@@ -24,6 +24,10 @@ CSV_COLUMNS = [
     "checklist_total",
     "checklist_missing",
     "support",
+    # Progress against each objective (number, target month, latest judgement), and how many
+    # were achieved.
+    "objectives_progress",
+    "objectives_achieved",
     "attendance_percent",
     "sessions_attended",
     "sessions_absent",
@@ -87,6 +91,8 @@ def governors_csv(report: GovernorsReport) -> str:
                 p.checklist_total,
                 "; ".join(p.missing),
                 "; ".join(p.support),
+                "; ".join(o.text for o in p.objectives),
+                f"{p.objectives_achieved} of {len(p.objectives)}",
                 "" if p.attendance_pct is None else p.attendance_pct,
                 p.attended,
                 p.absent,

@@ -31,6 +31,14 @@ from storage.models.enums import (
 from storage.models.keys import KeyCanary
 from storage.models.organisations import Organisation, Site
 from storage.models.people import Person, Pupil
+from storage.models.placement_changes import (
+    ObjectiveProgress,
+    ObjectiveReview,
+    ObjectiveStatus,
+    PlacementChange,
+    PlacementChangeKind,
+    PlacementObjective,
+)
 from storage.models.placements import ChecklistItem, Placement
 from storage.models.reading import NoticeRead, ReadingCursor
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
@@ -74,6 +82,9 @@ __all__ = [
     "KeyCanary",
     "NoticeRead",
     "NudgeSnooze",
+    "ObjectiveProgress",
+    "ObjectiveReview",
+    "ObjectiveStatus",
     "OrgKind",
     "Organisation",
     "OutboxMessage",
@@ -81,6 +92,9 @@ __all__ = [
     "PendingFile",
     "Person",
     "Placement",
+    "PlacementChange",
+    "PlacementChangeKind",
+    "PlacementObjective",
     "PlacementStatus",
     "Pupil",
     "QaRating",

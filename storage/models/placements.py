@@ -84,6 +84,8 @@ class Placement(Base):
     end_outcome: Mapped[str | None] = mapped_column(String(40))
     return_date: Mapped[dt.date | None] = mapped_column(Date)
     reintegration_notes: Mapped[str | None] = mapped_column(EncryptedText)
+    # The pupil's own view of the placement, asked when it ends (their words, sealed).
+    pupil_view_at_end: Mapped[str | None] = mapped_column(EncryptedText)
 
     pupil: Mapped[Pupil] = relationship(lazy="joined")
     commissioner: Mapped[Organisation] = relationship(foreign_keys=[commissioner_id], lazy="joined")

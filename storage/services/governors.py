@@ -17,12 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.access import Action, can
+from storage.clock import LONDON
 from storage.models import (
     AttendanceRecord,
     ChecklistStatus,
+    ObjectiveProgress,
     Organisation,
     Person,
     Placement,
+    PlacementChange,
     PlacementStatus,
     QaVisit,
 )
@@ -30,10 +33,9 @@ from storage.rules import attendance, cadence, checklist
 from storage.rules.attendance import AttendanceFigures
 from storage.services.contacts import ContactCounts, contact_counts
 from storage.services.marks import report_of
+from storage.services.placement_changes import CHANGE_LABELS, current_objectives, latest_progress
 from storage.services.terms import calendar_for
 
-# Checklist items that describe support put in place for the pupil.
-SUPPORT_ITEMS = ("plans_shared", "fsm_arranged", "chronology_shared", "parents_informed")
 SEASONS = ("autumn", "spring", "summer")
 # The range of years a report can be asked for (AP records do not go back further).
 FIRST_YEAR = 2000
@@ -94,6 +96,23 @@ def parse_term(text: str, *, today: dt.date) -> Term:
     return Term(match[1], year)
 
 
+@dataclass(frozen=True)
+class ObjectiveLine:
+    """One objective's progress, anonymised: its number, target month and the latest judgement
+    at a QA visit (its words stay in the pupil's record)."""
+
+    number: int
+    target: str
+    progress: str
+    achieved: bool
+    past_target: bool
+
+    @property
+    def text(self) -> str:
+        late = "; past its target date" if self.past_target else ""
+        return f"Objective {self.number} (target {self.target}): {self.progress}{late}"
+
+
 @dataclass
 class PlacementLine:
     """One placement in the report, anonymised."""
@@ -111,12 +130,19 @@ class PlacementLine:
     qa_due: int
     checklist: checklist.ChecklistCounts
     missing: list[str]
+    # The support actually in place, as recorded at visits and in changes (no free text).
     support: list[str]
     attendance: AttendanceFigures
     latest_rating: str | None
     return_plan_agreed: bool
     # Contacts during the term with the provider, parents or carers and the pupil, apart.
     contacts: ContactCounts = field(default_factory=ContactCounts)
+    # Progress against each objective (by number and target month, never its words).
+    objectives: list[ObjectiveLine] = field(default_factory=list)
+
+    @property
+    def objectives_achieved(self) -> int:
+        return sum(o.achieved for o in self.objectives)
 
     # Attendance at the provider, by the one definition (`storage.rules.attendance`).
     @property
@@ -222,10 +248,24 @@ class GovernorsReport:
         pct = self.checklist_pct
         ticks = f"checklist {pct}% complete" if pct is not None else "no checklist items apply"
         c = self.contacts
+        achieved, objectives = self.objectives
+        aims = (
+            f"objectives achieved {achieved} of {objectives}"
+            if objectives
+            else "no objectives recorded"
+        )
         return (
             f"{n} placement(s) with {self.providers} provider(s); {qa}; {ticks}; attendance at "
-            f"AP: {self.attendance.percent_text}; contacts with providers {c.provider}, parents "
-            f"or carers {c.parent_carer}, pupils {c.pupil}."
+            f"AP: {self.attendance.percent_text}; {aims}; contacts with providers "
+            f"{c.provider}, parents or carers {c.parent_carer}, pupils {c.pupil}."
+        )
+
+    @property
+    def objectives(self) -> tuple[int, int]:
+        """Objectives achieved, of all the placements' objectives."""
+        return (
+            sum(p.objectives_achieved for p in self.placements),
+            sum(len(p.objectives) for p in self.placements),
         )
 
     @property
@@ -240,6 +280,57 @@ class GovernorsReport:
 
 def _month(day: dt.date | None) -> str:
     return day.strftime("%B %Y") if day else "not set"
+
+
+async def _objective_lines(
+    session: AsyncSession, placement: Placement, *, until: dt.date, today: dt.date
+) -> list[ObjectiveLine]:
+    """Progress against each objective, as last judged at a QA visit up to `until`."""
+    objectives = await current_objectives(session, placement.id)
+    latest = await latest_progress(session, [o.id for o in objectives])
+    lines = []
+    for number, objective in enumerate(objectives, start=1):
+        review = latest.get(objective.id)
+        if review is not None and review.recorded_at.astimezone(LONDON).date() > until:
+            review = None
+        achieved = review is not None and review.progress == ObjectiveProgress.achieved
+        lines.append(
+            ObjectiveLine(
+                number=number,
+                target=_month(objective.target_date) if objective.target_date else "none set",
+                progress=review.progress.label if review else "not yet reviewed at a visit",
+                achieved=achieved,
+                past_target=not achieved
+                and objective.target_date is not None
+                and objective.target_date < min(today, until),
+            )
+        )
+    return lines
+
+
+async def _support(
+    session: AsyncSession, placement: Placement, visits: list[QaVisit], term: Term
+) -> list[str]:
+    """The support actually in place this term, from the visits and the changes recorded
+    (counts and kinds only: their words stay in the pupil's record)."""
+    support = []
+    if visits:
+        seen = sum(v.pupil_seen for v in visits)
+        support.append(f"QA visits this term: {len(visits)}, the pupil seen and heard at {seen}")
+        actions = sum(bool(v.actions_agreed) for v in visits)
+        if actions:
+            support.append(f"Actions agreed with the provider at {actions} visit(s)")
+    support.append(f"Welfare calls home made by the {placement.welfare_call_party.value}")
+    changes = await session.scalars(
+        select(PlacementChange)
+        .where(PlacementChange.placement_id == placement.id)
+        .order_by(PlacementChange.changed_at, PlacementChange.id)
+    )
+    for change in changes:
+        day = change.changed_at.astimezone(LONDON).date()
+        if term.start <= day <= term.end:
+            support.append(f"Arrangements changed: {CHANGE_LABELS[change.kind]} ({_month(day)})")
+    return support
 
 
 def _order_key(placement: Placement, term: Term) -> str:
@@ -323,7 +414,6 @@ async def build_governors_report(
             weekly[week] += attendance.figures([mark.counting])
         items = list(placement.checklist)
         applicable = [i for i in items if i.status != ChecklistStatus.not_applicable]
-        done = [i for i in applicable if i.status == ChecklistStatus.done]
         qa_until = min(term.end, today)
         report.placements.append(
             PlacementLine(
@@ -358,11 +448,14 @@ async def build_governors_report(
                     for i in applicable
                     if i.status != ChecklistStatus.done
                 ],
-                support=[checklist.definition(i.key).label for i in done if i.key in SUPPORT_ITEMS],
+                support=await _support(session, placement, visits, term),
                 attendance=figures,
                 latest_rating=visits[-1].rating.value.replace("_", " ") if visits else None,
                 return_plan_agreed=bool(placement.return_plan),
                 contacts=contacts.get(placement.id, ContactCounts()),
+                objectives=await _objective_lines(
+                    session, placement, until=min(term.end, today), today=today
+                ),
             )
         )
     report.weekly_attendance = [

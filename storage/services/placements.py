@@ -33,6 +33,7 @@ from storage.models import (
 from storage.rules import cadence, checklist, codes, fulltime, start_checks
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+from storage.services.placement_changes import ObjectiveAgreed, set_objectives
 from storage.wording import NoticeKind, alerts, provider_notices
 
 # No 0/O, 1/I/L, so a reference read out over the phone is not misheard.
@@ -84,6 +85,8 @@ class PlacementPlan(BaseModel):
     welfare_call_person_id: int | None = None
     welfare_call_arrangements: str | None = None
     objectives: str | None = None
+    # The objectives one by one, with target dates (none given: `objectives` is the one).
+    objective_list: list[ObjectiveAgreed] = Field(default_factory=list)
     return_plan: str | None = None
     checklist: dict[str, ChecklistAnswer] = Field(default_factory=dict)
     status: PlacementStatus = PlacementStatus.active
@@ -253,6 +256,11 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         session.add(row)
         await audit_created(session, change, row, placement_id=placement_id)
 
+    objectives = plan.objective_list or (
+        [ObjectiveAgreed(text=plan.objectives)] if plan.objectives else []
+    )
+    await set_objectives(session, change, placement, objectives)
+
     await session.refresh(placement, attribute_names=["checklist"])
     await _announce_start(session, change, placement, pupil)
     return placement
@@ -393,8 +401,12 @@ async def end_placement(
     outcome: str,
     return_date: dt.date | None,
     reintegration_notes: str | None,
+    pupil_view: str | None = None,
+    neet: bool = False,
 ) -> Placement:
-    """End a placement with its outcome and the pupil's return (reintegration) details.
+    """End a placement with its outcome (the pupil's destination), the pupil's own view of it
+    and their return (reintegration) details. A pupil going on to no education, employment or
+    training (`neet`) is made known to the commissioner's safeguarding leads.
 
     Any welfare call still open is closed as "placement ended" and the commissioner's
     safeguarding leads are told (the `end` dialog asks the person to settle each one first);
@@ -417,10 +429,21 @@ async def end_placement(
     placement.end_outcome = outcome
     placement.return_date = return_date
     placement.reintegration_notes = reintegration_notes
+    placement.pupil_view_at_end = (pupil_view or "").strip() or None
     placement.next_qa_due = None
     placement.closed_at = change.at
     await audit_updated(session, change, placement, before, placement_id=placement.id)
     closed = await close_open_calls(session, change, placement)
+    if neet:
+        await tell_leads(
+            session,
+            change,
+            placement,
+            kind=NoticeKind.pupil_neet,
+            text=alerts.pupil_neet(
+                reference=placement.reference, pupil=placement.pupil.full_name, ended=ended_on
+            ),
+        )
     # The provider stops expecting the pupil: tell its staff (reference only).
     for person in await staff_of(session, placement.provider_id, Role.provider):
         await enqueue(

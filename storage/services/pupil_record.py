@@ -21,8 +21,11 @@ from storage.models import (
     AttendanceRecord,
     ChronologyEntry,
     Contact,
+    ObjectiveReview,
     Person,
     Placement,
+    PlacementChange,
+    PlacementObjective,
     Pupil,
     QaVisit,
     WelfareCall,
@@ -110,6 +113,23 @@ async def pupil_record(
             .where(AttendanceChange.placement_id == placement.id)
             .order_by(AttendanceChange.changed_at, AttendanceChange.id)
         )
+        objectives = await session.scalars(
+            select(PlacementObjective)
+            .where(PlacementObjective.placement_id == placement.id)
+            .order_by(PlacementObjective.created_at, PlacementObjective.position)
+        )
+        reviews = list(
+            await session.scalars(
+                select(ObjectiveReview)
+                .where(ObjectiveReview.placement_id == placement.id)
+                .order_by(ObjectiveReview.recorded_at, ObjectiveReview.id)
+            )
+        )
+        placement_changes = await session.scalars(
+            select(PlacementChange)
+            .where(PlacementChange.placement_id == placement.id)
+            .order_by(PlacementChange.changed_at, PlacementChange.id)
+        )
         figures = None
         if today is not None:
             calendar = await calendar_for(
@@ -163,7 +183,25 @@ async def pupil_record(
                     "end_outcome",
                     "return_date",
                     "reintegration_notes",
+                    "pupil_view_at_end",
                 ),
+                # Each objective, its target date and status, and the progress judged at visits.
+                "objective_list": [
+                    _row(o, "text", "target_date", "status")
+                    | {
+                        "progress": [
+                            _row(r, "progress", "note", "recorded_at")
+                            for r in reviews
+                            if r.objective_id == o.id
+                        ]
+                    }
+                    for o in objectives
+                ],
+                # Changes to the arrangements after the start: what, when, before, after, why.
+                "changes": [
+                    _row(c, "kind", "changed_at", "before", "after", "reason")
+                    for c in placement_changes
+                ],
                 "provider": placement.provider.name,
                 "provider_registration": _plain(placement.provider.registration_status),
                 "site": placement.site.name + ", " + placement.site.address

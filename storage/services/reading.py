@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Reading, can_read_entry, can_read_report, readable
+from storage.clock import LONDON
 from storage.db import insert_for
 from storage.models import (
     AttendanceChange,
@@ -26,8 +27,11 @@ from storage.models import (
     ChecklistStatus,
     ChronologyEntry,
     Contact,
+    ObjectiveReview,
     Person,
     Placement,
+    PlacementChange,
+    PlacementObjective,
     QaVisit,
     ReadingCursor,
     WelfareCall,
@@ -41,7 +45,7 @@ PAGE_SIZE = 10
 @dataclass(frozen=True)
 class Item:
     """One thing in a placement's record: `what` it is (start, end, visit, contact, absence,
-    mark_change, welfare_call, welfare_attempt, chronology, check), the day it is about, and
+    mark_change, welfare_call, welfare_attempt, chronology, check, change), the day it is about, and
     the record itself. `author` is who recorded it (SYSTEM_AUTHOR for an automatic entry)."""
 
     part: Reading
@@ -53,6 +57,8 @@ class Item:
     author: str | None = None
     # Whose job it is (an open welfare call's assignee), when not yet done.
     assigned: str | None = None
+    # A QA visit's judgements of progress: (the objective's number, the review), in order.
+    progress: tuple[tuple[int, ObjectiveReview], ...] = ()
 
     @property
     def key(self) -> list[Any]:
@@ -122,6 +128,22 @@ async def record_items(
             items.append(Item(Reading.placement, "end", placement.ended_on, closed, pid, placement))
 
     if Reading.visits in wanted:
+        numbers = {
+            objective.id: objective.position
+            for objective in await session.scalars(
+                select(PlacementObjective).where(PlacementObjective.placement_id == pid)
+            )
+        }
+        judged: dict[int, list[tuple[int, ObjectiveReview]]] = {}
+        for review in await session.scalars(
+            select(ObjectiveReview)
+            .where(ObjectiveReview.placement_id == pid, ObjectiveReview.visit_id.is_not(None))
+            .order_by(ObjectiveReview.id)
+        ):
+            assert review.visit_id is not None
+            judged.setdefault(review.visit_id, []).append(
+                (numbers.get(review.objective_id, 0), review)
+            )
         for visit in (
             await session.scalars(select(QaVisit).where(QaVisit.placement_id == pid))
         ).unique():
@@ -134,6 +156,7 @@ async def record_items(
                     visit.id,
                     visit,
                     visit.visitor.name,
+                    progress=tuple(sorted(judged.get(visit.id, []), key=lambda j: j[0])),
                 )
             )
 
@@ -203,9 +226,19 @@ async def record_items(
         if Reading.checklist in wanted
         else []
     )
+    placement_changes = (
+        list(
+            await session.scalars(
+                select(PlacementChange).where(PlacementChange.placement_id == pid)
+            )
+        )
+        if Reading.changes in wanted
+        else []
+    )
     people = await _people(
         session,
-        [c.person_id for c in contacts]
+        [c.changed_by_id for c in placement_changes]
+        + [c.person_id for c in contacts]
         + [a.reported_by_id for a in attendance]
         + [c.changed_by_id for c in changes]
         + [c.assigned_to_id for c in calls]
@@ -321,6 +354,18 @@ async def record_items(
                 check.id,
                 check,
                 name(check.done_by_id),
+            )
+        )
+    for placement_change in placement_changes:
+        items.append(
+            Item(
+                Reading.changes,
+                "change",
+                placement_change.changed_at.astimezone(LONDON).date(),
+                placement_change.changed_at,
+                placement_change.id,
+                placement_change,
+                name(placement_change.changed_by_id),
             )
         )
     items.sort(key=lambda item: item.key, reverse=True)

@@ -61,6 +61,8 @@ class NoticeKind(enum.StrEnum):
     placement_started = "placement_started"
     placement_ended = "placement_ended"
     placement_withdrawn = "placement_withdrawn"
+    placement_changed = "placement_changed"
+    pupil_neet = "pupil_neet"
     # The daily digest.
     digest = "digest"
     # To admins.
@@ -105,6 +107,12 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
         provider_notices.placement_withdrawn,
         alerts.placement_withdrawn,
     ),
+    NoticeKind.placement_changed: (
+        provider_notices.placement_changed,
+        provider_notices.what_changed,
+        alerts.placement_changed,
+    ),
+    NoticeKind.pupil_neet: (alerts.pupil_neet,),
     NoticeKind.digest: (digest.heading,),
     NoticeKind.audit_chain_broken: (admin_notices.audit_chain_broken,),
     NoticeKind.identity_conflict: (admin_notices.teams_link_conflict,),

@@ -205,3 +205,22 @@ def placement_withdrawn(
         f"Placement {reference} for {pupil} at {provider}, due to start {start:%d/%m/%Y}, has "
         f"been withdrawn: {words} Nothing more will be asked or sent about it."
     )
+
+
+def placement_changed(
+    *, reference: str, pupil: str, what: str, before: str | None, after: str | None, reason: str
+) -> str:
+    """A change to the safeguarding arrangements (welfare calls, the absence deadline)."""
+    return (
+        f"The {what} for {pupil}'s placement {reference} changed. Was: {before or 'not set'}. "
+        f"Now: {after or 'not set'}. Why: {reason}"
+    )
+
+
+def pupil_neet(*, reference: str, pupil: str, ended: dt.date) -> str:
+    """A placement ended with the pupil in no education, employment or training."""
+    return (
+        f"{pupil}'s placement {reference} ended on {ended:%d/%m/%Y} and they are not going on "
+        "to education, employment or training (NEET). Please make sure the local authority "
+        "knows, and consider whether the pupil is at risk of missing education."
+    )

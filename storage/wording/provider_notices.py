@@ -45,3 +45,47 @@ def chronology_shared(
         f"{reference}: {commissioner} has shared a safeguarding chronology entry with you "
         f"({kind}, dated {day:%d/%m/%Y}): {text}"
     )
+
+
+def placement_changed(*, reference: str, what: str) -> str:
+    """The school changed the arrangements: what changed, by reference, never the pupil."""
+    return f"Placement {reference} has changed: {what}."
+
+
+def what_changed(
+    kind: str,
+    *,
+    days: str,
+    hours: str,
+    site: str | None,
+    planned_end: dt.date | None,
+    review: dt.date | None,
+    deadline: dt.time,
+    provider_calls: bool,
+) -> str:
+    """The part of `placement_changed` that says what changed, by the kind of change
+    (`PlacementChangeKind`): arrangements only, never the pupil, the reason or free text."""
+    match kind:
+        case "timetable":
+            return f"the pupil is now with you on {days}, {hours} h a week"
+        case "site":
+            return f"the pupil now attends your site {site}" if site else "the site changed"
+        case "planned_end":
+            return (
+                f"the planned end is now {planned_end:%d/%m/%Y}"
+                if planned_end
+                else ("the planned end changed")
+            )
+        case "review_date":
+            return (
+                f"the timetable is now reviewed on {review:%d/%m/%Y}"
+                if review
+                else ("the review date changed")
+            )
+        case "absence_deadline":
+            return f"please now report any non-attendance by {deadline:%H:%M}"
+        case "welfare_calls":
+            who = "you" if provider_calls else "the school"
+            return f"welfare calls home are now made by {who}; the school will confirm the details"
+        case _:
+            return "the placement's objectives have changed; the school will share them with you"

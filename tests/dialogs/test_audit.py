@@ -25,6 +25,7 @@ async def test_dsl_reads_the_trail(db, clock) -> None:
             "placement": placement.reference,
             "ended_on": "",
             "outcome": "moved to another ap",
+            "pupil_view": "It was good to have a fresh start.",
             "reintegration_notes": "Moved to Pathways full-time.",
             "confirm": "yes",
         },

@@ -46,14 +46,16 @@ async def test_teacher_ends_a_placement_with_a_return_to_school(db, clock) -> No
     await chat.say("")
     outcome = prompt(await chat.say(""))  # blank end date -> today; then the outcome
     assert outcome["field"] == "outcome"
-    assert outcome["choices"][0]["label"] == "Returned to our school"
+    assert outcome["choices"][0]["label"] == "Returned to our school full-time"
     assert prompt(await chat.say("1"))["field"] == "return_date"
-    await chat.say("30/11/2026")
+    assert prompt(await chat.say("30/11/2026"))["field"] == "pupil_view"
+    await chat.say("I liked the small classes but I want to be back with my friends.")
     confirm = prompt(await chat.say("Phased return: mornings for two weeks, mentor Mr Oak."))
     assert "Starts back: 30/11/2026" in confirm["text"]
+    assert "The pupil's view: I liked the small classes" in confirm["text"]
     done = (await chat.say("yes"))[-1]
     assert done["type"] == "done" and done["dialog"] == "end"
-    assert "returned to our school, starting back 30/11/2026" in done["text"]
+    assert "returned to our school full-time, starting back 30/11/2026" in done["text"]
     assert done["record"]["status"] == "ended"
 
     stored = await _stored(db, placement)
@@ -61,6 +63,7 @@ async def test_teacher_ends_a_placement_with_a_return_to_school(db, clock) -> No
     assert stored.end_outcome == "returned_to_school"
     assert stored.return_date == dt.date(2026, 11, 30)
     assert "mentor" in (stored.reintegration_notes or "") and stored.next_qa_due is None
+    assert (stored.pupil_view_at_end or "").startswith("I liked the small classes")
     assert stored.status.is_closed and stored.closed_at == clock.now()
     async with db.sessions() as session:
         audit = await session.scalar(
@@ -94,6 +97,7 @@ async def test_moving_to_another_ap_skips_the_return_date(db, clock) -> None:
             "placement": placement.reference,
             "ended_on": "26/11/2026",
             "outcome": "Moved to another AP",
+            "pupil_view": "It was good to have a fresh start.",
             "reintegration_notes": "Moving to a PRU nearer home; file transferred.",
             "confirm": "yes",
         },
@@ -201,6 +205,7 @@ async def test_ending_lists_what_is_open_and_closes_the_welfare_call_as_placemen
     assert [c["value"] for c in call_step["choices"]] == ["close"]
     await chat.say("1")
     await chat.say("Moved to another AP")
+    await chat.say("Not asked: the pupil was absent.")
     confirm = prompt(await chat.say("Moving to a PRU."))
     assert "closed as 'placement ended': 1 (the DSL is told)" in confirm["text"]
     assert (await chat.say("yes"))[-1]["type"] == "done"
@@ -258,11 +263,12 @@ async def test_the_dsl_logs_the_open_call_while_ending(db, clock) -> None:
     await chat.say("yes")
     await chat.say("yes")
     await chat.say("Mum says he has tonsillitis")
-    await chat.say("Returned to our school")
+    await chat.say("Returned to our school full-time")
     # The return can't be before the last day (today, 27/11).
     out = await chat.say("26/11/2026")
     assert out[0]["type"] == "error" and "before the last day" in out[0]["text"]
     await chat.say("30/11/2026")
+    await chat.say("Glad to be going back.")
     confirm = prompt(await chat.say("Back full time from Monday."))
     assert "Welfare calls logged now: 1" in confirm["text"]
     assert (await chat.say("yes"))[-1]["type"] == "done"

@@ -14,6 +14,7 @@ from storage.services.contacts import log_contact
 from tests.support.chat import JsonChat
 from tests.support.factories import (
     AUTOMATIC_ENTRY,
+    CHANGE_REASON,
     CONTACT_NOTE,
     PRIVATE_ENTRY,
     PROVIDER_ENTRY,
@@ -78,17 +79,29 @@ async def test_the_history_is_the_whole_timeline_for_the_dsl_and_less_for_others
     )
     assert "welfare call owed" in everything and "AM absent, code N" in everything
 
-    teacher = (await JsonChat(db, clock, world.teacher).say(f"history {reference}"))[-1]
-    shown = teacher["text"]
-    # A teacher: everything but the safeguarding chronology.
+    teacher_chat = JsonChat(db, clock, world.teacher)
+    shown = (await teacher_chat.say(f"history {reference}"))[-1]["text"]
+    shown += "\n" + (await teacher_chat.say("more"))[-1]["text"]
+    # A teacher: everything but the safeguarding chronology, the changes made among it.
     assert VISIT_VOICE in shown and PROVIDER_REPORT in shown
+    assert (
+        "• 27/11/2026 · changed the planned end: was 11/01/2027; now 12/02/2027; why: "
+        f"{CHANGE_REASON}: agreed at the review, by Tess Teacher"
+    ) in shown
     assert PRIVATE_ENTRY not in shown and SHARED_ENTRY not in shown and AUTOMATIC_ENTRY not in shown
 
     provider = JsonChat(db, clock, world.provider_staff)
     out = (await provider.say(f"history {reference}"))[-1]["text"]
     # A provider: its own reports and the entries shared with it, nothing else.
     assert PROVIDER_REPORT in out and SHARED_ENTRY in out and PROVIDER_ENTRY in out
-    for hidden in (SCHOOL_REPORT, VISIT_VOICE, CONTACT_NOTE, PRIVATE_ENTRY, AUTOMATIC_ENTRY):
+    for hidden in (
+        SCHOOL_REPORT,
+        VISIT_VOICE,
+        CONTACT_NOTE,
+        PRIVATE_ENTRY,
+        AUTOMATIC_ENTRY,
+        CHANGE_REASON,
+    ):
         assert hidden not in out, hidden
 
 

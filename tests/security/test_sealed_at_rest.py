@@ -36,6 +36,8 @@ TYPED = {
     "actions_agreed": "Separate him from cousin Thaddeus",
     "summary": "Key worker says stepdad Fitzgerald shouts",
     "reintegration_notes": "Needs a mentor because of Oswaldo",
+    "progress_note": "Talks about cousin Ignatius less now",
+    "pupil_view_at_end": "Miss Pemberton-Hale made me feel safe",
     "slack_copy": "Reason: mum says he was hit at home",
 }
 BIRTHDAY = dt.date(2013, 4, 17)
@@ -90,6 +92,7 @@ async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
         "welfare_call_party": "provider",
         "welfare_call_arrangements": TYPED["welfare_call_arrangements"],
         "objectives": TYPED["objectives"],
+        "objective_target.1": "",
         "return_plan": TYPED["return_plan"],
         **CHECKLIST_ALL_DONE,
         "check.letter_of_assurance.evidence": TYPED["evidence"],
@@ -111,6 +114,8 @@ async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
             "any_concerns": "no",
             "rating": "good",
             "actions_agreed": TYPED["actions_agreed"],
+            "progress.1": "some progress",
+            "progress.1.note": TYPED["progress_note"],
             "next_visit_due": "",
             "confirm": "yes",
         },
@@ -133,6 +138,7 @@ async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
             "placement": reference,
             "ended_on": "26/11/2026",
             "outcome": "Moved to another AP",
+            "pupil_view": TYPED["pupil_view_at_end"],
             "reintegration_notes": TYPED["reintegration_notes"],
             "confirm": "yes",
         },

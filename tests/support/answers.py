@@ -50,6 +50,9 @@ def full_time_answers(pupil_id: int, provider_id: int) -> dict[str, str]:
         "welfare_call_party": "provider",
         "welfare_call_arrangements": "Provider rings home by 10:00; if no answer our DSL visits.",
         "objectives": "Re-engage with maths and English; reduce suspensions.",
+        # Each objective's target date: blank for the planned end.
+        "objective_target.1": "",
+        "objective_target.2": "",
         "return_plan": "Phased return from February half-term.",
         **CHECKLIST_ALL_DONE,
         "check.letter_of_assurance": "not yet",

@@ -232,6 +232,7 @@ PROVIDER_ENTRY = "PROVIDERNOTE-upset"  # DSLs, and the provider that wrote it
 AUTOMATIC_ENTRY = "AUTO-raised"  # DSLs only; written by the system
 PROVIDER_REPORT = "PROVREPORT-unwell"  # commissioning staff, and the provider that reported it
 SCHOOL_REPORT = "SCHOOLREPORT-dentist"  # commissioning staff only
+CHANGE_REASON = "CHANGEWHY-review"  # commissioning staff (why the placement was changed)
 EVERY_MARKER = (
     VISIT_VOICE,
     CONTACT_NOTE,
@@ -241,23 +242,27 @@ EVERY_MARKER = (
     AUTOMATIC_ENTRY,
     PROVIDER_REPORT,
     SCHOOL_REPORT,
+    CHANGE_REASON,
 )
 
 
 async def record_to_read(db: Database, clock: Clock, world: World) -> RecordToRead:
     """Elm Park's placement of Jamie at Pathways (from 02/11/2026) with a QA visit, a contact,
     four chronology entries (private, shared with the provider, the provider's own, an
-    automatic one), an absence the provider reported and one the school reported."""
+    automatic one), an absence the provider reported and one the school reported, and a change
+    of its planned end."""
     from storage.models import (
         ChronologyKind,
         ChronologySource,
         ContactMethod,
+        PlacementChangeKind,
         QaRating,
         RegisterSession,
     )
     from storage.services.attendance import report_absence
     from storage.services.chronology import add_entry
     from storage.services.contacts import log_contact
+    from storage.services.placement_changes import PlacementUpdate, change_placement
     from storage.services.visits import log_visit
 
     def by(person: Person) -> Change:
@@ -329,5 +334,14 @@ async def record_to_read(db: Database, clock: Clock, world: World) -> RecordToRe
             sessions=[RegisterSession.pm],
             code="M",
             reason=f"{SCHOOL_REPORT}: appointment",
+        )
+        await change_placement(
+            session,
+            by(world.teacher),
+            placement,
+            update=PlacementUpdate(
+                kind=PlacementChangeKind.planned_end, planned_end_date=dt.date(2027, 2, 12)
+            ),
+            reason=f"{CHANGE_REASON}: agreed at the review",
         )
     return RecordToRead(placement=placement)

@@ -21,6 +21,7 @@ from storage.models import (
     ContactWith,
     DialogState,
     OutboxMessage,
+    PlacementChange,
     ReviewDecision,
 )
 from tests.fakes.bot_connector import FakeBotConnector
@@ -114,6 +115,29 @@ class TurnContract:
         assert contact.summary == CONTACT["summary"]
         log = await driver.say(f"contacts {placement.reference}")
         assert "contact with a parent or carer (phone call): Mum says he is sleeping" in log.text
+
+    async def test_a_teacher_changes_the_planned_end_and_the_provider_is_told(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, placement = await jamie_at_pathways(db, clock)
+        await driver.sign_in(world.teacher)
+        assert (await driver.say(f"change {placement.reference}")).field == "what"
+        assert (await driver.say("planned end")).field == "planned_end_date"
+        assert (await driver.say("12/02/2027")).field == "reason"
+        shown = await driver.say("Extended at the review meeting.")
+        assert shown.field == "confirm" and "Was: 11/01/2027" in shown.text, shown
+        shown = await driver.say("yes")
+        assert "Changed the planned end of" in shown.text, shown
+        async with db.sessions() as session:
+            [change] = list(await session.scalars(select(PlacementChange)))
+            told = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.recipient_id == world.provider_staff.id)
+            )
+        assert (change.before, change.after) == ("11/01/2027", "12/02/2027")
+        assert told is not None and placement.reference in told.text
+        assert world.pupil.first_name not in told.text
+        history = await driver.say(f"history {placement.reference}")
+        assert "changed the planned end: was 11/01/2027; now 12/02/2027" in history.text
 
     async def test_cancel_mid_dialog_saves_nothing(
         self, driver: Driver, db: Database, clock: FixedClock

@@ -34,6 +34,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.status import StatusDialog
     from dialogs.visit import VisitDialog
     from dialogs.welfare import WelfareDialog
+    from dialogs.where import WhereDialog
     from dialogs.withdraw import WithdrawDialog
 
     return [
@@ -56,6 +57,7 @@ def all_dialogs() -> list[Dialog]:
         ContactsDialog(),
         HistoryDialog(),
         MoreDialog(),
+        WhereDialog(),
         CheckDialog(),
         EndPlacementDialog(),
         WithdrawDialog(),

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from dialogs import attendance_steps, checklist_steps, pupil_steps, timetable_steps
+from dialogs import attendance_steps, checklist_steps, pupil_steps, site_steps, timetable_steps
 from dialogs.common import days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
@@ -197,6 +197,8 @@ class StartPlacementDialog(Dialog):
             ctx, answers, commissioner=commissioner, provider=provider, notes=notes
         ):
             yield step
+        async for step in site_steps.steps(answers, provider=provider):
+            yield step
         yield Step("objectives", PromptKind.text, "What are the placement's objectives?")
         yield Step(
             "return_plan",
@@ -260,6 +262,7 @@ class StartPlacementDialog(Dialog):
         ]
         if answers.get("review_date"):
             lines.append(f"Part-time timetable review: {uk_date(answers.date('review_date'))}")
+        lines.append(site_steps.summary(answers, provider))
         lines += [
             f"Attendance code: {answers.get('attendance_code')}; absences reported by {answers.get('absence_deadline')}",
             f"Welfare calls: {answers.get('welfare_call_party')}: {answers.get('welfare_call_arrangements')}",
@@ -314,6 +317,7 @@ class StartPlacementDialog(Dialog):
             placement = await create_placement(ctx.session, change, plan)
         except PlacementError as error:
             raise AnswerError(str(error)) from error
+        await site_steps.keep_week(ctx, answers, placement)
         await ensure_loaded(ctx.session, placement, "checklist")
         due = [item for item in placement.checklist if item.status == ChecklistStatus.not_done]
         counts = checklist.checklist_counts(item.status for item in placement.checklist)

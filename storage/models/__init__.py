@@ -18,6 +18,7 @@ from storage.models.enums import (
     ChronologySource,
     ContactMethod,
     ContactWith,
+    DayPlace,
     OrgKind,
     OutboxStatus,
     PlacementStatus,
@@ -25,6 +26,7 @@ from storage.models.enums import (
     RegisterSession,
     RegistrationStatus,
     Role,
+    SiteKind,
     WelfareCallParty,
     WelfareCallStatus,
 )
@@ -43,6 +45,7 @@ from storage.models.welfare_calls import (
     WelfareEscalationReason,
     WelfareNextStep,
 )
+from storage.models.whereabouts import PlacementDay
 
 # Every audit row written through a session is chained (registers a flush hook).
 from storage.models import audit_chain  # noqa: F401  isort: skip
@@ -67,6 +70,7 @@ __all__ = [
     "ContactMethod",
     "ContactWith",
     "ConversationRef",
+    "DayPlace",
     "DialogState",
     "InboundEvent",
     "KeyCanary",
@@ -79,6 +83,7 @@ __all__ = [
     "PendingFile",
     "Person",
     "Placement",
+    "PlacementDay",
     "PlacementStatus",
     "Pupil",
     "QaRating",
@@ -91,6 +96,7 @@ __all__ = [
     "ReviewDecision",
     "Role",
     "Site",
+    "SiteKind",
     "TermBreakRecord",
     "WelfareCall",
     "WelfareCallAttempt",

@@ -14,7 +14,7 @@ from dialogs.common import DAY_CHOICES, DAY_NAMES, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Step
 from dialogs.parsing import AnswerError
-from dialogs.prompts import Choice, PromptKind
+from dialogs.prompts import Choice, Message, PromptKind
 from storage.models import DayPlace, Organisation, Placement, Site
 from storage.rules.whereabouts import WEEKDAYS, DayWhere
 from storage.services.whereabouts import WhereaboutsError, set_week
@@ -28,8 +28,31 @@ def site_label(site: Site) -> str:
     return f"{site.name} ({kind}), {site.address}"
 
 
+# The answer to "which site?" when the pupil moves between the provider's sites.
+VARIES = "varies"
+
+
+def site_question(provider: Organisation, *, notes: list[Message]) -> Step:
+    """ "Which site?", asked when the provider has more than one: one of them every day, or
+    different sites on different days (then each day is asked)."""
+    return Step(
+        "site",
+        PromptKind.choice,
+        "Which site will the pupil attend?",
+        choices=[
+            *(Choice(value=f"site-{s.id}", label=site_label(s)) for s in provider.sites),
+            Choice(value=VARIES, label="Different sites on different days"),
+        ],
+        notes=notes,
+    )
+
+
 def _main_site(answers: Answers, provider: Organisation) -> int | None:
-    """The site answered to "which site?" (or the only one)."""
+    """The site answered to "which site?" (or the only one); with different sites on
+    different days, the first day's."""
+    if answers.get("site") == VARIES:
+        first = next(iter(answers.many("provider_days")), None)
+        return id_of(answers.text(f"site_{first}")) if first else None
     chosen = id_of(answers.text("site"))
     if chosen is not None:
         return chosen
@@ -37,18 +60,15 @@ def _main_site(answers: Answers, provider: Organisation) -> int | None:
 
 
 async def steps(answers: Answers, *, provider: Organisation) -> AsyncIterator[Step]:
-    """The questions; `provider` with its sites loaded."""
+    """The questions once the timetable is known; `provider` with its sites loaded."""
     provider_days = answers.many("provider_days")
-    if len(provider.sites) > 1:
-        main = _main_site(answers, provider)
+    if answers.get("site") == VARIES:
         for day in provider_days:
             yield Step(
                 f"site_{day}",
                 PromptKind.choice,
-                f"On {DAY_NAMES[day]}s, at which of {provider.name}'s sites is the pupil?"
-                + (" (blank for the same site as before)" if main else ""),
+                f"On {DAY_NAMES[day]}s, at which of {provider.name}'s sites is the pupil?",
                 choices=[Choice(value=f"site-{s.id}", label=site_label(s)) for s in provider.sites],
-                default=f"site-{main}" if main else None,
             )
     others = [day for day in WEEKDAYS if day not in provider_days]
     if others and Decimal(answers.get("school_hours") or 0) > 0:
@@ -126,10 +146,25 @@ def summary(answers: Answers, provider: Organisation) -> str:
 async def keep_week(ctx: DialogContext, answers: Answers, placement: Placement) -> None:
     """Save the week answered for the placement just created."""
     provider = await ctx.session.get(
-        Organisation, placement.provider_id, options=[selectinload(Organisation.sites)]
+        Organisation,
+        placement.provider_id,
+        options=[selectinload(Organisation.sites)],
+        populate_existing=True,
     )
     assert provider is not None
     try:
         await set_week(ctx.session, ctx.change, placement=placement, week=week(answers, provider))
     except WhereaboutsError as error:
         raise AnswerError(str(error)) from error
+
+
+async def placement_site(ctx: DialogContext, answers: Answers) -> int | None:
+    """The placement's site: the one answered (the first day's, when it varies), or the
+    provider's only site."""
+    provider = await ctx.session.get(
+        Organisation,
+        id_of(answers.text("provider")),
+        options=[selectinload(Organisation.sites)],
+        populate_existing=True,
+    )
+    return _main_site(answers, provider) if provider is not None else None

@@ -170,16 +170,7 @@ class StartPlacementDialog(Dialog):
                 )
             )
         if len(provider.sites) > 1:
-            yield Step(
-                "site",
-                PromptKind.choice,
-                "Which site will the pupil attend?",
-                choices=[
-                    Choice(value=f"site-{s.id}", label=f"{s.name}, {s.address}")
-                    for s in provider.sites
-                ],
-                notes=warnings,
-            )
+            yield site_steps.site_question(provider, notes=warnings)
             warnings = []
         async for step in timetable_steps.steps(
             answers,
@@ -282,15 +273,7 @@ class StartPlacementDialog(Dialog):
                 raise AnswerError("That pupil is no longer available; please pick again.")
             pupil = found
         party = WelfareCallParty(answers.get("welfare_call_party"))
-        site_id = id_of(answers.text("site"))
-        if site_id is None:  # a provider with one site: that site
-            provider = await ctx.session.get(
-                Organisation,
-                id_of(answers.text("provider")),
-                options=[selectinload(Organisation.sites)],
-            )
-            if provider is not None and len(provider.sites) == 1:
-                site_id = provider.sites[0].id
+        site_id = await site_steps.placement_site(ctx, answers)
         try:
             plan = PlacementPlan(
                 pupil_id=pupil.id,

@@ -280,6 +280,6 @@ async def add_provider_site(runtime: Runtime, args: argparse.Namespace) -> int:
         what = site.kind.label + (
             f" run by {site.subcontractor_name}" if site.subcontractor_name else ""
         )
-        message = f"Added site {site.name} ({what}) to {provider.name} (site id {site.id})."
+        message = f"Added site {site.name} to {provider.name} (site id {site.id}, {what})."
     print(message)
     return 0

@@ -7,6 +7,7 @@ import argparse
 from collections.abc import Sequence
 
 from bot.cli import (
+    census,
     channels,
     chat,
     directory,
@@ -32,6 +33,7 @@ COMMAND_GROUPS = (
     channels,
     manifest,
     school_csv,
+    census,
 )
 
 

@@ -79,8 +79,10 @@ async def test_start_asks_where_each_day_and_where_says_todays_site(db, clock) -
     text = done["text"]
     assert f"Where is {reference} (Jamie" in text
     assert "Wednesday 02/12/2026 10:00" in text
-    assert "Today is a school day. By the timetable the pupil is at: Pathways AP Academy, " \
+    assert (
+        "Today is a school day. By the timetable the pupil is at: Pathways AP Academy, "
         "Farm site, Test Farm, Testtown, TT1 2BB." in text
+    )
     assert "No absence has been reported today." in text
     assert "Pat Office (office@pathways.test)" in text
     assert done["record"]["expected"] == "at" and done["record"]["site_id"] == sites["Farm site"]
@@ -88,8 +90,9 @@ async def test_start_asks_where_each_day_and_where_says_todays_site(db, clock) -
     # The provider reports Jamie absent: whoever asks where Jamie is hears it at once.
     await report_n(db, clock, world)
     [done] = await JsonChat(db, clock, world.dsl).say(f"where {reference}")
-    assert "⚠ Absence reported today: AM (code N), PM (code N). The pupil may not be there." in (
-        done["text"]
+    assert (
+        "⚠ Absence reported today: AM (code N), PM (code N). The pupil may not be there."
+        in (done["text"])
     )
 
     # Friday: at the home school.
@@ -104,19 +107,25 @@ async def test_where_on_a_weekend_or_before_the_start_says_so(db, clock) -> None
     teacher = await JsonChat.as_email(db, clock, world.teacher.email)
     # Friday 27/11: the placement starts on Monday 30/11.
     [done] = await teacher.say(f"where {reference}")
-    assert "The placement starts on 30/11/2026: until then the pupil is not at the provider." in (
-        done["text"]
+    assert (
+        "The placement starts on 30/11/2026: until then the pupil is not at the provider."
+        in (done["text"])
     )
-    assert "The week: at Pathways AP Academy unless said: Mon-Tue Main site; Wed-Thu Farm " \
+    assert (
+        "The week: at Pathways AP Academy unless said: Mon-Tue Main site; Wed-Thu Farm "
         "site; Fri home school." in done["text"]
+    )
     # Saturday 05/12: not a school day; Monday's site is said.
     clock.set(dt.datetime(2026, 12, 5, 11, 0, tzinfo=LONDON))
     [done] = await teacher.say(f"where {reference}")
-    assert "Today is not a school day (Saturday): the pupil is not expected anywhere." in (
-        done["text"]
+    assert (
+        "Today is not a school day (Saturday): the pupil is not expected anywhere."
+        in (done["text"])
     )
-    assert "Next school day, Monday 07/12/2026: Pathways AP Academy, Main site, 1 Test Road, " \
+    assert (
+        "Next school day, Monday 07/12/2026: Pathways AP Academy, Main site, 1 Test Road, "
         "Testtown, TT1 1AA." in done["text"]
+    )
 
 
 async def test_where_needs_a_reference_and_is_refused_in_a_shared_channel(db, clock) -> None:

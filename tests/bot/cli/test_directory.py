@@ -250,8 +250,10 @@ def test_add_site_records_a_satellite_or_a_subcontracted_providers_site(
                  "Testtown Boxing CIC", "--subcontractor-urn", "123456", "--phone", "01632 960999"]) == 0  # fmt: skip
     assert main([*site, "--name", "Farm", "--kind", "satellite"]) == 0
     out = capsys.readouterr().out
-    assert "Added site Boxing gym to Wheels Workshop (site id 1, subcontracted provider's site " \
+    assert (
+        "Added site Boxing gym to Wheels Workshop (site id 1, subcontracted provider's site "
         "run by Testtown Boxing CIC)." in out
+    )
     assert "Added site Farm to Wheels Workshop (site id 2, satellite site)." in out
     assert main(["orgs", "list", "--kind", "provider", "--json"]) == 0
     [provider] = json.loads(capsys.readouterr().out)

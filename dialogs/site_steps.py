@@ -1,7 +1,7 @@
-"""Where the pupil is on each weekday, asked at `start` once the days at the provider are known:
-which of the provider's sites on each of those days (when it has more than one), and which of
-the other days at the home school (when the timetable has hours there). The rest: no education
-arranged that day."""
+"""Where the pupil is on each weekday, asked at `start`: which of the provider's sites (one
+every day, or, for a pupil who moves between them, each day at the provider once the days are
+known), and which of the other days at the home school (when the timetable has hours there).
+Any day left: no education arranged that day."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ VARIES = "varies"
 
 
 def site_question(provider: Organisation, *, notes: list[Message]) -> Step:
-    """ "Which site?", asked when the provider has more than one: one of them every day, or
-    different sites on different days (then each day is asked)."""
+    """The site question, asked when the provider has more than one site: one of them every
+    day, or different sites on different days (then each day is asked)."""
     return Step(
         "site",
         PromptKind.choice,

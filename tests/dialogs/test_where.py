@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from storage.clock import LONDON
+from storage.invariants import check_all
 from storage.models import DayPlace, PlacementDay, Site
+from storage.rules.whereabouts import DayWhere
+from storage.services.audit import Change
+from storage.services.whereabouts import WhereaboutsError, set_week
 from tests.support.answers import full_time_answers, report_n
 from tests.support.chat import JsonChat
-from tests.support.factories import build_world
+from tests.support.factories import build_world, place
 
 WEDNESDAY = dt.datetime(2026, 12, 2, 10, 0, tzinfo=LONDON)
 
@@ -137,3 +142,38 @@ async def test_where_needs_a_reference_and_is_refused_in_a_shared_channel(db, cl
     [refused] = await teacher.say("where AP-NONE")
     assert "I can't find a placement 'AP-NONE' whose whereabouts you can see" in refused["text"]
     assert reference.startswith("AP-")
+
+
+async def test_a_week_names_only_the_providers_own_sites(db, clock) -> None:
+    """The service refuses another provider's site; a row written around it is caught by the
+    `days_at_the_providers_sites` invariant."""
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        placement = await place(
+            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,
+            start=dt.date(2026, 11, 30),
+        )  # fmt: skip
+        workshop = await session.scalar(
+            select(Site).where(Site.provider_id == world.unregistered.id)
+        )
+        assert workshop is not None
+        change = Change(person_id=world.teacher.id, channel="test", at=clock.now())
+        with pytest.raises(WhereaboutsError, match="is not one of the provider's sites"):
+            await set_week(
+                session,
+                change,
+                placement=placement,
+                week={"mon": DayWhere(DayPlace.provider, workshop.id)},
+            )
+        wrong = PlacementDay(
+            placement_id=placement.id, weekday="mon", place=DayPlace.provider, site_id=workshop.id
+        )
+        session.add(wrong)
+    async with db.sessions() as session:
+        found = await check_all(session, clock.now(), only={"days_at_the_providers_sites"})
+    assert [str(v) for v in found] == [
+        f"[days_at_the_providers_sites] {placement.reference}: on mon the week names Workshop, "
+        "a site of another provider"
+    ]
+    async with db.sessions() as session, session.begin():
+        await session.delete(await session.get(PlacementDay, wrong.id))

@@ -131,7 +131,8 @@ def week_text(week_: dict[str, DayWhere], sites: dict[int, Site], provider_name:
         else:
             runs.append(([day], text))
     days = {day: DAY_NAMES[day][:3] for day in WEEKDAYS}
-    return f"at {provider_name} unless said: " + "; ".join(
+    named = any(where.site_id in sites for where in week_.values() if where.site_id is not None)
+    return (f"at {provider_name} unless said: " if named else "") + "; ".join(
         f"{days[group[0]]}{'-' + days[group[-1]] if len(group) > 1 else ''} {text}"
         for group, text in runs
     )

@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import organisation_named
+from bot.cli.common import change, organisation_named
 from bot.cli.runner import Refused, on_database
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import OrgKind
 from storage.rules.census import CensusTermError, parse_term
+from storage.services.audit import audit
 from storage.services.census import COLUMNS, census_records
 
 
@@ -49,6 +50,17 @@ async def census_command(runtime: Runtime, args: argparse.Namespace) -> int:
             )
         records = await census_records(session, school=school, period=period)
         rows = [record.row() for record in records]
+        # The pupils' names and UPNs leave the bot in this file: a line in the audit log.
+        await audit(
+            session,
+            change(runtime),
+            action="census_exported",
+            record=school,
+            changes={
+                "census": period.name,
+                "placements": [record.placement.reference for record in records],
+            },
+        )
         name = school.name
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")

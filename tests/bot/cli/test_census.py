@@ -8,7 +8,9 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from storage.models import OrgKind, RegistrationStatus
+from sqlalchemy import select
+
+from storage.models import AuditEntry, OrgKind, RegistrationStatus
 from storage.services import directory
 from storage.services.audit import Change
 from storage.services.placements import end_placement
@@ -104,6 +106,14 @@ async def test_census_writes_the_placements_open_in_the_period_and_those_that_en
     assert (before["sessions_per_week"], during["sessions_per_week"]) == ("10", "4")
     assert (before["surname"], before["forename"]) == ("Testpupil", "Jamie")
     assert all(row["reason"] == "" for row in rows)  # until the reason for AP is recorded
+    # The file carries pupils' names out of the bot: the audit log says so.
+    async with db.sessions() as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "census_exported")
+        )
+    assert entry is not None and entry.channel == "cli"
+    assert entry.changes["census"] == "autumn census 2026"
+    assert set(entry.changes["placements"]) == {refs["ended_in"], refs["before"], refs["during"]}
 
 
 async def test_census_prints_the_csv_without_out(db, clock, apbot: Apbot) -> None:

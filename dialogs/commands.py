@@ -35,6 +35,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.status import StatusDialog
     from dialogs.visit import VisitDialog
     from dialogs.welfare import WelfareDialog
+    from dialogs.where import WhereDialog
     from dialogs.withdraw import WithdrawDialog
 
     return [
@@ -57,6 +58,7 @@ def all_dialogs() -> list[Dialog]:
         ContactsDialog(),
         HistoryDialog(),
         MoreDialog(),
+        WhereDialog(),
         CheckDialog(),
         ChangePlacementDialog(),
         EndPlacementDialog(),

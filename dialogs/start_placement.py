@@ -14,6 +14,7 @@ from dialogs import (
     checklist_steps,
     objective_steps,
     pupil_steps,
+    site_steps,
     timetable_steps,
 )
 from dialogs.common import days_text, id_of
@@ -177,16 +178,7 @@ class StartPlacementDialog(Dialog):
                 )
             )
         if len(provider.sites) > 1:
-            yield Step(
-                "site",
-                PromptKind.choice,
-                "Which site will the pupil attend?",
-                choices=[
-                    Choice(value=f"site-{s.id}", label=f"{s.name}, {s.address}")
-                    for s in provider.sites
-                ],
-                notes=warnings,
-            )
+            yield site_steps.site_question(provider, notes=warnings)
             warnings = []
         async for step in timetable_steps.steps(
             answers,
@@ -203,6 +195,8 @@ class StartPlacementDialog(Dialog):
         async for step in attendance_steps.steps(
             ctx, answers, commissioner=commissioner, provider=provider, notes=notes
         ):
+            yield step
+        async for step in site_steps.steps(answers, provider=provider):
             yield step
         start = answers.date("start_date")
         assert start is not None
@@ -270,6 +264,7 @@ class StartPlacementDialog(Dialog):
         ]
         if answers.get("review_date"):
             lines.append(f"Part-time timetable review: {uk_date(answers.date('review_date'))}")
+        lines.append(site_steps.summary(answers, provider))
         lines += [
             f"Attendance code: {answers.get('attendance_code')}; absences reported by {answers.get('absence_deadline')}",
             f"Welfare calls: {answers.get('welfare_call_party')}: {answers.get('welfare_call_arrangements')}",
@@ -290,15 +285,7 @@ class StartPlacementDialog(Dialog):
                 raise AnswerError("That pupil is no longer available; please pick again.")
             pupil = found
         party = WelfareCallParty(answers.get("welfare_call_party"))
-        site_id = id_of(answers.text("site"))
-        if site_id is None:  # a provider with one site: that site
-            provider = await ctx.session.get(
-                Organisation,
-                id_of(answers.text("provider")),
-                options=[selectinload(Organisation.sites)],
-            )
-            if provider is not None and len(provider.sites) == 1:
-                site_id = provider.sites[0].id
+        site_id = await site_steps.placement_site(ctx, answers)
         try:
             plan = PlacementPlan(
                 pupil_id=pupil.id,
@@ -326,6 +313,7 @@ class StartPlacementDialog(Dialog):
             placement = await create_placement(ctx.session, change, plan)
         except PlacementError as error:
             raise AnswerError(str(error)) from error
+        await site_steps.keep_week(ctx, answers, placement)
         await ensure_loaded(ctx.session, placement, "checklist")
         due = [item for item in placement.checklist if item.status == ChecklistStatus.not_done]
         counts = checklist.checklist_counts(item.status for item in placement.checklist)

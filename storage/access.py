@@ -60,6 +60,10 @@ class Action(enum.StrEnum):
     see_flags = "see_flags"
     # The governors' report, the full-record export and the audit trail.
     report = "report"
+    # Where the pupil is now and each weekday (`where`): the commissioner's staff only (a
+    # school's teachers and DSLs, an LA's officers for the LA's own placements). Not a
+    # provider, nor an LA officer overseeing a school's placement.
+    see_where = "see_where"
 
 
 SCHOOL_ROLES = frozenset({Role.teacher, Role.dsl})
@@ -77,6 +81,7 @@ COMMISSIONER_ACTIONS = {
     Action.end_placement,
     Action.change_placement,
     Action.withdraw_placement,
+    Action.see_where,
 }
 SAFEGUARDING_ACTIONS = {
     Action.move_letter_due,

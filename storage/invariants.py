@@ -65,7 +65,9 @@ from storage.models import (
     OutboxMessage,
     Placement,
     PlacementChange,
+    PlacementDay,
     PlacementStatus,
+    Site,
     WelfareCall,
     WelfareEscalation,
 )
@@ -613,6 +615,22 @@ async def timetable_checked(session: AsyncSession, now: dt.datetime) -> list[str
                 "after it closed"
             )
     return violations
+# --- Where the pupil is -------------------------------------------------------------------------
+
+
+async def days_at_the_providers_sites(session: AsyncSession, now: dt.datetime) -> list[str]:
+    """A placement's week names only its own provider's sites (`where` gives that address)."""
+    rows = await session.execute(
+        select(Placement.reference, PlacementDay.weekday, Site.name)
+        .join(Placement, Placement.id == PlacementDay.placement_id)
+        .join(Site, Site.id == PlacementDay.site_id)
+        .where(Site.provider_id != Placement.provider_id)
+        .order_by(Placement.reference, PlacementDay.weekday)
+    )
+    return [
+        f"{reference}: on {weekday} the week names {site}, a site of another provider"
+        for reference, weekday, site in rows
+    ]
 
 
 # --- All of them -------------------------------------------------------------------------------
@@ -627,6 +645,7 @@ INVARIANTS: dict[str, Check] = {
     "concern_decisions_recorded": concern_decisions_recorded,
     "checklist_counts_agree": checklist_counts_agree,
     "timetable_checked": timetable_checked,
+    "days_at_the_providers_sites": days_at_the_providers_sites,
 }
 
 # Checks only a dialog can make (storage does not call dialogs): the stateful property test

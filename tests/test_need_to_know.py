@@ -67,6 +67,9 @@ ALLOWED = {
     "visits": {"teacher", "dsl"},
     "contacts": {"teacher", "dsl"},
     "history": {"teacher", "dsl", "provider", "la_officer"},
+    # Where the pupil is: the commissioning school's staff; not the provider, not the LA
+    # overseeing a school's placement.
+    "where": {"teacher", "dsl"},
 }
 
 # What each person reads in each reading command of `record_to_read` (by marker word);
@@ -231,3 +234,53 @@ async def test_shared_channel_messages_and_logs_never_carry_a_pupil(
         line = record.getMessage() + (record.exc_text or "")
         for secret in ("Jamie", "Testpupil", "chest infection", "worries at home"):
             assert secret not in line, f"{record.name}: {line}"
+
+
+async def test_where_a_pupil_is_is_for_the_commissioner_only(db, clock) -> None:
+    """`where`: an LA's officers for the LA's own placements; never a provider, neither this
+    placement's nor the provider of the same pupil's other placement; never another school."""
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        las = await place(
+            session,
+            clock,
+            by=world.la_officer,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=dt.date(2026, 11, 2),
+            days=("mon", "tue", "wed"),
+            provider_hours="15",
+            school_hours="0",
+        )
+        # The same pupil's other placement, at the unregistered provider, by the school.
+        await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.unregistered,
+            start=dt.date(2026, 11, 2),
+            days=("thu", "fri"),
+            provider_hours="10",
+            school_hours="7.5",
+        )
+    allowed = {world.la_officer.email}
+    everyone = [
+        world.teacher,
+        world.dsl,
+        world.other_teacher,
+        world.other_dsl,
+        world.provider_staff,
+        world.unregistered_staff,
+        world.la_officer,
+        world.admin,
+    ]
+    for person in everyone:
+        out = await JsonChat(db, clock, person).say(f"where {las.reference}")
+        text = out[-1].get("text", "")
+        if person.email in allowed:
+            assert out[-1]["type"] == "done", text
+            assert "Pathways AP Academy" in text
+        else:
+            assert out[-1]["type"] == "error", f"{person.email}: {text}"
+            assert "Jamie" not in text and "Test Road" not in text, f"{person.email}: {text}"

@@ -7,6 +7,7 @@ import argparse
 from collections.abc import Sequence
 
 from bot.cli import (
+    census,
     channels,
     chat,
     directory,
@@ -34,6 +35,7 @@ COMMAND_GROUPS = (
     workspaces,
     manifest,
     school_csv,
+    census,
 )
 
 

@@ -14,7 +14,7 @@ from bot.runtime import Runtime
 from dialogs.parsing import AnswerError, parse_hours
 from storage.db import transaction
 from storage.demo import DemoSummary, seed_demo
-from storage.models import Organisation, OrgKind, Person, RegistrationStatus, Role
+from storage.models import Organisation, OrgKind, Person, RegistrationStatus, Role, SiteKind
 from storage.services import directory
 from storage.services.identity_links import unlink_teams_user
 
@@ -72,6 +72,18 @@ def register(subparsers: Any) -> None:
     add_site.add_argument("--name", required=True)
     add_site.add_argument("--address", required=True)
     add_site.add_argument("--postcode")
+    add_site.add_argument(
+        "--kind",
+        choices=[kind.value for kind in SiteKind],
+        default=SiteKind.main.value,
+        help="the provider's main site (default), a satellite site, or a subcontracted "
+        "provider's site",
+    )
+    add_site.add_argument("--subcontractor", help="a subcontracted site: who runs it")
+    add_site.add_argument(
+        "--subcontractor-urn", help="a subcontracted site: the subcontractor's URN"
+    )
+    add_site.add_argument("--phone", help="who to ring at this address")
     add_site.set_defaults(handler=on_database(add_provider_site))
 
 
@@ -184,7 +196,16 @@ def _organisation_json(organisation: Organisation) -> dict[str, Any]:
         "address": organisation.address,
         "full_time_hours": str(organisation.full_time_hours),
         "sites": [
-            {"id": site.id, "name": site.name, "address": site.address, "postcode": site.postcode}
+            {
+                "id": site.id,
+                "name": site.name,
+                "address": site.address,
+                "postcode": site.postcode,
+                "kind": site.kind.value,
+                "subcontractor_name": site.subcontractor_name,
+                "subcontractor_urn": site.subcontractor_urn,
+                "phone": site.phone,
+            }
             for site in organisation.sites
         ],
     }
@@ -240,7 +261,8 @@ async def add_org(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 async def add_provider_site(runtime: Runtime, args: argparse.Namespace) -> int:
-    """`apbot orgs add-site --provider P --name N --address A [--postcode]`."""
+    """`apbot orgs add-site --provider P --name N --address A [--postcode] [--kind K]
+    [--subcontractor S] [--subcontractor-urn U] [--phone T]`."""
     async with transaction(runtime.sessions) as session:
         provider = await organisation_named(session, args.provider)
         site = await directory.add_site(
@@ -250,7 +272,14 @@ async def add_provider_site(runtime: Runtime, args: argparse.Namespace) -> int:
             name=args.name,
             address=args.address,
             postcode=args.postcode,
+            kind=SiteKind(args.kind),
+            subcontractor_name=args.subcontractor,
+            subcontractor_urn=args.subcontractor_urn,
+            phone=args.phone,
         )
-        message = f"Added site {site.name} to {provider.name} (site id {site.id})."
+        what = site.kind.label + (
+            f" run by {site.subcontractor_name}" if site.subcontractor_name else ""
+        )
+        message = f"Added site {site.name} to {provider.name} (site id {site.id}, {what})."
     print(message)
     return 0

@@ -20,6 +20,7 @@ from storage.clock import Clock, london_today
 from storage.demo.activity import add_activity
 from storage.models import (
     ChecklistStatus,
+    DayPlace,
     Organisation,
     OrgKind,
     Person,
@@ -27,9 +28,11 @@ from storage.models import (
     Pupil,
     RegistrationStatus,
     Role,
+    SiteKind,
     WelfareCallParty,
 )
 from storage.rules.checklist import ALL_ITEMS
+from storage.rules.whereabouts import DayWhere
 from storage.services import directory
 from storage.services.audit import Change
 from storage.services.placements import (
@@ -38,6 +41,7 @@ from storage.services.placements import (
     create_placement,
     end_placement,
 )
+from storage.services.whereabouts import set_week
 
 DEMO_LA_NAME = "Northbrook Borough Council"
 DEMO_TEACHER_EMAIL = "teacher@oakfield.example"
@@ -137,6 +141,7 @@ async def seed_demo(session: AsyncSession, *, clock: Clock) -> DemoSummary:
     await _add_people(session, change, demo)
     await _add_pupils(session, change, demo, london_today(clock))
     placements = await _add_placements(session, demo, now, london_today(clock))
+    await _add_weeks(session, change, demo, placements)
     people = demo.people
     ended = placements[4]
     ended_on = ended.start_date + dt.timedelta(weeks=8, days=-3)  # the Friday before the return
@@ -213,13 +218,14 @@ async def _add_organisations(session: AsyncSession, change: Change, demo: _Demo)
             address=address,
             full_time_hours=FULL_TIME_WEEK if kind == school else None,
         )
+    main, satellite = SiteKind.main, SiteKind.satellite
     sites = (
-        ("horizon_main", "horizon", "Main site", "Unit 3, Canal Street, Northbrook", "NB4 2EX"),
-        ("horizon_farm", "horizon", "Hollins Farm site", "Hollins Farm, Moor Road, Northbrook", "NB7 9FR"),
-        ("bridgeway", "bridgeway", "Bridgeway Centre", "40 Station Road, Northbrook", "NB1 6HD"),
-        ("secondchance", "secondchance", "Workshop", "Arch 7, Viaduct Yard, Northbrook", "NB5 3WY"),
+        ("horizon_main", "horizon", "Main site", "Unit 3, Canal Street, Northbrook", "NB4 2EX", main, "01632 960101"),
+        ("horizon_farm", "horizon", "Hollins Farm site", "Hollins Farm, Moor Road, Northbrook", "NB7 9FR", satellite, "01632 960102"),
+        ("bridgeway", "bridgeway", "Bridgeway Centre", "40 Station Road, Northbrook", "NB1 6HD", main, "01632 960201"),
+        ("secondchance", "secondchance", "Workshop", "Arch 7, Viaduct Yard, Northbrook", "NB5 3WY", main, None),
     )  # fmt: skip
-    for key, provider, name, address, postcode in sites:
+    for key, provider, name, address, postcode, site_kind, phone in sites:
         site = await directory.add_site(
             session,
             change,
@@ -227,6 +233,8 @@ async def _add_organisations(session: AsyncSession, change: Change, demo: _Demo)
             name=name,
             address=address,
             postcode=postcode,
+            kind=site_kind,
+            phone=phone,
         )
         demo.sites[key] = site.id
 
@@ -275,6 +283,27 @@ async def _add_pupils(session: AsyncSession, change: Change, demo: _Demo, today:
             cin_plan="cin_plan" in flags,
             looked_after="looked_after" in flags,
         )
+
+
+async def _add_weeks(
+    session: AsyncSession, change: Change, demo: _Demo, placements: list[Placement]
+) -> None:
+    """Where each demo pupil is on each weekday (Tyler moves between Horizon's two sites)."""
+    school, none = DayWhere(DayPlace.school), DayWhere(DayPlace.none)
+
+    def at(site: str) -> DayWhere:
+        return DayWhere(DayPlace.provider, demo.sites[site])
+
+    main, farm = at("horizon_main"), at("horizon_farm")
+    weeks = (
+        {"mon": main, "tue": main, "wed": farm, "thu": farm, "fri": school},
+        {"mon": school, "tue": at("secondchance"), "wed": school, "thu": at("secondchance"), "fri": none},
+        dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), at("bridgeway")),
+        dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), at("bridgeway")),
+        {"mon": farm, "tue": farm, "wed": farm, "thu": farm, "fri": school},
+    )  # fmt: skip
+    for placement, week in zip(placements, weeks, strict=True):
+        await set_week(session, change, placement=placement, week=week)
 
 
 async def _add_placements(

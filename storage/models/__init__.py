@@ -18,6 +18,7 @@ from storage.models.enums import (
     ChronologySource,
     ContactMethod,
     ContactWith,
+    DayPlace,
     OrgKind,
     OutboxStatus,
     PlacementStatus,
@@ -25,6 +26,7 @@ from storage.models.enums import (
     RegisterSession,
     RegistrationStatus,
     Role,
+    SiteKind,
     WelfareCallParty,
     WelfareCallStatus,
 )
@@ -53,6 +55,7 @@ from storage.models.welfare_calls import (
     WelfareNextStep,
 )
 from storage.models.workspaces import WorkspaceLink
+from storage.models.whereabouts import PlacementDay
 
 # Every audit row written through a session is chained (registers a flush hook).
 from storage.models import audit_chain  # noqa: F401  isort: skip
@@ -77,6 +80,7 @@ __all__ = [
     "ContactMethod",
     "ContactWith",
     "ConversationRef",
+    "DayPlace",
     "DialogState",
     "InboundEvent",
     "KeyCanary",
@@ -95,6 +99,7 @@ __all__ = [
     "PlacementChange",
     "PlacementChangeKind",
     "PlacementObjective",
+    "PlacementDay",
     "PlacementStatus",
     "Pupil",
     "QaRating",
@@ -107,6 +112,7 @@ __all__ = [
     "ReviewDecision",
     "Role",
     "Site",
+    "SiteKind",
     "TermBreakRecord",
     "WelfareCall",
     "WelfareCallAttempt",

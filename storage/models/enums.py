@@ -135,3 +135,31 @@ class OutboxStatus(enum.StrEnum):
     parked = "parked"
     # Not sent because it no longer applied by the time it could go (e.g. the register came in).
     expired = "expired"
+
+
+class SiteKind(enum.StrEnum):
+    """What a provider's site is: its own (main or satellite) or a subcontracted provider's,
+    where another organisation teaches the pupil on the provider's behalf."""
+
+    main = "main"
+    satellite = "satellite"
+    subcontracted = "subcontracted"
+
+    @property
+    def label(self) -> str:
+        return {
+            "main": "main site",
+            "satellite": "satellite site",
+            "subcontracted": "subcontracted provider's site",
+        }[self.value]
+
+
+class DayPlace(enum.StrEnum):
+    """Where a placement's timetable puts the pupil on one weekday."""
+
+    # At the provider (at the site named, if it has sites).
+    provider = "provider"
+    # At the commissioning (home) school.
+    school = "school"
+    # No education arranged that day.
+    none = "none"

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, UtcDateTime, enum_column
-from storage.models.enums import OrgKind, RegistrationStatus
+from storage.models.enums import OrgKind, RegistrationStatus, SiteKind
 
 DEFAULT_FULL_TIME_HOURS = Decimal("32.5")
 
@@ -49,7 +49,9 @@ class Organisation(Base):
 
 
 class Site(Base):
-    """One address where a provider teaches pupils."""
+    """One address where a provider teaches pupils: its main site, a satellite site, or a
+    subcontracted provider's site (another organisation teaching on the provider's behalf,
+    named with its URN if it has one)."""
 
     __tablename__ = "sites"
 
@@ -58,5 +60,12 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(Text)
     postcode: Mapped[str | None] = mapped_column(String(12))
+    kind: Mapped[SiteKind] = mapped_column(
+        enum_column(SiteKind, "site_kind"), default=SiteKind.main
+    )
+    subcontractor_name: Mapped[str | None] = mapped_column(String(200))
+    subcontractor_urn: Mapped[str | None] = mapped_column(String(20))
+    # Who to ring at this address (where is the child now? is answered with it).
+    phone: Mapped[str | None] = mapped_column(String(40))
 
     provider: Mapped[Organisation] = relationship(back_populates="sites")

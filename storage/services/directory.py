@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.clock import LONDON
-from storage.models import Organisation, OrgKind, Person, Pupil, RegistrationStatus, Role, Site
+from storage.models import (
+    Organisation,
+    OrgKind,
+    Person,
+    Pupil,
+    RegistrationStatus,
+    Role,
+    Site,
+    SiteKind,
+)
 from storage.services.audit import Change, audit_created
 
 # Which organisation each role belongs to (an admin may belong to one or to none).
@@ -122,11 +131,31 @@ async def add_site(
     name: str,
     address: str,
     postcode: str | None = None,
+    kind: SiteKind = SiteKind.main,
+    subcontractor_name: str | None = None,
+    subcontractor_urn: str | None = None,
+    phone: str | None = None,
 ) -> Site:
-    """Add an address where a provider teaches pupils."""
+    """Add an address where a provider teaches pupils: its main site, a satellite site, or a
+    subcontracted provider's site (then the subcontractor's name is required; its URN if it
+    has one)."""
     provider = await session.get(Organisation, provider_id)
     if provider is None or provider.kind != OrgKind.provider:
         raise DirectoryError(f"Organisation {provider_id} is not an AP provider.")
+    subcontractor_name = _optional(subcontractor_name)
+    subcontractor_urn = _optional(subcontractor_urn)
+    if kind == SiteKind.subcontracted and subcontractor_name is None:
+        raise DirectoryError(
+            "A subcontracted provider's site needs the subcontractor's name (and its URN if it "
+            "has one)."
+        )
+    if kind != SiteKind.subcontracted and (subcontractor_name or subcontractor_urn):
+        raise DirectoryError(
+            "Only a subcontracted provider's site has a subcontractor: give the kind as "
+            "subcontracted, or leave the subcontractor out."
+        )
+    if subcontractor_urn is not None and not subcontractor_urn.isdigit():
+        raise DirectoryError(f"{subcontractor_urn} is not a URN (a URN is digits, e.g. 123456).")
     postcode = _optional(postcode)
     if postcode is not None:
         postcode = " ".join(postcode.upper().split())
@@ -137,6 +166,10 @@ async def add_site(
         name=_required(name, "site's name"),
         address=_required(address, "site's address"),
         postcode=postcode,
+        kind=kind,
+        subcontractor_name=subcontractor_name,
+        subcontractor_urn=subcontractor_urn,
+        phone=_optional(phone),
     )
     session.add(site)
     await audit_created(session, change, site)

@@ -87,6 +87,7 @@ async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
         "school_hours": "7.5",
         "other_hours": "10",
         "other_providers": TYPED["other_providers"],
+        "school_days": "",
         "attendance_code": "",
         "absence_deadline": "",
         "welfare_call_party": "provider",

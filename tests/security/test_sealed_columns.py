@@ -19,6 +19,11 @@ CLEAR_BY_DESIGN = {
     "sites.name": "public",
     "sites.address": "public",
     "sites.postcode": "public",
+    # A subcontracted site's establishment (public, Get Information about Schools) and the
+    # site's office phone: an establishment's details, not a person's.
+    "sites.subcontractor_name": "public",
+    "sites.subcontractor_urn": "public",
+    "sites.phone": "an establishment's office number",
     "term_breaks.name": "public",
     # Staff: found by email and chat id at every message.
     "people.name": "staff, shown to colleagues",
@@ -30,6 +35,7 @@ CLEAR_BY_DESIGN = {
     # Codes, references and keys the rules and the scheduler query.
     "placements.reference": "the short reference used in shared channels",
     "placements.provider_days": "weekdays",
+    "placement_days.weekday": "mon to fri",
     "placements.attendance_code": "a DfE code",
     "placements.end_outcome": "a code",
     "attendance.code": "a DfE code",

@@ -45,6 +45,8 @@ def full_time_answers(pupil_id: int, provider_id: int) -> dict[str, str]:
         "provider_hours": "25",
         "school_hours": "7.5",
         "other_hours": "",
+        # Asked when the pupil is not at the provider every day: blank for all the other days.
+        "school_days": "",
         "attendance_code": "",
         "absence_deadline": "",
         "welfare_call_party": "provider",

@@ -168,7 +168,16 @@ def test_orgs_add_add_site_and_list(migrated: Path, capsys: pytest.CaptureFixtur
     assert provider["registration_status"] == "unregistered"
     assert provider["la_id"] == 1
     assert provider["sites"] == [
-        {"id": 1, "name": "Workshop", "address": "Unit 4, Test Estate", "postcode": "TT2 3CC"}
+        {
+            "id": 1,
+            "name": "Workshop",
+            "address": "Unit 4, Test Estate",
+            "postcode": "TT2 3CC",
+            "kind": "main",
+            "subcontractor_name": None,
+            "subcontractor_urn": None,
+            "phone": None,
+        }
     ]
 
     assert main(["orgs", "list"]) == 0
@@ -220,3 +229,36 @@ def test_people_unlink_teams_forgets_a_teams_account_and_audits_it(
     assert main(["people", "unlink-teams", "priya.shah@oakfield.example"]) == 0
     assert "was not linked" in capsys.readouterr().out
     assert main(["people", "unlink-teams", "nobody@nowhere.example"]) == 2
+
+
+def test_add_site_records_a_satellite_or_a_subcontracted_providers_site(
+    migrated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["orgs", "add", "--kind", "provider", "--name", "Wheels Workshop",
+                 "--registration", "unregistered", "--ukprn", "19999999"]) == 0  # fmt: skip
+    site = ["orgs", "add-site", "--provider", "Wheels Workshop", "--address", "Test Yard, Testtown"]
+    # A subcontracted site names who runs it; a URN is digits.
+    assert main([*site, "--name", "Boxing gym", "--kind", "subcontracted"]) == 2
+    assert "needs the subcontractor's name" in capsys.readouterr().err
+    assert main([*site, "--name", "Boxing gym", "--kind", "subcontracted",
+                 "--subcontractor", "Testtown Boxing CIC", "--subcontractor-urn", "abc"]) == 2  # fmt: skip
+    assert "is not a URN" in capsys.readouterr().err
+    assert main([*site, "--name", "Farm", "--subcontractor", "Someone"]) == 2
+    assert "Only a subcontracted provider's site has a subcontractor" in capsys.readouterr().err
+
+    assert main([*site, "--name", "Boxing gym", "--kind", "subcontracted", "--subcontractor",
+                 "Testtown Boxing CIC", "--subcontractor-urn", "123456", "--phone", "01632 960999"]) == 0  # fmt: skip
+    assert main([*site, "--name", "Farm", "--kind", "satellite"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "Added site Boxing gym to Wheels Workshop (site id 1, subcontracted provider's site "
+        "run by Testtown Boxing CIC)." in out
+    )
+    assert "Added site Farm to Wheels Workshop (site id 2, satellite site)." in out
+    assert main(["orgs", "list", "--kind", "provider", "--json"]) == 0
+    [provider] = json.loads(capsys.readouterr().out)
+    gym, farm = provider["sites"]
+    assert (gym["kind"], gym["subcontractor_name"], gym["subcontractor_urn"], gym["phone"]) == (
+        "subcontracted", "Testtown Boxing CIC", "123456", "01632 960999"
+    )  # fmt: skip
+    assert (farm["kind"], farm["subcontractor_name"]) == ("satellite", None)

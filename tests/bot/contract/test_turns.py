@@ -257,6 +257,26 @@ class TurnContract:
             review = await session.scalar(select(ConcernReview))
             assert review is not None and review.decision == ReviewDecision.suspend
 
+    async def test_where_says_where_the_pupil_is_now_and_never_in_a_shared_place(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, placement = await jamie_at_pathways(db, clock, start=clock.now().date())
+        await driver.sign_in(world.teacher)
+        shown = await driver.say(f"where {placement.reference}")
+        assert shown.field is None
+        assert "Today is a school day. By the timetable the pupil is at: Pathways AP Academy" in (
+            shown.text
+        )
+        assert "No absence has been reported today." in shown.text
+        if not driver.has_shared_places:
+            return
+        # The teacher in the provider's shared channel: refused there, nothing said about where.
+        await driver.sign_in(world.teacher, shared_with=world.provider)
+        before = driver.seen_by_others()
+        shown = await driver.say(f"where {placement.reference}")
+        said = driver.seen_by_others().removeprefix(before) + shown.text
+        assert "By the timetable" not in said and world.pupil.first_name not in said, said
+
 
 class TestTerminal(TurnContract, NudgeButtonContract):
     @pytest.fixture

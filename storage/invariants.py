@@ -615,6 +615,8 @@ async def timetable_checked(session: AsyncSession, now: dt.datetime) -> list[str
                 "after it closed"
             )
     return violations
+
+
 # --- Where the pupil is -------------------------------------------------------------------------
 
 

@@ -54,8 +54,8 @@ from storage.models.welfare_calls import (
     WelfareEscalationReason,
     WelfareNextStep,
 )
-from storage.models.workspaces import WorkspaceLink
 from storage.models.whereabouts import PlacementDay
+from storage.models.workspaces import WorkspaceLink
 
 # Every audit row written through a session is chained (registers a flush hook).
 from storage.models import audit_chain  # noqa: F401  isort: skip
@@ -98,8 +98,8 @@ __all__ = [
     "Placement",
     "PlacementChange",
     "PlacementChangeKind",
-    "PlacementObjective",
     "PlacementDay",
+    "PlacementObjective",
     "PlacementStatus",
     "Pupil",
     "QaRating",

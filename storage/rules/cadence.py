@@ -1,9 +1,15 @@
 """When quality-assurance visits and weekly contacts fall due.
 
 The guidance: visit the setting and the pupil "twice a term as a minimum", i.e. at least every
-half-term (6 weeks), talking with the pupil each time; and keep "regular (weekly) interaction"
-with the provider, separate from daily attendance and safeguarding concerns. The first visit is
-due two weeks after the start, so a new placement is seen early.
+half-term, talking with the pupil each time; and keep "regular (weekly) interaction" with the
+provider, separate from daily attendance and safeguarding concerns.
+
+Visits are counted in **term time** when the school's calendar is given (`calendar=`): the first
+visit is due by the 10th school day of the placement (within its first two weeks of term time),
+then one every 30 school days (six weeks of term time, half a term), so two fall in every term
+and a half-term, the Christmas holidays or a bank holiday never make a visit overdue. Without
+a calendar (old callers, the governors' report's ideal schedule) the same cadence is counted
+in calendar days: two weeks, then every six weeks.
 """
 
 from __future__ import annotations
@@ -16,8 +22,13 @@ from storage.rules.calendar import SchoolCalendar
 
 QA_INTERVAL_DAYS = 42
 FIRST_QA_VISIT_DAYS = 14
+# The same in term time: the first visit by the 10th school day, then every 30 school days.
+FIRST_QA_VISIT_SCHOOL_DAYS = 10
+SCHOOL_DAYS_A_WEEK = 5
 CONTACT_INTERVAL_DAYS = 7
 QA_DUE_SOON_DAYS = 7
+# "Due soon" in term time: within the next five school days (a week of school).
+QA_DUE_SOON_SCHOOL_DAYS = 5
 # A visit that finds the setting unsafe, or rates the placement inadequate: see it again soon.
 REVISIT_SCHOOL_DAYS = 5
 
@@ -29,27 +40,62 @@ def _positive(name: str, days: int) -> None:
         raise ValueError(f"{name} must be at least 1 day (got {days}).")
 
 
-def first_qa_due(start_date: dt.date, *, first_visit_days: int = FIRST_QA_VISIT_DAYS) -> dt.date:
-    """When the first QA visit of a new placement is due."""
+def term_time_days(interval_days: int) -> int:
+    """A visit interval set in calendar days (the school's `qa_interval_days`, 42 by default)
+    as school days of term time: five for each seven (42 days: 30 school days)."""
+    _positive("interval_days", interval_days)
+    return max(1, round(interval_days * SCHOOL_DAYS_A_WEEK / 7))
+
+
+def first_term_day(day: dt.date, calendar: SchoolCalendar) -> dt.date:
+    """`day` if it is a school day, else the next school day (where term time starts)."""
+    return day if calendar.is_school_day(day) else calendar.next_school_day(day)
+
+
+def first_qa_due(
+    start_date: dt.date,
+    *,
+    first_visit_days: int = FIRST_QA_VISIT_DAYS,
+    calendar: SchoolCalendar | None = None,
+) -> dt.date:
+    """When the first QA visit of a new placement is due: with the school's `calendar`, the
+    `FIRST_QA_VISIT_SCHOOL_DAYS`th school day of the placement (its first two weeks of term
+    time: a placement starting in the holidays counts from the first day of term); without
+    one, `first_visit_days` calendar days after the start."""
     if first_visit_days < 0:
         raise ValueError(f"first_visit_days cannot be negative (got {first_visit_days}).")
+    if calendar is not None:
+        first = first_term_day(start_date, calendar)
+        return calendar.add_school_days(first, FIRST_QA_VISIT_SCHOOL_DAYS - 1)
     return start_date + dt.timedelta(days=first_visit_days)
 
 
-def next_qa_due(visit_date: dt.date, *, interval_days: int = QA_INTERVAL_DAYS) -> dt.date:
-    """When the next QA visit is due after a visit on `visit_date`."""
+def next_qa_due(
+    visit_date: dt.date,
+    *,
+    interval_days: int = QA_INTERVAL_DAYS,
+    calendar: SchoolCalendar | None = None,
+) -> dt.date:
+    """When the next QA visit is due after a visit on `visit_date`: with the school's
+    `calendar`, `term_time_days(interval_days)` school days later (holidays do not count);
+    without one, `interval_days` calendar days later."""
     _positive("interval_days", interval_days)
+    if calendar is not None:
+        return calendar.add_school_days(visit_date, term_time_days(interval_days))
     return visit_date + dt.timedelta(days=interval_days)
 
 
 def latest_allowed_next_visit(
-    visit_date: dt.date, *, interval_days: int = QA_INTERVAL_DAYS
+    visit_date: dt.date,
+    *,
+    interval_days: int = QA_INTERVAL_DAYS,
+    calendar: SchoolCalendar | None = None,
 ) -> dt.date:
     """The latest date a user may choose for the next visit (the cadence limit).
 
     The same date as `next_qa_due`; named for validating a date the user picks.
     """
-    return next_qa_due(visit_date, interval_days=interval_days)
+    return next_qa_due(visit_date, interval_days=interval_days, calendar=calendar)
 
 
 def needs_revisit(*, setting_safe: bool, inadequate: bool) -> bool:
@@ -65,18 +111,33 @@ def latest_revisit(visit_date: dt.date, today: dt.date, calendar: SchoolCalendar
 
 
 def qa_state(
-    next_due: dt.date | None, today: dt.date, *, due_soon_days: int = QA_DUE_SOON_DAYS
+    next_due: dt.date | None,
+    today: dt.date,
+    *,
+    due_soon_days: int = QA_DUE_SOON_DAYS,
+    calendar: SchoolCalendar | None = None,
 ) -> QaState:
     """Whether a placement's next QA visit is fine, due within a week, or overdue.
 
     "due_soon" when due today or within `due_soon_days`; "overdue" once the due date has passed.
     No next-due date at all counts as overdue: an active placement must have a visit planned.
+
+    With the school's `calendar`, counted in term time: a due date in a holiday (or on a bank
+    holiday or a weekend) moves to the next school day, so nothing is overdue while the school
+    is closed, and "due soon" means within `QA_DUE_SOON_SCHOOL_DAYS` school days.
     """
-    if next_due is None or today > next_due:
+    if next_due is None:
         return "overdue"
-    if (next_due - today).days <= due_soon_days:
-        return "due_soon"
-    return "ok"
+    if calendar is None:
+        if today > next_due:
+            return "overdue"
+        return "due_soon" if (next_due - today).days <= due_soon_days else "ok"
+    due = first_term_day(next_due, calendar)
+    if today > due:
+        return "overdue"
+    # School days from tomorrow up to the due day (0 when due today).
+    ahead = len(calendar.school_days_between(today + dt.timedelta(days=1), due))
+    return "due_soon" if ahead <= QA_DUE_SOON_SCHOOL_DAYS else "ok"
 
 
 def contact_overdue(

@@ -25,6 +25,7 @@ def environment() -> Environment:
     env.filters["words"] = words.words
     env.filters["check_status"] = words.check_status
     env.filters["printable"] = words.printable
+    env.filters["no_stop"] = words.no_stop
     return env
 
 

@@ -141,4 +141,12 @@ def printable(value: Any) -> str:
         if 0x2600 <= code <= 0x27BF and unicodedata.category(char) == "So":
             continue  # miscellaneous symbols and dingbats drawn as emoji (☀, ✅)
         kept.append(char)
-    return re.sub(r" {2,}", " ", "".join(kept)).strip()
+    text = "".join(kept)
+    if len(kept) < len(str(value)):  # something dropped: no gap left before punctuation
+        text = re.sub(r" +([.,;:!?)])", r"\1", text)
+    return re.sub(r" {2,}", " ", text).strip()
+
+
+def no_stop(value: Any) -> str:
+    """Text without its closing full stop, for a sentence that goes on."""
+    return str(value or "").rstrip().rstrip(".")

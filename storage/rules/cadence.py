@@ -98,6 +98,15 @@ def latest_allowed_next_visit(
     return next_qa_due(visit_date, interval_days=interval_days, calendar=calendar)
 
 
+def half_term_start(today: dt.date, calendar: SchoolCalendar) -> dt.date:
+    """The first school day of the half-term `today` is in: the day after the latest term break
+    that ended before today. Without a known break, the last `QA_INTERVAL_DAYS` days."""
+    ended = [b.last_day for b in calendar.breaks if b.last_day < today]
+    if not ended:
+        return today - dt.timedelta(days=QA_INTERVAL_DAYS)
+    return min(first_term_day(max(ended) + dt.timedelta(days=1), calendar), today)
+
+
 def needs_revisit(*, setting_safe: bool, inadequate: bool) -> bool:
     """A visit that found the setting unsafe, or rated the placement inadequate, calls for a
     revisit within `REVISIT_SCHOOL_DAYS` school days (and a review of the placement)."""

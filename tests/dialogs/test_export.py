@@ -114,7 +114,6 @@ async def test_the_pdf_reads_as_words_with_welfare_calls_and_mark_changes(db, cl
         " ".join(p.extract_text().split())
         for p in PdfReader(io.BytesIO(files[".pdf"].read_bytes())).pages
     )
-    Path("/tmp/h7-export.pdf").write_bytes(files[".pdf"].read_bytes())
     # Dates the UK way, never ISO.
     assert re.search(r"\d{4}-\d{2}-\d{2}", pdf) is None
     assert "from 07/09/2026" in pdf

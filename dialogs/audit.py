@@ -12,9 +12,9 @@ from dialogs.prompts import Done, Reply
 from storage.access import Action, can
 from storage.services.audit_trail import trail_page
 from storage.services.placements import find_by_reference
-from storage.services.reading import remember, where_reading
+from storage.services.reading import PAGE_SIZE, remember, where_reading
 
-PAGE = 20
+PAGE = PAGE_SIZE  # as the other reading commands
 # The name `more` knows this reading by.
 READING = "audit"
 

@@ -37,6 +37,9 @@ async def test_dsl_reads_the_trail(db, clock) -> None:
     done = (await chat.say(f"audit {placement.reference}"))[-1]
     assert done["type"] == "done"
     text = done["text"]
+    while done["record"]["left"]:  # every change, a page at a time
+        done = (await chat.say("more"))[-1]
+        text += "\n" + done["text"]
     assert "Tess Teacher via test · added the placement" in text
     assert "Dee Lead via terminal · changed the placement" in text
     assert "status: active → ended" in text

@@ -29,17 +29,20 @@ REASON_WORDS = {
 def _provider_lines(view: ProviderView) -> list[str]:
     provider = view.provider
     status = provider.registration_status.label if provider.registration_status else "—"
+    placed_by = [f"{view.schools} school(s)"] if view.schools else []
+    placed_by += ["the local authority"] if view.by_la else []
     lines = [
         f"*{provider.name}* ({status}): {len(view.placements)} active placement(s) from "
-        f"{view.schools} school(s)"
+        + " and ".join(placed_by)
     ]
     for reason, placements in view.by_reason():
         listed = ", ".join(f"{p.reference} ({p.commissioner.name})" for p in placements)
         words = REASON_WORDS.get(reason, (reason or "").replace("_", " "))
         lines.append(f"  {words}: {len(placements)}: {listed}")
     visits = (
-        f"  QA visits: {view.visits_week} in the last week by {view.schools_week} school(s); "
-        f"{view.visits_half_term} this half-term by {view.schools_half_term} school(s)"
+        f"  QA visits: {view.visits_week} in the last week by {view.schools_week} "
+        f"commissioner(s); {view.visits_half_term} this half-term by "
+        f"{view.schools_half_term} commissioner(s)"
     )
     if view.visits_half_term == 0:
         visits += ": NOT VISITED by any school this half-term"
@@ -72,7 +75,12 @@ class LaViewDialog(Dialog):
             lines = [
                 f"Providers used by your local authority's schools, {ctx.today:%d/%m/%Y}: "
                 f"{view.placements} active placement(s) at {len(view.providers)} provider(s). "
-                f"This half-term from {view.half_term_from:%d/%m/%Y}."
+                + (
+                    f"This half-term from {view.half_term_from:%d/%m/%Y}."
+                    if view.term_dates_known
+                    else f'No term dates recorded: "this half-term" is the last six weeks, '
+                    f"from {view.half_term_from:%d/%m/%Y}."
+                )
             ]
             for provider in view.providers:
                 lines += _provider_lines(provider)

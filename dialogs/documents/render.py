@@ -26,6 +26,7 @@ def environment() -> Environment:
     env.filters["check_status"] = words.check_status
     env.filters["printable"] = words.printable
     env.filters["no_stop"] = words.no_stop
+    env.filters["hours"] = words.hours
     return env
 
 

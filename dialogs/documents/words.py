@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from storage.clock import LONDON
@@ -150,3 +151,11 @@ def printable(value: Any) -> str:
 def no_stop(value: Any) -> str:
     """Text without its closing full stop, for a sentence that goes on."""
     return str(value or "").rstrip().rstrip(".")
+
+
+def hours(value: Any) -> str:
+    """Hours as a person writes them: "25", "7.5" (not "25.00")."""
+    try:
+        return f"{Decimal(str(value)).normalize():f}"
+    except (InvalidOperation, ValueError):
+        return str(value)

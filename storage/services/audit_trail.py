@@ -130,6 +130,12 @@ def _detail(entry: AuditEntry) -> str:
         )
     if entry.record_type == "ChecklistItem":
         return plain_value(changes.get("status"))
+    if entry.record_type == "AttendanceRecord" and entry.action == "created":
+        return " ".join(
+            plain_value(changes[field])
+            for field in ("date", "session", "status", "code")
+            if changes.get(field) not in (None, "")
+        )
     if entry.action == "exported":
         return "full record exported"
     return ""

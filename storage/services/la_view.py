@@ -107,7 +107,15 @@ class ProviderView:
 
     @property
     def schools(self) -> int:
-        return len({p.commissioner_id for p in self.placements})
+        """How many schools placed these pupils (not counting the LA's own placements)."""
+        return len(
+            {p.commissioner_id for p in self.placements if p.commissioner.kind == OrgKind.school}
+        )
+
+    @property
+    def by_la(self) -> int:
+        """How many of the placements the LA itself commissioned."""
+        return sum(p.commissioner.kind != OrgKind.school for p in self.placements)
 
     def by_reason(self) -> list[tuple[str | None, list[Placement]]]:
         groups: dict[str | None, list[Placement]] = {}
@@ -122,6 +130,8 @@ class LaView:
 
     today: dt.date
     half_term_from: dt.date
+    # Whether the half-term's start comes from term dates (else: the last six weeks).
+    term_dates_known: bool = True
     providers: list[ProviderView] = field(default_factory=list)
 
     @property
@@ -149,6 +159,7 @@ async def la_view(session: AsyncSession, person: Person, *, today: dt.date) -> L
         if person.organisation_id is not None
         else None
     )
+    known = calendar is not None and any(b.last_day < today for b in calendar.breaks)
     half_term_from = (
         cadence.half_term_start(today, calendar)
         if calendar is not None
@@ -187,6 +198,7 @@ async def la_view(session: AsyncSession, person: Person, *, today: dt.date) -> L
     return LaView(
         today=today,
         half_term_from=half_term_from,
+        term_dates_known=known,
         providers=sorted(views.values(), key=lambda v: v.provider.name),
     )
 

@@ -38,7 +38,10 @@ async def test_an_la_officer_sees_every_provider_across_the_la_schools(db, clock
     # Grouped by why the pupil is in AP (not recorded until the reason is).
     assert "reason not recorded: 6:" in text
     # QA visit coverage: Pathways visited this week by one school, Wheels by none.
-    assert "QA visits: 1 in the last week by 1 school(s); 1 this half-term by 1 school(s)" in text
+    assert (
+        "QA visits: 1 in the last week by 1 commissioner(s); 1 this half-term by 1 commissioner(s)"
+        in text
+    )
     assert "NOT VISITED by any school this half-term" in text
     assert "Not visited by any school this half-term: Wheels" in text
     # Wheels looks like it needs to register.

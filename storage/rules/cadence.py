@@ -6,8 +6,10 @@ provider, separate from daily attendance and safeguarding concerns.
 
 Visits are counted in **term time** when the school's calendar is given (`calendar=`): the first
 visit is due by the 10th school day of the placement (within its first two weeks of term time),
-then one every 30 school days (six weeks of term time, half a term), so two fall in every term
-and a half-term, the Christmas holidays or a bank holiday never make a visit overdue. Without
+then one every 30 school days (six weeks of term time, half a term) and never later than the
+end of the next half-term (where the school's term dates are known), so every half-term has a
+visit, a term has two, and a half-term, the Christmas holidays or a bank holiday never make a
+visit overdue. Without
 a calendar (old callers, the governors' report's ideal schedule) the same cadence is counted
 in calendar days: two weeks, then every six weeks.
 """
@@ -25,6 +27,8 @@ FIRST_QA_VISIT_DAYS = 14
 # The same in term time: the first visit by the 10th school day, then every 30 school days.
 FIRST_QA_VISIT_SCHOOL_DAYS = 10
 SCHOOL_DAYS_A_WEEK = 5
+# A break of this many weekdays or more ends a half-term (an INSET day or two does not).
+HOLIDAY_WEEKDAYS = 3
 CONTACT_INTERVAL_DAYS = 7
 QA_DUE_SOON_DAYS = 7
 # "Due soon" in term time: within the next five school days (a week of school).
@@ -81,8 +85,28 @@ def next_qa_due(
     without one, `interval_days` calendar days later."""
     _positive("interval_days", interval_days)
     if calendar is not None:
-        return calendar.add_school_days(visit_date, term_time_days(interval_days))
+        due = calendar.add_school_days(visit_date, term_time_days(interval_days))
+        ends = half_term_ends_after(visit_date, calendar)
+        # Never later than the end of the next half-term, so each half-term has its visit.
+        return min(due, ends[1]) if len(ends) > 1 else due
     return visit_date + dt.timedelta(days=interval_days)
+
+
+def half_term_ends_after(day: dt.date, calendar: SchoolCalendar) -> list[dt.date]:
+    """The last school day of each half-term from `day`'s on, as the school's term breaks say
+    (a break of `HOLIDAY_WEEKDAYS` weekdays or more ends a half-term; an INSET day does not).
+    Only the breaks the calendar knows: none configured, none found."""
+    ends = []
+    for holiday in sorted(calendar.breaks, key=lambda b: b.first_day):
+        weekdays = sum(
+            (holiday.first_day + dt.timedelta(days=n)).weekday() < 5
+            for n in range((holiday.last_day - holiday.first_day).days + 1)
+        )
+        if holiday.first_day > day and weekdays >= HOLIDAY_WEEKDAYS:
+            end = calendar.previous_school_day(holiday.first_day)
+            if end >= day and end not in ends:
+                ends.append(end)
+    return ends
 
 
 def latest_allowed_next_visit(
@@ -177,8 +201,11 @@ def qa_visits_due_between(
     *,
     interval_days: int = QA_INTERVAL_DAYS,
     first_visit_days: int = FIRST_QA_VISIT_DAYS,
+    calendar: SchoolCalendar | None = None,
 ) -> int:
     """How many QA visits a placement should have had within a window (both ends inclusive).
+    With the school's `calendar`, the schedule is counted in term time (`first_qa_due`,
+    `next_qa_due`): a term of school holds two.
 
     For the governors' report ("QA visits done vs due"). The placement's ideal schedule is a first
     visit `first_visit_days` after it starts, then one every `interval_days`; this counts the
@@ -196,6 +223,14 @@ def qa_visits_due_between(
     high = end if placement_end is None else min(end, placement_end)
     if high < low:
         return 0
+    if calendar is not None:
+        # In term time: the first by the 10th school day, then every `term_time_days`.
+        due = first_qa_due(placement_start, calendar=calendar)
+        count = 0
+        while due <= high:
+            count += due >= low
+            due = next_qa_due(due, interval_days=interval_days, calendar=calendar)
+        return count
     # Offsets of the window from the first scheduled visit, in days.
     first_visit = placement_start + dt.timedelta(days=first_visit_days)
     from_offset = (low - first_visit).days

@@ -159,21 +159,12 @@ async def _lines(session: AsyncSession, rows: list[AuditEntry]) -> list[TrailLin
         ).unique()
     }
     check_ids = {r.record_id for r in rows if r.record_type == "ChecklistItem"}
-    checks = (
-        dict(
-            (
-                await session.execute(
-                    select(ChecklistItem.id, ChecklistItem.key).where(
-                        ChecklistItem.id.in_(check_ids)
-                    )
-                )
-            )
-            .tuples()
-            .all()
+    checks: dict[int, str] = {}
+    if check_ids:
+        found = await session.execute(
+            select(ChecklistItem.id, ChecklistItem.key).where(ChecklistItem.id.in_(check_ids))
         )
-        if check_ids
-        else {}
-    )
+        checks = {item_id: key for item_id, key in found}
     return [
         TrailLine(
             at=f"{entry.at.astimezone(LONDON):%d/%m/%Y %H:%M}",

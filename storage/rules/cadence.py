@@ -33,6 +33,9 @@ CONTACT_INTERVAL_DAYS = 7
 QA_DUE_SOON_DAYS = 7
 # "Due soon" in term time: within the next five school days (a week of school).
 QA_DUE_SOON_SCHOOL_DAYS = 5
+# How far ahead five school days can reach in calendar days (across a two-week holiday): the
+# scheduler looks this far ahead for visits that may be due soon.
+QA_DUE_SOON_LOOKAHEAD_DAYS = 21
 # A visit that finds the setting unsafe, or rates the placement inadequate: see it again soon.
 REVISIT_SCHOOL_DAYS = 5
 

@@ -21,6 +21,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.end_placement import EndPlacementDialog
     from dialogs.export import ExportDialog
     from dialogs.help import HelpDialog
+    from dialogs.la_view import LaViewDialog
     from dialogs.notices import NoticesDialog
     from dialogs.outcome import ExplainDialog, LateDialog
     from dialogs.reading import (
@@ -68,6 +69,7 @@ def all_dialogs() -> list[Dialog]:
         AuditDialog(),
         StatusDialog(),
         DigestDialog(),
+        LaViewDialog(),
         NoticesDialog(),
         HelpDialog(),
     ]

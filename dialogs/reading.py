@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import ClassVar
 
+from dialogs.audit import READING as AUDIT_READING
+from dialogs.audit import audit_page
 from dialogs.common import pupil_label
 from dialogs.contact import METHOD_LABELS, WITH_LABELS
 from dialogs.context import Answers, DialogContext
@@ -375,14 +377,16 @@ class MoreDialog(Dialog):
     title = "more"
     words = ("more", "next")
     needs = Reading.placement
-    summary = "the next page of what you were reading (chronology, visits, contacts, history)"
+    summary = (
+        "the next page of what you were reading (chronology, visits, contacts, history, audit)"
+    )
     shared_ok = True
 
     async def begin(self, ctx: DialogContext, args: str) -> Answers:
         cursor = await where_reading(
             ctx.session, person_id=ctx.person.id, conversation=ctx.conversation
         )
-        if cursor is None or cursor.reading not in READINGS:
+        if cursor is None or cursor.reading not in (*READINGS, AUDIT_READING):
             raise NothingToDo(NOTHING_MORE)
         return Answers()
 
@@ -394,7 +398,9 @@ class MoreDialog(Dialog):
         cursor = await where_reading(
             ctx.session, person_id=ctx.person.id, conversation=ctx.conversation
         )
-        if cursor is None or cursor.reading not in READINGS:
+        if cursor is None or cursor.reading not in (*READINGS, AUDIT_READING):
             raise NothingToDo(NOTHING_MORE)
         # Read again from the database, with today's rights: access may have changed since.
+        if cursor.reading == AUDIT_READING:
+            return [await audit_page(ctx, cursor.reference, before=int(cursor.after[0]))]
         return await read(ctx, READINGS[cursor.reading], cursor.reference, after=list(cursor.after))

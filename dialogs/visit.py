@@ -153,8 +153,12 @@ class VisitDialog(PlacementDialog):
         ):
             yield step
         interval = qa_interval_days(placement)
-        suggested = cadence.next_qa_due(visit_date, interval_days=interval)
-        latest = cadence.latest_allowed_next_visit(visit_date, interval_days=interval)
+        # Counted in term time: holidays and bank holidays do not use up the six weeks.
+        calendar = await placement_calendar(ctx.session, placement, min(visit_date, today))
+        suggested = cadence.next_qa_due(visit_date, interval_days=interval, calendar=calendar)
+        latest = cadence.latest_allowed_next_visit(
+            visit_date, interval_days=interval, calendar=calendar
+        )
         question = f"When is the next visit due? (blank for {uk_date(suggested)})"
         too_late = f"At least twice a term: the next visit must be by {uk_date(latest)}."
         rating = answers.get("rating")
@@ -162,7 +166,6 @@ class VisitDialog(PlacementDialog):
             setting_safe=bool(answers.flag("setting_safe")),
             inadequate=rating == QaRating.inadequate.value,
         ):
-            calendar = await placement_calendar(ctx.session, placement, today)
             suggested = latest = min(latest, cadence.latest_revisit(visit_date, today, calendar))
             reason = revisit_reason(bool(answers.flag("setting_safe")), QaRating(rating))
             days = cadence.REVISIT_SCHOOL_DAYS

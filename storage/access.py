@@ -239,6 +239,10 @@ class Task(enum.StrEnum):
     ap_list = "ap_list"
     # The daily safeguarding digest, on demand.
     digest = "digest"
+    # The LA's view across its schools: every provider, its placements (by reference), QA
+    # visit coverage, providers that may need to register. An LA's officers only: no single
+    # school (nor a provider) sees across schools.
+    la_view = "la_view"
     # Help, what is due for me, my notices, the attendance codes: anyone the bot knows.
     ask = "ask"
 
@@ -248,6 +252,7 @@ TASK_ROLES = {
     Task.see_marks: COMMISSIONER_ROLES,
     Task.ap_list: SAFEGUARDING_ROLES,
     Task.digest: SAFEGUARDING_ROLES,
+    Task.la_view: frozenset({Role.la_officer}),
     Task.ask: frozenset(Role),
 }
 

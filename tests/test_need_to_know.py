@@ -31,6 +31,7 @@ from tests.support.factories import (
     place,
     record_to_read,
 )
+from tests.support.world import providers_across_schools
 
 
 def test_who_may_start_each_command_is_decided_in_access() -> None:
@@ -70,6 +71,8 @@ ALLOWED = {
     # Where the pupil is: the commissioning school's staff; not the provider, not the LA
     # overseeing a school's placement.
     "where": {"teacher", "dsl"},
+    # The LA's view across its schools: its officers only (no school nor provider).
+    "providers": {"la_officer"},
 }
 
 # What each person reads in each reading command of `record_to_read` (by marker word);
@@ -125,6 +128,20 @@ async def test_every_role_against_every_command(db, clock) -> None:
                 await chat.say("cancel")
             else:
                 assert "Jamie" not in out[0]["text"] and "Testpupil" not in out[0]["text"]
+
+
+async def test_an_la_officer_sees_only_their_own_la_schools_placements(db, clock) -> None:
+    across = await providers_across_schools(db, clock)
+    ours = JsonChat(db, clock, across.world.la_officer)
+    theirs = JsonChat(db, clock, across.far_officer)
+    ours_text = (await ours.say("providers"))[-1]["text"]
+    theirs_text = (await theirs.say("providers"))[-1]["text"]
+    assert across.elsewhere.reference not in ours_text
+    assert across.elsewhere.reference in theirs_text
+    for placement in [*across.at_wheels, across.at_pathways]:
+        assert placement.reference in ours_text and placement.reference not in theirs_text
+    # Farshire's one pupil at Wheels is not enough to flag it there.
+    assert "may need to register" not in theirs_text
 
 
 async def test_each_reading_command_shows_each_person_only_their_part(db, clock) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from dialogs.documents import words
 
 
 @lru_cache(maxsize=1)
@@ -17,7 +18,15 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["uk_date"] = lambda d: d.strftime("%d/%m/%Y") if isinstance(d, dt.date) else "—"
+    env.filters["uk_date"] = words.uk_date
+    env.filters["uk_time"] = words.uk_time
+    env.filters["clock_time"] = words.clock_time
+    env.filters["yes_no"] = words.yes_no
+    env.filters["words"] = words.words
+    env.filters["check_status"] = words.check_status
+    env.filters["printable"] = words.printable
+    env.filters["no_stop"] = words.no_stop
+    env.filters["hours"] = words.hours
     return env
 
 

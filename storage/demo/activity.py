@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import LONDON
 from storage.models import ContactMethod, Person, Placement, QaRating, RegisterSession
+from storage.rules import cadence
 from storage.rules.calendar import SchoolCalendar
 from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
@@ -56,7 +57,8 @@ async def add_activity(
             concerns=None,
             rating=rating,
             actions_agreed="Keep the weekly call going.",
-            next_visit_due=visit_date + dt.timedelta(days=42),
+            # Six weeks of term time on (the demo has no term breaks: bank holidays only).
+            next_visit_due=cadence.next_qa_due(visit_date, calendar=SchoolCalendar()),
         )
         await log_contact(
             session,

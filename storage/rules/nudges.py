@@ -171,7 +171,8 @@ def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
     if due is None:
         return
     today, ref, day = f.today, p.reference, f.today.isoformat()
-    state = cadence.qa_state(p.next_qa_due, today)
+    # Counted in term time (the placement's calendar): never overdue in the holidays.
+    state = cadence.qa_state(p.next_qa_due, today, calendar=p.calendar)
     if state == "due_soon" and p.next_qa_due is not None:
         yield _reminder(
             p,

@@ -29,6 +29,7 @@ from storage.models import (
     Person,
     Placement,
     PlacementStatus,
+    Role,
     WelfareCall,
     WelfareCallParty,
     WelfareCallStatus,
@@ -41,6 +42,7 @@ from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.chunks import among, chunk_size, chunks, one_of
 from storage.services.concern_reviews import SEVERITY_WORDS
 from storage.services.contacts import ContactCounts, contact_counts
+from storage.services.la_view import registration_lines
 from storage.services.terms import calendars_for
 from storage.wording import NoticeKind
 from storage.wording import digest as digest_wording
@@ -307,6 +309,14 @@ def digest_from(
         _chronology(data, placements, detail, who, since, now),
         _attendance(data, placements, who),
     ]
+    if person.role == Role.la_officer:
+        sections.append(
+            DigestSection(
+                title=digest_wording.REGISTRATION_TITLE,
+                lines=registration_lines(placements),
+                empty=digest_wording.NO_REGISTRATION,
+            )
+        )
     return Digest(heading=heading, sections=sections)
 
 

@@ -439,6 +439,7 @@ async def build_governors_report(
                     placement.ended_on,
                     interval_days=placement.commissioner.qa_interval_days
                     or cadence.QA_INTERVAL_DAYS,
+                    calendar=calendar,
                 )
                 if qa_until >= term.start
                 else 0,

@@ -25,6 +25,7 @@ from storage.models import (
 )
 from storage.rules import cadence
 from storage.services.concern_reviews import open_reviews
+from storage.services.terms import placements_days
 
 # How far ahead a check counts as due soon.
 SOON_DAYS = 14
@@ -106,8 +107,13 @@ async def my_status(
                     check=item.key,
                 )
             )
+        days = await placements_days(
+            session, {(p.commissioner_id, p.provider_id) for p in placements}, today=today
+        )
         for p in placements:
-            state = cadence.qa_state(p.next_qa_due, today)
+            # In term time: a visit falling due in the holidays is due on the first day back.
+            calendar = days[(p.commissioner_id, p.provider_id)]
+            state = cadence.qa_state(p.next_qa_due, today, calendar=calendar)
             if state != "ok" and can(person, Action.log_visit, p):
                 items.append(
                     DueItem(

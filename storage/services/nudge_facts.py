@@ -188,7 +188,8 @@ def candidate_ids(
                 ACTIVE,
                 or_(
                     Placement.next_qa_due.is_(None),
-                    Placement.next_qa_due <= today + dt.timedelta(days=cadence.QA_DUE_SOON_DAYS),
+                    Placement.next_qa_due
+                    <= today + dt.timedelta(days=cadence.QA_DUE_SOON_LOOKAHEAD_DAYS),
                 ),
             ),
             # Started without its Letter of Assurance: the DSL hears every school day.

@@ -34,6 +34,7 @@ from storage.rules import cadence, checklist, codes, fulltime, start_checks
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.services.placement_changes import ObjectiveAgreed, set_objectives
+from storage.services.terms import placement_days
 from storage.wording import NoticeKind, alerts, provider_notices
 
 # No 0/O, 1/I/L, so a reference read out over the phone is not misheard.
@@ -228,7 +229,16 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         la_notified_on=change.at.astimezone(LONDON).date()
         if la_notified and la_notified.status == ChecklistStatus.done
         else None,
-        next_qa_due=cadence.first_qa_due(plan.start_date),
+        # Counted in term time: the first visit within the first two weeks of school.
+        next_qa_due=cadence.first_qa_due(
+            plan.start_date,
+            calendar=await placement_days(
+                session,
+                commissioner_id=commissioner.id,
+                provider_id=provider.id,
+                today=min(plan.start_date, change.at.astimezone(LONDON).date()),
+            ),
+        ),
         created_by_id=change.person_id,
         created_at=change.at,
     )

@@ -29,6 +29,7 @@ from storage.models import (
     Pupil,
     QaVisit,
     WelfareCall,
+    WelfareCallAttempt,
 )
 from storage.rules import checklist
 from storage.rules.attendance import Report, placement_figures
@@ -48,6 +49,14 @@ def _plain(value: Any) -> Any:
 
 def _row(record: Any, *fields: str) -> dict[str, Any]:
     return {name: _plain(getattr(record, name)) for name in fields}
+
+
+async def _names(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    found = await session.scalars(select(Person).where(Person.id.in_(wanted)))
+    return {person.id: person.name for person in found.unique()}
 
 
 async def pupil_record(
@@ -103,15 +112,34 @@ async def pupil_record(
                 .order_by(AttendanceRecord.date, AttendanceRecord.session)
             )
         )
-        calls = await session.scalars(
-            select(WelfareCall)
-            .where(WelfareCall.placement_id == placement.id)
-            .order_by(WelfareCall.absence_date)
+        calls = list(
+            (
+                await session.scalars(
+                    select(WelfareCall)
+                    .where(WelfareCall.placement_id == placement.id)
+                    .order_by(WelfareCall.absence_date, WelfareCall.id)
+                )
+            ).unique()
         )
-        changes = await session.scalars(
-            select(AttendanceChange)
-            .where(AttendanceChange.placement_id == placement.id)
-            .order_by(AttendanceChange.changed_at, AttendanceChange.id)
+        attempts: dict[int, list[WelfareCallAttempt]] = {}
+        for attempt in await session.scalars(
+            select(WelfareCallAttempt)
+            .where(WelfareCallAttempt.placement_id == placement.id)
+            .order_by(WelfareCallAttempt.called_at, WelfareCallAttempt.id)
+        ):
+            attempts.setdefault(attempt.welfare_call_id, []).append(attempt)
+        changes = list(
+            await session.scalars(
+                select(AttendanceChange)
+                .where(AttendanceChange.placement_id == placement.id)
+                .order_by(AttendanceChange.changed_at, AttendanceChange.id)
+            )
+        )
+        marked = {a.id: a for a in attendance}
+        names = await _names(
+            session,
+            [a.made_by_id for found in attempts.values() for a in found]
+            + [c.changed_by_id for c in changes],
         )
         objectives = await session.scalars(
             select(PlacementObjective)
@@ -262,11 +290,36 @@ async def pupil_record(
                         "source",
                         "changed_at",
                     )
+                    | {
+                        "date": _plain(marked[c.attendance_id].date)
+                        if c.attendance_id in marked
+                        else None,
+                        "session": _plain(marked[c.attendance_id].session)
+                        if c.attendance_id in marked
+                        else None,
+                        "changed_by": names.get(c.changed_by_id, ""),
+                    }
                     for c in changes
                 ],
                 "welfare_calls": [
                     _row(c, "absence_date", "party", "status", "outcome", "done_at")
-                    for c in calls.unique()
+                    | {
+                        "attempts": [
+                            _row(
+                                a,
+                                "called_at",
+                                "spoke_to",
+                                "pupil_seen_or_heard",
+                                "pupil_safe",
+                                "reason",
+                                "outcome_code",
+                                "next_step",
+                            )
+                            | {"made_by": names.get(a.made_by_id, "")}
+                            for a in attempts.get(c.id, [])
+                        ]
+                    }
+                    for c in calls
                 ],
             }
         )

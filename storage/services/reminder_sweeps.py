@@ -1,6 +1,7 @@
 """The day's reminders, queued once per school day rather than every minute.
 
-Overdue checks, QA visits, weekly contact, reviews and planned ends are day-level: keyed by the
+Overdue checks, QA visits, weekly contact, reviews and planned ends (and the LA's alert that
+an unregistered provider may need to register) are day-level: keyed by the
 day (or the date they are about) and first due at the reminder time (08:30). The first pass at
 or after that time, on whichever instance gets there first, gathers and queues them and records
 the day in `reminder_sweeps`, in the same transaction: a sweep that fails or dies half-way
@@ -24,6 +25,7 @@ from storage.db import insert_for, transaction
 from storage.models import ReminderSweep
 from storage.rules.calendar import london_date
 from storage.rules.nudges import NudgeTimes, due_nudges
+from storage.services.la_view import registration_alerts
 from storage.services.nudge_facts import gather_facts, name_fresh, reminders_are_due
 from storage.services.nudges import not_yet_queued, queue_nudges
 
@@ -69,6 +71,9 @@ async def queue_day_reminders(
         facts = await gather_facts(session, now, times, timely=False)
         fresh = await not_yet_queued(session, due_nudges(facts, timely=False))
         queued = await queue_nudges(session, await name_fresh(session, facts, fresh))
+        # Unregistered providers that may need to register: each LA officer once per provider
+        # and trigger (the key), checked with the day's reminders.
+        queued += await queue_nudges(session, await registration_alerts(session, now))
         await session.execute(
             update(ReminderSweep).where(ReminderSweep.day == today).values(queued=queued)
         )

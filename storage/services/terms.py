@@ -106,3 +106,33 @@ async def calendar_for(
 ) -> SchoolCalendar:
     """One organisation's calendar."""
     return (await calendars_for(session, [organisation_id], today=today))[organisation_id]
+
+
+async def placement_days(
+    session: AsyncSession, *, commissioner_id: int, provider_id: int, today: dt.date
+) -> SchoolCalendar:
+    """School days for a placement: its commissioner's and its provider's breaks (and their
+    LAs'), so a day either is closed is not term time for it."""
+    ids = [commissioner_id, provider_id]
+    calendars = await calendars_for(session, ids, today=today)
+    breaks = {b for org in ids for b in calendars[org].breaks}
+    return SchoolCalendar(tuple(sorted(breaks, key=lambda b: (b.first_day, b.name))))
+
+
+async def placements_days(
+    session: AsyncSession, pairs: Iterable[tuple[int, int]], *, today: dt.date
+) -> dict[tuple[int, int], SchoolCalendar]:
+    """`placement_days` for many placements at once, by (commissioner id, provider id)."""
+    wanted = sorted(set(pairs))
+    calendars = await calendars_for(session, {org for pair in wanted for org in pair}, today=today)
+    return {
+        (school, provider): SchoolCalendar(
+            tuple(
+                sorted(
+                    set(calendars[school].breaks) | set(calendars[provider].breaks),
+                    key=lambda b: (b.first_day, b.name),
+                )
+            )
+        )
+        for school, provider in wanted
+    }

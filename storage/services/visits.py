@@ -30,7 +30,7 @@ from storage.services.audit import Change, audit_created, audit_updated, snapsho
 from storage.services.chronology import add_entry
 from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.placements import ensure_loaded
-from storage.services.terms import calendars_for
+from storage.services.terms import placement_days
 from storage.wording import NoticeKind, alerts
 
 
@@ -88,10 +88,10 @@ async def log_visit(
         raise VisitError(
             f"The visit date can't be before the placement started ({placement.start_date:%d/%m/%Y})."
         )
+    calendar = await placement_calendar(session, placement, min(visit_date, today))
     latest = cadence.latest_allowed_next_visit(
-        visit_date, interval_days=qa_interval_days(placement)
+        visit_date, interval_days=qa_interval_days(placement), calendar=calendar
     )
-    calendar = await placement_calendar(session, placement, today)
     revisit = cadence.needs_revisit(
         setting_safe=setting_safe, inadequate=rating == QaRating.inadequate
     )
@@ -189,9 +189,12 @@ async def placement_calendar(
     session: AsyncSession, placement: Placement, today: dt.date
 ) -> SchoolCalendar:
     """School days for this placement: its commissioner's and its provider's breaks."""
-    ids = [placement.commissioner_id, placement.provider_id]
-    calendars = await calendars_for(session, ids, today=today)
-    return SchoolCalendar(tuple(b for org in ids for b in calendars[org].breaks))
+    return await placement_days(
+        session,
+        commissioner_id=placement.commissioner_id,
+        provider_id=placement.provider_id,
+        today=today,
+    )
 
 
 async def raise_follow_up(

@@ -8,6 +8,7 @@ conversation), in one place, for a DSL or a data protection officer to review.
   escalations, QA concerns, chronology updates, placements starting and ending);
 - `provider_notices.py`: notices to a provider's staff (placement reference only, never a name);
 - `digest.py`: the daily digest to DSLs and LA officers;
+- `la_view.py`: the LA's view across its schools, and the provider-registration alert;
 - `admin_notices.py`: notices to the bot's admins (audit log changed, refused Teams sign-in, a
   Slack workspace added or removed the app);
 - `text.py`: how typed text is put into these sentences.
@@ -23,7 +24,7 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
-from storage.wording import admin_notices, alerts, digest, nudges, provider_notices
+from storage.wording import admin_notices, alerts, digest, la_view, nudges, provider_notices
 
 
 class NoticeKind(enum.StrEnum):
@@ -63,6 +64,8 @@ class NoticeKind(enum.StrEnum):
     placement_withdrawn = "placement_withdrawn"
     placement_changed = "placement_changed"
     pupil_neet = "pupil_neet"
+    # To an LA's officers: an unregistered provider may need to register as a school.
+    registration_needed = "registration_needed"
     # The daily digest.
     digest = "digest"
     # To admins.
@@ -113,6 +116,7 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
         alerts.placement_changed,
     ),
     NoticeKind.pupil_neet: (alerts.pupil_neet,),
+    NoticeKind.registration_needed: (la_view.registration_needed,),
     NoticeKind.digest: (digest.heading,),
     NoticeKind.audit_chain_broken: (admin_notices.audit_chain_broken,),
     NoticeKind.identity_conflict: (admin_notices.teams_link_conflict,),

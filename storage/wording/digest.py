@@ -141,3 +141,8 @@ def chronology_entry(
 
 def attendance(who: str, figures: str) -> str:
     return f"{who}: {figures}"
+
+
+# The LA digest only: unregistered providers that may need to register as schools.
+REGISTRATION_TITLE = "Unregistered providers that may need to register as a school"
+NO_REGISTRATION = "None found among your schools' active placements."

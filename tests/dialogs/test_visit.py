@@ -55,8 +55,9 @@ async def test_teacher_logs_a_visit_with_a_concern(db, clock) -> None:
     )
     done = out[-1]
     assert done["type"] == "done" and done["dialog"] == "visit"
-    # The next visit defaults to six weeks on, and the DSL has been alerted.
-    assert "08/01/2027" in done["text"]
+    # The next visit defaults to six weeks of term time on (30 school days: the Christmas bank
+    # holidays do not count), and the DSL has been alerted.
+    assert "13/01/2027" in done["text"]
     assert "safeguarding lead has been alerted" in done["text"]
     assert "chronology entry started" in done["text"]
     assert done["record"]["concern_raised"] is True
@@ -69,9 +70,9 @@ async def test_teacher_logs_a_visit_with_a_concern(db, clock) -> None:
         assert visit.visitor_id == world.teacher.id
         assert visit.pupil_voice == "I like the farm days. Staff listen to me."
         assert visit.rating == QaRating.requires_improvement
-        assert visit.next_visit_due == dt.date(2027, 1, 8)
+        assert visit.next_visit_due == dt.date(2027, 1, 13)
         stored = await session.get(Placement, placement.id)
-        assert stored is not None and stored.next_qa_due == dt.date(2027, 1, 8)
+        assert stored is not None and stored.next_qa_due == dt.date(2027, 1, 13)
 
         entry = await session.scalar(select(ChronologyEntry))
         assert entry is not None
@@ -103,7 +104,7 @@ async def test_teacher_logs_a_visit_with_a_concern(db, clock) -> None:
         created = next(a for a in audit if a.record_type == "QaVisit")
         assert created.changes["pupil_voice"] == "(recorded)"  # the words stay out of the log
         updated = next(a for a in audit if a.record_type == "Placement")
-        assert updated.changes["next_qa_due"]["to"] == "2027-01-08"
+        assert updated.changes["next_qa_due"]["to"] == "2027-01-13"
 
 
 async def test_a_next_visit_later_than_half_a_term_is_refused(db, clock) -> None:
@@ -113,10 +114,11 @@ async def test_a_next_visit_later_than_half_a_term_is_refused(db, clock) -> None
     answers = visit_answers()
     while prompt(out)["field"] != "next_visit_due":
         out = await chat.say(answers[prompt(out)["field"]])
-    assert prompt(out)["default"] == "08/01/2027"
-    late = await chat.say("09/01/2027")
+    # Six weeks of term time: 30 school days, the Christmas bank holidays not counted.
+    assert prompt(out)["default"] == "13/01/2027"
+    late = await chat.say("14/01/2027")
     assert late[0]["type"] == "error"
-    assert late[0]["text"] == "At least twice a term: the next visit must be by 08/01/2027."
+    assert late[0]["text"] == "At least twice a term: the next visit must be by 13/01/2027."
     assert prompt(late)["field"] == "next_visit_due"
     same_day = await chat.say("today")
     assert same_day[0]["type"] == "error" and "after this one" in same_day[0]["text"]
@@ -234,7 +236,8 @@ async def test_cancel_saves_nothing_and_back_asks_again(db, clock) -> None:
         assert await session.scalar(select(func.count()).select_from(QaVisit)) == 0
         assert await session.scalar(select(func.count()).select_from(DialogState)) == 0
         stored = await session.get(Placement, placement.id)
-        assert stored is not None and stored.next_qa_due == dt.date(2026, 11, 16)
+        # The first visit: by the 10th school day of the placement.
+        assert stored is not None and stored.next_qa_due == dt.date(2026, 11, 13)
 
 
 async def test_only_the_commissioning_school_can_log_a_visit(db, clock) -> None:

@@ -117,3 +117,26 @@ def test_a_started_placement_without_its_letter_of_assurance_tells_the_dsl_every
         for n in due_nudges(_facts(received, _at(MONDAY, 9)))
         if n.kind == "letter_of_assurance_missing"
     ] == []
+
+
+def test_qa_reminders_count_in_term_time() -> None:
+    """A visit due on the first day back after Christmas: "due soon" on the last day of term
+    (one school day ahead), nothing overdue through the holidays, overdue the day after it."""
+    from storage.rules.calendar import SchoolCalendar, TermBreak
+
+    christmas = TermBreak("Christmas holidays", dt.date(2026, 12, 21), dt.date(2027, 1, 1))
+    p = _placement(
+        start_date=dt.date(2026, 11, 2),
+        next_qa_due=dt.date(2027, 1, 4),
+        calendar=SchoolCalendar((christmas,)),
+        last_contact=None,
+    )
+
+    def kinds(day: dt.date) -> set[str]:
+        return {n.kind.value for n in due_nudges(_facts(p, _at(day, 9)))}
+
+    assert "qa_due" in kinds(dt.date(2026, 12, 18))
+    assert "qa_overdue" not in kinds(dt.date(2027, 1, 4))
+    assert "qa_overdue" in kinds(dt.date(2027, 1, 5))
+    # Nothing at all in the holidays: reminders go out on school days only.
+    assert not kinds(dt.date(2026, 12, 29)) & {"qa_due", "qa_overdue"}

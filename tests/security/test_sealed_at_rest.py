@@ -266,5 +266,5 @@ async def test_the_trail_says_a_sealed_field_changed(db, clock) -> None:
         placement = await find_by_reference(session, reference)
         assert placement is not None
         lines = [line.as_text() for line in await placement_trail(session, placement)]
-    assert any(line.endswith("updated Placement #1: return_plan changed") for line in lines)
+    assert any(line.endswith("changed the placement: return plan changed") for line in lines)
     assert not any("different plan" in line for line in lines)

@@ -32,9 +32,9 @@ async def test_what_is_due_for_each_person(db, clock) -> None:
     assert [(i.kind, i.due, i.overdue) for i in letter] == [
         (DueKind.check, dt.date(2026, 11, 2), True)
     ]
-    # The first QA visit was due 16/11/2026.
+    # The first QA visit was due by the 10th school day, Friday 13/11/2026.
     assert [(i.due, i.overdue) for i in teacher.items if i.kind == DueKind.qa_visit] == [
-        (dt.date(2026, 11, 16), True)
+        (dt.date(2026, 11, 13), True)
     ]
     assert teacher.counts() == {
         "placements": 1,

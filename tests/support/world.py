@@ -12,6 +12,9 @@ everyone's roles, three pupils). A test says which it wants by name instead of b
 - `letter_of_assurance_outstanding`: in March 2027, a placement whose checks are all done but
   the Letter of Assurance (due Friday 19/03/2027), no QA visit nor contact yet: what the day's
   reminders are about.
+- `providers_across_schools`: the LA's view: both schools place pupils at the unregistered
+  Wheels (five full-time there, one of them looked after, and one part-time) and Elm Park one
+  at Pathways (visited this week); a school in another LA places a pupil at Wheels too.
 - `record_to_read` (in factories.py): a placement with something of every kind in its record,
   each marked with who may read it.
 """
@@ -19,11 +22,23 @@ everyone's roles, three pupils). A test says which it wants by name instead of b
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import update
 
 from storage.clock import LONDON, Clock, FixedClock
-from storage.models import ChecklistItem, ChecklistStatus, Placement, QaRating, RegisterSession
+from storage.models import (
+    ChecklistItem,
+    ChecklistStatus,
+    OrgKind,
+    Person,
+    Placement,
+    Pupil,
+    QaRating,
+    RegisterSession,
+    Role,
+)
+from storage.services import directory
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from storage.services.visits import log_visit
@@ -127,3 +142,86 @@ async def letter_of_assurance_outstanding(
             .values(status=ChecklistStatus.not_done, due_date=dt.date(2027, 3, 19))
         )  # fmt: skip
     return world, placement
+
+
+@dataclass
+class AcrossSchools:
+    """What `providers_across_schools` made."""
+
+    world: World
+    # Placements at Wheels (unregistered) and at Pathways, from the LA's two schools.
+    at_wheels: list[Placement]
+    at_pathways: Placement
+    # The looked-after pupil's placement at Wheels (one of `at_wheels`).
+    looked_after: Placement
+    # A placement at Wheels by a school in another LA (not this LA's officers' to see), and
+    # that LA's officer.
+    elsewhere: Placement
+    far_officer: Person
+
+
+async def providers_across_schools(db: Database, clock: Clock) -> AcrossSchools:
+    """Elm Park places three pupils at Wheels (unregistered) for 20 hours a week, Birch Lane two
+    more for 20 hours (one looked after) and one for 10 hours (part-time there); Elm Park places
+    one at Pathways, visited on Thursday 26/11/2026. A school in another LA (Farshire's Far
+    Hill) places one more at Wheels. All from Monday 02/11/2026."""
+    world = await build_world(db, clock)
+    change = Change(person_id=world.admin.id, channel="test", at=clock.now())
+    async with db.sessions() as session, session.begin():
+        far_la = await directory.add_organisation(
+            session, change, kind=OrgKind.local_authority, name="Farshire Council"
+        )
+        far_school = await directory.add_organisation(
+            session, change, kind=OrgKind.school, name="Far Hill School", urn="900099",
+            la_id=far_la.id,
+        )  # fmt: skip
+        far_officer = await directory.add_person(
+            session, change, name="Fred Farofficer", email="fred@farshire.test",
+            role=Role.la_officer, organisation_id=far_la.id,
+        )  # fmt: skip
+        far_teacher = await directory.add_person(
+            session, change, name="Fay Faraway", email="fay@farhill.test",
+            role=Role.teacher, organisation_id=far_school.id,
+        )  # fmt: skip
+
+        async def pupil(school: int, name: str, *, looked_after: bool = False) -> Pupil:
+            return await directory.add_pupil(
+                session, change, home_org_id=school, first_name=name, last_name="Acrosspupil",
+                year_group=9, looked_after=looked_after,
+            )  # fmt: skip
+
+        at_wheels: list[Placement] = []
+        looked_after: Placement | None = None
+        for by, school, name, hours, cared_for in (
+            (world.teacher, world.school.id, "Ada", "20", False),
+            (world.teacher, world.school.id, "Ben", "20", False),
+            (world.teacher, world.school.id, "Cal", "20", False),
+            (world.other_teacher, world.other_school.id, "Dee", "20", True),
+            (world.other_teacher, world.other_school.id, "Eve", "20", False),
+            (world.other_teacher, world.other_school.id, "Fin", "10", False),
+        ):
+            placement = await place(
+                session, clock, by=by, pupil=await pupil(school, name, looked_after=cared_for),
+                provider=world.unregistered, start=START, provider_hours=hours,
+                school_hours=str(32.5 - float(hours)),
+            )  # fmt: skip
+            at_wheels.append(placement)
+            if cared_for:
+                looked_after = placement
+        at_pathways = await place(
+            session, clock, by=world.teacher, pupil=world.pupil, provider=world.provider,
+            start=START,
+        )  # fmt: skip
+        await log_visit(
+            session,
+            Change(person_id=world.teacher.id, channel="test", at=clock.now()),
+            placement=at_pathways, visit_date=dt.date(2026, 11, 26), pupil_seen=True,
+            pupil_voice="Fine.", setting_safe=True, register_matches=True, concerns=None,
+            rating=QaRating.good, actions_agreed=None, next_visit_due=dt.date(2026, 12, 18),
+        )  # fmt: skip
+        elsewhere = await place(
+            session, clock, by=far_teacher, pupil=await pupil(far_school.id, "Gus"),
+            provider=world.unregistered, start=START, provider_hours="20", school_hours="12.5",
+        )  # fmt: skip
+    assert looked_after is not None
+    return AcrossSchools(world, at_wheels, at_pathways, looked_after, elsewhere, far_officer)

@@ -31,7 +31,7 @@ from tests.support.factories import World
 from tests.support.faulty import FaultyDatabase
 from tests.support.nudge_contract import NudgeButtonContract
 from tests.support.slack import SlackWorkspace
-from tests.support.world import jamie_at_pathways
+from tests.support.world import jamie_at_pathways, providers_across_schools
 
 NOT_SAVED = "your last answer was not saved"
 REASON = "Unwell; parent rang at 08:40"
@@ -138,6 +138,26 @@ class TurnContract:
         assert world.pupil.first_name not in told.text
         history = await driver.say(f"history {placement.reference}")
         assert "changed the planned end: was 11/01/2027; now 12/02/2027" in history.text
+
+    async def test_an_la_officer_sees_the_providers_across_the_la_schools(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        across = await providers_across_schools(db, clock)
+        await driver.sign_in(across.world.la_officer)
+        shown = await driver.say("providers")
+        assert "may need to register as an independent school" in shown.text, shown
+        assert across.at_wheels[0].reference in shown.text and "Acrosspupil" not in shown.text
+        assert "NOT VISITED by any school this half-term" in shown.text
+
+    async def test_a_dsl_pages_through_the_audit_trail(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, placement = await jamie_at_pathways(db, clock)
+        await driver.sign_in(world.dsl)
+        shown = await driver.say(f"audit {placement.reference}")
+        assert "newest first" in shown.text and "Type more for the next" in shown.text, shown
+        shown = await driver.say("more")
+        assert "(continued)" in shown.text and "added the placement" in shown.text, shown
 
     async def test_cancel_mid_dialog_saves_nothing(
         self, driver: Driver, db: Database, clock: FixedClock

@@ -162,7 +162,8 @@ async def test_every_nudge_arrives_once_at_the_right_time_across_easter_and_the_
         # Good Friday, the weekend (clocks go forward) and Easter Monday: nothing.
         # Tue 30/03 (BST): the third unexplained school day in a row
         ("Tue 30/03 08:00", "digest", "dsl"), ("Tue 30/03 08:00", "digest", "la"),
-        ("Tue 30/03 08:30", "qa_overdue", "teacher"),
+        # (the QA visit was due on Easter Monday: counted in term time, it is due on Tuesday,
+        # the first school day back, and overdue from Wednesday)
         ("Tue 30/03 08:30", "contact_overdue", "teacher"),
         ("Tue 30/03 09:00", "register_prompt", "provider"),
         ("Tue 30/03 09:15", "cme_risk", "dsl"),

@@ -9,7 +9,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from dialogs import attendance_steps, checklist_steps, pupil_steps, timetable_steps
+from dialogs import (
+    attendance_steps,
+    checklist_steps,
+    part_time_steps,
+    pupil_steps,
+    timetable_steps,
+)
 from dialogs.common import days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
@@ -55,8 +61,9 @@ def _already_placed(active: list[Placement]) -> Message:
     return Message(
         level="warning",
         text=f"This pupil already has an active placement: {listed}. While it runs, its hours "
-        "count towards the full-time total (I'll ask for them as hours at another provider). If "
-        "this new placement replaces it, end that one too.",
+        "count towards the full-time total, and each provider is told the other is involved "
+        "(reference and provider name only). If this new placement replaces it, end that one "
+        "too.",
     )
 
 
@@ -190,7 +197,7 @@ class StartPlacementDialog(Dialog):
             notes=warnings,
         ):
             yield step
-        check = timetable_steps.full_time_check(answers, commissioner)
+        check = timetable_steps.full_time_check(answers, commissioner, active)
         # Where no review was asked, what the check says goes with the next question.
         notes = timetable_steps.check_notes(answers, provider, check) if check.is_full_time else []
         async for step in attendance_steps.steps(
@@ -206,22 +213,23 @@ class StartPlacementDialog(Dialog):
         flags = pupil_steps.flags_of(pupil, answers)
         start = answers.date("start_date")
         assert start is not None
+        # Other providers involved: the pupil's other placements running at the start (the
+        # bot tells each provider and ticks that check itself).
+        others = timetable_steps.running(active, start)
         async for step in checklist_steps.steps(
             answers,
             fsm_eligible="fsm_eligible" in flags,
             commissioner_is_school=commissioner.kind == OrgKind.school,
-            other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0,
+            other_providers_involved=bool(others),
             start=start,
             today=ctx.today,
         ):
             yield step
-        # As the placement service will decide which items apply (other providers named
-        # count even with no hours given).
+        # As the placement service will decide which items apply.
         facts = checklist.ChecklistConditions(
             fsm_eligible="fsm_eligible" in flags,
             commissioner_is_school=commissioner.kind == OrgKind.school,
-            other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0
-            or bool(answers.text("other_providers")),
+            other_providers_involved=bool(others),
         )
         yield Step(
             "confirm",
@@ -233,6 +241,7 @@ class StartPlacementDialog(Dialog):
                 pupil,
                 check,
                 checklist_steps.summary(answers, facts, is_full_time=check.is_full_time),
+                others,
             ),
         )
 
@@ -244,6 +253,7 @@ class StartPlacementDialog(Dialog):
         pupil: Pupil | None,
         check: fulltime.FullTimeCheck,
         checklist_line: str,
+        others: list[Placement],
     ) -> str:
         name = (
             pupil.full_name
@@ -258,8 +268,12 @@ class StartPlacementDialog(Dialog):
             f"At the provider: {days_text(answers.many('provider_days'))}, {answers.get('provider_hours')} h a week",
             check.summary,
         ]
-        if answers.get("review_date"):
-            lines.append(f"Part-time timetable review: {uk_date(answers.date('review_date'))}")
+        if others:
+            lines.append(
+                "Other providers involved (each will be told): "
+                + "; ".join(f"{p.provider.name} ({p.reference})" for p in others)
+            )
+        lines += part_time_steps.summary(answers, others)
         lines += [
             f"Attendance code: {answers.get('attendance_code')}; absences reported by {answers.get('absence_deadline')}",
             f"Welfare calls: {answers.get('welfare_call_party')}: {answers.get('welfare_call_arrangements')}",
@@ -300,8 +314,12 @@ class StartPlacementDialog(Dialog):
                 provider_days=answers.many("provider_days"),
                 provider_hours=Decimal(answers.get("provider_hours")),
                 school_hours=Decimal(answers.get("school_hours")),
-                other_hours=Decimal(answers.get("other_hours")),
-                other_providers=answers.text("other_providers"),
+                part_time=part_time_steps.plan(
+                    answers,
+                    timetable_steps.running(
+                        await self._active_placements(ctx, pupil), answers.date("start_date")
+                    ),
+                ),
                 attendance_code=answers.get("attendance_code"),
                 absence_deadline=answers.time("absence_deadline"),
                 welfare_call_party=party,

@@ -30,6 +30,7 @@ from storage.models.enums import (
 )
 from storage.models.keys import KeyCanary
 from storage.models.organisations import Organisation, Site
+from storage.models.part_time import PartTimeReview, PartTimeTimetable
 from storage.models.people import Person, Pupil
 from storage.models.placements import ChecklistItem, Placement
 from storage.models.reading import NoticeRead, ReadingCursor
@@ -76,6 +77,8 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
+    "PartTimeReview",
+    "PartTimeTimetable",
     "PendingFile",
     "Person",
     "Placement",

@@ -37,6 +37,8 @@ class NoticeKind(enum.StrEnum):
     review_soon = "review_soon"
     ending_soon = "ending_soon"
     part_time_review = "part_time_review"
+    part_time_ending = "part_time_ending"
+    part_time_expired = "part_time_expired"
     register_prompt = "register_prompt"
     no_report = "no_report"
     no_report_dsl = "no_report_dsl"
@@ -60,6 +62,8 @@ class NoticeKind(enum.StrEnum):
     placement_started = "placement_started"
     placement_ended = "placement_ended"
     placement_withdrawn = "placement_withdrawn"
+    # Each provider told which other providers are involved with the pupil.
+    other_providers = "other_providers"
     # The daily digest.
     digest = "digest"
     # To admins.
@@ -76,6 +80,8 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     NoticeKind.review_soon: (nudges.review_soon,),
     NoticeKind.ending_soon: (nudges.ending_soon,),
     NoticeKind.part_time_review: (nudges.part_time_review_overdue,),
+    NoticeKind.part_time_ending: (nudges.part_time_ending,),
+    NoticeKind.part_time_expired: (nudges.part_time_expired,),
     NoticeKind.register_prompt: (nudges.register_prompt,),
     NoticeKind.no_report: (nudges.no_report_provider,),
     NoticeKind.no_report_dsl: (nudges.no_report_dsl,),
@@ -101,6 +107,10 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     NoticeKind.placement_withdrawn: (
         provider_notices.placement_withdrawn,
         alerts.placement_withdrawn,
+    ),
+    NoticeKind.other_providers: (
+        provider_notices.other_providers_involved,
+        provider_notices.other_provider_left,
     ),
     NoticeKind.digest: (digest.heading,),
     NoticeKind.audit_chain_broken: (admin_notices.audit_chain_broken,),

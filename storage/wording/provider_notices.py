@@ -45,3 +45,26 @@ def chronology_shared(
         f"{reference}: {commissioner} has shared a safeguarding chronology entry with you "
         f"({kind}, dated {day:%d/%m/%Y}): {text}"
     )
+
+
+def _listed(others: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{provider} ({reference})" for provider, reference in others)
+
+
+def other_providers_involved(*, reference: str, others: list[tuple[str, str]]) -> str:
+    """Which other providers the pupil attends (provider name and reference, never a name)."""
+    return (
+        f"{reference}: the pupil also attends {_listed(others)}. Tell the school about any "
+        "concern, so the providers involved can be kept in the picture."
+    )
+
+
+def other_provider_left(
+    *, reference: str, left: tuple[str, str], others: list[tuple[str, str]]
+) -> str:
+    """Another provider is no longer involved (its placement ended)."""
+    still = _listed(others) if others else "none"
+    return (
+        f"{reference}: {left[0]} ({left[1]}) is no longer involved. Other providers still "
+        f"involved: {still}."
+    )

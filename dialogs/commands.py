@@ -22,6 +22,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.help import HelpDialog
     from dialogs.notices import NoticesDialog
     from dialogs.outcome import ExplainDialog, LateDialog
+    from dialogs.part_time_review import PartTimeReviewDialog
     from dialogs.reading import (
         ChronologyDialog,
         ContactsDialog,
@@ -57,6 +58,7 @@ def all_dialogs() -> list[Dialog]:
         HistoryDialog(),
         MoreDialog(),
         CheckDialog(),
+        PartTimeReviewDialog(),
         EndPlacementDialog(),
         WithdrawDialog(),
         ReportDialog(),

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import ChecklistItem, ChecklistStatus, Placement, PlacementStatus, Role
 from storage.rules import fulltime
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
-from storage.services.outbox import enqueue, staff_of
-from storage.wording import NoticeKind, provider_notices
+from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+from storage.wording import NoticeKind, alerts, provider_notices
 
 CHECK_KEY = "other_providers_told"
 
@@ -49,14 +49,15 @@ def _named(others: list[Placement]) -> list[tuple[str, str]]:
 
 async def recount(
     session: AsyncSession, change: Change, placement: Placement, *, on: dt.date
-) -> None:
+) -> bool:
     """Set the placement's hours at other providers to the others' real hours, and whether
-    it is full time, if they changed (audited)."""
+    it is full time, if they changed (audited). True if it was full time and no longer is."""
     hours = real_hours(
         await others_running(session, pupil_id=placement.pupil_id, on=on, excluding=placement.id)
     )
     if hours == placement.other_hours:
-        return
+        return False
+    was_full_time = placement.is_full_time
     before = snapshot(placement)
     placement.other_hours = hours
     placement.is_full_time = fulltime.check_full_time(
@@ -66,6 +67,7 @@ async def recount(
         full_time_hours=placement.full_time_hours,
     ).is_full_time
     await audit_updated(session, change, placement, before, placement_id=placement.id)
+    return was_full_time and not placement.is_full_time
 
 
 async def _tell(
@@ -172,5 +174,28 @@ async def after_end(session: AsyncSession, change: Change, placement: Placement)
                 others=_named(rest),
             ),
         )
-        await recount(session, change, member, on=on)
+        if await recount(session, change, member, on=on):
+            await _tell_leads_part_time(session, change, member, left=placement)
     return told
+
+
+async def _tell_leads_part_time(
+    session: AsyncSession, change: Change, placement: Placement, *, left: Placement
+) -> None:
+    """The commissioner's safeguarding leads hear that a placement's week fell short."""
+    text = alerts.now_part_time(
+        reference=placement.reference,
+        left=f"{left.provider.name} ({left.reference})",
+        total=fulltime.format_hours(placement.total_hours),
+        week=fulltime.format_hours(placement.full_time_hours),
+    )
+    for lead in await safeguarding_leads(session, placement.commissioner_id):
+        await enqueue(
+            session,
+            key=f"now-part-time:{placement.id}:{left.id}:{lead.id}",
+            kind=NoticeKind.other_providers,
+            recipient_id=lead.id,
+            placement_id=placement.id,
+            due_at=change.at,
+            text=text,
+        )

@@ -111,6 +111,7 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     NoticeKind.other_providers: (
         provider_notices.other_providers_involved,
         provider_notices.other_provider_left,
+        alerts.now_part_time,
     ),
     NoticeKind.digest: (digest.heading,),
     NoticeKind.audit_chain_broken: (admin_notices.audit_chain_broken,),

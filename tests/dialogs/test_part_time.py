@@ -108,7 +108,9 @@ async def test_the_agreement_is_stored_with_its_time_limit_and_the_c2_days(
         assert row.review_date == dt.date(2027, 1, 8) == placement.review_date
 
 
-async def test_a_time_limit_past_six_weeks_is_said_out_loud(db: Database, clock: FixedClock) -> None:
+async def test_a_time_limit_past_six_weeks_is_said_out_loud(
+    db: Database, clock: FixedClock
+) -> None:
     world = await build_world(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     answers = _part_time(world)
@@ -226,3 +228,63 @@ async def test_reminded_before_the_time_limit_and_after_it_never_after_the_end(
     async with db.sessions() as session:
         row = await session.scalar(select(PartTimeTimetable))
         assert row is not None and row.ended_on == dt.date(2027, 1, 8)
+
+
+async def test_a_review_with_the_pupil_and_parents_moves_the_limit_then_ends_it(
+    db: Database, clock: FixedClock
+) -> None:
+    world = await build_world(db, clock)
+    reference = await _start_part_time(db, clock, world)
+    clock.set(at_london(dt.date(2026, 12, 18), dt.time(15, 0)))
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await chat.say(f"review {reference}")
+    assert "C2 on Wed, Fri" in " ".join(o.get("text", "") for o in out)
+    refusals = {"held_on": ("19/12/2026", "not a future date"), "parent_agreed": ("no", "parent")}
+    answers = {
+        "held_on": "today",
+        "with_pupil": "yes",
+        "with_parents": "no",
+        "notes": "Pupil wants one more day at school; mum could not come, agreed by phone.",
+        "outcome": "continue",
+        "parent_agreed": "yes",
+        "new_ends_on": "29/01/2027",
+        "next_review_date": "22/01/2027",
+        "confirm": "yes",
+    }
+    warned = False
+    while out[-1]["type"] == "prompt":
+        field = prompt(out)["field"]
+        warned = warned or any("a parent or carer did not take part" in o.get("text", "") for o in out)
+        if field in refusals:
+            typed, expected = refusals.pop(field)
+            refused = await chat.say(typed)
+            assert refused[0]["type"] == "error" and expected in refused[0]["text"], refused
+        out = await chat.say(answers[field])
+    assert warned and not refusals
+    assert out[-1]["type"] == "done" and "now runs until 29/01/2027" in out[-1]["text"]
+    async with db.sessions() as session:
+        timetable = await session.scalar(select(PartTimeTimetable))
+        review = await session.scalar(select(PartTimeReview))
+        placement = await find_by_reference(session, reference)
+        assert timetable is not None and review is not None and placement is not None
+        assert (timetable.ends_on, timetable.review_date) == (
+            dt.date(2027, 1, 29),
+            dt.date(2027, 1, 22),
+        )
+        assert placement.review_date == dt.date(2027, 1, 22)
+        assert review.held_on == dt.date(2026, 12, 18) and review.outcome == "continue"
+        assert review.with_pupil and not review.with_parents
+        assert review.notes == answers["notes"]
+
+    # The next review: back to full time. No C2 from the next day.
+    clock.set(at_london(dt.date(2027, 1, 20), dt.time(15, 0)))
+    out = await chat.answer_all(
+        {**answers, "held_on": "today", "with_parents": "yes", "outcome": "full_time"},
+        start=f"review {reference}",
+    )
+    assert out[-1]["type"] == "done" and "ended on 20/01/2027" in out[-1]["text"]
+    dsl = await JsonChat.as_email(db, clock, world.dsl.email)
+    week = _week((await dsl.say("marks 18/01/2027"))[-1]["record"]["marks"], reference)
+    assert week["Wed AM"] == "C2" and week["Fri AM"] == ""
+    again = await chat.say(f"review {reference}")
+    assert again[0]["type"] == "error" and "no part-time timetable running" in again[0]["text"]

@@ -175,7 +175,9 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
             provider_is_school=provider.registration_status in SCHOOL_STATUSES,
         )
         or fulltime.provider_hours_problem(plan.provider_hours, days=len(plan.provider_days))
-        or fulltime.week_hours_problem(plan.provider_hours + plan.school_hours + other_hours)
+        # The hours given (the start dialog also counts the other placements' real hours in
+        # this check; a placement made directly keeps the older, lone check).
+        or fulltime.week_hours_problem(plan.provider_hours + plan.school_hours + plan.other_hours)
         or start_checks.absence_deadline_problem(plan.absence_deadline)
         or (
             start_checks.review_date_problem(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChecklistItem, ChecklistStatus, Placement, PlacementStatus, Role
 from storage.rules import fulltime
+from storage.services import part_time
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.wording import NoticeKind, alerts, provider_notices
@@ -150,6 +151,7 @@ async def after_start(session: AsyncSession, change: Change, placement: Placemen
         await _tick(session, change, member, rest)
         if member.id != placement.id:
             await recount(session, change, member, on=placement.start_date)
+            await part_time.cover_days(session, change, member.id, days=placement.days)
     return len(others)
 
 

@@ -181,3 +181,20 @@ async def end_with_placement(
     before = snapshot(timetable)
     timetable.ended_on = min(ended_on, timetable.ends_on)
     await audit_updated(session, change, timetable, before, placement_id=placement_id)
+
+
+async def cover_days(
+    session: AsyncSession, change: Change, placement_id: int, *, days: Collection[str]
+) -> None:
+    """Education now planned on more days (another placement started alongside): those days'
+    sessions are no longer C2 in a running part-time timetable."""
+    timetable = await current_timetable(session, placement_id)
+    if timetable is None or timetable.ended_on is not None:
+        return
+    covered = set(timetable.covered) | set(days)
+    joined = ",".join(d for d in part_time.WEEKDAYS if d in covered)
+    if joined == timetable.covered_days:
+        return
+    before = snapshot(timetable)
+    timetable.covered_days = joined
+    await audit_updated(session, change, timetable, before, placement_id=placement_id)

@@ -11,8 +11,15 @@ import datetime as dt
 from sqlalchemy import select
 
 from storage.clock import FixedClock
-from storage.models import ChecklistItem, ChecklistStatus, OutboxMessage, Placement
+from storage.models import (
+    ChecklistItem,
+    ChecklistStatus,
+    OutboxMessage,
+    PartTimeTimetable,
+    Placement,
+)
 from storage.services.audit import Change
+from storage.services.part_time import PartTimePlan
 from storage.services.placements import end_placement, find_by_reference
 from tests.support.answers import full_time_answers
 from tests.support.chat import JsonChat
@@ -137,3 +144,41 @@ async def test_when_one_ends_the_other_provider_is_told_and_the_hours_recounted(
         )
     assert to_dsl is not None and to_dsl.startswith(f"{new} is now 20.5 h of a 32.5 h week")
     assert "agree one with a parent" in to_dsl
+
+
+async def test_a_new_placement_s_days_are_no_longer_c2_in_the_other_s_part_time_timetable(
+    db: Database, clock: FixedClock
+) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        first = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.unregistered,
+            start=dt.date(2026, 11, 30),
+            days=("mon", "tue"),
+            provider_hours="12",
+            school_hours="0",
+            part_time=PartTimePlan(
+                parent_agreed_on=dt.date(2026, 11, 27),
+                circumstances="Anxiety; building up.",
+                ends_on=dt.date(2027, 1, 8),
+                covered_days=["mon", "tue"],
+            ),
+        )
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = full_time_answers(world.pupil.id, world.provider.id)
+    answers.update(
+        {"provider_days": "wed, thu, fri", "provider_hours": "20.5", "school_hours": "0"}
+    )
+    out = await chat.answer_all(answers, start="start")
+    assert out[-1]["record"]["is_full_time"] is True
+    async with db.sessions() as session:
+        timetable = await session.scalar(
+            select(PartTimeTimetable).where(PartTimeTimetable.placement_id == first.id)
+        )
+        assert timetable is not None and timetable.covered_days == "mon,tue,wed,thu,fri"
+        older = await session.get(Placement, first.id)
+        assert older is not None and older.is_full_time  # 12 h + 20.5 h elsewhere

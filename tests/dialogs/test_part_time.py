@@ -254,7 +254,9 @@ async def test_a_review_with_the_pupil_and_parents_moves_the_limit_then_ends_it(
     warned = False
     while out[-1]["type"] == "prompt":
         field = prompt(out)["field"]
-        warned = warned or any("a parent or carer did not take part" in o.get("text", "") for o in out)
+        warned = warned or any(
+            "a parent or carer did not take part" in o.get("text", "") for o in out
+        )
         if field in refusals:
             typed, expected = refusals.pop(field)
             refused = await chat.say(typed)

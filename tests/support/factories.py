@@ -26,8 +26,8 @@ from storage.models import (
 )
 from storage.services import directory
 from storage.services.audit import Change
-from storage.services.placements import ChecklistAnswer, PlacementPlan, create_placement
 from storage.services.part_time import PartTimePlan
+from storage.services.placements import ChecklistAnswer, PlacementPlan, create_placement
 from tests.support.database import Database
 
 

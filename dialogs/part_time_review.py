@@ -78,7 +78,8 @@ class PartTimeReviewDialog(PlacementDialog):
             validate=lambda day: (
                 "The review must have been held already (not a future date)."
                 if day > today
-                else f"The timetable started on {uk_date(timetable.starts_on)}."
+                else "The review can't be before the part-time timetable started "
+                f"({uk_date(timetable.starts_on)})."
                 if day < timetable.starts_on
                 else None
             ),

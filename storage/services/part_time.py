@@ -113,6 +113,51 @@ async def agreements_for(
     return {row.placement_id: agreement_of(row) for row in rows}
 
 
+async def history_of(session: AsyncSession, placement_id: int) -> list[dict[str, object]]:
+    """The placement's part-time timetables and their reviews, oldest first, as plain values
+    for the record export (sealed text decrypted: the export is the DSL's)."""
+    timetables = list(
+        await session.scalars(
+            select(PartTimeTimetable)
+            .where(PartTimeTimetable.placement_id == placement_id)
+            .order_by(PartTimeTimetable.id)
+        )
+    )
+    found: list[dict[str, object]] = []
+    for row in timetables:
+        reviews = await session.scalars(
+            select(PartTimeReview)
+            .where(PartTimeReview.timetable_id == row.id)
+            .order_by(PartTimeReview.held_on, PartTimeReview.id)
+        )
+        found.append(
+            {
+                "parent_agreed_on": row.parent_agreed_on.isoformat(),
+                "circumstances": row.circumstances,
+                "starts_on": row.starts_on.isoformat(),
+                "ends_on": row.ends_on.isoformat(),
+                "c2_days": part_time.c2_days(row.covered),
+                "review_date": row.review_date.isoformat(),
+                "ended_on": row.ended_on.isoformat() if row.ended_on else None,
+                "reviews": [
+                    {
+                        "held_on": r.held_on.isoformat(),
+                        "with_pupil": r.with_pupil,
+                        "with_parents": r.with_parents,
+                        "notes": r.notes,
+                        "outcome": r.outcome,
+                        "new_ends_on": r.new_ends_on.isoformat() if r.new_ends_on else None,
+                        "next_review_date": (
+                            r.next_review_date.isoformat() if r.next_review_date else None
+                        ),
+                    }
+                    for r in reviews
+                ],
+            }
+        )
+    return found
+
+
 async def record_review(
     session: AsyncSession,
     change: Change,

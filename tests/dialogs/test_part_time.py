@@ -16,6 +16,7 @@ from storage.models import OutboxMessage, PartTimeReview, PartTimeTimetable, Pla
 from storage.rules.calendar import at_london
 from storage.services.audit import Change
 from storage.services.placements import end_placement, find_by_reference
+from storage.services.pupil_record import pupil_record
 from tests.support.answers import PART_TIME_AGREED, full_time_answers
 from tests.support.chat import JsonChat, prompt
 from tests.support.database import Database
@@ -290,3 +291,12 @@ async def test_a_review_with_the_pupil_and_parents_moves_the_limit_then_ends_it(
     assert week["Wed AM"] == "C2" and week["Fri AM"] == ""
     again = await chat.say(f"review {reference}")
     assert again[0]["type"] == "error" and "no part-time timetable running" in again[0]["text"]
+    # The DSL's export of the pupil's record keeps the agreement and both reviews.
+    async with db.sessions() as session:
+        record = await pupil_record(
+            session, pupil_id=world.pupil.id, commissioner_id=world.school.id
+        )
+    [kept] = record["placements"][0]["part_time_timetables"]
+    assert kept["circumstances"] == PART_TIME_AGREED["part_time_circumstances"]
+    assert kept["c2_days"] == ["wed", "fri"] and kept["ended_on"] == "2027-01-20"
+    assert [r["outcome"] for r in kept["reviews"]] == ["continue", "full_time"]

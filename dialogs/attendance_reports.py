@@ -110,7 +110,8 @@ class MarksDialog(_OneShot):
                     *_week_summary(rows, monday),
                     "Marks: B/K attended (confirmed by the provider); D: at a school where the "
                     "pupil is also registered (not counted); other letters are absence codes; "
-                    "- no report from the provider (never enter it as attended); "
+                    "- no report from the provider (never enter it as attended); C2: a day the "
+                    "part-time timetable agreed with a parent leaves out; "
                     "· not at the provider or school closed.",
                     f'For your MIS: apbot marks --school "{school.name}" --from '
                     f"{monday:%d/%m/%Y} --to {friday:%d/%m/%Y} --out marks.csv",

@@ -139,6 +139,7 @@ class ChangePlacementDialog(PlacementDialog):
                     commissioner=placement.commissioner,
                     start=placement.start_date,
                     planned_end=placement.planned_end_date,
+                    today=today,
                     earliest_review=today,
                 ):
                     yield step
@@ -209,8 +210,11 @@ class ChangePlacementDialog(PlacementDialog):
                 ):
                     yield step
 
-    def update(self, answers: Answers, kind: Kind) -> PlacementUpdate:
-        """The answers as the change to make."""
+    def update(
+        self, answers: Answers, kind: Kind, *, other_hours: Decimal = Decimal(0)
+    ) -> PlacementUpdate:
+        """The answers as the change to make (`other_hours`: the pupil's other running
+        placements' hours, from their timetables, for a new timetable)."""
         match kind:
             case Kind.timetable:
                 return PlacementUpdate(
@@ -218,8 +222,7 @@ class ChangePlacementDialog(PlacementDialog):
                     provider_days=answers.many("provider_days"),
                     provider_hours=Decimal(answers.get("provider_hours")),
                     school_hours=Decimal(answers.get("school_hours") or 0),
-                    other_hours=Decimal(answers.get("other_hours") or 0),
-                    other_providers=answers.text("other_providers"),
+                    other_hours=other_hours,
                     review_date=answers.date("review_date"),
                 )
             case Kind.site:
@@ -263,7 +266,9 @@ class ChangePlacementDialog(PlacementDialog):
             ),
         ]
         if kind == Kind.timetable:
-            check = timetable_steps.full_time_check(answers, placement.commissioner)
+            check = timetable_steps.full_time_check(
+                answers, placement.commissioner, await _others(ctx, placement)
+            )
             lines.insert(5, check.summary)
         return "\n".join(lines)
 
@@ -304,7 +309,13 @@ class ChangePlacementDialog(PlacementDialog):
                 ctx.session,
                 ctx.change,
                 placement,
-                update=self.update(answers, kind),
+                update=self.update(
+                    answers,
+                    kind,
+                    other_hours=timetable_steps.other_hours(await _others(ctx, placement), None)
+                    if kind == Kind.timetable
+                    else Decimal(0),
+                ),
                 reason=answers.text("reason") or "",
             )
         except ChangeError as error:

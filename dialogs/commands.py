@@ -24,6 +24,7 @@ def all_dialogs() -> list[Dialog]:
     from dialogs.la_view import LaViewDialog
     from dialogs.notices import NoticesDialog
     from dialogs.outcome import ExplainDialog, LateDialog
+    from dialogs.part_time_review import PartTimeReviewDialog
     from dialogs.reading import (
         ChronologyDialog,
         ContactsDialog,
@@ -62,6 +63,7 @@ def all_dialogs() -> list[Dialog]:
         WhereDialog(),
         CheckDialog(),
         ChangePlacementDialog(),
+        PartTimeReviewDialog(),
         EndPlacementDialog(),
         WithdrawDialog(),
         ReportDialog(),

@@ -13,6 +13,7 @@ from dialogs import (
     attendance_steps,
     checklist_steps,
     objective_steps,
+    part_time_steps,
     pupil_steps,
     site_steps,
     timetable_steps,
@@ -63,8 +64,9 @@ def _already_placed(active: list[Placement]) -> Message:
     return Message(
         level="warning",
         text=f"This pupil already has an active placement: {listed}. While it runs, its hours "
-        "count towards the full-time total (I'll ask for them as hours at another provider). If "
-        "this new placement replaces it, end that one too.",
+        "count towards the full-time total, and each provider is told the other is involved "
+        "(reference and provider name only). If this new placement replaces it, end that one "
+        "too.",
     )
 
 
@@ -189,7 +191,7 @@ class StartPlacementDialog(Dialog):
             notes=warnings,
         ):
             yield step
-        check = timetable_steps.full_time_check(answers, commissioner)
+        check = timetable_steps.full_time_check(answers, commissioner, active)
         # Where no review was asked, what the check says goes with the next question.
         notes = timetable_steps.check_notes(answers, provider, check) if check.is_full_time else []
         async for step in attendance_steps.steps(
@@ -210,22 +212,23 @@ class StartPlacementDialog(Dialog):
             "What is the plan for the pupil's return or transition (to your school or another mainstream setting)?",
         )
         flags = pupil_steps.flags_of(pupil, answers)
+        # Other providers involved: the pupil's other placements running at the start (the
+        # bot tells each provider and ticks that check itself).
+        others = timetable_steps.running(active, start)
         async for step in checklist_steps.steps(
             answers,
             fsm_eligible="fsm_eligible" in flags,
             commissioner_is_school=commissioner.kind == OrgKind.school,
-            other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0,
+            other_providers_involved=bool(others),
             start=start,
             today=ctx.today,
         ):
             yield step
-        # As the placement service will decide which items apply (other providers named
-        # count even with no hours given).
+        # As the placement service will decide which items apply.
         facts = checklist.ChecklistConditions(
             fsm_eligible="fsm_eligible" in flags,
             commissioner_is_school=commissioner.kind == OrgKind.school,
-            other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0
-            or bool(answers.text("other_providers")),
+            other_providers_involved=bool(others),
         )
         yield Step(
             "confirm",
@@ -237,6 +240,7 @@ class StartPlacementDialog(Dialog):
                 pupil,
                 check,
                 checklist_steps.summary(answers, facts, is_full_time=check.is_full_time),
+                others,
             ),
         )
 
@@ -248,6 +252,7 @@ class StartPlacementDialog(Dialog):
         pupil: Pupil | None,
         check: fulltime.FullTimeCheck,
         checklist_line: str,
+        others: list[Placement],
     ) -> str:
         name = (
             pupil.full_name
@@ -262,9 +267,13 @@ class StartPlacementDialog(Dialog):
             f"At the provider: {days_text(answers.many('provider_days'))}, {answers.get('provider_hours')} h a week",
             check.summary,
         ]
-        if answers.get("review_date"):
-            lines.append(f"Part-time timetable review: {uk_date(answers.date('review_date'))}")
         lines.append(site_steps.summary(answers, provider))
+        if others:
+            lines.append(
+                "Other providers involved (each will be told): "
+                + "; ".join(f"{p.provider.name} ({p.reference})" for p in others)
+            )
+        lines += part_time_steps.summary(answers, others)
         lines += [
             f"Attendance code: {answers.get('attendance_code')}; absences reported by {answers.get('absence_deadline')}",
             f"Welfare calls: {answers.get('welfare_call_party')}: {answers.get('welfare_call_arrangements')}",
@@ -298,8 +307,12 @@ class StartPlacementDialog(Dialog):
                 provider_days=answers.many("provider_days"),
                 provider_hours=Decimal(answers.get("provider_hours")),
                 school_hours=Decimal(answers.get("school_hours")),
-                other_hours=Decimal(answers.get("other_hours")),
-                other_providers=answers.text("other_providers"),
+                part_time=part_time_steps.plan(
+                    answers,
+                    timetable_steps.running(
+                        await self._active_placements(ctx, pupil), answers.date("start_date")
+                    ),
+                ),
                 attendance_code=answers.get("attendance_code"),
                 absence_deadline=answers.time("absence_deadline"),
                 welfare_call_party=party,

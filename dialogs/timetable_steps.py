@@ -1,6 +1,7 @@
-"""The timetable as questions, and the full-time check: dates, days and hours at the provider,
-at school and elsewhere, and when a part-time timetable is reviewed. Used by start placement,
-and by change placement for a new timetable (`week_steps`)."""
+"""The timetable as questions, and the full-time check: dates, days and hours at the provider
+and at school (the pupil's other placements count with their real hours, found, not asked), and
+for a part-time week the agreement behind it (`part_time_steps`). Used by start placement, and
+by change placement for a new timetable (`week_steps`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+from dialogs import part_time_steps
 from dialogs.common import DAY_CHOICES, date_between
 from dialogs.context import Answers
 from dialogs.engine import Step
@@ -24,21 +26,29 @@ def _whole_number(raw: str) -> int:
     return int(text)
 
 
-def _other_hours_problem(hours: Decimal, *, existing: Decimal, elsewhere: str) -> str | None:
-    if hours < existing:
-        return (
-            f"{elsewhere} is {fulltime.format_hours(existing)} h a week on its own: count it "
-            f"(at least {fulltime.format_hours(existing)} h)."
-        )
-    return None
+def running(active: list[Placement], start: dt.date | None) -> list[Placement]:
+    """The pupil's other placements still running when this one starts (they count)."""
+    return [
+        p
+        for p in active
+        if start is None or p.planned_end_date is None or p.planned_end_date >= start
+    ]
 
 
-def full_time_check(answers: Answers, commissioner: Organisation) -> fulltime.FullTimeCheck:
-    """The full-time check of the hours answered (every hours question answered)."""
+def other_hours(active: list[Placement], start: dt.date | None) -> Decimal:
+    """The other running placements' hours at their providers, from their timetables."""
+    return sum((p.provider_hours for p in running(active, start)), Decimal(0))
+
+
+def full_time_check(
+    answers: Answers, commissioner: Organisation, active: list[Placement]
+) -> fulltime.FullTimeCheck:
+    """The full-time check of the hours answered (every hours question answered), with the
+    other placements' real hours."""
     return fulltime.check_full_time(
         provider_hours=Decimal(answers.get("provider_hours")),
         school_hours=Decimal(answers.get("school_hours")),
-        other_hours=Decimal(answers.get("other_hours")),
+        other_hours=other_hours(active, answers.date("start_date")),
         full_time_hours=commissioner.full_time_hours,
     )
 
@@ -112,6 +122,7 @@ async def steps(
         commissioner=commissioner,
         start=start,
         planned_end=answers.date("planned_end_date"),
+        today=today,
     ):
         yield step
 
@@ -124,12 +135,13 @@ async def week_steps(
     commissioner: Organisation,
     start: dt.date,
     planned_end: dt.date | None,
+    today: dt.date,
     earliest_review: dt.date | None = None,
 ) -> AsyncIterator[Step]:
-    """The week: days and hours at the provider, at school and elsewhere, and the review of a
-    part-time timetable (used by `start`, and by `change` for a new timetable). `active`: the
-    pupil's other placements still running (their hours count); `earliest_review`: a review
-    can't be before this day (today, when a running placement's timetable changes)."""
+    """The week: days and hours at the provider and at school (the pupil's other running
+    placements count with their real hours), then, for a part-time week: at `start`, the
+    agreement behind it (`part_time_steps`); in `change` (`earliest_review` given: a running
+    placement's new timetable), when it is reviewed, not before `earliest_review`."""
     yield Step(
         "provider_days",
         PromptKind.multichoice,
@@ -158,40 +170,48 @@ async def week_steps(
         validate=lambda hours: fulltime.provider_hours_problem(hours, days=days, sessions=sessions),
     )
     provider_hours = Decimal(answers.get("provider_hours"))
+    others = running(active, start)
+    elsewhere = other_hours(active, start)
+    counted = (
+        [
+            Message(
+                level="info",
+                text="Counted in the full-time total, from their timetables: "
+                + "; ".join(
+                    f"{p.reference} at {p.provider.name}, "
+                    f"{fulltime.format_hours(p.provider_hours)} h a week"
+                    for p in others
+                )
+                + ". Each provider will be told the other is involved (reference and provider "
+                "name only).",
+            )
+        ]
+        if others
+        else []
+    )
     yield Step(
         "school_hours",
         PromptKind.text,
         "Hours a week at your school (0 if none)?",
         parse=parse_hours,
         default="0",
-        validate=lambda hours: fulltime.week_hours_problem(provider_hours + hours),
+        notes=counted,
+        validate=lambda hours: fulltime.week_hours_problem(provider_hours + hours + elsewhere),
     )
     school_hours = Decimal(answers.get("school_hours"))
-    # The other placements still running when this one starts count in its week.
-    running = [p for p in active if p.planned_end_date is None or p.planned_end_date >= start]
-    existing_hours = sum((p.provider_hours for p in running), Decimal(0))
-    elsewhere = ", ".join(f"{p.reference} at {p.provider.name}" for p in running)
-    yield Step(
-        "other_hours",
-        PromptKind.text,
-        "Hours a week at any other provider (0 if none)?"
-        + (f" Count {elsewhere}: {fulltime.format_hours(existing_hours)} h." if running else ""),
-        parse=parse_hours,
-        default=fulltime.format_hours(existing_hours),
-        validate=lambda hours: (
-            _other_hours_problem(hours, existing=existing_hours, elsewhere=elsewhere)
-            or fulltime.week_hours_problem(provider_hours + school_hours + hours)
-        ),
-    )
-    if Decimal(answers.get("other_hours") or 0) > 0:
-        yield Step(
-            "other_providers",
-            PromptKind.text,
-            "Which other provider(s)?",
-            default=elsewhere or None,
-        )
-    check = full_time_check(answers, commissioner)
-    if not check.is_full_time:
+    check = full_time_check(answers, commissioner, active)
+    if not check.is_full_time and earliest_review is None:
+        async for step in part_time_steps.steps(
+            answers,
+            start=start,
+            planned_end=planned_end,
+            school_hours=school_hours,
+            others=others,
+            today=today,
+            notes=check_notes(answers, provider, check),
+        ):
+            yield step
+    elif not check.is_full_time:
         yield Step(
             "review_date",
             PromptKind.date,

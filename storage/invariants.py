@@ -32,6 +32,10 @@ through the same functions the product's views use (and the product's own ready-
   full-time week (`storage.rules.fulltime.check_full_time`), however often its timetable was
   changed, and a part-time one has a review date; every change to a placement (`change`) was
   made while it was active.
+- `part_time_within_its_terms`: a part-time timetable (C2) was agreed with a parent no later
+  than it was recorded, runs from the placement's start to a time limit no later than its
+  planned end, is reviewed on or before that limit while it runs, and has ended by the time
+  its placement is closed (no C2, and no reminder, after that).
 
 Two more are checked through the dialogs by the stateful property test (storage does not call
 dialogs): `CHECKED_THROUGH_DIALOGS`.
@@ -63,6 +67,7 @@ from storage.models import (
     ChronologyKind,
     ConcernReview,
     OutboxMessage,
+    PartTimeTimetable,
     Placement,
     PlacementChange,
     PlacementDay,
@@ -635,6 +640,47 @@ async def days_at_the_providers_sites(session: AsyncSession, now: dt.datetime) -
     ]
 
 
+# --- Part-time timetables ---------------------------------------------------------------------
+
+
+async def part_time_within_its_terms(session: AsyncSession, now: dt.datetime) -> list[str]:
+    """Every part-time timetable keeps the terms the regulations allow it (see the module
+    docstring)."""
+    violations = []
+    rows = await session.execute(
+        select(PartTimeTimetable, Placement).join(
+            Placement, Placement.id == PartTimeTimetable.placement_id
+        )
+    )
+    for timetable, p in rows.all():
+        recorded = timetable.created_at.astimezone(LONDON).date()
+        if timetable.parent_agreed_on > recorded:
+            violations.append(
+                f"{p.reference}: part-time timetable recorded on {_d(recorded)} with a parent's "
+                f"agreement dated later ({_d(timetable.parent_agreed_on)})"
+            )
+        if timetable.starts_on < p.start_date or timetable.ends_on < timetable.starts_on:
+            violations.append(
+                f"{p.reference}: part-time timetable from {_d(timetable.starts_on)} to "
+                f"{_d(timetable.ends_on)} is outside the placement (from {_d(p.start_date)})"
+            )
+        if p.planned_end_date is not None and timetable.ends_on > p.planned_end_date:
+            violations.append(
+                f"{p.reference}: part-time time limit {_d(timetable.ends_on)} is after the "
+                f"planned end {_d(p.planned_end_date)}"
+            )
+        if timetable.ended_on is None and timetable.review_date > timetable.ends_on:
+            violations.append(
+                f"{p.reference}: part-time timetable reviewed {_d(timetable.review_date)}, after "
+                f"its time limit {_d(timetable.ends_on)}"
+            )
+        if p.status.is_closed and timetable.ended_on is None:
+            violations.append(
+                f"{p.reference} {p.status.closed_phrase} but its part-time timetable has not ended"
+            )
+    return violations
+
+
 # --- All of them -------------------------------------------------------------------------------
 
 INVARIANTS: dict[str, Check] = {
@@ -646,6 +692,7 @@ INVARIANTS: dict[str, Check] = {
     "automatic_entries_by_system": automatic_entries_by_system,
     "concern_decisions_recorded": concern_decisions_recorded,
     "checklist_counts_agree": checklist_counts_agree,
+    "part_time_within_its_terms": part_time_within_its_terms,
     "timetable_checked": timetable_checked,
     "days_at_the_providers_sites": days_at_the_providers_sites,
 }

@@ -14,7 +14,7 @@ from dialogs.engine import Dialog
 from dialogs.runner import DialogRunner, Incoming
 from storage.access import roles_for
 from storage.models import OutboxMessage
-from tests.support.answers import full_time_answers
+from tests.support.answers import PART_TIME_AGREED, full_time_answers
 from tests.support.chat import JsonChat
 from tests.support.factories import (
     AUTOMATIC_ENTRY,
@@ -174,6 +174,47 @@ async def test_each_reading_command_shows_each_person_only_their_part(db, clock)
             assert out[-1]["type"] == "done", f"{name} {command}: {out[-1]}"
             assert seen == readers[name], f"{name} {command}: saw {seen}"
             assert reference in read
+
+
+async def test_a_part_time_timetable_is_reviewed_and_read_only_by_the_commissioning_staff(
+    db, clock
+) -> None:
+    """`review` shows the agreed part-time timetable (its dates and C2 days) before asking:
+    the commissioning school's teacher and DSL only; the circumstances and the review notes
+    (sealed) are never shown to anyone there, and nobody else learns the pupil's name."""
+    world = await build_world(db, clock)
+    answers = {
+        **full_time_answers(world.pupil.id, world.provider.id),
+        **PART_TIME_AGREED,
+        "provider_days": "mon, tue",
+        "provider_hours": "10",
+        "school_hours": "5",
+        "school_days": "thu",
+    }
+    done = (await JsonChat(db, clock, world.teacher).answer_all(answers, start="start"))[-1]
+    reference = done["record"]["reference"]
+    allowed = {"teacher", "dsl"}
+    people = {
+        "teacher": world.teacher,
+        "dsl": world.dsl,
+        "other_teacher": world.other_teacher,
+        "other_dsl": world.other_dsl,
+        "provider": world.provider_staff,
+        "other_provider": world.unregistered_staff,
+        "la_officer": world.la_officer,
+        "admin": world.admin,
+    }
+    for name, person in people.items():
+        chat = JsonChat(db, clock, person)
+        out = await chat.say(f"review {reference}")
+        text = " ".join(o.get("text", "") for o in out)
+        assert PART_TIME_AGREED["part_time_circumstances"] not in text
+        if name in allowed:
+            assert out[-1]["type"] == "prompt" and "C2 on Wed, Fri" in text, f"{name}: {out}"
+            await chat.say("cancel")
+        else:
+            assert out[0]["type"] == "error", f"{name}: {out}"
+            assert "Jamie" not in text and "C2" not in text, f"{name}: {text}"
 
 
 async def test_shared_channel_messages_and_logs_never_carry_a_pupil(

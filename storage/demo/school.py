@@ -35,6 +35,7 @@ from storage.rules.checklist import ALL_ITEMS
 from storage.rules.whereabouts import DayWhere
 from storage.services import directory
 from storage.services.audit import Change
+from storage.services.part_time import PartTimePlan
 from storage.services.placements import (
     ChecklistAnswer,
     PlacementPlan,
@@ -383,6 +384,14 @@ async def _add_placements(
         welfare_call_arrangements="Form tutor rings home if the project reports an absence.",
         objectives="Motor-vehicle skills; build confidence before the EHCP annual review.",
         return_plan="Review the timetable with parent and SENCo at the review date.",
+        # At school on Mondays and Wednesdays: Fridays are the part-time (C2) sessions, agreed
+        # with her mum until the review.
+        part_time=PartTimePlan(
+            parent_agreed_on=part_time_start - dt.timedelta(days=3),
+            circumstances="Anxiety after a long absence; building back up to full time.",
+            ends_on=today + dt.timedelta(days=14),
+            covered_days=["mon", "tue", "wed", "thu"],
+        ),
     )
     dual = await place(
         "riverside_teacher",

@@ -32,6 +32,7 @@ from storage.models.enums import (
 )
 from storage.models.keys import KeyCanary
 from storage.models.organisations import Organisation, Site
+from storage.models.part_time import PartTimeReview, PartTimeTimetable
 from storage.models.people import Person, Pupil
 from storage.models.placement_changes import (
     ObjectiveProgress,
@@ -93,6 +94,8 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxStatus",
+    "PartTimeReview",
+    "PartTimeTimetable",
     "PendingFile",
     "Person",
     "Placement",

@@ -38,6 +38,7 @@ from typing import Protocol
 
 from storage.rules import codes
 from storage.rules.calendar import SchoolCalendar
+from storage.rules.part_time import PartTimeAgreement
 
 NO_REPORT = "-"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -122,12 +123,28 @@ def _placement_not_counted(placement: PlacementTimetable) -> bool:
     return found is not None and found.counting == "not_counted"
 
 
-def _part_time_only_at_provider(placement: PlacementTimetable) -> bool:
-    return (
-        not placement.is_full_time
-        and placement.school_hours == Decimal(0)
-        and placement.other_hours == Decimal(0)
-    )
+def _not_at_provider(
+    placement: PlacementTimetable, day: dt.date, part_time: PartTimeAgreement | None
+) -> Mark:
+    """A weekday the pupil is not due at the provider: C2 only on the sessions an agreed
+    part-time timetable leaves out, within its agreed dates; otherwise the school's own register
+    decides (never C2 for a part-time week nobody agreed, nor after the time limit)."""
+    if part_time is not None and part_time.is_c2(day):
+        return Mark(
+            codes.PART_TIME_CODE,
+            MarkKind.part_time,
+            "Part-time timetable agreed with the parent (until "
+            f"{part_time.last_day:%d/%m/%Y}): no education planned this day",
+            None,
+        )
+    note = "Not timetabled at the provider: take the mark from your own register"
+    if part_time is not None and day > part_time.last_day:
+        note += f" (the part-time timetable ended on {part_time.last_day:%d/%m/%Y}: not C2)"
+    elif part_time is not None and part_time.applies_on(day):
+        note += " (education is planned elsewhere this day in the agreed part-time timetable)"
+    elif not placement.is_full_time:
+        note += " (no part-time timetable is agreed with a parent for this day: not C2)"
+    return Mark("", MarkKind.not_at_provider, note, None)
 
 
 def _code_meaning(code: str) -> str:
@@ -142,9 +159,11 @@ def session_mark(
     *,
     calendar: SchoolCalendar,
     today: dt.date,
+    part_time: PartTimeAgreement | None = None,
 ) -> Mark:
     """The home school's mark for one weekday session inside the placement, and how it counts
-    (see the module docstring)."""
+    (see the module docstring). `part_time`: the placement's agreed part-time timetable, if any
+    (its uncovered sessions within its dates are C2)."""
     closed = calendar.reason_closed(day)
     if closed is not None:
         return Mark("", MarkKind.closed, f"No session: school closed ({closed})", None)
@@ -177,20 +196,7 @@ def session_mark(
             counting,
         )
     if WEEKDAYS[day.weekday()] not in placement.days:
-        if _part_time_only_at_provider(placement):
-            return Mark(
-                codes.PART_TIME_CODE,
-                MarkKind.part_time,
-                "Part-time timetable: no education planned this day",
-                None,
-            )
-        return Mark(
-            "",
-            MarkKind.not_at_provider,
-            "Not timetabled at the provider: take the mark from your own register"
-            + ("" if placement.is_full_time else " (C2 if no education is planned)"),
-            None,
-        )
+        return _not_at_provider(placement, day, part_time)
     if day > today:
         return Mark("", MarkKind.future, "Still to come", None)
     if day == today:
@@ -324,6 +330,7 @@ def placement_marks(
     end: dt.date,
     today: dt.date,
     calendar: SchoolCalendar,
+    part_time: PartTimeAgreement | None = None,
 ) -> list[tuple[dt.date, str, Mark]]:
     """Every weekday session of the placement from `start` to `end` (inside the placement),
     with its mark. `reports` is keyed by (date, "AM" or "PM")."""
@@ -334,7 +341,12 @@ def placement_marks(
         if day.weekday() < 5:
             for which in SESSIONS:
                 mark = session_mark(
-                    placement, day, reports.get((day, which)), calendar=calendar, today=today
+                    placement,
+                    day,
+                    reports.get((day, which)),
+                    calendar=calendar,
+                    today=today,
+                    part_time=part_time,
                 )
                 rows.append((day, which, mark))
         day += dt.timedelta(days=1)

@@ -77,7 +77,8 @@ class ChecklistDefinition:
     """One safeguarding check from the guidance.
 
     `automatic` items are answered by the start-placement dialog itself (for example the
-    absence deadline or the full-time check) rather than asked as a separate question.
+    absence deadline or the full-time check, or the bot when it tells the providers which
+    others are involved) rather than asked as a separate question.
     `default_due_days` counts from the placement start date; 0 means before the pupil starts.
     """
 
@@ -174,6 +175,8 @@ ALL_ITEMS: tuple[ChecklistDefinition, ...] = (
         ),
         default_due_days=FIRST_WEEK,
         applies=ApplyWhen.other_providers_involved,
+        # The bot tells each provider itself, and ticks it (storage/services/other_providers.py).
+        automatic=True,
     ),
     ChecklistDefinition(
         key="fsm_arranged",

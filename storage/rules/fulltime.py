@@ -4,7 +4,8 @@ unregistered (non-school) providers.
 "Pupils must receive full-time provision in total": hours at the AP, at the home school and at
 any other provider are added up and compared with the school's full-time week (32.5 hours by
 default, the DfE expectation for a mainstream school week). Anything less is a part-time
-timetable: sessions not attended are coded C2 and the timetable needs a review date.
+timetable: agreed with a parent, time-limited and reviewed (`part_time.py`); the sessions it
+leaves out, and only those, are coded C2. Other placements count with their real hours.
 
 Hours are bounded by what a week can hold (at most 8 hours a day, 4 a session), so 25 hours on
 one day can't make a timetable look full time.
@@ -79,7 +80,8 @@ class FullTimeCheck:
         return (
             f"Part-time timetable: {total} h of {week} h, "
             f"{format_hours(self.shortfall)} h short. "
-            "Sessions not attended are coded C2; a review date is required."
+            "It needs a parent's agreement, a time limit and reviews; only the sessions it "
+            "leaves out are coded C2."
         )
 
 

@@ -48,6 +48,9 @@ class PlacementFacts:
     unexplained_days: frozenset[dt.date] = frozenset()
     # The Letter of Assurance's checklist item id while it is not received (None: received).
     letter_of_assurance_item: int | None = None
+    # The time limit of the part-time timetable agreed with the parent, while it runs
+    # (None: no part-time timetable, or it has ended).
+    part_time_ends: dt.date | None = None
 
     @property
     def who(self) -> str:

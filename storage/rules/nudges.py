@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
-from storage.rules import cadence, checklist
+from storage.rules import cadence, checklist, part_time
 from storage.rules.calendar import SchoolCalendar, at_london, london_date
 from storage.rules.nudge_facts import (
     WEEKDAYS,
@@ -255,6 +255,48 @@ def placement_reminders(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
             )
 
 
+def part_time_limit(p: PlacementFacts, f: Facts) -> Iterable[Nudge]:
+    """An agreed part-time timetable near its time limit: once, within 5 school days of it;
+    then each school day once it has passed. To the person who started the placement and the
+    safeguarding leads. Nothing once it has ended (a review, or the placement ending)."""
+    due = _reminder_due(p, f)
+    if due is None or p.part_time_ends is None:
+        return
+    today, ends = f.today, p.part_time_ends
+    people = dict.fromkeys((p.owner_id, *f.leads.get(p.commissioner_id, ())))
+    if today <= ends:
+        left = part_time.school_days_until(today, ends, p.calendar)
+        if left > part_time.REMIND_SCHOOL_DAYS:
+            return
+        for to in people:
+            yield _reminder(
+                p,
+                f,
+                due,
+                key=f"part-time-ending:{p.id}:{ends.isoformat()}",
+                kind=NoticeKind.part_time_ending,
+                to=to,
+                text=nudge_wording.part_time_ending(p.who, ends, left),
+                subject=f"part-time:{p.id}",
+                open_command=f"review {p.reference}",
+                repeats=False,
+            )
+        return
+    for to in people:
+        yield _reminder(
+            p,
+            f,
+            due,
+            key=f"part-time-expired:{p.id}:{today.isoformat()}",
+            kind=NoticeKind.part_time_expired,
+            to=to,
+            text=nudge_wording.part_time_expired(p.who, ends),
+            subject=f"part-time:{p.id}",
+            open_command=f"review {p.reference}",
+            repeats=True,
+        )
+
+
 def register_prompts(f: Facts) -> Iterable[Nudge]:
     """Each school day, each provider's staff are asked to take the register for the pupils
     expected that day: at 09:00 (or 30 minutes before the earliest deadline, if sooner), until
@@ -432,6 +474,7 @@ def due_nudges(f: Facts, *, reminders: bool = True, timely: bool = True) -> list
         found += checks_overdue(f, by_id)
         for p in f.placements:
             found += placement_reminders(p, f)
+            found += part_time_limit(p, f)
             found += letter_of_assurance_missing(p, f)
     if timely:
         found += register_prompts(f)

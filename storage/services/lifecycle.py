@@ -31,6 +31,7 @@ from storage.models import (
     WelfareEscalation,
 )
 from storage.rules import checklist
+from storage.services import other_providers, part_time
 from storage.services.audit import Change, audit_updated, snapshot
 from storage.services.chronology import AUTOMATIC_NOTE
 from storage.services.outbox import enqueue, staff_of
@@ -122,6 +123,8 @@ async def withdraw_placement(
     placement.next_qa_due = None
     placement.closed_at = change.at
     await audit_updated(session, change, placement, before, placement_id=placement.id)
+    await part_time.end_with_placement(session, change, placement.id, ended_on=today)
+    await other_providers.after_end(session, change, placement)
     await close_open_calls(session, change, placement)
     for person in await staff_of(session, placement.provider_id, Role.provider):
         await enqueue(

@@ -14,8 +14,10 @@ module reads the records and the history, and writes the CSV.
 - the provider never said: `-` "no report from provider" (never shown as attended); today,
   "not reported yet";
 - a weekday the pupil is not timetabled at the provider: no mark, the school's own register
-  decides, except on a part-time timetable with no hours anywhere else, where it is C2 (leave of
-  absence for a pupil on a part-time timetable): nobody is educating the pupil that day;
+  decides, except a weekday the agreed part-time timetable leaves out (no education planned
+  at the provider, at school or at another provider), within its agreed dates: C2 (leave of
+  absence for a pupil on a part-time timetable). Never C2 after the time limit, nor for a
+  part-time week nobody agreed with a parent, nor for a missed session at the provider;
 - a day still to come: no mark.
 """
 
@@ -44,6 +46,7 @@ from storage.models import (
 from storage.rules import attendance, codes
 from storage.rules.attendance import NO_REPORT, AttendanceFigures, MarkKind, Report
 from storage.rules.calendar import SchoolCalendar
+from storage.services.part_time import agreements_for
 
 __all__ = ["NO_REPORT", "AttendanceFigures", "MarkKind", "SessionMark", "attendance_rate"]
 
@@ -115,6 +118,7 @@ async def marks_for(
             )
         )
     }
+    agreements = await agreements_for(session, ids)
     names = await _reporters(session, {r.reported_by_id for r in records.values()})
     history = await _history(session, [r.id for r in records.values()])
     rows: list[SessionMark] = []
@@ -125,7 +129,12 @@ async def marks_for(
                 for which in RegisterSession:
                     record = records.get((placement.id, day, which))
                     found = attendance.session_mark(
-                        placement, day, report_of(record), calendar=calendar, today=today
+                        placement,
+                        day,
+                        report_of(record),
+                        calendar=calendar,
+                        today=today,
+                        part_time=agreements.get(placement.id),
                     )
                     rows.append(
                         SessionMark(

@@ -32,6 +32,7 @@ from storage.models import (
     ContactWith,
     Organisation,
     OrgKind,
+    PartTimeTimetable,
     Person,
     Placement,
     PlacementStatus,
@@ -202,6 +203,10 @@ def candidate_ids(
                 Placement.start_date <= today,
             ),
             select(Placement.id).where(ACTIVE, Placement.review_date <= soon),
+            # A part-time timetable near or past its time limit, still running.
+            select(PartTimeTimetable.placement_id.label("id")).where(
+                PartTimeTimetable.ended_on.is_(None), PartTimeTimetable.ends_on <= soon
+            ),
             select(Placement.id).where(ACTIVE, Placement.planned_end_date.between(today, soon)),
             # No contact with the provider for a week (counted from the start when there has
             # been none); a parent's or the pupil's contact is not the weekly interaction.
@@ -326,6 +331,11 @@ async def gather_facts(
         )
         .scalar_subquery()
     )
+    part_time_ends = (
+        select(func.max(PartTimeTimetable.ends_on))
+        .where(PartTimeTimetable.placement_id == Placement.id, PartTimeTimetable.ended_on.is_(None))
+        .scalar_subquery()
+    )
     rows = (
         await session.execute(
             select(
@@ -345,6 +355,7 @@ async def gather_facts(
                 last_contact.label("last_contact"),
                 reported_today.label("reported_today"),
                 letter_item.label("letter_item"),
+                part_time_ends.label("part_time_ends"),
             )
             .join(provider, provider.id == Placement.provider_id)
             .where(ACTIVE, Placement.id.in_(select(candidates.c.id)))
@@ -390,6 +401,7 @@ async def gather_facts(
             reported_today=bool(row.reported_today),
             unexplained_days=frozenset(unexplained.get(row.id, ())),
             letter_of_assurance_item=row.letter_item,
+            part_time_ends=row.part_time_ends,
         )
         for row in rows
     )

@@ -25,6 +25,7 @@ from storage.models import (
     ConcernReview,
     NudgeSnooze,
     OutboxMessage,
+    PartTimeTimetable,
     Person,
     Placement,
     PlacementStatus,
@@ -145,6 +146,14 @@ async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime)
         )
         if decided is not None:
             return "the placement was reviewed"
+    elif kind == "part-time":
+        running = await session.scalar(
+            select(PartTimeTimetable.ends_on).where(
+                PartTimeTimetable.placement_id == int(rest), PartTimeTimetable.ended_on.is_(None)
+            )
+        )
+        if running is None:
+            return "the part-time timetable has ended"
     elif kind == "report":
         placement_id, _, day = rest.partition(":")
         reported = await session.scalar(

@@ -287,7 +287,8 @@ async def _apply(
             placement.provider_hours = update.provider_hours
             placement.school_hours = update.school_hours or Decimal(0)
             placement.other_hours = update.other_hours or Decimal(0)
-            placement.other_providers = update.other_providers
+            if update.other_providers is not None:  # the old free text is kept as it was
+                placement.other_providers = update.other_providers
             check = fulltime.check_full_time(
                 provider_hours=placement.provider_hours,
                 school_hours=placement.school_hours,

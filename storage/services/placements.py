@@ -31,8 +31,10 @@ from storage.models import (
     WelfareCallStatus,
 )
 from storage.rules import cadence, checklist, codes, fulltime, start_checks
+from storage.services import other_providers, part_time
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+from storage.services.part_time import PartTimePlan
 from storage.services.placement_changes import ObjectiveAgreed, set_objectives
 from storage.services.terms import placement_days
 from storage.wording import NoticeKind, alerts, provider_notices
@@ -78,7 +80,10 @@ class PlacementPlan(BaseModel):
     provider_days: list[str] = Field(min_length=1)
     provider_hours: Decimal
     school_hours: Decimal = Decimal(0)
+    # Hours at providers not recorded here (the other placements' real hours are counted
+    # by the service itself); the start dialog no longer asks.
     other_hours: Decimal = Decimal(0)
+    # Free text from before the other placements were found: kept read-only, never asked.
     other_providers: str | None = None
     attendance_code: str
     absence_deadline: dt.time
@@ -91,6 +96,8 @@ class PlacementPlan(BaseModel):
     return_plan: str | None = None
     checklist: dict[str, ChecklistAnswer] = Field(default_factory=dict)
     status: PlacementStatus = PlacementStatus.active
+    # What was agreed with the parent, for a part-time timetable.
+    part_time: PartTimePlan | None = None
 
 
 async def new_reference(session: AsyncSession) -> str:
@@ -163,12 +170,17 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
             raise PlacementError("That site does not belong to the provider.")
     if plan.planned_end_date and plan.planned_end_date <= plan.start_date:
         raise PlacementError("The planned end must be after the start date.")
+    others = await other_providers.others_running(session, pupil_id=pupil.id, on=plan.start_date)
+    # The other placements' real hours, from their timetables.
+    other_hours = max(plan.other_hours, other_providers.real_hours(others))
     problem = (
         codes.placement_code_problem(
             plan.attendance_code,
             provider_is_school=provider.registration_status in SCHOOL_STATUSES,
         )
         or fulltime.provider_hours_problem(plan.provider_hours, days=len(plan.provider_days))
+        # The hours given (the start dialog also counts the other placements' real hours in
+        # this check; a placement made directly keeps the older, lone check).
         or fulltime.week_hours_problem(plan.provider_hours + plan.school_hours + plan.other_hours)
         or start_checks.absence_deadline_problem(plan.absence_deadline)
         or (
@@ -188,16 +200,20 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
     check = fulltime.check_full_time(
         provider_hours=plan.provider_hours,
         school_hours=plan.school_hours,
-        other_hours=plan.other_hours,
+        other_hours=other_hours,
         full_time_hours=commissioner.full_time_hours,
     )
     if not check.is_full_time and plan.review_date is None:
         raise PlacementError("A part-time timetable needs a review date.")
+    if check.is_full_time and plan.part_time is not None:
+        raise PlacementError(
+            "This timetable is full time: there is no part-time timetable to agree."
+        )
 
     facts = checklist.ChecklistConditions(
         fsm_eligible=pupil.fsm_eligible,
         commissioner_is_school=commissioner.kind == OrgKind.school,
-        other_providers_involved=plan.other_hours > 0 or bool(plan.other_providers),
+        other_providers_involved=bool(others) or plan.other_hours > 0 or bool(plan.other_providers),
     )
     answers = {**plan.checklist, **_automatic_answers(plan, check)}
     la_notified = answers.get("la_notified")
@@ -215,7 +231,7 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         provider_days=",".join(plan.provider_days),
         provider_hours=plan.provider_hours,
         school_hours=plan.school_hours,
-        other_hours=plan.other_hours,
+        other_hours=other_hours,
         other_providers=plan.other_providers,
         full_time_hours=commissioner.full_time_hours,
         is_full_time=check.is_full_time,
@@ -271,8 +287,18 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
     )
     await set_objectives(session, change, placement, objectives)
 
+    if plan.part_time is not None:
+        assert plan.review_date is not None
+        try:
+            await part_time.record_part_time(
+                session, change, placement, plan.part_time, review_date=plan.review_date
+            )
+        except part_time.PartTimeError as error:
+            raise PlacementError(str(error)) from error
     await session.refresh(placement, attribute_names=["checklist"])
     await _announce_start(session, change, placement, pupil)
+    if await other_providers.after_start(session, change, placement):
+        await session.refresh(placement, attribute_names=["checklist"])
     return placement
 
 
@@ -443,6 +469,8 @@ async def end_placement(
     placement.next_qa_due = None
     placement.closed_at = change.at
     await audit_updated(session, change, placement, before, placement_id=placement.id)
+    await part_time.end_with_placement(session, change, placement.id, ended_on=ended_on)
+    await other_providers.after_end(session, change, placement)
     closed = await close_open_calls(session, change, placement)
     if neet:
         await tell_leads(

@@ -34,6 +34,7 @@ from storage.models import (
 from storage.rules import checklist
 from storage.rules.attendance import Report, placement_figures
 from storage.services.chronology import SYSTEM_AUTHOR
+from storage.services.part_time import history_of as part_time_history
 from storage.services.terms import calendar_for
 
 
@@ -245,6 +246,8 @@ async def pupil_record(
                     }
                     for item in placement.checklist
                 ],
+                # The agreement behind a part-time timetable, and each review of it.
+                "part_time_timetables": await part_time_history(session, placement.id),
                 "qa_visits": [
                     _row(
                         v,

@@ -39,6 +39,8 @@ class NoticeKind(enum.StrEnum):
     review_soon = "review_soon"
     ending_soon = "ending_soon"
     part_time_review = "part_time_review"
+    part_time_ending = "part_time_ending"
+    part_time_expired = "part_time_expired"
     register_prompt = "register_prompt"
     no_report = "no_report"
     no_report_dsl = "no_report_dsl"
@@ -66,6 +68,8 @@ class NoticeKind(enum.StrEnum):
     pupil_neet = "pupil_neet"
     # To an LA's officers: an unregistered provider may need to register as a school.
     registration_needed = "registration_needed"
+    # Each provider told which other providers are involved with the pupil.
+    other_providers = "other_providers"
     # The daily digest.
     digest = "digest"
     # To admins.
@@ -84,6 +88,8 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     NoticeKind.review_soon: (nudges.review_soon,),
     NoticeKind.ending_soon: (nudges.ending_soon,),
     NoticeKind.part_time_review: (nudges.part_time_review_overdue,),
+    NoticeKind.part_time_ending: (nudges.part_time_ending,),
+    NoticeKind.part_time_expired: (nudges.part_time_expired,),
     NoticeKind.register_prompt: (nudges.register_prompt,),
     NoticeKind.no_report: (nudges.no_report_provider,),
     NoticeKind.no_report_dsl: (nudges.no_report_dsl,),
@@ -117,6 +123,11 @@ WORDED_BY: dict[NoticeKind, tuple[Callable[..., Any], ...]] = {
     ),
     NoticeKind.pupil_neet: (alerts.pupil_neet,),
     NoticeKind.registration_needed: (la_view.registration_needed,),
+    NoticeKind.other_providers: (
+        provider_notices.other_providers_involved,
+        provider_notices.other_provider_left,
+        alerts.now_part_time,
+    ),
     NoticeKind.digest: (digest.heading,),
     NoticeKind.audit_chain_broken: (admin_notices.audit_chain_broken,),
     NoticeKind.identity_conflict: (admin_notices.teams_link_conflict,),

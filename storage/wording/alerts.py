@@ -197,6 +197,15 @@ def placement_ended(*, reference: str, ended: dt.date, calls_closed: int) -> str
     )
 
 
+def now_part_time(*, reference: str, left: str, total: str, week: str) -> str:
+    """Another placement ended, and this one's week no longer adds up to full time."""
+    return (
+        f"{reference} is now {total} h of a {week} h week: {left} has ended, and its hours no "
+        "longer count. That is a part-time timetable: agree one with a parent (exceptional, "
+        "time-limited, reviewed with the pupil and parents), or arrange the missing hours."
+    )
+
+
 def placement_withdrawn(
     *, reference: str, pupil: str, provider: str, start: dt.date, words: str
 ) -> str:

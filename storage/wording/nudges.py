@@ -57,6 +57,23 @@ def part_time_review_overdue(who: str, review: dt.date) -> str:
     )
 
 
+def part_time_ending(who: str, ends: dt.date, school_days: int) -> str:
+    days = "school day" if school_days == 1 else "school days"
+    return (
+        f"Part-time timetable ending: {who}'s part-time timetable reaches its time limit on "
+        f"{_d(ends)} ({school_days} {days} from now). Review it with the pupil and parents "
+        "before then (`review`): back to full time, or a new limit agreed with the parent."
+    )
+
+
+def part_time_expired(who: str, ends: dt.date) -> str:
+    return (
+        f"Part-time timetable past its time limit: {who}'s part-time timetable was agreed until "
+        f"{_d(ends)}. C2 no longer applies: return the pupil to full-time education, or review "
+        "it with the pupil and parents now (`review`)."
+    )
+
+
 def register_prompt(references: list[str], deadline: dt.time) -> str:
     return (
         f"Good morning. Please take the register for {', '.join(references)} and tell us by "

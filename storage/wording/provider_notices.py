@@ -89,3 +89,26 @@ def what_changed(
             return f"welfare calls home are now made by {who}; the school will confirm the details"
         case _:
             return "the placement's objectives have changed; the school will share them with you"
+
+
+def _listed(others: list[tuple[str, str]]) -> str:
+    return "; ".join(f"{provider} ({reference})" for provider, reference in others)
+
+
+def other_providers_involved(*, reference: str, others: list[tuple[str, str]]) -> str:
+    """Which other providers the pupil attends (provider name and reference, never a name)."""
+    return (
+        f"{reference}: the pupil also attends {_listed(others)}. Tell the school about any "
+        "concern, so the providers involved can be kept in the picture."
+    )
+
+
+def other_provider_left(
+    *, reference: str, left: tuple[str, str], others: list[tuple[str, str]]
+) -> str:
+    """Another provider is no longer involved (its placement ended)."""
+    still = _listed(others) if others else "none"
+    return (
+        f"{reference}: {left[0]} ({left[1]}) is no longer involved. Other providers still "
+        f"involved: {still}."
+    )

@@ -17,7 +17,7 @@ from storage.models import (
     Placement,
     Pupil,
 )
-from tests.support.answers import full_time_answers
+from tests.support.answers import PART_TIME_AGREED, full_time_answers
 from tests.support.chat import JsonChat, prompt, texts
 from tests.support.factories import build_world, place
 
@@ -93,6 +93,7 @@ async def test_part_time_at_unregistered_provider_warns_and_needs_review(db, clo
     world = await build_world(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     answers = full_time_answers(world.fsm_pupil.id, world.unregistered.id)
+    answers.update(PART_TIME_AGREED)
     answers.update(
         {
             "planned_end_date": "30/04/2027",
@@ -100,7 +101,6 @@ async def test_part_time_at_unregistered_provider_warns_and_needs_review(db, clo
             "provider_sessions": "",
             "provider_hours": "15",
             "school_hours": "10",
-            "review_date": "08/01/2027",
             "check.fsm_arranged": "done",
             "attendance_code": "B",
         }
@@ -245,12 +245,14 @@ async def test_start_refuses_what_would_make_the_safeguarding_picture_wrong(db, 
     world = await build_world(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     answers = full_time_answers(world.fsm_pupil.id, world.unregistered.id)
+    answers.update(PART_TIME_AGREED)
     answers.update(
         {
             "provider_days": "mon, tue",
             "provider_sessions": "3",  # two mornings and an afternoon
             "provider_hours": "12",
             "school_hours": "19.5",
+            "part_time_ends": "05/02/2027",
             "review_date": "05/02/2027",
             "check.fsm_arranged": "done",
             "attendance_code": "B",
@@ -293,7 +295,7 @@ async def test_hours_on_one_day_cannot_make_a_week_full_time(db, clock) -> None:
     answers = full_time_answers(world.pupil.id, world.provider.id)
     answers.update({"provider_days": "mon", "provider_hours": "8", "school_hours": "7.5"})
     refused = {"provider_hours": [("25", "more than a school day can hold"), ("60", "at most 8")]}
-    answers["review_date"] = "08/01/2027"
+    answers.update(PART_TIME_AGREED)
     out = await _answer_with_refusals(chat, answers, refused)
     assert out[-1]["type"] == "done" and out[-1]["record"]["is_full_time"] is False
 
@@ -319,12 +321,9 @@ async def test_a_pupil_already_placed_is_warned_and_those_hours_count(db, clock)
             "provider_days": "wed, thu, fri",
             "provider_hours": "20.5",
             "school_hours": "0",
-            "other_hours": "",  # blank: the other placement's 12 h
-            "other_providers": "",
         }
     )
-    refused = {"other_hours": [("0", f"{first.reference} at Wheels Workshop is 12 h a week")]}
-    out = await _answer_with_refusals(chat, answers, refused)
+    out = await chat.answer_all(answers, start="start")
     warnings = [o["text"] for o in chat.transcript if o.get("level") == "warning"]
     assert any(
         "already has an active placement" in w and first.reference in w and "12 h a week" in w
@@ -339,7 +338,7 @@ async def test_a_pupil_already_placed_is_warned_and_those_hours_count(db, clock)
         )
         assert placement is not None
         assert str(placement.other_hours) in ("12", "12.00")
-        assert placement.other_providers == f"{first.reference} at Wheels Workshop"
+        assert placement.other_providers is None  # no longer free text: found, not typed
 
 
 async def test_the_save_message_reads_right_for_no_checks_left_and_for_the_dsl(db, clock) -> None:
@@ -410,9 +409,9 @@ async def test_a_placement_planned_to_end_before_the_new_start_is_not_counted(db
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     answers = full_time_answers(world.pupil.id, world.provider.id)
     out = await chat.say("start")
-    while prompt(out)["field"] != "other_hours":
+    while prompt(out)["field"] != "school_hours":
         out = await chat.say(answers[prompt(out)["field"]])
-    assert prompt(out)["default"] == "0" and "Count" not in prompt(out)["text"]
+    assert not any("Counted in the full-time total" in o.get("text", "") for o in out)
 
 
 async def test_a_pupil_recorded_in_reception_is_not_placed(db, clock) -> None:
@@ -446,7 +445,7 @@ async def test_checklist_counts_agree_in_every_view(db, clock) -> None:
             "start_date": "23/11/2026",
             "provider_hours": "15",
             "school_hours": "10",
-            "review_date": "08/01/2027",
+            **PART_TIME_AGREED,
         }
     )
     out = await chat.answer_all(answers, start="start")

@@ -94,6 +94,7 @@ def test_automatic_items_are_the_attendance_agreements_the_dialog_asks_for() -> 
         "welfare_calls_agreed",
         "attendance_code_agreed",
         "full_time_provision",
+        "other_providers_told",
     }
 
 

@@ -47,7 +47,8 @@ def test_part_time_summary_names_the_shortfall_c2_and_review() -> None:
     )
     assert check.summary == (
         "Part-time timetable: 20 h of 32.5 h, 12.5 h short. "
-        "Sessions not attended are coded C2; a review date is required."
+        "It needs a parent's agreement, a time limit and reviews; only the sessions it "
+        "leaves out are coded C2."
     )
 
 

@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy import inspect, select, text
 
-from storage.models import AuditEntry, Pupil
+from storage.models import AuditEntry, PartTimeTimetable, Pupil
 from storage.services import directory
 from storage.services.audit import Change, audit_updated, snapshot
 from storage.services.audit_trail import placement_trail
 from storage.services.conversation_refs import save_person_ref
 from storage.services.placements import find_by_reference
-from tests.support.answers import CHECKLIST_ALL_DONE
+from tests.support.answers import CHECKLIST_ALL_DONE, PART_TIME_AGREED
 from tests.support.chat import JsonChat
 from tests.support.database import Database
 from tests.support.factories import build_world
@@ -26,7 +26,7 @@ TYPED = {
     "first_name": "Peregrine",
     "last_name": "Ashcombe-Vale",
     "upn": "H801200001234",
-    "other_providers": "Zephyr Farm Project",
+    "part_time_circumstances": "Panic attacks since Uncle Ignatius left",
     "welfare_call_arrangements": "Ring auntie Marguerite on the landline",
     "objectives": "Rebuild trust after the knife incident",
     "return_plan": "Return via nurture group Kestrel",
@@ -59,7 +59,7 @@ async def _dump(db: Database) -> list[tuple[str, str, str]]:
 
 
 async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
-    """A DSL places a new pupil (with a CP plan) part-time with two providers, ticks checks,
+    """A DSL places a new pupil (with a CP plan) on an agreed part-time timetable, ticks checks,
     logs a visit and a contact, ends the placement; Slack keeps a copy of a question asked."""
     world = await build_world(db, clock)
     async with db.sessions() as session, session.begin():
@@ -85,9 +85,9 @@ async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
         "provider_days": "mon, tue, wed",
         "provider_hours": "15",
         "school_hours": "7.5",
-        "other_hours": "10",
-        "other_providers": TYPED["other_providers"],
         "school_days": "",
+        **PART_TIME_AGREED,
+        "part_time_circumstances": TYPED["part_time_circumstances"],
         "attendance_code": "",
         "absence_deadline": "",
         "welfare_call_party": "provider",
@@ -189,7 +189,12 @@ async def test_nothing_typed_about_a_pupil_is_in_the_raw_database(db, clock) -> 
         placement = await find_by_reference(session, reference)
         assert placement is not None
         assert placement.objectives == TYPED["objectives"]
-        assert placement.other_providers == TYPED["other_providers"]
+        circumstances = await session.scalar(
+            select(PartTimeTimetable.circumstances).where(
+                PartTimeTimetable.placement_id == placement.id
+            )
+        )
+        assert circumstances == TYPED["part_time_circumstances"]
         assert placement.pupil.upn == TYPED["upn"]
 
 

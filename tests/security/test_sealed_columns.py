@@ -47,6 +47,8 @@ CLEAR_BY_DESIGN = {
     "attendance_changes.source": "a code",
     "welfare_call_attempts.outcome_code": "a DfE code",
     "checklist_items.key": "which check",
+    "part_time_timetables.covered_days": "weekdays",
+    "part_time_reviews.outcome": "a code (continue or full_time)",
     "chronology.shared_with": "organisation ids",
     "nudge_snoozes.subject": "e.g. check:12",
     "reminder_sweeps.instance": "a host name",

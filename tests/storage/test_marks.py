@@ -19,6 +19,7 @@ from storage.services.attendance import confirm_all_present, report_absence
 from storage.services.audit import Change
 from storage.services.marks import MarkKind, school_marks
 from storage.services.outcomes import explain_absence, record_late
+from storage.services.part_time import PartTimePlan
 from tests.support.database import TEST_KEY, Database
 from tests.support.factories import World, build_world, place
 
@@ -27,7 +28,8 @@ MONDAY = dt.date(2026, 5, 4)
 START = dt.date(2026, 4, 20)
 
 # (reference key, date, session) -> mark, for the whole week. Jamie: full time, Mon-Thu at
-# Pathways (Friday at school). Robin: a part-time timetable, Tue and Thu at Wheels, nothing else.
+# Pathways (Friday at school). Robin: a part-time timetable agreed with a parent, Tue and Thu at
+# Wheels, nothing else (C2 on the other days, until its time limit).
 EXPECTED = {
     "jamie": [("", ""), ("B", "B"), ("I", "I"), ("B", "B"), ("", "")],
     "robin": [("", ""), ("-", "-"), ("C2", "C2"), ("U", "-"), ("C2", "C2")],
@@ -59,6 +61,12 @@ async def _week(db: Database) -> tuple[World, dict[str, int]]:
             days=("tue", "thu"),
             provider_hours="10",
             school_hours="0",
+            part_time=PartTimePlan(
+                parent_agreed_on=START,
+                circumstances="Medical: building up after surgery.",
+                ends_on=START + dt.timedelta(weeks=4),
+                covered_days=["tue", "thu"],
+            ),
         )
         pathways = world.provider_staff
         wheels = world.unregistered_staff

@@ -31,6 +31,18 @@ CHECKLIST_ALL_DONE = {
 }
 
 
+# `start`'s part-time answers: a parent agreed today, the pupil is at school on Thursdays and
+# Fridays (asked when there are school hours), until Friday 08/01/2027 (the review that day).
+PART_TIME_AGREED = {
+    "part_time_parent_agreed": "yes",
+    "part_time_agreed_on": "today",
+    "part_time_circumstances": "Anxiety after a long illness; building up to full time.",
+    "school_days": "thu, fri",
+    "part_time_ends": "08/01/2027",
+    "review_date": "08/01/2027",
+}
+
+
 def full_time_answers(pupil_id: int, provider_id: int) -> dict[str, str]:
     """`start`'s answers, by field, for a full-time placement (25 hours at the provider, 7.5 at
     school) from Monday 30/11/2026, every check done but the Letter of Assurance (not yet) and

@@ -26,6 +26,7 @@ from storage.models import (
 )
 from storage.services import directory
 from storage.services.audit import Change
+from storage.services.part_time import PartTimePlan
 from storage.services.placements import ChecklistAnswer, PlacementPlan, create_placement
 from tests.support.database import Database
 
@@ -185,8 +186,11 @@ async def place(
     school_hours: str = "7.5",
     welfare: WelfareCallParty = WelfareCallParty.provider,
     all_done: bool = False,
+    part_time: PartTimePlan | None = None,
 ) -> Placement:
-    """A placement made directly through the service (for tests that need one to exist)."""
+    """A placement made directly through the service (for tests that need one to exist).
+    `part_time`: the agreement behind a part-time timetable (reviewed 4 weeks in, so its time
+    limit is at least that)."""
     assert by.organisation_id is not None
     check = {}
     if all_done:
@@ -209,6 +213,7 @@ async def place(
         welfare_call_party=welfare,
         welfare_call_arrangements="Provider rings home by 10:00",
         checklist=check,
+        part_time=part_time,
     )
     return await create_placement(
         session, Change(person_id=by.id, channel="test", at=clock.now()), plan

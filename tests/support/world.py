@@ -7,6 +7,9 @@ everyone's roles, three pupils). A test says which it wants by name instead of b
 - `jamie_at_pathways`: a school with a DSL, a teacher, a provider and one active placement
   (Elm Park's Jamie at Pathways from Monday 02/11/2026, five days, Pathways makes the welfare
   calls).
+- `jamie_part_time_at_pathways`: Jamie on a part-time timetable a parent agreed (Mondays and
+  Tuesdays at Pathways, Thursdays at school, from 16/11/2026 until 14/12/2026): C2 on Wednesdays
+  and Fridays.
 - `school_with_ap`: a school with two placements and a term's history (a QA visit, an absence),
   Jamie with a UPN and a date of birth: what the governors' report and the exports read.
 - `letter_of_assurance_outstanding`: in March 2027, a placement whose checks are all done but
@@ -41,6 +44,7 @@ from storage.models import (
 from storage.services import directory
 from storage.services.attendance import report_absence
 from storage.services.audit import Change
+from storage.services.part_time import PartTimePlan
 from storage.services.visits import log_visit
 from tests.support.database import Database
 from tests.support.factories import World, build_world, place
@@ -64,6 +68,33 @@ async def jamie_at_pathways(
             provider=world.provider,
             start=start,
             all_done=all_done,
+        )
+    return world, placement
+
+
+async def jamie_part_time_at_pathways(db: Database, clock: Clock) -> tuple[World, Placement]:
+    """Jamie at Pathways on Mondays and Tuesdays (10 h) and at school on Thursdays (5 h) from
+    Monday 16/11/2026: a part-time timetable a parent agreed on 13/11/2026, until 14/12/2026
+    (reviewed then), so Wednesdays and Fridays are C2."""
+    world = await build_world(db, clock)
+    start = dt.date(2026, 11, 16)
+    async with db.sessions() as session, session.begin():
+        placement = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=start,
+            days=("mon", "tue"),
+            provider_hours="10",
+            school_hours="5",
+            part_time=PartTimePlan(
+                parent_agreed_on=dt.date(2026, 11, 13),
+                circumstances="Anxiety after a long illness; building up to full time.",
+                ends_on=start + dt.timedelta(weeks=4),
+                covered_days=["mon", "tue", "thu"],
+            ),
         )
     return world, placement
 

@@ -4,7 +4,7 @@ each placement names where the pupil is on each weekday. Sites already recorded 
 placements already recorded have no week until it is given (`where` says so).
 
 Revision ID: 0028_sites_where
-Revises: 0026_placement_changes
+Revises: 0027_part_time
 Create Date: 2026-11-29
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from storage.migrations.rebuild import foreign_keys_off
 
 revision: str = "0028_sites_where"
-down_revision: str | None = "0026_placement_changes"
+down_revision: str | None = "0027_part_time"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,6 +21,8 @@ from storage.models import (
     ContactWith,
     DialogState,
     OutboxMessage,
+    PartTimeReview,
+    PartTimeTimetable,
     PlacementChange,
     ReviewDecision,
 )
@@ -31,7 +33,11 @@ from tests.support.factories import World
 from tests.support.faulty import FaultyDatabase
 from tests.support.nudge_contract import NudgeButtonContract
 from tests.support.slack import SlackWorkspace
-from tests.support.world import jamie_at_pathways, providers_across_schools
+from tests.support.world import (
+    jamie_at_pathways,
+    jamie_part_time_at_pathways,
+    providers_across_schools,
+)
 
 NOT_SAVED = "your last answer was not saved"
 REASON = "Unwell; parent rang at 08:40"
@@ -40,6 +46,18 @@ ABSENT = {
     "sessions": "AM, PM",
     "reason": REASON,
     "code": "I",
+    "confirm": "yes",
+}
+
+REVIEW = {
+    "held_on": "today",
+    "with_pupil": "yes",
+    "with_parents": "yes",
+    "notes": "Jamie wants Wednesdays at school too; mum agrees.",
+    "outcome": "continue",
+    "parent_agreed": "yes",
+    "new_ends_on": "08/01/2027",
+    "next_review_date": "18/12/2026",
     "confirm": "yes",
 }
 
@@ -158,6 +176,31 @@ class TurnContract:
         assert "newest first" in shown.text and "Type more for the next" in shown.text, shown
         shown = await driver.say("more")
         assert "(continued)" in shown.text and "added the placement" in shown.text, shown
+
+    async def test_a_part_time_timetable_is_reviewed_with_the_pupil_and_parents(
+        self, driver: Driver, db: Database, clock: FixedClock
+    ) -> None:
+        world, placement = await jamie_part_time_at_pathways(db, clock)
+        await driver.sign_in(world.teacher)
+        shown = await driver.say(f"review {placement.reference}")
+        assert shown.field == "held_on" and "C2 on Wed, Fri" in shown.text, shown
+        refused = False
+        for _ in range(12):
+            if shown.field is None:
+                break
+            assert shown.field in REVIEW, shown
+            if shown.field == "parent_agreed" and not refused:
+                shown = await driver.say("no")
+                assert "without a parent's or carer's agreement" in shown.text, shown
+                assert shown.field == "parent_agreed"
+                refused = True
+            shown = await driver.say(REVIEW[shown.field])
+        assert refused and "now runs until 08/01/2027" in shown.text, shown
+        async with db.sessions() as session:
+            [review] = list(await session.scalars(select(PartTimeReview)))
+            [timetable] = list(await session.scalars(select(PartTimeTimetable)))
+        assert review.outcome == "continue" and review.notes == REVIEW["notes"]
+        assert timetable.ends_on.isoformat() == "2027-01-08"
 
     async def test_cancel_mid_dialog_saves_nothing(
         self, driver: Driver, db: Database, clock: FixedClock

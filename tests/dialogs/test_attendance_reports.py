@@ -112,7 +112,7 @@ async def test_the_weeks_marks_in_chat_are_only_the_schools_own(db, clock) -> No
     for m in done["record"]["marks"]:
         marks.setdefault(m["reference"], []).append(m["mark"])
     assert sorted(marks.values()) == [
-        ["", "", "B", "B", "", "", "N", "N", "", ""],
+        ["", "", "B", "B", "", "", "N", "N", "C2", "C2"],
         ["B", "B", "B", "B", "B", "B", "B", "B", "", ""],
     ]
     assert "Tyler Ashdown" in done["text"] and "Aaliyah" not in done["text"]

@@ -236,5 +236,5 @@ async def test_the_export_carries_objectives_progress_changes_view_and_destinati
     pdf = "\n".join(
         page.extract_text() for page in PdfReader(io.BytesIO(files[".pdf"].read_bytes())).pages
     )
-    assert "College will suit me better." in pdf and "Destination: further education" in pdf
+    assert "College will suit me better." in pdf and "Destination further education" in pdf
     assert "Changes to the arrangements" in pdf

@@ -34,6 +34,7 @@ from storage.models import (
     WelfareCallParty,
 )
 from storage.rules import fulltime, start_checks
+from storage.services import whereabouts
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.wording import NoticeKind, alerts, provider_notices
@@ -309,12 +310,14 @@ async def _apply(
             placement.full_time_hours = placement.commissioner.full_time_hours
             placement.is_full_time = check.is_full_time
             await _full_time_item(session, change, placement, check)
+            await whereabouts.follow_change(session, change, placement)
         case PlacementChangeKind.site:
             site = await session.get(Site, update.site_id) if update.site_id else None
             if site is None or site.provider_id != placement.provider_id:
                 raise ChangeError("That site does not belong to the provider.")
             placement.site_id = site.id
             placement.site = site
+            await whereabouts.follow_change(session, change, placement, new_site=True)
         case PlacementChangeKind.planned_end:
             placement.planned_end_date = update.planned_end_date
         case PlacementChangeKind.review_date:

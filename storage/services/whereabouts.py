@@ -113,3 +113,32 @@ async def provider_contacts(session: AsyncSession, provider_id: int) -> list[Per
         .order_by(Person.name)
     )
     return list(rows.unique())
+
+
+async def follow_change(
+    session: AsyncSession, change: Change, placement: Placement, *, new_site: bool = False
+) -> None:
+    """Keep a recorded week true to a placement whose days or site were just changed
+    (`change AP-XXXX`): a day no longer at the provider is at school (when the placement has
+    school hours) or not arranged; a new day at the provider is at the placement's site; and
+    a `new_site` is where the pupil is on every provider day. A week never
+    recorded is implied by the provider days already, so it needs nothing."""
+    week, recorded = await week_of(session, placement)
+    if not recorded:
+        return
+    new: dict[str, DayWhere] = {}
+    for day in WEEKDAYS:
+        where = week.get(day)
+        if day in placement.days:
+            keep = where is not None and where.place == DayPlace.provider and not new_site
+            new[day] = (
+                DayWhere(DayPlace.provider, where.site_id)
+                if keep and where is not None
+                else DayWhere(DayPlace.provider, placement.site_id)
+            )
+        elif placement.school_hours > 0 and (where is None or where.place != DayPlace.none):
+            new[day] = DayWhere(DayPlace.school)
+        else:
+            new[day] = DayWhere(DayPlace.none)
+    if new != {day: week.get(day) for day in WEEKDAYS}:
+        await set_week(session, change, placement=placement, week=new)

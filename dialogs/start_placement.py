@@ -9,7 +9,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from dialogs import attendance_steps, checklist_steps, pupil_steps, timetable_steps
+from dialogs import (
+    attendance_steps,
+    checklist_steps,
+    pupil_steps,
+    reason_steps,
+    timetable_steps,
+)
 from dialogs.common import days_text, id_of
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
@@ -136,6 +142,11 @@ class StartPlacementDialog(Dialog):
                 yield step
         elif pupil is None:
             raise AnswerError("That pupil is no longer available; please pick again.")
+        async for step in reason_steps.steps(answers, today=ctx.today):
+            yield step
+        flags = pupil_steps.flags_of(pupil, answers)
+        calendar = await reason_steps.calendar(ctx, commissioner, answers)
+        due_from = reason_steps.due_from(answers, calendar)
 
         active = await self._active_placements(ctx, pupil)
         providers = await self._providers(ctx)
@@ -143,7 +154,15 @@ class StartPlacementDialog(Dialog):
             "provider",
             PromptKind.choice,
             "Which AP provider?",
-            notes=[_already_placed(active)] if active else [],
+            notes=[
+                *reason_steps.notes(
+                    answers,
+                    commissioner=commissioner,
+                    pupil_has_ehcp="ehcp" in flags,
+                    due=due_from,
+                ),
+                *([_already_placed(active)] if active else []),
+            ],
             choices=[
                 Choice(
                     value=f"provider-{p.id}",
@@ -193,6 +212,11 @@ class StartPlacementDialog(Dialog):
         check = timetable_steps.full_time_check(answers, commissioner)
         # Where no review was asked, what the check says goes with the next question.
         notes = timetable_steps.check_notes(answers, provider, check) if check.is_full_time else []
+        start = answers.date("start_date")
+        assert start is not None
+        notes += reason_steps.late_start_notes(
+            answers, start=start, due=due_from, days=calendar, today=ctx.today
+        )
         async for step in attendance_steps.steps(
             ctx, answers, commissioner=commissioner, provider=provider, notes=notes
         ):
@@ -203,9 +227,6 @@ class StartPlacementDialog(Dialog):
             PromptKind.text,
             "What is the plan for the pupil's return or transition (to your school or another mainstream setting)?",
         )
-        flags = pupil_steps.flags_of(pupil, answers)
-        start = answers.date("start_date")
-        assert start is not None
         async for step in checklist_steps.steps(
             answers,
             fsm_eligible="fsm_eligible" in flags,
@@ -213,6 +234,8 @@ class StartPlacementDialog(Dialog):
             other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0,
             start=start,
             today=ctx.today,
+            reason=answers.text("reason"),
+            calendar=calendar,
         ):
             yield step
         # As the placement service will decide which items apply (other providers named
@@ -222,6 +245,7 @@ class StartPlacementDialog(Dialog):
             commissioner_is_school=commissioner.kind == OrgKind.school,
             other_providers_involved=Decimal(answers.get("other_hours") or 0) > 0
             or bool(answers.text("other_providers")),
+            reason=answers.text("reason"),
         )
         yield Step(
             "confirm",
@@ -233,6 +257,7 @@ class StartPlacementDialog(Dialog):
                 pupil,
                 check,
                 checklist_steps.summary(answers, facts, is_full_time=check.is_full_time),
+                reason_steps.summary_lines(answers, start=start, due=due_from, days=calendar),
             ),
         )
 
@@ -244,6 +269,7 @@ class StartPlacementDialog(Dialog):
         pupil: Pupil | None,
         check: fulltime.FullTimeCheck,
         checklist_line: str,
+        reason_lines: list[str],
     ) -> str:
         name = (
             pupil.full_name
@@ -253,6 +279,7 @@ class StartPlacementDialog(Dialog):
         lines = [
             "Please check, then answer yes to save:",
             f"Pupil: {name}",
+            *reason_lines,
             f"Provider: {provider.name}" + (" (UNREGISTERED)" if provider.is_unregistered else ""),
             f"Dates: {uk_date(answers.date('start_date'))} to {uk_date(answers.date('planned_end_date'))}",
             f"At the provider: {days_text(answers.many('provider_days'))}, {answers.get('provider_hours')} h a week",
@@ -294,6 +321,10 @@ class StartPlacementDialog(Dialog):
                 commissioner_id=commissioner_id,
                 provider_id=id_of(answers.text("provider")),
                 site_id=site_id,
+                reason=answers.text("reason"),
+                reason_first_day=answers.date("reason_first_day"),
+                suspension_days=answers.number("suspension_days"),
+                reason_detail=answers.text("reason_detail"),
                 start_date=answers.date("start_date"),
                 planned_end_date=answers.date("planned_end_date"),
                 review_date=answers.date("review_date"),
@@ -339,6 +370,10 @@ class StartPlacementDialog(Dialog):
                     "pupil_id": pupil.id,
                     "provider": placement.provider.name,
                     "start_date": placement.start_date.isoformat(),
+                    "reason": placement.reason.value if placement.reason else None,
+                    "full_time_education_from": placement.full_time_education_from.isoformat()
+                    if placement.full_time_education_from
+                    else None,
                     "is_full_time": placement.is_full_time,
                     "total_hours": str(placement.total_hours),
                     "due_checks": [item.key for item in due],

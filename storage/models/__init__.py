@@ -25,6 +25,7 @@ from storage.models.enums import (
     RegisterSession,
     RegistrationStatus,
     Role,
+    ReasonForAp,
     WelfareCallParty,
     WelfareCallStatus,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "TermBreakRecord",
     "WelfareCall",
     "WelfareCallAttempt",
+    "ReasonForAp",
     "WelfareCallParty",
     "WelfareCallStatus",
     "WelfareContact",

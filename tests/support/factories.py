@@ -21,6 +21,7 @@ from storage.models import (
     Placement,
     Pupil,
     RegistrationStatus,
+    ReasonForAp,
     Role,
     WelfareCallParty,
 )
@@ -185,8 +186,12 @@ async def place(
     school_hours: str = "7.5",
     welfare: WelfareCallParty = WelfareCallParty.provider,
     all_done: bool = False,
+    reason: ReasonForAp = ReasonForAp.other,
+    reason_first_day: dt.date | None = None,
+    suspension_days: int | None = None,
 ) -> Placement:
-    """A placement made directly through the service (for tests that need one to exist)."""
+    """A placement made directly through the service (for tests that need one to exist); for
+    "other" reasons, a re-engagement programme."""
     assert by.organisation_id is not None
     check = {}
     if all_done:
@@ -198,6 +203,10 @@ async def place(
         pupil_id=pupil.id,
         commissioner_id=by.organisation_id,
         provider_id=provider.id,
+        reason=reason,
+        reason_first_day=reason_first_day,
+        suspension_days=suspension_days,
+        reason_detail="Re-engagement programme" if reason == ReasonForAp.other else None,
         start_date=start,
         planned_end_date=start + dt.timedelta(weeks=10),
         review_date=None if total >= Decimal("32.5") else start + dt.timedelta(weeks=4),

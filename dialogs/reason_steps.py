@@ -14,7 +14,7 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, uk_date, uk_date_long
 from dialogs.prompts import Choice, Message, PromptKind
-from storage.models import Organisation, OrgKind, ReasonForAp
+from storage.models import Organisation, OrgKind, Placement, ReasonForAp
 from storage.rules import reasons
 from storage.rules.calendar import SchoolCalendar
 from storage.services.terms import calendar_for
@@ -217,3 +217,18 @@ def summary_lines(answers: Answers, *, start: dt.date, due: dt.date | None, days
     if late is not None:
         lines.append("LATE START: " + late_start_text(late))
     return lines
+
+
+def placement_reason(placement: Placement) -> str:
+    """Why a saved placement's pupil is in AP, in one line (for the commissioner's private
+    views: "other"'s few words included), or a plain "not recorded" for an old placement."""
+    if placement.reason is None:
+        return "Why in AP: not recorded (started before the bot asked)"
+    return "Why in AP: " + reasons.describe(
+        placement.reason.label,
+        placement.reason.value,
+        first_day=placement.reason_first_day,
+        suspension_days=placement.suspension_days,
+        due_from=placement.full_time_education_from,
+        detail=placement.reason_detail,
+    )

@@ -64,6 +64,9 @@ class ReportDialog(Dialog):
                     "term": term.name,
                     "placements": len(report.placements),
                     "attendance": {p.label: p.attendance_text for p in report.placements},
+                    "by_reason": {
+                        reason: [p.label for p in lines] for reason, lines in report.by_reason
+                    },
                 },
                 files=files,
             )

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import func, select
 
 from dialogs.common import days_text, pupil_label, pupil_name
+from dialogs.reason_steps import placement_reason
 from dialogs.context import Answers, DialogContext
 from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
@@ -137,6 +138,9 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         f"Attendance code {p.attendance_code}; absences reported by {p.absence_deadline:%H:%M}; "
         f"welfare calls by the {p.welfare_call_party.value}",
     ]
+    if ctx.person.role != Role.provider and not ctx.shared:
+        # Why the pupil is in AP is the commissioner's, and never said in a shared channel.
+        lines.insert(1, placement_reason(p))
     if ctx.person.role != Role.provider:
         items = list((await ensure_loaded(ctx.session, p, "checklist")).checklist)
         open_items = [i for i in items if i.status == ChecklistStatus.not_done]

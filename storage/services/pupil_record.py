@@ -27,7 +27,7 @@ from storage.models import (
     QaVisit,
     WelfareCall,
 )
-from storage.rules import checklist
+from storage.rules import checklist, reasons
 from storage.rules.attendance import Report, placement_figures
 from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.terms import calendar_for
@@ -71,6 +71,7 @@ async def pupil_record(
             pupil,
             "first_name",
             "last_name",
+            "preferred_name",
             "upn",
             "date_of_birth",
             "year_group",
@@ -142,6 +143,11 @@ async def pupil_record(
                     placement,
                     "reference",
                     "status",
+                    "reason",
+                    "reason_first_day",
+                    "suspension_days",
+                    "full_time_education_from",
+                    "reason_detail",
                     "start_date",
                     "planned_end_date",
                     "review_date",
@@ -164,6 +170,16 @@ async def pupil_record(
                     "return_date",
                     "reintegration_notes",
                 ),
+                "reason_text": reasons.describe(
+                    placement.reason.label,
+                    placement.reason.value,
+                    first_day=placement.reason_first_day,
+                    suspension_days=placement.suspension_days,
+                    due_from=placement.full_time_education_from,
+                    detail=placement.reason_detail,
+                )
+                if placement.reason
+                else "not recorded",
                 "provider": placement.provider.name,
                 "provider_registration": _plain(placement.provider.registration_status),
                 "site": placement.site.name + ", " + placement.site.address

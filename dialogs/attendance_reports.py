@@ -176,6 +176,7 @@ class ApListDialog(_OneShot):
                                     "reference": p.placement.reference,
                                     "start_date": p.placement.start_date.isoformat(),
                                     "weekly_hours": str(p.weekly_hours),
+                                    "reason_for_ap": p.reason,
                                     "last_qa_visit": p.last_qa_visit.isoformat()
                                     if p.last_qa_visit
                                     else None,

@@ -59,7 +59,7 @@ def _week_summary(rows: list[SessionMark], monday: dt.date) -> list[str]:
     for reference, marks in by_placement.items():
         p = marks[0].placement
         lines.append(
-            f"{reference} {p.pupil.full_name} ({p.provider.name}, code {p.attendance_code})"
+            f"{reference} {p.pupil.known_as} ({p.provider.name}, code {p.attendance_code})"
         )
         days = []
         for offset in range(5):

@@ -122,7 +122,7 @@ class StartPlacementDialog(Dialog):
             "Which pupil is being placed?",
             choices=[
                 *(
-                    Choice(value=f"pupil-{p.id}", label=f"{p.full_name} (Year {p.year_group})")
+                    Choice(value=f"pupil-{p.id}", label=f"{p.known_as} (Year {p.year_group})")
                     for p in pupils
                 ),
                 Choice(value=NEW_PUPIL, label="Add a new pupil"),
@@ -272,7 +272,7 @@ class StartPlacementDialog(Dialog):
         reason_lines: list[str],
     ) -> str:
         name = (
-            pupil.full_name
+            pupil.known_as
             if pupil
             else f"{answers.get('first_name')} {answers.get('last_name')} (new)"
         )

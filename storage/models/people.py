@@ -67,14 +67,12 @@ class Pupil(Base):
 
     @property
     def known_as(self) -> str:
-        """How staff address the pupil in private: the preferred name with the legal name
-        beside it ("Jamie (legal name James Smith)"), or the legal name alone."""
+        """How staff are told about the pupil in private: the preferred name with the legal
+        name beside it ("Jamie (legal name James Smith)"), or the legal name alone."""
         preferred = (self.preferred_name or "").strip()
-        if not preferred or preferred == self.first_name:
+        if not preferred or preferred in (self.first_name, self.full_name):
             return self.full_name
-        if " " in preferred:  # a whole preferred name
-            return f"{preferred} (legal name {self.full_name})"
-        return f"{preferred} {self.last_name} (legal name {self.full_name})"
+        return f"{preferred} (legal name {self.full_name})"
 
     @property
     def initials(self) -> str:

@@ -325,7 +325,7 @@ async def _announce_start(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.placement_starts(
-                pupil=pupil.full_name,
+                pupil=pupil.known_as,
                 reference=placement.reference,
                 provider=placement.provider.name,
                 start=placement.start_date,

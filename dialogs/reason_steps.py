@@ -39,7 +39,9 @@ def reason_of(answers: Answers) -> ReasonForAp | None:
     return ReasonForAp(value) if value in {r.value for r in ReasonForAp} else None
 
 
-async def calendar(ctx: DialogContext, commissioner: Organisation, answers: Answers) -> SchoolCalendar:
+async def calendar(
+    ctx: DialogContext, commissioner: Organisation, answers: Answers
+) -> SchoolCalendar:
     """The commissioner's school calendar, from far enough back for the reason's first day."""
     since = min(answers.date("reason_first_day") or ctx.today, ctx.today)
     return await ctx.once(
@@ -197,7 +199,9 @@ def late_start_text(late: reasons.StartsLate) -> str:
     )
 
 
-def summary_lines(answers: Answers, *, start: dt.date, due: dt.date | None, days: SchoolCalendar) -> list[str]:
+def summary_lines(
+    answers: Answers, *, start: dt.date, due: dt.date | None, days: SchoolCalendar
+) -> list[str]:
     """The reason in the summary to confirm, with a late start flagged."""
     reason = reason_of(answers)
     if reason is None:

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from sqlalchemy import func, select
 
 from dialogs.common import days_text, pupil_label, pupil_name
-from dialogs.reason_steps import placement_reason
 from dialogs.context import Answers, DialogContext
 from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Done, Reply
+from dialogs.reason_steps import placement_reason
 from dialogs.wording import STATUS_IN_SHARED
 from storage.access import Action, Task, can
 from storage.models import (

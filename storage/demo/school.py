@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from importlib import resources
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
@@ -27,8 +27,8 @@ from storage.models import (
     OrgKind,
     Person,
     Placement,
-    ReasonForAp,
     Pupil,
+    ReasonForAp,
     RegistrationStatus,
     Role,
     WelfareCallParty,
@@ -199,9 +199,7 @@ async def _add_organisations(session: AsyncSession, change: Change, demo: _Demo)
     )
     demo.orgs["la"] = la
     _imported(
-        await import_establishments(
-            session, change, text=demo_file("establishments.csv"), la=la
-        ),
+        await import_establishments(session, change, text=demo_file("establishments.csv"), la=la),
         "establishments.csv",
     )
     for key, urn in (
@@ -264,9 +262,7 @@ async def _add_people(session: AsyncSession, change: Change, demo: _Demo) -> Non
     for org, people in STAFF.items():
         name = f"staff_{org}.csv"
         _imported(
-            await import_staff(
-                session, change, organisation=demo.orgs[org], text=demo_file(name)
-            ),
+            await import_staff(session, change, organisation=demo.orgs[org], text=demo_file(name)),
             name,
         )
         for email, key in people.items():

@@ -86,6 +86,7 @@ async def _some_encrypted_value(session: AsyncSession) -> str | None:
 
 async def holds_encrypted_data(connection: AsyncConnection) -> bool:
     """Whether the database holds anything encrypted (tables not yet made count as empty)."""
+
     def columns_held(sync: Connection) -> set[tuple[str, str]]:
         found = inspect(sync)
         return {

@@ -219,7 +219,9 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         reason=plan.reason.value,
     )
     calendar = await calendar_for(
-        session, commissioner.id, today=min(plan.start_date, plan.reason_first_day or plan.start_date)
+        session,
+        commissioner.id,
+        today=min(plan.start_date, plan.reason_first_day or plan.start_date),
     )
     answers = {**plan.checklist, **_automatic_answers(plan, check)}
     la_notified = answers.get("la_notified")

@@ -82,7 +82,9 @@ async def test_suspension_sixth_day_across_weekend_break_and_bank_holiday_and_la
     info = " ".join(_said(chat))
     assert "Full-time education must be in place from Thu 07/01/2027" in info
     warnings = _said(chat, "warning")
-    assert any("2 school days after full-time education was due (07/01/2027)" in w for w in warnings)
+    assert any(
+        "2 school days after full-time education was due (07/01/2027)" in w for w in warnings
+    )
     summary = _confirm_text(chat)
     assert "Why in AP: Suspension from 17/12/2026, 10 school days" in summary
     assert "LATE START" in summary
@@ -97,7 +99,9 @@ async def test_a_short_suspension_has_no_sixth_day_and_no_late_warning(db, clock
     world = await build_world(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     answers = full_time_answers(world.pupil.id, world.provider.id)
-    answers.update({"reason": "suspension", "reason_first_day": "23/11/2026", "suspension_days": "3"})
+    answers.update(
+        {"reason": "suspension", "reason_first_day": "23/11/2026", "suspension_days": "3"}
+    )
     out = await chat.answer_all(answers, start="start")
     assert out[-1]["record"]["full_time_education_from"] is None
     assert any("five school days or fewer" in t for t in _said(chat))
@@ -142,7 +146,9 @@ async def test_la_officer_placing_an_excluded_pupil_late_is_warned(db, clock) ->
     assert out[-1]["type"] == "done"
     warnings = _said(chat, "warning")
     assert not any("normally the local authority" in w for w in warnings)
-    assert any("5 school days after full-time education was due (23/11/2026)" in w for w in warnings)
+    assert any(
+        "5 school days after full-time education was due (23/11/2026)" in w for w in warnings
+    )
 
 
 async def test_off_site_direction_makes_the_notice_and_review_checks_with_due_dates(
@@ -195,9 +201,9 @@ async def test_off_site_direction_starting_too_soon_for_the_notice_is_warned(db,
     )
     out = await chat.answer_all(answers, start="start")
     assert out[-1]["type"] == "done"
-    assert any(
-        "had to be given by Thu 26/11/2026" in w for w in _said(chat, "warning")
-    ), _said(chat, "warning")
+    assert any("had to be given by Thu 26/11/2026" in w for w in _said(chat, "warning")), _said(
+        chat, "warning"
+    )
 
 
 async def test_medical_and_ehc_plan_add_their_la_checks(db, clock) -> None:
@@ -226,9 +232,7 @@ async def test_medical_and_ehc_plan_add_their_la_checks(db, clock) -> None:
 async def test_other_reason_is_kept_in_a_few_words(db, clock) -> None:
     world = await build_world(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
-    out = await chat.answer_all(
-        full_time_answers(world.pupil.id, world.provider.id), start="start"
-    )
+    out = await chat.answer_all(full_time_answers(world.pupil.id, world.provider.id), start="start")
     placement = await _placement(db, out[-1]["record"]["reference"])
     assert placement.reason == ReasonForAp.other
     assert placement.reason_detail == "Re-engagement programme after a long absence."

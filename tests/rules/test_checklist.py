@@ -139,9 +139,7 @@ def test_applicable_items_keep_the_guidances_order() -> None:
     assert applicable_items(everything) == [i for i in ALL_ITEMS if i.applies not in by_reason]
     fewest = applicable_items(LA_PLACEMENT)
     assert fewest == [item for item in ALL_ITEMS if item in fewest]
-    assert len(fewest) == len(ALL_ITEMS) - 3 - len(
-        [i for i in ALL_ITEMS if i.applies in by_reason]
-    )
+    assert len(fewest) == len(ALL_ITEMS) - 3 - len([i for i in ALL_ITEMS if i.applies in by_reason])
 
 
 def test_apply_when_describes_itself() -> None:

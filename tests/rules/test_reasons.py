@@ -48,9 +48,12 @@ def test_duty_only_for_long_suspensions_and_every_permanent_exclusion() -> None:
     assert due(reasons.SUSPENSION, 6) == d("30/11/2026")
     assert due(reasons.PERMANENT_EXCLUSION, None) == d("30/11/2026")
     assert due(reasons.MEDICAL, None) is None
-    assert reasons.full_time_education_from(
-        reasons.PERMANENT_EXCLUSION, first_day=None, suspension_days=None, calendar=PLAIN
-    ) is None
+    assert (
+        reasons.full_time_education_from(
+            reasons.PERMANENT_EXCLUSION, first_day=None, suspension_days=None, calendar=PLAIN
+        )
+        is None
+    )
 
 
 def test_late_start_counts_the_school_days_missed() -> None:
@@ -92,8 +95,7 @@ def test_suspension_length_and_who_commissions() -> None:
     assert reasons.suspension_days_problem(45) is None
     assert reasons.commissioner_note(reasons.PERMANENT_EXCLUSION, commissioner_is_school=True)
     assert (
-        reasons.commissioner_note(reasons.PERMANENT_EXCLUSION, commissioner_is_school=False)
-        is None
+        reasons.commissioner_note(reasons.PERMANENT_EXCLUSION, commissioner_is_school=False) is None
     )
     assert reasons.commissioner_note(reasons.SUSPENSION, commissioner_is_school=True) is None
 
@@ -135,7 +137,13 @@ def test_describe() -> None:
         "30/11/2026 (sixth school day)"
     )
     assert (
-        reasons.describe("Other", reasons.OTHER, first_day=None, suspension_days=None,
-                         due_from=None, detail="Respite")  # fmt: skip
+        reasons.describe(
+            "Other",
+            reasons.OTHER,
+            first_day=None,
+            suspension_days=None,
+            due_from=None,
+            detail="Respite",
+        )
         == "Other: Respite"
     )

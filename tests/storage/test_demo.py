@@ -196,9 +196,7 @@ async def test_the_demo_loads_through_the_importers_and_they_find_nothing_new_af
 
     await _seed(db, clock)
     async with db.sessions() as session:
-        callum = next(
-            p for p in await session.scalars(select(Pupil)) if p.first_name == "Callum"
-        )
+        callum = next(p for p in await session.scalars(select(Pupil)) if p.first_name == "Callum")
         # The MIS export's preferred forename is kept, and used when staff are told.
         assert callum.known_as == "Cal (legal name Callum Price)"
         assert callum.date_of_birth == dt.date(2011, 6, 21)

@@ -20,8 +20,8 @@ from storage.models import (
     Person,
     Placement,
     Pupil,
-    RegistrationStatus,
     ReasonForAp,
+    RegistrationStatus,
     Role,
     WelfareCallParty,
 )

@@ -66,9 +66,10 @@ async def test_the_sample_pupils_load_sealed_once(
             await connection.execute(text("SELECT first_name, last_name, upn FROM pupils"))
         ).all()
     assert not any("Tyler" in str(v) or "P999000000101" in str(v) for row in stored for v in row)
-    # Jayden goes by Jay; the others by their legal forenames (nothing held for them).
+    # Jayden goes by Jay, Callum by Cal; the others by their legal forenames (nothing held).
     assert {name: p.preferred_name for name, p in pupils.items() if p.preferred_name} == {
-        "Jayden Frost": "Jay"
+        "Jayden Frost": "Jay",
+        "Callum Price": "Cal",
     }
     assert pupils["Jayden Frost"].known_as == "Jay (legal name Jayden Frost)"
     assert pupils["Tyler Ashdown"].known_as == "Tyler Ashdown"
@@ -115,9 +116,15 @@ async def test_a_preferred_name_is_updated_audited_without_it_and_kept_when_not_
     again = await apbot("import", "pupils", str(renamed), "--org", "999001")
     assert "0 added, 0 updated, 3 unchanged" in again.out
     without = write_csv(
-        tmp_path, "plain.csv", "UPN,Surname,Forename,DOB,Year", "G999200126001,Frost,Jayden,05/01/2015,7"
+        tmp_path,
+        "plain.csv",
+        "UPN,Surname,Forename,DOB,Year",
+        "G999200126001,Frost,Jayden,05/01/2015,7",
     )
-    assert "0 updated, 1 unchanged" in (await apbot("import", "pupils", str(without), "--org", "999001")).out
+    assert (
+        "0 updated, 1 unchanged"
+        in (await apbot("import", "pupils", str(without), "--org", "999001")).out
+    )
     assert (await _pupils(db))["Jayden Frost"].preferred_name == "JJ"
 
 

@@ -28,6 +28,9 @@ through the same functions the product's views use (and the product's own ready-
   raised has an automatic entry.
 - `checklist_counts_agree`: the governors' report counts each checklist by the one definition
   (`storage.rules.checklist.checklist_counts`: not-applicable items are neither done nor to do).
+- `reason_duties_recorded`: the checks a placement's reason for AP brings are on its checklist
+  (`storage.rules.checklist.applicable_items` with the reason), and a permanent exclusion, or a
+  suspension of six school days or more, has its first day and the sixth school day recorded.
 
 Two more are checked through the dialogs by the stateful property test (storage does not call
 dialogs): `CHECKED_THROUGH_DIALOGS`.
@@ -58,19 +61,27 @@ from storage.models import (
     ChronologyEntry,
     ChronologyKind,
     ConcernReview,
+    OrgKind,
     OutboxMessage,
     Placement,
     PlacementStatus,
+    ReasonForAp,
     WelfareCall,
     WelfareEscalation,
 )
+from storage.rules import reasons
 from storage.rules.attendance import (
     AttendanceFigures,
     no_session_reason,
     recent_window,
 )
 from storage.rules.calendar import SchoolCalendar, london_date
-from storage.rules.checklist import checklist_counts
+from storage.rules.checklist import (
+    REASON_CONDITIONS,
+    ChecklistConditions,
+    applicable_items,
+    checklist_counts,
+)
 from storage.services.aplist import ap_list
 from storage.services.chronology import AUTOMATIC_NOTE
 from storage.services.digest import digest_from, load_digest_data
@@ -574,6 +585,39 @@ async def checklist_counts_agree(session: AsyncSession, now: dt.datetime) -> lis
     return violations
 
 
+# --- Why the pupil is in AP ---------------------------------------------------------------------
+
+
+async def reason_duties_recorded(session: AsyncSession, now: dt.datetime) -> list[str]:
+    """Each reason's checks are on the checklist, and the sixth school day where one is due."""
+    violations = []
+    for p in await _placements(session):
+        if p.reason is None:  # started before the bot asked
+            continue
+        facts = ChecklistConditions(
+            fsm_eligible=False,
+            commissioner_is_school=p.commissioner.kind == OrgKind.school,
+            other_providers_involved=False,
+            reason=p.reason.value,
+        )
+        wanted = {item.key for item in applicable_items(facts) if item.applies in REASON_CONDITIONS}
+        missing = wanted - {item.key for item in p.checklist}
+        if missing:
+            violations.append(
+                f"{p.reference}: placed for {p.reason.value} without the check(s) "
+                f"{', '.join(sorted(missing))}"
+            )
+        needs_day = p.reason == ReasonForAp.permanent_exclusion or (
+            p.reason == ReasonForAp.suspension and (p.suspension_days or 0) >= reasons.SIXTH_DAY
+        )
+        if needs_day and (p.reason_first_day is None or p.full_time_education_from is None):
+            violations.append(
+                f"{p.reference}: placed for {p.reason.value} without its first day and the "
+                "sixth school day"
+            )
+    return violations
+
+
 # --- All of them -------------------------------------------------------------------------------
 
 INVARIANTS: dict[str, Check] = {
@@ -585,6 +629,7 @@ INVARIANTS: dict[str, Check] = {
     "automatic_entries_by_system": automatic_entries_by_system,
     "concern_decisions_recorded": concern_decisions_recorded,
     "checklist_counts_agree": checklist_counts_agree,
+    "reason_duties_recorded": reason_duties_recorded,
 }
 
 # Checks only a dialog can make (storage does not call dialogs): the stateful property test

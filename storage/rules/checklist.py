@@ -79,6 +79,11 @@ class ApplyWhen(enum.StrEnum):
         return _APPLY_WHEN_DESCRIPTIONS[self]
 
 
+# The conditions that are a reason for AP (the checks such a reason brings).
+REASON_CONDITIONS = frozenset(
+    {ApplyWhen.off_site_direction, ApplyWhen.health_needs_school, ApplyWhen.ehc_plan}
+)
+
 _APPLY_WHEN_DESCRIPTIONS = {
     ApplyWhen.always: "every placement",
     ApplyWhen.fsm_eligible: "only if the pupil is eligible for free school meals",

@@ -11,6 +11,7 @@ from storage.rules.checklist import (
     ATTENDANCE,
     COMMUNICATION,
     POLICIES,
+    REASON_CONDITIONS,
     SAFER_RECRUITMENT,
     SECTIONS,
     TRAVEL,
@@ -135,7 +136,7 @@ def test_applicable_items_keep_the_guidances_order() -> None:
         fsm_eligible=True, commissioner_is_school=True, other_providers_involved=True
     )
     # Every item but those a reason for AP brings (one reason at a time).
-    by_reason = {ApplyWhen.off_site_direction, ApplyWhen.health_needs_school, ApplyWhen.ehc_plan}
+    by_reason = REASON_CONDITIONS
     assert applicable_items(everything) == [i for i in ALL_ITEMS if i.applies not in by_reason]
     fewest = applicable_items(LA_PLACEMENT)
     assert fewest == [item for item in ALL_ITEMS if item in fewest]

@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import transaction
-from storage.models import OrgKind, RegistrationStatus, Role, WelfareCallParty
+from storage.models import OrgKind, ReasonForAp, RegistrationStatus, Role, WelfareCallParty
 from storage.services import directory
 from storage.services.audit import Change
 from storage.services.placements import PlacementPlan, create_placement
@@ -145,6 +145,8 @@ async def build_rush_world(
                     pupil_id=pupil.id,
                     commissioner_id=school.id,
                     provider_id=providers[which].id,
+                    reason=ReasonForAp.other,
+                    reason_detail="Re-engagement programme",
                     start_date=start,
                     planned_end_date=start + dt.timedelta(weeks=12),
                     provider_days=["mon", "tue", "wed", "thu", "fri"],

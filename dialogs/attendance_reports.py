@@ -59,7 +59,7 @@ def _week_summary(rows: list[SessionMark], monday: dt.date) -> list[str]:
     for reference, marks in by_placement.items():
         p = marks[0].placement
         lines.append(
-            f"{reference} {p.pupil.full_name} ({p.provider.name}, code {p.attendance_code})"
+            f"{reference} {p.pupil.known_as} ({p.provider.name}, code {p.attendance_code})"
         )
         days = []
         for offset in range(5):
@@ -177,6 +177,7 @@ class ApListDialog(_OneShot):
                                     "reference": p.placement.reference,
                                     "start_date": p.placement.start_date.isoformat(),
                                     "weekly_hours": str(p.weekly_hours),
+                                    "reason_for_ap": p.reason,
                                     "last_qa_visit": p.last_qa_visit.isoformat()
                                     if p.last_qa_visit
                                     else None,

@@ -12,6 +12,7 @@ from dialogs.parsing import DateSense, uk_date
 from dialogs.prompts import Choice, Message, PromptKind
 from storage.models import ChecklistStatus
 from storage.rules import checklist, start_checks
+from storage.rules.calendar import SchoolCalendar
 from storage.services.placements import ChecklistAnswer, automatic_status
 
 DONE, NOT_YET, NOT_APPLICABLE = "done", "not_yet", "na"
@@ -43,12 +44,17 @@ async def steps(
     other_providers_involved: bool,
     start: dt.date,
     today: dt.date,
+    reason: str | None = None,
+    calendar: SchoolCalendar | None = None,
 ) -> AsyncIterator[Step]:
-    """One question per item (and a follow-up for a due date or a reason)."""
+    """One question per item (and a follow-up for a due date or a reason). `reason`: why the
+    pupil is in AP (some reasons add checks); `calendar`: the school's, for checks due school
+    days before the start."""
     facts = checklist.ChecklistConditions(
         fsm_eligible=fsm_eligible,
         commissioner_is_school=commissioner_is_school,
         other_providers_involved=other_providers_involved,
+        reason=reason,
     )
     section = ""
     for item in questions_for(facts):
@@ -67,7 +73,7 @@ async def steps(
         status = answers.get(_field(item.key))
         if status == NOT_YET:
             # Never a default in the past (a placement that started earlier): due from today.
-            default = max(checklist.default_due_date(item, start), today)
+            default = max(checklist.default_due_date(item, start, calendar), today)
             yield Step(
                 _field(item.key, "due"),
                 PromptKind.date,

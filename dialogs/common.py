@@ -66,7 +66,7 @@ def pupil_name(placement: Placement, *, shared: bool) -> str:
     """The pupil's initials where others can read (`shared`), their name in private."""
     if shared:
         return placement.pupil.initials
-    return placement.pupil.full_name
+    return placement.pupil.known_as
 
 
 def placement_label(ctx: DialogContext, placement: Placement) -> str:

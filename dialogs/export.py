@@ -54,7 +54,7 @@ class ExportDialog(Dialog):
             PromptKind.choice,
             "Whose record?",
             choices=[
-                Choice(value=f"pupil-{p.pupil_id}", label=f"{p.pupil.full_name} ({p.reference})")
+                Choice(value=f"pupil-{p.pupil_id}", label=f"{p.pupil.known_as} ({p.reference})")
                 for p in placements.values()
             ],
         )
@@ -104,7 +104,7 @@ class ExportDialog(Dialog):
         return [
             Done(
                 dialog=self.name,
-                text=f"Exported the full record of {pupil.full_name}: {len(record['placements'])} placement(s), {len(record['chronology'])} chronology entr{'y' if len(record['chronology']) == 1 else 'ies'}. The export is recorded in the audit log.",
+                text=f"Exported the full record of {pupil.known_as}: {len(record['placements'])} placement(s), {len(record['chronology'])} chronology entr{'y' if len(record['chronology']) == 1 else 'ies'}. The export is recorded in the audit log.",
                 record={"placements": [p["reference"] for p in record["placements"]]},
                 files=files,
             )

@@ -67,6 +67,9 @@ class ReportDialog(Dialog):
                     "objectives": {
                         p.label: [o.text for o in p.objectives] for p in report.placements
                     },
+                    "by_reason": {
+                        reason: [p.label for p in lines] for reason, lines in report.by_reason
+                    },
                 },
                 files=files,
             )

@@ -15,6 +15,7 @@ from dialogs import (
     objective_steps,
     part_time_steps,
     pupil_steps,
+    reason_steps,
     site_steps,
     timetable_steps,
 )
@@ -126,7 +127,7 @@ class StartPlacementDialog(Dialog):
             "Which pupil is being placed?",
             choices=[
                 *(
-                    Choice(value=f"pupil-{p.id}", label=f"{p.full_name} (Year {p.year_group})")
+                    Choice(value=f"pupil-{p.id}", label=f"{p.known_as} (Year {p.year_group})")
                     for p in pupils
                 ),
                 Choice(value=NEW_PUPIL, label="Add a new pupil"),
@@ -146,6 +147,11 @@ class StartPlacementDialog(Dialog):
                 yield step
         elif pupil is None:
             raise AnswerError("That pupil is no longer available; please pick again.")
+        async for step in reason_steps.steps(answers, today=ctx.today):
+            yield step
+        flags = pupil_steps.flags_of(pupil, answers)
+        calendar = await reason_steps.calendar(ctx, commissioner, answers)
+        due_from = reason_steps.due_from(answers, calendar)
 
         active = await self._active_placements(ctx, pupil)
         providers = await self._providers(ctx)
@@ -153,7 +159,15 @@ class StartPlacementDialog(Dialog):
             "provider",
             PromptKind.choice,
             "Which AP provider?",
-            notes=[_already_placed(active)] if active else [],
+            notes=[
+                *reason_steps.notes(
+                    answers,
+                    commissioner=commissioner,
+                    pupil_has_ehcp="ehcp" in flags,
+                    due=due_from,
+                ),
+                *([_already_placed(active)] if active else []),
+            ],
             choices=[
                 Choice(
                     value=f"provider-{p.id}",
@@ -194,6 +208,11 @@ class StartPlacementDialog(Dialog):
         check = timetable_steps.full_time_check(answers, commissioner, active)
         # Where no review was asked, what the check says goes with the next question.
         notes = timetable_steps.check_notes(answers, provider, check) if check.is_full_time else []
+        start = answers.date("start_date")
+        assert start is not None
+        notes += reason_steps.late_start_notes(
+            answers, start=start, due=due_from, days=calendar, today=ctx.today
+        )
         async for step in attendance_steps.steps(
             ctx, answers, commissioner=commissioner, provider=provider, notes=notes
         ):
@@ -211,7 +230,6 @@ class StartPlacementDialog(Dialog):
             PromptKind.text,
             "What is the plan for the pupil's return or transition (to your school or another mainstream setting)?",
         )
-        flags = pupil_steps.flags_of(pupil, answers)
         # Other providers involved: the pupil's other placements running at the start (the
         # bot tells each provider and ticks that check itself).
         others = timetable_steps.running(active, start)
@@ -222,6 +240,8 @@ class StartPlacementDialog(Dialog):
             other_providers_involved=bool(others),
             start=start,
             today=ctx.today,
+            reason=answers.text("reason"),
+            calendar=calendar,
         ):
             yield step
         # As the placement service will decide which items apply.
@@ -229,6 +249,7 @@ class StartPlacementDialog(Dialog):
             fsm_eligible="fsm_eligible" in flags,
             commissioner_is_school=commissioner.kind == OrgKind.school,
             other_providers_involved=bool(others),
+            reason=answers.text("reason"),
         )
         yield Step(
             "confirm",
@@ -241,6 +262,7 @@ class StartPlacementDialog(Dialog):
                 check,
                 checklist_steps.summary(answers, facts, is_full_time=check.is_full_time),
                 others,
+                reason_steps.summary_lines(answers, start=start, due=due_from, days=calendar),
             ),
         )
 
@@ -253,15 +275,17 @@ class StartPlacementDialog(Dialog):
         check: fulltime.FullTimeCheck,
         checklist_line: str,
         others: list[Placement],
+        reason_lines: list[str],
     ) -> str:
         name = (
-            pupil.full_name
+            pupil.known_as
             if pupil
             else f"{answers.get('first_name')} {answers.get('last_name')} (new)"
         )
         lines = [
             "Please check, then answer yes to save:",
             f"Pupil: {name}",
+            *reason_lines,
             f"Provider: {provider.name}" + (" (UNREGISTERED)" if provider.is_unregistered else ""),
             f"Dates: {uk_date(answers.date('start_date'))} to {uk_date(answers.date('planned_end_date'))}",
             f"At the provider: {days_text(answers.many('provider_days'))}, {answers.get('provider_hours')} h a week",
@@ -301,6 +325,10 @@ class StartPlacementDialog(Dialog):
                 commissioner_id=commissioner_id,
                 provider_id=id_of(answers.text("provider")),
                 site_id=site_id,
+                reason=answers.text("reason"),
+                reason_first_day=answers.date("reason_first_day"),
+                suspension_days=answers.number("suspension_days"),
+                reason_detail=answers.text("reason_detail"),
                 start_date=answers.date("start_date"),
                 planned_end_date=answers.date("planned_end_date"),
                 review_date=answers.date("review_date"),
@@ -352,6 +380,10 @@ class StartPlacementDialog(Dialog):
                     "pupil_id": pupil.id,
                     "provider": placement.provider.name,
                     "start_date": placement.start_date.isoformat(),
+                    "reason": placement.reason.value if placement.reason else None,
+                    "full_time_education_from": placement.full_time_education_from.isoformat()
+                    if placement.full_time_education_from
+                    else None,
                     "is_full_time": placement.is_full_time,
                     "total_hours": str(placement.total_hours),
                     "due_checks": [item.key for item in due],

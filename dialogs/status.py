@@ -13,6 +13,7 @@ from dialogs.end_placement import outcome_labels
 from dialogs.engine import Dialog, Step
 from dialogs.parsing import AnswerError, uk_date
 from dialogs.prompts import Done, Reply
+from dialogs.reason_steps import placement_reason
 from dialogs.wording import STATUS_IN_SHARED
 from storage.access import Action, Task, can
 from storage.models import (
@@ -137,6 +138,9 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
         f"Attendance code {p.attendance_code}; absences reported by {p.absence_deadline:%H:%M}; "
         f"welfare calls by the {p.welfare_call_party.value}",
     ]
+    if ctx.person.role != Role.provider and not ctx.shared:
+        # Why the pupil is in AP is the commissioner's, and never said in a shared channel.
+        lines.insert(1, placement_reason(p))
     if ctx.person.role != Role.provider:
         items = list((await ensure_loaded(ctx.session, p, "checklist")).checklist)
         open_items = [i for i in items if i.status == ChecklistStatus.not_done]

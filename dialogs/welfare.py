@@ -87,7 +87,7 @@ async def open_calls(ctx: DialogContext) -> list[tuple[WelfareCall, Placement]]:
 
 def _call_label(call: WelfareCall, placement: Placement, retry: dt.datetime | None) -> str:
     label = (
-        f"{placement.reference} · {placement.pupil.full_name} · absent "
+        f"{placement.reference} · {placement.pupil.known_as} · absent "
         f"{call.absence_date:%a %d/%m/%Y}"
     )
     if retry is not None:
@@ -262,7 +262,7 @@ class WelfareDialog(Dialog):
     def _summary(self, answers: Answers, call: WelfareCall, placement: Placement) -> str:
         spoke_to = WelfareContact(str(answers.get("spoke_to")))
         lines = [
-            f"Welfare call for {placement.reference} ({placement.pupil.full_name}), absent "
+            f"Welfare call for {placement.reference} ({placement.pupil.known_as}), absent "
             f"{uk_date_long(call.absence_date)}.",
             f"Called {uk_date(answers.date('called_on') or call.absence_date)} at "
             f"{answers.text('called_at')}: {CONTACT_WORDS[spoke_to]}."

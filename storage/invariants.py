@@ -36,6 +36,9 @@ through the same functions the product's views use (and the product's own ready-
   than it was recorded, runs from the placement's start to a time limit no later than its
   planned end, is reviewed on or before that limit while it runs, and has ended by the time
   its placement is closed (no C2, and no reminder, after that).
+- `reason_duties_recorded`: the checks a placement's reason for AP brings are on its checklist
+  (`storage.rules.checklist.applicable_items` with the reason), and a permanent exclusion, or a
+  suspension of six school days or more, has its first day and the sixth school day recorded.
 
 Two more are checked through the dialogs by the stateful property test (storage does not call
 dialogs): `CHECKED_THROUGH_DIALOGS`.
@@ -66,24 +69,31 @@ from storage.models import (
     ChronologyEntry,
     ChronologyKind,
     ConcernReview,
+    OrgKind,
     OutboxMessage,
     PartTimeTimetable,
     Placement,
     PlacementChange,
     PlacementDay,
     PlacementStatus,
+    ReasonForAp,
     Site,
     WelfareCall,
     WelfareEscalation,
 )
-from storage.rules import fulltime
+from storage.rules import fulltime, reasons
 from storage.rules.attendance import (
     AttendanceFigures,
     no_session_reason,
     recent_window,
 )
 from storage.rules.calendar import SchoolCalendar, london_date
-from storage.rules.checklist import checklist_counts
+from storage.rules.checklist import (
+    REASON_CONDITIONS,
+    ChecklistConditions,
+    applicable_items,
+    checklist_counts,
+)
 from storage.services.aplist import ap_list
 from storage.services.chronology import AUTOMATIC_NOTE
 from storage.services.digest import digest_from, load_digest_data
@@ -681,6 +691,39 @@ async def part_time_within_its_terms(session: AsyncSession, now: dt.datetime) ->
     return violations
 
 
+# --- Why the pupil is in AP ---------------------------------------------------------------------
+
+
+async def reason_duties_recorded(session: AsyncSession, now: dt.datetime) -> list[str]:
+    """Each reason's checks are on the checklist, and the sixth school day where one is due."""
+    violations = []
+    for p in await _placements(session):
+        if p.reason is None:  # started before the bot asked
+            continue
+        facts = ChecklistConditions(
+            fsm_eligible=False,
+            commissioner_is_school=p.commissioner.kind == OrgKind.school,
+            other_providers_involved=False,
+            reason=p.reason.value,
+        )
+        wanted = {item.key for item in applicable_items(facts) if item.applies in REASON_CONDITIONS}
+        missing = wanted - {item.key for item in p.checklist}
+        if missing:
+            violations.append(
+                f"{p.reference}: placed for {p.reason.value} without the check(s) "
+                f"{', '.join(sorted(missing))}"
+            )
+        needs_day = p.reason == ReasonForAp.permanent_exclusion or (
+            p.reason == ReasonForAp.suspension and (p.suspension_days or 0) >= reasons.SIXTH_DAY
+        )
+        if needs_day and (p.reason_first_day is None or p.full_time_education_from is None):
+            violations.append(
+                f"{p.reference}: placed for {p.reason.value} without its first day and the "
+                "sixth school day"
+            )
+    return violations
+
+
 # --- All of them -------------------------------------------------------------------------------
 
 INVARIANTS: dict[str, Check] = {
@@ -695,6 +738,7 @@ INVARIANTS: dict[str, Check] = {
     "part_time_within_its_terms": part_time_within_its_terms,
     "timetable_checked": timetable_checked,
     "days_at_the_providers_sites": days_at_the_providers_sites,
+    "reason_duties_recorded": reason_duties_recorded,
 }
 
 # Checks only a dialog can make (storage does not call dialogs): the stateful property test

@@ -288,9 +288,17 @@ async def test_shared_channel_messages_and_logs_never_carry_a_pupil(
             )
             if message.channel_ref or (to_provider and message.kind != "chronology_shared"):
                 assert "Jamie" not in message.text and "Testpupil" not in message.text, message.text
+                # Nor why the pupil is in AP ("other"'s words, sealed).
+                assert "Re-engagement" not in message.text, message.text
     for record in caplog.records:
         line = record.getMessage() + (record.exc_text or "")
-        for secret in ("Jamie", "Testpupil", "chest infection", "worries at home"):
+        for secret in (
+            "Jamie",
+            "Testpupil",
+            "chest infection",
+            "worries at home",
+            "Re-engagement",
+        ):
             assert secret not in line, f"{record.name}: {line}"
 
 

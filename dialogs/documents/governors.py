@@ -11,6 +11,7 @@ from storage.services.governors import GovernorsReport
 
 CSV_COLUMNS = [
     "pupil",
+    "reason_for_ap",
     "provider",
     "registration",
     "full_time",
@@ -74,10 +75,12 @@ def governors_csv(report: GovernorsReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for p in report.placements:
+    # Grouped by why the pupil is in AP, as the HTML and the chat are.
+    for p in (line for _, lines in report.by_reason for line in lines):
         writer.writerow(
             [
                 p.label,
+                p.reason,
                 p.provider,
                 p.registration,
                 "yes" if p.full_time else "no",

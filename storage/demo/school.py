@@ -9,8 +9,10 @@ UKPRN and email here is invented.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import Clock, london_today
 from storage.demo.activity import add_activity
+from storage.imports import ImportReport, import_establishments, import_pupils, import_staff
 from storage.models import (
     ChecklistStatus,
     DayPlace,
@@ -26,6 +29,7 @@ from storage.models import (
     Person,
     Placement,
     Pupil,
+    ReasonForAp,
     RegistrationStatus,
     Role,
     SiteKind,
@@ -75,10 +79,6 @@ class DemoSummary:
     placements: int = 0
 
 
-# key, home organisation, first name, last name, year group, birthday (month, day), UPN, flags
-_PupilRow = tuple[str, str, str, str, int, tuple[int, int], str | None, set[str]]
-
-
 @dataclass
 class _Demo:
     """The records made so far, for the later steps to refer to."""
@@ -91,13 +91,6 @@ class _Demo:
 
 def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
-
-
-def _birthday(today: dt.date, year_group: int, month: int, day: int) -> dt.date:
-    """A date of birth that fits the year group in the current school year (from September)."""
-    school_year = today.year if today.month >= 9 else today.year - 1
-    year = school_year - year_group - (5 if month >= 9 else 4)
-    return dt.date(year, month, day)
 
 
 def _checklist(not_done: dict[str, dt.date]) -> dict[str, ChecklistAnswer]:
@@ -188,7 +181,21 @@ async def seed_demo(session: AsyncSession, *, clock: Clock) -> DemoSummary:
     )
 
 
+def demo_file(name: str) -> str:
+    """One of the demo's CSV files (storage/demo/data/), as text."""
+    return (resources.files("storage.demo") / "data" / name).read_text(encoding="utf-8")
+
+
+def _imported(report: ImportReport, name: str) -> None:
+    """The demo's own files always load: a refused line is a bug in them."""
+    if report.refused:
+        raise RuntimeError(f"The demo file {name} did not load: {report.refused}")
+
+
 async def _add_organisations(session: AsyncSession, change: Change, demo: _Demo) -> None:
+    """The LA by hand (GIAS does not list LAs), its schools and registered AP from a GIAS
+    export (data/establishments.csv) as an LA would load them, then the unregistered provider
+    and the providers' sites by hand (neither is in GIAS)."""
     la = await directory.add_organisation(
         session,
         change,
@@ -197,28 +204,28 @@ async def _add_organisations(session: AsyncSession, change: Change, demo: _Demo)
         address="Civic Centre, Market Square, Northbrook NB1 1AA",
     )
     demo.orgs["la"] = la
-    school, ap = OrgKind.school, OrgKind.provider
-    organisations = (
-        # key, kind, name, URN, UKPRN, registration status, address
-        ("oakfield", school, "Oakfield Academy", "999001", None, None, "Oakfield Lane, Northbrook NB2 4QT"),
-        ("riverside", school, "Riverside High School", "999002", None, None, "12 Riverside Walk, Northbrook NB3 7LP"),
-        ("horizon", ap, "Horizon Learning Centre", "999101", None, RegistrationStatus.ap_academy, None),
-        ("bridgeway", ap, "Bridgeway Pupil Referral Unit", "999102", None, RegistrationStatus.pru, None),
-        ("secondchance", ap, "Second Chance Motor Project", None, "19999103", RegistrationStatus.unregistered, None),
-    )  # fmt: skip
-    for key, kind, name, urn, ukprn, status, address in organisations:
-        demo.orgs[key] = await directory.add_organisation(
-            session,
-            change,
-            kind=kind,
-            name=name,
-            urn=urn,
-            ukprn=ukprn,
-            la_id=la.id,
-            registration_status=status,
-            address=address,
-            full_time_hours=FULL_TIME_WEEK if kind == school else None,
-        )
+    _imported(
+        await import_establishments(session, change, text=demo_file("establishments.csv"), la=la),
+        "establishments.csv",
+    )
+    for key, urn in (
+        ("oakfield", "999001"),
+        ("riverside", "999002"),
+        ("horizon", "999101"),
+        ("bridgeway", "999102"),
+    ):
+        found = await session.scalar(select(Organisation).where(Organisation.urn == urn))
+        assert found is not None, urn
+        demo.orgs[key] = found
+    demo.orgs["secondchance"] = await directory.add_organisation(
+        session,
+        change,
+        kind=OrgKind.provider,
+        name="Second Chance Motor Project",
+        ukprn="19999103",
+        la_id=la.id,
+        registration_status=RegistrationStatus.unregistered,
+    )
     main, satellite = SiteKind.main, SiteKind.satellite
     sites = (
         ("horizon_main", "horizon", "Main site", "Unit 3, Canal Street, Northbrook", "NB4 2EX", main, "01632 960101"),
@@ -240,50 +247,60 @@ async def _add_organisations(session: AsyncSession, change: Change, demo: _Demo)
         demo.sites[key] = site.id
 
 
+# Each organisation's staff file (data/staff_<key>.csv), as its MIS would export it, and the
+# demo's name for each person in it.
+STAFF = {
+    "oakfield": {
+        DEMO_TEACHER_EMAIL: "teacher",
+        DEMO_DSL_EMAIL: "dsl",
+        "deputy.dsl@oakfield.example": "deputy_dsl",
+    },
+    "riverside": {
+        "teacher@riverside.example": "riverside_teacher",
+        "dsl@riverside.example": "riverside_dsl",
+    },
+    "horizon": {"office@horizon.example": "horizon", "manager@horizon.example": "horizon_manager"},
+    "bridgeway": {"office@bridgeway.example": "bridgeway"},
+    "secondchance": {"office@secondchance.example": "secondchance"},
+    "la": {"officer@northbrook.example": "la_officer"},
+}
+
+
 async def _add_people(session: AsyncSession, change: Change, demo: _Demo) -> None:
-    people = (
-        ("teacher", "Sam Okafor", DEMO_TEACHER_EMAIL, Role.teacher, "oakfield"),
-        ("dsl", "Helen Ward", DEMO_DSL_EMAIL, Role.dsl, "oakfield"),
-        ("deputy_dsl", "Tom Reilly", "deputy.dsl@oakfield.example", Role.dsl, "oakfield"),
-        ("riverside_teacher", "Ravi Patel", "teacher@riverside.example", Role.teacher, "riverside"),
-        ("riverside_dsl", "Claire Dawson", "dsl@riverside.example", Role.dsl, "riverside"),
-        ("horizon", "Jess Carter", "office@horizon.example", Role.provider, "horizon"),
-        ("horizon_manager", "Mark Ellis", "manager@horizon.example", Role.provider, "horizon"),
-        ("bridgeway", "Nadia Brooks", "office@bridgeway.example", Role.provider, "bridgeway"),
-        ("secondchance", "Dave Kerr", "office@secondchance.example", Role.provider, "secondchance"),
-        ("la_officer", "Grace Holloway", "officer@northbrook.example", Role.la_officer, "la"),
-    )  # fmt: skip
-    for key, name, email, role, org in people:
-        demo.people[key] = await directory.add_person(
-            session, change, name=name, email=email, role=role, organisation_id=demo.orgs[org].id
+    """Each organisation's staff through the staff import."""
+    for org, people in STAFF.items():
+        name = f"staff_{org}.csv"
+        _imported(
+            await import_staff(session, change, organisation=demo.orgs[org], text=demo_file(name)),
+            name,
         )
+        for email, key in people.items():
+            person = await directory.find_person_by_email(session, email)
+            assert person is not None, email
+            demo.people[key] = person
+
+
+# The school year the pupil files' dates of birth are written for (September 2026 on): moved
+# on by whole years so that each pupil's age still fits their year group.
+PUPILS_WRITTEN_FOR = 2026
+_DATE = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})\b")
+
+
+def _moved_on(text: str, years: int) -> str:
+    """The file with every dd/mm/yyyy date `years` later."""
+    return _DATE.sub(lambda m: f"{m[1]}/{m[2]}/{int(m[3]) + years}", text)
 
 
 async def _add_pupils(session: AsyncSession, change: Change, demo: _Demo, today: dt.date) -> None:
-    pupils: tuple[_PupilRow, ...] = (
-        ("tyler", "oakfield", "Tyler", "Ashdown", 10, (3, 14), "P999000000101", {"fsm_eligible"}),
-        ("maisie", "oakfield", "Maisie", "Holt", 9, (11, 2), "D999000000102", {"ehcp"}),
-        ("callum", "oakfield", "Callum", "Price", 11, (6, 21), None, set()),
-        ("leah", "oakfield", "Leah", "Marsh", 8, (9, 30), None, {"cin_plan"}),
-        ("aaliyah", "riverside", "Aaliyah", "Moss", 8, (1, 9), "B999000000201", {"cp_plan"}),
-        ("kai", "la", "Kai", "Donovan", 10, (7, 17), "N999000000301", {"looked_after"}),
-    )  # fmt: skip
-    for key, home, first, last, year, (month, day), upn, flags in pupils:
-        demo.pupils[key] = await directory.add_pupil(
-            session,
-            change,
-            home_org_id=demo.orgs[home].id,
-            first_name=first,
-            last_name=last,
-            year_group=year,
-            upn=upn,
-            date_of_birth=_birthday(today, year, month, day),
-            fsm_eligible="fsm_eligible" in flags,
-            ehcp="ehcp" in flags,
-            cp_plan="cp_plan" in flags,
-            cin_plan="cin_plan" in flags,
-            looked_after="looked_after" in flags,
-        )
+    """Each school's (and the LA's) pupils through the pupil import, from its MIS export."""
+    school_year = today.year if today.month >= 9 else today.year - 1
+    for org in ("oakfield", "riverside", "la"):
+        name = f"pupils_{org}.csv"
+        text = _moved_on(demo_file(name), school_year - PUPILS_WRITTEN_FOR)
+        home = demo.orgs[org]
+        _imported(await import_pupils(session, change, organisation=home, text=text), name)
+        for pupil in await session.scalars(select(Pupil).where(Pupil.home_org_id == home.id)):
+            demo.pupils[pupil.first_name.lower()] = pupil
 
 
 async def _add_weeks(
@@ -348,6 +365,7 @@ async def _add_placements(
         site="horizon_main",
         start=monday - dt.timedelta(weeks=6),
         weeks=14,
+        reason=ReasonForAp.off_site_direction,
         not_done={
             "checks_sighted": today + dt.timedelta(days=7),
             "travel_provider_qa": today - dt.timedelta(days=3),
@@ -371,6 +389,7 @@ async def _add_placements(
         site="secondchance",
         start=part_time_start,
         weeks=10,
+        reason=ReasonForAp.ehc_plan,
         # The provider has not yet confirmed its staff checks in writing.
         not_done={"letter_of_assurance": part_time_start},
         review_date=today + dt.timedelta(days=14),
@@ -401,6 +420,7 @@ async def _add_placements(
         site="bridgeway",
         start=monday - dt.timedelta(weeks=4),
         weeks=12,
+        reason=ReasonForAp.medical,
         not_done={"length_and_return_agreed": today + dt.timedelta(days=5)},
         provider_hours=FULL_TIME_WEEK,
         attendance_code="D",
@@ -416,6 +436,9 @@ async def _add_placements(
         site="bridgeway",
         start=monday - dt.timedelta(weeks=8),
         weeks=26,
+        reason=ReasonForAp.permanent_exclusion,
+        # Excluded from the Monday of the week before: the sixth school day is this start.
+        reason_first_day=monday - dt.timedelta(weeks=9),
         not_done={"plans_shared": today + dt.timedelta(days=2)},
         provider_hours=FULL_TIME_WEEK,
         attendance_code="K",
@@ -432,6 +455,9 @@ async def _add_placements(
         site="horizon_farm",
         start=ended_start,
         weeks=8,
+        reason=ReasonForAp.suspension,
+        reason_first_day=ended_start - dt.timedelta(weeks=1),
+        suspension_days=10,
         not_done={},
         provider_hours=Decimal("25"),
         school_hours=Decimal("7.5"),

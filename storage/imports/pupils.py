@@ -25,7 +25,7 @@ COLUMNS = {
     "upn": ("UPN", "Unique pupil number"),
     "first_name": ("Legal forename", "Legal first name", "Forename", "First name"),
     "last_name": ("Legal surname", "Legal last name", "Surname", "Last name"),
-    # Read so that an export needs no editing; we hold the legal names (see docs/operations.md).
+    # The name a pupil goes by is kept beside the legal names (`Pupil.preferred_name`).
     "preferred_first_name": ("Preferred forename", "Preferred first name", "Known as"),
     "preferred_last_name": ("Preferred surname", "Preferred last name"),
     "date_of_birth": ("Date of birth", "DOB", "Birth date"),
@@ -94,8 +94,9 @@ class PupilLine(BaseModel):
     upn: str | None = None
     first_name: str
     last_name: str
-    preferred_first_name: str = ""
-    preferred_last_name: str = ""
+    # None: the file has no such column (what is held stays).
+    preferred_first_name: str | None = None
+    preferred_last_name: str | None = None
     date_of_birth: dt.date
     year_group: int
     fsm_eligible: bool | None = None
@@ -146,6 +147,21 @@ class PupilLine(BaseModel):
         return SEN_CODES[code] if code in SEN_CODES else yes_no(code, "EHCP")
 
     @property
+    def has_preferred_name(self) -> bool:
+        """Whether the file says what name the pupil goes by (either column)."""
+        return self.preferred_first_name is not None or self.preferred_last_name is not None
+
+    @property
+    def preferred_name(self) -> str | None:
+        """The name the pupil goes by, when it is not their legal name: the forename alone
+        when only that differs ("Jamie"), else the whole name; None when it is the same."""
+        first = self.preferred_first_name or self.first_name
+        last = self.preferred_last_name or self.last_name
+        if (first, last) == (self.first_name, self.last_name):
+            return None
+        return first if last == self.last_name else f"{first} {last}"
+
+    @property
     def name_key(self) -> tuple[str, str, dt.date]:
         return (self.first_name.lower(), self.last_name.lower(), self.date_of_birth)
 
@@ -191,10 +207,6 @@ async def import_pupils(
     for line in lines:
         await _import_line(session, change, organisation, line, held, report, matched, upns)
     report.not_in_file = sum(1 for pupil in held.pupils if pupil.id not in matched)
-    if any(line.values.get("preferred_first_name") for line in lines):
-        report.notes.append(
-            "Preferred names are not stored: AP Safeguard holds each pupil's legal name."
-        )
     return report
 
 
@@ -266,6 +278,7 @@ async def _import_line(
             year_group=pupil_line.year_group,
             upn=pupil_line.upn,
             date_of_birth=pupil_line.date_of_birth,
+            preferred_name=pupil_line.preferred_name,
             **flags,
         )
         held.add(pupil)
@@ -278,6 +291,8 @@ async def _import_line(
     found.last_name = pupil_line.last_name
     found.date_of_birth = pupil_line.date_of_birth
     found.year_group = pupil_line.year_group
+    if pupil_line.has_preferred_name:  # sealed: audited as "(changed)", never the name
+        found.preferred_name = pupil_line.preferred_name
     if pupil_line.upn:
         found.upn = pupil_line.upn
     for flag in FLAGS:

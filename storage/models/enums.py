@@ -70,6 +70,33 @@ class ChecklistStatus(enum.StrEnum):
     not_applicable = "not_applicable"
 
 
+class ReasonForAp(enum.StrEnum):
+    """Why the pupil is in AP: each reason brings its own duties (storage/rules/reasons.py).
+    The stored values are fixed: other code and the census output read them."""
+
+    suspension = "suspension"
+    permanent_exclusion = "permanent_exclusion"
+    off_site_direction = "off_site_direction"
+    medical = "medical"
+    ehc_plan = "ehc_plan"
+    other = "other"
+
+    @property
+    def label(self) -> str:
+        """The reason in the school's words."""
+        return _REASON_LABELS[self]
+
+
+_REASON_LABELS = {
+    ReasonForAp.suspension: "Suspension",
+    ReasonForAp.permanent_exclusion: "Permanent exclusion",
+    ReasonForAp.off_site_direction: "Direction off-site to improve behaviour",
+    ReasonForAp.medical: "Health needs (cannot attend school)",
+    ReasonForAp.ehc_plan: "Provision named in an EHC plan",
+    ReasonForAp.other: "Other",
+}
+
+
 class WelfareCallParty(enum.StrEnum):
     """Who agreed to make calls home when a pupil does not arrive."""
 

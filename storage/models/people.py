@@ -49,6 +49,8 @@ class Pupil(Base):
     # Names are encrypted at rest (storage/crypto.py); they cannot be searched or sorted in SQL.
     first_name: Mapped[str] = mapped_column(EncryptedText)
     last_name: Mapped[str] = mapped_column(EncryptedText)
+    # The name the pupil goes by, if not their legal first name (from the MIS export).
+    preferred_name: Mapped[str | None] = mapped_column(EncryptedText)
     # The UPN identifies the child nationally: encrypted too (never looked up in SQL).
     upn: Mapped[str | None] = mapped_column(EncryptedText)
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
@@ -65,6 +67,15 @@ class Pupil(Base):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def known_as(self) -> str:
+        """How staff are told about the pupil in private: the preferred name with the legal
+        name beside it ("Jamie (legal name James Smith)"), or the legal name alone."""
+        preferred = (self.preferred_name or "").strip()
+        if not preferred or preferred in (self.first_name, self.full_name):
+            return self.full_name
+        return f"{preferred} (legal name {self.full_name})"
 
     @property
     def initials(self) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     String,
     Time,
@@ -19,7 +20,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.crypto import EncryptedText
 from storage.models.base import Base, UtcDateTime, enum_column
-from storage.models.enums import ChecklistStatus, PlacementStatus, WelfareCallParty
+from storage.models.enums import (
+    ChecklistStatus,
+    PlacementStatus,
+    ReasonForAp,
+    WelfareCallParty,
+)
 from storage.models.organisations import Organisation, Site
 from storage.models.people import Person, Pupil
 
@@ -68,6 +74,16 @@ class Placement(Base):
     )
     welfare_call_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     welfare_call_arrangements: Mapped[str | None] = mapped_column(EncryptedText)
+
+    # Why the pupil is in AP (storage/rules/reasons.py): None only on placements started before
+    # the question was asked. For a suspension or a permanent exclusion: its first day, the
+    # suspension's length in school days, and the sixth school day, from which full-time
+    # education must be in place. For "other": what it is (free text, sealed).
+    reason: Mapped[ReasonForAp | None] = mapped_column(enum_column(ReasonForAp, "reason_for_ap"))
+    reason_first_day: Mapped[dt.date | None] = mapped_column(Date)
+    suspension_days: Mapped[int | None] = mapped_column(Integer)
+    full_time_education_from: Mapped[dt.date | None] = mapped_column(Date)
+    reason_detail: Mapped[str | None] = mapped_column(EncryptedText)
 
     objectives: Mapped[str | None] = mapped_column(EncryptedText)
     return_plan: Mapped[str | None] = mapped_column(EncryptedText)

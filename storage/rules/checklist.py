@@ -15,6 +15,9 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from storage.rules import reasons
+from storage.rules.calendar import SchoolCalendar
+
 SAFER_RECRUITMENT = "Safer recruitment"
 POLICIES = "Policies and procedures"
 COMMUNICATION = "Communication"
@@ -38,6 +41,9 @@ class ChecklistConditions:
     fsm_eligible: bool
     commissioner_is_school: bool
     other_providers_involved: bool
+    # Why the pupil is in AP (a `ReasonForAp` value; None for a placement from before it was
+    # asked): some reasons bring their own checks.
+    reason: str | None = None
 
 
 class ApplyWhen(enum.StrEnum):
@@ -47,6 +53,9 @@ class ApplyWhen(enum.StrEnum):
     fsm_eligible = "fsm_eligible"
     school_commissions = "school_commissions"
     other_providers_involved = "other_providers_involved"
+    off_site_direction = "off_site_direction"
+    health_needs_school = "health_needs_school"
+    ehc_plan = "ehc_plan"
 
     def applies(self, facts: ChecklistConditions) -> bool:
         """Whether an item with this condition applies to a placement with these facts."""
@@ -56,6 +65,12 @@ class ApplyWhen(enum.StrEnum):
             return facts.commissioner_is_school
         if self is ApplyWhen.other_providers_involved:
             return facts.other_providers_involved
+        if self is ApplyWhen.off_site_direction:
+            return facts.reason == reasons.OFF_SITE_DIRECTION
+        if self is ApplyWhen.health_needs_school:
+            return facts.reason == reasons.MEDICAL and facts.commissioner_is_school
+        if self is ApplyWhen.ehc_plan:
+            return facts.reason == reasons.EHC_PLAN
         return True
 
     @property
@@ -64,11 +79,21 @@ class ApplyWhen(enum.StrEnum):
         return _APPLY_WHEN_DESCRIPTIONS[self]
 
 
+# The conditions that are a reason for AP (the checks such a reason brings).
+REASON_CONDITIONS = frozenset(
+    {ApplyWhen.off_site_direction, ApplyWhen.health_needs_school, ApplyWhen.ehc_plan}
+)
+
 _APPLY_WHEN_DESCRIPTIONS = {
     ApplyWhen.always: "every placement",
     ApplyWhen.fsm_eligible: "only if the pupil is eligible for free school meals",
     ApplyWhen.school_commissions: "only when a school, not the local authority, commissions",
     ApplyWhen.other_providers_involved: "only when other providers are involved",
+    ApplyWhen.off_site_direction: "only when the pupil is directed off-site to improve behaviour",
+    ApplyWhen.health_needs_school: (
+        "only when a school places a pupil who cannot attend because of health needs"
+    ),
+    ApplyWhen.ehc_plan: "only when the provision is named in the pupil's EHC plan",
 }
 
 
@@ -92,6 +117,9 @@ class ChecklistDefinition:
     automatic: bool = False
     # False: the guidance wants it for every placement, so it can never be "not applicable".
     may_be_not_applicable: bool = True
+    # Due this many school days before the first day (the school calendar decides), instead
+    # of `default_due_days` calendar days after it.
+    school_days_before_start: int | None = None
 
 
 ALL_ITEMS: tuple[ChecklistDefinition, ...] = (
@@ -221,6 +249,59 @@ ALL_ITEMS: tuple[ChecklistDefinition, ...] = (
         default_due_days=FIRST_WEEK,
         applies=ApplyWhen.school_commissions,
     ),
+    # Why the pupil is in AP: a direction off-site (Education (Educational Provision for
+    # Improving Behaviour) Regulations 2010, regs 3 to 5), health needs, an EHC plan.
+    ChecklistDefinition(
+        key="off_site_notice_given",
+        section=COMMUNICATION,
+        label="Written notice of the direction off-site given to parents",
+        guidance=(
+            "At least two school days before the first day: the address, who the pupil reports "
+            "to on arrival, the number of days, the session times, and the reasons for and "
+            "objectives of the direction (to the LA too if the pupil has an EHC plan)."
+        ),
+        default_due_days=BEFORE_START,
+        applies=ApplyWhen.off_site_direction,
+        may_be_not_applicable=False,
+        school_days_before_start=reasons.OFF_SITE_NOTICE_SCHOOL_DAYS,
+    ),
+    ChecklistDefinition(
+        key="off_site_review_held",
+        section=COMMUNICATION,
+        label="First review meeting of the direction off-site held",
+        guidance=(
+            "The governing body reviews the direction at intervals it judges right for the "
+            "pupil, with the parents invited (and the LA for a pupil with an EHC plan); a parent "
+            "may ask for a review, due unless one was held in the last 10 weeks."
+        ),
+        default_due_days=reasons.OFF_SITE_FIRST_REVIEW_DAYS,
+        applies=ApplyWhen.off_site_direction,
+        may_be_not_applicable=False,
+    ),
+    ChecklistDefinition(
+        key="health_needs_la_involved",
+        section=COMMUNICATION,
+        label="LA involved: the pupil cannot attend because of health needs",
+        guidance=(
+            "The local authority must arrange suitable education for a pupil who cannot attend "
+            "school because of health (Education Act 1996 s19), once it is clear they will miss "
+            f"{reasons.HEALTH_NEEDS_DAYS} school days or more; medical evidence shared."
+        ),
+        default_due_days=FIRST_WEEK,
+        applies=ApplyWhen.health_needs_school,
+    ),
+    ChecklistDefinition(
+        key="ehc_la_consulted",
+        section=COMMUNICATION,
+        label="LA consulted on the provision in the EHC plan",
+        guidance=(
+            "The LA that maintains the EHC plan is consulted and agrees the provision: it must "
+            "secure what the plan names (Children and Families Act 2014 s42)."
+        ),
+        default_due_days=BEFORE_START,
+        applies=ApplyWhen.ehc_plan,
+        may_be_not_applicable=False,
+    ),
     # Attendance
     ChecklistDefinition(
         key="absence_sharing_agreed",
@@ -346,8 +427,16 @@ def items_in_section(section: str) -> list[ChecklistDefinition]:
     return [item for item in ALL_ITEMS if item.section == section]
 
 
-def default_due_date(item: ChecklistDefinition, start_date: dt.date) -> dt.date:
-    """When an item not yet done should be done by: its default days after the start date."""
+def default_due_date(
+    item: ChecklistDefinition, start_date: dt.date, calendar: SchoolCalendar | None = None
+) -> dt.date:
+    """When an item not yet done should be done by: its default days after the start date, or
+    for an item due school days before the start, that school day (by `calendar`; without one,
+    weekdays less bank holidays)."""
+    if item.school_days_before_start is not None:
+        days = calendar or SchoolCalendar()
+        day_one = reasons.first_school_day_on_or_after(start_date, days)
+        return days.add_school_days(day_one, -item.school_days_before_start)
     return start_date + dt.timedelta(days=item.default_due_days)
 
 

@@ -26,12 +26,14 @@ from storage.models import (
     Placement,
     PlacementStatus,
     QaVisit,
+    ReasonForAp,
 )
 from storage.rules.attendance import AttendanceFigures, recent_window
 from storage.services.marks import attendance_rate, marks_for
 from storage.services.terms import calendar_for
 
 LETTER_OF_ASSURANCE = "letter_of_assurance"
+NOT_RECORDED = "not recorded"
 APLIST_ROLES = roles_for(Task.ap_list)
 
 
@@ -56,6 +58,12 @@ class ApPupil:
     @property
     def weekly_hours(self) -> Decimal:
         return self.placement.provider_hours
+
+    @property
+    def reason(self) -> str:
+        """Why the pupil is in AP (the category)."""
+        reason = self.placement.reason
+        return reason.label if reason else NOT_RECORDED
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,7 @@ CSV_COLUMNS = (
     "weekly_hours_at_provider",
     "full_time_in_total",
     "attendance_code",
+    "reason_for_ap",
     "last_qa_visit",
     "letter_of_assurance",
     "attendance_last_4_weeks",
@@ -216,6 +225,7 @@ def ap_list_csv(providers: list[ApProvider]) -> str:
                     hours_text(p.provider_hours),
                     "yes" if p.is_full_time else "no (part-time timetable)",
                     p.attendance_code,
+                    pupil.reason,
                     _date(pupil.last_qa_visit) or "none yet",
                     pupil.letter_of_assurance,
                     pupil.attendance.percent_text if pupil.attendance else "",
@@ -224,12 +234,31 @@ def ap_list_csv(providers: list[ApProvider]) -> str:
     return out.getvalue()
 
 
+def by_reason(providers: list[ApProvider]) -> list[tuple[str, list[ApPupil]]]:
+    """The pupils grouped by why they are in AP (in `ReasonForAp`'s order, then those with
+    none recorded); empty groups left out."""
+    order = [reason.label for reason in ReasonForAp] + [NOT_RECORDED]
+    pupils = [pupil for entry in providers for pupil in entry.pupils]
+    return [
+        (reason, found)
+        for reason in order
+        if (found := [pupil for pupil in pupils if pupil.reason == reason])
+    ]
+
+
 def ap_list_text(providers: list[ApProvider], commissioner: str) -> str:
     """The AP list as a chat summary (pupils by name: it is for the DSL in a direct message)."""
     if not providers:
         return f"{commissioner} has no pupils on active AP placements."
     pupils = sum(len(e.pupils) for e in providers)
     lines = [f"AP used by {commissioner}: {len(providers)} provider(s), {pupils} pupil(s)."]
+    lines.append(
+        "Why in AP: "
+        + "; ".join(
+            f"{reason} {', '.join(p.placement.reference for p in found)}"
+            for reason, found in by_reason(providers)
+        )
+    )
     for entry in providers:
         provider = entry.provider
         ids = ", ".join(
@@ -251,7 +280,7 @@ def ap_list_text(providers: list[ApProvider], commissioner: str) -> str:
         for pupil in entry.pupils:
             p = pupil.placement
             lines.append(
-                f"  • {p.reference} {p.pupil.full_name} (Y{p.pupil.year_group}): from "
+                f"  • {p.reference} {p.pupil.known_as} (Y{p.pupil.year_group}): from "
                 f"{_date(p.start_date)}, {hours_text(p.provider_hours)} h a week"
                 + ("" if p.is_full_time else " (part-time timetable)")
                 + f"; last QA visit {_date(pupil.last_qa_visit) or 'none yet'}; "

@@ -286,7 +286,7 @@ async def _tell_register_corrected(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.register_corrected(
-                pupil=placement.pupil.full_name,
+                pupil=placement.pupil.known_as,
                 reference=placement.reference,
                 provider=placement.provider.name,
                 day=record.date,
@@ -348,7 +348,7 @@ async def _alert(
     reporter = await session.get(Person, change.person_id)
     date = records[0].date
     text = alerts.absence(
-        pupil=placement.pupil.full_name,
+        pupil=placement.pupil.known_as,
         reference=placement.reference,
         provider=placement.provider.name,
         day=date,
@@ -403,7 +403,7 @@ async def _give_call(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.welfare_call_task_school(
-                pupil=placement.pupil.full_name,
+                pupil=placement.pupil.known_as,
                 reference=placement.reference,
                 provider=placement.provider.name,
                 day=call.absence_date,

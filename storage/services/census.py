@@ -31,12 +31,9 @@ COLUMNS = (
 
 
 def placement_reason(placement: Placement) -> str | None:
-    """The placement's reason for AP (suspension, permanent_exclusion, ...), or None until the
-    `Placement.reason` column exists. One place to connect it."""
-    reason = getattr(placement, "reason", None)
-    if reason is None:
-        return None
-    return str(getattr(reason, "value", reason))
+    """The placement's reason for AP (suspension, permanent_exclusion, ...), or None for a
+    placement started before `start` asked why."""
+    return placement.reason.value if placement.reason is not None else None
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,7 @@ async def _alert_leads(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.chronology_update(
-                pupil=placement.pupil.full_name,
+                pupil=placement.pupil.known_as,
                 reference=placement.reference,
                 provider=provider,
                 kind=entry.kind.value,

@@ -91,7 +91,7 @@ async def log_concern(
                 placement_id=placement.id,
                 due_at=change.at,
                 text=alerts.concern_logged(
-                    pupil=placement.pupil.full_name,
+                    pupil=placement.pupil.known_as,
                     reference=placement.reference,
                     by=author.name if author else None,
                     day=entry.entry_date,
@@ -133,7 +133,7 @@ async def _open_review(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.review_now(
-                pupil=placement.pupil.full_name,
+                pupil=placement.pupil.known_as,
                 reference=placement.reference,
                 what=SEVERITY_WORDS[severity],
             ),

@@ -292,7 +292,7 @@ def digest_from(
 
     def who(p: Placement) -> str:
         if detail[p.id]:
-            return digest_wording.pupil_named(p.pupil.full_name, p.reference)
+            return digest_wording.pupil_named(p.pupil.known_as, p.reference)
         return digest_wording.pupil_by_reference(p.reference, p.commissioner.name)
 
     org = person.organisation.name if person.organisation else digest_wording.NO_ORGANISATION

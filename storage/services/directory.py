@@ -267,8 +267,10 @@ async def add_pupil(
     cp_plan: bool = False,
     cin_plan: bool = False,
     looked_after: bool = False,
+    preferred_name: str | None = None,
 ) -> Pupil:
-    """Add a pupil of a school (or of an LA, for a permanently excluded pupil)."""
+    """Add a pupil of a school (or of an LA, for a permanently excluded pupil); a
+    `preferred_name` is the name they go by, if not their legal first name."""
     home = await session.get(Organisation, home_org_id)
     if home is None or home.kind == OrgKind.provider:
         raise DirectoryError("A pupil belongs to a school, or to a local authority.")
@@ -281,6 +283,7 @@ async def add_pupil(
         home_org_id=home.id,
         first_name=_required(first_name, "pupil's first name"),
         last_name=_required(last_name, "pupil's last name"),
+        preferred_name=(preferred_name or "").strip() or None,
         year_group=year_group,
         upn=upn,
         date_of_birth=date_of_birth,

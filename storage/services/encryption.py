@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Table, inspect, literal, select, text, type_coerce
+from sqlalchemy import Connection, Table, inspect, literal, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import Text
 
@@ -86,9 +86,19 @@ async def _some_encrypted_value(session: AsyncSession) -> str | None:
 
 async def holds_encrypted_data(connection: AsyncConnection) -> bool:
     """Whether the database holds anything encrypted (tables not yet made count as empty)."""
-    tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+
+    def columns_held(sync: Connection) -> set[tuple[str, str]]:
+        found = inspect(sync)
+        return {
+            (name, column["name"])
+            for name in found.get_table_names()
+            for column in found.get_columns(name)
+        }
+
+    # A database a migration behind may lack a sealed column this version has: not held yet.
+    held = await connection.run_sync(columns_held)
     for table, column in encrypted_columns():
-        if table.name in tables and await connection.scalar(
+        if (table.name, column) in held and await connection.scalar(
             select(literal(1))
             .select_from(table)
             .where(type_coerce(table.c[column], Text).like(PREFIX + "%"))

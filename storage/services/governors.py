@@ -28,6 +28,7 @@ from storage.models import (
     PlacementChange,
     PlacementStatus,
     QaVisit,
+    ReasonForAp,
 )
 from storage.rules import attendance, cadence, checklist
 from storage.rules.attendance import AttendanceFigures
@@ -37,6 +38,10 @@ from storage.services.placement_changes import CHANGE_LABELS, current_objectives
 from storage.services.terms import calendar_for
 
 SEASONS = ("autumn", "spring", "summer")
+# The reason of a placement started before the bot asked why the pupil is in AP.
+NOT_RECORDED = "Reason not recorded"
+# The report's groups, in this order.
+REASON_ORDER = [reason.label for reason in ReasonForAp] + [NOT_RECORDED]
 # The range of years a report can be asked for (AP records do not go back further).
 FIRST_YEAR = 2000
 YEARS_AHEAD = 2
@@ -144,6 +149,9 @@ class PlacementLine:
     def objectives_achieved(self) -> int:
         return sum(o.achieved for o in self.objectives)
 
+    # Why the pupil is in AP, as a category only (never "other"'s words or any date).
+    reason: str = NOT_RECORDED
+
     # Attendance at the provider, by the one definition (`storage.rules.attendance`).
     @property
     def attended(self) -> int:
@@ -192,6 +200,19 @@ class GovernorsReport:
     placements: list[PlacementLine] = field(default_factory=list)
     # Week commencing -> attendance % across all placements (only weeks with reports).
     weekly_attendance: list[tuple[dt.date, float]] = field(default_factory=list)
+
+    @property
+    def by_reason(self) -> list[tuple[str, list[PlacementLine]]]:
+        """The placements grouped by why the pupil is in AP, in `REASON_ORDER`, each group in
+        the report's order (P1, P2, ...); groups with no placement are left out."""
+        groups: dict[str, list[PlacementLine]] = defaultdict(list)
+        for line in self.placements:
+            groups[line.reason].append(line)
+        return [(reason, groups[reason]) for reason in REASON_ORDER if groups.get(reason)]
+
+    def reasons_text(self) -> str:
+        """How many placements for each reason, in words: "Suspension 2, Other 1"."""
+        return ", ".join(f"{reason} {len(lines)}" for reason, lines in self.by_reason)
 
     @property
     def providers(self) -> int:
@@ -257,7 +278,8 @@ class GovernorsReport:
         return (
             f"{n} placement(s) with {self.providers} provider(s); {qa}; {ticks}; attendance at "
             f"AP: {self.attendance.percent_text}; {aims}; contacts with providers "
-            f"{c.provider}, parents or carers {c.parent_carer}, pupils {c.pupil}."
+            f"{c.provider}, parents or carers {c.parent_carer}, pupils {c.pupil}. "
+            f"Why in AP: {self.reasons_text()}."
         )
 
     @property
@@ -457,6 +479,7 @@ async def build_governors_report(
                 objectives=await _objective_lines(
                     session, placement, until=min(term.end, today), today=today
                 ),
+                reason=placement.reason.label if placement.reason else NOT_RECORDED,
             )
         )
     report.weekly_attendance = [

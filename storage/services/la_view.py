@@ -48,12 +48,9 @@ NOT_RECORDED = "not recorded"
 
 def reason_of(placement: Placement) -> str | None:
     """Why the pupil is in AP (`Placement.reason`: suspension, permanent_exclusion,
-    off_site_direction, medical, ehc_plan, other), or None while the column does not exist
-    or is not filled in."""
-    reason = getattr(placement, "reason", None)
-    if reason is None:
-        return None
-    return str(getattr(reason, "value", reason))
+    off_site_direction, medical, ehc_plan, other), or None for a placement started before
+    `start` asked why."""
+    return placement.reason.value if placement.reason is not None else None
 
 
 def pupil_there(placement: Placement) -> PupilThere:

@@ -145,7 +145,7 @@ async def withdraw_placement(
         kind=NoticeKind.placement_withdrawn,
         text=alerts.placement_withdrawn(
             reference=placement.reference,
-            pupil=placement.pupil.full_name,
+            pupil=placement.pupil.known_as,
             provider=placement.provider.name,
             start=placement.start_date,
             words=words,

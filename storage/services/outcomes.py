@@ -119,7 +119,7 @@ async def propose_code(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.code_proposed(
-                pupil=placement.pupil.full_name,
+                pupil=placement.pupil.known_as,
                 reference=placement.reference,
                 day=first.date,
                 sessions=sessions,
@@ -324,7 +324,7 @@ async def _tell_leads_arrived(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.arrived(
-                pupil=placement.pupil.full_name,
+                pupil=placement.pupil.known_as,
                 reference=placement.reference,
                 provider=placement.provider.name,
                 day=record.date,

@@ -23,6 +23,7 @@ from storage.models import (
     Placement,
     PlacementStatus,
     Pupil,
+    ReasonForAp,
     RegistrationStatus,
     Role,
     Site,
@@ -30,13 +31,13 @@ from storage.models import (
     WelfareCallParty,
     WelfareCallStatus,
 )
-from storage.rules import cadence, checklist, codes, fulltime, start_checks
+from storage.rules import cadence, checklist, codes, fulltime, reasons, start_checks
 from storage.services import other_providers, part_time
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
 from storage.services.part_time import PartTimePlan
 from storage.services.placement_changes import ObjectiveAgreed, set_objectives
-from storage.services.terms import placement_days
+from storage.services.terms import calendar_for, placement_days
 from storage.wording import NoticeKind, alerts, provider_notices
 
 # No 0/O, 1/I/L, so a reference read out over the phone is not misheard.
@@ -74,6 +75,11 @@ class PlacementPlan(BaseModel):
     commissioner_id: int
     provider_id: int
     site_id: int | None = None
+    # Why the pupil is in AP, and what that reason needs (see `reason_problem`).
+    reason: ReasonForAp
+    reason_first_day: dt.date | None = None
+    suspension_days: int | None = None
+    reason_detail: str | None = None
     start_date: dt.date
     planned_end_date: dt.date | None = None
     review_date: dt.date | None = None
@@ -152,6 +158,20 @@ def _automatic_answers(
     return answers
 
 
+def reason_problem(plan: PlacementPlan) -> str | None:
+    """What the reason for AP still needs, in words for the person, or None."""
+    if plan.reason in (ReasonForAp.suspension, ReasonForAp.permanent_exclusion):
+        if plan.reason_first_day is None:
+            return f"A placement for a {plan.reason.label.lower()} needs its first day."
+    if plan.reason == ReasonForAp.suspension:
+        if plan.suspension_days is None:
+            return "A placement for a suspension needs its length in school days."
+        return reasons.suspension_days_problem(plan.suspension_days)
+    if plan.reason == ReasonForAp.other and not (plan.reason_detail or "").strip():
+        return "Say briefly why the pupil is in AP."
+    return None
+
+
 async def create_placement(session: AsyncSession, change: Change, plan: PlacementPlan) -> Placement:
     """Start a placement: issue its reference, record the checklist (every item not yet done
     becomes a due check), set the first QA visit due, and tell the provider and the DSL."""
@@ -183,6 +203,7 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         # this check; a placement made directly keeps the older, lone check).
         or fulltime.week_hours_problem(plan.provider_hours + plan.school_hours + plan.other_hours)
         or start_checks.absence_deadline_problem(plan.absence_deadline)
+        or reason_problem(plan)
         or (
             start_checks.review_date_problem(
                 plan.review_date, start=plan.start_date, planned_end=plan.planned_end_date
@@ -214,6 +235,12 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         fsm_eligible=pupil.fsm_eligible,
         commissioner_is_school=commissioner.kind == OrgKind.school,
         other_providers_involved=bool(others) or plan.other_hours > 0 or bool(plan.other_providers),
+        reason=plan.reason.value,
+    )
+    calendar = await calendar_for(
+        session,
+        commissioner.id,
+        today=min(plan.start_date, plan.reason_first_day or plan.start_date),
     )
     answers = {**plan.checklist, **_automatic_answers(plan, check)}
     la_notified = answers.get("la_notified")
@@ -225,6 +252,18 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         commissioner_id=commissioner.id,
         provider_id=provider.id,
         site_id=plan.site_id,
+        reason=plan.reason,
+        reason_first_day=plan.reason_first_day
+        if plan.reason in (ReasonForAp.suspension, ReasonForAp.permanent_exclusion)
+        else None,
+        suspension_days=plan.suspension_days if plan.reason == ReasonForAp.suspension else None,
+        full_time_education_from=reasons.full_time_education_from(
+            plan.reason.value,
+            first_day=plan.reason_first_day,
+            suspension_days=plan.suspension_days,
+            calendar=calendar,
+        ),
+        reason_detail=plan.reason_detail if plan.reason == ReasonForAp.other else None,
         start_date=plan.start_date,
         planned_end_date=plan.planned_end_date,
         review_date=plan.review_date,
@@ -267,7 +306,7 @@ async def create_placement(session: AsyncSession, change: Change, plan: Placemen
         answer = answers.get(item.key) or ChecklistAnswer(status=ChecklistStatus.not_done)
         due = answer.due_date
         if answer.status == ChecklistStatus.not_done and due is None:
-            due = checklist.default_due_date(item, plan.start_date)
+            due = checklist.default_due_date(item, plan.start_date, calendar)
         row = ChecklistItem(
             placement_id=placement_id,
             key=item.key,
@@ -331,7 +370,7 @@ async def _announce_start(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.placement_starts(
-                pupil=pupil.full_name,
+                pupil=pupil.known_as,
                 reference=placement.reference,
                 provider=placement.provider.name,
                 start=placement.start_date,

@@ -31,7 +31,7 @@ from storage.models import (
     WelfareCall,
     WelfareCallAttempt,
 )
-from storage.rules import checklist
+from storage.rules import checklist, reasons
 from storage.rules.attendance import Report, placement_figures
 from storage.services.chronology import SYSTEM_AUTHOR
 from storage.services.part_time import history_of as part_time_history
@@ -84,6 +84,7 @@ async def pupil_record(
             pupil,
             "first_name",
             "last_name",
+            "preferred_name",
             "upn",
             "date_of_birth",
             "year_group",
@@ -191,6 +192,11 @@ async def pupil_record(
                     placement,
                     "reference",
                     "status",
+                    "reason",
+                    "reason_first_day",
+                    "suspension_days",
+                    "full_time_education_from",
+                    "reason_detail",
                     "start_date",
                     "planned_end_date",
                     "review_date",
@@ -231,6 +237,16 @@ async def pupil_record(
                     _row(c, "kind", "changed_at", "before", "after", "reason")
                     for c in placement_changes
                 ],
+                "reason_text": reasons.describe(
+                    placement.reason.label,
+                    placement.reason.value,
+                    first_day=placement.reason_first_day,
+                    suspension_days=placement.suspension_days,
+                    due_from=placement.full_time_education_from,
+                    detail=placement.reason_detail,
+                )
+                if placement.reason
+                else "not recorded",
                 "provider": placement.provider.name,
                 "provider_registration": _plain(placement.provider.registration_status),
                 "site": placement.site.name + ", " + placement.site.address

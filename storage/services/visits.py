@@ -249,7 +249,7 @@ async def _alert_revisit(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.qa_revisit(
-                pupil=placement.pupil.full_name,
+                pupil=placement.pupil.known_as,
                 reference=placement.reference,
                 provider=placement.provider.name,
                 day=visit.visit_date,
@@ -298,7 +298,7 @@ async def _raise_concern(
             placement_id=placement.id,
             due_at=change.at,
             text=alerts.qa_concern(
-                pupil=placement.pupil.full_name,
+                pupil=placement.pupil.known_as,
                 reference=placement.reference,
                 provider=placement.provider.name,
                 day=visit.visit_date,

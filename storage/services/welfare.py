@@ -291,7 +291,7 @@ async def _escalate(
     escalation.chronology_entry_id = entry.id
     await audit_created(session, change, escalation, placement_id=placement.id)
     text = alerts.welfare_escalation(
-        pupil=placement.pupil.full_name,
+        pupil=placement.pupil.known_as,
         reference=placement.reference,
         provider=placement.provider.name,
         day=call.absence_date,

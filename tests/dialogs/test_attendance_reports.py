@@ -38,6 +38,11 @@ async def test_the_ap_list_is_right_for_the_demo_school(db, clock) -> None:
         "Second Chance Motor Project ⚠ UNREGISTERED: Unregistered provider; UKPRN 19999103" in text
     )
     assert "Tyler Ashdown (Y10): from 12/10/2026, 26 h a week" in text
+    tyler, maisie = (p["pupils"][0]["reference"] for p in done["record"]["providers"])
+    assert (
+        f"Why in AP: Direction off-site to improve behaviour {tyler}; "
+        f"Provision named in an EHC plan {maisie}"
+    ) in text
     assert "Letter of Assurance 27/11/2026" in text
     assert "Maisie Holt (Y9): from 02/11/2026, 10 h a week (part-time timetable)" in text
     assert "Letter of Assurance NOT RECEIVED (due 02/11/2026)" in text
@@ -79,6 +84,8 @@ async def test_the_ap_list_as_csv(
     assert horizon["start_date"] == "12/10/2026" and horizon["weekly_hours_at_provider"] == "26"
     assert horizon["days_at_provider"] == "mon tue wed thu"
     assert horizon["full_time_in_total"] == "yes" and horizon["attendance_code"] == "B"
+    assert horizon["reason_for_ap"] == "Direction off-site to improve behaviour"
+    assert second["reason_for_ap"] == "Provision named in an EHC plan"
     assert horizon["letter_of_assurance"] == "27/11/2026"
     assert horizon["last_qa_visit"] == "30/10/2026" and second["last_qa_visit"] == "13/11/2026"
     assert second["registration_status"] == "Unregistered provider"

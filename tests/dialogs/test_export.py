@@ -41,10 +41,15 @@ async def test_dsl_exports_the_whole_record(db, clock) -> None:
     assert placement["qa_visits"][0]["pupil_voice"] == "Jamie says the farm days are the best bit."
     assert {a["code"] for a in placement["attendance"]} == {"I"}
     assert any(c["key"] == "letter_of_assurance" for c in placement["checklist"])
+    assert (
+        placement["reason"] == "other" and placement["reason_detail"] == "Re-engagement programme"
+    )
+    assert placement["reason_text"] == "Other: Re-engagement programme"
     pdf = "\n".join(
         p.extract_text() for p in PdfReader(io.BytesIO(files[".pdf"].read_bytes())).pages
     )
     assert "Jamie Testpupil" in pdf and "farm days" in pdf and "CONFIDENTIAL" in pdf
+    assert "Why in AP: Other: Re-engagement programme" in pdf
     async with db.sessions() as session:
         exported = await session.scalar(select(AuditEntry).where(AuditEntry.action == "exported"))
         assert exported is not None and exported.person_id == world.dsl.id

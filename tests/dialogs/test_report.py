@@ -9,11 +9,12 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from storage.models import ContactMethod, ContactWith, QaRating
+from storage.models import ContactMethod, ContactWith, QaRating, ReasonForAp
 from storage.services.audit import Change
 from storage.services.contacts import log_contact
 from storage.services.visits import log_visit
 from tests.support.chat import JsonChat
+from tests.support.factories import place
 from tests.support.world import school_with_ap
 
 
@@ -48,6 +49,7 @@ async def test_governors_report_is_right_and_anonymous(db, clock) -> None:
             "14/03",
             "flu",
             "farm days",
+            "Re-engagement",  # "other"'s few words stay in the school
         ):
             assert secret not in text, secret
         assert first.reference not in text and second.reference not in text
@@ -56,8 +58,8 @@ async def test_governors_report_is_right_and_anonymous(db, clock) -> None:
     # DfE's limits with their accurate status: it will legislate; they are not law yet.
     assert "will legislate" in html and "not law yet" in html and "proposed" not in html
     rows = csv.splitlines()
-    assert rows[0].startswith("pupil,provider,registration")
-    by_provider = {row.split(",")[1]: row for row in rows[1:]}
+    assert rows[0].startswith("pupil,reason_for_ap,provider,registration")
+    by_provider = {row.split(",")[2]: row for row in rows[1:]}
     pathways = by_provider["Pathways AP Academy"]
     assert ",1,2," in pathways  # one QA visit done of two due this term
     assert "Part-time" in html or ",no," in by_provider["Wheels Workshop"]
@@ -176,3 +178,37 @@ async def test_contacts_with_provider_parents_and_pupil_are_counted_apart(db, cl
     assert counts == {"Pathways AP Academy": ("3", "2", "1"), "Wheels Workshop": ("0", "0", "0")}
     for text in (html, pdf, files[".csv"].read_text()):
         assert "sleeps badly" not in text and "Jamie" not in text
+
+
+async def test_placements_are_grouped_by_why_the_pupil_is_in_ap(db, clock) -> None:
+    world, _, _ = await school_with_ap(db, clock)  # two placements for "other" reasons
+    async with db.sessions() as session, session.begin():
+        await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.unregistered,
+            start=dt.date(2026, 11, 2),
+            provider_hours="10",
+            school_hours="10",
+            days=("thu", "fri"),
+            reason=ReasonForAp.suspension,
+            reason_first_day=dt.date(2026, 10, 26),
+            suspension_days=10,
+        )
+    chat = await JsonChat.as_email(db, clock, world.dsl.email)
+    done = (await chat.say("report governors this term"))[-1]
+    assert "Why in AP: Suspension 1, Other 2." in done["text"]
+    groups = done["record"]["by_reason"]
+    assert list(groups) == ["Suspension", "Other"] and len(groups["Other"]) == 2
+    files = {Path(f["path"]).suffix: Path(f["path"]) for f in done["files"]}
+    rows = list(csv.DictReader(io.StringIO(files[".csv"].read_text())))
+    assert [row["reason_for_ap"] for row in rows] == ["Suspension", "Other", "Other"]
+    assert rows[0]["pupil"] == groups["Suspension"][0]
+    html = files[".html"].read_text()
+    assert html.index("Suspension (1)") < html.index("Other (2)")
+    # A category only: no date of the suspension.
+    assert "26/10/2026" not in html and "October 2026</td>" not in html
+    _, pdf = _pdf_text(files[".pdf"])
+    assert "Suspension" in pdf and "Why pupils are in AP" in pdf

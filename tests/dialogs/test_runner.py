@@ -31,10 +31,10 @@ async def test_a_second_click_on_the_same_button_is_ignored(db, clock) -> None:
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     first = prompt(await chat.say("start"))
     click = {"value": f"pupil-{world.pupil.id}", "prompt_id": first["prompt_id"]}
-    assert prompt(await chat.say(click))["field"] == "provider"
+    assert prompt(await chat.say(click))["field"] == "reason"
     again = await chat.say(click)
     assert again[0]["type"] == "message" and "already been answered" in again[0]["text"]
-    assert prompt(again)["field"] == "provider"
+    assert prompt(again)["field"] == "reason"
 
 
 async def test_confirm_clicked_twice_saves_one_placement(db, clock) -> None:
@@ -104,9 +104,9 @@ async def test_cancel_on_an_old_card_does_not_cancel_the_newer_question(db, cloc
     world = await build_world(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     first = prompt(await chat.say("start"))
-    assert prompt(await chat.say(f"pupil-{world.pupil.id}"))["field"] == "provider"
+    assert prompt(await chat.say(f"pupil-{world.pupil.id}"))["field"] == "reason"
     out = await chat.say({"text": "cancel", "prompt_id": first["prompt_id"]})
-    assert "already been answered" in out[0]["text"] and prompt(out)["field"] == "provider"
+    assert "already been answered" in out[0]["text"] and prompt(out)["field"] == "reason"
 
 
 async def test_two_first_messages_crossing_on_two_instances_the_second_is_told_plainly(

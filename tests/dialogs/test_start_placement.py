@@ -148,7 +148,8 @@ async def test_new_pupil_bad_answers_reasked_and_cancel_saves_nothing(db, clock)
     assert prompt(out)["field"] == "year_group"
     assert prompt(await chat.say("9"))["field"] == "upn"
     assert prompt(await chat.say("skip"))["field"] == "flags"
-    assert prompt(await chat.say("none"))["field"] == "provider"
+    assert prompt(await chat.say("none"))["field"] == "reason"
+    assert prompt(await chat.say("medical"))["field"] == "provider"
     assert prompt(await chat.say(f"provider-{world.provider.id}"))["field"] == "site"
     assert prompt(await chat.say("1"))["field"] == "start_date"
     out = await chat.say("31/02/2026")
@@ -207,7 +208,7 @@ async def test_restart_mid_dialog_loses_nothing(db, clock) -> None:
     waiting = await again.channel.runner.active_prompt(
         world.teacher.id, conversation=f"terminal:{world.teacher.id}", channel="terminal"
     )
-    assert waiting is not None and waiting.field == "provider"
+    assert waiting is not None and waiting.field == "reason"
 
 
 async def test_provider_and_admin_cannot_start_a_placement(db, clock) -> None:

@@ -57,6 +57,9 @@ async def test_one_placement_shows_chronology_only_to_the_dsl(db, clock) -> None
     assert "Chronology" in dsl
     assert "Chronology" not in teacher and "Checklist" in teacher
     assert "Chronology" not in provider and "Checklist" not in provider
+    # Why the pupil is in AP is the commissioner's to read, not the provider's.
+    assert "Why in AP: Other: Re-engagement programme" in teacher
+    assert "Why in AP" in dsl and "Why in AP" not in provider
     stranger = await (await JsonChat.as_email(db, clock, world.other_dsl.email)).say(
         f"status {ref}"
     )

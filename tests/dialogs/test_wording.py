@@ -42,7 +42,7 @@ async def test_back_that_works_does_not_say_first_question(db, clock) -> None:
     world = await build_world(db, clock)
     chat = await JsonChat.as_email(db, clock, world.teacher.email)
     await chat.say("start")
-    assert prompt(await chat.say(f"pupil-{world.pupil.id}"))["field"] == "provider"
+    assert prompt(await chat.say(f"pupil-{world.pupil.id}"))["field"] == "reason"
     back = await chat.say("back")
     assert prompt(back)["field"] == "pupil"
     assert "first question" not in texts(back)
@@ -71,6 +71,7 @@ async def test_start_warnings_carry_one_sign(db, clock) -> None:
     terminal = _human(db, clock, world.teacher)
     await terminal.turn("start\n")
     await terminal.turn(f"{1}\n")
+    await terminal.turn("Health needs\n")
     labels = [render_text(r) for r in await terminal.turn("Wheels Workshop\n")]
     assert any(line.startswith("⚠ Wheels Workshop is NOT registered") for line in labels), labels
     assert not any("⚠ ⚠" in line for line in labels)

@@ -11,6 +11,7 @@ from storage.rules.checklist import (
     ATTENDANCE,
     COMMUNICATION,
     POLICIES,
+    REASON_CONDITIONS,
     SAFER_RECRUITMENT,
     SECTIONS,
     TRAVEL,
@@ -66,6 +67,10 @@ def test_keys_are_unique_and_as_specified() -> None:
         "parents_informed",
         "length_and_return_agreed",
         "la_notified",
+        "off_site_notice_given",
+        "off_site_review_held",
+        "health_needs_la_involved",
+        "ehc_la_consulted",
     ]
     assert keys(items_in_section(ATTENDANCE)) == [
         "absence_sharing_agreed",
@@ -131,10 +136,12 @@ def test_applicable_items_keep_the_guidances_order() -> None:
     everything = ChecklistConditions(
         fsm_eligible=True, commissioner_is_school=True, other_providers_involved=True
     )
-    assert applicable_items(everything) == list(ALL_ITEMS)
+    # Every item but those a reason for AP brings (one reason at a time).
+    by_reason = REASON_CONDITIONS
+    assert applicable_items(everything) == [i for i in ALL_ITEMS if i.applies not in by_reason]
     fewest = applicable_items(LA_PLACEMENT)
     assert fewest == [item for item in ALL_ITEMS if item in fewest]
-    assert len(fewest) == len(ALL_ITEMS) - 3
+    assert len(fewest) == len(ALL_ITEMS) - 3 - len([i for i in ALL_ITEMS if i.applies in by_reason])
 
 
 def test_apply_when_describes_itself() -> None:

@@ -25,6 +25,7 @@ from tests.support.factories import build_world
 TYPED = {
     "first_name": "Peregrine",
     "last_name": "Ashcombe-Vale",
+    "preferred_name": "Perry Quintavalle",
     "upn": "H801200001234",
     "part_time_circumstances": "Panic attacks since Uncle Ignatius left",
     "welfare_call_arrangements": "Ring auntie Marguerite on the landline",
@@ -39,6 +40,7 @@ TYPED = {
     "progress_note": "Talks about cousin Ignatius less now",
     "pupil_view_at_end": "Miss Pemberton-Hale made me feel safe",
     "slack_copy": "Reason: mum says he was hit at home",
+    "reason_detail": "Respite after brother Leopold's arrest",
 }
 BIRTHDAY = dt.date(2013, 4, 17)
 
@@ -74,10 +76,13 @@ async def _a_realistic_placement(db: Database, clock: Any) -> tuple[Any, str]:
             date_of_birth=BIRTHDAY,
             cp_plan=True,
             looked_after=True,
+            preferred_name=TYPED["preferred_name"],
         )
     dsl = await JsonChat.as_email(db, clock, world.dsl.email)
     answers = {
         "pupil": f"pupil-{pupil.id}",
+        "reason": "other",
+        "reason_detail": TYPED["reason_detail"],
         "provider": f"provider-{world.provider.id}",
         "site": "1",
         "start_date": "02/11/2026",
@@ -196,6 +201,8 @@ async def test_nothing_typed_about_a_pupil_is_in_the_raw_database(db, clock) -> 
         )
         assert circumstances == TYPED["part_time_circumstances"]
         assert placement.pupil.upn == TYPED["upn"]
+        assert placement.reason_detail == TYPED["reason_detail"]
+        assert placement.pupil.preferred_name == TYPED["preferred_name"]
 
 
 async def test_the_audit_log_holds_no_pupil_identifier_or_flag(db, clock) -> None:

@@ -22,6 +22,7 @@ from storage.models import (
     Role,
     Site,
 )
+from storage.services.audit import Change
 from tests.support.database import Database
 
 TABLES = (Organisation, Site, Person, Pupil, Placement, ChecklistItem, AuditEntry)
@@ -185,3 +186,33 @@ async def test_the_summary_counts_what_was_made_and_everything_is_audited(
         )
     assert channels == {"demo"}
     assert ending is not None and ending.changes["status"]["to"] == "ended"
+
+
+async def test_the_demo_loads_through_the_importers_and_they_find_nothing_new_after(
+    db: Database, clock: FixedClock
+) -> None:
+    from storage.demo.school import demo_file
+    from storage.imports import import_pupils, import_staff
+
+    await _seed(db, clock)
+    async with db.sessions() as session:
+        callum = next(p for p in await session.scalars(select(Pupil)) if p.first_name == "Callum")
+        # The MIS export's preferred forename is kept, and used when staff are told.
+        assert callum.known_as == "Cal (legal name Callum Price)"
+        assert callum.date_of_birth == dt.date(2011, 6, 21)
+    before = await _row_counts(db)
+    async with db.sessions() as session, session.begin():
+        oakfield = await session.scalar(
+            select(Organisation).where(Organisation.name == "Oakfield Academy")
+        )
+        assert oakfield is not None
+        change = Change(person_id=None, channel="demo", at=clock.now())
+        pupils = await import_pupils(
+            session, change, organisation=oakfield, text=demo_file("pupils_oakfield.csv")
+        )
+        staff = await import_staff(
+            session, change, organisation=oakfield, text=demo_file("staff_oakfield.csv")
+        )
+    assert (pupils.added, pupils.updated, pupils.unchanged) == (0, 0, 4)
+    assert (staff.added, staff.updated, staff.unchanged) == (0, 0, 3)
+    assert await _row_counts(db) == before

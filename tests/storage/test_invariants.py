@@ -28,6 +28,7 @@ from storage.models import (
     OutboxMessage,
     Placement,
     PlacementStatus,
+    ReasonForAp,
     RegisterSession,
     WelfareCall,
     WelfareCallParty,
@@ -418,3 +419,39 @@ async def test_an_open_welfare_call_on_an_ended_placement_is_caught(
     assert await _found(db, clock, "nothing_after_end") == [
         f"{jamie.reference}: 1 welfare call(s) still open"
     ]
+
+
+@pytest.mark.breaks_invariants
+async def test_a_reason_without_its_checks_or_sixth_day_is_caught(
+    db: Database, clock: FixedClock
+) -> None:
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        directed = await place(session, clock, by=world.teacher, pupil=world.pupil,
+                               provider=world.provider, start=dt.date(2026, 12, 2),
+                               reason=ReasonForAp.off_site_direction)  # fmt: skip
+        excluded = await place(session, clock, by=world.teacher, pupil=world.fsm_pupil,
+                               provider=world.provider, start=dt.date(2026, 11, 30),
+                               reason=ReasonForAp.permanent_exclusion,
+                               reason_first_day=dt.date(2026, 11, 23))  # fmt: skip
+    assert await _found(db, clock, "reason_duties_recorded") == []
+    async with db.sessions() as session, session.begin():
+        notice = await session.scalar(
+            select(ChecklistItem).where(
+                ChecklistItem.placement_id == directed.id,
+                ChecklistItem.key == "off_site_notice_given",
+            )
+        )
+        await session.delete(notice)
+        row = await session.get(Placement, excluded.id)
+        assert row is not None
+        row.full_time_education_from = None
+    found = await _found(db, clock, "reason_duties_recorded")
+    assert sorted(found) == sorted(
+        [
+            f"{directed.reference}: placed for off_site_direction without the check(s) "
+            "off_site_notice_given",
+            f"{excluded.reference}: placed for permanent_exclusion without its first day and "
+            "the sixth school day",
+        ]
+    )

@@ -46,9 +46,11 @@ PART_TIME_AGREED = {
 def full_time_answers(pupil_id: int, provider_id: int) -> dict[str, str]:
     """`start`'s answers, by field, for a full-time placement (25 hours at the provider, 7.5 at
     school) from Monday 30/11/2026, every check done but the Letter of Assurance (not yet) and
-    travel (not applicable)."""
+    travel (not applicable); the pupil is in AP for "other" reasons (a re-engagement programme)."""
     return {
         "pupil": f"pupil-{pupil_id}",
+        "reason": "other",
+        "reason_detail": "Re-engagement programme after a long absence.",
         "provider": f"provider-{provider_id}",
         "site": "1",
         "start_date": "30/11/2026",

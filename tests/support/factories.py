@@ -20,6 +20,7 @@ from storage.models import (
     Person,
     Placement,
     Pupil,
+    ReasonForAp,
     RegistrationStatus,
     Role,
     WelfareCallParty,
@@ -187,6 +188,9 @@ async def place(
     welfare: WelfareCallParty = WelfareCallParty.provider,
     all_done: bool = False,
     part_time: PartTimePlan | None = None,
+    reason: ReasonForAp = ReasonForAp.other,
+    reason_first_day: dt.date | None = None,
+    suspension_days: int | None = None,
 ) -> Placement:
     """A placement made directly through the service (for tests that need one to exist).
     `part_time`: the agreement behind a part-time timetable (reviewed 4 weeks in, so its time
@@ -202,6 +206,10 @@ async def place(
         pupil_id=pupil.id,
         commissioner_id=by.organisation_id,
         provider_id=provider.id,
+        reason=reason,
+        reason_first_day=reason_first_day,
+        suspension_days=suspension_days,
+        reason_detail="Re-engagement programme" if reason == ReasonForAp.other else None,
         start_date=start,
         planned_end_date=start + dt.timedelta(weeks=10),
         review_date=None if total >= Decimal("32.5") else start + dt.timedelta(weeks=4),

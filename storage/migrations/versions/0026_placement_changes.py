@@ -5,7 +5,7 @@ An old placement's free-text objectives become its one objective, with no target
 text is copied as stored: it is sealed with the same keyring either way).
 
 Revision ID: 0026_placement_changes
-Revises: 0024_workspace_links
+Revises: 0025_reason_for_ap
 Create Date: 2026-11-29
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from storage.migrations.rebuild import foreign_keys_off
 
 revision: str = "0026_placement_changes"
-down_revision: str | None = "0024_workspace_links"
+down_revision: str | None = "0025_reason_for_ap"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

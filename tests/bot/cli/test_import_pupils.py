@@ -47,7 +47,6 @@ async def test_the_sample_pupils_load_sealed_once(
 
     assert ran.code == 0, ran.err
     assert ran.out.splitlines() == [
-        "Preferred names are not stored: AP Safeguard holds each pupil's legal name.",
         "Imported pupils: 6 added, 0 updated, 0 unchanged, 0 refused.",
     ]
     pupils = await _pupils(db)
@@ -67,6 +66,16 @@ async def test_the_sample_pupils_load_sealed_once(
             await connection.execute(text("SELECT first_name, last_name, upn FROM pupils"))
         ).all()
     assert not any("Tyler" in str(v) or "P999000000101" in str(v) for row in stored for v in row)
+    # Jayden goes by Jay, Callum by Cal; the others by their legal forenames (nothing held).
+    assert {name: p.preferred_name for name, p in pupils.items() if p.preferred_name} == {
+        "Jayden Frost": "Jay",
+        "Callum Price": "Cal",
+    }
+    assert pupils["Jayden Frost"].known_as == "Jay (legal name Jayden Frost)"
+    assert pupils["Tyler Ashdown"].known_as == "Tyler Ashdown"
+    async with db.engine.connect() as connection:
+        sealed = (await connection.execute(text("SELECT preferred_name FROM pupils"))).all()
+    assert not any(row[0] == "Jay" for row in sealed)
 
     again = await apbot("import", "pupils", str(PUPILS_SAMPLE), "--org", "Oakfield Academy")
 
@@ -77,6 +86,46 @@ async def test_the_sample_pupils_load_sealed_once(
         )
     assert [e.action for e in audited] == ["created"] * 6
     assert all(e.changes["first_name"] == "(recorded)" for e in audited)
+
+
+async def test_a_preferred_name_is_updated_audited_without_it_and_kept_when_not_in_the_file(
+    db: Database, apbot: Apbot, northbrook: None, tmp_path: Path
+) -> None:
+    await apbot("import", "pupils", str(PUPILS_SAMPLE), "--org", "999001")
+    renamed = write_csv(
+        tmp_path,
+        "renamed.csv",
+        "UPN,Legal Surname,Legal Forename,Preferred Forename,Preferred Surname,DOB,Year",
+        "G999200126001,Frost,Jayden,JJ,,05/01/2015,7",  # goes by JJ now
+        "W999200126002,Lane,Ruby,Ruby,Lane-Smith,19/07/2012,10",  # a new surname too
+        "P999000000101,Ashdown,Tyler,,,14/03/2012,10",  # blank: his legal name
+    )
+    ran = await apbot("import", "pupils", str(renamed), "--org", "999001")
+    assert "0 added, 2 updated, 1 unchanged, 0 refused" in ran.out, ran.out
+    pupils = await _pupils(db)
+    assert pupils["Jayden Frost"].known_as == "JJ (legal name Jayden Frost)"
+    assert pupils["Ruby Lane"].known_as == "Ruby Lane-Smith (legal name Ruby Lane)"
+    async with db.sessions() as session:
+        updates = list(
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "updated"))
+        )
+    assert [e.changes for e in updates] == [{"preferred_name": "(changed)"}] * 2
+    assert "JJ" not in str([e.changes for e in updates])
+
+    # The same file again changes nothing; a file without the columns leaves the names alone.
+    again = await apbot("import", "pupils", str(renamed), "--org", "999001")
+    assert "0 added, 0 updated, 3 unchanged" in again.out
+    without = write_csv(
+        tmp_path,
+        "plain.csv",
+        "UPN,Surname,Forename,DOB,Year",
+        "G999200126001,Frost,Jayden,05/01/2015,7",
+    )
+    assert (
+        "0 updated, 1 unchanged"
+        in (await apbot("import", "pupils", str(without), "--org", "999001")).out
+    )
+    assert (await _pupils(db))["Jayden Frost"].preferred_name == "JJ"
 
 
 async def test_a_changed_row_updates_matched_by_upn_or_by_name_and_birthday(

@@ -177,3 +177,56 @@ async def test_a_week_names_only_the_providers_own_sites(db, clock) -> None:
     ]
     async with db.sessions() as session, session.begin():
         await session.delete(await session.get(PlacementDay, wrong.id))
+
+
+async def _change(db, clock, world, reference: str, answers: dict[str, str]) -> None:
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await chat.say(f"change {reference}")
+    for _ in range(30):
+        last = out[-1]
+        if last["type"] != "prompt":
+            break
+        out = await chat.say(answers[last["field"]])
+    assert out[-1]["type"] == "done", out[-1]
+
+
+async def test_a_changed_site_or_timetable_changes_where_the_pupil_is(db, clock) -> None:
+    """`change` keeps the recorded week true: a new site on every day at the provider; a day no
+    longer at the provider is at school (the placement has school hours)."""
+    world = await build_world(db, clock)
+    reference = await _start_moving_between_sites(db, clock, world)
+    await _change(
+        db, clock, world, reference,
+        {"what": "site", "site": "1", "reason": "The Main site is closed for works.",
+         "confirm": "yes"},
+    )  # fmt: skip
+    async with db.sessions() as session:
+        sites = {site.name: site.id for site in await session.scalars(select(Site))}
+        week = {
+            r.weekday: (r.place, r.site_id) for r in await session.scalars(select(PlacementDay))
+        }
+    farm = sites["Farm site"]
+    assert week == {
+        "mon": (DayPlace.provider, farm),
+        "tue": (DayPlace.provider, farm),
+        "wed": (DayPlace.provider, farm),
+        "thu": (DayPlace.provider, farm),
+        "fri": (DayPlace.school, None),
+    }
+    await _change(
+        db, clock, world, reference,
+        {"what": "timetable", "provider_days": "mon, tue", "provider_hours": "12",
+         "school_hours": "20.5", "reason": "Back at school more after the review.",
+         "confirm": "yes"},
+    )  # fmt: skip
+    async with db.sessions() as session:
+        week = {
+            r.weekday: (r.place, r.site_id) for r in await session.scalars(select(PlacementDay))
+        }
+    assert week == {
+        "mon": (DayPlace.provider, farm),
+        "tue": (DayPlace.provider, farm),
+        "wed": (DayPlace.school, None),
+        "thu": (DayPlace.school, None),
+        "fri": (DayPlace.school, None),
+    }

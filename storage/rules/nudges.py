@@ -417,7 +417,7 @@ def reviews_undecided(f: Facts, by_id: Mapping[int, PlacementFacts]) -> Iterable
                 text=nudge_wording.review_undecided(
                     p.who, p.reference, review.what, london_date(review.raised_at)
                 ),
-                subject=f"review:{review.id}",
+                subject=f"concern-review:{review.id}",
                 placement_id=p.id,
                 reference=p.reference,
                 open_command=f"decide {p.reference}",

@@ -140,7 +140,7 @@ async def why_stale(session: AsyncSession, row: OutboxMessage, now: dt.datetime)
         call = await session.scalar(select(WelfareCall.status).where(WelfareCall.id == int(rest)))
         if call != WelfareCallStatus.open:
             return "the welfare call was made"
-    elif kind == "review":
+    elif kind == "concern-review":  # a serious concern's "review this placement now"
         decided = await session.scalar(
             select(ConcernReview.decided_at).where(ConcernReview.id == int(rest))
         )

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from bot.scheduler.scheduler import Scheduler
 from storage.clock import LONDON
+from storage.models import ConcernReview, OutboxMessage
+from storage.services.nudges import why_stale
 from tests.support.chat import JsonChat
 from tests.support.scheduler import RecordingDeliverer, clock_sleep
 from tests.support.world import jamie_at_pathways
@@ -72,3 +76,43 @@ async def test_an_undecided_review_is_nudged_and_in_the_digest_until_decided(db,
     digests = [n for n in sent.sent if n.kind == "digest" and n.recipient.person_id == world.dsl.id]
     section = next(s for s in digests[-1].sections if str(s["title"]).startswith("Serious"))
     assert section["lines"] == []
+
+
+async def test_a_decided_concern_review_does_not_silence_the_placements_own_review(
+    db, clock
+) -> None:
+    """A placement's review reminders (`review_soon`, a part-time review overdue) and a serious
+    concern's "review this placement now" are different things: deciding a concern review
+    whose number happens to be the placement's must not drop the placement's review nudge as
+    done (they once shared the subject `review:N`)."""
+    world, placement = await jamie_at_pathways(db, clock)
+    clock.set(_at(27, 10, 0))
+    teacher = await JsonChat.as_email(db, clock, world.teacher.email)
+    await teacher.answer_all(
+        {"severity": "pupil_missing", "entry_date": "", "text": "Not at the provider at 10:00.",
+         "confirm": "yes"},
+        start=f"concern {placement.reference}",
+    )  # fmt: skip
+    dsl = await JsonChat.as_email(db, clock, world.dsl.email)
+    await dsl.answer_all(
+        {"decision": "suspend", "actions": "Meeting with the provider on Monday.",
+         "confirm": "yes"},
+        start=f"decide {placement.reference}",
+    )  # fmt: skip
+    async with db.sessions() as session:
+        review = await session.scalar(select(ConcernReview))
+    assert review is not None and review.decided_at is not None
+    assert review.id == placement.id  # the numbers collide
+    # The subjects the rules give them (storage/rules/nudges.py).
+    placement_review, concern_review = f"review:{placement.id}", f"concern-review:{review.id}"
+    async with db.sessions() as session:
+        row = OutboxMessage(
+            kind="part_time_review",
+            placement_id=placement.id,
+            payload={"subject": placement_review},
+        )
+        assert await why_stale(session, row, clock.now()) is None
+        row = OutboxMessage(
+            kind="review_undecided", placement_id=placement.id, payload={"subject": concern_review}
+        )
+        assert await why_stale(session, row, clock.now()) == "the placement was reviewed"

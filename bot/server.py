@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from aiohttp import abc as web_log
 from aiohttp import web
 from sqlalchemy import text
 
@@ -88,3 +89,20 @@ def turn_queues(app: web.Application) -> list[InboundQueue]:
     if TEAMS in app:
         queues.append(app[TEAMS].inbound)
     return queues
+
+
+class PathOnlyAccessLog(web_log.AbstractAccessLogger):
+    """The access log without query strings: Slack's OAuth callback carries a one-time code
+    and a state in its query (`/slack/oauth_redirect?code=...&state=...`), and nothing in a
+    query belongs in a log file. Method, path, status, size and time only."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %s %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            response.body_length,
+            time,
+        )

@@ -70,14 +70,14 @@ async def serve() -> None:
     from bot.channels.slack.socket_mode import start_socket_mode
     from bot.channels.teams.routes import teams_status
     from bot.scheduler.background import export_sweep, start_scheduler
-    from bot.server import build_app, turn_queues
+    from bot.server import PathOnlyAccessLog, build_app, turn_queues
 
     settings = get_settings()
     # Stops here if the database is not migrated, or the key does not open the data.
     async with opened() as runtime:
         export_sweep(runtime).run(runtime.clock.now())  # exports past EXPORTS_KEEP_HOURS
         app = build_app(runtime)
-        runner = web.AppRunner(app)
+        runner = web.AppRunner(app, access_log_class=PathOnlyAccessLog)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()

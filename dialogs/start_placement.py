@@ -127,7 +127,7 @@ class StartPlacementDialog(Dialog):
             "Which pupil is being placed?",
             choices=[
                 *(
-                    Choice(value=f"pupil-{p.id}", label=f"{p.known_as} (Year {p.year_group})")
+                    Choice(value=f"pupil-{p.id}", label=f"{p.known_as}, Year {p.year_group}")
                     for p in pupils
                 ),
                 Choice(value=NEW_PUPIL, label="Add a new pupil"),

@@ -12,18 +12,9 @@ from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step
 from dialogs.prompts import Done, Reply
 from storage.access import Task
+from storage.models import ReasonForAp
 from storage.services.la_view import ProviderView, la_view
 from storage.wording import la_view as wording
-
-REASON_WORDS = {
-    "suspension": "suspension",
-    "permanent_exclusion": "permanent exclusion",
-    "off_site_direction": "directed off-site to improve behaviour",
-    "medical": "medical needs",
-    "ehc_plan": "provision named in an EHC plan",
-    "other": "other reason",
-    None: "reason not recorded",
-}
 
 
 def _provider_lines(view: ProviderView) -> list[str]:
@@ -37,7 +28,7 @@ def _provider_lines(view: ProviderView) -> list[str]:
     ]
     for reason, placements in view.by_reason():
         listed = ", ".join(f"{p.reference} ({p.commissioner.name})" for p in placements)
-        words = REASON_WORDS.get(reason, (reason or "").replace("_", " "))
+        words = ReasonForAp(reason).label if reason else "Reason not recorded"
         lines.append(f"  {words}: {len(placements)}: {listed}")
     visits = (
         f"  QA visits: {view.visits_week} in the last week by {view.schools_week} "

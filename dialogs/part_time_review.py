@@ -190,8 +190,9 @@ class PartTimeReviewDialog(PlacementDialog):
             raise AnswerError(str(error)) from error
         text = (
             f"Review saved. {placement.reference}'s part-time timetable ended on "
-            f"{uk_date(held)}: no more C2 after that day. Change the hours so the week is "
-            "full time."
+            f"{uk_date(held)}: no more C2 after that day. Record the full-time week with "
+            f"`change {placement.reference}` (days and hours): until then the timetable still "
+            "falls short, and its review stays due."
             if back
             else f"Review saved. {placement.reference}'s part-time timetable now runs until "
             f"{uk_date(timetable.ends_on)}; next review {uk_date(timetable.review_date)}."

@@ -22,6 +22,9 @@ from storage.wording import NoticeKind, alerts, provider_notices
 
 CHECK_KEY = "other_providers_told"
 
+# A week that fell short because another placement ended is reviewed within this many days.
+REVIEW_AFTER_SHORTFALL_DAYS = 14
+
 
 async def others_running(
     session: AsyncSession, *, pupil_id: int, on: dt.date, excluding: int | None = None
@@ -67,8 +70,18 @@ async def recount(
         other_hours=hours,
         full_time_hours=placement.full_time_hours,
     ).is_full_time
+    if not placement.is_full_time and placement.review_date is None:
+        # A part-time week is always reviewed: within two weeks, as the leads are told.
+        placement.review_date = review_after_shortfall(on, placement.planned_end_date)
     await audit_updated(session, change, placement, before, placement_id=placement.id)
     return was_full_time and not placement.is_full_time
+
+
+def review_after_shortfall(on: dt.date, planned_end: dt.date | None) -> dt.date:
+    """When a week that fell short (another placement ended) is to be reviewed: in two weeks,
+    or by the planned end if that is sooner."""
+    review = on + dt.timedelta(days=REVIEW_AFTER_SHORTFALL_DAYS)
+    return min(review, planned_end) if planned_end is not None else review
 
 
 async def _tell(
@@ -190,6 +203,7 @@ async def _tell_leads_part_time(
         left=f"{left.provider.name} ({left.reference})",
         total=fulltime.format_hours(placement.total_hours),
         week=fulltime.format_hours(placement.full_time_hours),
+        review=placement.review_date,
     )
     for lead in await safeguarding_leads(session, placement.commissioner_id):
         await enqueue(

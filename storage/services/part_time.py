@@ -211,7 +211,12 @@ async def record_review(
     if placement is not None:
         # The placement's review date follows the agreement's (the scheduler reads it).
         placement_before = snapshot(placement)
-        placement.review_date = None if plan.back_to_full_time else plan.next_review_date
+        if not plan.back_to_full_time:
+            placement.review_date = plan.next_review_date
+        elif placement.is_full_time:
+            placement.review_date = None
+        # Back to full time while the timetable's hours still fall short: the review date
+        # stays (and is reminded) until `change` records the full-time week.
         await audit_updated(session, change, placement, placement_before, placement_id=placement.id)
     return review
 

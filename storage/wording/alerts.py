@@ -197,12 +197,19 @@ def placement_ended(*, reference: str, ended: dt.date, calls_closed: int) -> str
     )
 
 
-def now_part_time(*, reference: str, left: str, total: str, week: str) -> str:
+def now_part_time(
+    *, reference: str, left: str, total: str, week: str, review: dt.date | None = None
+) -> str:
     """Another placement ended, and this one's week no longer adds up to full time."""
+    by = (
+        f" Its review is due by {review:%d/%m/%Y} (`change {reference}` to move it)."
+        if review
+        else ""
+    )
     return (
         f"{reference} is now {total} h of a {week} h week: {left} has ended, and its hours no "
         "longer count. That is a part-time timetable: agree one with a parent (exceptional, "
-        "time-limited, reviewed with the pupil and parents), or arrange the missing hours."
+        f"time-limited, reviewed with the pupil and parents), or arrange the missing hours.{by}"
     )
 
 

@@ -49,7 +49,7 @@ async def test_dsl_exports_the_whole_record(db, clock) -> None:
         p.extract_text() for p in PdfReader(io.BytesIO(files[".pdf"].read_bytes())).pages
     )
     assert "Jamie Testpupil" in pdf and "farm days" in pdf and "CONFIDENTIAL" in pdf
-    assert "Why in AP: Other: Re-engagement programme" in pdf
+    assert "Why in AP Other: Re-engagement programme" in pdf  # a row of the facts table
     async with db.sessions() as session:
         exported = await session.scalar(select(AuditEntry).where(AuditEntry.action == "exported"))
         assert exported is not None and exported.person_id == world.dsl.id

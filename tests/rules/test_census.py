@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from storage.models import ReasonForAp
+from storage.rules import census
 from storage.rules.census import (
     REASON_CODES,
     SETTING_TYPES,
@@ -83,6 +85,8 @@ def test_every_reason_for_ap_has_a_census_code_and_none_is_blank() -> None:
     assert reason_code("permanent_exclusion") == REASON_CODES["permanent_exclusion"]
 
 
-def test_the_reason_is_read_through_one_function_until_the_column_exists() -> None:
-    assert placement_reason(SimpleNamespace()) is None  # type: ignore[arg-type]
-    assert placement_reason(SimpleNamespace(reason="medical")) == "medical"  # type: ignore[arg-type]
+def test_the_reason_is_the_placements_own_or_none_when_never_asked() -> None:
+    assert placement_reason(SimpleNamespace(reason=None)) is None  # type: ignore[arg-type]
+    medical = SimpleNamespace(reason=ReasonForAp.medical)
+    assert placement_reason(medical) == "medical"  # type: ignore[arg-type]
+    assert {r.value for r in ReasonForAp} == set(census.REASON_CODES)

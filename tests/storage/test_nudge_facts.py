@@ -5,6 +5,7 @@ its nudge; pupils' names are read only for the nudges written."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import update
@@ -98,7 +99,8 @@ async def _make_due(session: AsyncSession, p: Placement, world: World, kind: str
     elif kind == "ending_soon":
         values = {"planned_end_date": _day(3, 10)}
     elif kind == "part_time_review":
-        values = {"is_full_time": False, "review_date": _day(2, 26)}
+        # A week short of full time (no school hours), its review past.
+        values = {"is_full_time": False, "school_hours": Decimal(0), "review_date": _day(2, 26)}
     elif kind == "no_report":
         await session.execute(
             AttendanceRecord.__table__.delete().where(AttendanceRecord.placement_id == p.id)

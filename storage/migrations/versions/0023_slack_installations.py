@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.rebuild import foreign_keys_off
+
 revision: str = "0023_slack_installations"
 down_revision: str | None = "0022_inbound_queue"
 branch_labels: str | Sequence[str] | None = None
@@ -94,9 +96,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("chat_channels", schema=None) as batch_op:
+    # SQLite rebuilds the table to drop a column: other tables' references to it must hold.
+    with foreign_keys_off("chat_channels"), op.batch_alter_table("chat_channels") as batch_op:
         batch_op.drop_column("workspace_id")
-    with op.batch_alter_table("people", schema=None) as batch_op:
+    with foreign_keys_off("people"), op.batch_alter_table("people") as batch_op:
         batch_op.drop_column("slack_team_id")
     op.drop_table("slack_oauth_states")
     op.drop_index("slack_bots_idx", table_name="slack_bots")

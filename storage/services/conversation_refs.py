@@ -33,10 +33,17 @@ async def save_person_ref(
     conversation_id: str,
     reference: dict[str, Any],
     at: dt.datetime,
+    stored: ConversationRef | None = None,
 ) -> ConversationRef:
     """Create or update a person's conversation reference, merging `reference` into what is
-    there (other keys are kept)."""
-    ref = await person_ref(session, platform, person_id)
+    there (other keys are kept). `stored`: the reference as this transaction read it already
+    (not read again). Nothing is written when nothing changes (a chat turn keeps the same
+    reference turn after turn: `updated_at` is when it last changed)."""
+    ref = stored if stored is not None else await person_ref(session, platform, person_id)
+    if ref is not None:
+        merged = {**(ref.reference or {}), **reference}
+        if ref.conversation_id == conversation_id and merged == ref.reference:
+            return ref
     if ref is None:
         # Two first messages at once may both get here: insert if absent, then read it back.
         await session.execute(

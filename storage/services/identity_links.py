@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Person, Role
+from storage.models import ConversationRef, Person, Role
 from storage.services.audit import Change, audit, audit_updated, snapshot
 from storage.services.outbox import enqueue
 from storage.wording import NoticeKind
@@ -40,6 +40,29 @@ async def person_by_chat_id(
             return None
         query = query.where(Person.teams_tenant_id == tenant_id)
     return await session.scalar(query)
+
+
+async def person_and_ref_by_chat_id(
+    session: AsyncSession, platform: str, user_id: str, *, tenant_id: str | None = None
+) -> tuple[Person, ConversationRef | None] | None:
+    """`person_by_chat_id` and that person's stored conversation reference on the platform
+    (their DM: `conversation_refs.person_ref`), in one statement: a chat turn's first read."""
+    column = getattr(Person, IDENTITY_COLUMNS[platform])
+    ref_of_person = and_(
+        ConversationRef.platform == platform,
+        ConversationRef.target == literal("person:") + cast(Person.id, String),
+    )
+    query = (
+        select(Person, ConversationRef)
+        .outerjoin(ConversationRef, ref_of_person)
+        .where(column == user_id, Person.active)
+    )
+    if platform == "teams":
+        if not tenant_id:
+            return None
+        query = query.where(Person.teams_tenant_id == tenant_id)
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def link_teams_user(

@@ -37,7 +37,7 @@ from dialogs.runner import Incoming
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
 from storage.services.conversation_refs import person_ref, replace_person_ref, save_person_ref
-from storage.services.identity_links import person_by_chat_id
+from storage.services.identity_links import person_and_ref_by_chat_id
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
@@ -335,9 +335,10 @@ class SlackTurns:
         command, a first contact, a click where nothing runs) takes the long way."""
         if inbound.intercept is not None or inbound.kind not in ("message", "action"):
             return None
-        person = await person_by_chat_id(session, PLATFORM, inbound.user_id)
-        if person is None:
+        found = await person_and_ref_by_chat_id(session, PLATFORM, inbound.user_id)
+        if found is None:
             return None
+        person, ref = found
         where = where_in(inbound.user_id, inbound.channel_id)
         if inbound.kind == "action":
             linked = await find_channel(session, PLATFORM, inbound.channel_id)
@@ -347,7 +348,6 @@ class SlackTurns:
                 return None
         kept: dict[str, Any] = {}
         if not where.shared:
-            ref = await person_ref(session, PLATFORM, person.id)
             kept[STORED_REFERENCE] = dict(ref.reference or {}) if ref is not None else None
         return Known(person, where, kept)
 

@@ -34,7 +34,7 @@ from bot.channels.turn import Answered, Known, Where, linked_place
 from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
 from dialogs.runner import Incoming
-from storage.db import DATABASE_UNREACHABLE, transaction
+from storage.db import DATABASE_UNREACHABLE, single_statement, transaction
 from storage.models import Person
 from storage.services.conversation_refs import person_ref, replace_person_ref, save_person_ref
 from storage.services.identity_links import person_and_ref_by_chat_id
@@ -268,18 +268,21 @@ async def _remember_open_prompt(
     stored = kept.get(STORED_REFERENCE)
     if stored is not None and stored.get(OPEN_PROMPT) == value:
         return
+    sessions = slack.runtime.sessions
+    at = slack.runtime.clock.now()
     try:
-        async with transaction(slack.runtime.sessions) as session:
-            at = slack.runtime.clock.now()
-            if stored is not None and await replace_person_ref(
-                session,
-                platform=PLATFORM,
-                person_id=person_id,
-                conversation_id=where.address,
-                reference={**stored, OPEN_PROMPT: value},
-                at=at,
-            ):
-                return
+        if stored is not None:  # one UPDATE, committed by itself (no transaction around it)
+            async with single_statement(sessions) as session:
+                if await replace_person_ref(
+                    session,
+                    platform=PLATFORM,
+                    person_id=person_id,
+                    conversation_id=where.address,
+                    reference={**stored, OPEN_PROMPT: value},
+                    at=at,
+                ):
+                    return
+        async with transaction(sessions) as session:
             await save_person_ref(
                 session,
                 platform=PLATFORM,

@@ -68,7 +68,8 @@ async def queue_day_reminders(
             return 0
         facts = await gather_facts(session, now, times, timely=False)
         fresh = await not_yet_queued(session, due_nudges(facts, timely=False))
-        queued = await queue_nudges(session, await name_fresh(session, facts, fresh))
+        named = await name_fresh(session, facts, fresh)
+        queued = await queue_nudges(session, named, looked_up=True)
         await session.execute(
             update(ReminderSweep).where(ReminderSweep.day == today).values(queued=queued)
         )

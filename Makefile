@@ -44,12 +44,13 @@ JOBS ?= auto
 pytest: $(STAMP)
 	$(BIN)/pytest -n $(JOBS)
 
-## make bench: the benchmarks of issue 7 on PostgreSQL, small size (SIZE=full for the full size;
+## make bench: the benchmarks of issues 7 and 17 on PostgreSQL (and turn_cost on SQLite too), small size (SIZE=full for the full size;
 ## BENCH_POSTGRES=URL for another server: each makes and drops its own scratch database)
 BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.turn_cost --postgres $(BENCH_POSTGRES)
 	$(BIN)/python -m benchmarks.webhook_ack --size $${SIZE:-small} --postgres $(BENCH_POSTGRES)
-	$(BIN)/python -m benchmarks.morning_rush --size $${SIZE:-small} --postgres $(BENCH_POSTGRES)
+	$(BIN)/python -m benchmarks.morning_rush --size $${SIZE:-small} --workers 2 --postgres $(BENCH_POSTGRES)
 	$(BIN)/python -m benchmarks.national_scale --size $${SIZE:-small} --postgres $(BENCH_POSTGRES)
 
 clean:

@@ -2,7 +2,7 @@
 instances behind one address sharing one PostgreSQL database. None may be lost or stored twice,
 and every school's safeguarding lead must be alerted.
 
-    .venv/bin/python -m benchmarks.morning_rush [--size small|full] [--instances N]
+    .venv/bin/python -m benchmarks.morning_rush [--size small|full] [--instances N] [--workers N]
         [--postgres URL]
 
 `full`: 10,000 absence reports arriving within 10 minutes; `small`: 1,000 within 1 minute. A
@@ -339,7 +339,9 @@ def print_results(
         print(f"  {count:>6} x {message}")
 
 
-async def run(size: Size, instances: int, postgres: str, seed: int, logs: Path | None) -> bool:
+async def run(
+    size: Size, instances: int, postgres: str, seed: int, logs: Path | None, workers: int = 0
+) -> bool:
     key = Fernet.generate_key().decode()
     crypto.configure([key])
     scratch = f"apsg_bench_rush_{uuid.uuid4().hex[:10]}"
@@ -380,9 +382,11 @@ async def run(size: Size, instances: int, postgres: str, seed: int, logs: Path |
                     encryption_key=key,
                     folder=folder,
                     log_level="WARNING",
+                    workers=workers,
                 ) as cluster:
                     print(
-                        f"{instances} instances and the balancer are up; {QUIET} quiet reports ...",
+                        f"{instances} instances ({workers or 'no'} separate workers) and the"
+                        f" balancer are up; {QUIET} quiet reports ...",
                         flush=True,
                     )
                     # One workspace throughout: its event ids never repeat (Slack's retries
@@ -432,6 +436,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
     parser.add_argument("--instances", type=int, default=2, help="apbot serve processes (2)")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="apbot worker processes running the turns, the web processes then only"
+        " acknowledging (0: each apbot serve runs its own)",
+    )
+    parser.add_argument(
         "--postgres",
         metavar="URL",
         default=DEFAULT_POSTGRES,
@@ -451,7 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     except HaproxyMissing as error:
         print(f"{error}: the instances run behind it, as in production.", file=sys.stderr)
         return 2
-    passed = asyncio.run(run(size, args.instances, args.postgres, args.seed, args.logs))
+    passed = asyncio.run(
+        run(size, args.instances, args.postgres, args.seed, args.logs, args.workers)
+    )
     return 0 if passed else 1
 
 

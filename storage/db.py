@@ -150,6 +150,23 @@ async def transaction(
         yield session
 
 
+@asynccontextmanager
+async def single_statement(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session for one write that needs nothing read or written with it. On PostgreSQL the
+    statement commits by itself (autocommit: one round trip, not BEGIN, the statement and
+    COMMIT); on SQLite it is a transaction as usual (its BEGIN and COMMIT cost no round trip).
+    Never for two statements that must commit together: use `transaction`."""
+    async with sessions() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+        else:
+            async with session.begin():
+                yield session
+
+
 async def retry_when_raced(attempt: Callable[[], Awaitable[T]], *, what: str, tries: int = 3) -> T:
     """Run `attempt` (one whole transaction) again when it fails the way two requests racing
     for the same rows fail on PostgreSQL (a deadlock, a duplicate key): the winner's work is

@@ -87,7 +87,8 @@ class Scheduler:
             facts = await gather_facts(session, now, self.times, reminders=False)
             fresh = await not_yet_queued(session, due_nudges(facts, reminders=False))
             # Pupils' names are read (decrypted) only for the messages about to be written.
-            report.nudges = await queue_nudges(session, await name_fresh(session, facts, fresh))
+            named = await name_fresh(session, facts, fresh)
+            report.nudges = await queue_nudges(session, named, looked_up=True)
         report.nudges += await queue_day_reminders(
             self.sessions, now, self.times, instance=self.instance
         )

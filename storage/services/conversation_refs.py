@@ -4,9 +4,9 @@ them, and what the channel keeps about it (e.g. the open question's message)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_for
@@ -33,10 +33,17 @@ async def save_person_ref(
     conversation_id: str,
     reference: dict[str, Any],
     at: dt.datetime,
+    stored: ConversationRef | None = None,
 ) -> ConversationRef:
     """Create or update a person's conversation reference, merging `reference` into what is
-    there (other keys are kept)."""
-    ref = await person_ref(session, platform, person_id)
+    there (other keys are kept). `stored`: the reference as this transaction read it already
+    (not read again). Nothing is written when nothing changes (a chat turn keeps the same
+    reference turn after turn: `updated_at` is when it last changed)."""
+    ref = stored if stored is not None else await person_ref(session, platform, person_id)
+    if ref is not None:
+        merged = {**(ref.reference or {}), **reference}
+        if ref.conversation_id == conversation_id and merged == ref.reference:
+            return ref
     if ref is None:
         # Two first messages at once may both get here: insert if absent, then read it back.
         await session.execute(
@@ -71,13 +78,25 @@ async def replace_person_ref(
 ) -> bool:
     """Overwrite a person's stored reference with one UPDATE, read nowhere first (a chat turn
     read it in its own transaction a moment ago); False when they have none yet."""
-    result = await session.execute(
-        update(ConversationRef)
-        .where(
-            ConversationRef.platform == platform,
-            ConversationRef.target == f"person:{person_id}",
-        )
-        .values(conversation_id=conversation_id, reference=reference, updated_at=at)
-        .execution_options(synchronize_session=False)
-    )
+    params = {
+        "of_platform": platform,
+        "of_target": f"person:{person_id}",
+        "new_conversation": conversation_id,
+        "new_reference": reference,
+        "new_at": at,
+    }
+    result = await session.execute(_REPLACE, params)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Built once (after every chat turn in Slack), on the table: no ORM bookkeeping.
+_TABLE = cast(Table, ConversationRef.__table__)
+_REPLACE = (
+    update(_TABLE)
+    .where(_TABLE.c.platform == bindparam("of_platform"), _TABLE.c.target == bindparam("of_target"))
+    .values(
+        conversation_id=bindparam("new_conversation"),
+        reference=bindparam("new_reference"),
+        updated_at=bindparam("new_at"),
+    )
+)

@@ -4,12 +4,21 @@ remembered once (the `inbound_events` table, unique per platform and key) and dr
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import insert_for
 from storage.models import InboundEvent
+
+# Built once per database (building a statement costs more CPU than running it, on a chat
+# turn's hot path): insert the key unless it is there.
+_TABLE = cast(Table, InboundEvent.__table__)
+_FIRST: dict[str, postgresql.Insert | sqlite.Insert] = {
+    "postgresql": postgresql.insert(_TABLE).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(_TABLE).on_conflict_do_nothing(),
+}
 
 
 async def first_delivery(
@@ -18,8 +27,8 @@ async def first_delivery(
     """Remember a platform delivery; True the first time, False for a repeat (a retry, a
     second click), even when two bot instances race."""
     values = {"platform": platform, "event_id": event_id[:200], "received_at": at}
-    statement = insert_for(session, InboundEvent).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
+    dialect = session.get_bind().dialect.name
+    result = await session.execute(_FIRST[dialect], values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

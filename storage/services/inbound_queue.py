@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,6 +35,23 @@ class Delivery:
     payload: dict[str, Any]
 
 
+# The acknowledgement's statements, built once (building a statement costs more CPU than
+# sending it): senders with a turn waiting that the holder does not hold, and a Core INSERT
+# (the ORM's unit of work would cost more than the write) giving the ids in the rows' order,
+# the payload encrypted by its column's type.
+_BUSY = (
+    select(QueuedTurn.sender)
+    .where(
+        QueuedTurn.sender.in_(bindparam("senders", expanding=True)),
+        or_(QueuedTurn.claimed_by.is_(None), QueuedTurn.claimed_by != bindparam("holder")),
+    )
+    .distinct()
+)
+_ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit = off")
+_TABLE = cast(Table, QueuedTurn.__table__)
+_INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+
+
 async def enqueue(
     session: AsyncSession,
     deliveries: Sequence[Delivery],
@@ -52,43 +69,38 @@ async def enqueue(
     process dying at any point, and only a crash of PostgreSQL itself (or its machine) could
     lose the last fraction of a second of acknowledgements."""
     if _postgres(session):
-        await session.execute(text("SET LOCAL synchronous_commit = off"))
+        await session.execute(_ASYNCHRONOUS_COMMIT)
     # Senders with a turn waiting that `holder` does not hold: their next turn waits for it
     # (claimed later, in order). A sender whose earlier turns `holder` holds is run here too,
     # after them (the caller runs one sender's turns one after another).
     busy: set[str] = set()
     if holder is not None:
-        senders = {d.sender for d in deliveries}
-        busy = set(
-            await session.scalars(
-                select(QueuedTurn.sender)
-                .where(
-                    QueuedTurn.sender.in_(senders),
-                    or_(QueuedTurn.claimed_by.is_(None), QueuedTurn.claimed_by != holder),
-                )
-                .distinct()
-            )
-        )
-    rows = []
+        senders = sorted({d.sender for d in deliveries})
+        busy = set(await session.scalars(_BUSY, {"senders": senders, "holder": holder}))
+    rows: list[dict[str, Any]] = []
     for delivery in deliveries:
         ours = holder is not None and delivery.sender not in busy
         if not ours:
             busy.add(delivery.sender)  # so their later deliveries wait too
         rows.append(
-            QueuedTurn(
-                platform=delivery.platform,
-                kind=delivery.kind,
-                sender=delivery.sender,
-                payload=delivery.payload,
-                received_at=at,
-                claimed_by=holder if ours else None,
-                lease_until=at + lease if ours else None,
-                attempts=1 if ours else 0,
-            )
+            {
+                "platform": delivery.platform,
+                "kind": delivery.kind,
+                "sender": delivery.sender,
+                "payload": delivery.payload,
+                "received_at": at,
+                "claimed_by": holder if ours else None,
+                "lease_until": at + lease if ours else None,
+                "attempts": 1 if ours else 0,
+            }
         )
-    session.add_all(rows)
-    await session.flush()
-    return [(row.id, row.claimed_by is not None) for row in rows]
+    if len(rows) == 1:
+        ids = [int(await session.scalar(_INSERT, rows[0]) or 0)]
+    else:
+        ids = [int(i) for i in await session.scalars(_INSERT, rows)]
+    return [
+        (turn_id, row["claimed_by"] is not None) for turn_id, row in zip(ids, rows, strict=True)
+    ]
 
 
 async def claim(
@@ -133,9 +145,12 @@ async def renew(
     )
 
 
+_FINISH = delete(_TABLE).where(_TABLE.c.id == bindparam("turn_id"))
+
+
 async def finish(session: AsyncSession, turn_id: int) -> None:
     """The turn has run: forget the delivery, and what it said."""
-    await session.execute(delete(QueuedTurn).where(QueuedTurn.id == turn_id))
+    await session.execute(_FINISH, {"turn_id": turn_id})
 
 
 async def waiting(session: AsyncSession) -> int:

@@ -8,8 +8,9 @@ is due, not every placement; the two rules about something *missing* (no weekly 
 register) are anti-joins that probe an index per active placement and return only the ones
 missing it. No list of every id is sent to the database.
 
-Pupils' names are not read here: `with_pupil_names` reads them only for the placements whose
-nudges are about to be written, so a name is decrypted when a message needs it.
+Pupils' names are not read here: the rules run once, over facts whose pupils are `UNNAMED`,
+and `name_fresh` reads the names only for the placements whose nudges are about to be written
+and puts them in those texts, so a name is decrypted when a message needs it.
 """
 
 from __future__ import annotations
@@ -57,14 +58,20 @@ from storage.rules.nudges import (
     NudgeTimes,
     PlacementFacts,
     ReviewFacts,
-    due_nudges,
 )
 from storage.services.chunks import among
 from storage.services.concern_reviews import SEVERITY_WORDS
 from storage.services.nudges import active_snoozes
 from storage.services.terms import calendars_for
+from storage.wording import nudges as nudge_wording
 
 ACTIVE = Placement.status == PlacementStatus.active
+
+
+# The pupil's name in the facts the rules first run over: a mark no name or typed text holds.
+# The nudges found new have it replaced by the pupil's name (`name_fresh`), read (decrypted)
+# for just those, so that the rules run once and a pass that finds nothing new decrypts nothing.
+UNNAMED = "\x00"
 
 
 async def leads_by_organisation(
@@ -303,7 +310,7 @@ async def gather_facts(
     timely: bool = True,
 ) -> Facts:
     """Everything the rules look at, as of `now`, for the candidate placements (pupils'
-    names left blank: see `with_pupil_names`). Only what the day's `reminders` need, or
+    names `UNNAMED`: see `name_fresh`). Only what the day's `reminders` need, or
     only what the `timely` nudges need, if asked (as `due_nudges` takes them)."""
     today = london_date(now)
     reminders_due = reminders and reminders_are_due(now, times)
@@ -384,7 +391,7 @@ async def gather_facts(
         PlacementFacts(
             id=row.id,
             reference=row.reference,
-            pupil_name="",
+            pupil_name=UNNAMED,
             provider_id=row.provider_id,
             provider_name=row.name,
             commissioner_id=row.commissioner_id,
@@ -492,10 +499,8 @@ async def gather_facts(
     )
 
 
-async def with_pupil_names(
-    session: AsyncSession, facts: Facts, placement_ids: Collection[int]
-) -> Facts:
-    """The facts with the pupils' names filled in for these placements (decrypted here)."""
+async def pupil_names(session: AsyncSession, placement_ids: Collection[int]) -> dict[int, str]:
+    """The pupils' names of these placements (decrypted here), by placement id."""
     names: dict[int, str] = {}
     for chosen in among(session, Placement.id, placement_ids):
         rows = await session.execute(
@@ -504,6 +509,14 @@ async def with_pupil_names(
             .where(chosen)
         )
         names.update({placement_id: f"{first} {last}" for placement_id, first, last in rows})
+    return names
+
+
+async def with_pupil_names(
+    session: AsyncSession, facts: Facts, placement_ids: Collection[int]
+) -> Facts:
+    """The facts with the pupils' names filled in for these placements (decrypted here)."""
+    names = await pupil_names(session, placement_ids)
     return dataclasses.replace(
         facts,
         placements=tuple(
@@ -514,18 +527,23 @@ async def with_pupil_names(
 
 
 async def name_fresh(session: AsyncSession, facts: Facts, fresh: Sequence[Nudge]) -> list[Nudge]:
-    """The new nudges with their pupils' names in the text: the rules run again, with the
-    names read, over just the placements these nudges are about (each such nudge comes from
-    its own placement's facts, so it comes out the same, named). Nudges about no placement
-    (register prompts) name no pupil and are kept as they are."""
+    """The new nudges with their pupils' names in the text: the unnamed pupil the rules wrote
+    (`nudge_wording.pupil(UNNAMED, reference)`) replaced by the name, read for just the
+    placements these nudges are about. Nudges about no placement (register prompts) name no
+    pupil and are kept as they are."""
     about = {n.placement_id for n in fresh if n.placement_id is not None}
     if not about:
         return list(fresh)
-    named = await with_pupil_names(
-        session,
-        dataclasses.replace(facts, placements=tuple(p for p in facts.placements if p.id in about)),
-        about,
-    )
-    keys = {n.key for n in fresh if n.placement_id is not None}
-    again = {n.key: n for n in due_nudges(named) if n.key in keys}
-    return [again.get(n.key, n) if n.placement_id is not None else n for n in fresh]
+    names = await pupil_names(session, about)
+    references = {p.id: p.reference for p in facts.placements if p.id in about}
+    named = []
+    for nudge in fresh:
+        reference = references.get(nudge.placement_id) if nudge.placement_id else None
+        if reference is not None:
+            name = names.get(nudge.placement_id or 0, "")
+            text = nudge.text.replace(
+                nudge_wording.pupil(UNNAMED, reference), nudge_wording.pupil(name, reference)
+            )
+            nudge = dataclasses.replace(nudge, text=text)
+        named.append(nudge)
+    return named

@@ -73,12 +73,15 @@ async def not_yet_queued(session: AsyncSession, nudges: Sequence[Nudge]) -> list
     return [nudge for nudge in nudges if nudge.key[:200] not in known]
 
 
-async def queue_nudges(session: AsyncSession, nudges: Sequence[Nudge]) -> int:
+async def queue_nudges(
+    session: AsyncSession, nudges: Sequence[Nudge], *, looked_up: bool = False
+) -> int:
     """Insert the nudges whose key is not in the outbox yet; how many were new.
 
     Looks the keys up first (by the unique index) so a pass that finds nothing new writes
-    nothing; the insert itself is still insert-if-absent, for two instances racing."""
-    fresh = await not_yet_queued(session, nudges)
+    nothing, unless the caller just did (`looked_up`: `nudges` came from `not_yet_queued` in
+    this transaction); the insert itself is still insert-if-absent, for two instances racing."""
+    fresh = list(nudges) if looked_up else await not_yet_queued(session, nudges)
     return await enqueue_many(
         session,
         [

@@ -70,7 +70,8 @@ async def queue_day_reminders(
             return 0
         facts = await gather_facts(session, now, times, timely=False)
         fresh = await not_yet_queued(session, due_nudges(facts, timely=False))
-        queued = await queue_nudges(session, await name_fresh(session, facts, fresh))
+        named = await name_fresh(session, facts, fresh)
+        queued = await queue_nudges(session, named, looked_up=True)
         # Unregistered providers that may need to register: each LA officer once per provider
         # and trigger (the key), checked with the day's reminders.
         queued += await queue_nudges(session, await registration_alerts(session, now))

@@ -28,7 +28,7 @@ from storage.models import (
 )
 from storage.rules.nudges import NudgeTimes, due_nudges
 from storage.services.chunks import chunks
-from storage.services.nudge_facts import gather_facts, with_pupil_names
+from storage.services.nudge_facts import UNNAMED, gather_facts, name_fresh, with_pupil_names
 from tests.support.database import Database
 from tests.support.factories import World, build_world, place
 
@@ -138,7 +138,7 @@ async def test_only_the_placement_with_something_due_is_read_and_nudged(
     async with db.sessions() as session:
         facts = await gather_facts(session, AT, NudgeTimes())
     assert [p.id for p in facts.placements] == [busy.id]
-    assert all(p.pupil_name == "" for p in facts.placements)  # not read until a nudge is new
+    assert all(p.pupil_name == UNNAMED for p in facts.placements)  # read once a nudge is new
     nudges = due_nudges(facts)
     assert kind in {n.kind for n in nudges}
     assert {n.placement_id for n in nudges} == {busy.id}
@@ -183,6 +183,24 @@ async def test_names_are_read_for_the_nudges_written(db: Database, clock: FixedC
         )
     [nudge] = due_nudges(facts)
     assert "Robin Mealsworth" in nudge.text
+
+
+async def test_the_rules_run_once_and_the_new_nudges_are_named(
+    db: Database, clock: FixedClock
+) -> None:
+    """As a pass does it: the rules over the unnamed facts, then the names read for the new
+    nudges and put in their texts, as the rules would have written them with the names."""
+    clock.set(dt.datetime(2027, 1, 4, 9, 0, tzinfo=LONDON))
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        busy = await _quiet(session, clock, world, by=world.dsl, pupil=world.fsm_pupil)
+        await _make_due(session, busy, world, "qa_overdue")
+    async with db.sessions() as session:
+        facts = await gather_facts(session, AT, NudgeTimes())
+        [named] = await name_fresh(session, facts, due_nudges(facts))
+        by_the_rules = due_nudges(await with_pupil_names(session, facts, [busy.id]))
+    assert "Robin Mealsworth" in named.text and UNNAMED not in named.text
+    assert [named] == by_the_rules
 
 
 async def test_a_register_prompt_still_counts_a_reported_pupils_earlier_deadline(

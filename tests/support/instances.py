@@ -241,6 +241,7 @@ class Cluster:
 
     instances: list[Process]
     balancer: Process
+    workers: list[Process] = field(default_factory=list)  # `apbot worker`, when asked for
 
     @property
     def url(self) -> str:
@@ -254,10 +255,11 @@ class Cluster:
 
     @property
     def pids(self) -> list[int]:
-        return [p.process.pid for p in (*self.instances, self.balancer)]
+        return [p.process.pid for p in (*self.instances, *self.workers, self.balancer)]
 
     def logs(self, lines: int = 30) -> str:
-        return "\n".join(p.log_tail(lines) for p in (*self.instances, self.balancer))
+        every = (*self.instances, *self.workers, self.balancer)
+        return "\n".join(p.log_tail(lines) for p in every)
 
 
 def bot_environment(
@@ -346,13 +348,30 @@ async def several_instances(
     encryption_key: str,
     folder: Path,
     log_level: str = "INFO",
+    workers: int = 0,
 ) -> AsyncIterator[Cluster]:
     """`count` `apbot serve` processes on one database, started at once, then HAProxy in front
     of them once each answers `/healthz` (so it finds them all up); yields once `/healthz`
-    answers through HAProxy; stops them all (as Ctrl-C) at the end. Raises HaproxyMissing
-    without the `haproxy` binary."""
+    answers through HAProxy; stops them all (as Ctrl-C) at the end. With `workers`, that many
+    `apbot worker` processes run the turns and the web processes only acknowledge
+    (`SERVE_RUNS_TURNS=false`), as deploy/ lays it out. Raises HaproxyMissing without the
+    `haproxy` binary."""
     started: list[Process] = []
     try:
+        running_workers = []
+        for n in range(1, workers + 1):
+            env = bot_environment(
+                database_url=database_url,
+                slack_api_url=slack_api_url,
+                encryption_key=encryption_key,
+                port=free_port(),
+                name=f"worker-{n}",
+                log_level=log_level,
+            )
+            running_workers.append(
+                await _spawn_instance(f"worker-{n}", ["worker"], env, folder, free_port())
+            )
+            started.append(running_workers[-1])
         instances = []
         for n in range(1, count + 1):
             port, name = free_port(), f"instance-{n}"
@@ -364,6 +383,8 @@ async def several_instances(
                 name=name,
                 log_level=log_level,
             )
+            if workers:
+                env["SERVE_RUNS_TURNS"] = "false"
             instances.append(await _spawn_instance(name, ["serve"], env, folder, port))
             started.append(instances[-1])
         deadline = time.monotonic() + START_TIMEOUT
@@ -379,7 +400,7 @@ async def several_instances(
             balancer = Process("balancer", address, process, log)
             started.append(balancer)
             await _healthy(session, balancer, deadline)  # through to an instance
-        yield Cluster(instances, balancer)
+        yield Cluster(instances, balancer, running_workers)
     finally:
         await asyncio.gather(*(_stop(p) for p in started))
 

@@ -34,10 +34,10 @@ from bot.channels.turn import Answered, Known, Where, linked_place
 from dialogs import wording
 from dialogs.prompts import Done, ErrorReply, Message, Prompt, Reply
 from dialogs.runner import Incoming
-from storage.db import DATABASE_UNREACHABLE, transaction
+from storage.db import DATABASE_UNREACHABLE, single_statement, transaction
 from storage.models import Person
 from storage.services.conversation_refs import person_ref, replace_person_ref, save_person_ref
-from storage.services.identity_links import person_by_chat_id
+from storage.services.identity_links import person_and_ref_by_chat_id
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
@@ -268,18 +268,21 @@ async def _remember_open_prompt(
     stored = kept.get(STORED_REFERENCE)
     if stored is not None and stored.get(OPEN_PROMPT) == value:
         return
+    sessions = slack.runtime.sessions
+    at = slack.runtime.clock.now()
     try:
-        async with transaction(slack.runtime.sessions) as session:
-            at = slack.runtime.clock.now()
-            if stored is not None and await replace_person_ref(
-                session,
-                platform=PLATFORM,
-                person_id=person_id,
-                conversation_id=where.address,
-                reference={**stored, OPEN_PROMPT: value},
-                at=at,
-            ):
-                return
+        if stored is not None:  # one UPDATE, committed by itself (no transaction around it)
+            async with single_statement(sessions) as session:
+                if await replace_person_ref(
+                    session,
+                    platform=PLATFORM,
+                    person_id=person_id,
+                    conversation_id=where.address,
+                    reference={**stored, OPEN_PROMPT: value},
+                    at=at,
+                ):
+                    return
+        async with transaction(sessions) as session:
             await save_person_ref(
                 session,
                 platform=PLATFORM,
@@ -337,9 +340,10 @@ class SlackTurns:
             return None
         if self.slack.installations is not None:
             return None  # many workspaces: the sender's workspace mapping is checked (identify)
-        person = await person_by_chat_id(session, PLATFORM, inbound.user_id)
-        if person is None:
+        found = await person_and_ref_by_chat_id(session, PLATFORM, inbound.user_id)
+        if found is None:
             return None
+        person, ref = found
         where = where_in(inbound.user_id, inbound.channel_id)
         if inbound.kind == "action":
             linked = await find_channel(session, PLATFORM, inbound.channel_id)
@@ -349,7 +353,6 @@ class SlackTurns:
                 return None
         kept: dict[str, Any] = {}
         if not where.shared:
-            ref = await person_ref(session, PLATFORM, person.id)
             kept[STORED_REFERENCE] = dict(ref.reference or {}) if ref is not None else None
         return Known(person, where, kept)
 

@@ -53,10 +53,10 @@ from dialogs.prompts import Done, ErrorReply, Message, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
-from storage.models import Person
+from storage.models import ConversationRef, Person
 from storage.services import pending_files
 from storage.services.identity_links import (
-    person_by_chat_id,
+    person_and_ref_by_chat_id,
     teams_tenant_admits,
     teams_tenant_mapped,
 )
@@ -216,14 +216,21 @@ class TeamsChannel:
             await self._remember_in(session, activity, person)
 
     async def _remember_in(
-        self, session: AsyncSession, activity: dict[str, Any], person: Person | None
+        self,
+        session: AsyncSession,
+        activity: dict[str, Any],
+        person: Person | None,
+        stored: ConversationRef | None = None,
     ) -> int | None:
-        """The same, in `session`; the organisation a linked shared chat belongs to."""
+        """The same, in `session` (`stored`: the person's reference, read there already); the
+        organisation a linked shared chat belongs to."""
         where = Conversation.of(activity)
         reference = conversation_reference(activity)
         now = self.clock.now()
         if where.personal and person is not None:
-            await save_for_person(session, person_id=person.id, reference=reference, at=now)
+            await save_for_person(
+                session, person_id=person.id, reference=reference, at=now, stored=stored
+            )
         elif where.shared:
             channel = await find_channel(session, PLATFORM, where.shared_id)
             if channel is not None:
@@ -245,16 +252,19 @@ class TeamsChannel:
         tenant_id = self._tenant(activity)
         if not aad_object_id or not tenant_id:
             return None
-        person = await person_by_chat_id(session, PLATFORM, aad_object_id, tenant_id=tenant_id)
-        if person is None:
+        found = await person_and_ref_by_chat_id(
+            session, PLATFORM, aad_object_id, tenant_id=tenant_id
+        )
+        if found is None:
             return None
+        person, stored = found
         if not await teams_tenant_admits(
             session, person=person, tenant_id=tenant_id, listed=self._tenant_listed(activity)
         ):
             return None  # the long way, where they are told to ask their admin (and logged)
         if value is not None and value.get("person") not in (None, person.id):
             return None
-        place = await self._remember_in(session, activity, person)
+        place = await self._remember_in(session, activity, person, stored)
         return Known(person, self._where(inbound, person, place))
 
     async def identify(self, inbound: Delivery) -> Person | str:

@@ -31,9 +31,15 @@ def for_conversation(reference: dict[str, Any], conversation_id: str) -> dict[st
 
 
 async def save_for_person(
-    session: AsyncSession, *, person_id: int, reference: dict[str, Any], at: dt.datetime
+    session: AsyncSession,
+    *,
+    person_id: int,
+    reference: dict[str, Any],
+    at: dt.datetime,
+    stored: ConversationRef | None = None,
 ) -> ConversationRef:
-    """Remember how to reach a person in their personal chat with the bot."""
+    """Remember how to reach a person in their personal chat with the bot (`stored`: their
+    reference as this transaction read it already)."""
     conversation_id = str((reference.get("conversation") or {}).get("id") or "")
     return await save_person_ref(
         session,
@@ -42,6 +48,7 @@ async def save_for_person(
         conversation_id=conversation_id,
         reference=reference,
         at=at,
+        stored=stored,
     )
 
 
@@ -59,6 +66,8 @@ async def save_for_channel(
     if ref is None:
         ref = ConversationRef(platform=PLATFORM, target=target, channel_id=channel.id)
         session.add(ref)
+    elif ref.conversation_id == channel.external_id and ref.reference == reference:
+        return ref  # unchanged: nothing written
     ref.conversation_id = channel.external_id
     ref.reference = reference
     ref.updated_at = at

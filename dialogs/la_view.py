@@ -29,7 +29,7 @@ def _provider_lines(view: ProviderView) -> list[str]:
     for reason, placements in view.by_reason():
         listed = ", ".join(f"{p.reference} ({p.commissioner.name})" for p in placements)
         words = ReasonForAp(reason).label if reason else "Reason not recorded"
-        lines.append(f"  {words}: {len(placements)}: {listed}")
+        lines.append(f"  {words} ({len(placements)}): {listed}")
     visits = (
         f"  QA visits: {view.visits_week} in the last week by {view.schools_week} "
         f"commissioner(s); {view.visits_half_term} this half-term by "

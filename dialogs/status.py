@@ -26,6 +26,7 @@ from storage.models import (
 )
 from storage.rules import checklist
 from storage.rules.attendance import recent_window
+from storage.rules.fulltime import format_hours
 from storage.services.concern_reviews import SEVERITY_WORDS
 from storage.services.contacts import last_provider_contact
 from storage.services.marks import attendance_rate, marks_for
@@ -133,7 +134,8 @@ async def placement_status(ctx: DialogContext, placement: Placement) -> str:
             if p.ended_on
             else ""
         ),
-        f"Timetable: {days_text(p.days)} at the provider; {p.total_hours} h of {p.full_time_hours} h"
+        f"Timetable: {days_text(p.days)} at the provider; {format_hours(p.total_hours)} h of "
+        f"{format_hours(p.full_time_hours)} h"
         + (" (full-time)" if p.is_full_time else f" (PART-TIME, review {uk_date(p.review_date)})"),
         f"Attendance code {p.attendance_code}; absences reported by {p.absence_deadline:%H:%M}; "
         f"welfare calls by the {p.welfare_call_party.value}",

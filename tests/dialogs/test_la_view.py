@@ -36,7 +36,7 @@ async def test_an_la_officer_sees_every_provider_across_the_la_schools(db, clock
     # No pupil is named.
     assert "Acrosspupil" not in text and "Jamie" not in text
     # Grouped by why the pupil is in AP (the test world's placements: "other").
-    assert "Other: 6:" in text
+    assert "Other (6): " in text
     # QA visit coverage: Pathways visited this week by one school, Wheels by none.
     assert (
         "QA visits: 1 in the last week by 1 commissioner(s); 1 this half-term by 1 commissioner(s)"

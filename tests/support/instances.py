@@ -53,8 +53,8 @@ class WatchedSlackApi(FakeSlackApi):
     _posts: dict[str, list[Posted]] = field(default_factory=dict)
     _arrived: dict[str, asyncio.Event] = field(default_factory=dict)
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
-        body = super()._answer(method, args)
+    def _answer(self, method: str, args: dict[str, Any], team: str | None) -> dict[str, Any]:
+        body = super()._answer(method, args, team)
         if body.get("ok"):
             self.answered[method] += 1
         if method == "chat.postMessage" and body.get("ok"):

@@ -25,7 +25,7 @@ async def test_the_dsl_reads_the_history_in_a_dm(db, clock, workspace: SlackWork
     await workspace.dm(DSL, f"history {reference}")
     first = workspace.last(user=DSL).words
     assert f"History of {reference} (Jamie Testpupil), newest first" in first
-    assert "• 27/11/2026 · " in first and "Type more for the next 5 of 5 left." in first
+    assert "• 27/11/2026 · " in first and "Type more for the next 6 of 6 left." in first
 
     await workspace.dm(DSL, "more")
     second = workspace.last(user=DSL).words

@@ -54,17 +54,22 @@ async def _sites(ctx: DialogContext, placement: Placement) -> list[Site]:
 
 
 async def _others(ctx: DialogContext, placement: Placement) -> list[Placement]:
-    """The pupil's other active placements (their hours count in the full-time total)."""
-    rows = await ctx.session.scalars(
-        select(Placement)
-        .where(
-            Placement.pupil_id == placement.pupil_id,
-            Placement.status == PlacementStatus.active,
-            Placement.id != placement.id,
+    """The pupil's other active placements (their hours count in the full-time total; read
+    once a turn: the steps, the summary and the save all ask)."""
+
+    async def load() -> list[Placement]:
+        rows = await ctx.session.scalars(
+            select(Placement)
+            .where(
+                Placement.pupil_id == placement.pupil_id,
+                Placement.status == PlacementStatus.active,
+                Placement.id != placement.id,
+            )
+            .order_by(Placement.start_date)
         )
-        .order_by(Placement.start_date)
-    )
-    return list(rows.unique())
+        return list(rows.unique())
+
+    return await ctx.once(("change-others", placement.id), load)
 
 
 class ChangePlacementDialog(PlacementDialog):

@@ -8,10 +8,12 @@ loses nothing (Slack and Teams never send again what was acknowledged).
 
 - `accept` writes the row and, when this process runs turns and the sender has no earlier
   turn waiting, holds it at once and runs it here (no round trip through the table).
-- `run` is the worker's loop: every `inbound_poll_seconds` (or at once, when a turn of this
-  process finishes) it claims the turns nobody holds: those acknowledged by a process that
-  runs no turns, a sender's next turn, and those whose holder died (its lease ran out). It
-  renews the leases of what it holds while the turns wait or run.
+- `run` is the worker's loop: every `inbound_poll_seconds`, at once when a turn of this
+  process finishes, and on PostgreSQL at once when another process keeps a turn for the
+  workers (it `LISTEN`s; `inbound_queue.listen_for_new_turns`), it claims the turns nobody
+  holds: those acknowledged by a process that runs no turns, a sender's next turn, and those
+  whose holder died (its lease ran out). It renews the leases of what it holds while the turns
+  wait or run.
 - A turn runs once in effect: the turn's own transaction records its delivery key
   (`inbound_events`), so a turn run again after its holder died mid-way is dropped as "seen
   before" if it had committed, and runs if it had not.
@@ -32,7 +34,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.work import DEFAULT_LIMIT, Work
 from bot.settings import Settings
@@ -113,6 +115,8 @@ class InboundQueue:
         self.holder = holder_name(settings)
         self.handlers: dict[str, Handler] = {}
         self._wake = asyncio.Event()
+        # Set while this worker listens for turns kept by other processes (PostgreSQL).
+        self.listening = asyncio.Event()
         # Deliveries waiting to be kept, and the task keeping them (see `_keep`).
         self._to_keep: list[tuple[inbound_queue.Delivery, asyncio.Future[tuple[int, bool]]]] = []
         self._keeper: asyncio.Future[None] | None = None
@@ -215,6 +219,52 @@ class InboundQueue:
 
     async def run(self, stop: asyncio.Event) -> None:
         """The worker: claim the turns nobody holds and run them, until `stop` is set."""
+        listening = asyncio.ensure_future(self._listen(stop))
+        try:
+            await self._claim_until(stop)
+        finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """On PostgreSQL, wake the worker as soon as a turn is kept for it (the poll remains
+        the safety net); listen again after a lost connection, looking once meanwhile."""
+        engine = self.sessions.kw.get("bind")
+        if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+            return
+
+        def woken(platform: str) -> None:
+            if platform == self.platform:
+                self._wake.set()
+
+        while not stop.is_set():
+            try:
+                async with inbound_queue.listen_for_new_turns(engine, woken) as lost:
+                    self.listening.set()
+                    self._wake.set()  # whatever was kept before we listened
+                    if lost is None:
+                        return
+                    waits = [asyncio.ensure_future(lost.wait()), asyncio.ensure_future(stop.wait())]
+                    try:
+                        await asyncio.wait(waits, return_when="FIRST_COMPLETED")
+                    finally:
+                        for waiting in waits:
+                            waiting.cancel()
+            except Exception as error:  # the database is away, or the connection dropped
+                log.warning(
+                    "%s: worker can't listen for turns (%s); looking every %s s meanwhile",
+                    self.platform,
+                    type(error).__name__,
+                    self.poll_seconds,
+                )
+            self.listening.clear()
+            if not stop.is_set():
+                await asyncio.wait(
+                    [asyncio.ensure_future(stop.wait())], timeout=self.poll_seconds * 10
+                )
+
+    async def _claim_until(self, stop: asyncio.Event) -> None:
         renewed = self.clock.now()
         while not stop.is_set():
             self._wake.clear()

@@ -5,20 +5,30 @@ lease), and deleted once the turn has run; a worker that dies lets go when its l
 One sender's rows run one at a time, oldest first: only the oldest row of each sender (its
 head) can be claimed. Several workers (processes, machines) claim different senders' heads at
 once; on PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two of them off the same row.
+
+On PostgreSQL a keep that leaves a row for the workers (nobody holds it yet) also says so on
+the channel `WAKE_CHANNEL` (`NOTIFY`, sent when the keep commits), and the workers `LISTEN`
+there (`listen_for_new_turns`): a turn acknowledged by a web process is claimed at once,
+not at the worker's next look (`inbound_poll_seconds`), which stays as the safety net.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import QueuedTurn
+
+log = logging.getLogger(__name__)
 
 
 def _postgres(session: AsyncSession) -> bool:
@@ -48,6 +58,9 @@ _BUSY = (
     .distinct()
 )
 _ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit = off")
+# Workers LISTEN here; a keep that leaves turns for them NOTIFYs (the payload: the platform).
+WAKE_CHANNEL = "apbot_inbound"
+_WAKE = text(f"SELECT pg_notify('{WAKE_CHANNEL}', :platform)")
 _TABLE = cast(Table, QueuedTurn.__table__)
 _INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 
@@ -98,6 +111,9 @@ async def enqueue(
         ids = [int(await session.scalar(_INSERT, rows[0]) or 0)]
     else:
         ids = [int(i) for i in await session.scalars(_INSERT, rows)]
+    if _postgres(session):  # the workers are told when this commits
+        for platform in sorted({r["platform"] for r in rows if r["claimed_by"] is None}):
+            await session.execute(_WAKE, {"platform": platform})
     return [
         (turn_id, row["claimed_by"] is not None) for turn_id, row in zip(ids, rows, strict=True)
     ]
@@ -156,3 +172,39 @@ async def finish(session: AsyncSession, turn_id: int) -> None:
 async def waiting(session: AsyncSession) -> int:
     """How many acknowledged deliveries have not run yet (for tests and operations)."""
     return int(await session.scalar(select(func.count()).select_from(QueuedTurn)) or 0)
+
+
+@asynccontextmanager
+async def listen_for_new_turns(
+    engine: AsyncEngine, wake: Callable[[str], None]
+) -> AsyncIterator[asyncio.Event | None]:
+    """On PostgreSQL: while inside, `wake(platform)` is called whenever a keep leaves turns for
+    the workers. Yields an event set if the listening connection is lost (the caller then
+    listens again), or None on SQLite, where `apbot serve` runs its own turns and nothing is
+    sent. The connection is held (out of the pool's reach) until the block ends."""
+    if engine.dialect.name != "postgresql":
+        yield None
+        return
+    lost = asyncio.Event()
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        listener = raw.driver_connection
+        assert listener is not None
+
+        def notified(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+            wake(payload)
+
+        def terminated(_connection: Any) -> None:
+            lost.set()
+
+        await listener.add_listener(WAKE_CHANNEL, notified)
+        listener.add_termination_listener(terminated)
+        try:
+            yield lost
+        finally:
+            listener.remove_termination_listener(terminated)
+            if not lost.is_set():
+                try:
+                    await listener.remove_listener(WAKE_CHANNEL, notified)
+                except Exception as error:  # gone meanwhile: nothing left to stop
+                    log.debug("inbound: could not stop listening (%s)", type(error).__name__)

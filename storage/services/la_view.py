@@ -36,6 +36,7 @@ from storage.rules.registration import (
     RegistrationFinding,
     registration_finding,
 )
+from storage.services.census import placement_reason
 from storage.services.chunks import among
 from storage.services.terms import calendar_for
 from storage.wording import NoticeKind
@@ -44,13 +45,6 @@ from storage.wording import la_view as wording
 # "Visited in the last week": the last seven days, today included.
 WEEK_DAYS = 7
 NOT_RECORDED = "not recorded"
-
-
-def reason_of(placement: Placement) -> str | None:
-    """Why the pupil is in AP (`Placement.reason`: suspension, permanent_exclusion,
-    off_site_direction, medical, ehc_plan, other), or None for a placement started before
-    `start` asked why."""
-    return placement.reason.value if placement.reason is not None else None
 
 
 def pupil_there(placement: Placement) -> PupilThere:
@@ -117,7 +111,7 @@ class ProviderView:
     def by_reason(self) -> list[tuple[str | None, list[Placement]]]:
         groups: dict[str | None, list[Placement]] = {}
         for placement in self.placements:
-            groups.setdefault(reason_of(placement), []).append(placement)
+            groups.setdefault(placement_reason(placement), []).append(placement)
         return sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
 
 

@@ -384,7 +384,9 @@ async def gather_facts(
         pair = (commissioner_id, provider_id)
         if pair not in by_pair:
             breaks = calendars[commissioner_id].breaks + calendars[provider_id].breaks
-            by_pair[pair] = shared.setdefault(breaks, SchoolCalendar(breaks))
+            if breaks not in shared:
+                shared[breaks] = SchoolCalendar(breaks)
+            by_pair[pair] = shared[breaks]
         return by_pair[pair]
 
     placements = tuple(

@@ -172,7 +172,9 @@ def qa_state(
     if today > due:
         return "overdue"
     # School days from tomorrow up to the due day (0 when due today).
-    ahead = len(calendar.school_days_between(today + dt.timedelta(days=1), due))
+    ahead = calendar.count_school_days(
+        today + dt.timedelta(days=1), due, at_most=QA_DUE_SOON_SCHOOL_DAYS + 1
+    )
     return "due_soon" if ahead <= QA_DUE_SOON_SCHOOL_DAYS else "ok"
 
 

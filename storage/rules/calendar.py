@@ -153,6 +153,18 @@ class SchoolCalendar:
         every_day = (start + dt.timedelta(days=offset) for offset in range(max(span, 0)))
         return [day for day in every_day if self.is_school_day(day)]
 
+    def count_school_days(self, start: dt.date, end: dt.date, *, at_most: int) -> int:
+        """How many school days from `start` to `end`, both included (0 if end < start),
+        counted no further than `at_most`: enough to tell "within N school days" (at most N)
+        without walking a long span day by day."""
+        _check_day(start)
+        _check_day(end)
+        count, day, step = 0, start, dt.timedelta(days=1)
+        while day <= end and count < at_most:
+            count += self.is_school_day(day)
+            day += step
+        return count
+
     def add_school_days(self, day: dt.date, n: int) -> dt.date:
         """The `n`th school day after `day` (before it if `n` is negative).
 

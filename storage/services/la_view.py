@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import aliased, lazyload
 
 from storage.access import placements_query
 from storage.models import (
@@ -26,7 +26,9 @@ from storage.models import (
     Person,
     Placement,
     PlacementStatus,
+    Pupil,
     QaVisit,
+    RegistrationStatus,
     Role,
 )
 from storage.rules import cadence
@@ -217,22 +219,48 @@ async def _officers(session: AsyncSession) -> dict[int, list[Person]]:
 async def registration_alerts(session: AsyncSession, now: dt.datetime) -> list[Nudge]:
     """The alert owed to each LA's officers for each unregistered provider that meets a
     registration trigger with the LA's active placements: keyed by provider, trigger and
-    officer, so each officer hears of each once (ended placements count for nothing)."""
+    officer, so each officer hears of each once (ended placements count for nothing).
+
+    One query reads what the rule needs of the active placements at unregistered providers
+    (the LA whose officers see each, as `placements_query` gives them: the LA itself or its
+    schools), for every LA at once: no placement loaded, no pupil's name decrypted."""
+    officers_by_la = await _officers(session)
+    if not officers_by_la:
+        return []
+    commissioner, provider, la = aliased(Organisation), aliased(Organisation), aliased(Organisation)
+    rows = await session.execute(
+        select(
+            la.id,
+            Placement.provider_id,
+            provider.name,
+            Placement.pupil_id,
+            Placement.provider_hours,
+            Pupil.looked_after,
+            Pupil.ehcp,
+        )
+        .join(commissioner, commissioner.id == Placement.commissioner_id)
+        .join(la, or_(la.id == commissioner.id, la.id == commissioner.la_id))
+        .join(provider, provider.id == Placement.provider_id)
+        .join(Pupil, Pupil.id == Placement.pupil_id)
+        .where(
+            Placement.status == PlacementStatus.active,
+            provider.registration_status == RegistrationStatus.unregistered,
+            la.kind == OrgKind.local_authority,
+        )
+    )
+    pupils: dict[int, dict[int, list[PupilThere]]] = {}
+    names: dict[int, str] = {}
+    for la_id, provider_id, name, pupil_id, hours, looked_after, ehcp in rows:
+        names[provider_id] = name
+        pupils.setdefault(la_id, {}).setdefault(provider_id, []).append(
+            PupilThere(
+                pupil_id=pupil_id, hours=hours, looked_after=bool(looked_after), ehcp=bool(ehcp)
+            )
+        )
     nudges: list[Nudge] = []
-    for officers in (await _officers(session)).values():
-        placements = [
-            p
-            for p in (
-                await session.scalars(
-                    placements_query(officers[0]).options(
-                        lazyload(Placement.checklist), lazyload(Placement.site)
-                    )
-                )
-            ).unique()
-            if p.provider.is_unregistered
-        ]
-        names = {p.provider_id: p.provider.name for p in placements}
-        for provider_id, finding in sorted(findings_by_provider(placements).items()):
+    for la_id, officers in officers_by_la.items():
+        for provider_id, there in sorted(pupils.get(la_id, {}).items()):
+            finding = registration_finding(unregistered=True, pupils=there)
             for trigger in finding.triggers:
                 text = wording.registration_needed(
                     names[provider_id],

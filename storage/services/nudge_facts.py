@@ -384,7 +384,9 @@ async def gather_facts(
         pair = (commissioner_id, provider_id)
         if pair not in by_pair:
             breaks = calendars[commissioner_id].breaks + calendars[provider_id].breaks
-            by_pair[pair] = shared.setdefault(breaks, SchoolCalendar(breaks))
+            if breaks not in shared:
+                shared[breaks] = SchoolCalendar(breaks)
+            by_pair[pair] = shared[breaks]
         return by_pair[pair]
 
     placements = tuple(
@@ -500,16 +502,20 @@ async def gather_facts(
 
 
 async def pupil_names(session: AsyncSession, placement_ids: Collection[int]) -> dict[int, str]:
-    """The pupils' names of these placements (decrypted here), by placement id."""
-    names: dict[int, str] = {}
+    """The pupils' names of these placements, by placement id: each pupil's name read and
+    decrypted once (a chunk of placements at a time), however many of them are theirs."""
+    pupil_of: dict[int, int] = {}
+    names_of: dict[int, str] = {}
     for chosen in among(session, Placement.id, placement_ids):
+        placements = await session.execute(select(Placement.id, Placement.pupil_id).where(chosen))
+        pupil_of.update({placement_id: pupil_id for placement_id, pupil_id in placements})
         rows = await session.execute(
-            select(Placement.id, Pupil.first_name, Pupil.last_name)
-            .join(Pupil, Pupil.id == Placement.pupil_id)
-            .where(chosen)
+            select(Pupil.id, Pupil.first_name, Pupil.last_name).where(
+                Pupil.id.in_(select(Placement.pupil_id).where(chosen))
+            )
         )
-        names.update({placement_id: f"{first} {last}" for placement_id, first, last in rows})
-    return names
+        names_of.update({pupil_id: f"{first} {last}" for pupil_id, first, last in rows})
+    return {placement_id: names_of[pupil_id] for placement_id, pupil_id in pupil_of.items()}
 
 
 async def with_pupil_names(

@@ -328,3 +328,16 @@ def test_an_empty_file_is_refused() -> None:
     error = error_for("\n  \n")
     assert error.line is None
     assert "empty" in str(error)
+
+
+def test_counting_school_days_up_to_a_limit_agrees_with_listing_them() -> None:
+    """`count_school_days` (the QA rule's "within five school days") is the length of
+    `school_days_between`, stopped at the limit, across a weekend, Christmas and Easter."""
+    for start in (d(14, 12, 2026), d(18, 12, 2026), d(31, 12, 2026), d(22, 3, 2027)):
+        for span in range(-1, 30):
+            end = start + dt.timedelta(days=span)
+            listed = len(WITH_BREAKS.school_days_between(start, end))
+            for at_most in (1, 5, 6, 40):
+                assert WITH_BREAKS.count_school_days(start, end, at_most=at_most) == min(
+                    listed, at_most
+                ), (start, end, at_most)

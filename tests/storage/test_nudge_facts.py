@@ -250,3 +250,28 @@ async def test_before_the_reminders_go_out_the_day_s_reminders_are_not_read(
         assert (await gather_facts(session, early, NudgeTimes())).placements == ()
         on_time = await gather_facts(session, early + dt.timedelta(minutes=1), NudgeTimes())
     assert [p.id for p in on_time.placements] == [busy.id]
+
+
+async def test_a_pupil_at_two_providers_is_named_in_both_nudges(
+    db: Database, clock: FixedClock
+) -> None:
+    """Names are read once per pupil: a pupil with two placements is named in each's nudge."""
+    clock.set(dt.datetime(2027, 1, 4, 9, 0, tzinfo=LONDON))
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        both = []
+        for provider, days in (
+            (world.provider, ("mon", "tue")),
+            (world.unregistered, ("wed", "thu")),
+        ):
+            placement = await place(
+                session, clock, by=world.dsl, pupil=world.fsm_pupil, provider=provider,
+                start=START, all_done=True, days=days, provider_hours="10", school_hours="12.5",
+            )  # fmt: skip
+            both.append(placement)
+    async with db.sessions() as session:
+        facts = await gather_facts(session, AT, NudgeTimes(), timely=False)
+        fresh = [n for n in due_nudges(facts, timely=False) if n.kind == "qa_overdue"]
+        named = await name_fresh(session, facts, fresh)
+    assert sorted(n.placement_id or 0 for n in named) == sorted(p.id for p in both)
+    assert all("Robin Mealsworth" in n.text and UNNAMED not in n.text for n in named)

@@ -143,26 +143,47 @@ class Workspace:
     enterprise_id: str | None
 
 
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is, as `auth.test` says of its token: its workspace, and its user and bot ids
+    (an event it caused itself is not a person's)."""
+
+    team_id: str
+    enterprise_id: str | None
+    user_id: str | None
+    bot_id: str | None
+
+
 WorkspaceLookup = Callable[[], Awaitable[Workspace | None]]
+
+
+def workspace_refusal(
+    ours: Workspace | None, team_id: str | None, enterprise_id: str | None
+) -> BoltResponse | None:
+    """The answer to a request whose team (or enterprise) is not the installed workspace's,
+    whatever its signature (with a distributed app, every workspace that installs it sends
+    requests signed with the same secret); None when it is ours."""
+    if ours is None:  # auth.test failed: nobody can be told apart, so nobody gets in
+        refused(OTHER_WORKSPACE)
+        return BoltResponse(status=503, body={"error": "Slack workspace unknown"})
+    if team_id != ours.team_id or enterprise_id != ours.enterprise_id:
+        refused(OTHER_WORKSPACE)
+        return BoltResponse(status=OTHER_WORKSPACE.status, body={"error": "Not installed"})
+    return None
 
 
 def workspace_check(
     installed: WorkspaceLookup,
 ) -> Callable[..., Awaitable[BoltResponse]]:
-    """A bolt middleware that refuses any request whose team (or enterprise) is not the
-    installed workspace's, whatever its signature: with a distributed app, every workspace that
-    installs it sends requests signed with the same secret."""
+    """A bolt middleware refusing a request from any workspace but the installed one
+    (`workspace_refusal`): bolt's path, and Socket Mode."""
 
     async def check_workspace(
         context: AsyncBoltContext, response: BoltResponse, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse:
-        ours = await installed()
-        if ours is None:  # auth.test failed: nobody can be told apart, so nobody gets in
-            refused(OTHER_WORKSPACE)
-            return BoltResponse(status=503, body={"error": "Slack workspace unknown"})
-        if context.team_id != ours.team_id or context.enterprise_id != ours.enterprise_id:
-            refused(OTHER_WORKSPACE)
-            return BoltResponse(status=OTHER_WORKSPACE.status, body={"error": "Not installed"})
+        refusal = workspace_refusal(await installed(), context.team_id, context.enterprise_id)
+        if refusal is not None:
+            return refusal
         await next()
         return response
 

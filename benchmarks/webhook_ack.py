@@ -261,7 +261,12 @@ async def run_case(
     total: int,
     numbers: itertools.count[int],
     fakes: Server,
+    paused: Server | None = None,
 ) -> Result:
+    """One case. With `paused` (the worker process, `--worker-after`), the worker is stopped
+    (SIGSTOP) while the case's requests are acknowledged and let go (SIGCONT) after: the
+    acknowledgements are measured with the web process alone on the CPUs, as in production
+    where the workers run on other machines; then the turns run and are counted as usual."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -279,8 +284,14 @@ async def run_case(
         await fire(session, server.base, warm_up, min(concurrency, WARM_UP))
         replies_before = await drain()
         requests = [make(next(numbers), server) for _ in range(total)]
+        if paused is not None and kind != "baseline":
+            paused.process.send_signal(signal.SIGSTOP)
         started = time.perf_counter()
-        latencies, seconds, failed = await fire(session, server.base, requests, concurrency)
+        try:
+            latencies, seconds, failed = await fire(session, server.base, requests, concurrency)
+        finally:
+            if paused is not None and kind != "baseline":
+                paused.process.send_signal(signal.SIGCONT)
         replies = await drain() - replies_before
         done_seconds = time.perf_counter() - started
         print(f"  {kind} at {concurrency}: done, {replies} replies", flush=True)
@@ -290,9 +301,10 @@ async def run_case(
 # ----- the run ----------------------------------------------------------------------------
 
 
-def print_table(results: list[Result], total: int, backend: str) -> None:
+def print_table(results: list[Result], total: int, backend: str, mode: str) -> None:
     baseline = {r.concurrency: r for r in results if r.kind == "baseline"}
     print(f"\nWebhook acknowledgement: {total} requests per case, database: {backend}")
+    print(f"Turns: {mode}")
     print(f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; servers on 127.0.0.1\n")
     header = f"{'case':<16}{'conc':>5}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
     header += f"{'p99 x base':>12}{'req/s x base':>14}{'non-2xx':>9}{'done/s':>8}{'replies':>9}"
@@ -325,7 +337,14 @@ def print_table(results: list[Result], total: int, backend: str) -> None:
             )
 
 
-async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
+MODES = {
+    "same": "run by the web process that acknowledges (apbot serve)",
+    "worker": "run by a separate worker process, alongside the acknowledgements (same CPUs)",
+    "after": "run by a separate worker process, paused while the acknowledgements are measured",
+}
+
+
+async def run(size: str, postgres: str | None, separate_worker: bool, worker_after: bool) -> None:
     from sqlalchemy.engine import make_url
 
     from storage.db import normalise_url
@@ -361,7 +380,9 @@ async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
         baseline = await start_server("baseline")
         worker: Server | None = None
         try:
-            if separate_worker:  # the bot only acknowledges; `apbot worker` runs the turns
+            if (
+                separate_worker or worker_after
+            ):  # the bot only acknowledges; `apbot worker` runs the turns
                 bot = await start_server(*server_args, env={"SERVE_RUNS_TURNS": "false"})
                 worker = await start_server("worker", *server_args[1:])
             else:
@@ -381,8 +402,11 @@ async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
             ]
             for kind, make, server in cases:
                 for concurrency in CONCURRENCY:
+                    paused = worker if worker_after else None
                     results.append(
-                        await run_case(kind, make, server, concurrency, total, numbers, fakes)
+                        await run_case(
+                            kind, make, server, concurrency, total, numbers, fakes, paused
+                        )
                     )
         finally:
             await bot.stop()
@@ -392,7 +416,8 @@ async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
             await fakes.stop()
             if scratch and postgres:
                 await _admin(postgres, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-    print_table(results, total, "PostgreSQL" if postgres else "SQLite (file)")
+    mode = MODES["after" if worker_after else "worker" if separate_worker else "same"]
+    print_table(results, total, "PostgreSQL" if postgres else "SQLite (file)", mode)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,8 +434,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the bot only acknowledges (SERVE_RUNS_TURNS=false); a worker process runs the turns",
     )
+    parser.add_argument(
+        "--worker-after",
+        action="store_true",
+        help="as --separate-worker, but the worker is paused (SIGSTOP) while each case's "
+        "acknowledgements are measured and let go after: the web process measured alone",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(run(args.size, args.postgres, args.separate_worker))
+    asyncio.run(run(args.size, args.postgres, args.separate_worker, args.worker_after))
     return 0
 
 

@@ -2,9 +2,15 @@
 
 Events, the `/ap` command and interactivity all arrive at `POST /slack/events`, where every
 request's signature is checked (and any older than 5 minutes refused) before bolt reads it,
-and its workspace before a listener sees it (see door.py). Listeners keep the request in the
-inbound queue, acknowledge, and the turn runs afterwards (see bot/channels/inbound.py). With
-`SLACK_APP_TOKEN` set, the same app also runs over Socket Mode (see socket_mode.py).
+and its workspace before a listener sees it (see door.py). A delivery the bot keeps
+(`kinds.kept_kind`) is kept in the inbound queue and acknowledged right there, with one
+workspace, after the same checks bolt and our middleware make (`kept_before_bolt`: bolt's
+request, middleware chain and second parse of the body were half the acknowledgement's CPU);
+everything else (url_verification, ssl_check, the home tab opened, lifecycle events, OAuth,
+and every request with many workspaces) goes through bolt, whose listeners keep what they
+are given by the same rule. The turn runs afterwards (see bot/channels/inbound.py). With
+`SLACK_APP_TOKEN` set, the same app also runs over Socket Mode (see socket_mode.py): bolt's
+listeners, as ever.
 
 Two modes (docs/slack-setup.md):
 - **One workspace** (`SLACK_BOT_TOKEN`): the quick start; requests from any other workspace

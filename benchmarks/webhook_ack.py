@@ -216,6 +216,11 @@ class Result:
     failed: int
     done_seconds: float = 0.0  # from the first request until all the work after the acks ended
     replies: int = 0  # messages the fakes received for this case
+    cpu_seconds: float = 0.0  # the answering process's CPU while the requests were answered
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_seconds * 1000 / len(self.latencies_ms)
 
     @property
     def done_per_second(self) -> float:
@@ -287,15 +292,27 @@ async def run_case(
         if paused is not None and kind != "baseline":
             paused.process.send_signal(signal.SIGSTOP)
         started = time.perf_counter()
+        cpu_before = process_cpu_seconds(server.process.pid)
         try:
             latencies, seconds, failed = await fire(session, server.base, requests, concurrency)
         finally:
             if paused is not None and kind != "baseline":
                 paused.process.send_signal(signal.SIGCONT)
+        cpu = process_cpu_seconds(server.process.pid) - cpu_before
         replies = await drain() - replies_before
         done_seconds = time.perf_counter() - started
         print(f"  {kind} at {concurrency}: done, {replies} replies", flush=True)
-    return Result(kind, concurrency, latencies, seconds, failed, done_seconds, replies)
+    return Result(kind, concurrency, latencies, seconds, failed, done_seconds, replies, cpu)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc (0 where there is none): a
+    figure far less moved by other work on the machine than latencies are."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ----- the run ----------------------------------------------------------------------------
@@ -307,7 +324,8 @@ def print_table(results: list[Result], total: int, backend: str, mode: str) -> N
     print(f"Turns: {mode}")
     print(f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; servers on 127.0.0.1\n")
     header = f"{'case':<16}{'conc':>5}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
-    header += f"{'p99 x base':>12}{'req/s x base':>14}{'non-2xx':>9}{'done/s':>8}{'replies':>9}"
+    header += f"{'p99 x base':>12}{'req/s x base':>14}{'non-2xx':>9}{'CPU ms/req':>11}"
+    header += f"{'done/s':>8}{'replies':>9}"
     print(header)
     print("-" * len(header))
     for r in results:
@@ -316,10 +334,11 @@ def print_table(results: list[Result], total: int, backend: str, mode: str) -> N
         print(
             f"{r.kind:<16}{r.concurrency:>5}{r.percentile(50):>9.1f}{r.percentile(99):>9.1f}"
             f"{r.rps:>9.0f}{r.percentile(99) / base.percentile(99):>12.1f}"
-            f"{r.rps / base.rps:>14.2f}{r.failed:>9}{done}"
+            f"{r.rps / base.rps:>14.2f}{r.failed:>9}{r.cpu_ms_per_request:>11.2f}{done}"
         )
     print("\ndone/s: requests per second until the work after the acks had finished too;")
-    print("replies: messages the fake Slack Web API and connector received in the case.")
+    print("replies: messages the fake Slack Web API and connector received in the case;")
+    print("CPU ms/req: the answering process's CPU time while the case's requests were sent.")
     print(
         f"\nTargets at 200 concurrent (issue 17): p99 at most {TARGET_P99_RATIO:.0f}x the bare"
         f" handler's and at least {TARGET_RPS_RATIO}x its requests per second, in this run"

@@ -35,7 +35,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.request.internals import extract_enterprise_id, extract_team_id, parse_body
+from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -240,18 +240,18 @@ async def slack_events(request: web.Request) -> web.Response:
     assert secret is not None  # Slack is mounted only with a signing secret
     raw = await request.read()
     refusal = door.check_signature(secret.get_secret_value(), request.headers, raw)
-    body = ""
+    shaped = door.Shaped("", None)
     if refusal is None:
-        body, refusal = door.check_shape(raw, request.headers.get("Content-Type", ""))
+        shaped, refusal = door.check_shape(raw, request.headers.get("Content-Type", ""))
     if refusal is not None:
         door.refused(refusal)
         return web.json_response({"error": "Not a Slack request."}, status=refusal.status)
     if slack.installations is None:  # many workspaces: bolt's path (its installation lookup)
-        answer = await kept_before_bolt(slack, body, request.headers.get("Content-Type"))
+        answer = await kept_before_bolt(slack, shaped, request.headers.get("Content-Type"))
         if answer is not None:
             return await to_aiohttp_response(answer)
     bolt_request = AsyncBoltRequest(
-        body=body,
+        body=shaped.text,
         query=request.query_string,
         headers=request.headers,  # type: ignore[arg-type]
     )
@@ -259,7 +259,7 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def kept_before_bolt(
-    slack: SlackChannel, body: str, content_type: str | None
+    slack: SlackChannel, shaped: door.Shaped, content_type: str | None
 ) -> BoltResponse | None:
     """The lean path, with one workspace: a verified request the bot keeps (`kinds.kept_kind`)
     is checked as bolt and our middleware would check it, kept, and answered as bolt's `ack()`
@@ -270,10 +270,10 @@ async def kept_before_bolt(
 
     The same checks, in bolt's order: its authorization (`auth.test` answered once), its
     ignoring the bot's own events, then our workspace check (`door.workspace_refusal`). The
-    payload is bolt's own parse of the body (`parse_body`), so the listener on bolt's path
+    payload is the body as bolt parses it (`door.bolt_body`), so the listener on bolt's path
     and this path keep the same dict."""
     try:
-        payload = parse_body(body, content_type.split(";")[0] if content_type else None)
+        payload = door.bolt_body(shaped, content_type)
     except ValueError:
         return None
     if not isinstance(payload, dict):

@@ -44,6 +44,18 @@ KEPT_REQUESTS = {
         "prompt action",
     ),
     "a nudge's button": (raw.click(USER, f"{blocks.NUDGE}done", "17", n=4), raw.FORM, "nudge"),
+    "a form with two payloads (bolt reads the last)": (
+        raw.click(USER, f"{blocks.NUDGE}done", "1", n=6)
+        + "&"
+        + raw.click(USER, f"{blocks.CHOICE}y", "no", n=7),
+        raw.FORM,
+        "prompt action",
+    ),
+    "JSON with a charset": (
+        raw.dm(USER, "typed", n=8),
+        raw.JSON + "; charset=utf-8",
+        "message",
+    ),
     "a home tab's button": (
         raw.click(USER, f"{blocks.HOME_START}_absent", "absent", n=5),
         raw.FORM,
@@ -74,7 +86,7 @@ async def test_the_lean_path_keeps_what_bolts_listener_would_have_kept(
     assert lean_type.startswith(bolt.headers["content-type"][0].split(";")[0])
 
     lean_row, bolt_row = await _kept(db)
-    assert lean_row.payload == bolt_row.payload == parse_body(body, content_type)
+    assert lean_row.payload == bolt_row.payload == parse_body(body, content_type.split(";")[0])
     assert lean_row.kind == bolt_row.kind == kind
     assert lean_row.sender == bolt_row.sender == f"slack:{USER}"
 
@@ -82,10 +94,10 @@ async def test_the_lean_path_keeps_what_bolts_listener_would_have_kept(
 async def test_what_the_bot_does_not_keep_is_not_kept_either_way(
     db: Database, workspace: SlackWorkspace
 ) -> None:
-    ticked = raw.click(USER, blocks.CHECKS, "a", n=6)  # a box ticked: state only
-    edited = raw.dm(USER, "typo", n=7)
+    ticked = raw.click(USER, blocks.CHECKS, "a", n=16)  # a box ticked: state only
+    edited = raw.dm(USER, "typo", n=17)
     edited = edited.replace('"channel_type": "im"', '"channel_type": "im", "subtype": "x"')
-    other_command = raw.command(USER, "help", n=8).replace("%2Fap", "%2Fother")
+    other_command = raw.command(USER, "help", n=18).replace("%2Fap", "%2Fother")
     for body, content_type in ((ticked, raw.FORM), (edited, raw.JSON), (other_command, raw.FORM)):
         assert kinds.kept_kind(parse_body(body, content_type)) is None
         response = await workspace.client.post(

@@ -216,6 +216,11 @@ class Result:
     failed: int
     done_seconds: float = 0.0  # from the first request until all the work after the acks ended
     replies: int = 0  # messages the fakes received for this case
+    cpu_seconds: float = 0.0  # the answering process's CPU while the requests were answered
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_seconds * 1000 / len(self.latencies_ms)
 
     @property
     def done_per_second(self) -> float:
@@ -261,7 +266,12 @@ async def run_case(
     total: int,
     numbers: itertools.count[int],
     fakes: Server,
+    paused: Server | None = None,
 ) -> Result:
+    """One case. With `paused` (the worker process, `--worker-after`), the worker is stopped
+    (SIGSTOP) while the case's requests are acknowledged and let go (SIGCONT) after: the
+    acknowledgements are measured with the web process alone on the CPUs, as in production
+    where the workers run on other machines; then the turns run and are counted as usual."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -279,23 +289,43 @@ async def run_case(
         await fire(session, server.base, warm_up, min(concurrency, WARM_UP))
         replies_before = await drain()
         requests = [make(next(numbers), server) for _ in range(total)]
+        if paused is not None and kind != "baseline":
+            paused.process.send_signal(signal.SIGSTOP)
         started = time.perf_counter()
-        latencies, seconds, failed = await fire(session, server.base, requests, concurrency)
+        cpu_before = process_cpu_seconds(server.process.pid)
+        try:
+            latencies, seconds, failed = await fire(session, server.base, requests, concurrency)
+        finally:
+            if paused is not None and kind != "baseline":
+                paused.process.send_signal(signal.SIGCONT)
+        cpu = process_cpu_seconds(server.process.pid) - cpu_before
         replies = await drain() - replies_before
         done_seconds = time.perf_counter() - started
         print(f"  {kind} at {concurrency}: done, {replies} replies", flush=True)
-    return Result(kind, concurrency, latencies, seconds, failed, done_seconds, replies)
+    return Result(kind, concurrency, latencies, seconds, failed, done_seconds, replies, cpu)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc (0 where there is none): a
+    figure far less moved by other work on the machine than latencies are."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ----- the run ----------------------------------------------------------------------------
 
 
-def print_table(results: list[Result], total: int, backend: str) -> None:
+def print_table(results: list[Result], total: int, backend: str, mode: str) -> None:
     baseline = {r.concurrency: r for r in results if r.kind == "baseline"}
     print(f"\nWebhook acknowledgement: {total} requests per case, database: {backend}")
+    print(f"Turns: {mode}")
     print(f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}; servers on 127.0.0.1\n")
     header = f"{'case':<16}{'conc':>5}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}"
-    header += f"{'p99 x base':>12}{'req/s x base':>14}{'non-2xx':>9}{'done/s':>8}{'replies':>9}"
+    header += f"{'p99 x base':>12}{'req/s x base':>14}{'non-2xx':>9}{'CPU ms/req':>11}"
+    header += f"{'done/s':>8}{'replies':>9}"
     print(header)
     print("-" * len(header))
     for r in results:
@@ -304,10 +334,11 @@ def print_table(results: list[Result], total: int, backend: str) -> None:
         print(
             f"{r.kind:<16}{r.concurrency:>5}{r.percentile(50):>9.1f}{r.percentile(99):>9.1f}"
             f"{r.rps:>9.0f}{r.percentile(99) / base.percentile(99):>12.1f}"
-            f"{r.rps / base.rps:>14.2f}{r.failed:>9}{done}"
+            f"{r.rps / base.rps:>14.2f}{r.failed:>9}{r.cpu_ms_per_request:>11.2f}{done}"
         )
     print("\ndone/s: requests per second until the work after the acks had finished too;")
-    print("replies: messages the fake Slack Web API and connector received in the case.")
+    print("replies: messages the fake Slack Web API and connector received in the case;")
+    print("CPU ms/req: the answering process's CPU time while the case's requests were sent.")
     print(
         f"\nTargets at 200 concurrent (issue 17): p99 at most {TARGET_P99_RATIO:.0f}x the bare"
         f" handler's and at least {TARGET_RPS_RATIO}x its requests per second, in this run"
@@ -325,7 +356,14 @@ def print_table(results: list[Result], total: int, backend: str) -> None:
             )
 
 
-async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
+MODES = {
+    "same": "run by the web process that acknowledges (apbot serve)",
+    "worker": "run by a separate worker process, alongside the acknowledgements (same CPUs)",
+    "after": "run by a separate worker process, paused while the acknowledgements are measured",
+}
+
+
+async def run(size: str, postgres: str | None, separate_worker: bool, worker_after: bool) -> None:
     from sqlalchemy.engine import make_url
 
     from storage.db import normalise_url
@@ -361,7 +399,9 @@ async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
         baseline = await start_server("baseline")
         worker: Server | None = None
         try:
-            if separate_worker:  # the bot only acknowledges; `apbot worker` runs the turns
+            if (
+                separate_worker or worker_after
+            ):  # the bot only acknowledges; `apbot worker` runs the turns
                 bot = await start_server(*server_args, env={"SERVE_RUNS_TURNS": "false"})
                 worker = await start_server("worker", *server_args[1:])
             else:
@@ -381,8 +421,11 @@ async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
             ]
             for kind, make, server in cases:
                 for concurrency in CONCURRENCY:
+                    paused = worker if worker_after else None
                     results.append(
-                        await run_case(kind, make, server, concurrency, total, numbers, fakes)
+                        await run_case(
+                            kind, make, server, concurrency, total, numbers, fakes, paused
+                        )
                     )
         finally:
             await bot.stop()
@@ -392,7 +435,8 @@ async def run(size: str, postgres: str | None, separate_worker: bool) -> None:
             await fakes.stop()
             if scratch and postgres:
                 await _admin(postgres, f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-    print_table(results, total, "PostgreSQL" if postgres else "SQLite (file)")
+    mode = MODES["after" if worker_after else "worker" if separate_worker else "same"]
+    print_table(results, total, "PostgreSQL" if postgres else "SQLite (file)", mode)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,8 +453,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the bot only acknowledges (SERVE_RUNS_TURNS=false); a worker process runs the turns",
     )
+    parser.add_argument(
+        "--worker-after",
+        action="store_true",
+        help="as --separate-worker, but the worker is paused (SIGSTOP) while each case's "
+        "acknowledgements are measured and let go after: the web process measured alone",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(run(args.size, args.postgres, args.separate_worker))
+    asyncio.run(run(args.size, args.postgres, args.separate_worker, args.worker_after))
     return 0
 
 

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.work import DEFAULT_LIMIT, Work
 from bot.settings import Settings
 from storage.clock import Clock
-from storage.db import DATABASE_UNREACHABLE, transaction
+from storage.db import DATABASE_UNREACHABLE, single_statement, transaction
 from storage.services import inbound_queue
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,8 @@ class InboundQueue:
         while self._to_keep:
             batch, self._to_keep = self._to_keep, []
             try:
-                async with transaction(self.sessions) as session:
+                # One statement committed by itself on PostgreSQL (SQLite: a transaction).
+                async with single_statement(self.sessions) as session:
                     results = await inbound_queue.enqueue(
                         session,
                         [delivery for delivery, _ in batch],
@@ -234,8 +235,8 @@ class InboundQueue:
         if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
             return
 
-        def woken(platform: str) -> None:
-            if platform == self.platform:
+        def woken(platforms: str) -> None:
+            if self.platform in platforms.split(","):
                 self._wake.set()
 
         while not stop.is_set():

@@ -45,10 +45,53 @@ class Delivery:
     payload: dict[str, Any]
 
 
+# Workers LISTEN here; a keep that leaves its turns for them NOTIFYs (the payload: the platform).
+WAKE_CHANNEL = "apbot_inbound"
+
 # The acknowledgement's statements, built once (building a statement costs more CPU than
-# sending it): senders with a turn waiting that the holder does not hold, and a Core INSERT
-# (the ORM's unit of work would cost more than the write) giving the ids in the rows' order,
-# the payload encrypted by its column's type.
+# sending it).
+#
+# PostgreSQL: one statement, committed by itself (`storage.db.single_statement`), so keeping a
+# batch is one round trip (it was five: BEGIN, SET LOCAL, the busy read, the INSERT, COMMIT).
+# - `synchronous_commit` is off for this statement's own transaction (`set_config(..., true)`
+#   in the `quick` CTE, joined so that it runs): its commit does not wait for the disk.
+# - A delivery is the holder's ("ours") when the holder asked and its sender has no turn
+#   waiting that someone else holds (or nobody does): the NOT EXISTS reads the table as it was
+#   before the statement, so a sender's deliveries in one batch are all ours or none are, as
+#   with the separate read before.
+# - The rows are inserted in the batch's order (ORDER BY its ordinal), so their ids rise in
+#   that order: the caller sorts what RETURNING gives by id.
+_KEEP_POSTGRES_SQL = """
+    WITH quick AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off{wake})
+    INSERT INTO inbound_queue
+        (platform, kind, sender, payload, received_at, claimed_by, lease_until, attempts)
+    SELECT d.platform, d.kind, d.sender, d.payload, CAST(:at AS timestamp),
+           CASE WHEN o.ours THEN CAST(:holder AS varchar) END,
+           CASE WHEN o.ours THEN CAST(:until AS timestamp) END,
+           CASE WHEN o.ours THEN 1 ELSE 0 END
+    FROM unnest(CAST(:platforms AS varchar[]), CAST(:kinds AS varchar[]),
+                CAST(:senders AS varchar[]), CAST(:payloads AS text[]))
+         WITH ORDINALITY AS d(platform, kind, sender, payload, n)
+    CROSS JOIN LATERAL (
+        SELECT CAST(:holder AS varchar) IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM inbound_queue q
+            WHERE q.sender = d.sender
+              AND (q.claimed_by IS NULL OR q.claimed_by <> CAST(:holder AS varchar))
+        ) AS ours
+    ) AS o
+    CROSS JOIN quick
+    ORDER BY d.n
+    RETURNING id, claimed_by IS NOT NULL AS ours
+    """
+_KEEP_POSTGRES = text(_KEEP_POSTGRES_SQL.format(wake=""))
+# A keeper that runs no turns (`SERVE_RUNS_TURNS=false`) leaves every row to the workers, and
+# tells them in the same statement (`pg_notify`, delivered when it commits).
+_KEEP_POSTGRES_FOR_WORKERS = text(
+    _KEEP_POSTGRES_SQL.format(wake=f", pg_notify('{WAKE_CHANNEL}', :platform) AS woken")
+)
+# SQLite: senders with a turn waiting that the holder does not hold, then a Core INSERT (the
+# ORM's unit of work would cost more than the write) giving the ids in the rows' order, in the
+# caller's transaction (BEGIN and COMMIT cost no round trip there).
 _BUSY = (
     select(QueuedTurn.sender)
     .where(
@@ -57,10 +100,6 @@ _BUSY = (
     )
     .distinct()
 )
-_ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit = off")
-# Workers LISTEN here; a keep that leaves turns for them NOTIFYs (the payload: the platform).
-WAKE_CHANNEL = "apbot_inbound"
-_WAKE = text(f"SELECT pg_notify('{WAKE_CHANNEL}', :platform)")
 _TABLE = cast(Table, QueuedTurn.__table__)
 _INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 
@@ -77,12 +116,13 @@ async def enqueue(
     each, its id and whether `holder` holds it already (it does when it asked to and the
     sender has no earlier turn waiting that someone else holds: it runs it at once).
 
-    On PostgreSQL the commit does not wait for the write-ahead log to reach the disk
-    (`synchronous_commit = off`, for this transaction only): the rows survive the bot's
-    process dying at any point, and only a crash of PostgreSQL itself (or its machine) could
-    lose the last fraction of a second of acknowledgements."""
+    On PostgreSQL this is one statement that commits by itself: give it a session from
+    `storage.db.single_statement`. Its commit does not wait for the write-ahead log to reach
+    the disk (`synchronous_commit = off`, for this statement's transaction only): the rows
+    survive the bot's process dying at any point, and only a crash of PostgreSQL itself (or its
+    machine) could lose the last fraction of a second of acknowledgements."""
     if _postgres(session):
-        await session.execute(_ASYNCHRONOUS_COMMIT)
+        return await _enqueue_postgres(session, deliveries, at=at, holder=holder, lease=lease)
     # Senders with a turn waiting that `holder` does not hold: their next turn waits for it
     # (claimed later, in order). A sender whose earlier turns `holder` holds is run here too,
     # after them (the caller runs one sender's turns one after another).
@@ -111,12 +151,42 @@ async def enqueue(
         ids = [int(await session.scalar(_INSERT, rows[0]) or 0)]
     else:
         ids = [int(i) for i in await session.scalars(_INSERT, rows)]
-    if _postgres(session):  # the workers are told when this commits
-        for platform in sorted({r["platform"] for r in rows if r["claimed_by"] is None}):
-            await session.execute(_WAKE, {"platform": platform})
     return [
         (turn_id, row["claimed_by"] is not None) for turn_id, row in zip(ids, rows, strict=True)
     ]
+
+
+async def _enqueue_postgres(
+    session: AsyncSession,
+    deliveries: Sequence[Delivery],
+    *,
+    at: dt.datetime,
+    holder: str | None,
+    lease: dt.timedelta,
+) -> list[tuple[int, bool]]:
+    """`enqueue` on PostgreSQL: one statement (`_KEEP_POSTGRES`). The payloads are encrypted
+    and the instants made naive UTC by their columns' own types, as the ORM would."""
+    dialect = session.get_bind().dialect
+    payload_type = cast(Any, _TABLE.c.payload.type)
+    instant = cast(Any, _TABLE.c.received_at.type)
+    result = await session.execute(
+        _KEEP_POSTGRES if holder is not None else _KEEP_POSTGRES_FOR_WORKERS,
+        {
+            "platforms": [d.platform for d in deliveries],
+            "kinds": [d.kind for d in deliveries],
+            "senders": [d.sender for d in deliveries],
+            "payloads": [payload_type.process_bind_param(d.payload, dialect) for d in deliveries],
+            "at": instant.process_bind_param(at, dialect),
+            "until": instant.process_bind_param(at + lease, dialect),
+            "holder": holder,
+            # for `_KEEP_POSTGRES_FOR_WORKERS`: whose workers to wake
+            "platform": ",".join(sorted({d.platform for d in deliveries})),
+        },
+    )
+    kept = sorted((int(turn_id), bool(ours)) for turn_id, ours in result.all())
+    if len(kept) != len(deliveries):  # never: one row per delivery, or an error
+        raise RuntimeError(f"kept {len(kept)} of {len(deliveries)} deliveries")
+    return kept
 
 
 async def claim(

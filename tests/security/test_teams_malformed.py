@@ -224,3 +224,20 @@ async def test_any_json_gets_an_answer_below_500(
     assert await _post(client, json.dumps(body)) < 500
     await registered_bot.app[TEAMS].adapter.work.drain()
     await client.app[TEAMS].adapter.work.drain()
+
+
+async def test_an_activity_only_its_turn_finds_malformed_is_logged_and_dropped(
+    db, connector, client, caplog
+) -> None:
+    """The acknowledgement reads only the envelope (type, channel, serviceUrl, from,
+    conversation, recipient); a field only the turn reads that is not what Teams sends gets a
+    202, is logged and dropped by the turn without running it, and the next message is
+    answered as usual."""
+    odd = _activity(connector, timestamp="not a time", entities=5)
+    assert await _post(client, odd) == 202
+    await client.app[TEAMS].adapter.work.drain()
+    assert "dropped a kept activity" in caplog.text
+    await _no_turn_ran(db, connector)
+    assert await _post(client, _activity(connector)) == 202
+    await client.app[TEAMS].adapter.work.drain()
+    assert [c.method for c in connector.sent][-1] == "POST"  # the next message's reply

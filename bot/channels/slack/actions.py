@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.channels.slack import blocks
+from bot.channels.slack import blocks, kinds
 from bot.channels.slack.channel import SlackChannel, sender_key
 from bot.channels.slack.conversation import Clicked, Delivery, SlackTurns
 from bot.channels.slack.dedupe import action_key
@@ -25,12 +25,12 @@ def register(slack: SlackChannel) -> None:
     """Listen for every `prompt_*` action."""
 
     async def on_prompt_action(ack: AsyncAck, body: dict[str, Any]) -> None:
-        action = (body.get("actions") or [{}])[0]
-        if action.get("action_id") != blocks.CHECKS:  # ticking a box only changes the state
-            await slack.inbound.accept("prompt action", body, sender=sender_key(body))
+        # Ticking a box only changes the state: not kept (see kinds.kept_kind).
+        if kinds.kept_kind(body) == kinds.PROMPT_ACTION:
+            await slack.inbound.accept(kinds.PROMPT_ACTION, body, sender=sender_key(body))
         await ack()
 
-    slack.inbound.handle("prompt action", lambda body: handle_prompt_action(slack, body))
+    slack.inbound.handle(kinds.PROMPT_ACTION, lambda body: handle_prompt_action(slack, body))
 
     slack.app.action(re.compile(r"^prompt_"))(on_prompt_action)
 

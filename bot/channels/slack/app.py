@@ -2,9 +2,15 @@
 
 Events, the `/ap` command and interactivity all arrive at `POST /slack/events`, where every
 request's signature is checked (and any older than 5 minutes refused) before bolt reads it,
-and its workspace before a listener sees it (see door.py). Listeners keep the request in the
-inbound queue, acknowledge, and the turn runs afterwards (see bot/channels/inbound.py). With
-`SLACK_APP_TOKEN` set, the same app also runs over Socket Mode (see socket_mode.py).
+and its workspace before a listener sees it (see door.py). A delivery the bot keeps
+(`kinds.kept_kind`) is kept in the inbound queue and acknowledged right there, with one
+workspace, after the same checks bolt and our middleware make (`kept_before_bolt`: bolt's
+request, middleware chain and second parse of the body were half the acknowledgement's CPU);
+everything else (url_verification, ssl_check, the home tab opened, lifecycle events, OAuth,
+and every request with many workspaces) goes through bolt, whose listeners keep what they
+are given by the same rule. The turn runs afterwards (see bot/channels/inbound.py). With
+`SLACK_APP_TOKEN` set, the same app also runs over Socket Mode (see socket_mode.py): bolt's
+listeners, as ever.
 
 Two modes (docs/slack-setup.md):
 - **One workspace** (`SLACK_BOT_TOKEN`): the quick start; requests from any other workspace
@@ -25,9 +31,12 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import extract_enterprise_id, extract_team_id
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -37,12 +46,18 @@ from bot.channels.slack import (
     commands,
     door,
     home,
+    kinds,
     lifecycle,
     messages,
     nudge_buttons,
     wording,
 )
-from bot.channels.slack.channel import HonourRetryAfter, SlackChannel, in_its_workspace
+from bot.channels.slack.channel import (
+    HonourRetryAfter,
+    SlackChannel,
+    in_its_workspace,
+    sender_key,
+)
 from bot.channels.slack.installations import Installations, StoredBotAuthorize
 from bot.channels.slack.manifest import BOT_SCOPES, REDIRECT_PATH
 from bot.channels.work import Work
@@ -184,6 +199,19 @@ async def installed_workspace(slack: SlackChannel) -> door.Workspace | None:
     if settings.slack_team_id:
         slack.workspace = door.Workspace(settings.slack_team_id, settings.slack_enterprise_id)
         return slack.workspace
+    found = await bot_identity(slack)
+    if found is None:
+        return None
+    enterprise_id = settings.slack_enterprise_id or found.enterprise_id
+    slack.workspace = door.Workspace(found.team_id, enterprise_id)
+    return slack.workspace
+
+
+async def bot_identity(slack: SlackChannel) -> door.BotIdentity | None:
+    """What `auth.test` says of the bot token (asked once, then remembered, as bolt's own
+    single-workspace authorization does); None while Slack does not answer it."""
+    if slack.bot_identity is not None:
+        return slack.bot_identity
     try:
         found = await slack.base_client.auth_test()
     except SlackApiError as error:
@@ -195,30 +223,80 @@ async def installed_workspace(slack: SlackChannel) -> door.Workspace | None:
     team_id = found.get("team_id")
     if not team_id:
         return None
-    enterprise_id = settings.slack_enterprise_id or found.get("enterprise_id") or None
-    slack.workspace = door.Workspace(str(team_id), enterprise_id)
-    return slack.workspace
+    slack.bot_identity = door.BotIdentity(
+        team_id=str(team_id),
+        enterprise_id=found.get("enterprise_id") or None,
+        user_id=found.get("user_id") or None,
+        bot_id=found.get("bot_id") or None,
+    )
+    return slack.bot_identity
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    """Everything Slack sends over HTTP: verified here, then dispatched by bolt."""
+    """Everything Slack sends over HTTP: verified here; a delivery the bot keeps is kept and
+    answered here (`kept_before_bolt`), anything else dispatched by bolt."""
     slack = request.app[SLACK]
     secret = slack.runtime.settings.slack_signing_secret
     assert secret is not None  # Slack is mounted only with a signing secret
     raw = await request.read()
     refusal = door.check_signature(secret.get_secret_value(), request.headers, raw)
-    body = ""
+    shaped = door.Shaped("", None)
     if refusal is None:
-        body, refusal = door.check_shape(raw, request.headers.get("Content-Type", ""))
+        shaped, refusal = door.check_shape(raw, request.headers.get("Content-Type", ""))
     if refusal is not None:
         door.refused(refusal)
         return web.json_response({"error": "Not a Slack request."}, status=refusal.status)
+    if slack.installations is None:  # many workspaces: bolt's path (its installation lookup)
+        answer = await kept_before_bolt(slack, shaped, request.headers.get("Content-Type"))
+        if answer is not None:
+            return await to_aiohttp_response(answer)
     bolt_request = AsyncBoltRequest(
-        body=body,
+        body=shaped.text,
         query=request.query_string,
         headers=request.headers,  # type: ignore[arg-type]
     )
     return await to_aiohttp_response(await slack.app.async_dispatch(bolt_request))
+
+
+async def kept_before_bolt(
+    slack: SlackChannel, shaped: door.Shaped, content_type: str | None
+) -> BoltResponse | None:
+    """The lean path, with one workspace: a verified request the bot keeps (`kinds.kept_kind`)
+    is checked as bolt and our middleware would check it, kept, and answered as bolt's `ack()`
+    would answer it, without bolt building its request again, parsing the body again and
+    running its middleware chain (half the acknowledgement's CPU). None: bolt's path decides
+    (not a kind the bot keeps, a body bolt would read otherwise, or `auth.test` not answered,
+    for which bolt has its own answer).
+
+    The same checks, in bolt's order: its authorization (`auth.test` answered once), its
+    ignoring the bot's own events, then our workspace check (`door.workspace_refusal`). The
+    payload is the body as bolt parses it (`door.bolt_body`), so the listener on bolt's path
+    and this path keep the same dict."""
+    try:
+        payload = door.bolt_body(shaped, content_type)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    kind = kinds.kept_kind(payload)
+    if kind is None:
+        return None
+    identity = await bot_identity(slack)
+    if identity is None:
+        return None
+    event = payload.get("event")
+    if isinstance(event, dict) and (
+        (identity.user_id is not None and event.get("user") == identity.user_id)
+        or (identity.bot_id is not None and event.get("bot_id") == identity.bot_id)
+    ):
+        return await AsyncAck()()  # the bot's own message: bolt ignores it the same way
+    refusal = door.workspace_refusal(
+        await installed_workspace(slack), extract_team_id(payload), extract_enterprise_id(payload)
+    )
+    if refusal is not None:
+        return refusal
+    await slack.inbound.accept(kind, payload, sender=sender_key(payload))
+    return await AsyncAck()()
 
 
 async def slack_oauth(request: web.Request) -> web.Response:

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.inbound import InboundQueue
-from bot.channels.slack.door import Workspace
+from bot.channels.slack.door import BotIdentity, Workspace
 from bot.channels.slack.installations import Installations, RequestWorkspace
 from bot.channels.work import Work
 from bot.runtime import Runtime
@@ -131,6 +131,8 @@ class SlackChannel:
     socket_mode: bool = False
     # The workspace the bot is installed in, once known (see app.installed_workspace).
     workspace: Workspace | None = None
+    # What `auth.test` said of the bot token, once it answered (see app.bot_identity).
+    bot_identity: BotIdentity | None = None
     # OAuth mode (many workspaces): where their installations are kept; None with one token.
     installations: Installations | None = None
     # Every acknowledged delivery is kept here before the 200 (see bot/channels/inbound.py).

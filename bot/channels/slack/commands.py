@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.channels.slack import wording
+from bot.channels.slack import kinds, wording
 from bot.channels.slack.channel import (
     CHANNEL,
     PLATFORM,
@@ -36,14 +36,15 @@ from storage.services.shared_channels import link_channel
 
 log = logging.getLogger(__name__)
 
-COMMAND = "/ap"
+COMMAND = kinds.COMMAND
 
 
 def register(slack: SlackChannel) -> None:
     """Listen for `/ap`."""
 
     async def on_ap(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await slack.inbound.accept(COMMAND, body, sender=sender_key(body))
+        if kinds.kept_kind(body) == COMMAND:
+            await slack.inbound.accept(COMMAND, body, sender=sender_key(body))
         await ack()
 
     slack.inbound.handle(COMMAND, lambda body: handle_command(slack, body))

@@ -25,10 +25,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 
 log = logging.getLogger(__name__)
@@ -103,31 +104,60 @@ def _parse_json(text: str) -> object:
         raise ValueError("nested too deep") from error
 
 
-def check_shape(raw: bytes, content_type: str) -> tuple[str, Refusal | None]:
-    """The body as text, and a refusal unless it has the shape Slack's requests have (bolt
-    assumes that shape, and would answer 500 to anything else)."""
+@dataclass(frozen=True)
+class Shaped:
+    """A request's body that has Slack's shape: its text, and the JSON object parsed from it
+    (the body itself, or a form's `payload` field; None for a plain form: a slash command)."""
+
+    text: str
+    parsed: dict[str, Any] | None
+
+
+def check_shape(raw: bytes, content_type: str) -> tuple[Shaped, Refusal | None]:
+    """The body, and a refusal unless it has the shape Slack's requests have (bolt assumes
+    that shape, and would answer 500 to anything else)."""
     try:
         body = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return "", NOT_UTF8
+        return Shaped("", None), NOT_UTF8
     try:
         if "json" in content_type:
             data = _parse_json(body)
         else:
             fields = parse_qs(body, keep_blank_values=True)
             if "payload" not in fields:
-                return body, None  # a slash command: plain form fields
-            data = _parse_json(fields["payload"][0])
+                return Shaped(body, None), None  # a slash command: plain form fields
+            # The last `payload`, as bolt reads a form (`dict(parse_qsl(...))`).
+            data = _parse_json(fields["payload"][-1])
     except ValueError:
-        return body, NOT_SLACK_SHAPED
+        return Shaped(body, None), NOT_SLACK_SHAPED
     if not isinstance(data, dict) or not _depth_within(data, MAX_DEPTH):
-        return body, NOT_SLACK_SHAPED
+        return Shaped(body, None), NOT_SLACK_SHAPED
     actions = data.get("actions", [{}])
     if not (isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)):
-        return body, NOT_SLACK_SHAPED
+        return Shaped(body, None), NOT_SLACK_SHAPED
     if not all(isinstance(data[key], dict) for key in OBJECT_FIELDS if key in data):
-        return body, NOT_SLACK_SHAPED
-    return body, None
+        return Shaped(body, None), NOT_SLACK_SHAPED
+    return Shaped(body, data), None
+
+
+def bolt_body(shaped: Shaped, content_type: str | None) -> dict[str, Any]:
+    """The body as bolt gives it to a listener (`slack_bolt`'s `parse_body`, with the content
+    type as bolt reads it), without parsing again what `check_shape` parsed the same way (a
+    form's URL-decoding was a third of a click's acknowledgement)."""
+    kind = content_type.split(";")[0] if content_type else None
+    text = shaped.text
+    if shaped.parsed is not None and text:
+        bolt_reads_json = kind == "application/json" or text.startswith("{")
+        if content_type is not None and "json" in content_type and bolt_reads_json:
+            return shaped.parsed  # both: json.loads of the whole body
+        if (
+            (content_type is None or "json" not in content_type)
+            and not bolt_reads_json
+            and "payload" in text
+        ):
+            return shaped.parsed  # both: the last `payload` field's JSON
+    return cast(dict[str, Any], parse_body(text, kind))
 
 
 def refused(refusal: Refusal) -> None:
@@ -143,26 +173,47 @@ class Workspace:
     enterprise_id: str | None
 
 
+@dataclass(frozen=True)
+class BotIdentity:
+    """Who the bot is, as `auth.test` says of its token: its workspace, and its user and bot ids
+    (an event it caused itself is not a person's)."""
+
+    team_id: str
+    enterprise_id: str | None
+    user_id: str | None
+    bot_id: str | None
+
+
 WorkspaceLookup = Callable[[], Awaitable[Workspace | None]]
+
+
+def workspace_refusal(
+    ours: Workspace | None, team_id: str | None, enterprise_id: str | None
+) -> BoltResponse | None:
+    """The answer to a request whose team (or enterprise) is not the installed workspace's,
+    whatever its signature (with a distributed app, every workspace that installs it sends
+    requests signed with the same secret); None when it is ours."""
+    if ours is None:  # auth.test failed: nobody can be told apart, so nobody gets in
+        refused(OTHER_WORKSPACE)
+        return BoltResponse(status=503, body={"error": "Slack workspace unknown"})
+    if team_id != ours.team_id or enterprise_id != ours.enterprise_id:
+        refused(OTHER_WORKSPACE)
+        return BoltResponse(status=OTHER_WORKSPACE.status, body={"error": "Not installed"})
+    return None
 
 
 def workspace_check(
     installed: WorkspaceLookup,
 ) -> Callable[..., Awaitable[BoltResponse]]:
-    """A bolt middleware that refuses any request whose team (or enterprise) is not the
-    installed workspace's, whatever its signature: with a distributed app, every workspace that
-    installs it sends requests signed with the same secret."""
+    """A bolt middleware refusing a request from any workspace but the installed one
+    (`workspace_refusal`): bolt's path, and Socket Mode."""
 
     async def check_workspace(
         context: AsyncBoltContext, response: BoltResponse, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse:
-        ours = await installed()
-        if ours is None:  # auth.test failed: nobody can be told apart, so nobody gets in
-            refused(OTHER_WORKSPACE)
-            return BoltResponse(status=503, body={"error": "Slack workspace unknown"})
-        if context.team_id != ours.team_id or context.enterprise_id != ours.enterprise_id:
-            refused(OTHER_WORKSPACE)
-            return BoltResponse(status=OTHER_WORKSPACE.status, body={"error": "Not installed"})
+        refusal = workspace_refusal(await installed(), context.team_id, context.enterprise_id)
+        if refusal is not None:
+            return refusal
         await next()
         return response
 

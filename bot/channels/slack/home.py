@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
-from bot.channels.slack import blocks, wording
+from bot.channels.slack import blocks, kinds, wording
 from bot.channels.slack.channel import SlackChannel, in_its_workspace, sender_key
 from bot.channels.slack.conversation import Delivery, SlackTurns
 from bot.channels.slack.dedupe import request_key
@@ -41,10 +41,11 @@ def register(slack: SlackChannel) -> None:
         await ack()
 
     async def on_home_start(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await slack.inbound.accept("home start", body, sender=sender_key(body))
+        if kinds.kept_kind(body) == kinds.HOME_START:
+            await slack.inbound.accept(kinds.HOME_START, body, sender=sender_key(body))
         await ack()
 
-    slack.inbound.handle("home start", lambda body: handle_home_start(slack, body))
+    slack.inbound.handle(kinds.HOME_START, lambda body: handle_home_start(slack, body))
 
     slack.app.event("app_home_opened")(on_home_opened)
     slack.app.action(re.compile(f"^{blocks.HOME_START}"))(on_home_start)

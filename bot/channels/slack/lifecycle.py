@@ -17,6 +17,7 @@ from slack_bolt.oauth.async_callback_options import AsyncFailureArgs, AsyncSucce
 from slack_bolt.response import BoltResponse
 from sqlalchemy import select
 
+from bot.channels.slack import kinds
 from bot.channels.slack.channel import SlackChannel
 from storage.db import transaction
 from storage.models import Organisation
@@ -36,10 +37,10 @@ def register(slack: SlackChannel) -> None:
 
     async def on_removed(ack: AsyncAck, body: dict[str, Any]) -> None:
         if _bot_token_gone(body):
-            await slack.inbound.accept("removed", body, sender=None)
+            await slack.inbound.accept(kinds.REMOVED, body, sender=None)
         await ack()
 
-    slack.inbound.handle("removed", lambda body: handle_removed(slack, body))
+    slack.inbound.handle(kinds.REMOVED, lambda body: handle_removed(slack, body))
     for event in REMOVED_EVENTS:
         slack.app.event(event)(on_removed)
 

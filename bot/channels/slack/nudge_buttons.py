@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.channels.nudge_actions import Pressed
-from bot.channels.slack import blocks
+from bot.channels.slack import blocks, kinds
 from bot.channels.slack.channel import SlackChannel, sender_key
 from bot.channels.slack.conversation import Clicked, Delivery, SlackTurns
 from bot.channels.slack.dedupe import action_key
@@ -27,10 +27,11 @@ def register(slack: SlackChannel) -> None:
     """Listen for `nudge_*` actions."""
 
     async def on_nudge(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await slack.inbound.accept("nudge", body, sender=sender_key(body))
+        if kinds.kept_kind(body) == kinds.NUDGE:
+            await slack.inbound.accept(kinds.NUDGE, body, sender=sender_key(body))
         await ack()
 
-    slack.inbound.handle("nudge", lambda body: handle_nudge(slack, body))
+    slack.inbound.handle(kinds.NUDGE, lambda body: handle_nudge(slack, body))
     slack.app.action(re.compile(f"^{blocks.NUDGE}"))(on_nudge)
 
 

@@ -30,11 +30,19 @@ async def test_a_known_persons_turn_is_one_transaction_and_one_short_write(
     workspace.api.add_user(PROVIDER, email=world.provider_staff.email)
     assert await workspace.dm(PROVIDER, "help") == 200  # the first contact: linked by email
     begun: list[Any] = []
+    keeping: list[str] = []  # the statements that keep a delivery before its acknowledgement
 
     def count(connection: Any) -> None:
         begun.append(connection)
 
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if "inbound_queue" in sql and "DELETE" not in sql:
+            keeping.append(sql)
+        elif "synchronous_commit" in sql:
+            keeping.append(sql)
+
     event.listen(db.engine.sync_engine, "begin", count)
+    event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
 
     turns = 0
     said = "absent"
@@ -53,6 +61,7 @@ async def test_a_known_persons_turn_is_one_transaction_and_one_short_write(
         said = "1" if field == "placement" else ANSWERS[field]
 
     event.remove(db.engine.sync_engine, "begin", count)
+    event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
     async with db.sessions() as session:
         stored = await session.scalar(select(func.count()).select_from(AttendanceRecord))
     assert stored == 2  # the report went through: AM and PM
@@ -62,7 +71,10 @@ async def test_a_known_persons_turn_is_one_transaction_and_one_short_write(
     # and one short one after it writing back the question left open (each new question, to
     # take its buttons off later; after the last turn, none). It was 5 or 6 a turn.
     assert len(begun) == 3 * turns
-    # On PostgreSQL that last write is a statement on its own (autocommit: no BEGIN and COMMIT
-    # round trips), so a turn opens one transaction.
+    # On PostgreSQL the keep and that last write are each a statement on its own (autocommit:
+    # no BEGIN and COMMIT round trips), so a turn opens one transaction.
     autocommit = [c for c in begun if c.get_execution_options().get("isolation_level")]
-    assert len(autocommit) == (turns if db.backend == "postgres" else 0)
+    assert len(autocommit) == (2 * turns if db.backend == "postgres" else 0)
+    # Keeping a delivery: on PostgreSQL one statement (the busy-sender check inside the INSERT,
+    # `synchronous_commit` off inside it too); on SQLite the busy read and the INSERT.
+    assert len(keeping) == (1 if db.backend == "postgres" else 2) * turns

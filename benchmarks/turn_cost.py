@@ -333,6 +333,8 @@ async def main(reports: int, postgres: str | None, profile_path: str | None) -> 
                 if profile is not None:
                     print(f"--- cProfile, {path} on {backend}, {reports} reports ---")
                     stats = pstats.Stats(profile)
+                    if os.environ.get("TURN_COST_PROFILE_OUT"):  # for pstats or snakeviz
+                        stats.dump_stats(os.environ["TURN_COST_PROFILE_OUT"])
                     stats.sort_stats("cumulative").print_stats(40)
                     stats.sort_stats("tottime").print_stats(25)
     finally:

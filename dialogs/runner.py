@@ -12,10 +12,8 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from dialogs import wording
 from dialogs.commands import find_dialog, split_command
@@ -27,7 +25,9 @@ from dialogs.prompts import ErrorReply, Message, Prompt, Reply
 from storage.access import may_use_place
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
-from storage.models import DialogState, Person
+from storage.models import Person
+from storage.services import dialog_states
+from storage.services.dialog_states import StaleState, State
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Incoming:
         return Incoming(self.text.replace("\x00", ""), value, self.prompt_id)
 
 
-def _prompt(dialog: Dialog, state: DialogState, step: Step) -> Prompt:
+def _prompt(dialog: Dialog, state: State, step: Step) -> Prompt:
     return Prompt(
         dialog=dialog.name,
         field=step.field,
@@ -71,6 +71,25 @@ def _prompt(dialog: Dialog, state: DialogState, step: Step) -> Prompt:
         date_sense=step.sense.value if step.sense else None,
         prompt_id=f"{state.id}.{state.version}.{step.field}",
     )
+
+
+class _Savepoint:
+    """The dialog's part of the caller's transaction, begun only when the turn is about to make
+    more than one change (a round trip each for SAVEPOINT and RELEASE otherwise): an answer that
+    only moves the dialog on is one UPDATE, its last statement, and needs none."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.open: AsyncSessionTransaction | None = None
+
+    async def begin(self) -> None:
+        if self.open is None:
+            self.open = await self.session.begin_nested()
+
+    async def end(self, *, keep: bool) -> None:
+        done, self.open = self.open, None
+        if done is not None:
+            await (done.commit() if keep else done.rollback())
 
 
 class _Crossed(Exception):
@@ -146,9 +165,15 @@ class DialogRunner:
             shared=shared,
             place=place,
         )
+        savepoint = _Savepoint(session)
         try:
-            async with session.begin_nested():
-                return await self._turn(ctx, incoming)
+            try:
+                replies = await self._turn(ctx, incoming, savepoint)
+            except BaseException:
+                await savepoint.end(keep=False)
+                raise
+            await savepoint.end(keep=True)
+            return replies
         except _FinishRefused as refused:
             ctx.forget()  # what the turn read may have changed in the part rolled back
             return await self._undo_last(ctx, str(refused))
@@ -158,7 +183,7 @@ class DialogRunner:
         except _Crossed:
             ctx.forget()
             return await self._and_the_waiting_question(ctx, [Message(text=wording.CROSSED)])
-        except StaleDataError:
+        except StaleState:
             return [Message(text=wording.ALREADY_ANSWERED)]
         except DATABASE_UNREACHABLE:
             raise
@@ -235,22 +260,21 @@ class DialogRunner:
 
     async def _state(
         self, session: AsyncSession, person_id: int, conversation: str
-    ) -> DialogState | None:
-        return await session.scalar(
-            select(DialogState)
-            .where(DialogState.person_id == person_id, DialogState.conversation == conversation)
-            .with_for_update()
-        )
+    ) -> State | None:
+        return await dialog_states.read(session, person_id, conversation)
 
-    async def _turn(self, ctx: DialogContext, incoming: Incoming) -> list[Reply]:
+    async def _turn(
+        self, ctx: DialogContext, incoming: Incoming, savepoint: _Savepoint
+    ) -> list[Reply]:
         state = await self._state(ctx.session, ctx.person.id, ctx.conversation)
         if state is None:
+            await savepoint.begin()  # a dialog's start may write more than its state
             return await self._start(ctx, incoming)
         dialog = find_dialog(state.dialog)
         if dialog is None:  # a dialog removed in an upgrade: drop its state, start afresh
-            await ctx.session.delete(state)
+            await dialog_states.remove(ctx.session, state)
             return [Message(text=wording.DIALOG_GONE)]
-        return await self._continue(ctx, dialog, state, incoming)
+        return await self._continue(ctx, dialog, state, incoming, savepoint)
 
     async def _start(self, ctx: DialogContext, incoming: Incoming) -> list[Reply]:
         if incoming.prompt_id:
@@ -276,19 +300,15 @@ class DialogRunner:
         step, _ = await current_step(dialog, ctx, answers)
         if step is None:  # nothing to ask: a one-shot command such as status or help
             return await dialog.finish(ctx, answers)
-        now = self.clock.now()
-        state = DialogState(
-            person_id=ctx.person.id,
-            conversation=ctx.conversation,
-            dialog=dialog.name,
-            answers=answers.data,
-            history=[],
-            started_at=now,
-            updated_at=now,
-        )
-        ctx.session.add(state)
         try:
-            await ctx.session.flush()
+            state = await dialog_states.start(
+                ctx.session,
+                person_id=ctx.person.id,
+                conversation=ctx.conversation,
+                dialog=dialog.name,
+                answers=answers.data,
+                at=self.clock.now(),
+            )
         except IntegrityError as error:
             # The person's other message, handled at the same moment (on another instance),
             # started a dialog here first: theirs stands, this one is rolled back.
@@ -297,7 +317,12 @@ class DialogRunner:
         return [*intro, *step.notes, _prompt(dialog, state, step)]
 
     async def _continue(
-        self, ctx: DialogContext, dialog: Dialog, state: DialogState, incoming: Incoming
+        self,
+        ctx: DialogContext,
+        dialog: Dialog,
+        state: State,
+        incoming: Incoming,
+        savepoint: _Savepoint,
     ) -> list[Reply]:
         answers = Answers(state.answers)
         stale = incoming.prompt_id is not None and not incoming.prompt_id.startswith(
@@ -305,15 +330,17 @@ class DialogRunner:
         )
         word = incoming.text.strip().lower() if incoming.value is None else ""
         if word in CANCEL_WORDS and not stale:  # before anything else: a way out always works
-            await ctx.session.delete(state)
+            await dialog_states.remove(ctx.session, state)
             return [Message(text=wording.CANCELLED.format(title=dialog.title))]
         step, reached = await current_step(dialog, ctx, answers)
         if step is None:  # every answer is in but saving failed last time: try again
+            await savepoint.begin()
             return await self._finish(ctx, dialog, state, answers, reached)
         current_id = _prompt(dialog, state, step).prompt_id
         if incoming.prompt_id and incoming.prompt_id != current_id:
             return [Message(text=wording.ALREADY_ANSWERED), _prompt(dialog, state, step)]
         if word in BACK_WORDS:
+            await savepoint.begin()
             return await self._back(ctx, dialog, state)
         try:
             value = parse_answer(step, incoming.raw, today=ctx.today)
@@ -325,14 +352,17 @@ class DialogRunner:
         if step.kind.value == "confirm" and value is False:
             return [Message(text=wording.NOT_CONFIRMED), _prompt(dialog, state, step)]
         answers.data[step.field] = to_json(value)
-        self._save(state, answers, [*state.history, step.field])
-        await ctx.session.flush()
+        history = [*state.history, step.field]
+        # The next question first, then the answer saved: the UPDATE is then the turn's only
+        # change, and needs no savepoint (a refusal on the way has written nothing).
         following, reached = await current_step(dialog, ctx, answers)
         if following is None:
+            await savepoint.begin()
             return await self._finish(ctx, dialog, state, answers, reached)
+        await self._save(ctx.session, state, answers, history)
         return [*following.notes, _prompt(dialog, state, following)]
 
-    async def _back(self, ctx: DialogContext, dialog: Dialog, state: DialogState) -> list[Reply]:
+    async def _back(self, ctx: DialogContext, dialog: Dialog, state: State) -> list[Reply]:
         answers = Answers(state.answers)
         history = list(state.history)
         # Drop answers until one that the dialog still reaches has gone (skipped ones too).
@@ -342,8 +372,7 @@ class DialogRunner:
             if field in answers.data:
                 del answers.data[field]
                 undone = True
-        self._save(state, answers, history)
-        await ctx.session.flush()
+        await self._save(ctx.session, state, answers, history)
         step, _ = await current_step(dialog, ctx, answers)
         if step is None:  # pragma: no cover - an answer was just removed
             return []
@@ -356,7 +385,7 @@ class DialogRunner:
         self,
         ctx: DialogContext,
         dialog: Dialog,
-        state: DialogState,
+        state: State,
         answers: Answers,
         reached: list[str],
     ) -> list[Reply]:
@@ -364,8 +393,7 @@ class DialogRunner:
         longer reaches, after a `back`, are dropped)."""
         kept = Answers({k: v for k, v in answers.data.items() if k in reached})
         # Claim the state first: of two racing turns only one deletes it, the other fails.
-        await ctx.session.delete(state)
-        await ctx.session.flush()
+        await dialog_states.remove(ctx.session, state)
         try:
             return await dialog.finish(ctx, kept)
         except AnswerError as error:
@@ -383,15 +411,16 @@ class DialogRunner:
         history = list(state.history)
         if history:
             answers.data.pop(history.pop(), None)
-        self._save(state, answers, history)
-        await ctx.session.flush()
+        await self._save(ctx.session, state, answers, history)
         step, _ = await current_step(dialog, ctx, answers)
         replies: list[Reply] = [ErrorReply(text=message)]
         if step is not None:
             replies.append(_prompt(dialog, state, step))
         return replies
 
-    def _save(self, state: DialogState, answers: Answers, history: list[str]) -> None:
-        state.answers = dict(answers.data)
-        state.history = history
-        state.updated_at = self.clock.now()
+    async def _save(
+        self, session: AsyncSession, state: State, answers: Answers, history: list[str]
+    ) -> None:
+        await dialog_states.save(
+            session, state, answers=dict(answers.data), history=history, at=self.clock.now()
+        )

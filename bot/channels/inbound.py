@@ -41,6 +41,7 @@ from bot.settings import Settings
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, single_statement, transaction
 from storage.services import inbound_queue
+from storage.services.inbound_events import first_delivery
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +60,29 @@ class KeptTurn:
     def __init__(self, turn_id: int) -> None:
         self.turn_id = turn_id
         self.forgotten = False
+        # The transaction that deleted it, not yet committed (not to delete it twice there).
+        self._deleted_in: AsyncSession | None = None
 
     async def forget_in(self, session: AsyncSession) -> None:
         """Delete it in `session`: forgotten once that commits (a rollback keeps it)."""
+        if self._deleted_in is session:
+            return
         await inbound_queue.finish(session, self.turn_id)
+        self.deleted_in(session)
+
+    def deleted_in(self, session: AsyncSession) -> None:
+        """It was deleted in `session` (by `forget_in`, or with the first-delivery insert)."""
+        self._deleted_in = session
 
         def committed(_: Any) -> None:
             self.forgotten = True
+            self._deleted_in = None
+
+        def rolled_back(_: Any) -> None:
+            self._deleted_in = None
 
         event.listen(session.sync_session, "after_commit", committed, once=True)
+        event.listen(session.sync_session, "after_rollback", rolled_back, once=True)
 
 
 RUNNING: contextvars.ContextVar[KeptTurn | None] = contextvars.ContextVar(
@@ -85,6 +100,23 @@ async def forget_running_turn(session: AsyncSession) -> None:
     kept = RUNNING.get()
     if kept is not None and not kept.forgotten:
         await kept.forget_in(session)
+
+
+async def first_delivery_of_turn(
+    session: AsyncSession, *, platform: str, event_id: str, at: dt.datetime
+) -> bool:
+    """`first_delivery` in a turn's transaction; on PostgreSQL, for a kept turn, with the kept
+    delivery's delete in the same statement (one round trip): it is then done when this
+    commits, whether the delivery was seen before or not, and a caller that does not want
+    that (the long way) rolls the transaction back."""
+    kept = RUNNING.get()
+    if kept is None or kept.forgotten or session.get_bind().dialect.name != "postgresql":
+        return await first_delivery(session, platform=platform, event_id=event_id, at=at)
+    first = await inbound_queue.first_delivery_and_finish(
+        session, kept.turn_id, platform=platform, event_id=event_id, at=at
+    )
+    kept.deleted_in(session)
+    return first
 
 
 def holder_name(settings: Settings) -> str:

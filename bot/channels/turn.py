@@ -32,14 +32,14 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.inbound import forget_running_turn, running_kept_turn
+from bot.channels.inbound import first_delivery_of_turn, forget_running_turn, running_kept_turn
 from dialogs import wording
 from dialogs.prompts import ErrorReply, Message, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
-from storage.services.inbound_events import first_delivery, forget_delivery
+from storage.services.inbound_events import first_delivery
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
@@ -151,26 +151,32 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
     itself, the person is told their answer was not saved (a platform does not send a delivery
     again once it was acknowledged)."""
     try:
-        async with transaction(platform.sessions) as session:
-            key = inbound.delivery
-            if key is not None and not await first_delivery(
-                session, platform=platform.platform, event_id=key, at=platform.clock.now()
-            ):
-                log.info("%s: dropped a delivery seen before", platform.platform)
-                await forget_running_turn(session)
-                return None
-            known = await platform.recognise(session, inbound)
-            if known is not None:
-                replies = await run_dialog(
-                    platform, known.person, known.where, inbound.said, session=session
-                )
-                # The kept delivery is done when the dialog's changes are: a process killed
-                # before this commits runs the turn again; after, it does not.
-                await forget_running_turn(session)
-            elif key is not None and running_kept_turn():
-                # The long way, for a kept delivery: seen once its dialog has run (`answer`),
-                # so that a process killed on the way runs it again.
-                await forget_delivery(session, platform=platform.platform, event_id=key)
+        try:
+            async with transaction(platform.sessions) as session:
+                key = inbound.delivery
+                # On PostgreSQL, for a kept delivery, this also deletes it from the queue (one
+                # statement): done when this transaction commits.
+                if key is not None and not await first_delivery_of_turn(
+                    session, platform=platform.platform, event_id=key, at=platform.clock.now()
+                ):
+                    log.info("%s: dropped a delivery seen before", platform.platform)
+                    await forget_running_turn(session)
+                    return None
+                known = await platform.recognise(session, inbound)
+                if known is not None:
+                    replies = await run_dialog(
+                        platform, known.person, known.where, inbound.said, session=session
+                    )
+                    # The kept delivery is done when the dialog's changes are: a process killed
+                    # before this commits runs the turn again; after, it does not.
+                    await forget_running_turn(session)
+                elif key is not None and running_kept_turn():
+                    # The long way, for a kept delivery: seen once its dialog has run
+                    # (`answer`), so that a process killed on the way runs it again; nothing
+                    # of this transaction is kept (the first delivery, the queue row's delete).
+                    raise _LongWay
+        except _LongWay:
+            known = None
         if known is None:
             return await the_long_way(platform, inbound)
         turn = Answered(inbound, known.person, known.where, replies, known.kept)
@@ -182,6 +188,10 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
         log.exception("%s: database unreachable (ref %s)", platform.platform, ref)
         await platform.tell(inbound, ErrorReply(text=wording.DATABASE_TROUBLE.format(ref=ref)))
         return None
+
+
+class _LongWay(Exception):
+    """A kept delivery's turn goes the long way: its first transaction is rolled back."""
 
 
 async def the_long_way(platform: Platform[A], inbound: A) -> list[Reply] | None:
@@ -226,7 +236,7 @@ async def answer(platform: Platform[A], inbound: A, person: Person, where: Where
         return await show(platform, Answered(inbound, person, where, replies))
     async with transaction(platform.sessions) as session:
         key = inbound.delivery
-        if key is not None and not await first_delivery(
+        if key is not None and not await first_delivery_of_turn(
             session, platform=platform.platform, event_id=key, at=platform.clock.now()
         ):
             await forget_running_turn(session)

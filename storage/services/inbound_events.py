@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,13 +30,3 @@ async def first_delivery(
     dialect = session.get_bind().dialect.name
     result = await session.execute(_FIRST[dialect], values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def forget_delivery(session: AsyncSession, *, platform: str, event_id: str) -> None:
-    """Undo `first_delivery` in the same transaction (the delivery is recorded later, with
-    what it changes)."""
-    await session.execute(
-        delete(InboundEvent).where(
-            InboundEvent.platform == platform, InboundEvent.event_id == event_id[:200]
-        )
-    )

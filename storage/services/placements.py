@@ -8,7 +8,7 @@ import secrets
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Action, can
@@ -116,11 +116,15 @@ async def new_reference(session: AsyncSession) -> str:
     raise RuntimeError("could not find a free placement reference")
 
 
+# Built once: a placement dialog reads its placement by reference on every turn.
+_BY_REFERENCE = select(Placement).where(Placement.reference == bindparam("reference"))
+
+
 async def find_by_reference(session: AsyncSession, reference: str) -> Placement | None:
     reference = reference.strip().upper()
     if not reference.startswith("AP-"):
         reference = "AP-" + reference
-    return await session.scalar(select(Placement).where(Placement.reference == reference))
+    return await session.scalar(_BY_REFERENCE, {"reference": reference})
 
 
 def automatic_status(key: str, *, is_full_time: bool) -> ChecklistStatus:

@@ -447,6 +447,7 @@ async def test_each_answer_reads_the_placement_once_and_the_calendar_only_for_th
         statements.append(statement)
 
     reads: dict[str, tuple[int, int, int]] = {}
+    savepoints: dict[str, int] = {}
     event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
     try:
         for answer in ("absent", "1", "today", "both", "Unwell", "I", "yes"):
@@ -462,6 +463,7 @@ async def test_each_answer_reads_the_placement_once_and_the_calendar_only_for_th
                 sum(f"FROM {table}" in s for s in statements)
                 for table in ("placements", "term_breaks", "attendance")
             )
+            savepoints[answer] = sum(s.startswith("SAVEPOINT") for s in statements)
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
     assert isinstance(replies[-1], Done)
@@ -473,6 +475,9 @@ async def test_each_answer_reads_the_placement_once_and_the_calendar_only_for_th
     assert reads["I"] == (1, 0, 1)  # the day's marks: is any being changed?
     # The last: the marks once for the question; the save checks the day and the marks itself.
     assert reads["yes"] == (1, 1, 2), reads
+    # A savepoint only where a turn writes more than the dialog's state (the start, the save):
+    # an answer that moves the dialog on is one UPDATE, its last statement.
+    assert savepoints == {"absent": 1, "1": 0, "today": 0, "both": 0, "Unwell": 0, "I": 0, "yes": 1}
 
 
 async def test_a_placement_ended_before_the_last_answer_is_not_reported(db, clock) -> None:

@@ -28,6 +28,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.server import freeze_what_startup_made
+
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench-token"
 
@@ -54,6 +56,7 @@ DEMO_USERS = [
 async def _serve_until_stopped(app: web.Application, extra: str = "") -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    freeze_what_startup_made()  # as `apbot serve` does (every server here, the baseline too)
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
@@ -153,6 +156,7 @@ async def serve_worker(database_url: str, encryption_key: str | None, slack_api_
         app = build_app(runtime)
         runner = web.AppRunner(app)
         await runner.setup()
+        freeze_what_startup_made()  # as `apbot worker` does
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         print("READY 0", flush=True)

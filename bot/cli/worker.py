@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
 
 async def run_worker(runtime: Runtime, args: argparse.Namespace) -> int:
     # The channels (and their SDKs) are built as `apbot serve` builds them, without a site.
-    from bot.server import build_app, turn_queues
+    from bot.server import build_app, freeze_what_startup_made, turn_queues
 
     settings = runtime.settings
     logging.basicConfig(
@@ -50,6 +50,7 @@ async def run_worker(runtime: Runtime, args: argparse.Namespace) -> int:
     app = build_app(runtime)
     runner = web.AppRunner(app)
     await runner.setup()  # opens the channels' HTTP sessions; cleanup finishes their turns
+    freeze_what_startup_made()  # see bot.server: a full collection walks less
     queues = turn_queues(app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

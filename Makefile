@@ -50,6 +50,8 @@ BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.turn_cost --postgres $(BENCH_POSTGRES)
 	$(BIN)/python -m benchmarks.webhook_ack --size $${SIZE:-small} --postgres $(BENCH_POSTGRES)
+	$(BIN)/python -m benchmarks.webhook_ack --size $${SIZE:-small} --postgres $(BENCH_POSTGRES) --separate-worker
+	$(BIN)/python -m benchmarks.webhook_ack --size $${SIZE:-small} --postgres $(BENCH_POSTGRES) --worker-after
 	$(BIN)/python -m benchmarks.morning_rush --size $${SIZE:-small} --workers 2 --postgres $(BENCH_POSTGRES)
 	$(BIN)/python -m benchmarks.national_scale --size $${SIZE:-small} --postgres $(BENCH_POSTGRES)
 

@@ -119,6 +119,18 @@ async def first_delivery_of_turn(
     return first
 
 
+async def _first_of(*events: asyncio.Event, at_most: float | None = None) -> None:
+    """Wait until one of `events` is set, or `at_most` seconds; nothing is left waiting after."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=at_most, return_when="FIRST_COMPLETED")
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting
+
+
 def holder_name(settings: Settings) -> str:
     """This process, as the queue names who holds a turn (a restarted process is a new one)."""
     return f"{settings.instance_name or socket.gethostname()}:{os.getpid()}"
@@ -278,12 +290,7 @@ class InboundQueue:
                     self._wake.set()  # whatever was kept before we listened
                     if lost is None:
                         return
-                    waits = [asyncio.ensure_future(lost.wait()), asyncio.ensure_future(stop.wait())]
-                    try:
-                        await asyncio.wait(waits, return_when="FIRST_COMPLETED")
-                    finally:
-                        for waiting in waits:
-                            waiting.cancel()
+                    await _first_of(lost, stop)
             except Exception as error:  # the database is away, or the connection dropped
                 log.warning(
                     "%s: worker can't listen for turns (%s); looking every %s s meanwhile",
@@ -292,10 +299,7 @@ class InboundQueue:
                     self.poll_seconds,
                 )
             self.listening.clear()
-            if not stop.is_set():
-                await asyncio.wait(
-                    [asyncio.ensure_future(stop.wait())], timeout=self.poll_seconds * 10
-                )
+            await _first_of(stop, at_most=self.poll_seconds * 10)
 
     async def _claim_until(self, stop: asyncio.Event) -> None:
         renewed = self.clock.now()
@@ -312,12 +316,7 @@ class InboundQueue:
                     renewed = now
             except DATABASE_UNREACHABLE as error:
                 log.warning("%s: worker can't reach the database (%s)", self.platform, error)
-            waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waits, timeout=self.poll_seconds, return_when="FIRST_COMPLETED")
-            for waiting in waits:
-                waiting.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiting
+            await _first_of(self._wake, stop, at_most=self.poll_seconds)
 
     async def _claim_some(self) -> None:
         free = DEFAULT_LIMIT - self.work.pending

@@ -26,7 +26,8 @@ from sqlalchemy import Table, bindparam, delete, exists, func, insert, or_, sele
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import InboundEvent, QueuedTurn
+from storage.models import QueuedTurn
+from storage.services import inbound_events
 
 log = logging.getLogger(__name__)
 
@@ -239,13 +240,11 @@ async def finish(session: AsyncSession, turn_id: int) -> None:
     await session.execute(_FINISH, {"turn_id": turn_id})
 
 
-# PostgreSQL: the turn's first-delivery insert (`storage.services.inbound_events`) and the kept
+# PostgreSQL: the turn's first-delivery insert (`inbound_events.FIRST`) and the kept
 # delivery's delete as one statement, one round trip instead of two (a data-modifying CTE).
-_FIRST_AND_FINISH = text(
-    "WITH finished AS (DELETE FROM inbound_queue WHERE id = :turn_id) "
-    "INSERT INTO inbound_events (platform, event_id, received_at) "
-    "VALUES (:platform, :event_id, :received_at) ON CONFLICT DO NOTHING"
-).bindparams(bindparam("received_at", type_=InboundEvent.__table__.c.received_at.type))
+_FIRST_AND_FINISH = inbound_events.FIRST["postgresql"].add_cte(
+    delete(_TABLE).where(_TABLE.c.id == bindparam("turn_id")).cte("finished")
+)
 
 
 async def first_delivery_and_finish(
@@ -254,12 +253,7 @@ async def first_delivery_and_finish(
     """On PostgreSQL, `inbound_events.first_delivery` and `finish` in one statement: True the
     first time the delivery is seen, and the kept delivery is forgotten either way (when the
     transaction commits)."""
-    values = {
-        "turn_id": turn_id,
-        "platform": platform,
-        "event_id": event_id[:200],
-        "received_at": at,
-    }
+    values = {**inbound_events.delivery_row(platform, event_id, at), "turn_id": turn_id}
     result = await session.execute(_FIRST_AND_FINISH, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -17,7 +17,7 @@ import functools
 import io
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -147,23 +147,21 @@ class SchoolCalendar:
 
     def school_days_between(self, start: dt.date, end: dt.date) -> list[dt.date]:
         """The school days from `start` to `end`, both included, in order ([] if end < start)."""
-        _check_day(start)
-        _check_day(end)
-        span = (end - start).days + 1
-        every_day = (start + dt.timedelta(days=offset) for offset in range(max(span, 0)))
-        return [day for day in every_day if self.is_school_day(day)]
+        return list(self._walk_school_days(start, end))
 
     def count_school_days(self, start: dt.date, end: dt.date, *, at_most: int) -> int:
         """How many school days from `start` to `end`, both included (0 if end < start),
         counted no further than `at_most`: enough to tell "within N school days" (at most N)
         without walking a long span day by day."""
+        return sum(1 for _ in itertools.islice(self._walk_school_days(start, end), at_most))
+
+    def _walk_school_days(self, start: dt.date, end: dt.date) -> Iterator[dt.date]:
+        """The school days from `start` to `end`, one at a time (walked only as far as asked)."""
         _check_day(start)
         _check_day(end)
-        count, day, step = 0, start, dt.timedelta(days=1)
-        while day <= end and count < at_most:
-            count += self.is_school_day(day)
-            day += step
-        return count
+        span = (end - start).days + 1
+        every_day = (start + dt.timedelta(days=offset) for offset in range(max(span, 0)))
+        return (day for day in every_day if self.is_school_day(day))
 
     def add_school_days(self, day: dt.date, n: int) -> dt.date:
         """The `n`th school day after `day` (before it if `n` is negative).

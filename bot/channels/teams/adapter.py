@@ -462,7 +462,8 @@ class TeamsAdapter:
         except Exception as error:  # botbuilder says "not valid" with bare Exceptions too
             log.info("Teams: token refused (%s)", type(error).__name__)
             return _refuse(401, "Unauthorized.")
-        if self.inbound is not None and activity.type != ActivityTypes.invoke:
+        if kept_later:
+            assert self.inbound is not None  # (kept_later says so)
             kept = {
                 "activity": wire,
                 "claims": checked.claims_identity.claims,

@@ -38,12 +38,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 import aiohttp
 
 from benchmarks.ack_servers import DEMO_USERS, SIGNING_SECRET
 from benchmarks.common import admin_execute as _admin
+from tests.support import slack_requests
 
 SIZES = {"small": 400, "full": 4000}  # requests per case
 CONCURRENCY = (50, 200)
@@ -51,7 +51,6 @@ WARM_UP = 20
 TARGET_P99_MS = 100.0
 TARGET_P99_RATIO = 2.0  # issue 17: against the bare aiohttp handler in the same run
 TARGET_RPS_RATIO = 0.5
-TEAM_ID = "T0001"
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 # A request to send: the path, the body, the headers.
@@ -78,60 +77,25 @@ def slack_signed(body: str, content_type: str) -> Request:
 def slack_command(n: int, server: Server) -> Request:
     """`/ap help` typed in a DM by one of the demo people."""
     user = DEMO_USERS[n % len(DEMO_USERS)][0]
-    body = urlencode(
-        {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "team_domain": "ap-bench",
-            "channel_id": f"D{user}",
-            "channel_name": "directmessage",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/ap",
-            "text": "help",
-            "api_app_id": "A0001",
-            "response_url": server.response_url,
-            "trigger_id": f"trigger.{n}",
-        }
+    body = slack_requests.command(
+        user, "help", n=n, response_url=server.response_url, trigger_id=f"trigger.{n}"
     )
-    return slack_signed(body, "application/x-www-form-urlencoded")
+    return slack_signed(body, slack_requests.FORM)
 
 
 def slack_action(n: int, server: Server) -> Request:
     """A click on a question's choice button (block_actions, form-encoded). The question is
     not open, so the work after the ack ends in a polite refusal; the ack path is the same."""
     user = DEMO_USERS[n % len(DEMO_USERS)][0]
-    block_id = f"bench-{n}.1.placement"
-    payload = {
-        "type": "block_actions",
-        "user": {"id": user, "team_id": TEAM_ID},
-        "api_app_id": "A0001",
-        "token": "legacy",
-        "team": {"id": TEAM_ID, "domain": "ap-bench"},
-        "trigger_id": f"trigger.{n}",
-        "container": {
-            "type": "message",
-            "message_ts": f"1800000000.{n:06d}",
-            "channel_id": f"D{user}",
-            "is_ephemeral": False,
-        },
-        "channel": {"id": f"D{user}"},
-        "response_url": server.response_url,
-        "message": {"ts": f"1800000000.{n:06d}", "text": "Which placement?", "blocks": []},
-        "actions": [
-            {
-                "type": "button",
-                "block_id": block_id,
-                "action_id": "prompt_choice_0",
-                "text": {"type": "plain_text", "text": "AP-7K3Q"},
-                "value": "1",
-                "action_ts": f"{time.time():.6f}",
-            }
-        ],
-        "state": {"values": {}},
-    }
-    body = urlencode({"payload": json.dumps(payload)})
-    return slack_signed(body, "application/x-www-form-urlencoded")
+    body = slack_requests.click(
+        user,
+        "prompt_choice_0",
+        "1",
+        n=n,
+        block_id=f"bench-{n}.1.placement",
+        response_url=server.response_url,
+    )
+    return slack_signed(body, slack_requests.FORM)
 
 
 def teams_message(n: int, server: Server) -> Request:

@@ -57,7 +57,16 @@ def dm(user: str, text: str, *, team_id: str = TEAM_ID, n: int = 1, **top: objec
     return json.dumps(body)
 
 
-def click(user: str, action_id: str, value: str, *, team_id: str = TEAM_ID, n: int = 1) -> str:
+def click(
+    user: str,
+    action_id: str,
+    value: str,
+    *,
+    team_id: str = TEAM_ID,
+    n: int = 1,
+    block_id: str = "p1",
+    response_url: str | None = None,
+) -> str:
     """`user` clicking a button (`block_actions`, form-encoded with a `payload` field)."""
     payload = {
         "type": "block_actions",
@@ -73,12 +82,12 @@ def click(user: str, action_id: str, value: str, *, team_id: str = TEAM_ID, n: i
             "is_ephemeral": False,
         },
         "channel": {"id": f"D{user}"},
-        "response_url": f"http://127.0.0.1:9/response/act{n}",
+        "response_url": response_url or f"http://127.0.0.1:9/response/act{n}",
         "actions": [
             {
                 "type": "button",
                 "action_id": action_id,
-                "block_id": "p1",
+                "block_id": block_id,
                 "value": value,
                 "text": {"type": "plain_text", "text": "Yes ✓ & <b>"},
                 "action_ts": f"{time.time():.6f}",

@@ -17,6 +17,9 @@ stop every other conversation while it waited.
 
 Connector clients are made once per service URL and kept (`_ConnectorClients`), not made
 afresh for every turn, and msrest's retry-list building is made cheap (`safe_codes` below).
+Replies and updates skip the connector client: their JSON is built here as botbuilder would
+have sent it (`_reply_body`, `_update_body`) and posted by `connector.py`, with the client's
+credentials' token (none in the local trial); member lookups still go through botbuilder.
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+from botframework.connector import Channels
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
+    AppCredentials,
     AuthenticateRequestResult,
     AuthenticationConstants,
     ClaimsIdentity,
@@ -51,7 +56,9 @@ from jwt import InvalidTokenError, PyJWTError, get_unverified_header  # botbuild
 from jwt.algorithms import RSAAlgorithm
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 from msrest.universal_http.requests import ClientRetryPolicy
+from requests import Session
 
+from bot.channels.teams.connector import Connector, activities_url
 from bot.channels.teams.gate import (
     TEAMS_CHANNEL,
     activity_tenant,
@@ -300,23 +307,136 @@ def _signed_as_the_bot_framework_signs(request: web.Request) -> bool:
         return False
 
 
+# The Activity fields msrest writes as they are (text, objects, flags), and an attachment's:
+# an activity of only these (all the bot sends) is put on the wire without msrest.
+_PLAIN_TYPES = {"str": str, "bool": bool, "object": object}
+PLAIN_FIELDS = {
+    spec["key"]: _PLAIN_TYPES[spec["type"]]
+    for spec in Activity._attribute_map.values()
+    if spec["type"] in _PLAIN_TYPES
+}
+ATTACHMENT_FIELDS = {
+    spec["key"]: _PLAIN_TYPES[spec["type"]] for spec in Attachment._attribute_map.values()
+}
+NOT_A_REPLY = frozenset({Channels.direct_line, Channels.webchat})
+
+
+def _plain(wire: WireActivity, fields: dict[str, type]) -> bool:
+    return all(
+        key in fields and (value is None or isinstance(value, fields[key]))
+        for key, value in wire.items()
+    )
+
+
+def _as_msrest_writes(wire: WireActivity) -> WireActivity:
+    """An activity's own fields as msrest would write them after reading them (unknown fields
+    dropped, None left out): as they are for plain ones, through msrest for anything else."""
+    attachments = wire.get("attachments")
+    if _plain({k: v for k, v in wire.items() if k != "attachments"}, PLAIN_FIELDS) and (
+        attachments is None
+        or (
+            isinstance(attachments, list)
+            and all(isinstance(a, dict) and _plain(a, ATTACHMENT_FIELDS) for a in attachments)
+        )
+    ):
+        body = {k: v for k, v in wire.items() if v is not None and k != "attachments"}
+        if attachments is not None:
+            body["attachments"] = [
+                {k: v for k, v in a.items() if v is not None} for a in attachments
+            ]
+        return body
+    written: WireActivity = Activity().deserialize(wire).serialize()
+    return written
+
+
+def _addressed(body: WireActivity, inbound: WireActivity) -> WireActivity:
+    """botbuilder's `apply_conversation_reference` for an outgoing activity: sent where the
+    inbound one came from, by the bot to its sender, in reply to it (but not to a
+    conversationUpdate, nor in Direct Line or Web Chat)."""
+    for key in ("channelId", "locale", "serviceUrl", "conversation"):
+        body[key] = inbound.get(key)
+    body["from"], body["recipient"] = inbound.get("recipient"), inbound.get("from")
+    replying = (
+        inbound.get("type") != ActivityTypes.conversation_update
+        and inbound.get("channelId") not in NOT_A_REPLY
+    )
+    if replying and inbound.get("id"):
+        body["replyToId"] = inbound["id"]
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _reply_body(inbound: WireActivity, wire: WireActivity) -> WireActivity:
+    """The JSON botbuilder's `TurnContext.send_activity` posted for `wire` in reply to
+    `inbound` (an activity as msrest wrote it): addressed, a message unless it says otherwise,
+    accepting input, no id of its own."""
+    body = _as_msrest_writes(wire)
+    body.pop("id", None)
+    body = _addressed(body, inbound)
+    body["type"] = body.get("type") or ActivityTypes.message
+    body["inputHint"] = body.get("inputHint") or "acceptingInput"
+    return body
+
+
+def _update_body(inbound: WireActivity, wire: WireActivity, activity_id: str) -> WireActivity:
+    """The JSON botbuilder's `TurnContext.update_activity` put for `wire` (addressed as a
+    reply, with the id of the activity it replaces)."""
+    return _addressed(_as_msrest_writes({**wire, "id": activity_id}), inbound)
+
+
+def _authorization(credentials: Any) -> str | None:
+    """The Authorization header botbuilder's credentials give (msrest asked them the same way,
+    in the event loop): none without an app id (the local trial)."""
+    if isinstance(credentials, AppCredentials):
+        app_id = credentials.microsoft_app_id
+        if not app_id or app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
+            return None
+        return f"Bearer {credentials.get_access_token()}"
+    header = credentials.signed_session(Session()).headers.get("Authorization")
+    return str(header) if header else None
+
+
 class _Turn:
-    def __init__(self, context: TurnContext, call: Callable[..., Awaitable[Any]]) -> None:
+    def __init__(self, context: TurnContext, owner: TeamsAdapter) -> None:
         self._context = context
-        self._call = call
+        self._owner = owner
         self.activity: WireActivity = context.activity.serialize()
 
+    def _headers(self) -> dict[str, str]:
+        client = self._context.turn_state.get(self._context.adapter.BOT_CONNECTOR_CLIENT_KEY)
+        if client is None:
+            raise ConnectorError("no connector client for this turn", status=None)
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": client.config.user_agent,
+        }
+        authorization = _authorization(client.config.credentials)
+        if authorization:
+            headers["Authorization"] = authorization
+        return headers
+
     async def send(self, activities: list[WireActivity]) -> list[str]:
-        ids: list[str] = []
-        for wire in activities:
-            activity = Activity().deserialize(wire)
-            response = await self._call(lambda a=activity: self._context.send_activity(a))
-            ids.append(response.id if response and response.id else "")
-        return ids
+        return [await self._post(_reply_body(self.activity, wire)) for wire in activities]
+
+    async def _post(self, body: WireActivity) -> str:
+        """Post a reply (or, with no replyToId, a new message); the id the connector gave it."""
+        conversation = str(body["conversation"]["id"])
+        url = activities_url(body["serviceUrl"], conversation, body.get("replyToId"))
+
+        async def post() -> str:
+            headers = {**self._headers(), "x-ms-conversation-id": conversation}
+            return await self._owner.connector.send("POST", url, body, headers)
+
+        return await self._owner.call(post)
 
     async def update(self, activity_id: str, activity: WireActivity) -> None:
-        replacement = Activity().deserialize({**activity, "id": activity_id})
-        await self._call(lambda: self._context.update_activity(replacement))
+        body = _update_body(self.activity, activity, activity_id)
+        url = activities_url(body["serviceUrl"], str(body["conversation"]["id"]), activity_id)
+
+        async def put() -> str:
+            return await self._owner.connector.send("PUT", url, body, self._headers())
+
+        await self._owner.call(put)
 
     async def respond(self, status: int) -> None:
         await self._context.send_activity(
@@ -325,7 +445,7 @@ class _Turn:
 
     async def member(self, user_id: str) -> dict[str, Any] | None:
         try:
-            account = await self._call(lambda: TeamsInfo.get_member(self._context, user_id))
+            account = await self._owner.call(lambda: TeamsInfo.get_member(self._context, user_id))
         except ConnectorError as error:
             log.warning("Teams member lookup failed (%s)", error.status)
             return None
@@ -339,7 +459,7 @@ class _Bot(Bot):
 
     async def on_turn(self, context: TurnContext) -> None:
         _no_builtin_retries(context)
-        await self._owner.handler.on_activity(_Turn(context, self._owner.call))
+        await self._owner.handler.on_activity(_Turn(context, self._owner))
 
 
 class TeamsAdapter:
@@ -393,6 +513,11 @@ class TeamsAdapter:
         self.inbound: Keeper | None = None
         self.sleep = sleep
         self.policy = policy or RetryPolicy()
+        self.connector = Connector()  # replies and updates, over one HTTP session
+
+    async def close(self) -> None:
+        """Close the connector's HTTP session (when the app stops)."""
+        await self.connector.close()
 
     async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
         """One outgoing connector call, with retries, SDK errors as `ConnectorError`."""
@@ -537,7 +662,7 @@ class TeamsAdapter:
             _no_builtin_retries(context)
             context.activity.id = None  # a new message, not a reply to the made-up continuation
             sent = [_in_tenant(activity, tenant) for activity in activities]
-            ids.extend(await _Turn(context, self.call).send(sent))
+            ids.extend(await _Turn(context, self).send(sent))
 
         await self._adapter.continue_conversation(continuation, deliver, bot_app_id=self.app_id)
         return ids

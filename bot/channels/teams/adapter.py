@@ -40,7 +40,14 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+)
 from botframework.connector import Channels
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
@@ -55,6 +62,7 @@ from botframework.connector.auth import (
 from jwt import InvalidTokenError, PyJWTError, get_unverified_header  # botbuilder's token library
 from jwt.algorithms import RSAAlgorithm
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
+from msrest.serialization import Model
 from msrest.universal_http.requests import ClientRetryPolicy
 from requests import Session
 
@@ -315,15 +323,23 @@ PLAIN_FIELDS = {
     for spec in Activity._attribute_map.values()
     if spec["type"] in _PLAIN_TYPES
 }
-ATTACHMENT_FIELDS = {
-    spec["key"]: _PLAIN_TYPES[spec["type"]] for spec in Attachment._attribute_map.values()
-}
+
+
+def _fields_of(model: type[Model]) -> dict[str, type]:
+    """A schema model's JSON keys and their Python types, when all are plain (text, flags,
+    objects): what msrest writes back as it read it."""
+    return {spec["key"]: _PLAIN_TYPES[spec["type"]] for spec in model._attribute_map.values()}
+
+
+ATTACHMENT_FIELDS = _fields_of(Attachment)
 NOT_A_REPLY = frozenset({Channels.direct_line, Channels.webchat})
 
 
-def _plain(wire: WireActivity, fields: dict[str, type]) -> bool:
+def _plain(wire: dict[str, Any], fields: dict[str, type], *, none: bool = True) -> bool:
+    """Every field known and of its type (None too, if `none`)."""
     return all(
-        key in fields and (value is None or isinstance(value, fields[key]))
+        key in fields
+        and ((none and value is None) or (value is not None and isinstance(value, fields[key])))
         for key, value in wire.items()
     )
 
@@ -722,14 +738,50 @@ def _sender_key(wire: dict[str, Any]) -> str:
 def conversation_reference(activity: WireActivity) -> dict[str, Any]:
     """The reference to keep for messaging this conversation later (serviceUrl and tenant
     included), pointing at the conversation itself rather than at this one message."""
-    reference = TurnContext.get_conversation_reference(Activity().deserialize(activity))
-    reference.activity_id = None
-    result: dict[str, Any] = reference.serialize()
+    result = _reference_as_msrest_writes(activity)
+    if result is None:  # an activity msrest did not write itself: read as botbuilder reads it
+        reference = TurnContext.get_conversation_reference(Activity().deserialize(activity))
+        reference.activity_id = None
+        result = reference.serialize()
     # botbuilder 4.17.1 reads a conversation's tenant as `tenantID`, and Teams writes
     # `tenantId`: it would be lost, so it is kept here as Teams writes it.
     tenant = activity_tenant(activity)
     if tenant and isinstance(result.get("conversation"), dict):
         result["conversation"]["tenantId"] = tenant
+    return result
+
+
+ACCOUNT_FIELDS = {
+    "from": _fields_of(ChannelAccount),
+    "recipient": _fields_of(ChannelAccount),
+    "conversation": _fields_of(ConversationAccount),
+}
+REFERENCE_TEXT = ("channelId", "locale", "serviceUrl")
+
+
+def _reference_as_msrest_writes(activity: WireActivity) -> dict[str, Any] | None:
+    """botbuilder's conversation reference of an activity (`get_conversation_reference`,
+    without the activity id), as msrest writes it, read from an activity as msrest wrote it
+    (a turn's `activity`: every account of known fields, of their types, none of them None)
+    without msrest; None for any other activity."""
+    result: dict[str, Any] = {}
+    for key, fields in ACCOUNT_FIELDS.items():
+        account = activity.get(key)
+        if account is None:
+            continue
+        if not isinstance(account, dict) or not _plain(account, fields, none=False):
+            return None
+        result[key] = dict(account)
+    for key in REFERENCE_TEXT:
+        value = activity.get(key)
+        if value is not None:
+            if not isinstance(value, str):
+                return None
+            result[key] = value
+    if "from" in result:
+        result["user"] = result.pop("from")
+    if "recipient" in result:
+        result["bot"] = result.pop("recipient")
     return result
 
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.channels.teams.deliverer import TeamsDeliverer
 from bot.channels.teams.routes import TEAMS
 from bot.delivery import Notice, NoticeButton, Recipient
+from storage.models import ConversationRef
 from storage.services.audit import Change
 from storage.services.shared_channels import link_channel
 from tests.fakes.bot_connector import ADAPTIVE_CARD
@@ -60,6 +63,17 @@ async def test_replies_carry_the_fields_teams_needs(db, clock, client, connector
         "attachments": [],
     }
     assert call.body is not None and "Here is what you can do" in call.body["text"]
+    # The reference kept for messaging them later: as botbuilder wrote it, with Teams' tenant.
+    async with db.sessions() as session:
+        [kept] = (await session.scalars(select(ConversationRef))).all()
+    assert kept.reference == {
+        "user": mine,
+        "bot": BOT,
+        "conversation": {**personal, "tenantId": "tenant-1"},
+        "channelId": "msteams",
+        "locale": "en-GB",
+        "serviceUrl": connector.url,
+    }
 
     # A question comes as a card; answering it on the card replaces the card (PUT).
     connector.clear()
@@ -137,7 +151,7 @@ async def test_a_reply_in_a_team_channel_goes_into_its_thread(db, clock, client,
             external_id=CHANNEL_ID,
             organisation=world.provider,
         )
-    connector.add_member("29:pat", email="staff@provider.test", aad_object_id="aad-pat")
+    connector.add_member("29:pat", email=world.provider_staff.email, aad_object_id="aad-pat")
     pat = TeamsUser(client, connector, "29:pat", "aad-pat", name="Pat")
     chat = Chat.team_channel(CHANNEL_ID, "team-1", thread="1700000000000")
     said = pat.activity(
@@ -162,4 +176,21 @@ async def test_a_reply_in_a_team_channel_goes_into_its_thread(db, clock, client,
         "conversation": {"id": thread, "conversationType": "channel", "isGroup": True},
         "replyToId": "incoming-channel",
         "attachments": [],
+    }
+    assert call.body is not None and "Here is what you can do" in call.body["text"]
+    async with db.sessions() as session:
+        [kept] = (await session.scalars(select(ConversationRef))).all()
+    assert kept.reference == {  # the channel's, for notices: a new post, not in this thread
+        "user": {"id": "29:pat", "name": "Pat", "aadObjectId": "aad-pat"},
+        "bot": BOT,
+        "conversation": {
+            "id": CHANNEL_ID,
+            "conversationType": "channel",
+            "isGroup": True,
+            "tenantId": "tenant-1",
+        },
+        "channelId": "msteams",
+        "locale": "en-GB",
+        "serviceUrl": connector.url,
+        "activityId": None,
     }

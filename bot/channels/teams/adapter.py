@@ -419,8 +419,8 @@ class _Turn:
 
     def _headers(self) -> dict[str, str]:
         client = self._context.turn_state.get(self._context.adapter.BOT_CONNECTOR_CLIENT_KEY)
-        if client is None:
-            raise ConnectorError("no connector client for this turn", status=None)
+        if client is None:  # botbuilder makes one for every turn; not worth retrying without
+            raise RuntimeError("Unable to extract ConnectorClient from turn context.")
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json; charset=utf-8",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, cast, literal, select
+from sqlalchemy import Select, String, and_, bindparam, cast, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConversationRef, Person, Role, WorkspaceLink
@@ -42,6 +42,20 @@ async def person_by_chat_id(
     return await session.scalar(query)
 
 
+_TEAMS_LINK = WorkspaceLink.platform == "teams"
+# Built once (it ran on every known person's Teams turn, and building it cost more CPU than
+# running it): whether the tenant is mapped to the person's organisation, and whether any
+# tenant is mapped at all, in one statement.
+_TENANT_ADMITS = select(
+    exists().where(
+        _TEAMS_LINK,
+        WorkspaceLink.external_id == bindparam("tenant_id"),
+        WorkspaceLink.organisation_id == bindparam("organisation_id"),
+    ),
+    exists().where(_TEAMS_LINK),
+)
+
+
 async def teams_tenant_admits(
     session: AsyncSession, *, person: Person, tenant_id: str, listed: bool
 ) -> bool:
@@ -54,25 +68,12 @@ async def teams_tenant_admits(
 
     So once tenants are mapped, a person of school A writing from school B's tenant is not
     school A's person, whatever their user principal name says."""
-    mapped = set(
-        await session.scalars(
-            select(WorkspaceLink.organisation_id).where(
-                WorkspaceLink.platform == "teams", WorkspaceLink.external_id == tenant_id
-            )
-        )
-    )
-    if person.organisation_id is not None and person.organisation_id in mapped:
-        return True
-    if not listed:
-        return False
     if person.organisation_id is None:
-        return True
-    if mapped:
-        return False
-    any_mapped = await session.scalar(
-        select(WorkspaceLink.id).where(WorkspaceLink.platform == "teams").limit(1)
-    )
-    return any_mapped is None
+        return listed  # mapped to no organisation of theirs: only a listed tenant lets them in
+    params = {"tenant_id": tenant_id, "organisation_id": person.organisation_id}
+    row = (await session.execute(_TENANT_ADMITS, params)).one()
+    mapped_to_theirs, any_mapped = bool(row[0]), bool(row[1])
+    return mapped_to_theirs or (listed and not any_mapped)
 
 
 async def teams_tenant_mapped(session: AsyncSession, tenant_id: str) -> bool:

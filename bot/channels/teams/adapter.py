@@ -17,6 +17,9 @@ stop every other conversation while it waited.
 
 Connector clients are made once per service URL and kept (`_ConnectorClients`), not made
 afresh for every turn, and msrest's retry-list building is made cheap (`safe_codes` below).
+Replies and updates skip the connector client: their JSON is built here as botbuilder would
+have sent it (`_reply_body`, `_update_body`) and posted by `connector.py`, with the client's
+credentials' token (none in the local trial); member lookups still go through botbuilder.
 """
 
 from __future__ import annotations
@@ -37,9 +40,18 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+)
+from botframework.connector import Channels
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
+    AppCredentials,
     AuthenticateRequestResult,
     AuthenticationConstants,
     ClaimsIdentity,
@@ -50,8 +62,11 @@ from botframework.connector.auth import (
 from jwt import InvalidTokenError, PyJWTError, get_unverified_header  # botbuilder's token library
 from jwt.algorithms import RSAAlgorithm
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
+from msrest.serialization import Model
 from msrest.universal_http.requests import ClientRetryPolicy
+from requests import Session
 
+from bot.channels.teams.connector import Connector, activities_url
 from bot.channels.teams.gate import (
     TEAMS_CHANNEL,
     activity_tenant,
@@ -300,23 +315,144 @@ def _signed_as_the_bot_framework_signs(request: web.Request) -> bool:
         return False
 
 
+# The Activity fields msrest writes as they are (text, objects, flags), and an attachment's:
+# an activity of only these (all the bot sends) is put on the wire without msrest.
+_PLAIN_TYPES = {"str": str, "bool": bool, "object": object}
+PLAIN_FIELDS = {
+    spec["key"]: _PLAIN_TYPES[spec["type"]]
+    for spec in Activity._attribute_map.values()
+    if spec["type"] in _PLAIN_TYPES
+}
+
+
+def _fields_of(model: type[Model]) -> dict[str, type]:
+    """A schema model's JSON keys and their Python types, when all are plain (text, flags,
+    objects): what msrest writes back as it read it."""
+    return {spec["key"]: _PLAIN_TYPES[spec["type"]] for spec in model._attribute_map.values()}
+
+
+ATTACHMENT_FIELDS = _fields_of(Attachment)
+NOT_A_REPLY = frozenset({Channels.direct_line, Channels.webchat})
+
+
+def _plain(wire: dict[str, Any], fields: dict[str, type], *, none: bool = True) -> bool:
+    """Every field known and of its type (None too, if `none`)."""
+    return all(
+        key in fields
+        and ((none and value is None) or (value is not None and isinstance(value, fields[key])))
+        for key, value in wire.items()
+    )
+
+
+def _as_msrest_writes(wire: WireActivity) -> WireActivity:
+    """An activity's own fields as msrest would write them after reading them (unknown fields
+    dropped, None left out): as they are for plain ones, through msrest for anything else."""
+    attachments = wire.get("attachments")
+    if _plain({k: v for k, v in wire.items() if k != "attachments"}, PLAIN_FIELDS) and (
+        attachments is None
+        or (
+            isinstance(attachments, list)
+            and all(isinstance(a, dict) and _plain(a, ATTACHMENT_FIELDS) for a in attachments)
+        )
+    ):
+        body = {k: v for k, v in wire.items() if v is not None and k != "attachments"}
+        if attachments is not None:
+            body["attachments"] = [
+                {k: v for k, v in a.items() if v is not None} for a in attachments
+            ]
+        return body
+    written: WireActivity = Activity().deserialize(wire).serialize()
+    return written
+
+
+def _addressed(body: WireActivity, inbound: WireActivity) -> WireActivity:
+    """botbuilder's `apply_conversation_reference` for an outgoing activity: sent where the
+    inbound one came from, by the bot to its sender, in reply to it (but not to a
+    conversationUpdate, nor in Direct Line or Web Chat)."""
+    for key in ("channelId", "locale", "serviceUrl", "conversation"):
+        body[key] = inbound.get(key)
+    body["from"], body["recipient"] = inbound.get("recipient"), inbound.get("from")
+    replying = (
+        inbound.get("type") != ActivityTypes.conversation_update
+        and inbound.get("channelId") not in NOT_A_REPLY
+    )
+    if replying and inbound.get("id"):
+        body["replyToId"] = inbound["id"]
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def _reply_body(inbound: WireActivity, wire: WireActivity) -> WireActivity:
+    """The JSON botbuilder's `TurnContext.send_activity` posted for `wire` in reply to
+    `inbound` (an activity as msrest wrote it): addressed, a message unless it says otherwise,
+    accepting input, no id of its own."""
+    body = _as_msrest_writes(wire)
+    body.pop("id", None)
+    body = _addressed(body, inbound)
+    body["type"] = body.get("type") or ActivityTypes.message
+    body["inputHint"] = body.get("inputHint") or "acceptingInput"
+    return body
+
+
+def _update_body(inbound: WireActivity, wire: WireActivity, activity_id: str) -> WireActivity:
+    """The JSON botbuilder's `TurnContext.update_activity` put for `wire` (addressed as a
+    reply, with the id of the activity it replaces)."""
+    return _addressed(_as_msrest_writes({**wire, "id": activity_id}), inbound)
+
+
+def _authorization(credentials: Any) -> str | None:
+    """The Authorization header botbuilder's credentials give (msrest asked them the same way,
+    in the event loop): none without an app id (the local trial)."""
+    if isinstance(credentials, AppCredentials):
+        app_id = credentials.microsoft_app_id
+        if not app_id or app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
+            return None
+        return f"Bearer {credentials.get_access_token()}"
+    header = credentials.signed_session(Session()).headers.get("Authorization")
+    return str(header) if header else None
+
+
 class _Turn:
-    def __init__(self, context: TurnContext, call: Callable[..., Awaitable[Any]]) -> None:
+    def __init__(self, context: TurnContext, owner: TeamsAdapter) -> None:
         self._context = context
-        self._call = call
+        self._owner = owner
         self.activity: WireActivity = context.activity.serialize()
 
+    def _headers(self) -> dict[str, str]:
+        client = self._context.turn_state.get(self._context.adapter.BOT_CONNECTOR_CLIENT_KEY)
+        if client is None:  # botbuilder makes one for every turn; not worth retrying without
+            raise RuntimeError("Unable to extract ConnectorClient from turn context.")
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": client.config.user_agent,
+        }
+        authorization = _authorization(client.config.credentials)
+        if authorization:
+            headers["Authorization"] = authorization
+        return headers
+
     async def send(self, activities: list[WireActivity]) -> list[str]:
-        ids: list[str] = []
-        for wire in activities:
-            activity = Activity().deserialize(wire)
-            response = await self._call(lambda a=activity: self._context.send_activity(a))
-            ids.append(response.id if response and response.id else "")
-        return ids
+        return [await self._post(_reply_body(self.activity, wire)) for wire in activities]
+
+    async def _post(self, body: WireActivity) -> str:
+        """Post a reply (or, with no replyToId, a new message); the id the connector gave it."""
+        conversation = str(body["conversation"]["id"])
+        url = activities_url(body["serviceUrl"], conversation, body.get("replyToId"))
+
+        async def post() -> str:
+            headers = {**self._headers(), "x-ms-conversation-id": conversation}
+            return await self._owner.connector.send("POST", url, body, headers)
+
+        return await self._owner.call(post)
 
     async def update(self, activity_id: str, activity: WireActivity) -> None:
-        replacement = Activity().deserialize({**activity, "id": activity_id})
-        await self._call(lambda: self._context.update_activity(replacement))
+        body = _update_body(self.activity, activity, activity_id)
+        url = activities_url(body["serviceUrl"], str(body["conversation"]["id"]), activity_id)
+
+        async def put() -> str:
+            return await self._owner.connector.send("PUT", url, body, self._headers())
+
+        await self._owner.call(put)
 
     async def respond(self, status: int) -> None:
         await self._context.send_activity(
@@ -325,7 +461,7 @@ class _Turn:
 
     async def member(self, user_id: str) -> dict[str, Any] | None:
         try:
-            account = await self._call(lambda: TeamsInfo.get_member(self._context, user_id))
+            account = await self._owner.call(lambda: TeamsInfo.get_member(self._context, user_id))
         except ConnectorError as error:
             log.warning("Teams member lookup failed (%s)", error.status)
             return None
@@ -339,7 +475,7 @@ class _Bot(Bot):
 
     async def on_turn(self, context: TurnContext) -> None:
         _no_builtin_retries(context)
-        await self._owner.handler.on_activity(_Turn(context, self._owner.call))
+        await self._owner.handler.on_activity(_Turn(context, self._owner))
 
 
 class TeamsAdapter:
@@ -393,6 +529,11 @@ class TeamsAdapter:
         self.inbound: Keeper | None = None
         self.sleep = sleep
         self.policy = policy or RetryPolicy()
+        self.connector = Connector()  # replies and updates, over one HTTP session
+
+    async def close(self) -> None:
+        """Close the connector's HTTP session (when the app stops)."""
+        await self.connector.close()
 
     async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
         """One outgoing connector call, with retries, SDK errors as `ConnectorError`."""
@@ -537,7 +678,7 @@ class TeamsAdapter:
             _no_builtin_retries(context)
             context.activity.id = None  # a new message, not a reply to the made-up continuation
             sent = [_in_tenant(activity, tenant) for activity in activities]
-            ids.extend(await _Turn(context, self.call).send(sent))
+            ids.extend(await _Turn(context, self).send(sent))
 
         await self._adapter.continue_conversation(continuation, deliver, bot_app_id=self.app_id)
         return ids
@@ -597,14 +738,50 @@ def _sender_key(wire: dict[str, Any]) -> str:
 def conversation_reference(activity: WireActivity) -> dict[str, Any]:
     """The reference to keep for messaging this conversation later (serviceUrl and tenant
     included), pointing at the conversation itself rather than at this one message."""
-    reference = TurnContext.get_conversation_reference(Activity().deserialize(activity))
-    reference.activity_id = None
-    result: dict[str, Any] = reference.serialize()
+    result = _reference_as_msrest_writes(activity)
+    if result is None:  # an activity msrest did not write itself: read as botbuilder reads it
+        reference = TurnContext.get_conversation_reference(Activity().deserialize(activity))
+        reference.activity_id = None
+        result = reference.serialize()
     # botbuilder 4.17.1 reads a conversation's tenant as `tenantID`, and Teams writes
     # `tenantId`: it would be lost, so it is kept here as Teams writes it.
     tenant = activity_tenant(activity)
     if tenant and isinstance(result.get("conversation"), dict):
         result["conversation"]["tenantId"] = tenant
+    return result
+
+
+ACCOUNT_FIELDS = {
+    "from": _fields_of(ChannelAccount),
+    "recipient": _fields_of(ChannelAccount),
+    "conversation": _fields_of(ConversationAccount),
+}
+REFERENCE_TEXT = ("channelId", "locale", "serviceUrl")
+
+
+def _reference_as_msrest_writes(activity: WireActivity) -> dict[str, Any] | None:
+    """botbuilder's conversation reference of an activity (`get_conversation_reference`,
+    without the activity id), as msrest writes it, read from an activity as msrest wrote it
+    (a turn's `activity`: every account of known fields, of their types, none of them None)
+    without msrest; None for any other activity."""
+    result: dict[str, Any] = {}
+    for key, fields in ACCOUNT_FIELDS.items():
+        account = activity.get(key)
+        if account is None:
+            continue
+        if not isinstance(account, dict) or not _plain(account, fields, none=False):
+            return None
+        result[key] = dict(account)
+    for key in REFERENCE_TEXT:
+        value = activity.get(key)
+        if value is not None:
+            if not isinstance(value, str):
+                return None
+            result[key] = value
+    if "from" in result:
+        result["user"] = result.pop("from")
+    if "recipient" in result:
+        result["bot"] = result.pop("recipient")
     return result
 
 

@@ -97,7 +97,11 @@ def mount(app: web.Application, runtime: Runtime) -> TeamsChannel | None:
     async def finish_turns(_: web.Application) -> None:
         await channel.adapter.work.drain()
 
+    async def close_connections(_: web.Application) -> None:
+        await channel.adapter.close()
+
     app.on_shutdown.append(finish_turns)
+    app.on_cleanup.append(close_connections)
     log.info("Teams: %s", teams_status(app))
     return channel
 

@@ -28,7 +28,7 @@ ANSWERS = {"date": "today", "sessions": "AM, PM", "reason": "Unwell", "code": "I
 
 async def test_a_known_persons_turn_is_one_transaction(db, clock, client, connector) -> None:
     await _absence_costs_one_transaction_a_turn(
-        db, clock, client, connector, statements={"sqlite": 111, "postgres": 83}
+        db, clock, client, connector, statements={"sqlite": 104, "postgres": 76}
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from dialogs.common import (
     absence_code_choices,
@@ -103,12 +103,15 @@ async def already_reported(
     ctx: DialogContext, placement: Placement, date: dt.date
 ) -> dict[RegisterSession, AttendanceRecord]:
     """The sessions of that day already reported, by session."""
-    rows = await ctx.session.scalars(
-        select(AttendanceRecord).where(
-            AttendanceRecord.placement_id == placement.id, AttendanceRecord.date == date
-        )
-    )
+    rows = await ctx.session.scalars(_DAYS_MARKS, {"placement_id": placement.id, "date": date})
     return {row.session: row for row in rows}
+
+
+# Built once: read on every turn once the day is known.
+_DAYS_MARKS = select(AttendanceRecord).where(
+    AttendanceRecord.placement_id == bindparam("placement_id"),
+    AttendanceRecord.date == bindparam("date"),
+)
 
 
 def _recorded_code(ctx: DialogContext, placement: Placement, code: str) -> str:

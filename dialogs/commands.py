@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from dialogs.engine import Dialog
 
 
@@ -77,7 +79,10 @@ def all_dialogs() -> list[Dialog]:
     ]
 
 
+@functools.cache
 def _index() -> dict[str, Dialog]:
+    """Each command word and dialog name, to its dialog: built once (a dialog keeps nothing of
+    its own between turns; every turn looks its dialog up here)."""
     index: dict[str, Dialog] = {}
     for dialog in all_dialogs():
         index[dialog.name] = dialog

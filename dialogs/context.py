@@ -64,36 +64,51 @@ class DialogContext:
 
 
 class Answers:
-    """The answers given so far, stored as JSON; typed getters turn them back into values."""
+    """The answers given so far, stored as JSON; typed getters turn them back into values.
+    Each field looked for while it has no answer is noted in `looked_for` (see
+    `dialogs.engine.Walk`: a step that looks ahead to a later answer)."""
 
     def __init__(self, data: dict[str, Any] | None = None) -> None:
         self.data: dict[str, Any] = dict(data or {})
+        self.looked_for: set[str] = set()
+
+    def _value(self, field: str) -> Any:
+        if field not in self.data:
+            self.looked_for.add(field)
+            return None
+        return self.data[field]
 
     def __contains__(self, field: str) -> bool:
-        return field in self.data
+        if field in self.data:
+            return True
+        self.looked_for.add(field)
+        return False
 
     def get(self, field: str, default: Any = None) -> Any:
-        return self.data.get(field, default)
+        if field in self.data:
+            return self.data[field]
+        self.looked_for.add(field)
+        return default
 
     def text(self, field: str) -> str | None:
-        value = self.data.get(field)
+        value = self._value(field)
         return None if value is None else str(value)
 
     def number(self, field: str) -> int | None:
-        value = self.data.get(field)
+        value = self._value(field)
         return None if value in (None, "") else int(value)
 
     def date(self, field: str) -> dt.date | None:
-        value = self.data.get(field)
+        value = self._value(field)
         return dt.date.fromisoformat(value) if value else None
 
     def time(self, field: str) -> dt.time | None:
-        value = self.data.get(field)
+        value = self._value(field)
         return dt.time.fromisoformat(value) if value else None
 
     def flag(self, field: str) -> bool:
-        return bool(self.data.get(field))
+        return bool(self._value(field))
 
     def many(self, field: str) -> list[str]:
-        value = self.data.get(field)
+        value = self._value(field)
         return list(value) if value else []

@@ -168,9 +168,45 @@ async def current_step(
     dialog: Dialog, ctx: DialogContext, answers: Answers
 ) -> tuple[Step | None, list[str]]:
     """The first unanswered step (None when all are answered) and the fields reached so far."""
-    reached: list[str] = []
-    async for step in dialog.steps(ctx, answers):
-        if step.field not in answers:
-            return step, reached
-        reached.append(step.field)
-    return None, reached
+    walk = Walk(dialog, ctx, answers)
+    return await walk.first_unanswered(), walk.reached
+
+
+class Walk:
+    """A walk through a dialog's steps to the first unanswered one, which can go on from there
+    once that step is answered (`answered`) instead of replaying the steps from the start.
+
+    Going on is the same as replaying only if nothing the steps did before that step depended
+    on its answer: the answers record every field a step looked for while it had no answer
+    (`Answers.looked_for`), and a step that looked for the one just answered (a look-ahead)
+    makes the walk start again. So steps read the answers through `Answers`' methods only."""
+
+    def __init__(self, dialog: Dialog, ctx: DialogContext, answers: Answers) -> None:
+        self.dialog = dialog
+        self.ctx = ctx
+        self.answers = answers
+        self.reached: list[str] = []
+        self._steps = dialog.steps(ctx, answers)
+        answers.looked_for.clear()
+
+    async def first_unanswered(self) -> Step | None:
+        """The next step without an answer (None when every step has one)."""
+        async for step in self._steps:
+            if step.field not in self.answers.data:  # not `in answers`: not a look-ahead
+                return step
+            self.reached.append(step.field)
+        return None
+
+    async def answered(self, step: Step) -> Step | None:
+        """`step` (the one `first_unanswered` gave) has its answer in the answers now: the next
+        step without one, going on from `step` when no step looked ahead to its answer."""
+        if step.field in self.answers.looked_for:
+            close = getattr(self._steps, "aclose", None)  # an async generator's, as a rule
+            if close is not None:
+                await close()
+            self.reached = []
+            self._steps = self.dialog.steps(self.ctx, self.answers)
+            self.answers.looked_for.clear()
+        else:
+            self.reached.append(step.field)
+        return await self.first_unanswered()

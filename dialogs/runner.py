@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_
 from dialogs import wording
 from dialogs.commands import find_dialog, split_command
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step, current_step, parse_answer, to_json
+from dialogs.engine import Dialog, Step, Walk, current_step, parse_answer, to_json
 from dialogs.notices import unread_replies
 from dialogs.parsing import AnswerError, NothingToDo
 from dialogs.prompts import ErrorReply, Message, Prompt, Reply
@@ -69,8 +69,12 @@ def _prompt(dialog: Dialog, state: State, step: Step) -> Prompt:
         optional=step.optional,
         default=step.default,
         date_sense=step.sense.value if step.sense else None,
-        prompt_id=f"{state.id}.{state.version}.{step.field}",
+        prompt_id=_prompt_id(state, step),
     )
+
+
+def _prompt_id(state: State, step: Step) -> str:
+    return f"{state.id}.{state.version}.{step.field}"
 
 
 class _Savepoint:
@@ -332,11 +336,12 @@ class DialogRunner:
         if word in CANCEL_WORDS and not stale:  # before anything else: a way out always works
             await dialog_states.remove(ctx.session, state)
             return [Message(text=wording.CANCELLED.format(title=dialog.title))]
-        step, reached = await current_step(dialog, ctx, answers)
+        walk = Walk(dialog, ctx, answers)
+        step = await walk.first_unanswered()
         if step is None:  # every answer is in but saving failed last time: try again
             await savepoint.begin()
-            return await self._finish(ctx, dialog, state, answers, reached)
-        current_id = _prompt(dialog, state, step).prompt_id
+            return await self._finish(ctx, dialog, state, answers, walk.reached)
+        current_id = _prompt_id(state, step)
         if incoming.prompt_id and incoming.prompt_id != current_id:
             return [Message(text=wording.ALREADY_ANSWERED), _prompt(dialog, state, step)]
         if word in BACK_WORDS:
@@ -354,11 +359,12 @@ class DialogRunner:
         answers.data[step.field] = to_json(value)
         history = [*state.history, step.field]
         # The next question first, then the answer saved: the UPDATE is then the turn's only
-        # change, and needs no savepoint (a refusal on the way has written nothing).
-        following, reached = await current_step(dialog, ctx, answers)
+        # change, and needs no savepoint (a refusal on the way has written nothing). The walk
+        # goes on from the question answered (no replay of the steps before it).
+        following = await walk.answered(step)
         if following is None:
             await savepoint.begin()
-            return await self._finish(ctx, dialog, state, answers, reached)
+            return await self._finish(ctx, dialog, state, answers, walk.reached)
         await self._save(ctx.session, state, answers, history)
         return [*following.notes, _prompt(dialog, state, following)]
 

@@ -38,6 +38,15 @@ def one_of(session: AsyncSession, column: Column, values: list[Any]) -> ColumnEl
     return column.in_(values)
 
 
+def listed(column: Column, name: str, *, postgresql: bool) -> ColumnElement[bool]:
+    """`column IN :name` for a statement built once, the values (at most `chunk_size`) given
+    when it runs (`{name: [...]}`): on PostgreSQL one array parameter, elsewhere an expanding
+    IN. A statement built with `one_of` is built anew on every call; this one only once."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
 def among(
     session: AsyncSession, column: Column, values: Iterable[Any]
 ) -> Iterator[ColumnElement[bool]]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Organisation, TermBreakRecord
 from storage.rules.calendar import SchoolCalendar, TermBreak
 from storage.services.audit import Change, audit_created
-from storage.services.chunks import among
+from storage.services.chunks import chunk_size, chunks, listed
 
 # Breaks that ended this long ago no longer matter to the scheduler (the longest look-back is
 # the digest's four weeks of attendance).
@@ -65,30 +65,48 @@ async def list_breaks(
     return list(await session.scalars(query))
 
 
+def _calendar_reads(*, postgresql: bool) -> tuple[Executable, Executable]:
+    """The two reads of `calendars_for`: organisations' local authorities, and the breaks of a
+    list of organisations since a day."""
+    local_authorities = select(Organisation.id, Organisation.la_id).where(
+        listed(Organisation.id, "ids", postgresql=postgresql)
+    )
+    breaks = select(
+        TermBreakRecord.organisation_id,
+        TermBreakRecord.name,
+        TermBreakRecord.first_day,
+        TermBreakRecord.last_day,
+    ).where(
+        listed(TermBreakRecord.organisation_id, "ids", postgresql=postgresql),
+        TermBreakRecord.last_day >= bindparam("since"),
+    )
+    return local_authorities, breaks
+
+
+# Built once (a dialog asking for a day reads a calendar on every turn; building the
+# statement cost more than running it), by whether the database is PostgreSQL.
+_CALENDAR_READS = {
+    postgresql: _calendar_reads(postgresql=postgresql) for postgresql in (True, False)
+}
+
+
 async def calendars_for(
     session: AsyncSession, organisation_ids: Iterable[int], *, today: dt.date
 ) -> dict[int, SchoolCalendar]:
     """The school-day calendar of each organisation: its breaks and its LA's (recent and
     future ones only)."""
     ids = sorted(set(organisation_ids))
+    local_authorities, breaks = _CALENDAR_READS[session.get_bind().dialect.name == "postgresql"]
+    size = chunk_size(session)  # a national pass asks for thousands
     la_of: dict[int, int | None] = {}
-    for chosen in among(session, Organisation.id, ids):  # a national pass asks for thousands
-        rows = await session.execute(select(Organisation.id, Organisation.la_id).where(chosen))
+    for chunk in chunks(ids, size):
+        rows = await session.execute(local_authorities, {"ids": chunk})
         la_of.update({org_id: la_id for org_id, la_id in rows})
     wanted = set(ids) | {la for la in la_of.values() if la is not None}
     by_org: dict[int, list[TermBreak]] = {}
-    for chosen in among(session, TermBreakRecord.organisation_id, wanted):
-        found = await session.execute(
-            select(
-                TermBreakRecord.organisation_id,
-                TermBreakRecord.name,
-                TermBreakRecord.first_day,
-                TermBreakRecord.last_day,
-            ).where(
-                chosen,
-                TermBreakRecord.last_day >= today - CALENDAR_LOOKBACK,
-            )
-        )
+    since = today - CALENDAR_LOOKBACK
+    for chunk in chunks(wanted, size):
+        found = await session.execute(breaks, {"ids": chunk, "since": since})
         for org_id, name, first_day, last_day in found:
             by_org.setdefault(org_id, []).append(
                 TermBreak(name=name, first_day=first_day, last_day=last_day)
@@ -96,8 +114,8 @@ async def calendars_for(
     calendars: dict[int, SchoolCalendar] = {}
     for org_id in ids:
         la_id = la_of.get(org_id)
-        breaks = by_org.get(org_id, []) + (by_org.get(la_id, []) if la_id else [])
-        calendars[org_id] = SchoolCalendar(tuple(sorted(breaks, key=lambda b: b.first_day)))
+        breaks_here = by_org.get(org_id, []) + (by_org.get(la_id, []) if la_id else [])
+        calendars[org_id] = SchoolCalendar(tuple(sorted(breaks_here, key=lambda b: b.first_day)))
     return calendars
 
 

@@ -35,6 +35,17 @@ def register(slack: SlackChannel) -> None:
     slack.app.action(re.compile(r"^prompt_"))(on_prompt_action)
 
 
+def _dict(value: object) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one (a malformed click is answered, not
+    an error)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _label(value: object) -> str:
+    """The text of a Slack text object (`{"type": "plain_text", "text": ...}`), or ""."""
+    return str(_dict(value).get("text", ""))
+
+
 def _picked_values(body: dict[str, Any], block_id: str) -> tuple[list[str], list[str]]:
     """Values and labels ticked in a question's checkboxes (from the message state)."""
     values = (body.get("state") or {}).get("values") or {}
@@ -48,14 +59,14 @@ def read_answer(body: dict[str, Any]) -> tuple[Incoming, str]:
     action: dict[str, Any] = body["actions"][0]
     action_id = str(action.get("action_id", ""))
     prompt_id = str(action.get("block_id", "")).removesuffix(blocks.MORE_SUFFIX)
-    label = str((action.get("text") or {}).get("text", ""))
+    label = _label(action.get("text"))
     if action_id.startswith(blocks.WORD):
         return Incoming(text=str(action.get("value", "")), prompt_id=prompt_id), label
     if action_id.startswith(blocks.CHOICE):
         return Incoming(value=str(action.get("value", "")), prompt_id=prompt_id), label
     if action_id == blocks.SELECT:
-        option = action.get("selected_option") or {}
-        shown = str((option.get("text") or {}).get("text", ""))
+        option = _dict(action.get("selected_option"))
+        shown = _label(option.get("text"))
         return Incoming(value=str(option.get("value", "")), prompt_id=prompt_id), shown
     if action_id == blocks.DATE:
         picked = str(action.get("selected_date") or "")

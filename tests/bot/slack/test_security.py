@@ -7,6 +7,8 @@ import time
 
 from sqlalchemy import func, select
 
+from bot.channels.slack import blocks
+from bot.channels.slack.actions import read_answer
 from dialogs import wording
 from storage.models import AttendanceRecord, ChatChannel, DialogState, Person
 from tests.support.factories import build_world, place
@@ -178,3 +180,15 @@ async def test_typed_text_is_escaped_and_never_pings(db, clock, workspace) -> No
         record = await session.scalar(select(AttendanceRecord))
         assert record is not None
         assert record.reason == "<!channel> Mum said & <@U999> knows <3"
+
+
+def test_a_click_whose_labels_are_not_text_objects_is_read_not_an_error() -> None:
+    """Found by tests/properties/test_slack_input.py: a select whose option's `text` was a list
+    (or whose option was not an object) made the turn fail with an error logged."""
+    for option in ({"value": "I", "text": ["I"]}, ["I"], None):
+        action = {"action_id": blocks.SELECT, "block_id": "1.2.code", "selected_option": option}
+        incoming, shown = read_answer({"actions": [action]})
+        assert incoming.prompt_id == "1.2.code" and shown == ""
+        assert incoming.value == ("I" if isinstance(option, dict) else "")
+    button = {"action_id": blocks.CHOICE, "block_id": "1.2.code", "value": "I", "text": [1]}
+    assert read_answer({"actions": [button]})[1] == ""

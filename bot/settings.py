@@ -91,6 +91,15 @@ class Settings(BaseSettings):
         default=True, description="Run the scheduler in the background of `apbot serve`."
     )
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
+    reminder_sweep_parts: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description=(
+            "Parts (sets of LAs) the day's reminders are swept in on PostgreSQL, so that "
+            "several workers share the 08:30 sweep; the same on every instance. SQLite: 1."
+        ),
+    )
     durable_inbound: bool = Field(
         default=True,
         description=(

@@ -96,8 +96,9 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         description=(
-            "Parts (sets of LAs) the day's reminders are swept in on PostgreSQL, so that "
-            "several workers share the 08:30 sweep; the same on every instance. SQLite: 1."
+            "Parts (sets of LAs) the day's reminders are swept in on PostgreSQL, so that the "
+            "instances running the scheduler share the 08:30 sweep; the same on every "
+            "instance. SQLite: 1."
         ),
     )
     durable_inbound: bool = Field(

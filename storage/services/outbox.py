@@ -105,19 +105,10 @@ async def _copy_many(session: AsyncSession, messages: Sequence[MessageToQueue]) 
     (whichever instance or message comes first). About a third less of PostgreSQL's time than
     the same rows as multi-row INSERTs (at national scale, 24,000 rows: 1.0 s against 1.5 s),
     which PostgreSQL parses and binds eleven parameters a row for. The values go through the
-    columns' own types (encryption, UTC), as an INSERT's would."""
+    columns' own types (encryption, UTC), as an INSERT's would, a page at a time."""
     table = OutboxMessage.__table__
     dialect = session.get_bind().dialect
     processors = [table.c[name].type.bind_processor(dialect) for name in COLUMNS]
-    records = []
-    for message in messages:
-        values = message.values()
-        records.append(
-            tuple(
-                process(values[name]) if process else values[name]
-                for name, process in zip(COLUMNS, processors, strict=True)
-            )
-        )
     columns = ", ".join(COLUMNS)
     await session.execute(
         text(
@@ -126,9 +117,19 @@ async def _copy_many(session: AsyncSession, messages: Sequence[MessageToQueue]) 
         )
     )
     raw = await (await session.connection()).get_raw_connection()
-    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        "outbox_incoming", records=records, columns=COLUMNS
-    )
+    for start in range(0, len(messages), INSERT_PAGE):  # a page's encrypted rows at a time
+        records = []
+        for message in messages[start : start + INSERT_PAGE]:
+            values = message.values()
+            records.append(
+                tuple(
+                    process(values[name]) if process else values[name]
+                    for name, process in zip(COLUMNS, processors, strict=True)
+                )
+            )
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            "outbox_incoming", records=records, columns=COLUMNS
+        )
     inserted = await session.execute(
         text(
             f"INSERT INTO outbox ({columns}) SELECT {columns} FROM outbox_incoming"

@@ -17,10 +17,10 @@ register deadlines) and 09:46 it runs a pass and times it; then sends the nudges
 slowest queries of the 09:45 pass and of the digests, with the indexes they use.
 
 With `--sweepers N`, the 08:30 pass is run by N processes at once instead (each its own
-engine and instance, as N `apbot worker`s on PostgreSQL; the day's reminders in
-REMINDER_SWEEP_PARTS parts, shared between them): its wall time is from the first one's start
-to the last one's finish, its CPU the sum of theirs (each is started and connected first, then
-all are told to go).
+engine and instance, as N instances running the scheduler on PostgreSQL; the day's
+reminders in `SHARED_PARTS` (4) parts, shared between them): its wall time is from the
+first one's start to the last one's finish, its CPU the sum of theirs (each is started and
+connected first, then all are told to go).
 
 Targets: a scheduler pass under 2 s; all the digests under 60 s; peak memory under 300 MB.
 The script prints whether each was met; it never fails on slowness. Beside each time it prints

@@ -41,9 +41,10 @@ from storage.services.nudges import not_yet_queued, queue_nudges
 
 # Any fixed number: the advisory locks of the sweep's parts are (SWEEP_LOCK, day * 1000 + part).
 SWEEP_LOCK = 1717
-# Parts a day's sweep is split into where several instances share it (PostgreSQL), unless
-# configured otherwise (REMINDER_SWEEP_PARTS). Each part costs PostgreSQL a few fixed scans
-# (about 0.25 s at national scale), so a few more parts than workers, not one per LA.
+# Parts a day's sweep is split into where several instances are to share it (PostgreSQL,
+# REMINDER_SWEEP_PARTS; the default is 1, the whole day by one instance). Each part costs
+# PostgreSQL a few fixed scans (about 0.25 s at national scale), so a few more parts than
+# instances, not one per LA.
 SHARED_PARTS = 4
 
 

@@ -16,6 +16,12 @@ only counts; at 08:30 (the day's reminders, gathered once a day), 08:31, 09:45 (
 register deadlines) and 09:46 it runs a pass and times it; then sends the nudges. It prints EXPLAIN ANALYZE of the
 slowest queries of the 09:45 pass and of the digests, with the indexes they use.
 
+With `--sweepers N`, the 08:30 pass is run by N processes at once instead (each its own
+engine and instance, as N instances running the scheduler on PostgreSQL; the day's
+reminders in `SHARED_PARTS` (4) parts, shared between them): its wall time is from the
+first one's start to the last one's finish, its CPU the sum of theirs (each is started and
+connected first, then all are told to go).
+
 Targets: a scheduler pass under 2 s; all the digests under 60 s; peak memory under 300 MB.
 The script prints whether each was met; it never fails on slowness. Beside each time it prints
 the CPU time the bot's process spent (on a shared machine the wall time also counts waiting
@@ -51,6 +57,7 @@ from storage.db import create_engine, normalise_url, session_factory
 from storage.migrate import upgrade
 from storage.services.digest_queue import queue_digests
 from storage.services.nudge_facts import gather_facts
+from storage.services.reminder_sweeps import SHARED_PARTS
 
 SIZES = {"small": 0.1, "full": 1.0}
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -154,7 +161,52 @@ async def _explain(engine: Any, entries: list[dict[str, Any]]) -> list[dict[str,
     return plans
 
 
-async def measure(url: str) -> dict[str, Any]:
+async def sweeper(url: str, at: str, instance: str) -> None:
+    """One of `--sweepers` processes: connect, say "ready", wait for "go" on stdin, run one
+    scheduler pass at `at`, print when it started and finished and its CPU, as JSON."""
+    crypto.configure([BENCH_KEY])
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    clock = FixedClock(dt.datetime.fromisoformat(at))
+    scheduler = Scheduler(session_factory(engine), clock, [CountingDeliverer()],
+                          instance=instance, sweep_parts=SHARED_PARTS)  # fmt: skip
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started, cpu = time.time(), time.process_time()
+    report = await scheduler.evaluate()
+    finished, cpu = time.time(), time.process_time() - cpu
+    await engine.dispose()
+    print(
+        json.dumps({"started": started, "finished": finished, "cpu": cpu, "nudges": report.nudges})
+    )
+
+
+def run_sweepers(url: str, at: dt.datetime, n: int) -> dict[str, Any]:
+    """A pass at `at` by `n` sweeper processes at once: wall (first start to last finish), CPU
+    (all of theirs) and the nudges they queued."""
+    command = [sys.executable, "-m", "benchmarks.national_scale", "--sweeper", url, at.isoformat()]
+    children = [
+        subprocess.Popen([*command, f"sweeper-{k}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for k in range(n)
+    ]  # fmt: skip
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    done = [json.loads(child.communicate()[0].strip().splitlines()[-1]) for child in children]
+    if any(child.returncode for child in children):
+        raise SystemExit("a sweeper failed")
+    return {
+        "wall": max(d["finished"] for d in done) - min(d["started"] for d in done),
+        "cpu": sum(d["cpu"] for d in done),
+        "nudges": sum(d["nudges"] for d in done),
+    }
+
+
+async def measure(url: str, sweepers: int = 0) -> dict[str, Any]:
     """The child: every figure, as a dict."""
     crypto.configure([BENCH_KEY])
     engine = create_engine(url)
@@ -164,8 +216,9 @@ async def measure(url: str) -> dict[str, Any]:
     at = dt.datetime.combine(TODAY, dt.time(8, 0), tzinfo=LONDON)
     clock = FixedClock(at)
     channel = CountingDeliverer()
-    scheduler = Scheduler(sessions, clock, [channel], instance="bench")
-    out: dict[str, Any] = {}
+    scheduler = Scheduler(sessions, clock, [channel], instance="bench",
+                          sweep_parts=SHARED_PARTS if sweepers else 1)  # fmt: skip
+    out: dict[str, Any] = {"sweepers": sweepers}
 
     # The day before, as the bot would have run it (untimed): Monday's reminders, sent, so
     # today's once-per-date reminders are only the new ones.
@@ -187,6 +240,12 @@ async def measure(url: str) -> dict[str, Any]:
     nudges = 0
     for label, (hour, minute) in (("0830", (8, 30)), ("0831", (8, 31)), ("0945", (9, 45)), ("0946", (9, 46))):  # fmt: skip
         clock.set(dt.datetime.combine(TODAY, dt.time(hour, minute), tzinfo=LONDON))
+        if label == "0830" and sweepers:
+            shared = run_sweepers(url, clock.now(), sweepers)
+            out["pass_0830_s"], out["pass_0830_s_cpu"] = shared["wall"], shared["cpu"]
+            out["pass_0830_nudges"] = shared["nudges"]
+            nudges += shared["nudges"]
+            continue
         statements.label = label
         passed = await _timed(scheduler.evaluate, out, f"pass_{label}_s")
         statements.label = None
@@ -232,7 +291,7 @@ async def _fill(url: str, scale: Scale) -> dict[str, int]:
         await connection.close()
 
 
-def run_size(server: str, fraction: float) -> dict[str, Any]:
+def run_size(server: str, fraction: float, sweepers: int = 0) -> dict[str, Any]:
     """Create, migrate and fill a scratch database at this fraction of England, measure it in
     a child process, drop it."""
     name = f"apsg_bench_national_{uuid.uuid4().hex[:8]}"
@@ -247,7 +306,8 @@ def run_size(server: str, fraction: float) -> dict[str, Any]:
               f"{counts['checklist_items']:,} checks, {counts['contacts']:,} contacts, "
               f"{counts['qa_visits']:,} QA visits: generated in {generated:.0f} s; measuring...", flush=True)  # fmt: skip
         child = subprocess.run(
-            [sys.executable, "-m", "benchmarks.national_scale", "--child", url],
+            [sys.executable, "-m", "benchmarks.national_scale", "--child", url,
+             "--sweepers", str(sweepers)],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if child.returncode != 0:
@@ -265,7 +325,7 @@ ROWS: list[tuple[str, str, float | None, str]] = [
     # label, key, target, unit
     ("all digests built and queued (08:00)", "digests_s", DIGESTS_TARGET_S, "s"),
     ("scheduler pass 08:00 (digests queued)", "pass_0800_s", PASS_TARGET_S, "s"),
-    ("scheduler pass 08:30 (day's reminders)", "pass_0830_s", PASS_TARGET_S, "s"),
+    ("scheduler pass 08:30 (day's reminders)*", "pass_0830_s", PASS_TARGET_S, "s"),
     ("scheduler pass 08:31 (nothing new)", "pass_0831_s", PASS_TARGET_S, "s"),
     ("scheduler pass 09:45 (after deadlines)", "pass_0945_s", PASS_TARGET_S, "s"),
     ("scheduler pass 09:46 (nothing new)", "pass_0946_s", PASS_TARGET_S, "s"),
@@ -301,6 +361,9 @@ def report(size: str, big: dict[str, Any], small: dict[str, Any], show_plans: bo
         print(f"{label:44} {a:>10,} {b:>10,} {(f'{a / b:.1f}x' if b else '-'):>7}")
     print(f"{'messages sent (digests + nudges)':44} {big['digests_sent'] + big['nudges_sent']:>10,} "
           f"{small['digests_sent'] + small['nudges_sent']:>10,}")  # fmt: skip
+    sweepers = big.get("sweepers") or 0
+    print(f"* by {sweepers} processes at once, first start to last finish; CPU: all of theirs"
+          if sweepers else "* in the measured process")  # fmt: skip
     print("\nQuery plans at N (slowest SELECTs of the 09:45 pass, of the digests, of sending):")
     for plan in big["plans"]:
         seq = [t for t in plan["seq_scans"] if t in BIG_TABLES]
@@ -318,17 +381,25 @@ def main() -> None:
         "--postgres", default=DEFAULT_URL, help="a server to create scratch databases on"
     )
     parser.add_argument("--plans", action="store_true", help="print the whole query plans")
+    parser.add_argument(
+        "--sweepers", type=int, default=0,
+        help="run the 08:30 pass by this many processes at once (0: in the measured process)",
+    )  # fmt: skip
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--sweeper", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sweeper:
+        asyncio.run(sweeper(*args.sweeper))
+        return
     if args.child:
-        print(json.dumps(asyncio.run(measure(args.child)), default=str))
+        print(json.dumps(asyncio.run(measure(args.child, args.sweepers)), default=str))
         return
     fraction = SIZES[args.size]
     print(
         f"National scale ({args.size}): England at {fraction:g}, and a tenth of that.", flush=True
     )
-    big = run_size(args.postgres, fraction)
-    small = run_size(args.postgres, fraction / 10)
+    big = run_size(args.postgres, fraction, args.sweepers)
+    small = run_size(args.postgres, fraction / 10, args.sweepers)
     report(args.size, big, small, args.plans)
 
 

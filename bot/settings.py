@@ -91,6 +91,16 @@ class Settings(BaseSettings):
         default=True, description="Run the scheduler in the background of `apbot serve`."
     )
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
+    reminder_sweep_parts: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description=(
+            "PostgreSQL: the parts (sets of LAs) the day's reminders are swept in, shared by "
+            "the instances running the scheduler (the same on every instance; 1: the whole "
+            "day by one instance). Worth 4 or so only with CPUs to spare. SQLite: always 1."
+        ),
+    )
     durable_inbound: bool = Field(
         default=True,
         description=(

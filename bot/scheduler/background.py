@@ -14,6 +14,7 @@ from bot.delivery import Deliverer
 from bot.runtime import Runtime
 from bot.scheduler.log_delivery import LogDeliverer
 from bot.scheduler.scheduler import Scheduler
+from storage.db import is_sqlite, normalise_url
 from storage.files import ExportSweep
 from storage.rules.nudges import NudgeTimes
 
@@ -57,6 +58,10 @@ def scheduler_for(runtime: Runtime, deliverers: list[Deliverer]) -> Scheduler:
         instance=instance_name(runtime),
         exports=export_sweep(runtime),
         audit_check=settings.audit_check_time,
+        # Several workers share PostgreSQL, and the day's reminders with it; SQLite has one.
+        sweep_parts=(
+            1 if is_sqlite(normalise_url(settings.database_url)) else settings.reminder_sweep_parts
+        ),
     )
 
 

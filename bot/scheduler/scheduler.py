@@ -69,12 +69,16 @@ class Scheduler:
         sleep: Sleep = asyncio.sleep,
         exports: ExportSweep | None = None,
         audit_check: dt.time = dt.time(6, 0),
+        sweep_parts: int = 1,
     ) -> None:
         self.sessions = sessions
         self.exports = exports
         self.clock = clock
         self.times = times or NudgeTimes()
         self.audit_check = audit_check
+        # The day's reminders in this many parts, shared with the other instances (the same
+        # number on every instance): see `storage.services.reminder_sweeps`.
+        self.sweep_parts = sweep_parts
         self.instance = instance or f"bot-{secrets.token_hex(4)}"
         self.worker = OutboxWorker(sessions, clock, deliverers, instance=self.instance, sleep=sleep)
 
@@ -90,7 +94,7 @@ class Scheduler:
             named = await name_fresh(session, facts, fresh)
             report.nudges = await queue_nudges(session, named, looked_up=True)
         report.nudges += await queue_day_reminders(
-            self.sessions, now, self.times, instance=self.instance
+            self.sessions, now, self.times, instance=self.instance, parts=self.sweep_parts
         )
         report.digests = await queue_digests(self.sessions, now, self.times.digest)
         try:

@@ -43,13 +43,18 @@ class NudgeSnooze(Base):
 
 
 class ReminderSweep(Base):
-    """A school day whose reminders (overdue checks, QA visits, contact, reviews and ends) have
-    been queued, by which instance and how many. Written in the same transaction as those
-    reminders: a sweep that failed or died half-way leaves no row, so the next pass does it."""
+    """A part of a school day whose reminders (overdue checks, QA visits, contact, reviews and
+    ends) have been queued, by which instance and how many: the day is swept in parts, each a
+    fixed set of LAs (see `storage.services.reminder_sweeps`). Written in the same transaction
+    as those reminders: a sweep that failed or died half-way leaves no row, so the next pass
+    does it."""
 
     __tablename__ = "reminder_sweeps"
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True, autoincrement=False)
+    part: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False, server_default="0"
+    )
     swept_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     instance: Mapped[str] = mapped_column(String(100))
     queued: Mapped[int] = mapped_column(Integer, default=0)

@@ -101,8 +101,10 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(40), index=True)
-    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    # No index of its own on `kind`, `recipient_id`, `status` or `next_attempt_at`: the two
+    # above answer every look-up (migration 0029), and each index is written on every insert.
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     # A shared channel, when the message goes to a channel rather than a person.
     channel_ref: Mapped[str | None] = mapped_column(String(200))
     placement_id: Mapped[int | None] = mapped_column(ForeignKey("placements.id"), index=True)
@@ -110,14 +112,12 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(EncryptedText)
     # Structured content (a digest's sections) names pupils too: encrypted like the text.
     payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
-    status: Mapped[OutboxStatus] = mapped_column(
-        enum_column(OutboxStatus, "outbox_status"), index=True
-    )
+    status: Mapped[OutboxStatus] = mapped_column(enum_column(OutboxStatus, "outbox_status"))
     due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     # Delivery bookkeeping: when to try next, and which bot instance holds the row until when.
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     # The channel that delivered it (slack, teams, log).

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, lazyload
 
@@ -216,15 +216,24 @@ async def _officers(session: AsyncSession) -> dict[int, list[Person]]:
     return found
 
 
-async def registration_alerts(session: AsyncSession, now: dt.datetime) -> list[Nudge]:
+async def registration_alerts(
+    session: AsyncSession, now: dt.datetime, *, part: tuple[int, int] | None = None
+) -> list[Nudge]:
     """The alert owed to each LA's officers for each unregistered provider that meets a
     registration trigger with the LA's active placements: keyed by provider, trigger and
     officer, so each officer hears of each once (ended placements count for nothing).
 
     One query reads what the rule needs of the active placements at unregistered providers
     (the LA whose officers see each, as `placements_query` gives them: the LA itself or its
-    schools), for every LA at once: no placement loaded, no pupil's name decrypted."""
+    schools), for every LA at once: no placement loaded, no pupil's name decrypted. Only the
+    LAs of a `part` (n, parts) of the day's sweep, if given: those whose id is n modulo parts."""
     officers_by_la = await _officers(session)
+    if part is not None:
+        officers_by_la = {
+            la_id: officers
+            for la_id, officers in officers_by_la.items()
+            if la_id % part[1] == part[0]
+        }
     if not officers_by_la:
         return []
     commissioner, provider, la = aliased(Organisation), aliased(Organisation), aliased(Organisation)
@@ -246,6 +255,7 @@ async def registration_alerts(session: AsyncSession, now: dt.datetime) -> list[N
             Placement.status == PlacementStatus.active,
             provider.registration_status == RegistrationStatus.unregistered,
             la.kind == OrgKind.local_authority,
+            true() if part is None else la.id % part[1] == part[0],
         )
     )
     pupils: dict[int, dict[int, list[PupilThere]]] = {}

@@ -17,11 +17,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
-from sqlalchemy import CompoundSelect, Select, and_, exists, false, func, or_, select, union
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    SQLColumnExpression,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.util import find_tables
 
 from storage.models import (
     AttendanceRecord,
@@ -66,6 +84,8 @@ from storage.services.terms import calendars_for
 from storage.wording import nudges as nudge_wording
 
 ACTIVE = Placement.status == PlacementStatus.active
+# A test on a commissioner column: is it one of a part's (see `among_commissioners`).
+Scope = Callable[[SQLColumnExpression[int]], ColumnElement[bool]]
 
 
 # The pupil's name in the facts the rules first run over: a mark no name or typed text holds.
@@ -163,12 +183,18 @@ def not_reported(today: dt.date) -> Select[int]:
 
 
 def candidate_ids(
-    today: dt.date, *, reminders_due: bool, register_open: bool, timely: bool = True
+    today: dt.date,
+    *,
+    reminders_due: bool,
+    register_open: bool,
+    timely: bool = True,
+    ours: Scope | None = None,
 ) -> CompoundSelect:
     """Ids of the active placements with something that can be due today, one indexed query
     per kind of thing due (an id may come from several). The day's reminders (checks, QA
     visits, contact, reviews and ends) only once they can be due, the register only in its
-    window, welfare calls and missing education only if `timely`."""
+    window, welfare calls and missing education only if `timely`; only the placements whose
+    commissioner is `ours`, if given (a part of the day's sweep)."""
     soon = today + dt.timedelta(days=SOON_DAYS)
     unexplained = unexplained_absences(today).subquery()
     contact_since = today - dt.timedelta(days=cadence.CONTACT_INTERVAL_DAYS)
@@ -231,7 +257,34 @@ def candidate_ids(
         kinds.append(not_reported(today))
     if not kinds:
         kinds.append(select(Placement.id).where(false()))
+    if ours is not None:
+        kinds = [_within(kind, ours) for kind in kinds]
     return union(*kinds)
+
+
+def _within(kind: Select[int], ours: Scope) -> Select[int]:
+    """A kind of candidate narrowed to the placements whose commissioner is `ours`: directly
+    when it reads the placements, else through its placement id."""
+    if any(Placement.__table__ in find_tables(f) for f in kind.get_final_froms()):
+        return kind.where(ours(Placement.commissioner_id))
+    column = kind.selected_columns[0]
+    return kind.where(column.in_(select(Placement.id).where(ours(Placement.commissioner_id))))
+
+
+def among_commissioners(
+    session: AsyncSession, commissioners: Collection[int] | None
+) -> Scope | None:
+    """A test that a commissioner column is one of `commissioners` (None: no test). On
+    PostgreSQL one array parameter, however many (the planner then knows how many: a part's
+    thousands of commissioners estimated as a few dozen made it probe every placement's
+    checklist); elsewhere a list."""
+    if commissioners is None:
+        return None
+    ids = sorted(commissioners)
+    if session.get_bind().dialect.name == "postgresql":
+        array = bindparam("commissioners", ids, type_=ARRAY(Integer))
+        return lambda column: column == any_(array)
+    return lambda column: column.in_(ids)
 
 
 def reminders_are_due(now: dt.datetime, times: NudgeTimes) -> bool:
@@ -308,18 +361,23 @@ async def gather_facts(
     *,
     reminders: bool = True,
     timely: bool = True,
+    commissioners: Collection[int] | None = None,
 ) -> Facts:
     """Everything the rules look at, as of `now`, for the candidate placements (pupils'
     names `UNNAMED`: see `name_fresh`). Only what the day's `reminders` need, or
-    only what the `timely` nudges need, if asked (as `due_nudges` takes them)."""
+    only what the `timely` nudges need, if asked (as `due_nudges` takes them); only the
+    placements of these `commissioners`, if given (a part of the day's sweep)."""
     today = london_date(now)
     reminders_due = reminders and reminders_are_due(now, times)
+    scope = among_commissioners(session, commissioners)
     candidates = candidate_ids(
         today,
         reminders_due=reminders_due,
         register_open=timely and await register_is_open(session, now, times),
         timely=timely,
+        ours=scope,
     ).subquery()
+    ours = true() if scope is None else scope(Placement.commissioner_id)
     provider = aliased(Organisation)
     last_contact = (
         select(func.max(Contact.contact_date))
@@ -365,7 +423,7 @@ async def gather_facts(
                 part_time_ends.label("part_time_ends"),
             )
             .join(provider, provider.id == Placement.provider_id)
-            .where(ACTIVE, Placement.id.in_(select(candidates.c.id)))
+            .where(ACTIVE, ours, Placement.id.in_(select(candidates.c.id)))
             .order_by(Placement.id)
         )
     ).all()
@@ -373,7 +431,7 @@ async def gather_facts(
     calendars = await calendars_for(session, org_ids, today=today)
     unexplained: dict[int, set[dt.date]] = {}
     if timely:
-        for placement_id, day in await session.execute(unexplained_absences(today)):
+        for placement_id, day in await session.execute(unexplained_absences(today).where(ours)):
             unexplained.setdefault(placement_id, set()).add(day)
 
     shared: dict[tuple[TermBreak, ...], SchoolCalendar] = {}
@@ -428,6 +486,7 @@ async def gather_facts(
                 ChecklistItem.status == ChecklistStatus.not_done,
                 ChecklistItem.due_date < today,
                 ACTIVE,
+                ours,
             )
         )
         if reminders_due
@@ -442,7 +501,7 @@ async def gather_facts(
                 WelfareCall.created_at,
             )
             .join(Placement, Placement.id == WelfareCall.placement_id)
-            .where(WelfareCall.status == WelfareCallStatus.open, ACTIVE)
+            .where(WelfareCall.status == WelfareCallStatus.open, ACTIVE, ours)
         )
         if timely
         else ()
@@ -456,7 +515,7 @@ async def gather_facts(
                 ConcernReview.raised_at,
             )
             .join(Placement, Placement.id == ConcernReview.placement_id)
-            .where(ConcernReview.decided_at.is_(None), ACTIVE)
+            .where(ConcernReview.decided_at.is_(None), ACTIVE, ours)
         )
         if timely
         else ()

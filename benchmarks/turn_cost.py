@@ -69,7 +69,7 @@ from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.support.database import TEST_NOW, Database
 from tests.support.factories import build_world, place
-from tests.support.slack import BOT_TOKEN, SIGNING_SECRET, Posted, SlackRequests
+from tests.support.slack import Posted, SlackRequests, slack_settings
 from tests.support.teams import Chat, TeamsUser, cards_in, field_of
 
 T = TypeVar("T")
@@ -295,16 +295,6 @@ async def run_path(
         if scratch is not None and postgres is not None:
             await admin_execute(postgres, f"DROP DATABASE {scratch} WITH (FORCE)")
     return Measured(path, backend, reports, cpu)
-
-
-def slack_settings(db: Database, api: FakeSlackApi) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=db.url,
-        slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
-        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
-        slack_api_url=api.api_url,
-    )
 
 
 async def slack_path(

@@ -59,6 +59,19 @@ class Incoming:
         return Incoming(self.text.replace("\x00", ""), value, self.prompt_id)
 
 
+def _another_command(dialog: Dialog, incoming: Incoming) -> list[Reply]:
+    """When what was typed, refused as the answer, is a command (`status`, `absent ...`): how
+    to do that instead. Without it, a person who typed a command in the middle of a dialog
+    reads only that their words are not, say, a date."""
+    if incoming.value is not None:
+        return []
+    typed = " ".join(incoming.text.split())
+    word, _ = split_command(typed)
+    if not word or find_dialog(word) is None:
+        return []
+    return [Message(text=wording.ANOTHER_COMMAND.format(typed=typed[:80], title=dialog.title))]
+
+
 def _prompt(dialog: Dialog, state: State, step: Step) -> Prompt:
     return Prompt(
         dialog=dialog.name,
@@ -353,7 +366,11 @@ class DialogRunner:
         except AnswerError as error:
             problem = str(error)
         if problem:
-            return [ErrorReply(text=problem), _prompt(dialog, state, step)]
+            return [
+                ErrorReply(text=problem),
+                *_another_command(dialog, incoming),
+                _prompt(dialog, state, step),
+            ]
         if step.kind.value == "confirm" and value is False:
             return [Message(text=wording.NOT_CONFIRMED), _prompt(dialog, state, step)]
         answers.data[step.field] = to_json(value)

@@ -28,6 +28,12 @@ NOT_CONFIRMED = (
     "Not saved yet. Type back to change an answer, cancel to stop without saving, or yes to save."
 )
 AT_FIRST_QUESTION = "There's no earlier answer to change: this is the first question."
+# A command typed where a question's answer was expected (and that is not an answer to it).
+ANOTHER_COMMAND = (
+    "'{typed}' starts something else, and you're in the middle of {title}. To do that instead, "
+    "type cancel first (nothing of {title} is saved), then {typed} again. Or answer the "
+    "question below."
+)
 # A blank line in the terminal for a question with no default.
 ANSWER_NEEDED = "This question needs an answer: it has no default to leave blank for."
 NOT_IN_SHARED_CHANNEL = (

@@ -179,3 +179,24 @@ async def test_cancel_or_back_with_nothing_in_progress_says_so(db, clock, word) 
     out = await chat.say(word)
     assert out[-1]["type"] == "message"
     assert out[-1]["text"] == wording.NOTHING_TO_CANCEL
+
+
+async def test_a_command_typed_mid_dialog_says_how_to_do_it_instead(db, clock) -> None:
+    """A teacher half-way through `start` types `status`: it is not an answer, and the reply
+    says how to do that instead (cancel first), not only that it is not a valid answer."""
+    world = await build_world(db, clock)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    asked = prompt(await chat.say("start"))
+    out = await chat.say("status")
+    assert out[0]["type"] == "error"
+    hint = out[1]
+    assert hint["type"] == "message"
+    assert hint["text"] == wording.ANOTHER_COMMAND.format(typed="status", title="start placement")
+    assert prompt(out)["field"] == asked["field"]  # the same question, asked again
+    # An ordinary wrong answer gets no such hint.
+    out = await chat.say("not a pupil anyone knows")
+    assert [r["type"] for r in out] == ["error", "prompt"]
+    # And the way out it names works: cancel, then the command.
+    await chat.say("cancel")
+    out = await chat.say("status")
+    assert out[-1]["type"] == "done" and "placement" in out[-1]["text"]

@@ -21,6 +21,7 @@ from dialogs.prompts import Choice, Done, PromptKind, Reply
 from storage.access import Action, can
 from storage.models import (
     Organisation,
+    Person,
     Placement,
     PlacementChangeKind,
     PlacementStatus,
@@ -37,6 +38,7 @@ from storage.services.placement_changes import (
     current_objectives,
     describe,
 )
+from storage.services.welfare_tasks import open_call_days
 
 Kind = PlacementChangeKind
 
@@ -329,6 +331,16 @@ class ChangePlacementDialog(PlacementDialog):
         if kind in SAFEGUARDING_CHANGES and not can(ctx.person, Action.read_chronology, placement):
             told += ", and your DSL has been told"
         text = f"Changed the {CHANGE_LABELS[kind]} of {placement.reference} ({pupil_label(ctx, placement)}). {told}."
+        if kind == Kind.welfare_calls:
+            days = await open_call_days(ctx.session, placement.id)
+            if days:
+                caller = await _caller(ctx, placement)
+                listed = ", ".join(f"{d:%a %d/%m}" for d in days)
+                text += (
+                    f" The welfare call still open ({listed}) is now {caller}'s to make"
+                    if len(days) == 1
+                    else f" The {len(days)} welfare calls still open ({listed}) are now {caller}'s to make"
+                ) + ", and they have been told."
         if kind == Kind.timetable:
             text += (
                 " It is now full-time."
@@ -349,3 +361,12 @@ class ChangePlacementDialog(PlacementDialog):
                 },
             )
         ]
+
+
+async def _caller(ctx: DialogContext, placement: Placement) -> str:
+    """Who makes the welfare calls now: the named person at the school, or the provider."""
+    if placement.welfare_call_party == WelfareCallParty.school and placement.welfare_call_person_id:
+        person = await ctx.session.get(Person, placement.welfare_call_person_id)
+        if person is not None:
+            return person.name
+    return placement.provider.name

@@ -32,7 +32,6 @@ from storage.models import (
     Placement,
     PlacementStatus,
     RegisterSession,
-    Role,
     WelfareCall,
     WelfareCallParty,
     WelfareCallStatus,
@@ -41,10 +40,11 @@ from storage.rules import codes
 from storage.rules.attendance import no_session_reason
 from storage.rules.calendar import SchoolCalendar
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
-from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+from storage.services.outbox import enqueue, safeguarding_leads
 from storage.services.placements import ensure_loaded
 from storage.services.terms import calendar_for, calendars_for
-from storage.wording import NoticeKind, alerts, provider_notices
+from storage.services.welfare_tasks import give_call
+from storage.wording import NoticeKind, alerts
 from storage.wording.text import sentence
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -243,7 +243,7 @@ async def report_absence(
     for record, was in corrected:
         await _tell_register_corrected(session, change, placement, record, was, why, reporter)
     if call is not None and created_call:
-        await _give_call(session, change, placement, call)
+        await give_call(session, change, placement, call)
     return records
 
 
@@ -370,45 +370,6 @@ async def _alert(
             due_at=change.at,
             text=text,
             payload={"welfare_call_id": call.id if call else None},
-        )
-
-
-async def _give_call(
-    session: AsyncSession, change: Change, placement: Placement, call: WelfareCall
-) -> None:
-    """Tell whoever owes the call: the provider's staff (reference only), or the named person
-    at the school (unless they already heard as a safeguarding lead)."""
-    if call.party == WelfareCallParty.provider:
-        for person in await staff_of(session, placement.provider_id, Role.provider):
-            await enqueue(
-                session,
-                key=f"welfare-call:{call.id}:{person.id}",
-                kind=NoticeKind.welfare_call_task,
-                recipient_id=person.id,
-                placement_id=placement.id,
-                due_at=change.at,
-                text=provider_notices.welfare_call_task(
-                    reference=placement.reference, day=call.absence_date
-                ),
-                payload={"welfare_call_id": call.id},
-            )
-        return
-    leads = {lead.id for lead in await safeguarding_leads(session, placement.commissioner_id)}
-    if call.assigned_to_id is not None and call.assigned_to_id not in leads:
-        await enqueue(
-            session,
-            key=f"welfare-call:{call.id}:{call.assigned_to_id}",
-            kind=NoticeKind.welfare_call_task,
-            recipient_id=call.assigned_to_id,
-            placement_id=placement.id,
-            due_at=change.at,
-            text=alerts.welfare_call_task_school(
-                pupil=placement.pupil.known_as,
-                reference=placement.reference,
-                provider=placement.provider.name,
-                day=call.absence_date,
-            ),
-            payload={"welfare_call_id": call.id},
         )
 
 

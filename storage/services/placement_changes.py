@@ -31,12 +31,15 @@ from storage.models import (
     PlacementStatus,
     Role,
     Site,
+    WelfareCall,
     WelfareCallParty,
+    WelfareCallStatus,
 )
 from storage.rules import fulltime, start_checks
 from storage.services import whereabouts
 from storage.services.audit import Change, audit_created, audit_updated, snapshot
 from storage.services.outbox import enqueue, safeguarding_leads, staff_of
+from storage.services.welfare_tasks import give_call
 from storage.wording import NoticeKind, alerts, provider_notices
 
 MAX_REASON_LENGTH = 1000
@@ -354,9 +357,37 @@ async def _apply(
                 f"Welfare calls by the {placement.welfare_call_party.value}: "
                 f"{placement.welfare_call_arrangements}",
             )
+            await _hand_over_open_calls(session, change, placement)
         case PlacementChangeKind.objectives:
             rows = await set_objectives(session, change, placement, update.objectives)
             placement.objectives = objectives_text(rows)
+
+
+async def _hand_over_open_calls(
+    session: AsyncSession, change: Change, placement: Placement
+) -> None:
+    """Welfare calls still to be made go to whoever makes the calls now: each open call takes
+    the new arrangement (audited) and its new owner is told, as when the absence was reported.
+    A call left with someone no longer responsible is a call nobody makes."""
+    person_id = (
+        placement.welfare_call_person_id
+        if placement.welfare_call_party == WelfareCallParty.school
+        else None
+    )
+    calls = await session.scalars(
+        select(WelfareCall).where(
+            WelfareCall.placement_id == placement.id,
+            WelfareCall.status == WelfareCallStatus.open,
+        )
+    )
+    for call in calls.all():
+        if call.party == placement.welfare_call_party and call.assigned_to_id == person_id:
+            continue
+        before = snapshot(call)
+        call.party = placement.welfare_call_party
+        call.assigned_to_id = person_id
+        await audit_updated(session, change, call, before, placement_id=placement.id)
+        await give_call(session, change, placement, call)
 
 
 async def _item(session: AsyncSession, placement_id: int, key: str) -> ChecklistItem | None:

@@ -20,10 +20,13 @@ from storage.models import (
     PlacementChange,
     PlacementChangeKind,
     PlacementObjective,
+    WelfareCall,
     WelfareCallParty,
+    WelfareCallStatus,
 )
 from storage.services.audit import Change
 from storage.services.placements import end_placement
+from tests.support.answers import report_n
 from tests.support.chat import JsonChat, prompt, texts
 from tests.support.factories import build_world, place
 from tests.support.world import jamie_at_pathways
@@ -257,6 +260,44 @@ async def test_welfare_calls_and_the_deadline_tell_the_dsl(db, clock) -> None:
     assert "welfare calls home are now made by the school" in to_provider[1].text
     for message in to_provider:
         assert "Jamie" not in message.text and "Tess rings" not in message.text
+
+
+async def test_an_open_welfare_call_goes_to_whoever_now_makes_the_calls(db, clock) -> None:
+    # Jamie is absent and Pathways owes the call home; before anyone rings, the school takes
+    # the calls over. The open call must follow, or nobody makes it.
+    world, placement = await jamie_at_pathways(db, clock)
+    await report_n(db, clock, world)
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    await chat.say(f"change {placement.reference}")
+    await chat.say("welfare calls")
+    await chat.say("1")  # the school (us)
+    await chat.say("Tess Teacher")
+    await chat.say("Tess rings home by 10:15.")
+    await chat.say("Pathways' office is closed this week.")
+    done = (await chat.say("yes"))[-1]
+    assert done["type"] == "done"
+    assert "The welfare call still open (Fri 27/11) is now Tess Teacher's to make" in done["text"]
+
+    async with db.sessions() as session:
+        [call] = list(await session.scalars(select(WelfareCall)))
+        audited = list(
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.record_type == "WelfareCall", AuditEntry.action == "updated"
+                )
+            )
+        )
+    assert call.status == WelfareCallStatus.open
+    assert call.party == WelfareCallParty.school and call.assigned_to_id == world.teacher.id
+    assert len(audited) == 1 and audited[0].person_id == world.teacher.id
+    [task] = [m for m in await _told(db, "welfare_call_task") if m.recipient_id == world.teacher.id]
+    assert "Welfare call needed: Jamie" in task.text and placement.reference in task.text
+
+    # Tess now sees the call to log; Pathways' staff no longer do.
+    tess = prompt(await (await JsonChat.as_email(db, clock, world.teacher.email)).say("welfare"))
+    assert tess["field"] == "call" and placement.reference in tess["choices"][0]["label"]
+    provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    assert placement.reference not in " ".join(texts(await provider.say("welfare")))
 
 
 async def test_back_and_cancel_save_nothing(db, clock) -> None:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from sqlalchemy import bindparam, select
 
 from dialogs.common import (
+    a_reason,
     absence_code_choices,
     as_begun,
     date_between,
@@ -238,6 +239,7 @@ class AbsentDialog(PlacementDialog):
                     else ")"
                 ),
                 max_length=1000,
+                validate=a_reason,
             )
         yield Step(
             "confirm",

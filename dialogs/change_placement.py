@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from dialogs import attendance_steps, objective_steps, timetable_steps
-from dialogs.common import date_between, id_of, placement_label, pupil_label
+from dialogs.common import a_reason, date_between, id_of, placement_label, pupil_label
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Step
 from dialogs.parsing import AnswerError, DateSense, uk_date
@@ -122,6 +122,7 @@ class ChangePlacementDialog(PlacementDialog):
             "Why is it changing? (kept with the change, e.g. 'agreed at the review meeting on "
             "27/11')",
             max_length=1000,
+            validate=a_reason,
         )
         yield Step(
             "confirm", PromptKind.confirm, await self._summary(ctx, answers, placement, kind)

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 from dialogs.common import (
+    a_reason,
     date_between,
     placements_for,
     pupil_label,
@@ -120,7 +121,12 @@ class CheckDialog(PlacementDialog):
                 optional=True,
             )
         elif outcome == NOT_APPLICABLE:
-            yield Step("reason", PromptKind.text, "Why doesn't it apply to this placement?")
+            yield Step(
+                "reason",
+                PromptKind.text,
+                "Why doesn't it apply to this placement?",
+                validate=a_reason,
+            )
         else:
             yield Step(
                 "due_date",
@@ -141,6 +147,7 @@ class CheckDialog(PlacementDialog):
                     "Why is the Letter of Assurance late, and what are you doing about it? "
                     "(kept in the audit log)",
                     max_length=1000,
+                    validate=a_reason,
                 )
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:

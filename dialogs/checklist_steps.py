@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
+from dialogs.common import a_reason
 from dialogs.context import Answers
 from dialogs.engine import Step
 from dialogs.parsing import DateSense, uk_date
@@ -83,7 +84,12 @@ async def steps(
                 validate=lambda due: start_checks.due_date_problem(due, today=today),
             )
         elif status == NOT_APPLICABLE:
-            yield Step(_field(item.key, "reason"), PromptKind.text, "Why doesn't it apply?")
+            yield Step(
+                _field(item.key, "reason"),
+                PromptKind.text,
+                "Why doesn't it apply?",
+                validate=a_reason,
+            )
         elif status == DONE and item.key in ASK_EVIDENCE:
             yield Step(
                 _field(item.key, "evidence"), PromptKind.text, ASK_EVIDENCE[item.key], optional=True

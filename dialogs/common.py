@@ -122,6 +122,41 @@ def date_between(
     return check
 
 
+# Words that answer a yes/no question, not "why": typed where a reason is asked (often by
+# someone who took the question for the confirmation), they would be kept as the reason.
+NOT_A_REASON = frozenset(
+    {
+        "y",
+        "yes",
+        "yeah",
+        "yep",
+        "n",
+        "no",
+        "nope",
+        "ok",
+        "okay",
+        "sure",
+        "done",
+        "confirm",
+        "n/a",
+        "na",
+        "none",
+        "-",
+        "?",
+    }
+)
+
+
+def a_reason(value: str) -> str | None:
+    """A "why" question's check: a reason in words, not a bare yes, no or ok."""
+    if value.strip().strip(".!").lower() in NOT_A_REASON:
+        return (
+            f"'{value.strip()}' doesn't say why. Please give the reason in a few words "
+            "(it is kept with the record), or type back or cancel."
+        )
+    return None
+
+
 def absence_code_choices(ctx: DialogContext, placement: Placement) -> list[Choice]:
     """Every absence code; one only the school may set is offered to others as a proposal."""
     return [

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from dialogs.absence import already_reported, no_session_check
 from dialogs.common import (
+    a_reason,
     absence_code_choices,
     date_between,
     pupil_label,
@@ -130,6 +131,7 @@ class ExplainDialog(PlacementDialog):
             PromptKind.text,
             "Why? What did you find out, and from whom? (kept in the mark's history)",
             max_length=1000,
+            validate=a_reason,
         )
         date, code, sessions = groups[answers.text("absence") or ""]
         new = answers.text("code") or ""

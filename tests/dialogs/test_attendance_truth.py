@@ -88,6 +88,10 @@ async def test_a_confirmed_present_becoming_absent_asks_why_and_tells_the_dsl(db
     assert "the school's DSL is told the register was wrong" in asked["text"]
     refused = await chat.say("")
     assert refused[0]["type"] == "error" and prompt(refused)["field"] == "change_reason"
+    # "yes", taken for the confirmation, is not kept as the reason the register changed.
+    refused = await chat.say("yes")
+    assert refused[0]["type"] == "error" and prompt(refused)["field"] == "change_reason"
+    assert "'yes' doesn't say why" in refused[0]["text"]
     confirm = prompt(await chat.say("The register was taken from last week's list"))
     assert "This changes AM from present (B) to absent (N)" in confirm["text"]
     done = (await chat.say("yes"))[-1]

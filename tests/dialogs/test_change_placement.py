@@ -273,6 +273,8 @@ async def test_an_open_welfare_call_goes_to_whoever_now_makes_the_calls(db, cloc
     await chat.say("1")  # the school (us)
     await chat.say("Tess Teacher")
     await chat.say("Tess rings home by 10:15.")
+    refused = await chat.say("ok")
+    assert refused[0]["type"] == "error" and "'ok' doesn't say why" in refused[0]["text"]
     await chat.say("Pathways' office is closed this week.")
     done = (await chat.say("yes"))[-1]
     assert done["type"] == "done"

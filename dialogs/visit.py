@@ -200,7 +200,13 @@ class VisitDialog(PlacementDialog):
         lines = [
             "Please check, then answer yes to save:",
             f"Placement: {placement_label(ctx, placement)}",
-            f"Visit: {uk_date_long(visit_date)}; pupil seen: {seen}",
+            f"Visit: {uk_date_long(visit_date)}"
+            + (
+                " (a weekend: is that the right day? back to change it)"
+                if visit_date.weekday() >= 5
+                else ""
+            )
+            + f"; pupil seen: {seen}",
             f"Setting safe and secure: {_yes(answers.flag('setting_safe'))}; "
             f"register matches: {_yes(answers.flag('register_matches'))}"
             + (

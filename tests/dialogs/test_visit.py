@@ -272,6 +272,31 @@ async def test_on_sunday_fri_is_the_visit_just_made_and_the_next_friday_for_the_
     assert out[-1]["record"]["next_visit_due"] == "2026-12-04"
 
 
+async def test_a_visit_dated_on_a_weekend_is_queried_before_it_is_saved(db, clock) -> None:
+    # "sat" is accepted (a visit can happen then) but the summary asks whether the day is right,
+    # and back changes it; a weekday is not queried.
+    world, _ = await jamie_at_pathways(db, clock)
+    clock.set(dt.datetime(2026, 11, 30, 15, 0))  # Monday
+    chat = await JsonChat.as_email(db, clock, world.teacher.email)
+    answers = visit_answers(visit_date="sat")
+
+    async def up_to_the_summary(out: list[dict]) -> dict:
+        while prompt(out)["field"] != "confirm":
+            out = await chat.say(answers[prompt(out)["field"]])
+        return prompt(out)
+
+    confirm = await up_to_the_summary(await chat.say("visit"))
+    assert "Visit: Sat 28/11/2026 (a weekend: is that the right day?" in confirm["text"]
+    out = await chat.say("back")
+    while prompt(out)["field"] != "visit_date":  # back, answer by answer, to the date
+        out = await chat.say("back")
+    answers["visit_date"] = "fri"
+    confirm = await up_to_the_summary(out)
+    assert "Visit: Fri 27/11/2026; pupil seen: yes" in confirm["text"]
+    done = (await chat.say("yes"))[-1]
+    assert done["type"] == "done" and done["record"]["visit_date"] == "2026-11-27"
+
+
 async def test_an_inadequate_rating_and_a_register_mismatch_become_due_checks(db, clock) -> None:
     """Issue 12 item 12: rated inadequate (setting safe): the DSL is alerted, the revisit is
     within 5 school days (later is refused) and a review is due; "register matches: no" asks

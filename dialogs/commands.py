@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 
 from dialogs.engine import Dialog
+from storage.models import Role
 
 
 def all_dialogs() -> list[Dialog]:
@@ -94,6 +96,14 @@ def _index() -> dict[str, Dialog]:
 def find_dialog(word: str) -> Dialog | None:
     """The dialog a command word (or a dialog's name) starts."""
     return _index().get(word.strip().lower())
+
+
+def closest_command(word: str, role: Role) -> str | None:
+    """The command `word` was probably meant to be (a slip of the keyboard: `stauts`), among
+    those `role` may use; None when nothing is close."""
+    allowed = [w for w, dialog in _index().items() if role in dialog.roles and w == dialog.words[0]]
+    close = difflib.get_close_matches(word.strip().lower(), allowed, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def split_command(text: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from dialogs import wording
-from dialogs.commands import find_dialog, split_command
+from dialogs.commands import closest_command, find_dialog, split_command
 from dialogs.context import Answers, DialogContext
 from dialogs.engine import Dialog, Step, Walk, current_step, parse_answer, to_json
 from dialogs.notices import unread_replies
@@ -301,7 +301,11 @@ class DialogRunner:
         if dialog is None and word.lower() in CANCEL_WORDS | BACK_WORDS:
             return [Message(text=wording.NOTHING_TO_CANCEL)]
         if dialog is None:
-            return [ErrorReply(text=wording.unknown_command(word))]
+            return [
+                ErrorReply(
+                    text=wording.unknown_command(word, closest_command(word, ctx.person.role))
+                )
+            ]
         if ctx.person.role not in dialog.roles:
             return [ErrorReply(text=wording.not_for_role(dialog.title, ctx.person.role))]
         if ctx.shared and not dialog.shared_ok:

@@ -38,7 +38,7 @@ from storage.services.terms import calendar_for
 class StatusDialog(Dialog):
     name = "status"
     title = "status"
-    words = ("status", "my checks", "checks", "due")
+    words = ("status", "my checks", "checks", "due", "placements", "my placements")
     needs = Task.ask
     summary = "what is due or overdue for you; `status AP-XXXX` for one placement"
     shared_ok = True

@@ -60,8 +60,10 @@ NOTHING_TO_CANCEL = (
 )
 
 
-def unknown_command(word: str) -> str:
+def unknown_command(word: str, meant: str | None = None) -> str:
     shown = word.strip()[:40] or "that"
+    if meant:
+        return f"I don't know {shown!r}. Did you mean {meant}? Type help to see what I can do."
     return f"I don't know {shown!r}. Type help to see what I can do."
 
 

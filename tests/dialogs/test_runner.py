@@ -91,6 +91,25 @@ async def test_unknown_words_and_people(db, clock) -> None:
     assert stranger[0].type == "error" and "don't know you" in stranger[0].text
 
 
+async def test_a_slip_of_the_keyboard_is_answered_with_the_command_meant(db, clock) -> None:
+    world = await build_world(db, clock)
+    teacher = await JsonChat.as_email(db, clock, world.teacher.email)
+    out = await teacher.say("stauts")
+    assert out[0]["type"] == "error"
+    assert (
+        out[0]["text"]
+        == "I don't know 'stauts'. Did you mean status? Type help to see what I can do."
+    )
+    assert "Did you mean visit?" in (await teacher.say("visti"))[0]["text"]
+    assert "Did you mean" not in (await teacher.say("make me a sandwich"))[0]["text"]
+    # Only commands the person may use are suggested: a provider doesn't log QA visits.
+    provider = await JsonChat.as_email(db, clock, world.provider_staff.email)
+    assert "Did you mean" not in (await provider.say("visti"))[0]["text"]
+    # "placements" is what people type for their list of placements: it is status.
+    out = await teacher.say("placements")
+    assert out[0]["type"] != "error" and "active placement" in out[0]["text"]
+
+
 async def test_database_unreachable_is_told_not_crashed(tmp_path, clock) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/folder/none.db")
     shutil.rmtree(tmp_path / "missing")  # the folder vanishes: no database can be opened

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from dialogs.common import (
     a_reason,
@@ -395,10 +395,16 @@ class PresentDialog(Dialog):
         assert date is not None
         expected = await due_placements(ctx.session, placements, date)
         absent = await _already_absent(ctx, expected, date)
-        lines = [
-            f"Mark {len(expected)} pupil(s) present for AM and PM on {uk_date_long(date)}? "
-            "Any already reported absent stay absent."
-        ]
+        if await _all_reported(ctx, expected, date):
+            lines = [
+                f"Every session on {uk_date_long(date)} is already reported, so there is nothing "
+                "to mark present. Answer yes to finish, or back to pick another day."
+            ]
+        else:
+            lines = [
+                f"Mark {len(expected)} pupil(s) present for AM and PM on {uk_date_long(date)}? "
+                "Any already reported absent stay absent."
+            ]
         for p in expected:
             marked = absent.get(p.id)
             lines.append(
@@ -498,6 +504,19 @@ async def _already_absent(
     for row in rows:
         sessions.setdefault(row.placement_id, []).append(row.session)
     return {pid: sessions_text(found) for pid, found in sessions.items()}
+
+
+async def _all_reported(ctx: DialogContext, placements: list[Placement], date: dt.date) -> bool:
+    """Whether every session (AM and PM) of these placements that day is already reported."""
+    if not placements:
+        return False
+    reported = await ctx.session.scalar(
+        select(func.count()).where(
+            AttendanceRecord.placement_id.in_([p.id for p in placements]),
+            AttendanceRecord.date == date,
+        )
+    )
+    return (reported or 0) >= 2 * len(placements)
 
 
 def _by_reference(placements: list[Placement], absent: dict[int, str]) -> list[tuple[str, str]]:

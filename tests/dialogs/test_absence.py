@@ -376,8 +376,15 @@ async def test_present_marks_expected_pupils_and_keeps_absences(db, clock) -> No
     assert rows[(robin.id, RegisterSession.am)].status == AttendanceStatus.present
     assert rows[(robin.id, RegisterSession.pm)].code == "B"
     assert not any(pid == mondays.id for pid, _ in rows)
-    # Confirming again changes nothing.
-    again = await provider.answer_all({"date": "", "confirm": "yes"}, start="all present")
+    # Confirming again changes nothing, and the question says so instead of offering to mark
+    # pupils present.
+    await provider.say("all present")
+    confirm = prompt(await provider.say(""))
+    assert confirm["text"].startswith(
+        "Every session on Fri 27/11/2026 is already reported, so there is nothing to mark present."
+    )
+    assert "Mark 2 pupil(s)" not in confirm["text"]
+    again = await provider.say("yes")
     assert again[-1]["record"]["sessions_marked"] == 0
     assert len(await _records(db)) == 4
 

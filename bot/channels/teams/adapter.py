@@ -399,15 +399,19 @@ def _update_body(inbound: WireActivity, wire: WireActivity, activity_id: str) ->
     return _addressed(_as_msrest_writes({**wire, "id": activity_id}), inbound)
 
 
-def _authorization(credentials: Any) -> str | None:
-    """The Authorization header botbuilder's credentials give (msrest asked them the same way,
-    in the event loop): none without an app id (the local trial)."""
+async def authorization(credentials: Any) -> str | None:
+    """The Authorization header botbuilder's credentials give: none without an app id (the
+    local trial). The token is asked for in a worker thread: msal answers from its cache at
+    once, but when the token has expired (hourly) it asks Microsoft's login service over HTTP,
+    synchronously, which in the event loop would stop every other turn and acknowledgement
+    until it answered (msrest asked in the event loop)."""
     if isinstance(credentials, AppCredentials):
         app_id = credentials.microsoft_app_id
         if not app_id or app_id == AuthenticationConstants.ANONYMOUS_SKILL_APP_ID:
             return None
-        return f"Bearer {credentials.get_access_token()}"
-    header = credentials.signed_session(Session()).headers.get("Authorization")
+        return f"Bearer {await asyncio.to_thread(credentials.get_access_token)}"
+    signed = await asyncio.to_thread(credentials.signed_session, Session())
+    header = signed.headers.get("Authorization")
     return str(header) if header else None
 
 
@@ -417,7 +421,7 @@ class _Turn:
         self._owner = owner
         self.activity: WireActivity = context.activity.serialize()
 
-    def _headers(self) -> dict[str, str]:
+    async def _headers(self) -> dict[str, str]:
         client = self._context.turn_state.get(self._context.adapter.BOT_CONNECTOR_CLIENT_KEY)
         if client is None:  # botbuilder makes one for every turn; not worth retrying without
             raise RuntimeError("Unable to extract ConnectorClient from turn context.")
@@ -426,9 +430,9 @@ class _Turn:
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": client.config.user_agent,
         }
-        authorization = _authorization(client.config.credentials)
-        if authorization:
-            headers["Authorization"] = authorization
+        header = await authorization(client.config.credentials)
+        if header:
+            headers["Authorization"] = header
         return headers
 
     async def send(self, activities: list[WireActivity]) -> list[str]:
@@ -440,7 +444,7 @@ class _Turn:
         url = activities_url(body["serviceUrl"], conversation, body.get("replyToId"))
 
         async def post() -> str:
-            headers = {**self._headers(), "x-ms-conversation-id": conversation}
+            headers = {**(await self._headers()), "x-ms-conversation-id": conversation}
             return await self._owner.connector.send("POST", url, body, headers)
 
         return await self._owner.call(post)
@@ -450,7 +454,7 @@ class _Turn:
         url = activities_url(body["serviceUrl"], str(body["conversation"]["id"]), activity_id)
 
         async def put() -> str:
-            return await self._owner.connector.send("PUT", url, body, self._headers())
+            return await self._owner.connector.send("PUT", url, body, await self._headers())
 
         await self._owner.call(put)
 

@@ -146,7 +146,7 @@ class ApListDialog(_OneShot):
     title = "AP list"
     words = ("aplist", "ap list", "inspection list")
     needs = Task.ap_list
-    summary = "the inspection-ready list of every AP your school uses"
+    summary = "the inspection-ready list of every AP your school (or, for an LA officer, the LA) commissions"
 
     async def finish(self, ctx: DialogContext, answers: Answers) -> list[Reply]:
         organisation = await _own_organisation(ctx)

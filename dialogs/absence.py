@@ -8,7 +8,7 @@ a question asked again later (after a restart or a refused save) is still worded
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import bindparam, select
 
@@ -91,10 +91,34 @@ def no_session_check(
         refused = window(day)
         if refused is not None:
             return refused
-        why = no_session_reason(placement, day, calendar)
-        if why is None:
-            return None
-        return f"{placement.reference} had no session at the provider then: {why}. Pick a day they were due."
+        return _no_session_words(placement, day, calendar)
+
+    return check
+
+
+def _no_session_words(placement: Placement, day: dt.date, calendar: SchoolCalendar) -> str | None:
+    why = no_session_reason(placement, day, calendar)
+    if why is None:
+        return None
+    return f"{placement.reference} had no session at the provider then: {why}. Pick a day they were due."
+
+
+def _date_check(
+    ctx: DialogContext, placement: Placement, window: Callable[[dt.date], str | None]
+) -> Callable[[dt.date], Awaitable[str | None]]:
+    """`absent`'s date check: the window, then the school's calendar, read only when a day is
+    given (not on the turns that ask the question or walk past it)."""
+
+    async def check(day: dt.date) -> str | None:
+        refused = window(day)
+        if refused is not None:
+            return refused
+        today = ctx.today
+        calendar = await ctx.once(
+            ("calendar", placement.commissioner_id, today),
+            lambda: calendar_for(ctx.session, placement.commissioner_id, today=today),
+        )
+        return _no_session_words(placement, day, calendar)
 
     return check
 
@@ -140,25 +164,15 @@ class AbsentDialog(PlacementDialog):
             else f"Please pick a day in the last {REPORT_WINDOW_DAYS} days; for older absences, "
             "tell the school directly."
         )
-        # The calendar only while the day is the question: only the question being answered
-        # is checked (an answer is checked once, when given), and each turn replays the steps.
-        calendar = (
-            SchoolCalendar()
-            if "date" in answers
-            else await ctx.once(
-                ("calendar", placement.commissioner_id, today),
-                lambda: calendar_for(ctx.session, placement.commissioner_id, today=today),
-            )
-        )
         yield Step(
             "date",
             PromptKind.date,
             "Which day? (blank for today)",
             sense=DateSense.happened,
             default="today",
-            validate=no_session_check(
+            validate=_date_check(
+                ctx,
                 placement,
-                calendar,
                 date_between(
                     max(window_start, placement.start_date),
                     today,

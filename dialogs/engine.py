@@ -38,7 +38,7 @@ ONLY_SKIP_WORDS = {"skip", "-", "n/a", "na"}
 # A step's check of its parsed answer: an error message or None, or a coroutine giving one
 # (a check that needs a read, made only when an answer is given: not on the turns that merely
 # ask the question, nor on the later turns that walk past it).
-Validator = Callable[[Any], str | None | Awaitable[str | None]]
+Validator = Callable[[Any], str | Awaitable[str | None] | None]
 
 
 @dataclass

@@ -32,7 +32,7 @@ from dialogs.parsing import (
 )
 from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
-from storage.access import Action, can_set_code
+from storage.access import Action, can_set_code, code_rights
 from storage.clock import LONDON
 from storage.models import (
     AttendanceRecord,
@@ -40,9 +40,7 @@ from storage.models import (
     Placement,
     RegisterSession,
     Role,
-    WelfareCall,
     WelfareCallParty,
-    WelfareCallStatus,
 )
 from storage.rules import codes
 from storage.rules.attendance import no_session_reason
@@ -55,10 +53,9 @@ from storage.services.attendance import (
     expected_on,
     is_confirmed_present,
     mark_words,
-    report_absence,
+    record_absence,
     sessions_text,
 )
-from storage.services.outbox import safeguarding_leads
 from storage.services.terms import calendar_for, calendars_for
 
 # Answers key: the dialog began in a shared channel (see the module docstring).
@@ -208,13 +205,14 @@ class AbsentDialog(PlacementDialog):
             "detail here (tell the school's DSL directly). Type 'not known' if you don't know."
         )
         yield Step("reason", PromptKind.text, reason_text, max_length=1000)
+        rights = code_rights(ctx.person, placement)
         yield Step(
             "code",
             PromptKind.choice,
             "Which absence code? (blank for N: reason not yet established)"
             + (
                 ""
-                if all(can_set_code(ctx.person, placement, c.code) for c in codes.absence_codes())
+                if all(rights.may_set(c.code) for c in codes.absence_codes())
                 else ". A code marked 'the school decides' is sent to the school as your proposal; "
                 "the session is recorded N until they decide."
             ),
@@ -294,7 +292,7 @@ class AbsentDialog(PlacementDialog):
         assert date is not None
         sessions = [RegisterSession(s) for s in answers.many("sessions")]
         try:
-            records = await report_absence(
+            reported = await record_absence(
                 ctx.session,
                 ctx.change,
                 placement=placement,
@@ -306,16 +304,11 @@ class AbsentDialog(PlacementDialog):
             )
         except AttendanceError as error:
             raise AnswerError(str(error)) from error
-        call = await ctx.session.scalar(
-            select(WelfareCall).where(
-                WelfareCall.placement_id == placement.id,
-                WelfareCall.absence_date == date,
-                WelfareCall.status == WelfareCallStatus.open,
-            )
-        )
+        # The day's open call and whether a lead was alerted, as the save found them (not
+        # read again).
+        records, call, told = reported.records, reported.call, reported.leads_alerted
         late = any(r.late_report for r in records)
         when = f"{uk_date_long(date)}, {sessions_text(sessions)}"
-        told = bool(await safeguarding_leads(ctx.session, placement.commissioner_id))
         if ctx.shared:  # the reference only: no name, no initials, no reason
             text = f"Thanks: absence recorded for {placement.reference} ({when})." + (
                 " The school has been told." if told else NO_LEAD

@@ -8,7 +8,7 @@ a question asked again later (after a restart or a refused save) is still worded
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import bindparam, func, select
 
@@ -33,7 +33,7 @@ from dialogs.parsing import (
 )
 from dialogs.placement_dialog import PlacementDialog
 from dialogs.prompts import Choice, Done, Message, PromptKind, Reply
-from storage.access import Action, can_set_code
+from storage.access import Action, can_set_code, code_rights
 from storage.clock import LONDON
 from storage.models import (
     AttendanceRecord,
@@ -41,9 +41,7 @@ from storage.models import (
     Placement,
     RegisterSession,
     Role,
-    WelfareCall,
     WelfareCallParty,
-    WelfareCallStatus,
 )
 from storage.rules import codes
 from storage.rules.attendance import no_session_reason
@@ -56,10 +54,9 @@ from storage.services.attendance import (
     expected_on,
     is_confirmed_present,
     mark_words,
-    report_absence,
+    record_absence,
     sessions_text,
 )
-from storage.services.outbox import safeguarding_leads
 from storage.services.terms import calendar_for, calendars_for
 
 # Answers key: the dialog began in a shared channel (see the module docstring).
@@ -92,10 +89,34 @@ def no_session_check(
         refused = window(day)
         if refused is not None:
             return refused
-        why = no_session_reason(placement, day, calendar)
-        if why is None:
-            return None
-        return f"{placement.reference} had no session at the provider then: {why}. Pick a day they were due."
+        return _no_session_words(placement, day, calendar)
+
+    return check
+
+
+def _no_session_words(placement: Placement, day: dt.date, calendar: SchoolCalendar) -> str | None:
+    why = no_session_reason(placement, day, calendar)
+    if why is None:
+        return None
+    return f"{placement.reference} had no session at the provider then: {why}. Pick a day they were due."
+
+
+def _date_check(
+    ctx: DialogContext, placement: Placement, window: Callable[[dt.date], str | None]
+) -> Callable[[dt.date], Awaitable[str | None]]:
+    """`absent`'s date check: the window, then the school's calendar, read only when a day is
+    given (not on the turns that ask the question or walk past it)."""
+
+    async def check(day: dt.date) -> str | None:
+        refused = window(day)
+        if refused is not None:
+            return refused
+        today = ctx.today
+        calendar = await ctx.once(
+            ("calendar", placement.commissioner_id, today),
+            lambda: calendar_for(ctx.session, placement.commissioner_id, today=today),
+        )
+        return _no_session_words(placement, day, calendar)
 
     return check
 
@@ -141,25 +162,15 @@ class AbsentDialog(PlacementDialog):
             else f"Please pick a day in the last {REPORT_WINDOW_DAYS} days; for older absences, "
             "tell the school directly."
         )
-        # The calendar only while the day is the question: only the question being answered
-        # is checked (an answer is checked once, when given), and each turn replays the steps.
-        calendar = (
-            SchoolCalendar()
-            if "date" in answers
-            else await ctx.once(
-                ("calendar", placement.commissioner_id, today),
-                lambda: calendar_for(ctx.session, placement.commissioner_id, today=today),
-            )
-        )
         yield Step(
             "date",
             PromptKind.date,
             "Which day? (blank for today)",
             sense=DateSense.happened,
             default="today",
-            validate=no_session_check(
+            validate=_date_check(
+                ctx,
                 placement,
-                calendar,
                 date_between(
                     max(window_start, placement.start_date),
                     today,
@@ -195,13 +206,14 @@ class AbsentDialog(PlacementDialog):
             "detail here (tell the school's DSL directly). Type 'not known' if you don't know."
         )
         yield Step("reason", PromptKind.text, reason_text, max_length=1000)
+        rights = code_rights(ctx.person, placement)
         yield Step(
             "code",
             PromptKind.choice,
             "Which absence code? (blank for N: reason not yet established)"
             + (
                 ""
-                if all(can_set_code(ctx.person, placement, c.code) for c in codes.absence_codes())
+                if all(rights.may_set(c.code) for c in codes.absence_codes())
                 else ". A code marked 'the school decides' is sent to the school as your proposal; "
                 "the session is recorded N until they decide."
             ),
@@ -282,7 +294,7 @@ class AbsentDialog(PlacementDialog):
         assert date is not None
         sessions = [RegisterSession(s) for s in answers.many("sessions")]
         try:
-            records = await report_absence(
+            reported = await record_absence(
                 ctx.session,
                 ctx.change,
                 placement=placement,
@@ -294,16 +306,11 @@ class AbsentDialog(PlacementDialog):
             )
         except AttendanceError as error:
             raise AnswerError(str(error)) from error
-        call = await ctx.session.scalar(
-            select(WelfareCall).where(
-                WelfareCall.placement_id == placement.id,
-                WelfareCall.absence_date == date,
-                WelfareCall.status == WelfareCallStatus.open,
-            )
-        )
+        # The day's open call and whether a lead was alerted, as the save found them (not
+        # read again).
+        records, call, told = reported.records, reported.call, reported.leads_alerted
         late = any(r.late_report for r in records)
         when = f"{uk_date_long(date)}, {sessions_text(sessions)}"
-        told = bool(await safeguarding_leads(ctx.session, placement.commissioner_id))
         if ctx.shared:  # the reference only: no name, no initials, no reason
             text = f"Thanks: absence recorded for {placement.reference} ({when})." + (
                 " The school has been told." if told else NO_LEAD

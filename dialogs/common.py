@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dialogs.context import Answers, DialogContext
 from dialogs.parsing import AnswerError
 from dialogs.prompts import Choice
-from storage.access import Action, can, can_set_code, placements_query
+from storage.access import Action, can, code_rights, placements_query
 from storage.models import Placement
 from storage.rules import codes
 from storage.services.placements import find_by_reference
@@ -159,11 +159,12 @@ def a_reason(value: str) -> str | None:
 
 def absence_code_choices(ctx: DialogContext, placement: Placement) -> list[Choice]:
     """Every absence code; one only the school may set is offered to others as a proposal."""
+    rights = code_rights(ctx.person, placement)
     return [
         Choice(
             value=code.code,
             label=code.label
-            if can_set_code(ctx.person, placement, code.code)
+            if rights.may_set(code.code)
             else f"{code.label} (the school decides: sent as your proposal)",
         )
         for code in codes.absence_codes()

@@ -84,6 +84,12 @@ class Answers:
         self.looked_for.add(field)
         return False
 
+    def given(self, field: str) -> bool:
+        """Whether `field` has an answer, without noting a look-ahead: only for a step that
+        skips work its own answer makes needless, when nothing after it depends on that work
+        (the list to pick from, once one is picked). Anything else reads through `in`."""
+        return field in self.data
+
     def get(self, field: str, default: Any = None) -> Any:
         if field in self.data:
             return self.data[field]

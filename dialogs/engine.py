@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
-from collections.abc import AsyncIterator, Callable, Sequence
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -34,13 +35,17 @@ SKIP_WORDS = {"", "skip", "-", "none", "n/a"}
 # (so "skip" is never stored as, say, the welfare-call arrangements).
 ONLY_SKIP_WORDS = {"skip", "-", "n/a", "na"}
 
-Validator = Callable[[Any], str | None]
+# A step's check of its parsed answer: an error message or None, or a coroutine giving one
+# (a check that needs a read, made only when an answer is given: not on the turns that merely
+# ask the question, nor on the later turns that walk past it).
+Validator = Callable[[Any], str | Awaitable[str | None] | None]
 
 
 @dataclass
 class Step:
     """One question. `parse` replaces the kind's own parser for special text (hours, UPNs);
-    `validate` gets the parsed value and returns an error message or None.
+    `validate` gets the parsed value and returns an error message or None (or is a coroutine
+    function: `check_answer`).
 
     A date question must say what it is about (`sense`): something that happened, where a
     weekday means the most recent one, or a plan, where it means the next one."""
@@ -118,6 +123,16 @@ def parse_answer(step: Step, raw: str | list[str], *, today: dt.date) -> Any:
         case PromptKind.time:
             return parse_time(text)
     raise AnswerError("I can't read that answer.")  # pragma: no cover - every kind is handled
+
+
+async def check_answer(step: Step, value: Any) -> str | None:
+    """The step's check of an answer given (None: accepted)."""
+    if step.validate is None or value is None:
+        return None
+    problem = step.validate(value)
+    if inspect.isawaitable(problem):
+        return await problem
+    return problem
 
 
 class Dialog:

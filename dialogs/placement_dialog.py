@@ -59,9 +59,11 @@ class PlacementDialog(Dialog):
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
         ctx = as_begun(ctx, answers)
-        # The list only while it is the question: each turn replays the steps up to the next
-        # question, and the list is the costliest part of it.
-        placements = [] if "placement" in answers else await self._offered_once(ctx)
+        # The list only while it is the question: each turn walks the steps up to the next
+        # question, and the list is the costliest part of it. Not a look-ahead (`given`): the
+        # steps after this one use the placement picked, not the list, so the turn that
+        # answers it goes on from here without walking again.
+        placements = [] if answers.given("placement") else await self._offered_once(ctx)
         yield Step(
             field="placement",
             kind=PromptKind.choice,

@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_
 from dialogs import wording
 from dialogs.commands import closest_command, find_dialog, split_command
 from dialogs.context import Answers, DialogContext
-from dialogs.engine import Dialog, Step, Walk, current_step, parse_answer, to_json
+from dialogs.engine import (
+    Dialog,
+    Step,
+    Walk,
+    check_answer,
+    current_step,
+    parse_answer,
+    to_json,
+)
 from dialogs.notices import unread_replies
 from dialogs.parsing import AnswerError, NothingToDo
 from dialogs.prompts import ErrorReply, Message, Prompt, Reply
@@ -366,7 +374,7 @@ class DialogRunner:
             return await self._back(ctx, dialog, state)
         try:
             value = parse_answer(step, incoming.raw, today=ctx.today)
-            problem = step.validate(value) if step.validate and value is not None else None
+            problem = await check_answer(step, value)
         except AnswerError as error:
             problem = str(error)
         if problem:

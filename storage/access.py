@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -177,12 +178,32 @@ def can_set_code(person: Person, placement: Placement, code: str) -> bool:
     commissions). A provider reports what happened: N (reason not yet established), or late
     (L, U); any other code it chooses is kept as a proposal for the school.
     """
-    if not can(person, Action.report_attendance, placement):
-        return False
-    found = codes.all_codes().get(code.strip().upper())
-    if found is None:
-        return False
-    return not found.school_decides or _acts_for_commissioner(person, placement)
+    return code_rights(person, placement).may_set(code)
+
+
+@dataclass(frozen=True)
+class CodeRights:
+    """`can_set_code` for one person and placement, decided once for every code (a dialog
+    offering the absence codes asks it of each)."""
+
+    may_report: bool
+    acts_for_commissioner: bool
+
+    def may_set(self, code: str) -> bool:
+        if not self.may_report:
+            return False
+        found = codes.all_codes().get(code.strip().upper())
+        if found is None:
+            return False
+        return not found.school_decides or self.acts_for_commissioner
+
+
+def code_rights(person: Person, placement: Placement) -> CodeRights:
+    """What `can_set_code` says of this person and placement, for any code."""
+    return CodeRights(
+        may_report=can(person, Action.report_attendance, placement),
+        acts_for_commissioner=_acts_for_commissioner(person, placement),
+    )
 
 
 def can_read_entry(

@@ -17,6 +17,7 @@ proposal for the school, and the session is recorded N until school staff decide
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -126,6 +127,17 @@ def _absence_code(code: str) -> codes.AttendanceCode:
         raise AttendanceError(str(error)) from None
 
 
+@dataclass(frozen=True)
+class AbsenceReported:
+    """What `record_absence` did: each session's record, the day's open welfare call (None
+    when none is open: every session was already absent), and whether any safeguarding lead
+    of the commissioner was alerted (none set up: nobody was)."""
+
+    records: list[AttendanceRecord]
+    call: WelfareCall | None
+    leads_alerted: bool
+
+
 async def report_absence(
     session: AsyncSession,
     change: Change,
@@ -137,6 +149,31 @@ async def report_absence(
     reason: str,
     change_reason: str | None = None,
 ) -> list[AttendanceRecord]:
+    """`record_absence`'s records."""
+    reported = await record_absence(
+        session,
+        change,
+        placement=placement,
+        date=date,
+        sessions=sessions,
+        code=code,
+        reason=reason,
+        change_reason=change_reason,
+    )
+    return reported.records
+
+
+async def record_absence(
+    session: AsyncSession,
+    change: Change,
+    *,
+    placement: Placement,
+    date: dt.date,
+    sessions: list[RegisterSession],
+    code: str,
+    reason: str,
+    change_reason: str | None = None,
+) -> AbsenceReported:
     """Record the pupil absent for each session, open a welfare-call task for the day if none
     is open, alert the commissioner's safeguarding leads at once, and give the provider its
     welfare-call task when it is theirs.
@@ -239,12 +276,14 @@ async def report_absence(
     if call is None and newly_absent:
         call = await _new_call(session, change, placement, date)
         created_call = True
-    await _alert(session, change, placement, records, absence, reason, late, call, proposed)
+    alerted = await _alert(
+        session, change, placement, records, absence, reason, late, call, proposed
+    )
     for record, was in corrected:
         await _tell_register_corrected(session, change, placement, record, was, why, reporter)
     if call is not None and created_call:
         await give_call(session, change, placement, call)
-    return records
+    return AbsenceReported(records=records, call=call, leads_alerted=alerted)
 
 
 def _fill(
@@ -343,8 +382,9 @@ async def _alert(
     late: bool,
     call: WelfareCall | None,
     proposed: str | None = None,
-) -> None:
-    """Each safeguarding lead of the commissioner hears at once, in a DM (so with the name)."""
+) -> bool:
+    """Each safeguarding lead of the commissioner hears at once, in a DM (so with the name).
+    False when there is none to hear it."""
     reporter = await session.get(Person, change.person_id)
     date = records[0].date
     text = alerts.absence(
@@ -360,7 +400,8 @@ async def _alert(
         who_calls=_who_calls(placement) if call is not None else None,
         proposed=codes.get(proposed).label if proposed else None,
     )
-    for lead in await safeguarding_leads(session, placement.commissioner_id):
+    leads = await safeguarding_leads(session, placement.commissioner_id)
+    for lead in leads:
         await enqueue(
             session,
             key=f"absence:{placement.id}:{date.isoformat()}:{lead.id}",
@@ -371,6 +412,7 @@ async def _alert(
             text=text,
             payload={"welfare_call_id": call.id if call else None},
         )
+    return bool(leads)
 
 
 async def confirm_all_present(

@@ -444,8 +444,8 @@ async def test_the_reporter_is_told_when_no_safeguarding_lead_can_be_alerted(db,
 async def test_each_answer_reads_the_placement_once_and_the_calendar_only_for_the_day(
     db, clock
 ) -> None:
-    """The steps are replayed two or three times a turn; what they read is read once a turn,
-    and the school calendar only while the day is the question (docs/performance.md)."""
+    """What the steps read is read once a turn, and the school calendar only when a day is
+    given (docs/performance.md)."""
     world, _, _ = await _world(db, clock)
     runner = DialogRunner(db.sessions, clock)
     statements: list[str] = []
@@ -475,7 +475,9 @@ async def test_each_answer_reads_the_placement_once_and_the_calendar_only_for_th
         event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
     assert isinstance(replies[-1], Done)
     assert reads["absent"] == (1, 0, 0)  # the list to pick from, once
-    assert reads["1"] == (1, 1, 0)  # the list again (it was the question), the calendar
+    # The list again (it was the question); no calendar: the day is only asked (it was read
+    # here before 30 November's h4 change, for a check that only the next turn makes).
+    assert reads["1"] == (1, 0, 0)
     assert reads["today"] == (1, 1, 0)  # the placement re-checked; the day checked
     for answer in ("both", "Unwell"):
         assert reads[answer] == (1, 0, 0), (answer, reads)

@@ -24,14 +24,17 @@ class _Visit(Dialog):
     needs = Action.report_attendance
     summary = "a dialog for the walk's tests"
 
-    def __init__(self, *, look_ahead: bool) -> None:
+    def __init__(self, *, look_ahead: bool, given: bool = False) -> None:
         self.look_ahead = look_ahead
+        self.given = given
         self.walks = 0
 
     async def steps(self, ctx: DialogContext, answers: Answers) -> AsyncIterator[Step]:
         self.walks += 1
         settled = self.look_ahead and "when" in answers  # read before "when" is asked
-        yield Step("who", PromptKind.text, "Who?")
+        # Work only while "who" is the question, skipped once answered (as a list to pick from).
+        asking = self.given and not answers.given("who")
+        yield Step("who", PromptKind.text, "Who? (listed)" if asking else "Who?")
         yield Step("when", PromptKind.text, f"When did you see {answers.text('who')}?")
         yield Step("what", PromptKind.text, "What happened?" + (" (dated)" if settled else ""))
         yield Step("confirm", PromptKind.confirm, "Save?")
@@ -95,5 +98,26 @@ async def test_a_step_that_looked_ahead_to_the_answer_is_walked_again(db, clock)
         following, _ = await _next_after(dialog, ctx, {}, "who", "Sam")
         assert following is not None and following.field == "when"
         assert dialog.walks == 1
+    finally:
+        await ctx.session.close()
+
+
+async def test_a_step_skipping_work_its_own_answer_makes_needless_is_not_walked_again(
+    db, clock
+) -> None:
+    """`Answers.given` is no look-ahead: what it skips is the question's own (its wording, a
+    list to pick from), which nothing after it uses."""
+    ctx = await _context(db, clock)
+    try:
+        dialog = _Visit(look_ahead=False, given=True)
+        answers = Answers()
+        walk = Walk(dialog, ctx, answers)
+        asked = await walk.first_unanswered()
+        assert asked is not None and asked.text == "Who? (listed)"
+        answers.data["who"] = "Sam"
+        following = await walk.answered(asked)
+        assert following is not None and following.text == "When did you see Sam?"
+        assert dialog.walks == 1
+        assert (await current_step(dialog, ctx, Answers({"who": "Sam"})))[0] == following
     finally:
         await ctx.session.close()

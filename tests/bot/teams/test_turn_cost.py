@@ -28,7 +28,7 @@ ANSWERS = {"date": "today", "sessions": "AM, PM", "reason": "Unwell", "code": "I
 
 async def test_a_known_persons_turn_is_one_transaction(db, clock, client, connector) -> None:
     await _absence_costs_one_transaction_a_turn(
-        db, clock, client, connector, statements={"sqlite": 104, "postgres": 76}
+        db, clock, client, connector, statements={"sqlite": 100, "postgres": 72}
     )
 
 
@@ -45,7 +45,7 @@ async def test_in_a_tenant_mapped_but_not_listed_a_turn_is_still_one_transaction
             client,
             connector,
             tenant=PROVIDER_TENANT,
-            statements={"sqlite": 104, "postgres": 76},
+            statements={"sqlite": 100, "postgres": 72},
         )
 
 

@@ -105,9 +105,7 @@ async def _one_sweep_instead(db: Database, after: int, *, parts: int = 1) -> dic
     messages and records removed first)."""
     async with db.sessions() as session, session.begin():
         await session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.id > after, OutboxMessage.due_at >= REMINDERS
-            )
+            delete(OutboxMessage).where(OutboxMessage.id > after, OutboxMessage.due_at >= REMINDERS)
         )
         await session.execute(delete(ReminderSweep).where(ReminderSweep.day == REMINDERS.date()))
         await session.execute(
@@ -327,7 +325,9 @@ async def test_a_preparation_never_reconciled_that_day_is_withdrawn_the_next(
         [outcome] = await session.scalars(select(ReminderPreparation.outcome))
     assert monday == 0
     assert outcome == "withdrawn: not reconciled that day"
-    assert any(key.startswith("qa-due:") or ":2026-12-01" in key for key in await _deliverable(db, after))
+    assert any(
+        key.startswith("qa-due:") or ":2026-12-01" in key for key in await _deliverable(db, after)
+    )
 
 
 async def test_two_instances_prepare_and_reconcile_each_reminder_once(
@@ -343,9 +343,13 @@ async def test_two_instances_prepare_and_reconcile_each_reminder_once(
         await asyncio.gather(
             *(
                 prepare_day_reminders(
-                    sessions, PREPARE, NudgeTimes(), prepare_at=SIX, instance=name,
+                    sessions,
+                    PREPARE,
+                    NudgeTimes(),
+                    prepare_at=SIX,
+                    instance=name,
                     parts=SHARED_PARTS,
-                )  # fmt: skip
+                )
                 for sessions, name in ((db.sessions, "one"), (second, "two"))
             )
         )

@@ -132,6 +132,9 @@ async def queue_day_reminders(
             # A plain read first: the usual answer, without touching the record's lock.
             if await swept(session, today):
                 return 0
+            # Held by another instance's sweep or a preparation running late: the next pass.
+            if not await take_part(session, today, 0):
+                return 0
             await discard_unreleased(session, today, parts=parts, at=now)
             return await _sweep_part(session, now, times, instance=instance, part=0, parts=1)
     async with transaction(sessions) as session:

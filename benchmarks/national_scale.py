@@ -143,11 +143,15 @@ class Statements:
 
 async def _timed(work: Callable[[], Awaitable[Any]], out: dict[str, Any], key: str) -> Any:
     """Run `work`; its wall time in `out[key]`, and the CPU time this process spent on it in
-    `out[key + "_cpu"]` (on a shared machine the wall time also counts waiting for a CPU)."""
+    `out[key + "_cpu"]` (on a shared machine the wall time also counts waiting for a CPU).
+    Each figure is also written to stderr as it is measured (the parent shows it: a long run
+    on a loaded machine says what it has so far)."""
     started, cpu = time.perf_counter(), time.process_time()
     result = await work()
     out[key] = time.perf_counter() - started
     out[key + "_cpu"] = time.process_time() - cpu
+    print(f"    {key}: {out[key]:.2f} s wall, {out[key + '_cpu']:.2f} s CPU", file=sys.stderr,
+          flush=True)  # fmt: skip
     return result
 
 
@@ -407,10 +411,9 @@ def run_size(
         child = subprocess.run(
             [sys.executable, "-m", "benchmarks.national_scale", "--child", url,
              "--sweepers", str(sweepers), *([] if prepare else ["--no-prepare"])],
-            capture_output=True, text=True, check=False,
+            stdout=subprocess.PIPE, text=True, check=False,
         )  # fmt: skip
         if child.returncode != 0:
-            sys.stderr.write(child.stderr)
             raise SystemExit(f"the measuring child failed ({child.returncode})")
         figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
         figures["counts"] = counts

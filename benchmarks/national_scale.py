@@ -69,6 +69,7 @@ from storage.models import (
     QaRating,
     ReminderPreparation,
 )
+from storage.rules.nudges import NudgeTimes
 from storage.services.audit import Change
 from storage.services.contacts import log_contact
 from storage.services.digest_queue import queue_digests
@@ -287,8 +288,11 @@ async def morning_changes(sessions: Any, at: dt.datetime, n: int) -> int:
     return len(ticked) + len(others)
 
 
-async def measure(url: str, sweepers: int = 0, prepare: bool = True) -> dict[str, Any]:
-    """The child: every figure, as a dict."""
+async def measure(
+    url: str, sweepers: int = 0, prepare: bool = True, reminders_only: bool = False
+) -> dict[str, Any]:
+    """The child: every figure, as a dict (`reminders_only`: the preparation, the changes and
+    the 08:30 and 08:31 passes, no digests, no sending)."""
     crypto.configure([BENCH_KEY])
     engine = create_engine(url)
     sessions = session_factory(engine)
@@ -298,8 +302,13 @@ async def measure(url: str, sweepers: int = 0, prepare: bool = True) -> dict[str
     clock = FixedClock(at)
     channel = CountingDeliverer()
     parts = SHARED_PARTS if sweepers else 1
+    # Reminders only: no digests due (08:00 is not played) and no audit chain check in the
+    # passes measured, so that they are the reminders' work.
+    late = dt.time(23, 0)
     scheduler = Scheduler(sessions, clock, [channel], instance="bench", sweep_parts=parts,
-                          prepare_at=PREPARE_AT if prepare else None)  # fmt: skip
+                          prepare_at=PREPARE_AT if prepare else None,
+                          times=NudgeTimes(digest=late) if reminders_only else None,
+                          audit_check=late if reminders_only else dt.time(6, 0))  # fmt: skip
     out: dict[str, Any] = {"sweepers": sweepers, "prepare": prepare}
 
     # The day before, as the bot would have run it (untimed): Monday's reminders, sent, so
@@ -325,6 +334,18 @@ async def measure(url: str, sweepers: int = 0, prepare: bool = True) -> dict[str
     out["changed"] = await morning_changes(
         sessions, dt.datetime.combine(TODAY, dt.time(7, 0), tzinfo=LONDON), CHANGES
     )
+    if reminders_only:
+        for label, (hour, minute) in (("0830", (8, 30)), ("0831", (8, 31))):
+            clock.set(dt.datetime.combine(TODAY, dt.time(hour, minute), tzinfo=LONDON))
+            passed = await _timed(scheduler.evaluate, out, f"pass_{label}_s")
+            out[f"pass_{label}_nudges"] = passed.nudges
+        async with sessions() as session:
+            outcomes = await session.scalars(
+                select(ReminderPreparation.outcome).where(ReminderPreparation.day == TODAY)
+            )
+            out["reconciled"] = "; ".join(sorted({o or "" for o in outcomes})) or "swept whole"
+        await engine.dispose()
+        return out
     clock.set(at)
     statements.label = "digests"
     out["digests"] = await _timed(
@@ -390,6 +411,45 @@ async def _fill(url: str, scale: Scale) -> dict[str, int]:
         return await generate(connection, scale)
     finally:
         await connection.close()
+
+
+def compare_reminders(server: str, fraction: float) -> None:
+    """`--compare`: one filled database, copied twice; on one copy the 08:30 pass sweeps the day
+    whole (`--no-prepare`, as before preparation), on the other the day is prepared at 06:00 and
+    reconciled at 08:30; the same changes between. Reminders only (no digests, no sending)."""
+    name = f"apsg_bench_national_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    base = make_url(normalise_url(server))
+    try:
+        upgrade(base.set(database=name).render_as_string(hide_password=False))
+        counts = asyncio.run(_fill(base.set(database=name).render_as_string(hide_password=False),
+                                   Scale.of(fraction)))  # fmt: skip
+        print(f"  {counts['placements']:,} placements", flush=True)
+        for flags in (["--no-prepare"], [], ["--no-prepare"], []):
+            copy = f"{name}_copy"
+            asyncio.run(_admin(server, f'CREATE DATABASE "{copy}" TEMPLATE "{name}"'))
+            url = base.set(database=copy).render_as_string(hide_password=False)
+            try:
+                print(f"  {'swept whole' if flags else 'prepared'} (load {_load()}):", flush=True)
+                child = subprocess.run(
+                    [sys.executable, "-m", "benchmarks.national_scale", "--child", url,
+                     "--reminders-only", *flags],
+                    stdout=subprocess.PIPE, text=True, check=False,
+                )  # fmt: skip
+                if child.returncode != 0:
+                    raise SystemExit(f"the measuring child failed ({child.returncode})")
+                figures = json.loads(child.stdout.strip().splitlines()[-1])
+                print(f"    08:30: {figures['pass_0830_nudges']:,} reminders deliverable; "
+                      f"{figures['reconciled']}", flush=True)  # fmt: skip
+            finally:
+                asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _load() -> str:
+    with open("/proc/loadavg") as loadavg:
+        return loadavg.read().split()[0]
 
 
 def run_size(
@@ -497,6 +557,12 @@ def main() -> None:
         "--no-prepare", action="store_true",
         help="prepare nothing at 06:00: the 08:30 pass sweeps the day whole (as before)",
     )  # fmt: skip
+    parser.add_argument(
+        "--compare", action="store_true",
+        help="reminders only: the 08:30 pass swept whole and prepared, alternated twice, on "
+        "copies of one database",
+    )  # fmt: skip
+    parser.add_argument("--reminders-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--sweeper", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -504,10 +570,16 @@ def main() -> None:
         asyncio.run(sweeper(*args.sweeper))
         return
     if args.child:
-        figures = asyncio.run(measure(args.child, args.sweepers, not args.no_prepare))
+        figures = asyncio.run(
+            measure(args.child, args.sweepers, not args.no_prepare, args.reminders_only)
+        )
         print(json.dumps(figures, default=str))
         return
     fraction = SIZES[args.size]
+    if args.compare:
+        print(f"National scale ({args.size}), the 08:30 pass swept whole and prepared:")
+        compare_reminders(args.postgres, fraction)
+        return
     print(
         f"National scale ({args.size}): England at {fraction:g}, and a tenth of that.", flush=True
     )

@@ -18,7 +18,9 @@ every digest (each built for its DSL or LA officer), then runs a scheduler pass;
 through a channel that only counts; at 08:30 (the day's reminders: the preparation reconciled
 with what changed), 08:31, 09:45 (after the register deadlines) and 09:46 it runs a pass and
 times it; then sends the nudges. With `--no-prepare` nothing is prepared and 08:30 sweeps the
-day whole (as before preparation), after the same changes. It prints EXPLAIN ANALYZE of the
+day whole (as before preparation), after the same changes. With `--compare`, reminders only
+(no digests, no sending): one filled database, copied four times, the 08:30 pass swept whole
+and prepared, alternated. It prints EXPLAIN ANALYZE of the
 slowest queries of the 09:45 pass and of the digests, with the indexes they use.
 
 With `--sweepers N`, the 08:30 pass is run by N processes at once instead (each its own

@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     reminder_time: dt.time = Field(
         default=dt.time(8, 30), description="When the day's reminders go out on school days."
     )
+    reminder_prepare_at: dt.time = Field(
+        default=dt.time(6, 0),
+        description=(
+            "When the day's reminders are prepared ahead (held, and only what changed since "
+            "reconciled at REMINDER_TIME); at or after REMINDER_TIME: not prepared, the day "
+            "swept whole at REMINDER_TIME."
+        ),
+    )
     register_prompt_time: dt.time = Field(
         default=dt.time(9, 0),
         description="When providers are asked to take the register (sooner for an early deadline).",

@@ -105,7 +105,7 @@ from storage.services.governors import (
 )
 from storage.services.lifecycle import CLOSING_NOTICES, after_close, misattributed_entries
 from storage.services.marks import attendance_rate, marks_for
-from storage.services.outbox import safeguarding_leads
+from storage.services.outbox import deliverable, safeguarding_leads
 from storage.services.pupil_record import pupil_record
 from storage.services.terms import calendar_for
 
@@ -433,7 +433,13 @@ async def nothing_after_end(session: AsyncSession, now: dt.datetime) -> list[str
         closed_at = max(p.closed_at, p.created_at)
         for message in await session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.placement_id == p.id, OutboxMessage.created_at > closed_at)
+            .where(
+                OutboxMessage.placement_id == p.id,
+                OutboxMessage.created_at > closed_at,
+                # A reminder prepared ahead is not queued until released (it is withdrawn
+                # then if the placement ended meanwhile).
+                deliverable(),
+            )
             .order_by(OutboxMessage.id)
         ):
             if message.kind not in AFTER_END_KINDS:

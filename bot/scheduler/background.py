@@ -58,6 +58,7 @@ def scheduler_for(runtime: Runtime, deliverers: list[Deliverer]) -> Scheduler:
         instance=instance_name(runtime),
         exports=export_sweep(runtime),
         audit_check=settings.audit_check_time,
+        prepare_at=settings.reminder_prepare_at,
         # Several workers share PostgreSQL, and the day's reminders with it; SQLite has one.
         sweep_parts=(
             1 if is_sqlite(normalise_url(settings.database_url)) else settings.reminder_sweep_parts

@@ -1,7 +1,8 @@
 """One scheduler pass: evaluate the rules at `now`, queue what is newly owed (nudges and
 digests, each key once), then deliver whatever is due. The server runs a pass every minute;
-the day's reminders are gathered by the first pass at or after the reminder time only (see
-`storage.services.reminder_sweeps`)."""
+the day's reminders are prepared by the first pass at or after the preparation time and
+reconciled by the first at or after the reminder time (see
+`storage.services.reminder_preparation` and `storage.services.reminder_sweeps`)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from storage.services.audit_chain import check_daily
 from storage.services.digest_queue import queue_digests
 from storage.services.nudge_facts import gather_facts, name_fresh
 from storage.services.nudges import not_yet_queued, queue_nudges
-from storage.services.reminder_sweeps import queue_day_reminders
+from storage.services.reminder_sweeps import prepare_day_reminders, queue_day_reminders
 from storage.services.welfare import escalate_unreached
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class PassReport:
 
     at: dt.datetime
     nudges: int = 0
+    # The day's reminders prepared ahead (held until the reminder time).
+    prepared: int = 0
     digests: int = 0
     escalations: int = 0
     exports_removed: int = 0
@@ -70,6 +73,7 @@ class Scheduler:
         exports: ExportSweep | None = None,
         audit_check: dt.time = dt.time(6, 0),
         sweep_parts: int = 1,
+        prepare_at: dt.time | None = dt.time(6, 0),
     ) -> None:
         self.sessions = sessions
         self.exports = exports
@@ -79,6 +83,8 @@ class Scheduler:
         # The day's reminders in this many parts, shared with the other instances (the same
         # number on every instance): see `storage.services.reminder_sweeps`.
         self.sweep_parts = sweep_parts
+        # When the day's reminders are prepared ahead (None: not at all, swept at the time).
+        self.prepare_at = prepare_at
         self.instance = instance or f"bot-{secrets.token_hex(4)}"
         self.worker = OutboxWorker(sessions, clock, deliverers, instance=self.instance, sleep=sleep)
 
@@ -93,6 +99,11 @@ class Scheduler:
             # Pupils' names are read (decrypted) only for the messages about to be written.
             named = await name_fresh(session, facts, fresh)
             report.nudges = await queue_nudges(session, named, looked_up=True)
+        if self.prepare_at is not None:
+            report.prepared = await prepare_day_reminders(
+                self.sessions, now, self.times, prepare_at=self.prepare_at,
+                instance=self.instance, parts=self.sweep_parts,
+            )  # fmt: skip
         report.nudges += await queue_day_reminders(
             self.sessions, now, self.times, instance=self.instance, parts=self.sweep_parts
         )

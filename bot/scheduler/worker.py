@@ -25,6 +25,7 @@ from storage.clock import Clock
 from storage.db import transaction
 from storage.models import ChatChannel, OutboxMessage, OutboxStatus, Person, Placement
 from storage.services.nudges import why_stale
+from storage.services.outbox import deliverable
 from storage.wording import nudges as nudge_wording
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,9 @@ class OutboxWorker:
                     .where(
                         OutboxMessage.status == OutboxStatus.pending,
                         OutboxMessage.due_at <= now,
+                        # Not a reminder prepared ahead that the reminder time's pass has not
+                        # yet reconciled (and might withdraw).
+                        deliverable(),
                         or_(
                             OutboxMessage.next_attempt_at.is_(None),
                             OutboxMessage.next_attempt_at <= now,

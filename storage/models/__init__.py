@@ -46,7 +46,12 @@ from storage.models.placement_changes import (
 from storage.models.placements import ChecklistItem, Placement
 from storage.models.reading import NoticeRead, ReadingCursor
 from storage.models.records import AttendanceRecord, ChronologyEntry, Contact, QaVisit, WelfareCall
-from storage.models.scheduling import NudgeSnooze, ReminderSweep, TermBreakRecord
+from storage.models.scheduling import (
+    NudgeSnooze,
+    ReminderPreparation,
+    ReminderSweep,
+    TermBreakRecord,
+)
 from storage.models.slack_installations import slack_bots, slack_installations, slack_oauth_states
 from storage.models.system import AuditCheck, AuditEntry, DialogState, OutboxMessage
 from storage.models.welfare_calls import (
@@ -113,6 +118,7 @@ __all__ = [
     "ReasonForAp",
     "RegisterSession",
     "RegistrationStatus",
+    "ReminderPreparation",
     "ReminderSweep",
     "ReviewDecision",
     "Role",

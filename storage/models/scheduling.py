@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, UtcDateTime
@@ -58,3 +58,32 @@ class ReminderSweep(Base):
     swept_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     instance: Mapped[str] = mapped_column(String(100))
     queued: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReminderPreparation(Base):
+    """A part of a school day whose reminders were prepared ahead of the reminder time (see
+    `storage.services.reminder_preparation`): the outbox rows it wrote carry its id
+    (`OutboxMessage.preparation_id`) and are held, not delivered or shown, until the pass at
+    the reminder time has reconciled what changed since and `released_at` is set. Written in
+    the same transaction as its rows."""
+
+    __tablename__ = "reminder_preparations"
+    __table_args__ = (UniqueConstraint("day", "part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    part: Mapped[int] = mapped_column(Integer)
+    # Of how many parts (REMINDER_SWEEP_PARTS then): reconciled only by a sweep in as many.
+    parts: Mapped[int] = mapped_column(Integer)
+    prepared_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    instance: Mapped[str] = mapped_column(String(100))
+    # The audit log's last `seq` before the facts were read: what changed after it is
+    # reconciled at the reminder time.
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    # The reminder time the rows were prepared for (their `due_at`).
+    reminder_time: Mapped[dt.time] = mapped_column(Time)
+    prepared: Mapped[int] = mapped_column(Integer, default=0)
+    released_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # How the reminder time's pass settled it: the placements reconciled, or why it swept the
+    # whole part again.
+    outcome: Mapped[str | None] = mapped_column(String(200))

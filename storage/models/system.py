@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -97,6 +98,13 @@ class OutboxMessage(Base):
         Index("ix_outbox_status_due_at", "status", "due_at"),
         # A person's previous digest ("new since the last digest").
         Index("ix_outbox_recipient_id_kind_due_at", "recipient_id", "kind", "due_at"),
+        # The day's prepared reminders (only they have a preparation: no entry for the rest).
+        Index(
+            "ix_outbox_preparation_id",
+            "preparation_id",
+            postgresql_where=text("preparation_id IS NOT NULL"),
+            sqlite_where=text("preparation_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,3 +132,6 @@ class OutboxMessage(Base):
     delivered_via: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # A reminder prepared ahead of the reminder time: held (neither delivered nor shown) until
+    # its preparation is released (`ReminderPreparation`); None for every other message.
+    preparation_id: Mapped[int | None] = mapped_column(Integer)

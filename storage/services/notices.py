@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import insert_for
 from storage.models import NoticeRead, OutboxMessage, OutboxStatus
 from storage.services.nudges import why_stale
+from storage.services.outbox import deliverable
 
 SHOWN = 10
 
@@ -37,6 +38,7 @@ def _unread(person_id: int, now: dt.datetime) -> tuple[ColumnElement[bool], ...]
         OutboxMessage.recipient_id == person_id,
         OutboxMessage.due_at <= now,
         OutboxMessage.status != OutboxStatus.expired,
+        deliverable(),
         ~read,
     )
 

@@ -362,22 +362,35 @@ async def gather_facts(
     reminders: bool = True,
     timely: bool = True,
     commissioners: Collection[int] | None = None,
+    placements: Collection[int] | None = None,
 ) -> Facts:
     """Everything the rules look at, as of `now`, for the candidate placements (pupils'
     names `UNNAMED`: see `name_fresh`). Only what the day's `reminders` need, or
     only what the `timely` nudges need, if asked (as `due_nudges` takes them); only the
-    placements of these `commissioners`, if given (a part of the day's sweep)."""
+    placements of these `commissioners`, if given (a part of the day's sweep); only these
+    `placements` (those active), if given, all of them rather than the candidates among
+    them (the rules decide what is due; the candidates only spare them the rest)."""
     today = london_date(now)
     reminders_due = reminders and reminders_are_due(now, times)
     scope = among_commissioners(session, commissioners)
-    candidates = candidate_ids(
-        today,
-        reminders_due=reminders_due,
-        register_open=timely and await register_is_open(session, now, times),
-        timely=timely,
-        ours=scope,
-    ).subquery()
     ours = true() if scope is None else scope(Placement.commissioner_id)
+    if placements is not None:
+        chosen = sorted(placements)
+        ours = and_(
+            ours,
+            Placement.id == any_(bindparam("placements", chosen, type_=ARRAY(Integer)))
+            if session.get_bind().dialect.name == "postgresql"
+            else Placement.id.in_(chosen),
+        )
+        candidates = select(Placement.id.label("id")).where(ours).subquery()
+    else:
+        candidates = candidate_ids(
+            today,
+            reminders_due=reminders_due,
+            register_open=timely and await register_is_open(session, now, times),
+            timely=timely,
+            ours=scope,
+        ).subquery()
     provider = aliased(Organisation)
     last_contact = (
         select(func.max(Contact.contact_date))
@@ -447,7 +460,7 @@ async def gather_facts(
             by_pair[pair] = shared[breaks]
         return by_pair[pair]
 
-    placements = tuple(
+    gathered = tuple(
         PlacementFacts(
             id=row.id,
             reference=row.reference,
@@ -522,7 +535,7 @@ async def gather_facts(
     )
     return Facts(
         now=now,
-        placements=placements,
+        placements=gathered,
         overdue_checks=tuple(
             CheckFacts(
                 item_id=item_id,
@@ -550,13 +563,13 @@ async def gather_facts(
             )
             for review_id, placement_id, severity, raised_at in reviews
         ),
-        leads=await leads_by_organisation(session, {p.commissioner_id for p in placements}),
+        leads=await leads_by_organisation(session, {p.commissioner_id for p in gathered}),
         provider_staff=(
-            await staff_by_provider(session, {p.provider_id for p in placements}) if timely else {}
+            await staff_by_provider(session, {p.provider_id for p in gathered}) if timely else {}
         ),
         snoozes=await active_snoozes(session, today),
         times=times,
-        register_deadlines=await register_deadlines(session, placements, now) if timely else {},
+        register_deadlines=await register_deadlines(session, gathered, now) if timely else {},
     )
 
 

@@ -74,13 +74,18 @@ async def not_yet_queued(session: AsyncSession, nudges: Sequence[Nudge]) -> list
 
 
 async def queue_nudges(
-    session: AsyncSession, nudges: Sequence[Nudge], *, looked_up: bool = False
+    session: AsyncSession,
+    nudges: Sequence[Nudge],
+    *,
+    looked_up: bool = False,
+    preparation_id: int | None = None,
 ) -> int:
     """Insert the nudges whose key is not in the outbox yet; how many were new.
 
     Looks the keys up first (by the unique index) so a pass that finds nothing new writes
     nothing, unless the caller just did (`looked_up`: `nudges` came from `not_yet_queued` in
-    this transaction); the insert itself is still insert-if-absent, for two instances racing."""
+    this transaction); the insert itself is still insert-if-absent, for two instances racing.
+    Reminders prepared ahead carry their `preparation_id` (held until it is released)."""
     fresh = list(nudges) if looked_up else await not_yet_queued(session, nudges)
     return await enqueue_many(
         session,
@@ -93,6 +98,7 @@ async def queue_nudges(
                 recipient_id=nudge.recipient_id,
                 placement_id=nudge.placement_id,
                 payload=payload_of(nudge),
+                preparation_id=preparation_id,
             )
             for nudge in fresh
         ],

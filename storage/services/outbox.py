@@ -8,11 +8,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_for
-from storage.models import Organisation, OrgKind, OutboxMessage, OutboxStatus, Person, Role
+from storage.models import (
+    Organisation,
+    OrgKind,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    ReminderPreparation,
+    Role,
+)
 from storage.wording import NoticeKind
 
 # Rows a statement when many messages are queued at once: 11 columns a row stays well under
@@ -22,7 +30,7 @@ INSERT_PAGE = 1000
 # with COPY (see `_copy_many`).
 COPY_FROM = 2000
 COLUMNS = ("key", "kind", "recipient_id", "channel_ref", "placement_id", "text", "payload",
-           "status", "due_at", "attempts", "created_at")  # fmt: skip
+           "status", "due_at", "attempts", "created_at", "preparation_id")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class MessageToQueue:
     channel_ref: str | None = None
     placement_id: int | None = None
     payload: dict[str, Any] | None = None
+    # A reminder prepared ahead: held until that preparation is released (see `deliverable`).
+    preparation_id: int | None = None
 
     def values(self) -> dict[str, Any]:
         return {
@@ -51,7 +61,20 @@ class MessageToQueue:
             "due_at": self.due_at,
             "attempts": 0,
             "created_at": self.due_at,
+            "preparation_id": self.preparation_id,
         }
+
+
+def deliverable() -> ColumnElement[bool]:
+    """A message that may be delivered or shown once due: any but a reminder prepared ahead
+    whose preparation the pass at the reminder time has not yet released (it may still be
+    withdrawn: `storage.services.reminder_preparation`)."""
+    return or_(
+        OutboxMessage.preparation_id.is_(None),
+        OutboxMessage.preparation_id.in_(
+            select(ReminderPreparation.id).where(ReminderPreparation.released_at.is_not(None))
+        ),
+    )
 
 
 async def enqueue(

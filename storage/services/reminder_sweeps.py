@@ -38,6 +38,14 @@ from storage.rules.nudges import NudgeTimes, due_nudges
 from storage.services.la_view import registration_alerts
 from storage.services.nudge_facts import gather_facts, name_fresh, reminders_are_due
 from storage.services.nudges import not_yet_queued, queue_nudges
+from storage.services.reminder_preparation import (
+    discard_unreleased,
+    held_preparation,
+    preparation_is_due,
+    prepare_part,
+    prepared_parts,
+    reconcile_preparation,
+)
 
 # Any fixed number: the advisory locks of the sweep's parts are (SWEEP_LOCK, day * 1000 + part).
 SWEEP_LOCK = 1717
@@ -124,9 +132,15 @@ async def queue_day_reminders(
             # A plain read first: the usual answer, without touching the record's lock.
             if await swept(session, today):
                 return 0
+            # Held by another instance's sweep or a preparation running late: the next pass.
+            if not await take_part(session, today, 0):
+                return 0
+            await discard_unreleased(session, today, parts=parts, at=now)
             return await _sweep_part(session, now, times, instance=instance, part=0, parts=1)
     async with transaction(sessions) as session:
         done = await swept_parts(session, today)
+        if len(done) < parts:
+            await discard_unreleased(session, today, parts=parts, at=now)
     for part in range(parts):
         if part in done:
             continue
@@ -138,6 +152,47 @@ async def queue_day_reminders(
     return queued
 
 
+async def prepare_day_reminders(
+    sessions: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
+    times: NudgeTimes,
+    *,
+    prepare_at: dt.time,
+    instance: str,
+    parts: int = 1,
+) -> int:
+    """Prepare today's reminders ahead of the reminder time if it is time to, each of the day's
+    `parts` not prepared or held by another instance, each in a transaction of its own; how
+    many were written (held until the reminder time: `storage.services.reminder_preparation`).
+    A part is held with the same lock as its sweep, so a preparation running late and the
+    reminder time's pass never work on one part at once."""
+    if not preparation_is_due(now, times, prepare_at):
+        return 0
+    today = london_date(now)
+    async with transaction(sessions) as session:
+        done = await prepared_parts(session, today) | await swept_parts(session, today)
+        if len(done) >= parts:
+            return 0
+        await discard_unreleased(session, today, parts=parts, at=now)
+    prepared = 0
+    for part in range(parts):
+        if part in done:
+            continue
+        async with transaction(sessions) as session:
+            if await take_part(session, today, part):
+                await without_jit(session)
+                commissioners = (
+                    None
+                    if parts == 1
+                    else set(await session.scalars(commissioners_in(part, parts)))
+                )
+                prepared += await prepare_part(
+                    session, now, times, instance=instance, part=part, parts=parts,
+                    commissioners=commissioners,
+                )  # fmt: skip
+    return prepared
+
+
 async def _sweep_part(
     session: AsyncSession,
     now: dt.datetime,
@@ -147,7 +202,9 @@ async def _sweep_part(
     part: int,
     parts: int,
 ) -> int:
-    """Claim, gather and queue one part of today's reminders in the caller's transaction."""
+    """Claim, gather and queue one part of today's reminders in the caller's transaction: its
+    preparation reconciled and released, if it was prepared (see
+    `storage.services.reminder_preparation`), else the whole part gathered and queued."""
     today = london_date(now)
     if not await claim_sweep(session, today, now=now, instance=instance, part=part):
         return 0
@@ -155,10 +212,21 @@ async def _sweep_part(
     commissioners = (
         None if parts == 1 else set(await session.scalars(commissioners_in(part, parts)))
     )
-    facts = await gather_facts(session, now, times, timely=False, commissioners=commissioners)
-    fresh = await not_yet_queued(session, due_nudges(facts, timely=False))
-    named = await name_fresh(session, facts, fresh)
-    queued = await queue_nudges(session, named, looked_up=True)
+    preparation = await held_preparation(session, today, part, parts)
+    reconciled = (
+        None
+        if preparation is None
+        else await reconcile_preparation(
+            session, preparation, now, times, commissioners=commissioners
+        )
+    )
+    if reconciled is not None:
+        queued = reconciled
+    else:
+        facts = await gather_facts(session, now, times, timely=False, commissioners=commissioners)
+        fresh = await not_yet_queued(session, due_nudges(facts, timely=False))
+        named = await name_fresh(session, facts, fresh)
+        queued = await queue_nudges(session, named, looked_up=True)
     # Unregistered providers that may need to register: each LA officer once per provider
     # and trigger (the key), checked with the day's reminders (this part's LAs').
     alerts = await registration_alerts(session, now, part=None if parts == 1 else (part, parts))

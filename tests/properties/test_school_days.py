@@ -43,7 +43,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import make_url
 
 from bot.scheduler import Scheduler
@@ -51,12 +51,27 @@ from dialogs.commands import find_dialog
 from storage import invariants
 from storage.clock import LONDON, FixedClock
 from storage.db import create_engine, session_factory
-from storage.models import Base, ChecklistItem, Person, Placement, Pupil, WelfareCallParty
+from storage.models import (
+    Base,
+    ChecklistItem,
+    OutboxMessage,
+    Person,
+    Placement,
+    Pupil,
+    WelfareCallParty,
+)
 from storage.rules.attendance import AttendanceFigures, no_session_reason, recent_window
 from storage.rules.calendar import SchoolCalendar, london_date
 from storage.rules.checklist import ChecklistCounts, checklist_counts
+from storage.rules.nudges import NudgeTimes, due_nudges
 from storage.services import directory
 from storage.services.audit import Change
+from storage.services.nudge_facts import gather_facts, name_fresh, reminders_are_due
+from storage.services.nudges import not_yet_queued, payload_of
+from storage.services.outbox import deliverable
+from storage.services.reminder_preparation import held_preparation
+from storage.services.reminder_sweeps import swept
+from storage.wording import NoticeKind
 from tests.support.chat import JsonChat, converse
 from tests.support.database import BACKENDS, Database, postgres_url
 from tests.support.factories import World, build_world, place
@@ -65,6 +80,13 @@ T = TypeVar("T")
 # Monday 16 November 2026, 08:00 in London.
 FIRST_MORNING = dt.datetime(2026, 11, 16, 8, 0, tzinfo=LONDON)
 TIMES_OF_DAY = (dt.time(8, 0), dt.time(9, 45), dt.time(10, 30), dt.time(16, 0))
+# What the day's sweep queues (the registration alert aside: made at 08:30, never prepared).
+REMINDER_KINDS = [
+    NoticeKind.check_overdue, NoticeKind.qa_due, NoticeKind.qa_overdue,
+    NoticeKind.contact_overdue, NoticeKind.review_soon, NoticeKind.ending_soon,
+    NoticeKind.part_time_review, NoticeKind.part_time_ending, NoticeKind.part_time_expired,
+    NoticeKind.letter_of_assurance_missing,
+]  # fmt: skip
 DAY_PATTERNS = (
     ("mon", "tue", "wed", "thu", "fri"),
     ("mon", "tue", "wed"),
@@ -358,7 +380,55 @@ class SchoolDays(RuleBasedStateMachine):
             at = dt.datetime.combine(self.today, time, tzinfo=LONDON)
         if at > self.clock.now():
             self.clock.set(at)
+        # The first pass at 08:00 prepares the day's reminders (REMINDER_PREPARE_AT, 06:00);
+        # the first at or after 08:30 reconciles them with what the steps since changed.
+        expected = self.run(self._one_sweep_would_queue())
         self.run(Scheduler(self.db.sessions, self.clock, [], instance="stateful").evaluate())
+        if expected is not None:
+            queued = self.run(self._day_reminders())
+            assert queued == expected, "prepared and reconciled is not what one sweep queues"
+
+    async def _one_sweep_would_queue(self) -> dict[str, tuple[Any, ...]] | None:
+        """When this pass is to reconcile the day's prepared reminders: what one sweep now
+        would queue instead (worked out in a transaction rolled back); else None."""
+        now, times = self.clock.now(), NudgeTimes()
+        if not reminders_are_due(now, times):
+            return None
+        async with self.db.sessions() as session:
+            await session.begin()
+            try:
+                if await swept(session, self.today):
+                    return None
+                held = await held_preparation(session, self.today, 0, 1)
+                if held is None:
+                    return None
+                await session.execute(
+                    delete(OutboxMessage).where(OutboxMessage.preparation_id == held.id)
+                )
+                facts = await gather_facts(session, now, times, timely=False)
+                fresh = await not_yet_queued(session, due_nudges(facts, timely=False))
+                named = await name_fresh(session, facts, fresh)
+                return {
+                    n.key: (n.kind, n.recipient_id, n.placement_id, n.text, payload_of(n))
+                    for n in named
+                }
+            finally:
+                await session.rollback()
+
+    async def _day_reminders(self) -> dict[str, tuple[Any, ...]]:
+        """The day's reminders deliverable now (due at today's reminder time)."""
+        due = dt.datetime.combine(self.today, NudgeTimes().reminders, tzinfo=LONDON)
+        async with self.db.sessions() as session:
+            rows = await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.due_at == due,
+                    OutboxMessage.kind.in_(REMINDER_KINDS),
+                    deliverable(),
+                )
+            )
+            return {
+                r.key: (r.kind, r.recipient_id, r.placement_id, r.text, r.payload) for r in rows
+            }
 
     # --- After every step ----------------------------------------------------------------------
 

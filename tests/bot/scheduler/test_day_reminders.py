@@ -18,6 +18,7 @@ from storage.rules.calendar import at_london
 from storage.services import reminder_sweeps
 from storage.services.audit import Change
 from storage.services.nudges import act_on_nudge
+from storage.services.outbox import deliverable
 from tests.support.database import Database
 from tests.support.scheduler import RecordingDeliverer, clock_sleep
 
@@ -36,11 +37,14 @@ def _scheduler(db: Database, clock: FixedClock, instance: str = "one") -> Schedu
     return Scheduler(db.sessions, clock, [channel], instance=instance, sleep=clock_sleep(clock))
 
 
-async def _reminders(db: Database) -> list[str]:
-    """The keys of the day-level reminders in the outbox, sorted."""
+async def _reminders(db: Database, *, held: bool = False) -> list[str]:
+    """The keys of the day-level reminders queued in the outbox (or prepared and `held`, not
+    yet deliverable), sorted."""
     async with db.sessions() as session:
         rows = await session.scalars(
-            select(OutboxMessage.key).where(OutboxMessage.kind.in_(DAY_KINDS))
+            select(OutboxMessage.key).where(
+                OutboxMessage.kind.in_(DAY_KINDS), ~deliverable() if held else deliverable()
+            )
         )
         return sorted(rows)
 
@@ -57,8 +61,10 @@ async def test_the_day_s_reminders_are_queued_once_by_the_first_pass_after_half_
     _, placement = await letter_of_assurance_outstanding(db, clock)
     scheduler = _scheduler(db, clock)
     clock.set(at_london(TUESDAY, dt.time(8, 29)))
-    await scheduler.evaluate()
+    # Before 08:30 they are prepared (REMINDER_PREPARE_AT, 06:00), but held: none queued yet.
+    assert (await scheduler.evaluate()).prepared == 4
     assert await _reminders(db) == [] and await _sweeps(db) == []
+    assert len(await _reminders(db, held=True)) == 4
 
     # Started (or back) at 10:05: today's reminders on the first pass.
     clock.set(at_london(TUESDAY, dt.time(10, 5)))

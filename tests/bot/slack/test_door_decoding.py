@@ -16,8 +16,11 @@ from tests.support import slack_requests as raw
 # Text rich in what percent-decoding treats specially: escapes (valid, half, lower-case,
 # of bytes that are not UTF-8), `=`, `+`, `&`, line ends and characters beyond ASCII.
 pieces = st.sampled_from(
-    ["%", "%2", "%22", "%7b", "%7B", "%C3%A9", "%C3", "%ff", "%zz", "=", "+", "&", "\n", "\r"]
-    + ["a", "Z", "0", "9", "f", "F", " ", "é", "✓", "payload", "=3D", "%3D", "%25"]
+    [
+        *("%", "%2", "%22", "%7b", "%7B", "%C3%A9", "%C3", "%ff", "%zz", "%3D", "%25"),
+        *("=", "=3D", "+", "&", "\n", "\r", " ", "a", "Z", "0", "9", "f", "F", "é", "✓"),
+        "payload",
+    ]
 )
 form_like = st.lists(pieces | st.text(max_size=4), max_size=30).map("".join)
 # No deadline: a shared machine must not fail a test of what is read.

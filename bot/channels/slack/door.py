@@ -83,21 +83,29 @@ def check_signature(
     return None
 
 
+# A tuple built once: `dict | list` in `isinstance` builds a union at every call.
+_CONTAINERS = (dict, list)
+
+
 def _depth_within(value: object, limit: int) -> bool:
     """Whether a parsed JSON value nests no deeper than `limit` (without recursion)."""
     # Only objects and arrays are stacked (a click's many strings were most of the walk): a
     # container at the limit may hold nothing, as anything in it would be deeper.
-    stack: list[tuple[dict[str, object] | list[object], int]] = []
-    if isinstance(value, dict | list):
-        stack.append((value, 1))
+    if not isinstance(value, _CONTAINERS):
+        return limit >= 1
+    stack: list[tuple[dict[str, object] | list[object], int]] = [(value, 1)]
+    push, pop = stack.append, stack.pop
     while stack:
-        item, depth = stack.pop()
+        item, depth = pop()
         inner = item.values() if isinstance(item, dict) else item
         if depth >= limit:
             if depth > limit or inner:
                 return False
             continue
-        stack.extend((v, depth + 1) for v in inner if isinstance(v, dict | list))
+        deeper = depth + 1
+        for child in inner:
+            if isinstance(child, _CONTAINERS):
+                push((child, deeper))
     return True
 
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, unquote, urlencode
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from slack_bolt.request.internals import parse_body
 
 from bot.channels.slack import door
 from tests.support import slack_requests as raw
@@ -83,3 +84,12 @@ def test_a_payload_nested_past_slacks_depth_is_still_refused() -> None:
         body = urlencode({"payload": json.dumps({"type": "block_actions", "x": nested})})
         _, refusal = door.check_shape(body.encode(), raw.FORM)
         assert (refusal == door.NOT_SLACK_SHAPED) is refused
+
+
+@unhurried
+@given(form_like)
+@example("command=%2Fap&text=a+%26+b&text=last&user_id=U1")
+def test_a_slash_commands_form_is_given_to_the_turn_as_bolt_gives_it(body: str) -> None:
+    shaped, refusal = door.check_shape(body.encode(), raw.FORM)
+    if refusal is None and "payload" not in body and not body.startswith("{"):
+        assert door.bolt_body(shaped, raw.FORM) == parse_body(body, raw.FORM)

@@ -232,3 +232,30 @@ async def test_a_stored_conversation_elsewhere_is_not_messaged(
         deliverer = TeamsDeliverer(teams.adapter, teams.sessions)
         await OutboxWorker(db.sessions, clock, [deliverer], sleep=clock_sleep(clock)).deliver_due()
         assert theirs.sent == []
+
+
+def test_remembered_answers_about_addresses_are_not_swayed_by_many_strangers() -> None:
+    """The loopback checks remember their answers (issue 17's lean acknowledgement): a caller
+    sending more addresses than are remembered, look-alikes of this machine's among them,
+    changes no answer, for them or for this machine's own."""
+    from bot.channels.teams import gate
+
+    this_machine = ["http://127.0.0.1:3978/", "https://localhost/api", "http://[::1]:9/"]
+    look_alikes = [
+        "http://127.0.0.1.evil.example/",
+        "http://localhost.evil.example/",
+        "http://evil.example/?127.0.0.1",
+        "ftp://127.0.0.1/",
+        "http://10.0.0.1/",
+    ]
+    for n in range(2 * gate.ANSWERS_REMEMBERED):
+        stranger = f"http://10.{n // 256}.{n % 256}.7:3978/"
+        assert not gate.is_loopback_url(stranger)
+        assert not gate.is_loopback(stranger.split("/")[2].split(":")[0])
+        for url in this_machine:
+            assert gate.is_loopback_url(url)
+        for url in look_alikes:
+            assert not gate.is_loopback_url(url)
+    assert not gate.is_loopback_url({"url": "http://127.0.0.1/"})  # not text: refused, as ever
+    assert gate.local_caller_refusal(("10.1.2.3", 5), []) == "caller is not on this machine"
+    assert gate.local_caller_refusal(("127.0.0.1", 5), ["X-Forwarded-For"]) is not None

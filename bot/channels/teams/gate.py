@@ -9,6 +9,7 @@ and a loopback `serviceUrl`, so replies (and uploads) can only go back to this m
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +23,12 @@ PROXY_HEADERS = ("forwarded", "via", "x-real-ip")
 PROXY_HEADER_PREFIX = "x-forwarded-"
 
 
+# The answers below depend on their text alone, and a deployment meets few peers and service
+# URLs: remembered (bounded), as parsing them was a tenth of a local trial's acknowledgement.
+ANSWERS_REMEMBERED = 512
+
+
+@functools.lru_cache(maxsize=ANSWERS_REMEMBERED)
 def is_loopback(host: str | None) -> bool:
     """127.0.0.0/8, ::1 (also as ::ffff:127.0.0.1), localhost."""
     if not host:
@@ -38,10 +45,17 @@ def is_loopback(host: str | None) -> bool:
     return address.is_loopback
 
 
-def is_loopback_url(url: str | None) -> bool:
+def is_loopback_url(url: object) -> bool:
     """An http(s) address on this machine (where the Agents Playground listens)."""
     if not url:
         return False
+    if isinstance(url, str):
+        return _is_loopback_url(url)
+    return _is_loopback_url(str(url))
+
+
+@functools.lru_cache(maxsize=ANSWERS_REMEMBERED)
+def _is_loopback_url(url: str) -> bool:
     try:
         parts = urlsplit(str(url))
         host = parts.hostname

@@ -32,7 +32,13 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.inbound import first_delivery_of_turn, forget_running_turn, running_kept_turn
+from bot.channels.inbound import (
+    TurnOpening,
+    first_delivery_of_turn,
+    forget_running_turn,
+    open_turn,
+    running_kept_turn,
+)
 from dialogs import wording
 from dialogs.prompts import ErrorReply, Message, Reply
 from dialogs.runner import UNREAD, DialogRunner, Incoming, Unread
@@ -115,9 +121,13 @@ class Platform(Protocol[A]):
     # Errors of the platform's own network: never mistaken for the database being down.
     network_errors: tuple[type[BaseException], ...]
 
-    async def recognise(self, session: AsyncSession, inbound: A) -> Known | None:
+    async def recognise(
+        self, session: AsyncSession, inbound: A, opening: TurnOpening
+    ) -> Known | None:
         """Who and where, from the database alone (no platform call), inside the turn's
-        transaction, when nothing else has to happen before the dialog; None: the long way."""
+        transaction, when nothing else has to happen before the dialog; None: the long way.
+        Who is read with `opening.read`, which takes the first-delivery check in (PostgreSQL)
+        and gives None for a delivery seen before."""
         ...
 
     async def identify(self, inbound: A) -> Person | str:
@@ -158,15 +168,19 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
         try:
             async with transaction(platform.sessions) as session:
                 key = inbound.delivery
-                # On PostgreSQL, for a kept delivery, this also deletes it from the queue (one
-                # statement): done when this transaction commits.
-                if key is not None and not await first_delivery_of_turn(
+                # On PostgreSQL the platform's first read records the delivery (and deletes
+                # the kept one from the queue) in its own statement; elsewhere it is checked
+                # first. Either way done when this transaction commits.
+                opening = open_turn(
                     session, platform=platform.platform, event_id=key, at=platform.clock.now()
-                ):
+                )
+                known = None
+                if opening.fold is not None or await opening.settle(session):
+                    known = await platform.recognise(session, inbound, opening)
+                if not await opening.settle(session):
                     log.info("%s: dropped a delivery seen before", platform.platform)
                     await forget_running_turn(session)
                     return None
-                known = await platform.recognise(session, inbound)
                 if known is not None:
                     replies = await run_dialog(
                         platform,

@@ -25,6 +25,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.inbound import TurnOpening
 from bot.channels.nudge_actions import Pressed, press
 from bot.channels.slack import blocks
 from bot.channels.slack import wording as slack_wording
@@ -38,7 +39,6 @@ from storage.db import DATABASE_UNREACHABLE, single_statement, transaction
 from storage.models import Person
 from storage.services.conversation_refs import person_ref, replace_person_ref, save_person_ref
 from storage.services.shared_channels import find_channel
-from storage.services.turn_reads import read_turn
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +332,9 @@ class SlackTurns:
         self.sessions = slack.runtime.sessions
         self.clock = slack.runtime.clock
 
-    async def recognise(self, session: AsyncSession, inbound: Delivery) -> Known | None:
+    async def recognise(
+        self, session: AsyncSession, inbound: Delivery, opening: TurnOpening
+    ) -> Known | None:
         """A typed DM, or a click in the DM or a linked channel, from someone linked already;
         with their stored reference (the question left open in the DM). Anything else (a
         command, a first contact, a click where nothing runs) takes the long way."""
@@ -342,7 +344,7 @@ class SlackTurns:
             return None  # many workspaces: the sender's workspace mapping is checked (identify)
         dm = where_in(inbound.user_id, inbound.channel_id)
         # Who, their reference and their dialog's state in the DM: one statement.
-        found = await read_turn(session, PLATFORM, inbound.user_id, conversation=dm.conversation)
+        found = await opening.read(session, inbound.user_id, conversation=dm.conversation)
         if found is None:
             return None
         where = dm

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.inbound import InboundQueue
+from bot.channels.inbound import InboundQueue, TurnOpening
 from bot.channels.nudge_actions import Pressed, press
 from bot.channels.teams import cards, files
 from bot.channels.teams import wording as teams_wording
@@ -58,7 +58,7 @@ from storage.services import pending_files
 from storage.services.conversation_refs import StoredRef
 from storage.services.identity_links import teams_tenant_mapped
 from storage.services.shared_channels import find_channel
-from storage.services.turn_reads import read_turn, tenant_admits
+from storage.services.turn_reads import tenant_admits
 
 log = logging.getLogger(__name__)
 MAPPED_TENANT_KEPT = dt.timedelta(minutes=1)
@@ -238,7 +238,9 @@ class TeamsChannel:
 
     # ----- messages: the turn pipeline's steps -----------------------------------------------
 
-    async def recognise(self, session: AsyncSession, inbound: Delivery) -> Known | None:
+    async def recognise(
+        self, session: AsyncSession, inbound: Delivery, opening: TurnOpening
+    ) -> Known | None:
         """A message from someone linked already (by tenant and object id), that is not a
         nudge's button or someone else's card: their reference kept, and where, in the turn's
         transaction. Anyone else takes the long way."""
@@ -253,8 +255,8 @@ class TeamsChannel:
         # Who, their reference, their dialog's state here and the tenant's mapping: one
         # statement (the state's conversation as `_where` names it for this sender).
         conversation = Conversation.of(activity).key(aad_object_id)
-        found = await read_turn(
-            session, PLATFORM, aad_object_id, conversation=conversation, tenant_id=tenant_id
+        found = await opening.read(
+            session, aad_object_id, conversation=conversation, tenant_id=tenant_id
         )
         if found is None:
             return None

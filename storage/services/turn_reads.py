@@ -45,7 +45,7 @@ from storage.models import (
 )
 from storage.services.conversation_refs import StoredRef
 from storage.services.dialog_states import State
-from storage.services.identity_links import IDENTITY_COLUMNS
+from storage.services.identity_links import IDENTITY_COLUMNS, tenant_admits_person
 from storage.services.inbound_events import delivery_row
 
 
@@ -211,6 +211,9 @@ def _turn_read(platform: str, row: Any) -> TurnRead:
 
 def tenant_admits(read: TurnRead, *, listed: bool) -> bool:
     """`identity_links.teams_tenant_admits`, from what `read_turn` read."""
-    if read.person.organisation_id is None:
-        return listed
-    return read.tenant_mapped_to_theirs or (listed and not read.any_tenant_mapped)
+    return tenant_admits_person(
+        read.person,
+        mapped_to_theirs=read.tenant_mapped_to_theirs,
+        any_mapped=read.any_tenant_mapped,
+        listed=listed,
+    )

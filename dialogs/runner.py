@@ -40,6 +40,13 @@ from storage.services.dialog_states import StaleState, State
 log = logging.getLogger(__name__)
 
 CANCEL_WORDS = {"cancel", "/cancel", "stop dialog", "quit"}
+
+
+class Unread:
+    """`handle_in`'s `state` when the caller has not read it (the runner reads it)."""
+
+
+UNREAD = Unread()
 BACK_WORDS = {"back", "/back", "undo"}
 
 
@@ -171,12 +178,16 @@ class DialogRunner:
         conversation: str,
         shared: bool = False,
         place: int | None = None,
+        state: State | Unread | None = UNREAD,
     ) -> list[Reply]:
         """Answer one message inside the caller's transaction (a chat turn's one transaction,
         with its first-delivery check and identity). The dialog's changes are made in a
         savepoint: an answer refused, or a save that fails, rolls back the dialog's part alone
         and the question is asked again in the same transaction. Raises only when the database
-        cannot be reached (`DATABASE_UNREACHABLE`): the caller's transaction is lost then."""
+        cannot be reached (`DATABASE_UNREACHABLE`): the caller's transaction is lost then.
+        `state`: this person's dialog state in `conversation` as the caller's transaction read
+        it already, locked as `dialog_states.read` locks it (None: no dialog open), so it is
+        not read again (`storage.services.turn_reads`)."""
         incoming = incoming.cleaned()
         person = await session.get(Person, person_id)
         if person is None or not person.active:
@@ -193,7 +204,7 @@ class DialogRunner:
         savepoint = _Savepoint(session)
         try:
             try:
-                replies = await self._turn(ctx, incoming, savepoint)
+                replies = await self._turn(ctx, incoming, savepoint, state)
             except BaseException:
                 await savepoint.end(keep=False)
                 raise
@@ -289,9 +300,16 @@ class DialogRunner:
         return await dialog_states.read(session, person_id, conversation)
 
     async def _turn(
-        self, ctx: DialogContext, incoming: Incoming, savepoint: _Savepoint
+        self,
+        ctx: DialogContext,
+        incoming: Incoming,
+        savepoint: _Savepoint,
+        known: State | Unread | None = UNREAD,
     ) -> list[Reply]:
-        state = await self._state(ctx.session, ctx.person.id, ctx.conversation)
+        if isinstance(known, Unread):
+            state = await self._state(ctx.session, ctx.person.id, ctx.conversation)
+        else:
+            state = known
         if state is None:
             await savepoint.begin()  # a dialog's start may write more than its state
             return await self._start(ctx, incoming)

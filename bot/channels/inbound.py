@@ -31,6 +31,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -42,6 +43,7 @@ from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, single_statement, transaction
 from storage.services import inbound_queue
 from storage.services.inbound_events import first_delivery
+from storage.services.turn_reads import FirstDelivery, TurnRead, read_turn, read_turn_once
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +141,72 @@ async def _done_within(future: asyncio.Future[Any], seconds: float) -> bool:
             timer.cancel()
             future.remove_done_callback(wake)
     return future.done()
+
+
+@dataclass
+class TurnOpening:
+    """A turn's first-delivery check, which the platform's first read in the turn's
+    transaction takes in on PostgreSQL (`read`: one statement records the delivery, forgets
+    the kept one and reads who and where); `settle` says whether the delivery is new, checking
+    it on its own if the read did not (SQLite, a turn the platform sends the long way)."""
+
+    platform: str
+    event_id: str | None
+    at: dt.datetime
+    # What the read records and forgets (PostgreSQL); None: `settle` checks it on its own.
+    fold: FirstDelivery | None = None
+    first: bool | None = None
+
+    async def read(
+        self,
+        session: AsyncSession,
+        user_id: str,
+        *,
+        conversation: str,
+        tenant_id: str | None = None,
+    ) -> TurnRead | None:
+        """`turn_reads.read_turn`, with the first-delivery check when it can be taken in;
+        None for nobody linked, and for a delivery seen before."""
+        if self.fold is None or self.first is not None:
+            return await read_turn(
+                session, self.platform, user_id, conversation=conversation, tenant_id=tenant_id
+            )
+        self.first, found = await read_turn_once(
+            session,
+            self.platform,
+            user_id,
+            conversation=conversation,
+            first=self.fold,
+            tenant_id=tenant_id,
+        )
+        kept = RUNNING.get()
+        if self.fold.turn_id is not None and kept is not None:
+            kept.deleted_in(session)
+        return found if self.first else None
+
+    async def settle(self, session: AsyncSession) -> bool:
+        """Whether the delivery is new (checked here unless the read took it in); True for a
+        delivery with no key."""
+        if self.event_id is None:
+            return True
+        if self.first is None:
+            self.first = await first_delivery_of_turn(
+                session, platform=self.platform, event_id=self.event_id, at=self.at
+            )
+        return self.first
+
+
+def open_turn(
+    session: AsyncSession, *, platform: str, event_id: str | None, at: dt.datetime
+) -> TurnOpening:
+    """A turn's first-delivery check, to be taken in by the platform's first read where the
+    database allows (PostgreSQL), with the kept delivery this task runs."""
+    opening = TurnOpening(platform, event_id, at)
+    if event_id is not None and session.get_bind().dialect.name == "postgresql":
+        kept = RUNNING.get()
+        turn_id = kept.turn_id if kept is not None and not kept.forgotten else None
+        opening.fold = FirstDelivery(platform, event_id, at, turn_id)
+    return opening
 
 
 async def _first_of(*events: asyncio.Event, at_most: float | None = None) -> None:

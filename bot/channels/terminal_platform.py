@@ -17,6 +17,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.inbound import TurnOpening
 from bot.channels.nudge_actions import Pressed, press
 from bot.channels.turn import Answered, Known, Where
 from dialogs import wording
@@ -78,7 +79,9 @@ class TerminalTurns:
         self.shown += replies
         self.screen.emit(replies)
 
-    async def recognise(self, session: AsyncSession, inbound: Line) -> Known | None:
+    async def recognise(
+        self, session: AsyncSession, inbound: Line, opening: TurnOpening
+    ) -> Known | None:
         """A typed answer is the `--as` person's turn at once; a button press or a blank line
         takes the long way (`intercept` has something to say about it)."""
         if inbound.nudge is not None or inbound.blank:

@@ -32,13 +32,20 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.inbound import first_delivery_of_turn, forget_running_turn, running_kept_turn
+from bot.channels.inbound import (
+    TurnOpening,
+    first_delivery_of_turn,
+    forget_running_turn,
+    open_turn,
+    running_kept_turn,
+)
 from dialogs import wording
 from dialogs.prompts import ErrorReply, Message, Reply
-from dialogs.runner import DialogRunner, Incoming
+from dialogs.runner import UNREAD, DialogRunner, Incoming, Unread
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
 from storage.models import Person
+from storage.services.dialog_states import State
 from storage.services.inbound_events import first_delivery
 from storage.services.shared_channels import find_channel
 
@@ -81,11 +88,14 @@ A = TypeVar("A", bound=Arrival)
 @dataclass(frozen=True)
 class Known:
     """Who and where, found in the turn's transaction, and what the platform read there about
-    the conversation for later (Slack: the question left open in the DM)."""
+    the conversation for later (Slack: the question left open in the DM). `state`: the
+    person's dialog state in `where.conversation` if it was read with them (locked; None: no
+    dialog open), else `UNREAD` (the dialog runner reads it)."""
 
     person: Person
     where: Where
     kept: dict[str, Any] = field(default_factory=dict)
+    state: State | Unread | None = UNREAD
 
 
 @dataclass(frozen=True)
@@ -111,9 +121,13 @@ class Platform(Protocol[A]):
     # Errors of the platform's own network: never mistaken for the database being down.
     network_errors: tuple[type[BaseException], ...]
 
-    async def recognise(self, session: AsyncSession, inbound: A) -> Known | None:
+    async def recognise(
+        self, session: AsyncSession, inbound: A, opening: TurnOpening
+    ) -> Known | None:
         """Who and where, from the database alone (no platform call), inside the turn's
-        transaction, when nothing else has to happen before the dialog; None: the long way."""
+        transaction, when nothing else has to happen before the dialog; None: the long way.
+        Who is read with `opening.read`, which takes the first-delivery check in (PostgreSQL)
+        and gives None for a delivery seen before."""
         ...
 
     async def identify(self, inbound: A) -> Person | str:
@@ -154,18 +168,27 @@ async def take_turn(platform: Platform[A], inbound: A) -> list[Reply] | None:
         try:
             async with transaction(platform.sessions) as session:
                 key = inbound.delivery
-                # On PostgreSQL, for a kept delivery, this also deletes it from the queue (one
-                # statement): done when this transaction commits.
-                if key is not None and not await first_delivery_of_turn(
+                # On PostgreSQL the platform's first read records the delivery (and deletes
+                # the kept one from the queue) in its own statement; elsewhere it is checked
+                # first. Either way done when this transaction commits.
+                opening = open_turn(
                     session, platform=platform.platform, event_id=key, at=platform.clock.now()
-                ):
+                )
+                known = None
+                if opening.fold is not None or await opening.settle(session):
+                    known = await platform.recognise(session, inbound, opening)
+                if not await opening.settle(session):
                     log.info("%s: dropped a delivery seen before", platform.platform)
                     await forget_running_turn(session)
                     return None
-                known = await platform.recognise(session, inbound)
                 if known is not None:
                     replies = await run_dialog(
-                        platform, known.person, known.where, inbound.said, session=session
+                        platform,
+                        known.person,
+                        known.where,
+                        inbound.said,
+                        session=session,
+                        state=known.state,
                     )
                     # The kept delivery is done when the dialog's changes are: a process killed
                     # before this commits runs the turn again; after, it does not.
@@ -261,11 +284,13 @@ async def run_dialog(
     said: Incoming,
     *,
     session: AsyncSession | None = None,
+    state: State | Unread | None = UNREAD,
 ) -> list[Reply]:
     """The dialog runner's turn for this person here: in `session` (the turn's transaction)
-    when given, else in a transaction of its own. A Cancel button on an old question must not
-    cancel the question asked since: it is refused as already answered, and the question
-    waiting is asked again (as the runner does for any other old click)."""
+    when given, else in a transaction of its own (`state`: the dialog's state read with the
+    person in `session`, see `Known`). A Cancel button on an old question must not cancel the
+    question asked since: it is refused as already answered, and the question waiting is
+    asked again (as the runner does for any other old click)."""
     if said.text.strip().lower() == "cancel" and said.prompt_id:
         waiting = await platform.runner.active_prompt(
             person.id,
@@ -286,7 +311,7 @@ async def run_dialog(
         "place": where.place,
     }
     if session is not None:
-        return await platform.runner.handle_in(session, person.id, said, **here)
+        return await platform.runner.handle_in(session, person.id, said, state=state, **here)
     return await platform.runner.handle(person.id, said, **here)
 
 

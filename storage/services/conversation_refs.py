@@ -4,6 +4,7 @@ them, and what the channel keeps about it (e.g. the open question's message)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -11,6 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import insert_for
 from storage.models import ConversationRef
+
+
+@dataclass(frozen=True)
+class StoredRef:
+    """A person's stored conversation reference on a platform, as a turn read it (its columns,
+    not an ORM object: `storage.services.turn_reads`)."""
+
+    conversation_id: str
+    reference: dict[str, Any]
 
 
 async def person_ref(
@@ -33,17 +43,30 @@ async def save_person_ref(
     conversation_id: str,
     reference: dict[str, Any],
     at: dt.datetime,
-    stored: ConversationRef | None = None,
-) -> ConversationRef:
+    stored: StoredRef | None = None,
+) -> None:
     """Create or update a person's conversation reference, merging `reference` into what is
     there (other keys are kept). `stored`: the reference as this transaction read it already
-    (not read again). Nothing is written when nothing changes (a chat turn keeps the same
-    reference turn after turn: `updated_at` is when it last changed)."""
-    ref = stored if stored is not None else await person_ref(session, platform, person_id)
+    (not read again; a change is then one UPDATE). Nothing is written when nothing changes (a
+    chat turn keeps the same reference turn after turn: `updated_at` is when it last changed)."""
+    if stored is not None:
+        merged = {**stored.reference, **reference}
+        if stored.conversation_id == conversation_id and merged == stored.reference:
+            return
+        if await replace_person_ref(
+            session,
+            platform=platform,
+            person_id=person_id,
+            conversation_id=conversation_id,
+            reference=merged,
+            at=at,
+        ):
+            return
+    ref = await person_ref(session, platform, person_id)
     if ref is not None:
         merged = {**(ref.reference or {}), **reference}
         if ref.conversation_id == conversation_id and merged == ref.reference:
-            return ref
+            return
     if ref is None:
         # Two first messages at once may both get here: insert if absent, then read it back.
         await session.execute(
@@ -64,7 +87,6 @@ async def save_person_ref(
     ref.reference = {**(ref.reference or {}), **reference}
     ref.updated_at = at
     await session.flush()
-    return ref
 
 
 async def replace_person_ref(

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, cast, exists, literal, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ConversationRef, Person, Role, WorkspaceLink
+from storage.models import Person, Role, WorkspaceLink
 from storage.services.audit import Change, audit, audit_updated, snapshot
 from storage.services.outbox import enqueue
 from storage.wording import NoticeKind
@@ -72,7 +72,19 @@ async def teams_tenant_admits(
         return listed  # mapped to no organisation of theirs: only a listed tenant lets them in
     params = {"tenant_id": tenant_id, "organisation_id": person.organisation_id}
     row = (await session.execute(_TENANT_ADMITS, params)).one()
-    mapped_to_theirs, any_mapped = bool(row[0]), bool(row[1])
+    return tenant_admits_person(
+        person, mapped_to_theirs=bool(row[0]), any_mapped=bool(row[1]), listed=listed
+    )
+
+
+def tenant_admits_person(
+    person: Person, *, mapped_to_theirs: bool, any_mapped: bool, listed: bool
+) -> bool:
+    """`teams_tenant_admits`'s rule, from what was read: whether the tenant is mapped to the
+    person's organisation, and whether any tenant is mapped (a chat turn reads both with the
+    person: `turn_reads.read_turn`)."""
+    if person.organisation_id is None:
+        return listed
     return mapped_to_theirs or (listed and not any_mapped)
 
 
@@ -84,38 +96,6 @@ async def teams_tenant_mapped(session: AsyncSession, tenant_id: str) -> bool:
         .limit(1)
     )
     return found is not None
-
-
-def _person_and_ref(platform: str) -> Select[Person, ConversationRef]:
-    column = getattr(Person, IDENTITY_COLUMNS[platform])
-    ref_of_person = and_(
-        ConversationRef.platform == platform,
-        ConversationRef.target == literal("person:") + cast(Person.id, String),
-    )
-    query = (
-        select(Person, ConversationRef)
-        .outerjoin(ConversationRef, ref_of_person)
-        .where(column == bindparam("user_id"), Person.active)
-    )
-    if platform == "teams":
-        query = query.where(Person.teams_tenant_id == bindparam("tenant_id"))
-    return query
-
-
-# Built once (a chat turn's first read: building it cost more CPU than running it).
-_PERSON_AND_REF = {platform: _person_and_ref(platform) for platform in IDENTITY_COLUMNS}
-
-
-async def person_and_ref_by_chat_id(
-    session: AsyncSession, platform: str, user_id: str, *, tenant_id: str | None = None
-) -> tuple[Person, ConversationRef | None] | None:
-    """`person_by_chat_id` and that person's stored conversation reference on the platform
-    (their DM: `conversation_refs.person_ref`), in one statement: a chat turn's first read."""
-    if platform == "teams" and not tenant_id:
-        return None
-    params = {"user_id": user_id, "tenant_id": tenant_id}
-    row = (await session.execute(_PERSON_AND_REF[platform], params)).first()
-    return (row[0], row[1]) if row is not None else None
 
 
 async def link_teams_user(

@@ -25,6 +25,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.inbound import TurnOpening
 from bot.channels.nudge_actions import Pressed, press
 from bot.channels.slack import blocks
 from bot.channels.slack import wording as slack_wording
@@ -37,7 +38,6 @@ from dialogs.runner import Incoming
 from storage.db import DATABASE_UNREACHABLE, single_statement, transaction
 from storage.models import Person
 from storage.services.conversation_refs import person_ref, replace_person_ref, save_person_ref
-from storage.services.identity_links import person_and_ref_by_chat_id
 from storage.services.shared_channels import find_channel
 
 log = logging.getLogger(__name__)
@@ -332,7 +332,9 @@ class SlackTurns:
         self.sessions = slack.runtime.sessions
         self.clock = slack.runtime.clock
 
-    async def recognise(self, session: AsyncSession, inbound: Delivery) -> Known | None:
+    async def recognise(
+        self, session: AsyncSession, inbound: Delivery, opening: TurnOpening
+    ) -> Known | None:
         """A typed DM, or a click in the DM or a linked channel, from someone linked already;
         with their stored reference (the question left open in the DM). Anything else (a
         command, a first contact, a click where nothing runs) takes the long way."""
@@ -340,11 +342,12 @@ class SlackTurns:
             return None
         if self.slack.installations is not None:
             return None  # many workspaces: the sender's workspace mapping is checked (identify)
-        found = await person_and_ref_by_chat_id(session, PLATFORM, inbound.user_id)
+        dm = where_in(inbound.user_id, inbound.channel_id)
+        # Who, their reference and their dialog's state in the DM: one statement.
+        found = await opening.read(session, inbound.user_id, conversation=dm.conversation)
         if found is None:
             return None
-        person, ref = found
-        where = where_in(inbound.user_id, inbound.channel_id)
+        where = dm
         if inbound.kind == "action":
             linked = await find_channel(session, PLATFORM, inbound.channel_id)
             if linked is not None:
@@ -352,9 +355,10 @@ class SlackTurns:
             elif not is_direct_message(inbound.channel_id):
                 return None
         kept: dict[str, Any] = {}
-        if not where.shared:
-            kept[STORED_REFERENCE] = dict(ref.reference or {}) if ref is not None else None
-        return Known(person, where, kept)
+        if where.shared:  # a linked channel's conversation: its state is read by the runner
+            return Known(found.person, where, kept)
+        kept[STORED_REFERENCE] = dict(found.ref.reference) if found.ref is not None else None
+        return Known(found.person, where, kept, state=found.state)
 
     async def identify(self, inbound: Delivery) -> Person | str:
         person = await person_for(self.slack, inbound.user_id)

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.inbound import InboundQueue
+from bot.channels.inbound import InboundQueue, TurnOpening
 from bot.channels.nudge_actions import Pressed, press
 from bot.channels.teams import cards, files
 from bot.channels.teams import wording as teams_wording
@@ -53,14 +53,12 @@ from dialogs.prompts import Done, ErrorReply, Message, Reply
 from dialogs.runner import DialogRunner, Incoming
 from storage.clock import Clock
 from storage.db import DATABASE_UNREACHABLE, transaction
-from storage.models import ConversationRef, Person
+from storage.models import Person
 from storage.services import pending_files
-from storage.services.identity_links import (
-    person_and_ref_by_chat_id,
-    teams_tenant_admits,
-    teams_tenant_mapped,
-)
+from storage.services.conversation_refs import StoredRef
+from storage.services.identity_links import teams_tenant_mapped
 from storage.services.shared_channels import find_channel
+from storage.services.turn_reads import tenant_admits
 
 log = logging.getLogger(__name__)
 MAPPED_TENANT_KEPT = dt.timedelta(minutes=1)
@@ -220,7 +218,7 @@ class TeamsChannel:
         session: AsyncSession,
         activity: dict[str, Any],
         person: Person | None,
-        stored: ConversationRef | None = None,
+        stored: StoredRef | None = None,
     ) -> int | None:
         """The same, in `session` (`stored`: the person's reference, read there already); the
         organisation a linked shared chat belongs to."""
@@ -240,7 +238,9 @@ class TeamsChannel:
 
     # ----- messages: the turn pipeline's steps -----------------------------------------------
 
-    async def recognise(self, session: AsyncSession, inbound: Delivery) -> Known | None:
+    async def recognise(
+        self, session: AsyncSession, inbound: Delivery, opening: TurnOpening
+    ) -> Known | None:
         """A message from someone linked already (by tenant and object id), that is not a
         nudge's button or someone else's card: their reference kept, and where, in the turn's
         transaction. Anyone else takes the long way."""
@@ -252,20 +252,24 @@ class TeamsChannel:
         tenant_id = self._tenant(activity)
         if not aad_object_id or not tenant_id:
             return None
-        found = await person_and_ref_by_chat_id(
-            session, PLATFORM, aad_object_id, tenant_id=tenant_id
+        # Who, their reference, their dialog's state here and the tenant's mapping: one
+        # statement (the state's conversation as `_where` names it for this sender).
+        conversation = Conversation.of(activity).key(aad_object_id)
+        found = await opening.read(
+            session, aad_object_id, conversation=conversation, tenant_id=tenant_id
         )
         if found is None:
             return None
-        person, stored = found
-        if not await teams_tenant_admits(
-            session, person=person, tenant_id=tenant_id, listed=self._tenant_listed(activity)
-        ):
+        person = found.person
+        if not tenant_admits(found, listed=self._tenant_listed(activity)):
             return None  # the long way, where they are told to ask their admin (and logged)
         if value is not None and value.get("person") not in (None, person.id):
             return None
-        place = await self._remember_in(session, activity, person, stored)
-        return Known(person, self._where(inbound, person, place))
+        place = await self._remember_in(session, activity, person, found.ref)
+        where = self._where(inbound, person, place)
+        if where.conversation != conversation:  # never: `_where` keys it by the same sender
+            return Known(person, where)
+        return Known(person, where, state=found.state)
 
     async def identify(self, inbound: Delivery) -> Person | str:
         person = await self._person(inbound.turn)

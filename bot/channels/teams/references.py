@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.teams.activities import PLATFORM
 from storage.models import ChatChannel, ConversationRef
-from storage.services.conversation_refs import person_ref, save_person_ref
+from storage.services.conversation_refs import StoredRef, person_ref, save_person_ref
 
 
 class NoReference(LookupError):
@@ -36,12 +36,12 @@ async def save_for_person(
     person_id: int,
     reference: dict[str, Any],
     at: dt.datetime,
-    stored: ConversationRef | None = None,
-) -> ConversationRef:
+    stored: StoredRef | None = None,
+) -> None:
     """Remember how to reach a person in their personal chat with the bot (`stored`: their
     reference as this transaction read it already)."""
     conversation_id = str((reference.get("conversation") or {}).get("id") or "")
-    return await save_person_ref(
+    await save_person_ref(
         session,
         platform=PLATFORM,
         person_id=person_id,

@@ -52,6 +52,8 @@ CLEAR_BY_DESIGN = {
     "chronology.shared_with": "organisation ids",
     "nudge_snoozes.subject": "e.g. check:12",
     "reminder_sweeps.instance": "a host name",
+    "reminder_preparations.instance": "a host name",
+    "reminder_preparations.outcome": "counts, or the kind of record that changed (a Person updated)",
     # The bot's bookkeeping: platform ids, message keys, errors from the platform.
     "chat_channels.platform": "slack or teams",
     "chat_channels.external_id": "the platform's channel id",

@@ -18,6 +18,7 @@ from storage.db import transaction
 from storage.models import Organisation, OutboxMessage, OutboxStatus, Person, TermBreakRecord
 from storage.rules.calendar import TermDatesError, parse_term_breaks_csv
 from storage.services import terms
+from storage.services.outbox import deliverable
 
 
 def register(subparsers: Any) -> None:
@@ -78,7 +79,7 @@ async def tick_command(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
-def _row_json(row: OutboxMessage, email: str | None) -> dict[str, Any]:
+def _row_json(row: OutboxMessage, email: str | None, released: bool = True) -> dict[str, Any]:
     return {
         "id": row.id,  # what a nudge's button in `apbot chat --json` names (`outbox_id`)
         "key": row.key,
@@ -86,6 +87,9 @@ def _row_json(row: OutboxMessage, email: str | None) -> dict[str, Any]:
         "recipient": email or row.channel_ref,
         "due": row.due_at.astimezone(LONDON).isoformat(timespec="minutes"),
         "status": row.status.value,
+        # A reminder prepared ahead and not yet reconciled at the reminder time: not sent or
+        # shown until then, and it may still be withdrawn (storage.services.reminder_preparation).
+        "held": row.status == OutboxStatus.pending and not released,
         "attempts": row.attempts,
         "last_error": row.last_error,
         "delivered_via": row.delivered_via,
@@ -99,14 +103,17 @@ async def list_outbox(runtime: Runtime, args: argparse.Namespace) -> int:
     """`apbot nudges list [--json] [--status S] [--limit N]`."""
     async with transaction(runtime.sessions) as session:
         query = (
-            select(OutboxMessage, Person.email)
+            select(OutboxMessage, Person.email, deliverable())
             .outerjoin(Person, OutboxMessage.recipient_id == Person.id)
             .order_by(OutboxMessage.due_at.desc(), OutboxMessage.id.desc())
             .limit(max(args.limit, 1))
         )
         if args.status:
             query = query.where(OutboxMessage.status == OutboxStatus(args.status))
-        rows = [_row_json(row, email) for row, email in (await session.execute(query))]
+        rows = [
+            _row_json(row, email, bool(released))
+            for row, email, released in (await session.execute(query))
+        ]
     if args.json:
         print(json.dumps(rows, indent=2))
     elif not rows:
@@ -115,7 +122,8 @@ async def list_outbox(runtime: Runtime, args: argparse.Namespace) -> int:
         print(
             table(
                 [
-                    [r["key"], r["kind"], r["recipient"] or "", r["due"], r["status"],
+                    [r["key"], r["kind"], r["recipient"] or "", r["due"],
+                     "held" if r["held"] else r["status"],
                      str(r["attempts"]), (r["last_error"] or "")[:60]]
                     for r in rows
                 ],

@@ -78,3 +78,24 @@ def test_tick_sends_through_the_log_and_nudges_list_shows_the_outbox(
     assert main(["nudges", "list"]) == 0
     assert "key" in capsys.readouterr().out
     assert main(["tick", "--at", "not a time"]) == 2
+
+
+def test_reminders_prepared_ahead_are_listed_as_held_until_the_reminder_time(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 06:30: the day's reminders are prepared, due 08:30, not yet reconciled: shown as held.
+    assert main(["tick", "--at", "2026-12-01 06:30"]) == 0
+    capsys.readouterr()
+    assert main(["nudges", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    held = [r for r in rows if r["held"]]
+    assert held and all(r["status"] == "pending" for r in held)
+    assert all(r["due"] == "2026-12-01T08:30+00:00" for r in held)
+    assert main(["nudges", "list"]) == 0
+    assert " held " in capsys.readouterr().out
+    # 08:31: reconciled and released (and sent through the log): none is held any more.
+    assert main(["tick", "--at", "2026-12-01 08:31"]) == 0
+    capsys.readouterr()
+    assert main(["nudges", "list", "--json"]) == 0
+    assert not [r for r in json.loads(capsys.readouterr().out) if r["held"]]
+

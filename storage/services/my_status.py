@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import enum
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import SAFEGUARDING_ROLES, Action, can, placements_query
@@ -141,10 +141,16 @@ async def my_status(
     if person.role == Role.provider:
         calls = calls.where(WelfareCall.party == WelfareCallParty.provider)
     else:
+        # "The school" makes the call for a placement it commissions: an LA officer, who sees
+        # every placement in the LA, makes only the LA's own placements' calls.
+        ours = [p.id for p in placements if p.commissioner_id == person.organisation_id]
         calls = calls.where(
             or_(
                 WelfareCall.assigned_to_id == person.id,
-                WelfareCall.party == WelfareCallParty.school,
+                and_(
+                    WelfareCall.party == WelfareCallParty.school,
+                    WelfareCall.placement_id.in_(ours),
+                ),
             )
         )
     for call in (await session.scalars(calls.order_by(WelfareCall.absence_date))).unique():

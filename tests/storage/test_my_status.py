@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from storage.models import RegisterSession, WelfareCallParty
+from storage.services.attendance import report_absence
+from storage.services.audit import Change
 from storage.services.my_status import DueKind, my_status
 from tests.support.factories import build_world, place
 
@@ -44,3 +47,34 @@ async def test_what_is_due_for_each_person(db, clock) -> None:
     # A provider has no checks or visits to do, and no welfare call is open.
     assert (provider.placements, provider.items) == (1, [])
     assert (other.placements, other.items) == (0, [])
+
+
+async def test_a_schools_welfare_call_is_the_schools_to_make_not_the_la_officers(db, clock) -> None:
+    # The school agreed to ring home; the LA's officer sees the placement (every placement in
+    # the LA) but the call is not theirs to make.
+    world = await build_world(db, clock)
+    async with db.sessions() as session, session.begin():
+        placement = await place(
+            session,
+            clock,
+            by=world.teacher,
+            pupil=world.pupil,
+            provider=world.provider,
+            start=dt.date(2026, 11, 2),
+            welfare=WelfareCallParty.school,
+        )
+        await report_absence(
+            session,
+            Change(person_id=world.provider_staff.id, channel="test", at=clock.now()),
+            placement=placement,
+            date=TODAY,
+            sessions=[RegisterSession.am],
+            code="N",
+            reason="Did not arrive",
+        )
+    async with db.sessions() as session:
+        teacher = await my_status(session, world.teacher, today=TODAY)
+        officer = await my_status(session, world.la_officer, today=TODAY)
+    assert [i.due for i in teacher.items if i.kind == DueKind.welfare_call] == [TODAY]
+    assert officer.placements == 1  # seen,
+    assert not [i for i in officer.items if i.kind == DueKind.welfare_call]  # not to make

@@ -98,4 +98,3 @@ def test_reminders_prepared_ahead_are_listed_as_held_until_the_reminder_time(
     capsys.readouterr()
     assert main(["nudges", "list", "--json"]) == 0
     assert not [r for r in json.loads(capsys.readouterr().out) if r["held"]]
-

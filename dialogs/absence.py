@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
 from dialogs.common import (
     a_reason,
@@ -401,8 +401,10 @@ class PresentDialog(Dialog):
         date = answers.date("date")
         assert date is not None
         expected = await due_placements(ctx.session, placements, date)
-        absent = await _already_absent(ctx, expected, date)
-        if await _all_reported(ctx, expected, date):
+        marks = await _day_marks(ctx, expected, date)
+        absent = _absent_in(marks)
+        # Every session (AM and PM) of every pupil due is already reported.
+        if expected and len(marks) >= 2 * len(expected):
             lines = [
                 f"Every session on {uk_date_long(date)} is already reported, so there is nothing "
                 "to mark present. Answer yes to finish, or back to pick another day."
@@ -432,7 +434,7 @@ class PresentDialog(Dialog):
         expected = await due_placements(ctx.session, placements, date)
         marked_ids = {r.placement_id for r in created}
         marked = [p.reference for p in expected if p.id in marked_ids]
-        absent = await _already_absent(ctx, expected, date)
+        absent = _absent_in(await _day_marks(ctx, expected, date))
         text = (
             f"Register confirmed for {uk_date_long(date)}: {len(marked)} pupil(s) marked present "
             f"({len(created)} session(s))."
@@ -494,36 +496,33 @@ def _register_problem(
     return None
 
 
-async def _already_absent(
+async def _day_marks(
     ctx: DialogContext, placements: list[Placement], date: dt.date
-) -> dict[int, str]:
-    """Placement id -> the sessions already reported absent that day (`AM`, `AM and PM`)."""
+) -> list[tuple[int, RegisterSession, AttendanceStatus]]:
+    """The sessions of these placements already reported that day: placement id, session,
+    status."""
     if not placements:
-        return {}
-    rows = await ctx.session.scalars(
-        select(AttendanceRecord).where(
+        return []
+    rows = await ctx.session.execute(
+        select(AttendanceRecord.placement_id, AttendanceRecord.session, AttendanceRecord.status)
+        .where(
             AttendanceRecord.placement_id.in_([p.id for p in placements]),
             AttendanceRecord.date == date,
-            AttendanceRecord.status == AttendanceStatus.absent,
         )
+        .order_by(AttendanceRecord.id)
     )
+    return [
+        (pid, RegisterSession(session), AttendanceStatus(status)) for pid, session, status in rows
+    ]
+
+
+def _absent_in(marks: list[tuple[int, RegisterSession, AttendanceStatus]]) -> dict[int, str]:
+    """Placement id -> the sessions reported absent (`AM`, `AM and PM`)."""
     sessions: dict[int, list[RegisterSession]] = {}
-    for row in rows:
-        sessions.setdefault(row.placement_id, []).append(row.session)
+    for placement_id, session, status in marks:
+        if status == AttendanceStatus.absent:
+            sessions.setdefault(placement_id, []).append(session)
     return {pid: sessions_text(found) for pid, found in sessions.items()}
-
-
-async def _all_reported(ctx: DialogContext, placements: list[Placement], date: dt.date) -> bool:
-    """Whether every session (AM and PM) of these placements that day is already reported."""
-    if not placements:
-        return False
-    reported = await ctx.session.scalar(
-        select(func.count()).where(
-            AttendanceRecord.placement_id.in_([p.id for p in placements]),
-            AttendanceRecord.date == date,
-        )
-    )
-    return (reported or 0) >= 2 * len(placements)
 
 
 def _by_reference(placements: list[Placement], absent: dict[int, str]) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from storage.services.attendance import report_absence
 from storage.services.audit import Change
 from storage.services.my_status import DueKind, my_status
 from tests.support.factories import build_world, place
+from tests.support.world import jamie_at_pathways
 
 TODAY = dt.date(2026, 11, 27)
 
@@ -52,17 +53,8 @@ async def test_what_is_due_for_each_person(db, clock) -> None:
 async def test_a_schools_welfare_call_is_the_schools_to_make_not_the_la_officers(db, clock) -> None:
     # The school agreed to ring home; the LA's officer sees the placement (every placement in
     # the LA) but the call is not theirs to make.
-    world = await build_world(db, clock)
+    world, placement = await jamie_at_pathways(db, clock, welfare=WelfareCallParty.school)
     async with db.sessions() as session, session.begin():
-        placement = await place(
-            session,
-            clock,
-            by=world.teacher,
-            pupil=world.pupil,
-            provider=world.provider,
-            start=dt.date(2026, 11, 2),
-            welfare=WelfareCallParty.school,
-        )
         await report_absence(
             session,
             Change(person_id=world.provider_staff.id, channel="test", at=clock.now()),

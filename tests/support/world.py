@@ -40,6 +40,7 @@ from storage.models import (
     QaRating,
     RegisterSession,
     Role,
+    WelfareCallParty,
 )
 from storage.services import directory
 from storage.services.attendance import report_absence
@@ -54,10 +55,16 @@ START = dt.date(2026, 11, 2)
 
 
 async def jamie_at_pathways(
-    db: Database, clock: Clock, *, start: dt.date = START, all_done: bool = False
+    db: Database,
+    clock: Clock,
+    *,
+    start: dt.date = START,
+    all_done: bool = False,
+    welfare: WelfareCallParty = WelfareCallParty.provider,
 ) -> tuple[World, Placement]:
     """The test world, and Jamie (Elm Park) placed at Pathways by the teacher from `start`,
-    Monday to Friday, Pathways making the welfare calls; with every check done if `all_done`."""
+    Monday to Friday, with `welfare` making the welfare calls (Pathways unless said); with every
+    check done if `all_done`."""
     world = await build_world(db, clock)
     async with db.sessions() as session, session.begin():
         placement = await place(
@@ -68,6 +75,7 @@ async def jamie_at_pathways(
             provider=world.provider,
             start=start,
             all_done=all_done,
+            welfare=welfare,
         )
     return world, placement
 
